@@ -1,8 +1,9 @@
 """Where the packaged files live, reached through :mod:`importlib.resources`.
 
-``ontology/``, ``data/`` and ``queries/`` sit at the top of the repository and are
-shipped inside the wheel as ``khalis_kg/ontology``, ``khalis_kg/data`` and
-``khalis_kg/queries`` (see ``[tool.hatch.build.targets.wheel.force-include]``).
+``ontology/``, ``data/`` and ``queries/`` sit at the top of the repository (the fixed
+layout). ``src/khalis_kg/{ontology,data,queries}`` are symbolic links to them, so the
+same ``importlib.resources`` paths work in a source checkout, an editable install and
+a wheel (hatchling follows the links and ships real files).
 """
 
 from __future__ import annotations
