@@ -25,7 +25,25 @@ ID = BASE + "id/"
 """Instance data: ``id/<type>/<slug>``, e.g. ``id/person/saad-maan-ibrahim``."""
 
 CONCEPT = BASE + "concept/"
-"""SKOS concept schemes and concepts: ``concept/<scheme>/<slug>``."""
+"""SKOS concept schemes and concepts: ``concept/<slug>`` (slugs are unique across schemes)."""
+
+ID_TYPES: tuple[str, ...] = (
+    "event",
+    "claim",
+    "account",
+    "person",
+    "organization",
+    "group",
+    "place",
+    "location",
+    "quantity",
+    "position",
+    "link",
+    "channel",
+    "document",
+    "span",
+)
+"""The ``<type>`` segments of instance IRIs; each is also a prefix (``person:`` → ``id/person/``)."""
 
 DATASET = BASE + "dataset"
 """The dataset (DCAT/VoID description of the graph)."""
@@ -35,6 +53,7 @@ PREFIXES: dict[str, str] = {
     "kgr": ID,
     "kgc": CONCEPT,
     "kgsh": SHAPE,
+    **{t: ID + t + "/" for t in ID_TYPES},
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "owl": "http://www.w3.org/2002/07/owl#",
