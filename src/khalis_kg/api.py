@@ -1,0 +1,231 @@
+"""The public facade: :class:`KnowledgeGraph`.
+
+::
+
+    from khalis_kg import KnowledgeGraph
+    kg = KnowledgeGraph.load()                        # packaged data, Oxigraph in memory
+    kg.query("casualties", event="https://w3id.org/khalis-kg/id/event/...")
+    kg.sparql("SELECT ...", timeout=5.0)
+    kg.validate()
+    kg.export("jsonld")
+
+Importing this module imports no RDF library: the engine is imported when a graph is
+loaded (pyoxigraph for ``oxigraph``, rdflib for ``memory``), pyshacl only by
+:meth:`KnowledgeGraph.validate`, rdflib by JSON-LD export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from . import resources
+from .backends import Backend, Source, create_backend
+from .catalogue import Catalogue, QueryInfo
+from .errors import InputError
+from .namespaces import KG
+from .safety import Limits
+from .terms import QueryResult
+
+if TYPE_CHECKING:
+    from .validation import ValidationReport
+
+BackendName = Literal["oxigraph", "memory"]
+PathLike = str | Path
+
+
+def packaged_source(which: Literal["data", "ontology", "shapes"]) -> Source:
+    """One of the packaged files as a :class:`Source`."""
+    entry = {
+        "data": resources.data_file,
+        "ontology": resources.ontology_file,
+        "shapes": resources.shapes_file,
+    }[which]()
+    try:
+        data = entry.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"packaged file missing: {entry}") from None
+    return Source(str(entry), data, "turtle", None)
+
+
+@dataclass
+class Stats:
+    """Counts describing the graph."""
+
+    triples: int
+    named_graphs: int
+    classes: int
+    instances_per_class: dict[str, int] = field(default_factory=dict)
+    claims: int = 0
+    claims_per_source: dict[str, int] = field(default_factory=dict)
+    """``kg:publishedIn`` target → number of ``kg:Claim``."""
+    claims_per_claimant: dict[str, int] = field(default_factory=dict)
+    """``kg:claimant`` → number of ``kg:Claim``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "triples": self.triples,
+            "named_graphs": self.named_graphs,
+            "classes": self.classes,
+            "instances_per_class": dict(self.instances_per_class),
+            "claims": self.claims,
+            "claims_per_source": dict(self.claims_per_source),
+            "claims_per_claimant": dict(self.claims_per_claimant),
+        }
+
+
+_INSTANCES = """SELECT ?class (COUNT(DISTINCT ?s) AS ?n)
+WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n) ?class"""
+_CLAIMS = f"""SELECT (COUNT(DISTINCT ?claim) AS ?n) WHERE {{ ?claim a <{KG}Claim> }}"""
+_CLAIMS_BY = """SELECT ?by (COUNT(DISTINCT ?claim) AS ?n)
+WHERE {{ ?claim a <{kg}Claim> ; <{kg}{prop}> ?by }} GROUP BY ?by ORDER BY DESC(?n) ?by"""
+
+
+class KnowledgeGraph:
+    """A read-only knowledge graph with its packaged queries.
+
+    Build one with :meth:`load`. ``catalogue`` (the packaged queries) may be replaced,
+    for instance by ``Catalogue.load(some_directory)``.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        sources: Sequence[Source] = (),
+        with_ontology: bool = False,
+        catalogue: Catalogue | None = None,
+    ):
+        self.backend = backend
+        self.sources = list(sources)
+        """The data sources loaded (the ontology excluded)."""
+        self.with_ontology = with_ontology
+        self._catalogue = catalogue
+
+    @classmethod
+    def load(
+        cls,
+        paths: Iterable[PathLike] | None = None,
+        *,
+        backend: BackendName | str = "oxigraph",
+        with_ontology: bool = False,
+        store: PathLike | None = None,
+    ) -> KnowledgeGraph:
+        """Load ``paths`` (RDF files; the packaged graph when ``None``) into ``backend``.
+
+        ``with_ontology`` also loads the packaged ontology. ``store`` (Oxigraph only) is a
+        directory for an on-disk store: if it already holds data it is used as is (nothing
+        is re-read), otherwise the sources are bulk-loaded into it.
+        """
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        sources = (
+            [packaged_source("data")] if paths is None else [Source.from_path(p) for p in paths]
+        )
+        engine = create_backend(backend, store=store)
+        if store is None or engine.triple_count() == 0:
+            engine.load(sources)
+            if with_ontology:
+                engine.load([packaged_source("ontology")])
+        return cls(engine, sources=sources, with_ontology=with_ontology)
+
+    # -- queries ---------------------------------------------------------------------
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            self._catalogue = Catalogue.load()
+        return self._catalogue
+
+    @catalogue.setter
+    def catalogue(self, value: Catalogue) -> None:
+        self._catalogue = value
+
+    def queries(self) -> list[QueryInfo]:
+        """The packaged queries, sorted by name."""
+        return self.catalogue.list()
+
+    def query(self, name: str, /, **params: object) -> QueryResult:
+        """Run the packaged query ``name`` with its parameters (bound as ``?name``).
+
+        Unknown name → UnknownQueryError (with suggestions); missing, unknown or ill-typed
+        parameter → ParameterError.
+        """
+        info = self.catalogue.get(name)
+        bindings = info.bind(params)
+        return self.backend.query(info.text, bindings=bindings)
+
+    def sparql(self, text: str, *, timeout: float | None = None) -> QueryResult:
+        """Run a read-only SPARQL query (SERVICE, updates and foreign FROM are refused).
+
+        ``timeout`` (seconds) is checked while results are read.
+        """
+        return self.backend.query(text, limits=Limits(timeout=timeout))
+
+    # -- validation, export, stats -----------------------------------------------------
+    def validate(
+        self, data: Iterable[PathLike] | PathLike | Any | None = None, *, inference: str = "none"
+    ) -> ValidationReport:
+        """SHACL-validate ``data`` (paths or an rdflib Graph; this graph's data by default)."""
+        from .validation import validate, validate_graph
+
+        if data is None:
+            sources = self.sources or [Source("<store>", self.backend.dump(), "nq")]
+            return validate(sources, inference=inference)
+        if isinstance(data, (str, Path)):
+            return validate([Source.from_path(data)], inference=inference)
+        if hasattr(data, "triples") and hasattr(data, "serialize"):
+            return validate_graph(data, inference=inference)
+        return validate([Source.from_path(p) for p in data], inference=inference)
+
+    def export(
+        self, fmt: str, path: PathLike | None = None, *, with_ontology: bool = False
+    ) -> bytes:
+        """The graph as ``fmt`` (turtle, nt, nq, trig, xml, jsonld); written atomically to
+        ``path`` when given. ``with_ontology`` adds the packaged ontology."""
+        from .export import export
+
+        extra = []
+        if with_ontology and not self.with_ontology:
+            extra.append(packaged_source("ontology"))
+        return export(self.backend.dump(), fmt, path, extra=extra)
+
+    def stats(self) -> Stats:
+        """Triples, classes, instances per class, claims per source and per claimant."""
+        run = self.backend.query
+        instances = {
+            r["class"].value: int(r["n"].value) for r in run(_INSTANCES).rows if "class" in r
+        }
+        claims_row = run(_CLAIMS).rows
+        claims = int(claims_row[0]["n"].value) if claims_row else 0
+
+        def by(prop: str) -> dict[str, int]:
+            result = run(_CLAIMS_BY.format(kg=KG, prop=prop))
+            return {r["by"].value: int(r["n"].value) for r in result.rows if "by" in r}
+
+        return Stats(
+            triples=self.backend.triple_count(),
+            named_graphs=len(self.backend.graph_names()),
+            classes=len(instances),
+            instances_per_class=instances,
+            claims=claims,
+            claims_per_source=by("publishedIn"),
+            claims_per_claimant=by("claimant"),
+        )
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> KnowledgeGraph:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self.backend.triple_count()
+
+    def __repr__(self) -> str:
+        names = ", ".join(s.name for s in self.sources) or "<store>"
+        return f"<KnowledgeGraph {self.backend.name}: {names}>"

@@ -1,0 +1,191 @@
+"""The default engine: pyoxigraph, in memory or on disk.
+
+Parameters are passed to ``Store.query(..., substitutions=...)`` (SEP-0007): they are
+never written into the query text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from ..errors import BackendError, InputError, QueryError, QuerySyntaxError, RDFSyntaxError
+from ..namespaces import PREFIXES
+from ..safety import Limits, check_query
+from ..terms import QueryResult, Row, Term, sort_rows
+from .base import Source
+
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "xml": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+
+_POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
+
+
+def short_message(message: str, limit: int = 200) -> str:
+    """The first line of an engine message, cut to ``limit`` characters."""
+    first = message.strip().splitlines()[0] if message.strip() else "syntax error"
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def syntax_error(exc: SyntaxError) -> QuerySyntaxError:
+    """A QuerySyntaxError with line and column from Oxigraph's ``error at L:C: ...``."""
+    text = str(exc)
+    m = _POSITION.search(text)
+    if m:
+        line, column = int(m.group(1)), int(m.group(2))
+        rest = text[m.end() :].lstrip(": ")
+        return QuerySyntaxError(
+            f"SPARQL syntax error at line {line}, column {column}: {short_message(rest)}",
+            line=line,
+            column=column,
+        )
+    return QuerySyntaxError(f"SPARQL syntax error: {short_message(text)}")
+
+
+def from_ox(term: Any) -> Term:
+    """A pyoxigraph term as a neutral :class:`Term`."""
+    if isinstance(term, ox.NamedNode):
+        return Term.iri(term.value)
+    if isinstance(term, ox.BlankNode):
+        return Term.bnode(term.value)
+    if isinstance(term, ox.Literal):
+        return Term.literal(term.value, term.datatype.value, term.language)
+    raise QueryError(f"unsupported RDF term in results: {term!r}")
+
+
+def to_ox(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """A neutral :class:`Term` as a pyoxigraph term."""
+    if term.type == "uri":
+        return ox.NamedNode(term.value)
+    if term.type == "bnode":
+        return ox.BlankNode(term.value)
+    if term.lang:
+        return ox.Literal(term.value, language=term.lang)
+    if term.datatype:
+        return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype))
+    return ox.Literal(term.value)
+
+
+class OxigraphBackend:
+    """A pyoxigraph ``Store``; on disk when ``path`` is given."""
+
+    name = "oxigraph"
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = None if path is None else Path(path)
+        try:
+            self.store = ox.Store(None if self.path is None else str(self.path))
+        except OSError as exc:
+            raise BackendError(f"cannot open the Oxigraph store at {path}: {exc}") from None
+
+    def load(self, sources: Sequence[Source]) -> None:
+        for source in sources:
+            fmt = RDF_FORMATS.get(source.format)
+            if fmt is None:
+                raise InputError(f"{source.name}: unsupported RDF format {source.format!r}")
+            try:
+                if self.path is None:
+                    self.store.load(source.data, fmt, base_iri=source.base_iri)
+                else:
+                    self.store.bulk_load(source.data, fmt, base_iri=source.base_iri)
+            except SyntaxError as exc:
+                line = exc.lineno
+                where = f"{source.name}:{line}" if line else source.name
+                raise RDFSyntaxError(
+                    f"{where}: invalid {source.format}: {short_message(str(exc))}",
+                    source=source.name,
+                    line=line,
+                ) from None
+            except (ValueError, OSError) as exc:
+                raise InputError(f"{source.name}: cannot load: {short_message(str(exc))}") from None
+
+    def graph_names(self) -> frozenset[str]:
+        names = set()
+        for graph in self.store.named_graphs():
+            if isinstance(graph, ox.NamedNode) and next(
+                iter(self.store.quads_for_pattern(None, None, None, graph)), None
+            ):
+                names.add(graph.value)
+        return frozenset(names)
+
+    def triple_count(self) -> int:
+        return len(self.store)
+
+    def dump(self) -> bytes:
+        data = self.store.dump(format=ox.RdfFormat.N_QUADS)
+        assert data is not None
+        return data
+
+    def close(self) -> None:
+        self.store.flush() if self.path is not None else None
+
+    def query(
+        self,
+        text: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        limits: Limits | None = None,
+    ) -> QueryResult:
+        scan = check_query(text, self.graph_names, PREFIXES)
+        limits = limits or Limits()
+        substitutions: dict[ox.Variable, Any] = {
+            ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()
+        }
+        try:
+            answer = self.store.query(text, prefixes=PREFIXES, substitutions=substitutions or None)
+        except SyntaxError as exc:
+            raise syntax_error(exc) from None
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise QueryError(f"query failed: {short_message(str(exc))}") from None
+        try:
+            if isinstance(answer, ox.QueryBoolean):
+                return QueryResult("ask", boolean=bool(answer))
+            if isinstance(answer, ox.QuerySolutions):
+                variables = [v.value for v in answer.variables]
+                rows: list[Row] = []
+                for solution in limits.guard(answer):
+                    row: Row = {}
+                    for var in variables:
+                        value = solution[var]
+                        if value is not None:
+                            row[var] = from_ox(value)
+                    rows.append(row)
+                if not scan.has_order_by:
+                    rows = sort_rows(rows, variables)
+                return QueryResult("select", variables=variables, rows=rows)
+            triples = [
+                (from_ox(t.subject), from_ox(t.predicate), from_ox(t.object))
+                for t in limits.guard(answer)
+            ]
+            triples.sort(key=lambda t: [x.sort_key() for x in t])
+            return QueryResult("graph", triples=triples)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise QueryError(f"query failed: {short_message(str(exc))}") from None
+
+
+def check_syntax(source: Source) -> None:
+    """Parse ``source`` with Oxigraph's parser, raising RDFSyntaxError with file and line."""
+    fmt = RDF_FORMATS.get(source.format)
+    if fmt is None:
+        raise InputError(f"{source.name}: unsupported RDF format {source.format!r}")
+    try:
+        for _ in ox.parse(source.data, fmt, base_iri=source.base_iri):
+            pass
+    except SyntaxError as exc:
+        line = exc.lineno
+        where = f"{source.name}:{line}" if line else source.name
+        raise RDFSyntaxError(
+            f"{where}: invalid {source.format}: {short_message(str(exc))}",
+            source=source.name,
+            line=line,
+        ) from None

@@ -1,0 +1,242 @@
+"""The catalogue of packaged SPARQL queries (``queries/<name>.rq``).
+
+Each file starts with a comment header::
+
+    # title: Casualties by group
+    # question: How many people died in the break, by group?
+    # param: event iri = https://w3id.org/khalis-kg/id/event/x -- the event to report on
+    # columns: group, outcome, value
+
+``param: NAME TYPE [= DEFAULT] -- description`` declares a parameter, bound as the SPARQL
+variable ``?NAME`` (never spliced into the text); TYPE is ``iri``, ``string``,
+``integer`` or ``date``. A parameter without a default is required. Names ending in
+``-violation`` are quality checks (they must return no rows).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib.abc import Traversable
+from pathlib import Path
+
+from . import resources
+from .errors import InputError, ParameterError, UnknownQueryError
+from .safety import scan
+from .terms import XSD, XSD_DATE, XSD_INTEGER, Term, is_absolute_iri
+
+PARAM_TYPES = ("iri", "string", "integer", "date")
+
+_HEADER = re.compile(r"#\s*([A-Za-z_-]+)\s*:\s?(.*)$")
+_PARAM = re.compile(
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<type>[a-z]+)"
+    r"(?:\s*=\s*(?P<default>.*?))?\s*(?:--\s*(?P<description>.*))?$"
+)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A query parameter: bound as the SPARQL variable of the same name."""
+
+    name: str
+    type: str
+    default: str | None = None
+    description: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+    def to_term(self, value: object) -> Term:
+        """``value`` as an RDF term of this parameter's type, or ParameterError."""
+        return coerce(self.name, self.type, value)
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    """A packaged query: its name, header fields, parameters and text."""
+
+    name: str
+    title: str
+    question: str
+    parameters: tuple[Parameter, ...]
+    columns: tuple[str, ...]
+    form: str
+    text: str = field(repr=False, default="")
+
+    @property
+    def is_check(self) -> bool:
+        """Quality checks (``*-violation``) must return no rows."""
+        return self.name.endswith("-violation")
+
+    def bind(self, params: Mapping[str, object]) -> dict[str, Term]:
+        """Check ``params`` against the declared parameters and type them."""
+        known = {p.name: p for p in self.parameters}
+        for key in params:
+            if key not in known:
+                expected = ", ".join(known) or "none"
+                raise ParameterError(
+                    f"query {self.name!r} has no parameter {key!r} (parameters: {expected})"
+                )
+        bound: dict[str, Term] = {}
+        for p in self.parameters:
+            if p.name in params and params[p.name] is not None:
+                bound[p.name] = p.to_term(params[p.name])
+            elif p.default is not None:
+                bound[p.name] = p.to_term(p.default)
+            else:
+                raise ParameterError(
+                    f"query {self.name!r} needs parameter {p.name!r} ({p.type})"
+                    + (f": {p.description}" if p.description else "")
+                )
+        return bound
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "question": self.question,
+            "form": self.form,
+            "columns": list(self.columns),
+            "check": self.is_check,
+            "parameters": [
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "default": p.default,
+                    "required": p.required,
+                    "description": p.description,
+                }
+                for p in self.parameters
+            ],
+        }
+
+
+def coerce(name: str, type_: str, value: object) -> Term:
+    """Turn a parameter value (a string from the command line, or a Python value) into a term."""
+    if type_ == "iri":
+        text = str(value).strip() if isinstance(value, str) else None
+        if text is None or not is_absolute_iri(text):
+            raise ParameterError(f"parameter {name!r} must be an absolute IRI, got {value!r}")
+        return Term.iri(text)
+    if type_ == "string":
+        if not isinstance(value, str):
+            raise ParameterError(f"parameter {name!r} must be a string, got {value!r}")
+        return Term.literal(value)
+    if type_ == "integer":
+        if isinstance(value, bool):
+            raise ParameterError(f"parameter {name!r} must be an integer, got {value!r}")
+        if isinstance(value, int):
+            return Term.literal(str(value), XSD_INTEGER)
+        if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+            return Term.literal(value.strip(), XSD_INTEGER)
+        raise ParameterError(f"parameter {name!r} must be an integer, got {value!r}")
+    if type_ == "date":
+        if isinstance(value, _dt.datetime):
+            raise ParameterError(f"parameter {name!r} must be a date (YYYY-MM-DD), got {value!r}")
+        if isinstance(value, _dt.date):
+            return Term.literal(value.isoformat(), XSD_DATE)
+        if isinstance(value, str):
+            try:
+                day = _dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+            else:
+                if re.fullmatch(r"\d{4}-\d\d-\d\d", value.strip()):
+                    return Term.literal(day.isoformat(), XSD_DATE)
+        raise ParameterError(f"parameter {name!r} must be a date (YYYY-MM-DD), got {value!r}")
+    raise ParameterError(f"parameter {name!r} has unknown type {type_!r}")  # pragma: no cover
+
+
+def parse_query_file(name: str, text: str) -> QueryInfo:
+    """Parse the header of one ``.rq`` file."""
+    fields: dict[str, str] = {}
+    params: list[Parameter] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if not line.startswith("#"):
+            break
+        m = _HEADER.match(line)
+        if not m:
+            continue
+        key, value = m.group(1).lower(), m.group(2).strip()
+        if key == "param":
+            pm = _PARAM.match(value)
+            if not pm or pm.group("type") not in PARAM_TYPES:
+                raise InputError(
+                    f"query {name!r}: bad param line {value!r} "
+                    f"(expected 'NAME TYPE [= DEFAULT] -- description', TYPE one of "
+                    f"{', '.join(PARAM_TYPES)})"
+                )
+            default = pm.group("default")
+            params.append(
+                Parameter(
+                    pm.group("name"),
+                    pm.group("type"),
+                    default.strip() if default else None,
+                    (pm.group("description") or "").strip(),
+                )
+            )
+        else:
+            fields.setdefault(key, value)
+    found = scan(text).form
+    form = found if found in ("select", "construct", "ask", "describe") else "select"
+    columns = tuple(c.strip() for c in fields.get("columns", "").split(",") if c.strip())
+    return QueryInfo(
+        name=name,
+        title=fields.get("title", name),
+        question=fields.get("question", ""),
+        parameters=tuple(params),
+        columns=columns,
+        form=form,
+        text=text,
+    )
+
+
+class Catalogue:
+    """The packaged queries, by name."""
+
+    def __init__(self, queries: Iterable[QueryInfo]):
+        self._queries = {q.name: q for q in sorted(queries, key=lambda q: q.name)}
+
+    @classmethod
+    def load(cls, directory: Traversable | Path | None = None) -> Catalogue:
+        """Read every ``*.rq`` in ``directory`` (the packaged ``queries/`` by default)."""
+        root: Traversable | Path = resources.queries_dir() if directory is None else directory
+        infos = []
+        if root.is_dir():
+            for entry in root.iterdir():
+                if entry.name.endswith(".rq") and entry.is_file():
+                    infos.append(parse_query_file(entry.name[:-3], entry.read_text("utf-8")))
+        return cls(infos)
+
+    def __iter__(self) -> Iterator[QueryInfo]:
+        return iter(self._queries.values())
+
+    def __len__(self) -> int:
+        return len(self._queries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._queries
+
+    def names(self) -> list[str]:
+        return list(self._queries)
+
+    def list(self) -> list[QueryInfo]:
+        return list(self._queries.values())
+
+    def get(self, name: str) -> QueryInfo:
+        """The query called ``name``, or UnknownQueryError with the closest names."""
+        try:
+            return self._queries[name]
+        except KeyError:
+            suggestions = difflib.get_close_matches(name, self.names(), n=3, cutoff=0.5)
+            raise UnknownQueryError(name, suggestions) from None
+
+
+__all__ = ["XSD", "Catalogue", "Parameter", "QueryInfo", "coerce", "parse_query_file"]

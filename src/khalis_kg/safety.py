@@ -1,0 +1,230 @@
+"""Read-only and no-I/O guarantees for SPARQL text, without a SPARQL parser.
+
+A query run by khalis-kg never writes, never reads a local file and never reaches the
+network. Both engines would otherwise do so: Oxigraph sends ``SERVICE`` clauses over
+HTTP, and rdflib fetches ``FROM``/``FROM NAMED`` graphs it does not hold (file or web)
+and follows ``SERVICE`` too. The policy:
+
+* SPARQL Update (``INSERT``, ``DELETE``, ``LOAD``, ``CLEAR``, ``CREATE``, ``DROP``,
+  ``COPY``, ``MOVE``, ``ADD``, ``WITH``) is refused with :class:`ReadOnlyError`;
+* ``SERVICE`` is refused with :class:`QueryError`, wherever it appears;
+* ``FROM <g>`` and ``FROM NAMED <g>`` are accepted only when ``<g>`` is a non-empty
+  named graph the store holds; any other dataset clause is refused (rather than
+  silently ignored, so that nobody mistakes an empty answer for a real one).
+
+The check is lexical (comments, strings and IRIs are skipped the way the SPARQL grammar
+tokenises them, keywords are case-insensitive); the rdflib backend double-checks on the
+parsed algebra. The module also holds the cooperative time limit used while results
+are read.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from .errors import QueryError, QuerySyntaxError, QueryTimeoutError, ReadOnlyError
+
+QUERY_FORMS = ("select", "construct", "ask", "describe")
+UPDATE_KEYWORDS = frozenset(
+    ("insert", "delete", "load", "clear", "create", "drop", "copy", "move", "add", "with")
+)
+
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-.]*(?::[^\s{}()<>;,]*)?|[A-Za-z0-9_\-.]*:[^\s{}()<>;,]*")
+_VAR = re.compile(r"[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]*")
+
+DEFAULT_MAX_ROWS = 100_000
+"""Largest number of rows (or triples) a query may return before it is stopped."""
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "word", "iri", "string", "var", "punct"
+    text: str
+    line: int
+    column: int
+
+
+def tokenize(text: str) -> Iterator[Token]:
+    """SPARQL tokens, with comments dropped; strings and IRIs kept whole."""
+    i, n = 0, len(text)
+    line, line_start = 1, 0
+    while i < n:
+        ch = text[i]
+        col = i - line_start + 1
+        if ch == "\n":
+            line += 1
+            line_start = i + 1
+            i += 1
+            continue
+        if ch.isspace():
+            i += 1
+            continue
+        if ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if ch in "\"'":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                if text[j] == "\\":
+                    j += 1
+                elif text[j] == "\n":
+                    line += 1
+                    line_start = j + 1
+                j += 1
+            j = min(n, j + len(quote))
+            yield Token("string", text[i:j], line, col)
+            i = j
+            continue
+        if ch == "<":
+            m = _IRIREF.match(text, i)
+            if m:
+                yield Token("iri", m.group(0)[1:-1], line, col)
+                i = m.end()
+                continue
+            yield Token("punct", ch, line, col)
+            i += 1
+            continue
+        if ch in "?$":
+            m = _VAR.match(text, i)
+            assert m is not None
+            yield Token("var", m.group(0), line, col)
+            i = max(m.end(), i + 1)
+            continue
+        m = _WORD.match(text, i)
+        if m and m.end() > i:
+            yield Token("word", m.group(0), line, col)
+            i = m.end()
+            continue
+        yield Token("punct", ch, line, col)
+        i += 1
+
+
+@dataclass
+class QueryScan:
+    """What a lexical scan of a query found."""
+
+    form: str | None = None
+    """``select``, ``construct``, ``ask``, ``describe``; or the update keyword."""
+    is_update: bool = False
+    has_service: bool = False
+    service_line: int | None = None
+    dataset: list[tuple[str, str | None]] = field(default_factory=list)
+    """``("from" | "from named", resolved IRI or None when it cannot be resolved)``."""
+    has_order_by: bool = False
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+
+def scan(text: str, default_prefixes: Mapping[str, str] | None = None) -> QueryScan:
+    """Scan ``text``: its form, SERVICE, dataset clauses, ORDER BY."""
+    result = QueryScan(prefixes=dict(default_prefixes or {}))
+    tokens = list(tokenize(text))
+    base: str | None = None
+    for k, tok in enumerate(tokens):
+        if tok.kind != "word":
+            continue
+        word = tok.text.lower()
+        if word == "prefix" and k + 2 < len(tokens) and tokens[k + 2].kind == "iri":
+            result.prefixes[tokens[k + 1].text.rstrip(":")] = tokens[k + 2].text
+        elif word == "base" and k + 1 < len(tokens) and tokens[k + 1].kind == "iri":
+            base = tokens[k + 1].text
+        elif result.form is None and (word in QUERY_FORMS or word in UPDATE_KEYWORDS):
+            result.form = word
+            result.is_update = word in UPDATE_KEYWORDS
+        elif word == "service":
+            result.has_service = True
+            result.service_line = result.service_line or tok.line
+        elif word == "order" and k + 1 < len(tokens) and tokens[k + 1].text.lower() == "by":
+            result.has_order_by = True
+        elif word == "from":
+            kind = "from"
+            j = k + 1
+            if j < len(tokens) and tokens[j].text.lower() == "named":
+                kind = "from named"
+                j += 1
+            target = tokens[j] if j < len(tokens) else None
+            result.dataset.append((kind, _resolve(target, result.prefixes, base)))
+    if any(t.kind == "word" and t.text.lower() in UPDATE_KEYWORDS for t in tokens) and (
+        result.form is None or result.form not in QUERY_FORMS
+    ):
+        result.is_update = True
+    return result
+
+
+def _resolve(tok: Token | None, prefixes: dict[str, str], base: str | None) -> str | None:
+    if tok is None:
+        return None
+    if tok.kind == "iri":
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", tok.text):
+            return tok.text
+        return None  # relative IRI: never resolved, so refused
+    if tok.kind == "word" and ":" in tok.text:
+        prefix, _, local = tok.text.partition(":")
+        ns = prefixes.get(prefix)
+        return None if ns is None else ns + local
+    return None
+
+
+def check_query(
+    text: str,
+    held_graphs: Callable[[], Iterable[str]],
+    default_prefixes: Mapping[str, str] | None = None,
+) -> QueryScan:
+    """Refuse updates, SERVICE and dataset clauses naming graphs the store does not hold.
+
+    ``held_graphs`` is called only when the query has a dataset clause.
+    """
+    result = scan(text, default_prefixes)
+    if result.is_update:
+        raise ReadOnlyError(
+            "SPARQL Update is not allowed: khalis-kg is read-only "
+            f"(found {(result.form or 'an update keyword').upper()})"
+        )
+    if result.form is None:
+        raise QuerySyntaxError(
+            "not a SPARQL query: expected SELECT, CONSTRUCT, ASK or DESCRIBE", line=1, column=1
+        )
+    if result.has_service:
+        raise QueryError(
+            f"SERVICE is refused (line {result.service_line}): "
+            "queries never reach other endpoints or the network"
+        )
+    if result.dataset:
+        held = set(held_graphs())
+        for kind, iri in result.dataset:
+            if iri is None or iri not in held:
+                shown = f"<{iri}>" if iri else "an unresolvable IRI"
+                raise QueryError(
+                    f"{kind.upper()} {shown} is refused: it names no graph held by this store, "
+                    "and queries never load local files or web documents"
+                )
+    return result
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Limits:
+    """A time limit (seconds, checked between results) and a cap on results."""
+
+    timeout: float | None = None
+    max_rows: int | None = DEFAULT_MAX_ROWS
+
+    def guard(self, items: Iterable[T]) -> Iterator[T]:
+        """Yield from ``items``, raising QueryTimeoutError past the time limit or the cap."""
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        for count, item in enumerate(items, start=1):
+            if deadline is not None and time.monotonic() > deadline:
+                raise QueryTimeoutError(f"query stopped after {self.timeout:g} s (time limit)")
+            if self.max_rows is not None and count > self.max_rows:
+                raise QueryTimeoutError(f"query stopped: more than {self.max_rows} results")
+            yield item
+        if deadline is not None and time.monotonic() > deadline:
+            raise QueryTimeoutError(f"query stopped after {self.timeout:g} s (time limit)")

@@ -1,0 +1,357 @@
+"""A backend-neutral model of RDF terms and query results.
+
+It follows the SPARQL 1.1 Query Results JSON model: a term is an IRI (``uri``), a
+literal (with an optional datatype or language tag) or a blank node (``bnode``).
+
+Engines disagree on the lexical forms they hand back (Oxigraph stores ``"01"^^xsd:integer``
+as ``1`` and every integer subtype as ``xsd:integer``; rdflib keeps ``xsd:short``, prints
+doubles as ``150.0`` where Oxigraph prints ``150``, and UTC as ``+00:00`` where Oxigraph
+prints ``Z``). :func:`Term.literal` puts every literal into one canonical form, so the
+same query gives equal answers on every backend:
+
+* every built-in integer type (``xsd:int``, ``xsd:nonNegativeInteger``, ...) becomes
+  ``xsd:integer`` with its canonical lexical form (what Oxigraph does anyway);
+* ``xsd:decimal`` is written without trailing zeros but with at least one fraction digit;
+* ``xsd:double`` and ``xsd:float`` use Python's shortest round-trip form with ``E``;
+* ``xsd:boolean`` is ``true`` or ``false``;
+* ``xsd:dateTime`` and ``xsd:time`` write UTC as ``Z`` and drop trailing fraction zeros;
+* ``xsd:string`` is dropped (a simple literal), language tags are lower-cased.
+
+Ill-typed literals (``"abc"^^xsd:integer``) keep their lexical form. Nothing heavy is
+imported here.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+XSD_STRING = XSD + "string"
+XSD_INTEGER = XSD + "integer"
+XSD_DECIMAL = XSD + "decimal"
+XSD_DOUBLE = XSD + "double"
+XSD_FLOAT = XSD + "float"
+XSD_BOOLEAN = XSD + "boolean"
+XSD_DATE = XSD + "date"
+XSD_DATETIME = XSD + "dateTime"
+XSD_TIME = XSD + "time"
+
+INTEGER_TYPES = frozenset(
+    XSD + t
+    for t in (
+        "integer",
+        "long",
+        "int",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "nonPositiveInteger",
+        "positiveInteger",
+        "negativeInteger",
+        "unsignedLong",
+        "unsignedInt",
+        "unsignedShort",
+        "unsignedByte",
+    )
+)
+
+TermType = Literal["uri", "literal", "bnode"]
+Form = Literal["select", "ask", "graph"]
+
+_FRACTION = re.compile(r"(\.\d*?)0+(?=(Z|[+-]\d\d:\d\d)?$)")
+
+
+def _canonical_integer(lexical: str) -> str | None:
+    text = lexical.strip()
+    if not re.fullmatch(r"[+-]?\d+", text):
+        return None
+    return str(int(text))
+
+
+def _canonical_decimal(lexical: str) -> str | None:
+    text = lexical.strip()
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - guarded by the regex
+        return None
+    if value == 0:
+        return "0.0"
+    text = format(value.normalize(), "f")
+    if "." not in text:
+        text += ".0"
+    return text
+
+
+def _canonical_double(lexical: str) -> str | None:
+    text = lexical.strip()
+    if text in ("INF", "+INF"):
+        return "INF"
+    if text in ("-INF", "NaN"):
+        return text
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
+        return None
+    value = float(text)
+    if math.isinf(value):
+        return "INF" if value > 0 else "-INF"
+    return canonical_double(value)
+
+
+def canonical_double(value: float) -> str:
+    """The canonical lexical form used for ``xsd:double``/``xsd:float`` values."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "INF" if value > 0 else "-INF"
+    if value == 0:
+        return "-0.0E0" if math.copysign(1.0, value) < 0 else "0.0E0"
+    dec = Decimal(repr(value))  # shortest round-trip digits
+    sign, digit_tuple, dec_exp = dec.normalize().as_tuple()
+    assert isinstance(dec_exp, int)
+    digit_str = "".join(str(d) for d in digit_tuple)
+    sci_exp = dec_exp + len(digit_str) - 1
+    head, tail = digit_str[0], digit_str[1:] or "0"
+    return f"{'-' if sign else ''}{head}.{tail}E{sci_exp}"
+
+
+def _canonical_boolean(lexical: str) -> str | None:
+    text = lexical.strip()
+    if text in ("true", "1"):
+        return "true"
+    if text in ("false", "0"):
+        return "false"
+    return None
+
+
+def _canonical_datetime(lexical: str) -> str:
+    text = lexical.strip()
+    if text.endswith(("+00:00", "-00:00")):
+        text = text[:-6] + "Z"
+    text = _FRACTION.sub(lambda m: "" if m.group(1) == "." else m.group(1), text)
+    return text
+
+
+def _canonical_date(lexical: str) -> str:
+    text = lexical.strip()
+    if text.endswith(("+00:00", "-00:00")):
+        text = text[:-6] + "Z"
+    return text
+
+
+def canonical_literal(
+    value: str, datatype: str | None, lang: str | None
+) -> tuple[str, str | None, str | None]:
+    """``(lexical form, datatype, lang)`` in the canonical form described above."""
+    if lang:
+        return value, None, lang.lower()
+    if datatype is None or datatype in (XSD_STRING, RDF_LANGSTRING):
+        return value, None, None
+    canon: str | None = None
+    if datatype in INTEGER_TYPES:
+        canon = _canonical_integer(value)
+        if canon is not None:
+            return canon, XSD_INTEGER, None
+        return value, datatype, None
+    if datatype == XSD_DECIMAL:
+        canon = _canonical_decimal(value)
+    elif datatype in (XSD_DOUBLE, XSD_FLOAT):
+        canon = _canonical_double(value)
+    elif datatype == XSD_BOOLEAN:
+        canon = _canonical_boolean(value)
+    elif datatype in (XSD_DATETIME, XSD_TIME):
+        canon = _canonical_datetime(value)
+    elif datatype == XSD_DATE:
+        canon = _canonical_date(value)
+    return (canon if canon is not None else value), datatype, None
+
+
+def _escape_nt(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def is_absolute_iri(text: str) -> bool:
+    """Whether ``text`` looks like an absolute IRI that can be written between ``<>``."""
+    return bool(re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", text)) and not _IRI_FORBIDDEN.search(text)
+
+
+@dataclass(frozen=True)
+class Term:
+    """An RDF term in the SPARQL 1.1 JSON results model."""
+
+    type: TermType
+    value: str
+    datatype: str | None = None
+    lang: str | None = None
+
+    @classmethod
+    def iri(cls, value: str) -> Term:
+        return cls("uri", value)
+
+    @classmethod
+    def bnode(cls, label: str) -> Term:
+        return cls("bnode", label)
+
+    @classmethod
+    def literal(cls, value: str, datatype: str | None = None, lang: str | None = None) -> Term:
+        """A literal in canonical form (see the module documentation)."""
+        lexical, dt, lg = canonical_literal(value, datatype, lang)
+        return cls("literal", lexical, dt, lg)
+
+    @property
+    def is_iri(self) -> bool:
+        return self.type == "uri"
+
+    def to_json(self) -> dict[str, str]:
+        """This term as a SPARQL 1.1 JSON results binding."""
+        data = {"type": self.type, "value": self.value}
+        if self.lang:
+            data["xml:lang"] = self.lang
+        elif self.datatype:
+            data["datatype"] = self.datatype
+        return data
+
+    def to_ntriples(self) -> str:
+        """N-Triples (and SPARQL) syntax for this term; safe to embed in a query."""
+        if self.type == "uri":
+            if _IRI_FORBIDDEN.search(self.value):
+                raise ValueError(f"not a valid IRI: {self.value!r}")
+            return f"<{self.value}>"
+        if self.type == "bnode":
+            label = re.sub(r"[^A-Za-z0-9_]", "_", self.value) or "b"
+            return f"_:{label}"
+        text = f'"{_escape_nt(self.value)}"'
+        if self.lang:
+            return f"{text}@{self.lang}"
+        if self.datatype:
+            return f"{text}^^<{self.datatype}>"
+        return text
+
+    def to_python(self) -> Any:
+        """A plain Python value: IRIs as ``str``, typed literals as int/Decimal/float/bool/date."""
+        if self.type != "literal" or self.datatype is None:
+            return self.value
+        try:
+            if self.datatype == XSD_INTEGER:
+                return int(self.value)
+            if self.datatype == XSD_DECIMAL:
+                return Decimal(self.value)
+            if self.datatype in (XSD_DOUBLE, XSD_FLOAT):
+                return float(self.value.replace("INF", "inf"))
+            if self.datatype == XSD_BOOLEAN:
+                return self.value == "true"
+            if self.datatype == XSD_DATE and re.fullmatch(r"\d{4}-\d\d-\d\d", self.value):
+                return _dt.date.fromisoformat(self.value)
+            if self.datatype == XSD_DATETIME:
+                return _dt.datetime.fromisoformat(self.value.replace("Z", "+00:00"))
+        except ValueError:
+            return self.value
+        return self.value
+
+    def sort_key(self) -> tuple[int, str, str, str]:
+        order = {"bnode": 0, "uri": 1, "literal": 2}[self.type]
+        return (order, self.value, self.datatype or "", self.lang or "")
+
+    def __str__(self) -> str:
+        return self.value
+
+
+Row = dict[str, Term]
+Triple = tuple[Term, Term, Term]
+
+
+@dataclass
+class QueryResult:
+    """The answer to a query, whatever the engine.
+
+    ``form`` is ``select``, ``ask`` or ``graph`` (CONSTRUCT and DESCRIBE). SELECT answers
+    have ``variables`` and ``rows`` (unbound variables are absent from a row), ASK answers
+    ``boolean``, graph answers ``triples``.
+    """
+
+    form: Form
+    variables: list[str] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[Triple] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        if self.form == "select":
+            return len(self.rows)
+        if self.form == "graph":
+            return len(self.triples)
+        return 1
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.rows)
+
+    def to_python(self) -> Any:
+        """Plain Python values: SELECT → list of dicts, ASK → bool, graph → list of tuples."""
+        if self.form == "ask":
+            return bool(self.boolean)
+        if self.form == "graph":
+            return [(s.to_python(), p.to_python(), o.to_python()) for s, p, o in self.triples]
+        return [{k: v.to_python() for k, v in row.items()} for row in self.rows]
+
+    def to_dataframe(self) -> Any:
+        """A pandas ``DataFrame`` of the rows (needs the ``pandas`` extra)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            from .errors import KhalisError
+
+            raise KhalisError(
+                "to_dataframe() needs pandas: pip install 'khalis-kg[pandas]'"
+            ) from exc
+        if self.form == "graph":
+            data = self.to_python()
+            return pd.DataFrame(data, columns=["subject", "predicate", "object"])
+        if self.form == "ask":
+            return pd.DataFrame([{"boolean": self.boolean}])
+        return pd.DataFrame(self.to_python(), columns=self.variables)
+
+    def serialize(self, fmt: str = "json") -> tuple[bytes, str]:
+        """``(bytes, media type)`` in one of :data:`khalis_kg.results.FORMATS`."""
+        from .results import serialize
+
+        return serialize(self, fmt)
+
+    def canonical(self) -> QueryResult:
+        """A copy whose rows (or triples) are sorted: for comparing unordered answers."""
+        rows = sorted(self.rows, key=lambda r: [_cell_key(r.get(v)) for v in self.variables])
+        triples = sorted(self.triples, key=lambda t: [x.sort_key() for x in t])
+        return QueryResult(self.form, list(self.variables), rows, self.boolean, triples)
+
+
+def _cell_key(term: Term | None) -> tuple[int, str, str, str]:
+    return (-1, "", "", "") if term is None else term.sort_key()
+
+
+def sort_rows(rows: Sequence[Row], variables: Sequence[str]) -> list[Row]:
+    return sorted(rows, key=lambda r: [_cell_key(r.get(v)) for v in variables])

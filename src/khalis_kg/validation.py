@@ -1,0 +1,215 @@
+"""SHACL validation with pySHACL, reported as typed :class:`ValidationReport` objects.
+
+pySHACL (and rdflib) are imported only when :func:`validate` runs. Shapes come from the
+packaged ``ontology/shapes.ttl``, the packaged ontology is given to pySHACL as
+``ont_graph``, and no inference is done unless asked (``inference="rdfs"``).
+Input files are first read with Oxigraph's parser, so a syntax error names the file
+and the line; each result names the file its focus node comes from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .backends.base import Source
+from .errors import KhalisError
+
+SH = "http://www.w3.org/ns/shacl#"
+INFERENCE = ("none", "rdfs", "owlrl", "both")
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """One SHACL result (``sh:ValidationResult``)."""
+
+    focus_node: str
+    path: str | None
+    severity: str
+    """``Violation``, ``Warning`` or ``Info``."""
+    message: str
+    source_shape: str | None
+    value: str | None = None
+    source_constraint: str | None = None
+    file: str | None = None
+    """The input file in which the focus node is a subject (when known)."""
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of a SHACL validation."""
+
+    conforms: bool
+    results: list[ValidationResult] = field(default_factory=list)
+    report_turtle: str = field(default="", repr=False)
+
+    @property
+    def text(self) -> str:
+        """A report for people: one line per result with file, focus node, path, message."""
+        if self.conforms:
+            return "Conforms: yes\n"
+        lines = [
+            f"Conforms: no ({len(self.results)} result{'s' if len(self.results) != 1 else ''})"
+        ]
+        for r in self.results:
+            where = f"{r.file}: " if r.file else ""
+            path = f" path {r.path}" if r.path else ""
+            value = f" value {r.value}" if r.value is not None else ""
+            shape = f" [{r.source_shape}]" if r.source_shape else ""
+            lines.append(
+                f"{where}{r.severity}: focus {r.focus_node}{path}{value}: {r.message}{shape}"
+            )
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"conforms": self.conforms, "results": [asdict(r) for r in self.results]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n"
+
+    def to_turtle(self) -> str:
+        """The ``sh:ValidationReport`` graph as Turtle."""
+        return self.report_turtle
+
+    def __bool__(self) -> bool:
+        return self.conforms
+
+
+def _n3(term: Any, graph: Any) -> str:
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(term, URIRef):
+        return _short(str(term))
+    if isinstance(term, Literal):
+        return term.n3()
+    if isinstance(term, BNode):
+        return _path(term, graph) or f"_:{term}"
+    return str(term)
+
+
+def _short(iri: str) -> str:
+    from .results import shorten
+
+    short = shorten(iri)
+    return short if short != iri else f"<{iri}>"
+
+
+def _path(node: Any, graph: Any) -> str | None:
+    """A SHACL property path as SPARQL path syntax."""
+    from rdflib import RDF, BNode, URIRef
+    from rdflib.collection import Collection
+
+    if isinstance(node, URIRef):
+        return _short(str(node))
+    if not isinstance(node, BNode):
+        return None
+    sh = {
+        k: URIRef(SH + k)
+        for k in (
+            "inversePath",
+            "alternativePath",
+            "zeroOrMorePath",
+            "oneOrMorePath",
+            "zeroOrOnePath",
+        )
+    }
+    for key, fmt in (
+        ("inversePath", "^{}"),
+        ("zeroOrMorePath", "{}*"),
+        ("oneOrMorePath", "{}+"),
+        ("zeroOrOnePath", "{}?"),
+    ):
+        inner = graph.value(node, sh[key])
+        if inner is not None:
+            return fmt.format(_path(inner, graph))
+    alt = graph.value(node, sh["alternativePath"])
+    if alt is not None:
+        return "(" + "|".join(str(_path(x, graph)) for x in Collection(graph, alt)) + ")"
+    if graph.value(node, RDF.first) is not None:
+        return "/".join(str(_path(x, graph)) for x in Collection(graph, node))
+    return None
+
+
+def validate(sources: Sequence[Source], *, inference: str = "none") -> ValidationReport:
+    """Validate the union of ``sources`` against the packaged shapes."""
+    from rdflib import Graph
+
+    from .backends.memory import RDFLIB_FORMATS
+    from .backends.oxigraph import check_syntax
+
+    data = Graph()
+    origin: dict[Any, str] = {}
+    for source in sources:
+        check_syntax(source)
+        part = Graph()
+        part.parse(data=source.data, format=RDFLIB_FORMATS[source.format], publicID=source.base_iri)
+        for s in part.subjects(unique=True):
+            origin.setdefault(s, source.name)
+        data += part
+    return validate_graph(data, inference=inference, origin=origin)
+
+
+def validate_graph(
+    data: Any, *, inference: str = "none", origin: dict[Any, str] | None = None
+) -> ValidationReport:
+    """Validate an rdflib graph against the packaged shapes, with the ontology."""
+    import pyshacl
+    from rdflib import Graph, URIRef
+
+    from .api import packaged_source
+
+    if inference not in INFERENCE:
+        raise KhalisError(
+            f"unknown inference {inference!r} (choose one of: {', '.join(INFERENCE)})"
+        )
+    shapes_src = packaged_source("shapes")
+    ontology_src = packaged_source("ontology")
+    shapes = Graph().parse(data=shapes_src.data, format="turtle")
+    ontology = Graph().parse(data=ontology_src.data, format="turtle")
+    conforms, report_graph, _text = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference=inference,
+        abort_on_first=False,
+        meta_shacl=False,
+        advanced=True,
+        allow_warnings=False,
+    )
+    g: Graph = report_graph
+    results: list[ValidationResult] = []
+    result_type = URIRef(SH + "ValidationResult")
+    from rdflib import RDF
+
+    for node in g.subjects(RDF.type, result_type):
+
+        def get(prop: str, node: Any = node) -> Any:
+            return g.value(node, URIRef(SH + prop))
+
+        focus = get("focusNode")
+        severity = get("resultSeverity")
+        path = get("resultPath")
+        value = get("value")
+        shape = get("sourceShape")
+        constraint = get("sourceConstraintComponent")
+        messages = sorted(str(m) for m in g.objects(node, URIRef(SH + "resultMessage")))
+        results.append(
+            ValidationResult(
+                focus_node=_n3(focus, data),
+                path=None if path is None else _path(path, shapes) or _path(path, g),
+                severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
+                message="; ".join(messages) or "(no message)",
+                source_shape=None if shape is None else _n3(shape, shapes),
+                value=None if value is None else _n3(value, data),
+                source_constraint=None if constraint is None else _short(str(constraint)),
+                file=(origin or {}).get(focus),
+            )
+        )
+    results.sort(key=lambda r: (r.file or "", r.focus_node, r.path or "", r.message))
+    return ValidationReport(
+        conforms=bool(conforms),
+        results=results,
+        report_turtle=g.serialize(format="turtle"),
+    )
