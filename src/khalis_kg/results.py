@@ -16,7 +16,6 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from xml.sax.saxutils import escape, quoteattr
 
 from .errors import KhalisError
 from .namespaces import PREFIXES
@@ -38,6 +37,18 @@ GRAPH_FORMATS: dict[str, str] = {
     "xml": "application/rdf+xml",
 }
 """Formats for CONSTRUCT and DESCRIBE answers → media type."""
+
+
+def escape(text: str) -> str:
+    """XML character data (xml.sax.saxutils would import urllib.request and http.client)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def quoteattr(text: str) -> str:
+    """A double-quoted XML attribute value."""
+    escaped = escape(text).replace('"', "&quot;")
+    return '"' + escaped.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
+
 
 SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
 MAX_CELL = 80

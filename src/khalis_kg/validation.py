@@ -168,8 +168,14 @@ def validate_graph(
     ontology_src = packaged_source("ontology")
     shapes = Graph().parse(data=shapes_src.data, format="turtle")
     ontology = Graph().parse(data=ontology_src.data, format="turtle")
+    # pySHACL's ont_graph mix-in copies only class and property definitions; the SKOS
+    # concepts (typed individuals such as kgc:prison-break a sem:EventType) must be
+    # visible to sh:class, so the ontology is added to a copy of the data graph.
+    target = Graph()
+    target += data
+    target += ontology
     conforms, report_graph, _text = pyshacl.validate(
-        data,
+        target,
         shacl_graph=shapes,
         ont_graph=ontology,
         inference=inference,

@@ -45,7 +45,7 @@ def syntax_error(exc: SyntaxError) -> QuerySyntaxError:
         line, column = int(m.group(1)), int(m.group(2))
         rest = text[m.end() :].lstrip(": ")
         return QuerySyntaxError(
-            f"SPARQL syntax error at line {line}, column {column}: {short_message(rest)}",
+            f"SPARQL syntax error at line {line}, column {column}: {short_message(rest, 100)}",
             line=line,
             column=column,
         )

@@ -1,0 +1,359 @@
+"""The ``khalis-kg`` command line.
+
+Exit codes follow pySHACL: 0 success (or conforms), 1 does not conform, 2 input or usage
+error. Every error khalis-kg raises on purpose is printed as one line,
+``khalis-kg: error: ...``, on stderr; never a traceback.
+
+Output formats: ``query`` and ``sparql`` print a ``table`` by default (whether or not
+stdout is a terminal; pass ``--format csv|tsv|json|xml`` for machines); CONSTRUCT and
+DESCRIBE print Turtle by default (``--format turtle|nt|jsonld|xml``).
+
+Only click, pyoxigraph and the package's light modules are imported on the query path
+with the default ``oxigraph`` backend: rdflib is imported by ``--backend memory``,
+JSON-LD export and ``validate``; pySHACL only by ``validate``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from . import __version__
+from .errors import InputError, KhalisError, ParameterError
+
+if TYPE_CHECKING:
+    from .api import KnowledgeGraph
+    from .terms import QueryResult
+
+PROG = "khalis-kg"
+RESULT_FORMATS = ["table", "csv", "tsv", "json", "xml", "turtle", "nt", "jsonld"]
+EXPORT_FORMATS = ["turtle", "nt", "nq", "trig", "xml", "jsonld"]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``khalis-kg: error: message`` on stderr and exit with ``code``."""
+    one_line = " ".join(str(message).split())
+    click.echo(f"{PROG}: error: {one_line}", err=True)
+    sys.exit(code)
+
+
+class KhalisGroup(click.Group):
+    """A click group that turns KhalisError into a one-line message and an exit code,
+    and adds ``serve`` lazily when the server package is installed."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KhalisError as exc:
+            fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader went away (e.g. `| head`): stop quietly
+            sys.exit(0)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        if "serve" not in names and _serve_command() is not None:
+            names = sorted([*names, "serve"])
+        return names
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name == "serve":
+            return _serve_command()
+        return command
+
+
+def _serve_command() -> click.Command | None:
+    try:
+        from .server import serve_command
+    except ImportError:
+        return None
+    return serve_command if isinstance(serve_command, click.Command) else None
+
+
+class Settings:
+    """The global options, shared by the subcommands."""
+
+    def __init__(self, backend: str, data: Sequence[str], with_ontology: bool):
+        self.backend = backend
+        self.data = list(data)
+        self.with_ontology = with_ontology
+
+    def load(self, *, with_ontology: bool | None = None) -> KnowledgeGraph:
+        from .api import KnowledgeGraph
+
+        return KnowledgeGraph.load(
+            self.data or None,
+            backend=self.backend,
+            with_ontology=self.with_ontology if with_ontology is None else with_ontology,
+        )
+
+
+def _write(data: bytes, output: str | None) -> None:
+    if output is None or output == "-":
+        click.echo(data, nl=False)
+        return
+    from .export import write_atomic
+
+    write_atomic(Path(output), data)
+
+
+@click.group(cls=KhalisGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name=PROG)
+@click.option(
+    "--backend",
+    type=click.Choice(["oxigraph", "memory"]),
+    default="oxigraph",
+    show_default=True,
+    help="Query engine: oxigraph (fast start) or memory (rdflib).",
+)
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Use this RDF file instead of the packaged graph (repeat for several).",
+)
+@click.option(
+    "--with-ontology", is_flag=True, help="Also load the packaged ontology into the graph."
+)
+@click.pass_context
+def cli(ctx: click.Context, backend: str, data: tuple[str, ...], with_ontology: bool) -> None:
+    """Query, validate and export the 2015 Al Khalis prison break knowledge graph.
+
+    Exit codes: 0 success (validate: conforms), 1 does not conform, 2 input or usage error.
+    """
+    ctx.obj = Settings(backend, data, with_ontology)
+
+
+@cli.command("queries")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_obj
+def queries_command(settings: Settings, fmt: str) -> None:
+    """List the packaged queries with their titles and parameters."""
+    from .catalogue import Catalogue
+
+    catalogue = Catalogue.load()
+    if fmt == "json":
+        text = json.dumps([q.to_dict() for q in catalogue.list()], indent=1) + "\n"
+        _write(text.encode("utf-8"), None)
+        return
+    lines = []
+    for info in catalogue.list():
+        kind = " [check]" if info.is_check else ""
+        lines.append(f"{info.name}{kind}: {info.title}")
+        if info.question:
+            lines.append(f"    {info.question}")
+        for p in info.parameters:
+            default = " (required)" if p.required else f" = {p.default}"
+            desc = f" -- {p.description}" if p.description else ""
+            lines.append(f"    --param {p.name}=<{p.type}>{default}{desc}")
+    if not lines:
+        lines.append("(no packaged queries)")
+    _write(("\n".join(lines) + "\n").encode("utf-8"), None)
+
+
+def _parse_params(pairs: Sequence[str]) -> dict[str, object]:
+    params: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--param expects KEY=VALUE, got {pair!r}")
+        params[key.strip()] = value
+    return params
+
+
+def _emit(result: QueryResult, fmt: str | None, output: str | None) -> None:
+    if fmt is None:
+        fmt = "turtle" if result.form == "graph" else "table"
+    data, _media = result.serialize(fmt)
+    _write(data, output)
+
+
+_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(RESULT_FORMATS),
+    default=None,
+    help="table (default), csv, tsv, json, xml; for CONSTRUCT/DESCRIBE: turtle (default), "
+    "nt, jsonld, xml.",
+)
+_output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE."
+)
+
+
+@cli.command("query")
+@click.argument("name")
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A query parameter."
+)
+@_format_option
+@_output_option
+@click.pass_obj
+def query_command(
+    settings: Settings, name: str, params: tuple[str, ...], fmt: str | None, output: str | None
+) -> None:
+    """Run the packaged query NAME (see `khalis-kg queries`)."""
+    from .catalogue import Catalogue
+
+    info = Catalogue.load().get(name)  # unknown names fail before the graph is loaded
+    bound = _parse_params(params)
+    info.bind(bound)
+    kg = settings.load()
+    result = kg.query(name, **bound)
+    _emit(result, fmt, output)
+
+
+@cli.command("sparql")
+@click.argument("query", required=False)
+@click.option(
+    "-f", "--file", "file", type=click.Path(dir_okay=False), help="Read the query from FILE."
+)
+@click.option("--timeout", type=float, default=None, help="Time limit in seconds.")
+@_format_option
+@_output_option
+@click.pass_obj
+def sparql_command(
+    settings: Settings,
+    query: str | None,
+    file: str | None,
+    timeout: float | None,
+    fmt: str | None,
+    output: str | None,
+) -> None:
+    """Run a read-only SPARQL query: QUERY text, -f FILE, or - for stdin.
+
+    SERVICE, SPARQL Update and FROM graphs the store does not hold are refused.
+    """
+    if (query is None) == (file is None):
+        raise click.UsageError("give exactly one of QUERY, -f FILE or - (stdin)")
+    if file is not None:
+        try:
+            text = Path(file).read_text("utf-8")
+        except FileNotFoundError:
+            raise InputError(f"{file}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{file}: cannot read ({exc})") from None
+    elif query == "-":
+        text = sys.stdin.read()
+    else:
+        assert query is not None
+        text = query
+    kg = settings.load()
+    _emit(kg.sparql(text, timeout=timeout), fmt, output)
+
+
+@cli.command("validate")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "turtle"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--inference",
+    type=click.Choice(["none", "rdfs"]),
+    default="none",
+    show_default=True,
+    help="Inference before validation.",
+)
+@click.option(
+    "--with-data",
+    is_flag=True,
+    help="Validate FILES together with the packaged graph (e.g. additions to it).",
+)
+@_output_option
+@click.pass_obj
+def validate_command(
+    settings: Settings,
+    files: tuple[str, ...],
+    fmt: str,
+    inference: str,
+    with_data: bool,
+    output: str | None,
+) -> None:
+    """SHACL-validate FILES (default: the packaged graph, or --data files).
+
+    Exit 0 if the data conforms, 1 if it does not, 2 on input errors.
+    """
+    from .api import packaged_source
+    from .backends.base import Source
+    from .validation import validate
+
+    paths = list(files) or settings.data
+    sources = [Source.from_path(p) for p in paths]
+    if not sources or with_data:
+        sources.insert(0, packaged_source("data"))
+    report = validate(sources, inference=inference)
+    if fmt == "json":
+        text = report.to_json()
+    elif fmt == "turtle":
+        text = report.to_turtle()
+    else:
+        text = report.text
+    _write(text.encode("utf-8"), output)
+    sys.exit(0 if report.conforms else 1)
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
+@_output_option
+@click.option("--with-ontology", "with_ontology", is_flag=True, help="Add the ontology.")
+@click.pass_obj
+def export_command(settings: Settings, fmt: str, output: str | None, with_ontology: bool) -> None:
+    """Export the graph as turtle, nt, nq, trig, xml (RDF/XML) or jsonld."""
+    kg = settings.load()
+    data = kg.export(fmt, with_ontology=with_ontology)
+    _write(data, output)
+
+
+@cli.command("stats")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_obj
+def stats_command(settings: Settings, fmt: str) -> None:
+    """Triples, classes, instances per class, claims per source and per claimant."""
+    from .results import shorten
+
+    stats = settings.load().stats()
+    if fmt == "json":
+        _write((json.dumps(stats.to_dict(), indent=1) + "\n").encode("utf-8"), None)
+        return
+    lines = [
+        f"triples        {stats.triples}",
+        f"named graphs   {stats.named_graphs}",
+        f"classes        {stats.classes}",
+        f"claims         {stats.claims}",
+    ]
+    for title, counts in (
+        ("instances per class", stats.instances_per_class),
+        ("claims per source", stats.claims_per_source),
+        ("claims per claimant", stats.claims_per_claimant),
+    ):
+        lines.append(f"{title}:")
+        if not counts:
+            lines.append("  (none)")
+        width = max((len(shorten(k)) for k in counts), default=0)
+        lines += [f"  {shorten(k).ljust(width)}  {n}" for k, n in counts.items()]
+    _write(("\n".join(lines) + "\n").encode("utf-8"), None)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``khalis-kg`` console script."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name=PROG)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
