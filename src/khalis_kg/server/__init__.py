@@ -1,0 +1,149 @@
+"""``khalis-kg serve``: a read-only SPARQL endpoint and linked-data pages.
+
+Importing this package is cheap (click only); Starlette and uvicorn are imported
+when the server starts. Register the command with ``cli.add_command(serve_command)``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "default_workers", "serve", "serve_command"]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def default_workers() -> int:
+    """Query worker processes: the CPU count, at least 2 (so one slow query never blocks
+    everything), at most 8."""
+    return min(8, max(2, os.cpu_count() or 2))
+
+
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    data: str | Path | Sequence[str | Path] | None = None,
+    backend: str = "oxigraph",
+    timeout: float = 5.0,
+    max_results: int = 10_000,
+    *,
+    workers: int | None = None,
+    with_ontology: bool = True,
+    memory_limit_mb: int | None = 2048,
+    log_level: str = "info",
+) -> None:
+    """Serve the knowledge graph over HTTP until interrupted (blocks).
+
+    ``data`` are RDF files (the packaged graph when None); each query may run
+    ``timeout`` seconds and return ``max_results`` results. Binds 127.0.0.1 by default.
+    """
+    import uvicorn
+
+    from .app import Settings, create_app
+
+    if isinstance(data, (str, Path)):
+        data = [data]
+    settings = Settings(
+        data=tuple(str(p) for p in data) if data else None,
+        backend=backend,
+        with_ontology=with_ontology,
+        timeout=timeout,
+        max_results=max_results,
+        workers=workers or default_workers(),
+        memory_limit_mb=memory_limit_mb,
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        # Long GET URLs must reach the application so that it answers 413 itself.
+        h11_max_incomplete_event_size=2 * 1024 * 1024,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+
+
+@click.command("serve")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Interface to bind.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="TCP port.")
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="RDF file to serve instead of the packaged graph (repeatable).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["oxigraph", "memory"]),
+    default="oxigraph",
+    show_default=True,
+    help="Query engine.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds a query may run before it is stopped.",
+)
+@click.option(
+    "--max-results",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Most rows (or triples) a query may return.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=None,
+    help="Query worker processes [default: CPU count, 2 to 8].",
+)
+@click.option(
+    "--no-ontology", is_flag=True, help="Do not load the packaged ontology next to the data."
+)
+@click.option(
+    "--memory-limit",
+    type=click.IntRange(min=0),
+    default=2048,
+    show_default=True,
+    help="Address-space limit of each query worker in MiB (0: none).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
+def serve_command(
+    host: str,
+    port: int,
+    data: tuple[str, ...],
+    backend: str,
+    timeout: float,
+    max_results: int,
+    workers: int | None,
+    no_ontology: bool,
+    memory_limit: int,
+    log_level: str,
+) -> None:
+    """Serve a read-only SPARQL endpoint, the query page and linked-data pages."""
+    serve(
+        host=host,
+        port=port,
+        data=list(data) or None,
+        backend=backend,
+        timeout=timeout,
+        max_results=max_results,
+        workers=workers,
+        with_ontology=not no_ontology,
+        memory_limit_mb=memory_limit or None,
+        log_level=log_level,
+    )

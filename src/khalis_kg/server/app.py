@@ -1,0 +1,565 @@
+"""The Starlette application behind ``khalis-kg serve``.
+
+Routes
+------
+``/sparql``          W3C SPARQL 1.1 Protocol (query only); the service description without a query
+``/queries``         the packaged query catalogue (JSON)
+``/queries/{name}``  run a packaged query; other URL parameters are its parameters
+``/``, ``/static/*`` the query page and its assets (no CDN)
+every other path     Cool-URIs: ``https://w3id.org/khalis-kg/<path>`` described as HTML or RDF
+
+Queries never run in this process: see :mod:`khalis_kg.server.pool`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import __version__, resources
+from ..errors import KhalisError, ReadOnlyError
+from ..namespaces import BASE, DATASET, ONTOLOGY
+from . import formats, pages
+from .negotiation import negotiate
+from .pool import WorkerPool
+from .worker import WorkerConfig
+
+log = logging.getLogger("khalis_kg.server")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+HTML_HEADERS = {"Content-Security-Policy": CSP, "Vary": "Accept"}
+
+RESOURCE_OFFERS: dict[str, str] = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/turtle": "turtle",
+    "application/ld+json": "jsonld",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+}
+RESOURCE_FORMAT_PARAM: dict[str, str] = {
+    "html": "text/html",
+    **{k: v for k, v in formats.FORMAT_PARAM["graph"].items()},
+}
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+STATIC_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.(?:html|js|css|svg|png)")
+RESOURCE_ROOTS = ("id/", "concept/", "ontology", "dataset", "shapes")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything ``serve`` can be told; the defaults are the safe ones."""
+
+    data: tuple[str, ...] | None = None
+    backend: str = "oxigraph"
+    with_ontology: bool = True
+    timeout: float = 5.0
+    max_results: int = 10_000
+    workers: int = 2
+    memory_limit_mb: int | None = 2048
+    max_body_bytes: int = 1024 * 1024
+    max_query_chars: int = 100_000
+    queue_timeout: float = 30.0
+
+
+class RequestTooLargeError(KhalisError):
+    http_status = 413
+
+
+class NotAcceptableError(KhalisError):
+    http_status = 406
+
+
+class UnsupportedMediaTypeError(KhalisError):
+    http_status = 415
+
+
+class NotFoundError(KhalisError):
+    http_status = 404
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _pool(request: Request) -> WorkerPool:
+    pool: WorkerPool = request.app.state.pool
+    return pool
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def text_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    return PlainTextResponse(message.rstrip() + "\n", status_code=status, headers=headers)
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept")
+    return negotiate(accept, ["text/plain", "text/html"]) == "text/html" and "html" in (
+        accept or ""
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise KhalisError("invalid Content-Length header") from None
+        if size > limit:
+            raise RequestTooLargeError(f"request body of {size} bytes is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise RequestTooLargeError(f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _decode(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise KhalisError(f"{what} is not valid UTF-8") from None
+
+
+def _single(params: list[tuple[str, str]], name: str) -> str | None:
+    values = [v for k, v in params if k == name]
+    if len(values) > 1:
+        raise KhalisError(f"the {name!r} parameter was given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
+def _with_charset(media_type: str) -> str:
+    if media_type.startswith("text/"):
+        return media_type + "; charset=utf-8"
+    return media_type
+
+
+def _result_response(
+    payload: Mapping[str, Any], extra: Mapping[str, str] | None = None
+) -> Response:
+    headers = {"Vary": "Accept", **(extra or {})}
+    return Response(
+        payload["body"], media_type=_with_charset(str(payload["media_type"])), headers=headers
+    )
+
+
+# ------------------------------------------------------------------ /sparql
+
+
+async def sparql_endpoint(request: Request) -> Response:
+    settings = _settings(request)
+    params = parse_qsl(request.url.query, keep_blank_values=True)
+    if len(request.url.query) > settings.max_query_chars * 3 + 4096:
+        raise RequestTooLargeError("the request URL is too long")
+    query: str | None = None
+    if request.method == "POST":
+        media = _media_type(request)
+        if media == "application/sparql-update":
+            raise ReadOnlyError("SPARQL Update is not allowed: this endpoint is read-only")
+        body = await _read_body(request, settings.max_body_bytes)
+        if media == "application/x-www-form-urlencoded":
+            form = parse_qsl(_decode(body, "the form"), keep_blank_values=True)
+            if any(k == "update" for k, _ in form):
+                raise ReadOnlyError("SPARQL Update is not allowed: this endpoint is read-only")
+            query = _single(form, "query")
+            if _single(params, "query") is not None:
+                raise KhalisError("give the query either in the URL or in the form, not both")
+            params = params + [(k, v) for k, v in form if k != "query"]
+        elif media == "application/sparql-query":
+            query = _decode(body, "the query")
+            if _single(params, "query") is not None:
+                raise KhalisError("a POST with a query body must not also have a query parameter")
+        else:
+            raise UnsupportedMediaTypeError(
+                f"unsupported Content-Type {media or '(none)'!r}: use "
+                "application/x-www-form-urlencoded or application/sparql-query"
+            )
+        if query is None:
+            raise KhalisError("no query: send a 'query' form field")
+    else:
+        if any(k == "update" for k, _ in params):
+            raise ReadOnlyError("SPARQL Update is not allowed: this endpoint is read-only")
+        query = _single(params, "query")
+        if query is None:
+            return service_description(request)
+    if len(query) > settings.max_query_chars:
+        raise RequestTooLargeError(
+            f"the query has {len(query)} characters; this server accepts at most "
+            f"{settings.max_query_chars}"
+        )
+    if not query.strip():
+        raise KhalisError("the query is empty")
+    _check_dataset(request, params)
+    fmt = _single(params, "format")
+    accept = request.headers.get("accept")
+    if fmt is not None and fmt.lower() not in formats.known_format_names():
+        raise KhalisError(
+            f"unknown format {fmt!r}; use one of {', '.join(sorted(formats.known_format_names()))}"
+        )
+    if fmt is None and not formats.acceptable_at_all(accept):
+        raise NotAcceptableError(
+            f"none of the media types in Accept: {accept!r} is available; offered: "
+            + ", ".join(formats.ALL_QUERY_MEDIA_TYPES)
+        )
+    task = {
+        "op": "sparql",
+        "text": query,
+        "accept": accept,
+        "format": fmt,
+        "timeout": settings.timeout,
+    }
+    payload = await _pool(request).run(task, settings.timeout)
+    return _result_response(payload)
+
+
+def _check_dataset(request: Request, params: list[tuple[str, str]]) -> None:
+    """``default-graph-uri`` / ``named-graph-uri`` may only name graphs this server holds."""
+    held_named: list[str] = request.app.state.info["graphs"]
+    default_names = {DATASET}
+    for key, value in params:
+        if key == "default-graph-uri" and value not in default_names:
+            raise KhalisError(
+                f"default-graph-uri <{value}> is not a graph held by this server; its default "
+                f"graph is <{DATASET}>, and it never loads graphs from elsewhere"
+            )
+        if key == "named-graph-uri" and value not in held_named:
+            held = ", ".join(f"<{g}>" for g in held_named) or "none"
+            raise KhalisError(
+                f"named-graph-uri <{value}> is not a graph held by this server (named graphs "
+                f"held: {held}); it never loads graphs from elsewhere"
+            )
+
+
+def _ttl_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a valid Turtle STRING_LITERAL_QUOTE
+
+
+def service_description(request: Request) -> Response:
+    accept = request.headers.get("accept")
+    if negotiate(accept, ["text/turtle", "text/plain"]) is None:
+        raise NotAcceptableError("the service description is available as text/turtle")
+    endpoint = str(request.url.replace(query=""))
+    info = request.app.state.info
+    settings = _settings(request)
+    fmt = "http://www.w3.org/ns/formats/"
+    result_formats = ", ".join(
+        f"<{fmt}{name}>"
+        for name in (
+            "SPARQL_Results_JSON",
+            "SPARQL_Results_XML",
+            "SPARQL_Results_CSV",
+            "SPARQL_Results_TSV",
+            "Turtle",
+            "N-Triples",
+            "JSON-LD",
+            "RDF_XML",
+        )
+    )
+    body = f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
+@prefix void: <http://rdfs.org/ns/void#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+<{endpoint}> a sd:Service ;
+    rdfs:label {_ttl_string("khalis-kg SPARQL endpoint (read-only)")}@en ;
+    rdfs:comment {
+        _ttl_string(
+            f"SPARQL 1.1 Query over the khalis-kg knowledge graph. Read-only: SPARQL Update, "
+            f"SERVICE and loading other graphs are refused. Each query may run "
+            f"{settings.timeout:g} s and return {settings.max_results} results."
+        )
+    }@en ;
+    sd:endpoint <{endpoint}> ;
+    sd:supportedLanguage sd:SPARQL11Query ;
+    sd:resultFormat {result_formats} ;
+    dcterms:hasVersion {_ttl_string(__version__)} ;
+    sd:defaultDataset [
+        a sd:Dataset ;
+        dcterms:source <{DATASET}> ;
+        sd:defaultGraph [ a sd:Graph ; void:triples {int(info["triples"])} ]
+    ] .
+"""
+    return Response(
+        body.encode(), media_type="text/turtle; charset=utf-8", headers={"Vary": "Accept"}
+    )
+
+
+# ------------------------------------------------------------------ /queries
+
+
+async def list_queries(request: Request) -> Response:
+    entries = [{**q, "url": f"/queries/{q['name']}"} for q in request.app.state.info["queries"]]
+    return JSONResponse(entries)
+
+
+async def run_packaged(request: Request) -> Response:
+    settings = _settings(request)
+    name = request.path_params["name"]
+    params = parse_qsl(request.url.query, keep_blank_values=True)
+    fmt = _single(params, "format")
+    values: dict[str, str] = {}
+    for key, value in params:
+        if key == "format":
+            continue
+        if key in values:
+            raise KhalisError(f"parameter {key!r} was given more than once")
+        values[key] = value
+    accept = request.headers.get("accept")
+    if fmt is not None and fmt.lower() not in formats.known_format_names():
+        raise KhalisError(
+            f"unknown format {fmt!r}; use one of {', '.join(sorted(formats.known_format_names()))}"
+        )
+    if fmt is None and not formats.acceptable_at_all(accept):
+        raise NotAcceptableError(
+            f"none of the media types in Accept: {accept!r} is available; offered: "
+            + ", ".join(formats.ALL_QUERY_MEDIA_TYPES)
+        )
+    task = {
+        "op": "query",
+        "name": name,
+        "params": values,
+        "accept": accept,
+        "format": fmt,
+        "timeout": settings.timeout,
+    }
+    payload = await _pool(request).run(task, settings.timeout)
+    return _result_response(payload)
+
+
+# ------------------------------------------------------------------ pages
+
+
+_static_cache: dict[str, bytes] = {}
+
+
+def _static_bytes(name: str) -> bytes | None:
+    if name not in _static_cache:
+        entry = resources.static_dir() / name
+        if not entry.is_file():
+            return None
+        _static_cache[name] = entry.read_bytes()
+    return _static_cache[name]
+
+
+async def index(request: Request) -> Response:
+    body = _static_bytes("index.html")
+    if body is None:
+        raise NotFoundError("the query page is missing from this installation")
+    return Response(body, media_type="text/html; charset=utf-8", headers=HTML_HEADERS)
+
+
+async def static(request: Request) -> Response:
+    name = request.path_params["name"]
+    body = _static_bytes(name) if STATIC_NAME.fullmatch(name) else None
+    if body is None:
+        raise NotFoundError(f"no static file {name!r}")
+    suffix = name[name.rfind(".") :]
+    return Response(
+        body, media_type=STATIC_TYPES[suffix], headers={"Cache-Control": "public, max-age=300"}
+    )
+
+
+async def resource(request: Request) -> Response:
+    path = request.url.path.lstrip("/")
+    if not path.startswith(RESOURCE_ROOTS) or not pages.SAFE_PATH.fullmatch(path):
+        raise NotFoundError(f"nothing at /{path}")
+    iri = ONTOLOGY if path in {"ontology", "ontology/"} else BASE + path
+    settings = _settings(request)
+    params = parse_qsl(request.url.query, keep_blank_values=True)
+    fmt = _single(params, "format")
+    if fmt is not None:
+        media = RESOURCE_FORMAT_PARAM.get(fmt.lower())
+        if media is None:
+            raise KhalisError(
+                f"unknown format {fmt!r}; use one of {', '.join(sorted(RESOURCE_FORMAT_PARAM))}"
+            )
+    else:
+        chosen = negotiate(request.headers.get("accept"), list(RESOURCE_OFFERS))
+        if chosen is None:
+            raise NotAcceptableError("this resource is available as " + ", ".join(RESOURCE_OFFERS))
+        media = chosen
+    pool = _pool(request)
+    if RESOURCE_OFFERS[media] != "html":
+        task = {
+            "op": "sparql",
+            "text": pages.construct_query(iri),
+            "accept": media,
+            "format": None,
+            "timeout": settings.timeout,
+        }
+        payload = await pool.run(task, settings.timeout)
+        if not payload.get("size"):
+            raise NotFoundError(f"<{iri}> is not described in this knowledge graph")
+        return _result_response(payload)
+    texts = pages.description_queries(iri)
+    bodies = await pool.run(
+        {"op": "batch", "texts": texts, "timeout": settings.timeout}, settings.timeout
+    )
+    try:
+        results = [json.loads(b) for b in bodies]
+    except (ValueError, TypeError) as exc:
+        raise KhalisError(f"unreadable description of <{iri}>") from exc
+    description = pages.build_description(iri, results)
+    if not description.exists:
+        raise NotFoundError(f"<{iri}> is not described in this knowledge graph")
+    return HTMLResponse(pages.resource_page(description, path="/" + path), headers=HTML_HEADERS)
+
+
+# ------------------------------------------------------------------ errors
+
+
+async def khalis_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, KhalisError)
+    status = int(getattr(exc, "http_status", 400))
+    message = str(exc) or type(exc).__name__
+    if status >= 500:
+        log.warning("%s %s -> %d: %s", request.method, request.url.path, status, message)
+    if request.url.path.startswith("/queries"):
+        return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
+    if _wants_html(request) and not request.url.path.startswith("/sparql"):
+        title = {404: "Not found", 406: "Not acceptable"}.get(status, "Error")
+        return HTMLResponse(
+            pages.message_page(status, title, message), status_code=status, headers=HTML_HEADERS
+        )
+    return text_error(status, message)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    messages = {
+        404: f"nothing at {request.url.path}",
+        405: f"method {request.method} is not allowed here"
+        + (f"; allowed: {headers['Allow']}" if "Allow" in headers else ""),
+    }
+    return text_error(exc.status_code, messages.get(exc.status_code, str(exc.detail)), headers)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    # Last resort: the traceback goes to the log (Starlette re-raises for the server to
+    # log it), the client gets a generic message and never a stack trace.
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return text_error(500, "internal server error (see the server log)")
+
+
+# ------------------------------------------------------------------ app
+
+
+class SecurityHeaders:
+    """``X-Content-Type-Options`` and ``Referrer-Policy`` on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"same-origin"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI application; its lifespan starts and stops the query workers."""
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        config = WorkerConfig(
+            data=settings.data,
+            backend=settings.backend,
+            with_ontology=settings.with_ontology,
+            max_results=settings.max_results,
+            memory_limit_mb=settings.memory_limit_mb,
+        )
+        pool = WorkerPool(config, settings.workers, queue_timeout=settings.queue_timeout)
+        started = time.monotonic()
+        await pool.start()
+        try:
+            app.state.info = await pool.run({"op": "info"}, 120.0)
+            app.state.pool = pool
+            app.state.settings = settings
+            log.info(
+                "%d query workers ready in %.1f s (%d triples, %d packaged queries)",
+                pool.alive,
+                time.monotonic() - started,
+                app.state.info["triples"],
+                len(app.state.info["queries"]),
+            )
+            yield
+        finally:
+            await pool.close()
+
+    routes = [
+        Route("/", index, methods=["GET"]),
+        Route("/sparql", sparql_endpoint, methods=["GET", "POST"]),
+        Route("/queries", list_queries, methods=["GET"]),
+        Route("/queries/{name:str}", run_packaged, methods=["GET"]),
+        Route("/static/{name:str}", static, methods=["GET"]),
+        Route("/{path:path}", resource, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST"],
+                allow_headers=["Accept", "Content-Type"],
+                expose_headers=["Content-Type", "Content-Location"],
+                max_age=600,
+            ),
+        ],
+        exception_handlers={
+            KhalisError: khalis_error,
+            HTTPException: http_error,
+            Exception: internal_error,
+        },
+        lifespan=lifespan,
+    )

@@ -1,0 +1,110 @@
+"""HTTP content negotiation: ``Accept`` parsing with q-values (RFC 9110, section 12.5.1).
+
+Pure functions, no third-party imports. A media range's weight applies to every offer
+it matches; when several ranges match an offer the most specific one wins
+(``text/csv`` over ``text/*`` over ``*/*``), and a weight of ``0`` means "not
+acceptable". Among the acceptable offers the highest weight wins; ties go to the
+server's order of preference (the order of ``offers``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    """One element of an ``Accept`` header."""
+
+    type: str
+    subtype: str
+    params: tuple[tuple[str, str], ...]
+    q: float
+
+    def specificity(self, offer: str) -> int | None:
+        """How specifically this range matches ``offer`` (None: it does not match)."""
+        otype, _, osub = offer.partition("/")
+        if self.type == "*":
+            return 0 if self.subtype == "*" else None
+        if self.type != otype:
+            return None
+        if self.subtype == "*":
+            return 1
+        if self.subtype != osub:
+            return None
+        return 3 if self.params else 2
+
+
+def _parse_q(value: str) -> float | None:
+    value = value.strip()
+    # RFC 9110: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+    try:
+        q = float(value)
+    except ValueError:
+        return None
+    if not 0.0 <= q <= 1.0 or value.lower() in {"nan", "inf", "-inf"}:
+        return None
+    return q
+
+
+def parse_accept(header: str | None) -> list[MediaRange]:
+    """Parse an ``Accept`` header; malformed elements are skipped.
+
+    An absent or empty header means ``*/*``.
+    """
+    if header is None or not header.strip():
+        return [MediaRange("*", "*", (), 1.0)]
+    ranges: list[MediaRange] = []
+    for element in header.split(","):
+        parts = [p.strip() for p in element.split(";")]
+        media = parts[0].lower()
+        if not media:
+            continue
+        mtype, sep, msub = media.partition("/")
+        mtype, msub = mtype.strip(), msub.strip()
+        if not sep or not mtype or not msub or (mtype == "*" and msub != "*"):
+            continue
+        q: float | None = 1.0
+        params: list[tuple[str, str]] = []
+        for param in parts[1:]:
+            key, _, value = param.partition("=")
+            key = key.strip().lower()
+            if not key:
+                continue
+            if key == "q":
+                q = _parse_q(value)
+                break  # accept-ext parameters after q are ignored
+            params.append((key, value.strip().strip('"')))
+        if q is None:
+            continue
+        # The charset parameter does not select a different representation here.
+        params = [(k, v) for k, v in params if k != "charset"]
+        ranges.append(MediaRange(mtype, msub, tuple(params), q))
+    return ranges
+
+
+def quality(ranges: Sequence[MediaRange], offer: str) -> float:
+    """The weight the client gives to ``offer`` (0.0 when it is not acceptable)."""
+    best_spec = -1
+    best_q = 0.0
+    for r in ranges:
+        spec = r.specificity(offer)
+        if spec is not None and spec > best_spec:
+            best_spec, best_q = spec, r.q
+    return best_q
+
+
+def negotiate(header: str | None, offers: Sequence[str]) -> str | None:
+    """The best of ``offers`` (in server preference order) for this ``Accept`` header."""
+    ranges = parse_accept(header)
+    if not ranges:
+        # Every element was malformed: behave as if the header were absent.
+        return offers[0] if offers else None
+    best: str | None = None
+    best_q = 0.0
+    for offer in offers:
+        q = quality(ranges, offer)
+        if q > best_q:
+            best, best_q = offer, q
+    return best

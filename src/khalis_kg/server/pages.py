@@ -1,0 +1,437 @@
+"""Server-side HTML for resource pages (the Cool-URIs "HTML for browsers" half).
+
+Everything that comes from the graph goes through :func:`esc` (text and attribute
+values alike), and only ``http``/``https`` IRIs become links: an IRI such as
+``javascript:…`` in the data is shown, never followed.
+
+The SPARQL used to describe a resource lives here too: :func:`description_queries`
+builds the SELECT queries from an IRI that the caller has already checked against
+:data:`SAFE_PATH` (so it cannot break out of ``<…>``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..namespaces import BASE, KG, ONTOLOGY, PREFIXES
+
+SAFE_PATH = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
+"""Characters allowed in a resource path: valid inside a SPARQL IRIREF, no escapes."""
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+LABEL_PREDICATES = (
+    RDFS + "label",
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://xmlns.com/foaf/0.1/name",
+    "http://purl.org/dc/terms/title",
+)
+COMMENT_PREDICATES = (RDFS + "comment", "http://www.w3.org/2004/02/skos/core#definition")
+
+Binding = dict[str, dict[str, str]]
+"""One row of SPARQL JSON results: variable -> {"type", "value", ...}."""
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def local_path(iri: str) -> str | None:
+    """The server path of an IRI under the project namespace (fragment kept), else None."""
+    if not iri.startswith(BASE):
+        return None
+    rest = iri[len(BASE) :]
+    path, _, fragment = rest.partition("#")
+    if not SAFE_PATH.fullmatch(path) or not SAFE_PATH.fullmatch(fragment):
+        return None
+    return "/" + rest
+
+
+def compact(iri: str) -> str:
+    """``prefix:local`` when a known prefix fits and the local part is simple."""
+    best = ""
+    best_prefix = ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(best):
+            best, best_prefix = ns, prefix
+    if best:
+        local = iri[len(best) :]
+        if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", local) and not local.endswith("."):
+            return f"{best_prefix}:{local}"
+    return iri
+
+
+def href(iri: str) -> str | None:
+    """Where a link to ``iri`` should point, or None when it must not be a link."""
+    local = local_path(iri)
+    if local is not None:
+        return local
+    if re.match(r"https?://[^\s<>\"']+$", iri):
+        return iri
+    return None
+
+
+def link(iri: str, text: str | None = None) -> str:
+    shown = esc(text if text else compact(iri))
+    target = href(iri)
+    if target is None:
+        return f'<span class="iri">{shown}</span>'
+    external = "" if target.startswith("/") else ' rel="noopener noreferrer" class="external"'
+    return f'<a href="{esc(target)}" title="{esc(iri)}"{external}>{shown}</a>'
+
+
+def term_html(term: Mapping[str, str], label: str | None = None) -> str:
+    kind = term.get("type")
+    value = term.get("value", "")
+    if kind == "uri":
+        return link(value, label)
+    if kind == "bnode":
+        return f'<span class="bnode">_:{esc(value)}</span>'
+    extra = ""
+    if "xml:lang" in term:
+        extra = f'<span class="lang">@{esc(term["xml:lang"])}</span>'
+    elif "datatype" in term:
+        extra = f'<span class="datatype">^^{esc(compact(term["datatype"]))}</span>'
+    cls = "literal long" if len(value) > 300 or "\n" in value else "literal"
+    return f'<span class="{cls}">{esc(value)}</span>{extra}'
+
+
+# ------------------------------------------------------------------ SPARQL
+
+
+def description_queries(iri: str) -> list[str]:
+    """SELECT queries describing ``iri``: out, blank-node details, in, quotes, claims, terms."""
+    s = f"<{iri}>"
+    label = (
+        "OPTIONAL {{ {v} <http://www.w3.org/2000/01/rdf-schema#label> {l} }} "
+        "OPTIONAL {{ {v} <http://www.w3.org/2004/02/skos/core#prefLabel> {l}2 }}"
+    )
+    oa = "http://www.w3.org/ns/oa#"
+    queries = [
+        # 0: outgoing statements, with labels of the objects and predicates
+        f"SELECT ?p ?o ?ol ?ol2 ?pl ?pl2 WHERE {{ {s} ?p ?o . "
+        + label.format(v="?o", l="?ol")
+        + " "
+        + label.format(v="?p", l="?pl")
+        + " } LIMIT 2000",
+        # 1: statements about blank nodes the resource points to (selectors, lists)
+        f"SELECT ?b ?p ?o WHERE {{ {s} ?x ?b . FILTER(isBlank(?b)) ?b ?p ?o }} LIMIT 2000",
+        # 2: incoming links
+        f"SELECT ?s ?p ?sl ?sl2 ?pl ?pl2 WHERE {{ ?s ?p {s} . "
+        + label.format(v="?s", l="?sl")
+        + " "
+        + label.format(v="?p", l="?pl")
+        + " } ORDER BY ?p ?s LIMIT 1000",
+        # 3: the quotes it was derived from (or, for a span, its own quote)
+        "SELECT DISTINCT ?span ?exact ?start ?end WHERE { "
+        f"{{ {s} <{PROV_DERIVED}> ?span }} UNION {{ BIND({s} AS ?span) }} "
+        f"?span <{oa}hasSelector> ?q . ?q <{oa}exact> ?exact . "
+        f"OPTIONAL {{ ?span <{oa}hasSelector> ?pos . ?pos <{oa}start> ?start ; <{oa}end> ?end }} "
+        "} ORDER BY ?start LIMIT 200",
+        # 4: claims that point to it, with claimant, channel and quote
+        "SELECT ?claim ?cl ?p ?pl ?claimant ?claimantl ?channel ?channell ?exact WHERE { "
+        f"?claim a <{KG}Claim> ; ?p {s} . "
+        f"OPTIONAL {{ ?claim <{RDFS}label> ?cl }} "
+        f"OPTIONAL {{ ?p <{RDFS}label> ?pl }} "
+        f"OPTIONAL {{ ?claim <{KG}claimant> ?claimant "
+        f"OPTIONAL {{ ?claimant <{RDFS}label> ?claimantl }} }} "
+        f"OPTIONAL {{ ?claim <{KG}publishedIn> ?channel "
+        f"OPTIONAL {{ ?channel <{RDFS}label> ?channell }} }} "
+        f"OPTIONAL {{ ?claim <{PROV_DERIVED}>/<{oa}hasSelector>/<{oa}exact> ?exact }} "
+        "} ORDER BY ?claim LIMIT 1000",
+    ]
+    if iri == ONTOLOGY:
+        # 5: the ontology's terms, so that /ontology#Term lands on its row
+        queries.append(
+            "SELECT ?t ?type ?l ?c WHERE { ?t a ?type . "
+            f'FILTER(STRSTARTS(STR(?t), "{KG}")) '
+            f"OPTIONAL {{ ?t <{RDFS}label> ?l }} OPTIONAL {{ ?t <{RDFS}comment> ?c }} "
+            "} ORDER BY ?t LIMIT 2000"
+        )
+    return queries
+
+
+def construct_query(iri: str) -> str:
+    """CONSTRUCT the resource's description: out, blank-node closure (2 levels), in."""
+    s = f"<{iri}>"
+    if iri == ONTOLOGY:
+        subject = f'?x ?p ?o . FILTER(?x = {s} || STRSTARTS(STR(?x), "{KG}"))'
+        return (
+            "CONSTRUCT { ?x ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 } WHERE { "
+            f"{subject} "
+            "OPTIONAL { FILTER(isBlank(?o)) ?o ?p2 ?o2 "
+            "OPTIONAL { FILTER(isBlank(?o2)) ?o2 ?p3 ?o3 } } }"
+        )
+    return (
+        "CONSTRUCT { ?x ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 . ?i ?ip ?x } WHERE { "
+        f"BIND({s} AS ?x) "
+        "{ ?x ?p ?o OPTIONAL { FILTER(isBlank(?o)) ?o ?p2 ?o2 "
+        "OPTIONAL { FILTER(isBlank(?o2)) ?o2 ?p3 ?o3 } } } "
+        "UNION { ?i ?ip ?x } }"
+    )
+
+
+# ------------------------------------------------------------------ model
+
+
+def _first(row: Binding, *names: str) -> str | None:
+    for name in names:
+        if name in row:
+            return row[name]["value"]
+    return None
+
+
+@dataclass
+class Statement:
+    predicate: str
+    predicate_label: str | None
+    value: dict[str, str]
+    value_label: str | None
+
+
+@dataclass
+class Claim:
+    iri: str
+    label: str | None
+    predicates: dict[str, str | None] = field(default_factory=dict)
+    claimants: dict[str, str | None] = field(default_factory=dict)
+    channels: dict[str, str | None] = field(default_factory=dict)
+    quotes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Description:
+    iri: str
+    outgoing: list[Statement]
+    blank: dict[str, list[tuple[str, dict[str, str]]]]
+    incoming: list[Statement]
+    quotes: list[tuple[str, str, str | None, str | None]]
+    claims: list[Claim]
+    terms: list[tuple[str, str, str | None, str | None]]
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.outgoing or self.incoming)
+
+    def values(self, predicate: str) -> list[dict[str, str]]:
+        return [st.value for st in self.outgoing if st.predicate == predicate]
+
+    @property
+    def label(self) -> str:
+        for predicate in LABEL_PREDICATES:
+            for value in self.values(predicate):
+                if value.get("type") == "literal":
+                    return value["value"]
+        return compact(self.iri)
+
+    @property
+    def types(self) -> list[Statement]:
+        return [st for st in self.outgoing if st.predicate == RDF_TYPE]
+
+    @property
+    def comments(self) -> list[str]:
+        return [
+            v["value"]
+            for p in COMMENT_PREDICATES
+            for v in self.values(p)
+            if v.get("type") == "literal"
+        ]
+
+
+def build_description(iri: str, results: Sequence[Mapping[str, Any]]) -> Description:
+    """Turn the SPARQL JSON answers to :func:`description_queries` into a Description."""
+
+    def rows(i: int) -> list[Binding]:
+        bindings: list[Binding] = results[i].get("results", {}).get("bindings", [])
+        return bindings
+
+    outgoing: list[Statement] = []
+    seen: set[tuple[str, str, str]] = set()
+    for r in rows(0):
+        key = (r["p"]["value"], r["o"]["type"], r["o"]["value"] + r["o"].get("xml:lang", ""))
+        if key in seen:
+            continue
+        seen.add(key)
+        outgoing.append(
+            Statement(r["p"]["value"], _first(r, "pl", "pl2"), r["o"], _first(r, "ol", "ol2"))
+        )
+    blank: dict[str, list[tuple[str, dict[str, str]]]] = {}
+    for r in rows(1):
+        blank.setdefault(r["b"]["value"], []).append((r["p"]["value"], r["o"]))
+    incoming: list[Statement] = []
+    seen_in: set[tuple[str, str]] = set()
+    for r in rows(2):
+        key_in = (r["p"]["value"], r["s"]["value"])
+        if key_in in seen_in:
+            continue
+        seen_in.add(key_in)
+        incoming.append(
+            Statement(r["p"]["value"], _first(r, "pl", "pl2"), r["s"], _first(r, "sl", "sl2"))
+        )
+    quotes: list[tuple[str, str, str | None, str | None]] = []
+    seen_q: set[tuple[str, str]] = set()
+    for r in rows(3):
+        span, exact = r["span"]["value"], r["exact"]["value"]
+        if (span, exact) not in seen_q:
+            seen_q.add((span, exact))
+            quotes.append((span, exact, _first(r, "start"), _first(r, "end")))
+    claims: dict[str, Claim] = {}
+    for r in rows(4):
+        c = claims.setdefault(r["claim"]["value"], Claim(r["claim"]["value"], _first(r, "cl")))
+        c.predicates[r["p"]["value"]] = _first(r, "pl")
+        if "claimant" in r:
+            c.claimants[r["claimant"]["value"]] = _first(r, "claimantl")
+        if "channel" in r:
+            c.channels[r["channel"]["value"]] = _first(r, "channell")
+        claim_quote = _first(r, "exact")
+        if claim_quote and claim_quote not in c.quotes:
+            c.quotes.append(claim_quote)
+    terms: list[tuple[str, str, str | None, str | None]] = []
+    if len(results) > 5:
+        for r in rows(5):
+            terms.append((r["t"]["value"], r["type"]["value"], _first(r, "l"), _first(r, "c")))
+    return Description(iri, outgoing, blank, incoming, quotes, list(claims.values()), terms)
+
+
+# ------------------------------------------------------------------ HTML
+
+RDF_FORMATS = (
+    ("ttl", "Turtle"),
+    ("jsonld", "JSON-LD"),
+    ("nt", "N-Triples"),
+    ("rdf", "RDF/XML"),
+)
+
+
+def page(title: str, body: str, *, heading_note: str = "") -> str:
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)} · khalis-kg</title>"
+        '<link rel="stylesheet" href="/static/style.css">'
+        '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+        "</head><body>"
+        '<header class="top"><a class="brand" href="/">khalis-kg</a>'
+        '<nav><a href="/">Query</a><a href="/id/event/al-khalis-prison-break-2015">The event</a>'
+        '<a href="/dataset">Dataset</a><a href="/ontology">Ontology</a>'
+        '<a href="/sparql">Service description</a></nav></header>'
+        f'<main class="resource">{heading_note}{body}</main>'
+        '<footer>Data derived from the Wikipedia article "2015 Al Khalis prison break" '
+        '(<a href="https://creativecommons.org/licenses/by-sa/4.0/" rel="noopener noreferrer">'
+        "CC BY-SA 4.0</a>).</footer>"
+        "</body></html>\n"
+    )
+
+
+def _statement_rows(
+    statements: Iterable[Statement], blank: Mapping[str, list[tuple[str, dict[str, str]]]]
+) -> str:
+    grouped: dict[str, list[Statement]] = {}
+    for st in statements:
+        grouped.setdefault(st.predicate, []).append(st)
+    out = []
+    for predicate, sts in grouped.items():
+        values = []
+        for st in sts:
+            if st.value.get("type") == "bnode" and st.value["value"] in blank:
+                inner = "".join(
+                    f"<li>{link(p)} {term_html(o)}</li>" for p, o in blank[st.value["value"]]
+                )
+                values.append(f'<li><ul class="bnode-detail">{inner}</ul></li>')
+            else:
+                values.append(f"<li>{term_html(st.value, st.value_label)}</li>")
+        plabel = sts[0].predicate_label
+        note = f' <span class="plabel">{esc(plabel)}</span>' if plabel else ""
+        out.append(
+            f'<tr><th scope="row">{link(predicate)}{note}</th>'
+            f'<td><ul class="values">{"".join(values)}</ul></td></tr>'
+        )
+    return "".join(out)
+
+
+def resource_page(d: Description, *, path: str) -> str:
+    parts: list[str] = []
+    types = " ".join(
+        f'<span class="type">{term_html(t.value, t.value_label)}</span>' for t in d.types
+    )
+    parts.append(f'<h1>{esc(d.label)}</h1><p class="iri-line"><code>{esc(d.iri)}</code></p>')
+    if types:
+        parts.append(f'<p class="types">{types}</p>')
+    for comment in d.comments:
+        parts.append(f'<p class="comment">{esc(comment)}</p>')
+    if d.quotes:
+        items = []
+        for span, exact, start, end in d.quotes:
+            where = f" characters {esc(start)} to {esc(end)}" if start and end else ""
+            items.append(
+                f'<figure class="quote"><blockquote>{esc(exact)}</blockquote>'
+                f"<figcaption>{link(span)}{where} of the article</figcaption></figure>"
+            )
+        parts.append(
+            '<section class="quotes"><h2>From the article</h2>' + "".join(items) + "</section>"
+        )
+    others = [st for st in d.outgoing if st.predicate != RDF_TYPE]
+    if others:
+        parts.append(
+            '<section><h2>Properties</h2><table class="props">'
+            + _statement_rows(others, d.blank)
+            + "</table></section>"
+        )
+    if d.claims:
+        items = []
+        for c in d.claims:
+            roles = ", ".join(link(p, lbl) for p, lbl in c.predicates.items())
+            who = ", ".join(link(i, lbl) for i, lbl in c.claimants.items()) or "unknown"
+            via = ", ".join(link(i, lbl) for i, lbl in c.channels.items())
+            quotes = "".join(f"<blockquote>{esc(q)}</blockquote>" for q in c.quotes)
+            items.append(
+                f'<li class="claim"><p class="claim-label">{link(c.iri, c.label)}</p>'
+                f'<p class="claim-meta">claimed by {who}'
+                + (f" · published in {via}" if via else "")
+                + f" · refers to this as {roles}</p>{quotes}</li>"
+            )
+        parts.append(
+            '<section class="claims"><h2>Claims about it</h2><ul class="claims">'
+            + "".join(items)
+            + "</ul></section>"
+        )
+    if d.terms:
+        rows = "".join(
+            f'<tr id="{esc(t.rsplit("#", 1)[-1])}"><th scope="row">{link(t)}</th>'
+            f"<td>{link(ty)}</td><td>{esc(lbl or '')}</td><td>{esc(c or '')}</td></tr>"
+            for t, ty, lbl, c in d.terms
+        )
+        parts.append(
+            '<section><h2>Terms</h2><table class="terms"><thead><tr><th>term</th>'
+            "<th>type</th><th>label</th><th>comment</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></section>"
+        )
+    if d.incoming:
+        parts.append(
+            '<section><h2>Referenced by</h2><table class="props incoming">'
+            + "".join(
+                f'<tr><th scope="row">{term_html(st.value, st.value_label)}</th>'
+                f"<td>{link(st.predicate)}</td></tr>"
+                for st in d.incoming
+            )
+            + "</table></section>"
+        )
+    downloads = " ".join(
+        f'<a href="{esc(path)}?format={key}">{name}</a>' for key, name in RDF_FORMATS
+    )
+    parts.append(f'<p class="downloads">This description as {downloads}</p>')
+    return page(d.label, "".join(parts))
+
+
+def message_page(status: int, title: str, message: str) -> str:
+    return page(
+        title,
+        f'<h1>{esc(title)}</h1><p class="error-message">{esc(message)}</p>'
+        f'<p>HTTP status {esc(status)}. <a href="/">Back to the query page</a>.</p>',
+    )

@@ -1,0 +1,210 @@
+"""The query worker: a child process that owns one loaded :class:`KnowledgeGraph`.
+
+Neither pyoxigraph nor rdflib can be interrupted from Python in the middle of a
+query, so the HTTP server never runs a query in its own process. It sends a task
+to a worker over a pipe and waits for the reply with a deadline; a worker that
+misses its deadline is killed and replaced (see :mod:`khalis_kg.server.pool`).
+
+Tasks and replies are plain tuples and dicts of built-in types, so nothing but
+strings and bytes cross the process boundary (exceptions are not pickled: some
+carry constructor arguments that do not survive a round trip).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from . import formats
+
+if TYPE_CHECKING:
+    from ..api import KnowledgeGraph
+
+log = logging.getLogger("khalis_kg.server.worker")
+
+Reply = tuple[Any, ...]
+"""``("ok", payload)`` or ``("error", http_status, message)``."""
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    data: tuple[str, ...] | None
+    backend: str
+    with_ontology: bool
+    max_results: int
+    memory_limit_mb: int | None
+
+
+def _limit_memory(megabytes: int | None) -> None:
+    if not megabytes:
+        return
+    import resource
+
+    limit = megabytes * 1024 * 1024
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError) as exc:  # a hard limit lower than ours, or no permission
+        log.warning("could not limit worker memory to %d MiB: %s", megabytes, exc)
+
+
+def _error(status: int, message: str) -> Reply:
+    return ("error", status, message)
+
+
+def _too_many(max_results: int) -> Reply:
+    return _error(
+        503,
+        f"the query produced more than {max_results} results (this server's limit); "
+        "add a LIMIT or narrow the query",
+    )
+
+
+def _size(result: Any) -> int:
+    if result.form == "graph":
+        return len(result.triples)
+    if result.form == "select":
+        return len(result.rows)
+    return 1
+
+
+def _serialize(result: Any, accept: str | None, format_param: str | None) -> Reply:
+    chosen = formats.choose(result.form, accept, format_param)
+    if chosen is None:
+        offered = ", ".join(dict.fromkeys(formats.offers_for(result.form)))
+        kind = "an RDF graph" if result.form == "graph" else "SPARQL results"
+        return _error(406, f"this query gives {kind}; available media types: {offered}")
+    media_type, fmt = chosen
+    body, _ = result.serialize(fmt)
+    payload = {"body": body, "media_type": media_type, "form": result.form, "size": _size(result)}
+    return ("ok", payload)
+
+
+def _catalogue(kg: KnowledgeGraph) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for info in kg.queries():
+        entry = dict(info.to_dict())
+        entry["text"] = info.text
+        entries.append(_jsonable(entry))
+    return entries
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON-ready data from dataclasses, tuples, paths and the like."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "__dataclass_fields__"):
+        import dataclasses
+
+        return _jsonable(dataclasses.asdict(value))
+    return str(value)
+
+
+def _sparql(kg: KnowledgeGraph, text: str, timeout: float, max_results: int) -> Any:
+    """``kg.sparql`` with the result cap applied while results stream, when the facade
+    supports it (``max_rows``); otherwise the cap is checked on the full answer."""
+    run: Any = kg.sparql
+    if _accepts_max_rows(kg):
+        return run(text, timeout=timeout, max_rows=max_results + 1)
+    return run(text, timeout=timeout)
+
+
+_MAX_ROWS_SUPPORTED: dict[type, bool] = {}
+
+
+def _accepts_max_rows(kg: KnowledgeGraph) -> bool:
+    cls = type(kg)
+    if cls not in _MAX_ROWS_SUPPORTED:
+        import inspect
+
+        _MAX_ROWS_SUPPORTED[cls] = "max_rows" in inspect.signature(kg.sparql).parameters
+    return _MAX_ROWS_SUPPORTED[cls]
+
+
+def handle(kg: KnowledgeGraph, task: dict[str, Any], config: WorkerConfig) -> Reply:
+    """Run one task; every failure the library raises on purpose becomes an error reply."""
+    from ..errors import KhalisError
+
+    op = task["op"]
+    try:
+        if op == "ping":
+            return ("ok", None)
+        if op == "info":
+            count = kg.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=60.0)
+            graphs = kg.sparql("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", timeout=60.0)
+            return (
+                "ok",
+                {
+                    "queries": _catalogue(kg),
+                    "triples": int(count.to_python()[0]["n"]),
+                    "graphs": [str(row["g"]) for row in graphs.to_python()],
+                },
+            )
+        if op in {"sparql", "query"}:
+            if op == "sparql":
+                result = _sparql(kg, task["text"], task["timeout"], config.max_results)
+            else:
+                result = kg.query(task["name"], **task["params"])
+            if _size(result) > config.max_results:
+                return _too_many(config.max_results)
+            return _serialize(result, task.get("accept"), task.get("format"))
+        if op == "batch":
+            # Several queries for one page, answered as SPARQL JSON / N-Triples bodies.
+            bodies: list[bytes] = []
+            for text in task["texts"]:
+                result = _sparql(kg, text, task["timeout"], config.max_results)
+                if _size(result) > config.max_results:
+                    return _too_many(config.max_results)
+                fmt = "nt" if result.form == "graph" else "json"
+                bodies.append(result.serialize(fmt)[0])
+            return ("ok", bodies)
+        return _error(500, f"unknown worker task {op!r}")
+    except KhalisError as exc:
+        return _error(exc.http_status, str(exc))
+    except MemoryError:
+        return _error(503, "the query needed more memory than this server allows")
+    except RecursionError:
+        return _error(400, "the query is nested too deeply")
+
+
+def worker_main(conn: Connection, config: WorkerConfig) -> None:
+    """Entry point of a worker process: load the graph, then answer tasks until EOF."""
+    from ..errors import KhalisError
+
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides when
+    # workers stop (it closes their pipes), so a worker ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _limit_memory(config.memory_limit_mb)
+    try:
+        from ..api import KnowledgeGraph
+
+        kg = KnowledgeGraph.load(
+            list(config.data) if config.data else None,
+            backend=config.backend,
+            with_ontology=config.with_ontology,
+        )
+        conn.send(("ready", None))
+    except KhalisError as exc:
+        conn.send(_error(exc.http_status, f"cannot load the knowledge graph: {exc}"))
+        return
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply = handle(kg, task, config)
+        except Exception:
+            log.exception("unexpected error in a query worker")
+            reply = _error(500, "internal server error (see the server log)")
+        try:
+            conn.send(reply)
+        except (BrokenPipeError, OSError):
+            return
