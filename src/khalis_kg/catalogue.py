@@ -9,7 +9,9 @@ Each file starts with a comment header::
 
 ``param: NAME TYPE [= DEFAULT] -- description`` declares a parameter, bound as the SPARQL
 variable ``?NAME`` (never spliced into the text); TYPE is ``iri``, ``string``,
-``integer`` or ``date``. A parameter without a default is required. Names ending in
+``integer`` or ``date``. A parameter without a default is required. A SELECT query
+must list its parameters in its projection (``SELECT ?event ?group ...``): Oxigraph
+substitutes values through the projection (SEP-0007) and refuses other variables. Names ending in
 ``-violation`` are quality checks (they must return no rows).
 """
 
@@ -24,8 +26,8 @@ from importlib.abc import Traversable
 from pathlib import Path
 
 from . import resources
-from .errors import InputError, ParameterError, UnknownQueryError
-from .safety import scan
+from .errors import InputError, ParameterError, QueryError, UnknownQueryError
+from .safety import projection, scan
 from .terms import XSD, XSD_DATE, XSD_INTEGER, Term, is_absolute_iri
 
 PARAM_TYPES = ("iri", "string", "integer", "date")
@@ -74,6 +76,7 @@ class QueryInfo:
 
     def bind(self, params: Mapping[str, object]) -> dict[str, Term]:
         """Check ``params`` against the declared parameters and type them."""
+        self.check_projection()
         known = {p.name: p for p in self.parameters}
         for key in params:
             if key not in known:
@@ -93,6 +96,21 @@ class QueryInfo:
                     + (f": {p.description}" if p.description else "")
                 )
         return bound
+
+    def check_projection(self) -> None:
+        """A SELECT query must project its parameters (Oxigraph binds them through the
+        projection, following SEP-0007); QueryError names the missing ones."""
+        if self.form != "select" or not self.parameters:
+            return
+        projected = projection(self.text)
+        if projected is None:
+            return
+        missing = [p.name for p in self.parameters if p.name not in projected]
+        if missing:
+            names = ", ".join(f"?{m}" for m in missing)
+            raise QueryError(
+                f"query {self.name!r} must list its parameter(s) {names} in its SELECT clause"
+            )
 
     def to_dict(self) -> dict[str, object]:
         return {

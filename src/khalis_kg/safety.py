@@ -157,6 +157,36 @@ def scan(text: str, default_prefixes: Mapping[str, str] | None = None) -> QueryS
     return result
 
 
+def projection(text: str) -> list[str] | None:
+    """Variables projected by a SELECT query (``None`` for ``SELECT *`` or other forms)."""
+    tokens = list(tokenize(text))
+    start = next(
+        (k for k, t in enumerate(tokens) if t.kind == "word" and t.text.lower() == "select"),
+        None,
+    )
+    if start is None:
+        return None
+    names: list[str] = []
+    depth = 0
+    for k in range(start + 1, len(tokens)):
+        tok = tokens[k]
+        low = tok.text.lower()
+        if depth == 0 and (
+            (tok.kind == "word" and low in ("where", "from"))
+            or (tok.kind == "punct" and low == "{")
+        ):
+            break
+        if tok.kind == "punct" and low == "*" and depth == 0:
+            return None
+        if tok.kind == "punct" and low == "(":
+            depth += 1
+        elif tok.kind == "punct" and low == ")":
+            depth -= 1
+        elif tok.kind == "var" and (depth == 0 or (k > 0 and tokens[k - 1].text.lower() == "as")):
+            names.append(tok.text[1:])
+    return names
+
+
 def _resolve(tok: Token | None, prefixes: dict[str, str], base: str | None) -> str | None:
     if tok is None:
         return None
