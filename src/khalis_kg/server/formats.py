@@ -46,9 +46,12 @@ FORMAT_PARAM: dict[str, dict[str, str]] = {
         "ntriples": "application/n-triples",
         "jsonld": "application/ld+json",
         "json": "application/ld+json",
+        "n3": "text/turtle",  # Turtle is N3's RDF subset (SPARQLWrapper sends format=n3)
         "rdf": "application/rdf+xml",
         "rdfxml": "application/rdf+xml",
+        "rdf+xml": "application/rdf+xml",
         "xml": "application/rdf+xml",
+        "json-ld": "application/ld+json",
     },
 }
 

@@ -1,0 +1,697 @@
+"""``khalis-kg serve`` over real HTTP: a uvicorn server on 127.0.0.1 in a subprocess.
+
+Covers the SPARQL 1.1 Protocol (GET, POST form, POST sparql-query), content
+negotiation, the service description, the packaged-query routes, Cool-URIs resource
+pages, CORS, and the safety guarantees (read-only, no outbound reads, time limit,
+result cap, size limits, no stack traces).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import ClassVar
+
+import httpx
+import pytest
+
+from khalis_kg.server.negotiation import negotiate, parse_accept
+
+BASE = "https://w3id.org/khalis-kg/"
+DATASET = BASE + "dataset"
+START_TIMEOUT = 90.0
+TEST_TIMEOUT = 2.0  # the server's per-query time limit in these tests
+TEST_MAX_RESULTS = 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def run_server(*extra: str, start_timeout: float = START_TIMEOUT) -> Iterator[str]:
+    """Start ``python -m khalis_kg.server`` on a free loopback port; yield its base URL."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in the finally clause
+        prefix="khalis-serve-", suffix=".log", delete=False
+    )
+    cmd = [
+        sys.executable, "-m", "khalis_kg.server",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *extra,
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + start_timeout
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"server exited with {proc.returncode}: {Path(log.name).read_text()}"
+                )
+            try:
+                if httpx.get(base + "/sparql", timeout=2.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start in {start_timeout} s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        log.close()
+        os.unlink(log.name)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    with run_server(
+        "--timeout", str(TEST_TIMEOUT), "--max-results", str(TEST_MAX_RESULTS), "--workers", "2"
+    ) as base:  # fmt: skip
+        yield base
+
+
+@pytest.fixture
+def client(live_server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server, timeout=30.0) as c:
+        yield c
+
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+LABELS = (
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+    "SELECT ?s ?label WHERE { ?s rdfs:label ?label } ORDER BY ?s LIMIT 5"
+)
+CONSTRUCT = (
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+    f"CONSTRUCT {{ ?s rdfs:label ?l }} WHERE {{ ?s rdfs:label ?l FILTER(STRSTARTS(STR(?s), "
+    f'"{BASE}id/place/")) }}'
+)
+CARTESIAN = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+CARTESIAN_SORTED = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?i ?a"
+
+SRJ = "application/sparql-results+json"
+
+
+def raw_get(base: str, target: str) -> tuple[int, str]:
+    """A GET over a plain socket: ``(status, body)``."""
+    url = httpx.URL(base)
+    with socket.create_connection((url.host, url.port or 80), timeout=30) as sock:
+        request = f"GET {target} HTTP/1.1\r\nHost: {url.host}\r\nConnection: close\r\n\r\n"
+        sock.sendall(request.encode())
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode("utf-8", "replace")
+
+
+def assert_no_trace(response: httpx.Response) -> None:
+    assert "Traceback" not in response.text
+    assert 'File "' not in response.text
+
+
+# ---------------------------------------------------------------- negotiation (pure)
+
+
+class TestNegotiation:
+    OFFERS: ClassVar[list[str]] = [
+        "application/sparql-results+json",
+        "application/sparql-results+xml",
+        "text/csv",
+        "text/tab-separated-values",
+    ]
+
+    def test_absent_header_takes_the_first_offer(self) -> None:
+        assert negotiate(None, self.OFFERS) == self.OFFERS[0]
+        assert negotiate("", self.OFFERS) == self.OFFERS[0]
+
+    def test_q_values_order(self) -> None:
+        header = "text/csv;q=0.5, application/sparql-results+xml;q=0.9"
+        assert negotiate(header, self.OFFERS) == "application/sparql-results+xml"
+
+    def test_most_specific_range_wins_and_q0_excludes(self) -> None:
+        assert negotiate("text/*;q=0.3, text/csv;q=0", self.OFFERS) == "text/tab-separated-values"
+
+    def test_wildcards(self) -> None:
+        assert negotiate("*/*", self.OFFERS) == self.OFFERS[0]
+        assert negotiate("text/*", self.OFFERS) == "text/csv"
+        assert negotiate("image/png", self.OFFERS) is None
+        assert negotiate("*/*;q=0", self.OFFERS) is None
+
+    def test_malformed_elements_are_skipped(self) -> None:
+        ranges = parse_accept("text/csv;q=abc, ;;, foo, */json, text/tab-separated-values;q=0.4")
+        assert [(r.type, r.subtype, r.q) for r in ranges] == [("text", "tab-separated-values", 0.4)]
+        assert negotiate("text/csv;q=2", self.OFFERS) == self.OFFERS[0]  # nothing valid left
+
+    def test_browser_header(self) -> None:
+        header = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        assert negotiate(header, ["text/html", "text/turtle"]) == "text/html"
+        assert negotiate(header, ["text/turtle", "text/html"]) == "text/html"
+
+
+# ---------------------------------------------------------------- protocol
+
+pytestmark = pytest.mark.server
+
+
+def test_service_description(client: httpx.Client) -> None:
+    import rdflib
+
+    r = client.get("/sparql")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/turtle")
+    g = rdflib.Graph().parse(data=r.text, format="turtle")
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    services = list(g.subjects(rdflib.RDF.type, sd.Service))
+    assert len(services) == 1
+    assert (services[0], sd.supportedLanguage, sd.SPARQL11Query) in g
+    assert (services[0], sd.endpoint, None) in g
+    formats = set(g.objects(services[0], sd.resultFormat))
+    assert rdflib.URIRef("http://www.w3.org/ns/formats/SPARQL_Results_JSON") in formats
+
+
+def test_get_post_form_and_post_query_agree(client: httpx.Client) -> None:
+    get = client.get("/sparql", params={"query": COUNT})
+    form = client.post("/sparql", data={"query": COUNT})
+    direct = client.post(
+        "/sparql", content=COUNT.encode(), headers={"Content-Type": "application/sparql-query"}
+    )
+    for r in (get, form, direct):
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == SRJ
+    counts = {int(r.json()["results"]["bindings"][0]["n"]["value"]) for r in (get, form, direct)}
+    assert len(counts) == 1
+    assert counts.pop() > 500
+
+
+@pytest.mark.parametrize(
+    ("accept", "media", "marker"),
+    [
+        (None, SRJ, '"bindings"'),
+        ("*/*", SRJ, '"bindings"'),
+        ("application/sparql-results+xml", "application/sparql-results+xml", "<sparql"),
+        ("text/csv", "text/csv", "s,label"),
+        ("text/tab-separated-values", "text/tab-separated-values", "?s\t?label"),
+        ("text/csv;q=0.5, application/sparql-results+xml;q=0.9",
+         "application/sparql-results+xml", "<sparql"),
+        ("text/*;q=0.3, text/csv;q=0", "text/tab-separated-values", "?s\t?label"),
+        ("application/json", "application/json", '"bindings"'),
+    ],
+)  # fmt: skip
+def test_select_content_negotiation(
+    client: httpx.Client, accept: str | None, media: str, marker: str
+) -> None:
+    headers = {"Accept": accept} if accept is not None else {}
+    r = client.get("/sparql", params={"query": LABELS}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].split(";")[0] == media
+    assert marker in r.text
+    assert "accept" in r.headers.get("vary", "").lower()
+
+
+@pytest.mark.parametrize(
+    ("accept", "media", "fmt"),
+    [
+        (None, "text/turtle", "turtle"),
+        ("text/turtle", "text/turtle", "turtle"),
+        ("application/n-triples", "application/n-triples", "nt"),
+        ("application/ld+json", "application/ld+json", "json-ld"),
+        ("application/rdf+xml", "application/rdf+xml", "xml"),
+        ("application/sparql-results+json;q=1, application/n-triples;q=0.5",
+         "application/n-triples", "nt"),
+    ],
+)  # fmt: skip
+def test_construct_content_negotiation(
+    client: httpx.Client, accept: str | None, media: str, fmt: str
+) -> None:
+    import rdflib
+
+    headers = {"Accept": accept} if accept is not None else {}
+    r = client.post("/sparql", data={"query": CONSTRUCT}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].split(";")[0] == media
+    g = rdflib.Graph().parse(data=r.content, format=fmt)
+    assert (rdflib.URIRef(BASE + "id/place/al-khalis"), rdflib.RDFS.label, None) in g
+    assert len(g) >= 5
+
+
+def test_describe(client: httpx.Client) -> None:
+    r = client.get(
+        "/sparql",
+        params={"query": f"DESCRIBE <{BASE}id/place/al-khalis>"},
+        headers={"Accept": "text/turtle"},
+    )
+    assert r.status_code == 200, r.text
+    assert "Al Khalis" in r.text
+
+
+def test_ask(client: httpx.Client) -> None:
+    r = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+    assert r.status_code == 200
+    assert r.json()["boolean"] is True
+    xml = client.get(
+        "/sparql",
+        params={"query": "ASK { ?s ?p ?o }"},
+        headers={"Accept": "application/sparql-results+xml"},
+    )
+    assert "<boolean>true</boolean>" in xml.text
+
+
+def test_format_parameter_overrides_accept(client: httpx.Client) -> None:
+    r = client.get("/sparql", params={"query": LABELS, "format": "csv"}, headers={"Accept": SRJ})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    bad = client.get("/sparql", params={"query": LABELS, "format": "pdf"})
+    assert bad.status_code == 400
+    assert "unknown format" in bad.text
+
+
+def test_not_acceptable(client: httpx.Client) -> None:
+    r = client.get("/sparql", params={"query": LABELS}, headers={"Accept": "image/png"})
+    assert r.status_code == 406
+    assert "application/sparql-results+json" in r.text
+    # Acceptable for some result kind, but not for this one (a SELECT as Turtle).
+    r = client.get("/sparql", params={"query": LABELS}, headers={"Accept": "text/turtle"})
+    assert r.status_code == 406
+    assert "SPARQL results" in r.text
+
+
+def test_dataset_parameters(client: httpx.Client) -> None:
+    ok = client.get("/sparql", params={"query": COUNT, "default-graph-uri": DATASET})
+    assert ok.status_code == 200
+    other = client.get(
+        "/sparql", params={"query": COUNT, "default-graph-uri": "http://example.org/g"}
+    )
+    assert other.status_code == 400
+    assert "not a graph held by this server" in other.text
+    named = client.post("/sparql", data={"query": COUNT, "named-graph-uri": "http://example.org/g"})
+    assert named.status_code == 400
+    assert "named-graph-uri" in named.text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        ({"data": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, 403),
+        ({"content": b"INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+          "headers": {"Content-Type": "application/sparql-update"}}, 403),
+        ({"data": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, 403),
+        ({"data": {"query": "DELETE WHERE { ?s ?p ?o }"}}, 403),
+        ({"data": {"query": "DROP ALL"}}, 403),
+        ({"data": {"query": "LOAD <http://example.org/x>"}}, 403),
+    ],
+)  # fmt: skip
+def test_read_only(client: httpx.Client, kwargs: dict[str, object], status: int) -> None:
+    r = client.post("/sparql", **kwargs)  # type: ignore[arg-type]
+    assert r.status_code == status, r.text
+    assert "read-only" in r.text
+    assert (
+        client.get("/sparql", params={"query": "ASK { <urn:a> <urn:b> <urn:c> }"}).json()["boolean"]
+        is False
+    )
+    get_update = client.get("/sparql", params={"update": "DROP ALL"})
+    assert get_update.status_code == 403
+
+
+def test_malformed_query(client: httpx.Client) -> None:
+    r = client.get("/sparql", params={"query": "SELECT ?x WHERE { ?x ?y }"})
+    assert r.status_code == 400
+    assert r.text.strip()
+    assert_no_trace(r)
+    empty = client.post("/sparql", data={"query": "  "})
+    assert empty.status_code == 400
+    missing = client.post("/sparql", data={"nothing": "here"})
+    assert missing.status_code == 400
+    twice = client.get("/sparql", params=[("query", COUNT), ("query", COUNT)])
+    assert twice.status_code == 400
+
+
+def test_wrong_method(client: httpx.Client) -> None:
+    for method in ("PUT", "DELETE", "PATCH"):
+        r = client.request(method, "/sparql", content=b"x")
+        assert r.status_code == 405
+        assert "GET" in r.headers.get("allow", "")
+    assert client.post("/queries").status_code == 405
+
+
+def test_unsupported_content_type(client: httpx.Client) -> None:
+    r = client.post("/sparql", json={"query": COUNT})
+    assert r.status_code == 415
+    assert "application/sparql-query" in r.text
+
+
+def test_oversized_requests(client: httpx.Client) -> None:
+    big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * (1024 * 1024 + 10)
+    r = client.post("/sparql", data={"query": big})
+    assert r.status_code == 413
+    r = client.post(
+        "/sparql", content=big.encode(), headers={"Content-Type": "application/sparql-query"}
+    )
+    assert r.status_code == 413
+    # httpx refuses URLs over 64 KiB: send the long GET by hand.
+    long_get = "SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20%23" + "x" * 150_000
+    status, text = raw_get(str(client.base_url), "/sparql?query=" + long_get)
+    assert status == 413, text
+    assert "at most" in text
+    assert client.get("/sparql", params={"query": COUNT}).status_code == 200
+
+
+def test_cors(client: httpx.Client) -> None:
+    r = client.get("/sparql", params={"query": COUNT}, headers={"Origin": "https://example.org"})
+    assert r.headers["access-control-allow-origin"] == "*"
+    pre = client.options(
+        "/sparql",
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert pre.status_code == 200
+    assert "POST" in pre.headers["access-control-allow-methods"]
+
+
+# ---------------------------------------------------------------- safety: time and results
+
+
+def test_pathological_query_is_stopped_and_others_are_served(live_server: str) -> None:
+    """A cartesian product gets a 503 with a message; meanwhile other clients are served."""
+
+    def slow(query: str) -> tuple[httpx.Response, float]:
+        t0 = time.monotonic()
+        with httpx.Client(base_url=live_server, timeout=60) as c:
+            r = c.post("/sparql", data={"query": query})
+        return r, time.monotonic() - t0
+
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(slow, CARTESIAN_SORTED)
+        time.sleep(0.3)  # let it occupy a worker
+        latencies = []
+        with httpx.Client(base_url=live_server, timeout=30) as c:
+            for _ in range(10):
+                t0 = time.monotonic()
+                r = c.get("/sparql", params={"query": LABELS})
+                latencies.append(time.monotonic() - t0)
+                assert r.status_code == 200
+        response, elapsed = future.result()
+    assert response.status_code == 503
+    assert "time limit" in response.text
+    assert_no_trace(response)
+    assert elapsed < TEST_TIMEOUT + 5
+    assert max(latencies) < 1.5, latencies
+    # The killed worker is replaced: the server keeps answering.
+    with httpx.Client(base_url=live_server, timeout=30) as c:
+        for _ in range(4):
+            assert c.get("/sparql", params={"query": COUNT}).status_code == 200
+
+
+def test_result_cap(client: httpx.Client) -> None:
+    # The whole graph (over 1000 triples) is more than this server's cap of 1000 results.
+    r = client.post("/sparql", data={"query": "SELECT * { ?s ?p ?o }"})
+    assert r.status_code == 503
+    assert f"more than {TEST_MAX_RESULTS} results" in r.text
+    # A cartesian product is stopped by the cap or the time limit, whichever comes first.
+    t0 = time.monotonic()
+    r = client.post("/sparql", data={"query": CARTESIAN})
+    assert r.status_code == 503
+    assert "results" in r.text or "time limit" in r.text
+    assert time.monotonic() - t0 < TEST_TIMEOUT + 5
+    within = client.get("/sparql", params={"query": "SELECT * { ?s ?p ?o } LIMIT 1000"})
+    assert within.status_code == 200
+    assert len(within.json()["results"]["bindings"]) == 1000
+
+
+# ---------------------------------------------------------------- safety: no outbound reads
+
+
+class Listener:
+    """A loopback TCP listener that records every connection it receives."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = int(self.sock.getsockname()[1])
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+def test_no_outbound_reads(client: httpx.Client, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.ttl"
+    token = "TOP-SECRET-7f3a9c"
+    secret.write_text(f'<urn:x> <urn:y> "{token}" .\n')
+    listener = Listener()
+    url = f"http://127.0.0.1:{listener.port}/graph.ttl"
+    file_url = secret.resolve().as_uri()
+    try:
+        attempts = [
+            {"query": f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}"},
+            {"query": f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}"},
+            {"query": f"SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"},
+            {"query": f"SELECT * FROM <{file_url}> WHERE {{ ?s ?p ?o }}"},
+            {"query": f"SELECT * WHERE {{ GRAPH <{file_url}> {{ ?s ?p ?o }} }}"},
+            {"query": "SELECT * WHERE { ?s ?p ?o }", "default-graph-uri": url},
+            {"query": "SELECT * WHERE { ?s ?p ?o }", "named-graph-uri": file_url},
+            {"update": f"LOAD <{url}>"},
+            {"query": f"LOAD <{file_url}>"},
+            {"query": f"DESCRIBE <{url}>"},
+        ]
+        for data in attempts:
+            r = client.post("/sparql", data=data)
+            assert token not in r.text
+            assert_no_trace(r)
+            if "GRAPH <" in data.get("query", "") or "DESCRIBE" in data.get("query", ""):
+                # Harmless: a graph name or IRI the store does not hold matches nothing.
+                assert r.status_code in {200, 400}, r.text
+                if r.status_code == 200:
+                    assert r.text.count("<urn:") == 0
+            else:
+                assert r.status_code in {400, 403}, (data, r.status_code, r.text)
+        time.sleep(0.5)
+        assert listener.connections == 0
+    finally:
+        listener.close()
+
+
+# ---------------------------------------------------------------- packaged queries
+
+
+def test_catalogue(client: httpx.Client) -> None:
+    r = client.get("/queries")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/json")
+    entries = r.json()
+    assert isinstance(entries, list)
+    for entry in entries:
+        assert {"name", "title", "question", "parameters", "form", "url", "text"} <= set(entry)
+
+
+def _runnable(client: httpx.Client) -> list[dict[str, object]]:
+    entries: list[dict[str, object]] = client.get("/queries").json()
+    return [
+        e for e in entries
+        if not any(p["required"] for p in e["parameters"])  # type: ignore[attr-defined]
+    ]  # fmt: skip
+
+
+def test_run_packaged_queries(client: httpx.Client) -> None:
+    runnable = _runnable(client)
+    if not runnable:
+        pytest.skip("no packaged query without required parameters in the catalogue")
+    for entry in runnable:
+        r = client.get(str(entry["url"]))
+        assert r.status_code == 200, (entry["name"], r.text)
+        csv = client.get(str(entry["url"]), params={"format": "csv"})
+        assert csv.status_code == 200
+
+
+def test_packaged_query_errors(client: httpx.Client) -> None:
+    r = client.get("/queries/no-such-query")
+    assert r.status_code == 404
+    assert "no packaged query" in r.json()["error"]["message"]
+    runnable = _runnable(client)
+    if runnable:
+        r = client.get(str(runnable[0]["url"]), params={"not_a_parameter": "1"})
+        assert r.status_code == 400
+        assert "not_a_parameter" in r.json()["error"]["message"]
+
+
+# ---------------------------------------------------------------- Cool URIs
+
+
+def test_resource_html(client: httpx.Client) -> None:
+    r = client.get("/id/place/al-khalis", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "accept" in r.headers["vary"].lower()
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    html = r.text
+    assert "<h1>Al Khalis</h1>" in html
+    assert "Al Khalis is a town located in Diyala province, 50 mi north of Baghdad." in html
+    assert 'href="/id/place/diyala-province"' in html  # outgoing link, as a local page
+    assert 'href="/id/event/al-khalis-prison-break-2015"' in html  # incoming link
+
+
+def test_resource_page_lists_claims_with_sources(client: httpx.Client) -> None:
+    r = client.get("/id/organization/isil", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    html = r.text
+    assert "Claims about it" in html
+    assert 'href="/id/claim/amaq-break-in-with-explosives"' in html
+    assert 'href="/id/channel/amaq-news-agency"' in html  # where it was published
+    assert "broke into the prison with the help of explosives" in html  # the quote
+
+
+def test_resource_rdf(client: httpx.Client) -> None:
+    import rdflib
+
+    iri = rdflib.URIRef(BASE + "id/span/lead-1")
+    cases = [
+        ("text/turtle", "turtle"),
+        ("application/ld+json", "json-ld"),
+        ("application/n-triples", "nt"),
+        ("application/rdf+xml", "xml"),
+    ]
+    for accept, fmt in cases:
+        r = client.get("/id/span/lead-1", headers={"Accept": accept})
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"].split(";")[0] == accept
+        g = rdflib.Graph().parse(data=r.content, format=fmt)
+        oa = rdflib.Namespace("http://www.w3.org/ns/oa#")
+        exact = {str(o) for o in g.objects(None, oa.exact)}
+        assert "On 8 May 2015, a prison break occurred in the Iraqi town of Al Khalis." in exact
+        assert (iri, oa.hasSource, None) in g
+    via_param = client.get("/id/span/lead-1", params={"format": "ttl"})
+    assert via_param.headers["content-type"].startswith("text/turtle")
+
+
+def test_ontology_and_concepts(client: httpx.Client) -> None:
+    r = client.get("/ontology", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    assert 'id="Claim"' in r.text  # /ontology#Claim lands on the term's row
+    ttl = client.get("/ontology", headers={"Accept": "text/turtle"})
+    assert ttl.status_code == 200
+    assert "owl:Ontology" in ttl.text or "Ontology" in ttl.text
+    concept = client.get("/concept/prison-break", headers={"Accept": "text/html"})
+    assert concept.status_code == 200
+    assert "skos:" in concept.text
+
+
+def test_unknown_resource(client: httpx.Client) -> None:
+    r = client.get("/id/place/atlantis", headers={"Accept": "text/html"})
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+    r = client.get("/id/place/atlantis", headers={"Accept": "text/turtle"})
+    assert r.status_code == 404
+    assert client.get("/elsewhere").status_code == 404
+    assert client.get("/id/place/%3Cscript%3E").status_code == 404
+    r = client.get("/id/place/al-khalis", headers={"Accept": "image/png"})
+    assert r.status_code == 406
+
+
+def test_query_page_and_static_files(client: httpx.Client) -> None:
+    import re
+
+    r = client.get("/")
+    assert r.status_code == 200
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    # No CDN: every script and stylesheet is served by the package.
+    refs = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+    assets = [u for u in refs if u.endswith((".js", ".css", ".svg"))]
+    assert assets
+    assert all(u.startswith("/static/") for u in assets), assets
+    for asset in assets:
+        a = client.get(asset)
+        assert a.status_code == 200, asset
+    assert client.get("/static/app.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/static/..%2Fserver%2Fapp.py").status_code == 404
+    assert client.get("/static/missing.js").status_code == 404
+
+
+# ---------------------------------------------------------------- escaping (own server)
+
+HOSTILE = """\
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix kg: <https://w3id.org/khalis-kg/ontology#> .
+<https://w3id.org/khalis-kg/id/person/mallory> a kg:Person ;
+    rdfs:label "<script>alert('label')</script>" ;
+    rdfs:comment "\\" onmouseover=\\"alert(1)\\" <img src=x onerror=alert(2)>" ;
+    rdfs:seeAlso <javascript:alert(3)> , <https://example.org/a?b=1&c=2> ;
+    <https://w3id.org/khalis-kg/ontology#note> "</td></tr></table><h1>pwned</h1>"@en .
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    path = tmp_path_factory.mktemp("hostile") / "hostile.ttl"
+    path.write_text(HOSTILE)
+    with run_server("--data", str(path), "--workers", "1", "--no-ontology") as base:
+        yield base
+
+
+def test_resource_page_escapes_everything(hostile_server: str) -> None:
+    r = httpx.get(hostile_server + "/id/person/mallory", headers={"Accept": "text/html"})
+    assert r.status_code == 200, r.text
+    html = r.text
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#x27;label&#x27;)&lt;/script&gt;" in html
+    assert "<img" not in html
+    assert "<h1>pwned</h1>" not in html
+    assert 'href="javascript:' not in html
+    assert "javascript:alert(3)" in html  # shown, not linked
+    assert 'onmouseover="' not in html
+    assert 'href="https://example.org/a?b=1&amp;c=2"' in html
+
+
+def test_errors_never_show_a_stack_trace(client: httpx.Client) -> None:
+    probes = [
+        client.get("/sparql", params={"query": "SELECT ?x WHERE {"}),
+        client.get("/sparql", params={"query": "\x00\x01"}),
+        client.post("/sparql", content=b"\xff\xfe",
+                    headers={"Content-Type": "application/sparql-query"}),
+        client.get("/queries/%00"),
+        client.get("/id/" + "a" * 5000),
+    ]  # fmt: skip
+    for r in probes:
+        assert r.status_code < 500 or r.status_code == 503
+        assert_no_trace(r)
+
+
+def test_json_error_shape(client: httpx.Client) -> None:
+    body = json.loads(client.get("/queries/nope").text)
+    assert body["error"]["status"] == 404
