@@ -1,0 +1,92 @@
+"""Shared fixtures: the packaged graph, loaded once per session on each backend.
+
+Other test modules may append fixtures here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from khalis_kg import KnowledgeGraph
+from khalis_kg.catalogue import Catalogue
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+TEST_QUERIES = TESTS / "data" / "queries"
+BACKENDS = ("oxigraph", "memory")
+
+EVENT = "https://w3id.org/khalis-kg/id/event/al-khalis-prison-break-2015"
+
+TRICKY_TTL = """\
+@prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:a ex:int "01"^^xsd:integer ;
+    ex:short "+007"^^xsd:short ;
+    ex:nonneg "5"^^xsd:nonNegativeInteger ;
+    ex:dec "1.50"^^xsd:decimal ;
+    ex:dec2 "2.0"^^xsd:decimal ;
+    ex:dbl "1.5e2"^^xsd:double ;
+    ex:flt "0.5"^^xsd:float ;
+    ex:bool "1"^^xsd:boolean ;
+    ex:date "2015-05-08"^^xsd:date ;
+    ex:dt "2015-05-08T10:00:00.000+00:00"^^xsd:dateTime ;
+    ex:lang "Khalis"@EN-GB ;
+    ex:plain "plain" ;
+    ex:typed "typed"^^xsd:string ;
+    ex:bad "abc"^^xsd:integer ;
+    ex:text "tab\\there, comma \\"quoted\\"\\nnew line <&>" ;
+    ex:node [ ex:p ex:b ] .
+ex:b ex:n 1 , 2 , 3 .
+"""
+
+
+@pytest.fixture(scope="session")
+def kg() -> Iterator[KnowledgeGraph]:
+    """The packaged graph on the default (oxigraph) backend."""
+    graph = KnowledgeGraph.load()
+    yield graph
+    graph.close()
+
+
+@pytest.fixture(scope="session")
+def kg_memory() -> Iterator[KnowledgeGraph]:
+    """The packaged graph on the rdflib backend."""
+    graph = KnowledgeGraph.load(backend="memory")
+    yield graph
+    graph.close()
+
+
+@pytest.fixture(scope="session")
+def kgs(kg: KnowledgeGraph, kg_memory: KnowledgeGraph) -> dict[str, KnowledgeGraph]:
+    """Both backends over the packaged graph, by backend name."""
+    return {"oxigraph": kg, "memory": kg_memory}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def any_kg(request: pytest.FixtureRequest, kgs: dict[str, KnowledgeGraph]) -> KnowledgeGraph:
+    """The packaged graph, once per backend."""
+    graph: KnowledgeGraph = kgs[request.param]
+    return graph
+
+
+@pytest.fixture(scope="session")
+def test_catalogue() -> Catalogue:
+    """The example queries in tests/data/queries (not the packaged ones)."""
+    return Catalogue.load(TEST_QUERIES)
+
+
+@pytest.fixture(scope="session")
+def tricky_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small graph of literals the two engines write differently."""
+    path = tmp_path_factory.mktemp("tricky") / "tricky.ttl"
+    path.write_text(TRICKY_TTL, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tricky(tricky_file: Path) -> dict[str, KnowledgeGraph]:
+    """The tricky graph, by backend name."""
+    return {b: KnowledgeGraph.load([tricky_file], backend=b) for b in BACKENDS}
