@@ -69,6 +69,7 @@ STATIC_TYPES = {
     ".png": "image/png",
 }
 STATIC_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.(?:html|js|css|svg|png)")
+RDFLIB_DEFAULT_GRAPH = "urn:x-rdflib:default"
 RESOURCE_ROOTS = ("id/", "concept/", "ontology", "dataset", "shapes")
 
 
@@ -165,6 +166,24 @@ def _single(params: list[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+def _format_values(params: list[tuple[str, str]], accept: str | None) -> list[str]:
+    """The ``format=`` values that name a known format (400 when all are unknown), or,
+    without any, an early 406 when no result of any kind could match ``Accept``."""
+    given = [v.strip().lower() for k, v in params if k == "format" and v.strip()]
+    known = [v for v in given if v in formats.known_format_names()]
+    if given and not known:
+        raise KhalisError(
+            f"unknown format {given[0]!r}; use one of "
+            + ", ".join(sorted(formats.known_format_names()))
+        )
+    if not known and not formats.acceptable_at_all(accept):
+        raise NotAcceptableError(
+            f"none of the media types in Accept: {accept!r} is available; offered: "
+            + ", ".join(formats.ALL_QUERY_MEDIA_TYPES)
+        )
+    return known
+
+
 def _with_charset(media_type: str) -> str:
     if media_type.startswith("text/"):
         return media_type + "; charset=utf-8"
@@ -227,17 +246,8 @@ async def sparql_endpoint(request: Request) -> Response:
     if not query.strip():
         raise KhalisError("the query is empty")
     _check_dataset(request, params)
-    fmt = _single(params, "format")
     accept = request.headers.get("accept")
-    if fmt is not None and fmt.lower() not in formats.known_format_names():
-        raise KhalisError(
-            f"unknown format {fmt!r}; use one of {', '.join(sorted(formats.known_format_names()))}"
-        )
-    if fmt is None and not formats.acceptable_at_all(accept):
-        raise NotAcceptableError(
-            f"none of the media types in Accept: {accept!r} is available; offered: "
-            + ", ".join(formats.ALL_QUERY_MEDIA_TYPES)
-        )
+    fmt = _format_values(params, accept)
     task = {
         "op": "sparql",
         "text": query,
@@ -252,7 +262,8 @@ async def sparql_endpoint(request: Request) -> Response:
 def _check_dataset(request: Request, params: list[tuple[str, str]]) -> None:
     """``default-graph-uri`` / ``named-graph-uri`` may only name graphs this server holds."""
     held_named: list[str] = request.app.state.info["graphs"]
-    default_names = {DATASET}
+    # rdflib's SPARQLStore names the default graph urn:x-rdflib:default: the same graph.
+    default_names = {DATASET, RDFLIB_DEFAULT_GRAPH}
     for key, value in params:
         if key == "default-graph-uri" and value not in default_names:
             raise KhalisError(
@@ -333,24 +344,15 @@ async def run_packaged(request: Request) -> Response:
     settings = _settings(request)
     name = request.path_params["name"]
     params = parse_qsl(request.url.query, keep_blank_values=True)
-    fmt = _single(params, "format")
     values: dict[str, str] = {}
     for key, value in params:
-        if key == "format":
+        if key in {"format", "output"}:
             continue
         if key in values:
             raise KhalisError(f"parameter {key!r} was given more than once")
         values[key] = value
     accept = request.headers.get("accept")
-    if fmt is not None and fmt.lower() not in formats.known_format_names():
-        raise KhalisError(
-            f"unknown format {fmt!r}; use one of {', '.join(sorted(formats.known_format_names()))}"
-        )
-    if fmt is None and not formats.acceptable_at_all(accept):
-        raise NotAcceptableError(
-            f"none of the media types in Accept: {accept!r} is available; offered: "
-            + ", ".join(formats.ALL_QUERY_MEDIA_TYPES)
-        )
+    fmt = _format_values(params, accept)
     task = {
         "op": "query",
         "name": name,
@@ -421,7 +423,7 @@ async def resource(request: Request) -> Response:
             "op": "sparql",
             "text": pages.construct_query(iri),
             "accept": media,
-            "format": None,
+            "format": [],
             "timeout": settings.timeout,
         }
         payload = await pool.run(task, settings.timeout)

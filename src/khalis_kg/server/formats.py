@@ -7,6 +7,8 @@ are the format names of :meth:`QueryResult.serialize`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .negotiation import negotiate
 
 RESULTS_OFFERS: dict[str, str] = {
@@ -80,16 +82,22 @@ def known_format_names() -> set[str]:
     return set(FORMAT_PARAM["results"]) | set(FORMAT_PARAM["graph"])
 
 
-def choose(form: str, accept: str | None, format_param: str | None) -> tuple[str, str] | None:
+def choose(
+    form: str, accept: str | None, format_params: Sequence[str] = ()
+) -> tuple[str, str] | None:
     """``(media_type, serialize_format)`` for a result of this form, or None (406).
 
-    An explicit ``format=`` parameter wins over the ``Accept`` header.
+    Explicit ``format=`` parameters win over the ``Accept`` header; the first one that
+    suits this form is used (some clients send several, e.g. ``json`` and ``json-ld``).
     """
     offers = offers_for(form)
-    if format_param:
+    if format_params:
         kind = "graph" if form == "graph" else "results"
-        media = FORMAT_PARAM[kind].get(format_param.lower())
-        return None if media is None else (media, offers[media])
+        for value in format_params:
+            media = FORMAT_PARAM[kind].get(value.lower())
+            if media is not None:
+                return media, offers[media]
+        return None
     media = negotiate(accept, list(offers))
     return None if media is None else (media, offers[media])
 

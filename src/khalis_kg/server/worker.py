@@ -70,8 +70,8 @@ def _size(result: Any) -> int:
     return 1
 
 
-def _serialize(result: Any, accept: str | None, format_param: str | None) -> Reply:
-    chosen = formats.choose(result.form, accept, format_param)
+def _serialize(result: Any, accept: str | None, format_params: list[str]) -> Reply:
+    chosen = formats.choose(result.form, accept, format_params)
     if chosen is None:
         offered = ", ".join(dict.fromkeys(formats.offers_for(result.form)))
         kind = "an RDF graph" if result.form == "graph" else "SPARQL results"
@@ -153,7 +153,7 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], config: WorkerConfig) -> Re
                 result = kg.query(task["name"], **task["params"])
             if _size(result) > config.max_results:
                 return _too_many(config.max_results)
-            return _serialize(result, task.get("accept"), task.get("format"))
+            return _serialize(result, task.get("accept"), task.get("format") or [])
         if op == "batch":
             # Several queries for one page, answered as SPARQL JSON / N-Triples bodies.
             bodies: list[bytes] = []
