@@ -1,0 +1,159 @@
+"""The query page in a real browser: Debian's chromium driven by Playwright.
+
+Open ``/``, click a packaged query, check the results table, follow a resource link
+and check the resource page and its quote from the article. Screenshots go to
+``tests/artifacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from test_server import live_server  # noqa: F401 - the session fixture
+
+CHROMIUM = Path(os.environ.get("KHALIS_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(__file__).parent / "artifacts"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM}"),
+]
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        context = browser.new_page(viewport={"width": 1360, "height": 900})
+        try:
+            yield context
+        finally:
+            browser.close()
+
+
+def _display(term: dict[str, str]) -> str:
+    """What the page shows for a term (compact names are not reproduced: use values)."""
+    return term["value"]
+
+
+def _pick(base: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A packaged query without required parameters whose answer links to a quoted page."""
+    with httpx.Client(base_url=base, timeout=30) as c:
+        for entry in c.get("/queries").json():
+            if entry["check"] or any(p["required"] for p in entry["parameters"]):
+                continue
+            answer = c.get(entry["url"], headers={"Accept": "application/sparql-results+json"})
+            if answer.status_code != 200 or "results" not in answer.json():
+                continue
+            if answer.json()["results"]["bindings"]:
+                return entry, answer.json()
+    return None
+
+
+def test_query_page_end_to_end(live_server: str, page: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(live_server) else None,
+    )
+
+    page.goto(live_server + "/")
+    expect(page.locator("h1#editor-title")).to_have_text("SPARQL query")
+    picked = _pick(live_server)
+    if picked is None:
+        # No packaged query yet: run the editor's example query instead.
+        page.click("#run")
+        table = page.locator("table.results-table")
+        expect(table).to_be_visible()
+        expected_cells: list[str] = ["Official reports: no external attack occurred on the prison"]
+    else:
+        entry, answer = picked
+        button = page.locator(f'.query-list button[data-name="{entry["name"]}"]')
+        expect(button).to_be_visible()
+        button.click()
+        expect(button).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#editor")).to_have_value(entry["text"])
+        table = page.locator("table.results-table")
+        expect(table).to_be_visible()
+        rows = answer["results"]["bindings"]
+        expect(table.locator("tbody tr")).to_have_count(len(rows))
+        first = rows[0]
+        expected_cells = [
+            _display(t) for t in first.values() if t["type"] == "literal" and t["value"]
+        ]
+        expect(page.locator("#status")).to_contain_text(f"{len(rows)} row")
+    for cell in expected_cells[:3]:
+        expect(table.locator("td", has_text=cell).first).to_be_visible()
+    # Download links for the same results.
+    csv_link = page.locator("#downloads a", has_text="CSV")
+    expect(csv_link).to_have_attribute("href", re.compile(r"format=csv$"))
+    page.screenshot(path=str(ARTIFACTS / "query-page.png"), full_page=False)
+
+    # Follow a link to a resource under the project namespace that has a quote.
+    links = table.locator('a.local[href^="/id/"]')
+    assert links.count() > 0
+    target = None
+    with httpx.Client(base_url=live_server, timeout=30) as c:
+        for i in range(min(links.count(), 40)):
+            href = links.nth(i).get_attribute("href")
+            if href and "<blockquote>" in c.get(href, headers={"Accept": "text/html"}).text:
+                target = links.nth(i)
+                break
+    assert target is not None, "no linked resource with a quote"
+    href = target.get_attribute("href")
+    target.click()
+    page.wait_for_url(live_server + href)
+    expect(page.locator("main.resource h1")).to_be_visible()
+    quote = page.locator("section.quotes blockquote").first
+    expect(quote).to_be_visible()
+    assert len(quote.inner_text()) > 20
+    expect(page.locator("table.props")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "resource-page.png"), full_page=True)
+
+    assert not errors, errors
+    assert not outside, f"requests left the server: {outside}"
+
+
+def test_claims_on_an_organisation_page(live_server: str, page: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/id/organization/isil")
+    expect(page.locator("main.resource h1")).to_have_text("Islamic State of Iraq and the Levant")
+    claims = page.locator("li.claim")
+    assert claims.count() >= 3
+    expect(claims.locator("blockquote").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "claims-page.png"), full_page=True)
+
+
+def test_query_error_is_shown(live_server: str, page: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/")
+    page.fill("#editor", "SELECT ?x WHERE { ?x ?y }")
+    page.keyboard.press("Control+Enter")
+    error = page.locator("#error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("HTTP 400")
