@@ -134,7 +134,7 @@ class MemoryBackend:
                 raise QueryError("SERVICE is refused: queries never reach the network")
         held = self.graph_names()
         for clause in prepared.algebra.get("datasetClause") or []:
-            iri = clause.get("default") or clause.get("named")
+            iri = clause["default"] if "default" in clause else clause["named"]
             if str(iri) not in held:
                 raise QueryError(f"FROM <{iri}> is refused: it names no graph held by this store")
         init: dict[str, Identifier] = {
