@@ -695,3 +695,28 @@ def test_errors_never_show_a_stack_trace(client: httpx.Client) -> None:
 def test_json_error_shape(client: httpx.Client) -> None:
     body = json.loads(client.get("/queries/nope").text)
     assert body["error"]["status"] == 404
+
+
+def test_service_description_in_a_browser(client: httpx.Client) -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    r = client.get("/sparql", headers={"Accept": browser})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")  # shown, not downloaded
+    assert "sd:Service" in r.text
+    assert client.get("/sparql", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_client_quirks(client: httpx.Client) -> None:
+    # SPARQLWrapper sends format (and output) parameters, sometimes more than one.
+    r = client.get(
+        "/sparql",
+        params=[("query", CONSTRUCT), ("format", "json"), ("format", "turtle"), ("output", "x")],
+    )
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/ld+json")
+    # rdflib's SPARQLStore names the default graph urn:x-rdflib:default.
+    r = client.get("/sparql", params={"query": COUNT, "default-graph-uri": "urn:x-rdflib:default"})
+    assert r.status_code == 200
+    head = client.head("/id/place/al-khalis", headers={"Accept": "text/turtle"})
+    assert head.status_code == 200
+    assert head.headers["content-type"].startswith("text/turtle")

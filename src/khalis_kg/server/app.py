@@ -36,7 +36,7 @@ from .. import __version__, resources
 from ..errors import KhalisError, ReadOnlyError
 from ..namespaces import BASE, DATASET, ONTOLOGY
 from . import formats, pages
-from .negotiation import negotiate
+from .negotiation import negotiate, parse_accept, quality
 from .pool import WorkerPool
 from .worker import WorkerConfig
 
@@ -284,8 +284,12 @@ def _ttl_string(text: str) -> str:
 
 def service_description(request: Request) -> Response:
     accept = request.headers.get("accept")
-    if negotiate(accept, ["text/turtle", "text/plain"]) is None:
+    media = negotiate(accept, ["text/turtle", "text/plain"])
+    if media is None:
         raise NotAcceptableError("the service description is available as text/turtle")
+    ranges = parse_accept(accept)
+    if quality(ranges, "text/html") > quality(ranges, "text/turtle"):
+        media = "text/plain"  # a browser: show the Turtle instead of downloading it
     endpoint = str(request.url.replace(query=""))
     info = request.app.state.info
     settings = _settings(request)
@@ -327,9 +331,7 @@ def service_description(request: Request) -> Response:
         sd:defaultGraph [ a sd:Graph ; void:triples {int(info["triples"])} ]
     ] .
 """
-    return Response(
-        body.encode(), media_type="text/turtle; charset=utf-8", headers={"Vary": "Accept"}
-    )
+    return Response(body.encode(), media_type=_with_charset(media), headers={"Vary": "Accept"})
 
 
 # ------------------------------------------------------------------ /queries
