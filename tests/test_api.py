@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import BACKENDS, EVENT, TEST_QUERIES
+from conftest import BACKENDS, EVENT
 from rdflib.plugins.sparql.results.csvresults import CSVResultParser
 from rdflib.query import Result
 
@@ -40,7 +40,9 @@ EVENT_QUANTITIES = [
 
 
 @pytest.fixture(scope="module")
-def examples(kgs: dict[str, KnowledgeGraph], test_catalogue: Catalogue) -> dict[str, KnowledgeGraph]:
+def examples(
+    kgs: dict[str, KnowledgeGraph], test_catalogue: Catalogue
+) -> dict[str, KnowledgeGraph]:
     """The packaged graph on both backends, with the example queries as catalogue."""
     out = {}
     for name, graph in kgs.items():
@@ -84,7 +86,9 @@ def test_example_query_exact_answer(examples: dict[str, KnowledgeGraph], backend
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_parameters_are_bound_not_spliced(examples: dict[str, KnowledgeGraph], backend: str) -> None:
+def test_parameters_are_bound_not_spliced(
+    examples: dict[str, KnowledgeGraph], backend: str
+) -> None:
     kg = examples[backend]
     result = kg.query("event-quantities", minimum=10)
     assert [r["statedAs"].value for r in result.rows] == [
@@ -208,13 +212,17 @@ def test_aggregates_agree(tricky: dict[str, KnowledgeGraph]) -> None:
         "WHERE { <http://example.org/b> <http://example.org/n> ?n }"
     )
     answers = {b: tricky[b].sparql(text).rows for b in BACKENDS}
-    assert answers["oxigraph"] == answers["memory"] == [
-        {
-            "c": Term.literal("3", XSD_INTEGER),
-            "s": Term.literal("6", XSD_INTEGER),
-            "a": Term.literal("2.0", XSD + "decimal"),
-        }
-    ]
+    assert (
+        answers["oxigraph"]
+        == answers["memory"]
+        == [
+            {
+                "c": Term.literal("3", XSD_INTEGER),
+                "s": Term.literal("6", XSD_INTEGER),
+                "a": Term.literal("2.0", XSD + "decimal"),
+            }
+        ]
+    )
 
 
 def test_unordered_rows_come_sorted(kgs: dict[str, KnowledgeGraph]) -> None:
@@ -228,7 +236,9 @@ def test_unordered_rows_come_sorted(kgs: dict[str, KnowledgeGraph]) -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_sparql_syntax_error_has_line_and_column(kgs: dict[str, KnowledgeGraph], backend: str) -> None:
+def test_sparql_syntax_error_has_line_and_column(
+    kgs: dict[str, KnowledgeGraph], backend: str
+) -> None:
     with pytest.raises(QuerySyntaxError) as info:
         kgs[backend].sparql("SELECT * WHERE {\n ?s ?p ?o }\nLIMIT x")
     column = {"oxigraph": 7, "memory": 1}[backend]  # each parser points its own way
@@ -341,7 +351,7 @@ def test_results_read_back_by_pyoxigraph(
     tricky: dict[str, KnowledgeGraph], fmt: str, ox_format: ox.QueryResultsFormat
 ) -> None:
     result = _sample(tricky)
-    data, media = result.serialize(fmt)
+    data, _media = result.serialize(fmt)
     parsed = ox.parse_query_results(data, ox_format)
     assert [v.value for v in parsed.variables] == ["p", "o", "missing"]
     rows = []

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import EVENT
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.catalogue import Catalogue, Parameter, QueryInfo, coerce, parse_query_file
@@ -13,17 +14,15 @@ from khalis_kg.errors import InputError, ParameterError, QueryError, UnknownQuer
 from khalis_kg.safety import projection
 from khalis_kg.terms import XSD_DATE, XSD_INTEGER, Term
 
-from conftest import EVENT, TEST_QUERIES
-
-HEADER = """\
+HEADER = f"""\
 # title: Casualties by group
 # question: How many people died in the break, by group, and how certain is each number?
-# param: event iri = https://w3id.org/khalis-kg/id/event/al-khalis-prison-break-2015 -- the event to report on
+# param: event iri = {EVENT} -- the event to report on
 # param: since date -- first day
 # param: top integer = 5
 # columns: group, outcome, qualifier, value, minValue, exclusiveMinValue, statedAs
 PREFIX kg: <https://w3id.org/khalis-kg/ontology#>
-SELECT ?event ?since ?top ?group WHERE { ?event kg:x ?group }
+SELECT ?event ?since ?top ?group WHERE {{ ?event kg:x ?group }}
 """
 
 PACKAGED = Catalogue.load()
@@ -56,7 +55,10 @@ def test_header_is_parsed() -> None:
 @pytest.mark.parametrize(
     ("text", "form"),
     [
-        ("# title: x\nPREFIX a: <http://a/>\nCONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "construct"),
+        (
+            "# title: x\nPREFIX a: <http://a/>\nCONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+            "construct",
+        ),
         ("# a comment with select in it\nASK { ?s ?p ?o }", "ask"),
         ("describe <http://a/b>", "describe"),
         ('SELECT ("CONSTRUCT" AS ?x) {}', "select"),
@@ -189,7 +191,8 @@ def test_packaged_query_header_is_complete(name: str) -> None:
     if name == "<none>":
         pytest.skip("no packaged queries yet")
     info = PACKAGED.get(name)
-    assert info.title and info.title != name
+    assert info.title
+    assert info.title != name
     assert info.question.endswith("?")
     assert info.form == ("construct" if name.startswith("construct-") else info.form)
     if info.form == "select":

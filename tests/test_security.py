@@ -42,7 +42,7 @@ class Listener:
         while not self.stop.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -94,9 +94,11 @@ def attacks(secret: Path, listener: Listener) -> list[str]:
     return [
         f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",
         f"select * where {{ service silent <{listener.url}> {{ ?s ?p ?o }} }}",
-        f"SELECT * WHERE {{ # a comment with a quote ' in it\n SeRvIcE\n<{listener.url}> {{ ?s ?p ?o }} }}",
+        "SELECT * WHERE { # a comment with a quote ' in it\n SeRvIcE\n"
+        f"<{listener.url}> {{ ?s ?p ?o }} }}",
         f"SELECT * WHERE {{ BIND(<{listener.url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
-        f"PREFIX : <http://example.org/>\nSELECT * WHERE {{ ?s :p 'x' . SERVICE <{listener.url}#x> {{ ?s ?p ?o }} }}",
+        "PREFIX : <http://example.org/>\n"
+        f"SELECT * WHERE {{ ?s :p 'x' . SERVICE <{listener.url}#x> {{ ?s ?p ?o }} }}",
         f"SELECT * FROM <{file_iri}> WHERE {{ ?s ?p ?o }}",
         f"SELECT * FROM <{listener.url}> WHERE {{ ?s ?p ?o }}",
         f"SELECT * FROM NAMED <{file_iri}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
@@ -144,7 +146,9 @@ def test_api_refuses_every_attack(
             _assert_clean(listener, str(exc))
         else:
             outcomes.append(f"{len(result)} results")
-            _assert_clean(listener, result.serialize("json" if result.form != "graph" else "nt")[0].decode())
+            _assert_clean(
+                listener, result.serialize("json" if result.form != "graph" else "nt")[0].decode()
+            )
     assert outcomes == ["refused"] * 13 + ["read-only"] * 7 + ["0 results"]
     _assert_no_late_connection(listener)
 
@@ -170,7 +174,9 @@ def test_cli_refuses_every_attack(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_from_a_held_named_graph_is_allowed(graphs: dict[str, KnowledgeGraph], backend: str) -> None:
+def test_from_a_held_named_graph_is_allowed(
+    graphs: dict[str, KnowledgeGraph], backend: str
+) -> None:
     kg = graphs[backend]
     result = kg.sparql("SELECT ?s ?o FROM <http://example.org/g> WHERE { ?s ?p ?o }")
     assert [(r["s"].value, r["o"].value) for r in result.rows] == [("http://example.org/b", "in g")]

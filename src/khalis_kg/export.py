@@ -4,7 +4,7 @@ The dataset travels as N-Quads from the backend. Turtle, N-Triples, RDF/XML and 
 hold one graph: the union of the default graph and any named graphs is written. TriG and
 N-Quads keep named graphs. JSON-LD is compacted with the ``@context`` shipped as
 ``ontology/context.jsonld`` (embedded in the output, so reading it needs no network);
-it is the only format that imports rdflib. Everything else uses pyoxigraph.
+written here (flattened, one node object per subject). Only pyoxigraph is used.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -100,14 +101,120 @@ def rdf_bytes(nquads: bytes, fmt: str, extra: Sequence[Source] = ()) -> bytes:
 
 
 def jsonld_bytes(nquads: bytes, extra: Sequence[Source] = ()) -> bytes:
-    """Compact JSON-LD with the packaged context, written by rdflib."""
-    from rdflib import Graph
+    """Compact JSON-LD (flattened: one node object per subject) with the packaged context.
 
-    triples = rdf_bytes(nquads, "nt", extra)
-    graph = Graph()
-    graph.parse(data=triples, format="nt")
-    text = graph.serialize(format="json-ld", context=jsonld_context(), indent=1)
-    return text.encode("utf-8")
+    Written here rather than by rdflib, whose compacting serializer drops blank-node
+    subjects reached through ``"@type": "@id"`` terms. The context is simple (prefixes and
+    terms, some coerced to ``@id``), so compaction is a lookup: a property uses its term
+    when the term's coercion fits the value, its compact IRI otherwise. Canonical
+    ``xsd:integer`` and ``xsd:boolean`` values are native JSON; other typed literals
+    keep their lexical form in ``@value``, so the graph reads back unchanged.
+    """
+    import pyoxigraph as ox
+
+    context = jsonld_context()
+    compactor = _Compactor(context)
+    nodes: dict[str, dict[str, Any]] = {}
+    for quad in _quads(nquads, extra):
+        subject = compactor.node_id(quad.subject)
+        node = nodes.setdefault(subject, {"@id": subject})
+        predicate = quad.predicate.value
+        obj = quad.object
+        if predicate == RDF_TYPE and not isinstance(obj, ox.Literal):
+            node.setdefault("@type", []).append(compactor.node_id(obj))
+            continue
+        key, value = compactor.property_value(predicate, obj)
+        node.setdefault(key, []).append(value)
+    graph = []
+    for subject in sorted(nodes):
+        node = nodes[subject]
+        out: dict[str, Any] = {"@id": node.pop("@id")}
+        for key in ["@type", *sorted(k for k in node if k != "@type")]:
+            if key not in node:
+                continue
+            values = sorted(node[key], key=lambda v: json.dumps(v, sort_keys=True))
+            out[key] = values[0] if len(values) == 1 else values
+        graph.append(out)
+    document = {"@context": context, "@graph": graph}
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_NS = "http://www.w3.org/2001/XMLSchema#"
+
+
+class _Compactor:
+    """IRI and value compaction against a context of prefixes and simple terms."""
+
+    def __init__(self, context: dict[str, Any]):
+        self.prefixes: list[tuple[str, str]] = []
+        self.terms: dict[str, tuple[str, bool]] = {}  # IRI -> (term, coerced to @id)
+        for key, value in context.items():
+            if key.startswith("@"):
+                continue
+            if isinstance(value, str) and value.endswith(("/", "#")):
+                self.prefixes.append((key, value))
+        for key, value in context.items():
+            if key.startswith("@"):
+                continue
+            iri = value if isinstance(value, str) else value.get("@id")
+            coerced = isinstance(value, dict) and value.get("@type") == "@id"
+            if isinstance(value, dict) and set(value) - {"@id", "@type"}:
+                continue  # only simple term definitions are used
+            if isinstance(value, dict) and value.get("@type") not in (None, "@id"):
+                continue
+            if iri and not (isinstance(value, str) and value.endswith(("/", "#"))):
+                self.terms.setdefault(self.expand(iri), (key, coerced))
+        self.prefixes.sort(key=lambda p: -len(p[1]))
+
+    def expand(self, text: str) -> str:
+        prefix, sep, local = text.partition(":")
+        for name, namespace in self.prefixes:
+            if sep and name == prefix and not local.startswith("//"):
+                return namespace + local
+        return text
+
+    def iri(self, iri: str) -> str:
+        for name, namespace in self.prefixes:
+            if iri.startswith(namespace) and len(iri) > len(namespace):
+                local = iri[len(namespace) :]
+                if not local.startswith("//"):
+                    return f"{name}:{local}"
+        return iri
+
+    def node_id(self, term: Any) -> str:
+        import pyoxigraph as ox
+
+        if isinstance(term, ox.BlankNode):
+            return f"_:{term.value}"
+        return self.iri(str(term.value))
+
+    def property_value(self, predicate: str, obj: Any) -> tuple[str, Any]:
+        import pyoxigraph as ox
+
+        term = self.terms.get(predicate)
+        is_node = not isinstance(obj, ox.Literal)
+        if term is not None and term[1] == is_node:
+            key = term[0]
+            return key, self.node_id(obj) if is_node else self.literal(obj)
+        key = self.iri(predicate)
+        if ":" not in key:
+            key = predicate
+        if is_node:
+            return key, {"@id": self.node_id(obj)}
+        return key, self.literal(obj)
+
+    def literal(self, literal: Any) -> Any:
+        if literal.language:
+            return {"@value": literal.value, "@language": literal.language}
+        datatype = literal.datatype.value
+        if datatype == XSD_NS + "string":
+            return literal.value
+        if datatype == XSD_NS + "integer" and re.fullmatch(r"-?(0|[1-9]\d{0,15})", literal.value):
+            return int(literal.value)
+        if datatype == XSD_NS + "boolean" and literal.value in ("true", "false"):
+            return literal.value == "true"
+        return {"@value": literal.value, "@type": self.iri(datatype)}
 
 
 def write_atomic(path: Path, data: bytes) -> None:

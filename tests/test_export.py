@@ -1,0 +1,178 @@
+"""Export: every format read back by rdflib and by pyoxigraph is the same graph; atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from conftest import BACKENDS
+from pyld import jsonld
+from rdflib.compare import graph_diff, isomorphic, to_isomorphic
+
+from khalis_kg import KnowledgeGraph, resources
+from khalis_kg.errors import KhalisError, OutputError
+from khalis_kg.export import FORMATS, jsonld_context
+
+RDFLIB_FORMAT = {
+    "turtle": "turtle",
+    "nt": "nt",
+    "nq": "nquads",
+    "trig": "trig",
+    "xml": "xml",
+    "jsonld": "json-ld",
+}
+OX_FORMAT = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "xml": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+
+
+def _source_graph(with_ontology: bool = False) -> rdflib.Graph:
+    graph = rdflib.Graph().parse(data=resources.data_file().read_bytes(), format="turtle")
+    if with_ontology:
+        graph.parse(data=resources.ontology_file().read_bytes(), format="turtle")
+    return graph
+
+
+@pytest.fixture(scope="module")
+def source() -> rdflib.Graph:
+    return _source_graph()
+
+
+def assert_isomorphic(got: rdflib.Graph, expected: rdflib.Graph, what: str) -> None:
+    if isomorphic(got, expected):
+        return
+    _both, only_got, only_expected = graph_diff(to_isomorphic(got), to_isomorphic(expected))
+    print(f"--- {what}: only in the export ({len(only_got)})")
+    for line in sorted(only_got.serialize(format="nt").splitlines())[:20]:
+        print(line)
+    print(f"--- {what}: only in the source ({len(only_expected)})")
+    for line in sorted(only_expected.serialize(format="nt").splitlines())[:20]:
+        print(line)
+    pytest.fail(f"{what}: not isomorphic to the source graph")
+
+
+def read_with_rdflib(data: bytes, fmt: str) -> rdflib.Graph:
+    if fmt in ("nq", "trig"):
+        dataset = rdflib.Dataset()
+        dataset.parse(data=data, format=RDFLIB_FORMAT[fmt])
+        graph = rdflib.Graph()
+        for s, p, o, _g in dataset.quads((None, None, None, None)):
+            graph.add((s, p, o))
+        return graph
+    return rdflib.Graph().parse(data=data, format=RDFLIB_FORMAT[fmt])
+
+
+def read_with_oxigraph(data: bytes, fmt: str) -> rdflib.Graph:
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(data, OX_FORMAT[fmt])]
+    nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    return rdflib.Graph().parse(data=nt, format="nt")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_export_reads_back_identically(
+    kgs: dict[str, KnowledgeGraph], source: rdflib.Graph, backend: str, fmt: str
+) -> None:
+    data = kgs[backend].export(fmt)
+    assert_isomorphic(read_with_rdflib(data, fmt), source, f"{backend} {fmt} via rdflib")
+    assert_isomorphic(read_with_oxigraph(data, fmt), source, f"{backend} {fmt} via pyoxigraph")
+
+
+def test_jsonld_expanded_by_pyld(kg: KnowledgeGraph, source: rdflib.Graph) -> None:
+    document = json.loads(kg.export("jsonld"))
+    assert document["@context"] == jsonld_context()
+    expanded = jsonld.expand(document)
+    nquads = jsonld.to_rdf(expanded, {"format": "application/n-quads"})
+    graph = rdflib.Graph().parse(data=nquads, format="nt")
+    assert_isomorphic(graph, source, "JSON-LD expanded by pyld")
+
+
+def test_jsonld_is_compact_and_readable(kg: KnowledgeGraph) -> None:
+    document = json.loads(kg.export("jsonld"))
+    nodes = {node["@id"]: node for node in document["@graph"]}
+    event = nodes["event:al-khalis-prison-break-2015"]
+    assert event["@type"] == "sem:Event"
+    assert "hasQuantity" in event
+    assert "quantity:escaped-prisoners" in event["hasQuantity"]
+
+
+def test_context_covers_prefixes_and_ontology_terms() -> None:
+    from khalis_kg.namespaces import KG, PREFIXES
+
+    context = jsonld_context()
+    for prefix, namespace in PREFIXES.items():
+        assert context[prefix] == namespace
+    ontology = rdflib.Graph().parse(data=resources.ontology_file().read_bytes(), format="turtle")
+    owl = rdflib.Namespace("http://www.w3.org/2002/07/owl#")
+    local = {
+        str(s)[len(KG) :]
+        for kind in (owl.ObjectProperty, owl.DatatypeProperty, owl.Class)
+        for s in ontology.subjects(rdflib.RDF.type, kind)
+        if str(s).startswith(KG)
+    }
+    assert local - set(context) == set()
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld"])
+def test_with_ontology(kg: KnowledgeGraph, fmt: str) -> None:
+    data = kg.export(fmt, with_ontology=True)
+    expected = _source_graph(True)
+    assert_isomorphic(read_with_rdflib(data, fmt), expected, f"{fmt} with ontology, rdflib")
+    assert_isomorphic(read_with_oxigraph(data, fmt), expected, f"{fmt} with ontology, oxigraph")
+
+
+def test_export_is_deterministic(kgs: dict[str, KnowledgeGraph]) -> None:
+    assert kgs["oxigraph"].export("nt") == kgs["oxigraph"].export("nt")
+    assert kgs["oxigraph"].export("turtle") == kgs["oxigraph"].export("turtle")
+
+
+def test_unknown_format(kg: KnowledgeGraph) -> None:
+    with pytest.raises(KhalisError, match="unknown export format 'n3'"):
+        kg.export("n3")
+
+
+# --- atomic writes -------------------------------------------------------------------------
+
+
+def test_write_to_path(kg: KnowledgeGraph, tmp_path: Path) -> None:
+    target = tmp_path / "graph.ttl"
+    target.write_text("old", "utf-8")
+    data = kg.export("turtle", target)
+    assert target.read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.ttl"]
+
+
+def test_failed_write_leaves_no_partial_file(
+    kg: KnowledgeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "graph.nt"
+    target.write_text("old", "utf-8")
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OutputError, match=r"graph\.nt: cannot write \(No space left on device\)"):
+        kg.export("nt", target)
+    assert target.read_text("utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.nt"]
+
+
+def test_unwritable_paths(kg: KnowledgeGraph, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", "utf-8")
+    with pytest.raises(OutputError, match="does not exist"):
+        kg.export("nt", blocker / "out.nt")
+    with pytest.raises(OutputError, match="does not exist"):
+        kg.export("nt", tmp_path / "missing" / "out.nt")
+    with pytest.raises(OutputError, match="is a directory"):
+        kg.export("nt", tmp_path)
