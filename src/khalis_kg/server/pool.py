@@ -210,9 +210,8 @@ class WorkerPool:
                 f"the query was stopped after {timeout:g} s (this server's time limit)"
             ) from None
         except (EOFError, OSError):
-            code = worker.process.exitcode
-            self._replace(worker)
-            log.warning("a query worker died (exit code %s)", code)
+            self._replace(worker)  # reaps the process: its exit code is known after this
+            log.warning("a query worker died (exit code %s)", worker.process.exitcode)
             raise PoolError(
                 "the query was stopped: it exceeded this server's memory limit or crashed its "
                 "worker"
