@@ -82,9 +82,8 @@ def serve(
 @click.option(
     "--backend",
     type=click.Choice(["oxigraph", "memory"]),
-    default="oxigraph",
-    show_default=True,
-    help="Query engine.",
+    default=None,
+    help="Query engine [default: the group's --backend, else oxigraph].",
 )
 @click.option(
     "--timeout",
@@ -126,7 +125,7 @@ def serve_command(
     host: str,
     port: int,
     data: tuple[str, ...],
-    backend: str,
+    backend: str | None,
     timeout: float,
     max_results: int,
     workers: int | None,
@@ -135,6 +134,11 @@ def serve_command(
     log_level: str,
 ) -> None:
     """Serve a read-only SPARQL endpoint, the query page and linked-data pages."""
+    # `khalis-kg --data F --backend B serve` works too: the group's options are the
+    # defaults (read by duck typing from the group's context object, when there is one).
+    parent = click.get_current_context().obj
+    data = data or tuple(getattr(parent, "data", None) or ())
+    backend = backend or getattr(parent, "backend", None) or "oxigraph"
     serve(
         host=host,
         port=port,
