@@ -148,9 +148,10 @@ def description_queries(iri: str) -> list[str]:
     if iri == ONTOLOGY:
         # 5: the ontology's terms, so that /ontology#Term lands on its row
         queries.append(
-            "SELECT ?t ?type ?l ?c WHERE { ?t a ?type . "
+            "SELECT ?t ?type ?l ?c ?c2 WHERE { ?t a ?type . "
             f'FILTER(STRSTARTS(STR(?t), "{KG}")) '
             f"OPTIONAL {{ ?t <{RDFS}label> ?l }} OPTIONAL {{ ?t <{RDFS}comment> ?c }} "
+            "OPTIONAL { ?t <http://www.w3.org/2004/02/skos/core#definition> ?c2 } "
             "} ORDER BY ?t LIMIT 2000"
         )
     return queries
@@ -205,6 +206,16 @@ class Claim:
 
 
 @dataclass
+class Term:
+    """A term of the ontology, for the list on the ontology's page."""
+
+    iri: str
+    types: list[str] = field(default_factory=list)
+    label: str | None = None
+    comment: str | None = None
+
+
+@dataclass
 class Description:
     iri: str
     outgoing: list[Statement]
@@ -212,7 +223,7 @@ class Description:
     incoming: list[Statement]
     quotes: list[tuple[str, str, str | None, str | None]]
     claims: list[Claim]
-    terms: list[tuple[str, str, str | None, str | None]]
+    terms: list[Term]
 
     @property
     def exists(self) -> bool:
@@ -291,11 +302,17 @@ def build_description(iri: str, results: Sequence[Mapping[str, Any]]) -> Descrip
         claim_quote = _first(r, "exact")
         if claim_quote and claim_quote not in c.quotes:
             c.quotes.append(claim_quote)
-    terms: list[tuple[str, str, str | None, str | None]] = []
+    terms: dict[str, Term] = {}
     if len(results) > 5:
         for r in rows(5):
-            terms.append((r["t"]["value"], r["type"]["value"], _first(r, "l"), _first(r, "c")))
-    return Description(iri, outgoing, blank, incoming, quotes, list(claims.values()), terms)
+            term = terms.setdefault(r["t"]["value"], Term(r["t"]["value"]))
+            if r["type"]["value"] not in term.types:
+                term.types.append(r["type"]["value"])
+            term.label = term.label or _first(r, "l")
+            term.comment = term.comment or _first(r, "c", "c2")
+    return Description(
+        iri, outgoing, blank, incoming, quotes, list(claims.values()), list(terms.values())
+    )
 
 
 # ------------------------------------------------------------------ HTML
@@ -403,9 +420,10 @@ def resource_page(d: Description, *, path: str) -> str:
         )
     if d.terms:
         rows = "".join(
-            f'<tr id="{esc(t.rsplit("#", 1)[-1])}"><th scope="row">{link(t)}</th>'
-            f"<td>{link(ty)}</td><td>{esc(lbl or '')}</td><td>{esc(c or '')}</td></tr>"
-            for t, ty, lbl, c in d.terms
+            f'<tr id="{esc(t.iri.rsplit("#", 1)[-1])}"><th scope="row">{link(t.iri)}</th>'
+            f"<td>{', '.join(link(ty) for ty in t.types)}</td>"
+            f"<td>{esc(t.label or '')}</td><td>{esc(t.comment or '')}</td></tr>"
+            for t in d.terms
         )
         parts.append(
             '<section><h2>Terms</h2><table class="terms"><thead><tr><th>term</th>'
