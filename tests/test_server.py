@@ -40,6 +40,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SERVER_PIDS: dict[str, int] = {}
+"""Base URL -> process id of the servers started by :func:`run_server`."""
+
+
 @contextlib.contextmanager
 def run_server(*extra: str, start_timeout: float = START_TIMEOUT) -> Iterator[str]:
     """Start ``python -m khalis_kg.server`` on a free loopback port; yield its base URL."""
@@ -68,8 +72,10 @@ def run_server(*extra: str, start_timeout: float = START_TIMEOUT) -> Iterator[st
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server did not start in {start_timeout} s")
             time.sleep(0.2)
+        SERVER_PIDS[base] = proc.pid
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         proc.terminate()
         try:
             proc.wait(timeout=15)
@@ -720,3 +726,53 @@ def test_client_quirks(client: httpx.Client) -> None:
     head = client.head("/id/place/al-khalis", headers={"Accept": "text/turtle"})
     assert head.status_code == 200
     assert head.headers["content-type"].startswith("text/turtle")
+
+
+# ---------------------------------------------------------------- rdflib engine, dead workers
+
+
+@pytest.fixture(scope="module")
+def memory_server() -> Iterator[str]:
+    with run_server("--backend", "memory", "--timeout", "2", "--workers", "2") as base:
+        yield base
+
+
+def _worker_pids(server_pid: int) -> list[int]:
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    pids = []
+    for pid in map(int, children):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+            pids.append(pid)
+    return pids
+
+
+def test_memory_backend_is_stopped_too(memory_server: str) -> None:
+    """rdflib's engine cannot be interrupted either: its worker is killed at the limit."""
+    with httpx.Client(base_url=memory_server, timeout=60) as c:
+        assert c.get("/sparql", params={"query": LABELS}).status_code == 200
+        page = c.get("/id/place/al-khalis", headers={"Accept": "text/html"})
+        assert "Al Khalis is a town located in Diyala province" in page.text
+        t0 = time.monotonic()
+        r = c.post("/sparql", data={"query": CARTESIAN_SORTED})
+        assert r.status_code == 503
+        assert time.monotonic() - t0 < 2 + 5
+        for _ in range(3):
+            assert c.get("/sparql", params={"query": COUNT}).status_code == 200
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_a_worker_killed_while_idle_is_replaced(memory_server: str) -> None:
+    import signal
+
+    pids = _worker_pids(SERVER_PIDS[memory_server])
+    assert len(pids) == 2
+    os.kill(pids[0], signal.SIGKILL)
+    time.sleep(0.2)
+    with httpx.Client(base_url=memory_server, timeout=60) as c:
+        for _ in range(6):  # every request succeeds: the dead worker is skipped and replaced
+            assert c.get("/sparql", params={"query": COUNT}).status_code == 200
+    deadline = time.monotonic() + 30
+    while len(_worker_pids(SERVER_PIDS[memory_server])) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(_worker_pids(SERVER_PIDS[memory_server])) == 2

@@ -186,6 +186,15 @@ class WorkerPool:
         reply: Reply = await asyncio.to_thread(worker.conn.recv)
         return reply
 
+    async def _borrow(self, deadline: float) -> _Worker:
+        try:
+            return await asyncio.wait_for(self._idle.get(), max(0.0, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            raise PoolError(
+                f"the server is busy: no query worker became free within "
+                f"{self.queue_timeout:g} s; try again later"
+            ) from None
+
     async def run(self, task: dict[str, Any], timeout: float) -> Any:
         """Run ``task`` on an idle worker; the payload of an ``ok`` reply.
 
@@ -193,15 +202,20 @@ class WorkerPool:
         """
         if self._closed:
             raise PoolError("the server is shutting down")
+        deadline = time.monotonic() + self.queue_timeout
+        while True:
+            worker = await self._borrow(deadline)
+            if not worker.process.is_alive():
+                # Died while idle (an outside kill, the OOM killer): replace it, try another.
+                self._replace(worker)
+                continue
+            try:
+                worker.conn.send(task)
+            except OSError:
+                self._replace(worker)  # the task never reached it: safe to try another
+                continue
+            break
         try:
-            worker = await asyncio.wait_for(self._idle.get(), self.queue_timeout)
-        except asyncio.TimeoutError:
-            raise PoolError(
-                f"the server is busy: no query worker became free within "
-                f"{self.queue_timeout:g} s; try again later"
-            ) from None
-        try:
-            worker.conn.send(task)
             worker.tasks += 1
             reply = await self._receive(worker, timeout + GRACE)
         except asyncio.TimeoutError:
