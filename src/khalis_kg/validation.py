@@ -31,6 +31,7 @@ class ValidationResult:
     """``Violation``, ``Warning`` or ``Info``."""
     message: str
     source_shape: str | None
+    """The shape's IRI (prefixed); for an anonymous property shape, the named shape holding it."""
     value: str | None = None
     source_constraint: str | None = None
     file: str | None = None
@@ -96,6 +97,23 @@ def _short(iri: str) -> str:
     return short if short != iri else f"<{iri}>"
 
 
+def _shape_name(shape: Any, shapes: Any) -> str:
+    """The shape's IRI; for an anonymous property shape, the named shape that holds it."""
+    from rdflib import BNode, URIRef
+
+    seen = set()
+    node = shape
+    while isinstance(node, BNode) and node not in seen:
+        seen.add(node)
+        parent = shapes.value(predicate=URIRef(SH + "property"), object=node)
+        if parent is None:
+            parent = shapes.value(predicate=URIRef(SH + "node"), object=node)
+        if parent is None:
+            break
+        node = parent
+    return _n3(node, shapes)
+
+
 def _path(node: Any, graph: Any) -> str | None:
     """A SHACL property path as SPARQL path syntax."""
     from rdflib import RDF, BNode, URIRef
@@ -140,19 +158,40 @@ def validate(sources: Sequence[Source], *, inference: str = "none") -> Validatio
     from .backends.oxigraph import check_syntax
 
     data = Graph()
-    origin: dict[Any, str] = {}
+    parts: list[tuple[str, Graph]] = []
     for source in sources:
         check_syntax(source)
         part = Graph()
-        part.parse(data=source.data, format=RDFLIB_FORMATS[source.format], publicID=source.base_iri)
-        for s in part.subjects(unique=True):
-            origin.setdefault(s, source.name)
+        fmt = RDFLIB_FORMATS[source.format]
+        part.parse(data=source.data, format=fmt, publicID=source.base_iri)
+        parts.append((source.name, part))
         data += part
-    return validate_graph(data, inference=inference, origin=origin)
+    return validate_graph(data, inference=inference, origin=_Origin(parts))
+
+
+class _Origin:
+    """Which input file a result comes from: the file holding the offending triple
+    (focus, path, value); otherwise the last file in which the focus node is a subject
+    (later files are usually the additions being checked)."""
+
+    def __init__(self, parts: list[tuple[str, Any]]):
+        self.parts = parts
+
+    def find(self, focus: Any, path: Any, value: Any) -> str | None:
+        from rdflib import URIRef
+
+        if isinstance(path, URIRef) and value is not None:
+            for name, graph in self.parts:
+                if (focus, path, value) in graph:
+                    return str(name)
+        for name, graph in reversed(self.parts):
+            if (focus, None, None) in graph:
+                return str(name)
+        return None
 
 
 def validate_graph(
-    data: Any, *, inference: str = "none", origin: dict[Any, str] | None = None
+    data: Any, *, inference: str = "none", origin: _Origin | None = None
 ) -> ValidationReport:
     """Validate an rdflib graph against the packaged shapes, with the ontology."""
     import pyshacl
@@ -207,10 +246,10 @@ def validate_graph(
                 path=None if path is None else _path(path, shapes) or _path(path, g),
                 severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
                 message="; ".join(messages) or "(no message)",
-                source_shape=None if shape is None else _n3(shape, shapes),
+                source_shape=None if shape is None else _shape_name(shape, shapes),
                 value=None if value is None else _n3(value, data),
                 source_constraint=None if constraint is None else _short(str(constraint)),
-                file=(origin or {}).get(focus),
+                file=None if origin is None else origin.find(focus, path, value),
             )
         )
     results.sort(key=lambda r: (r.file or "", r.focus_node, r.path or "", r.message))

@@ -1,0 +1,129 @@
+"""Validation through the API: typed reports, file names, the lead's SHACL fixtures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import rdflib
+from conftest import TESTS
+
+from khalis_kg import KnowledgeGraph, ValidationReport, ValidationResult
+from khalis_kg.api import packaged_source
+from khalis_kg.backends.base import Source
+from khalis_kg.errors import KhalisError, RDFSyntaxError
+from khalis_kg.validation import validate
+
+INVALID = sorted((TESTS / "data" / "invalid").glob("*.ttl"))
+VALID = sorted((TESTS / "data" / "valid").glob("*.ttl"))
+
+
+def expectations(path: Path) -> dict[str, str]:
+    found = {}
+    for line in path.read_text("utf-8").splitlines():
+        if line.startswith("# expect-"):
+            key, _, value = line[len("# expect-") :].partition(":")
+            found[key.strip()] = value.strip()
+    return found
+
+
+@pytest.fixture(scope="module")
+def packaged_report(kg: KnowledgeGraph) -> ValidationReport:
+    return kg.validate()
+
+
+def test_packaged_graph_conforms(packaged_report: ValidationReport) -> None:
+    assert packaged_report.conforms is True
+    assert packaged_report.results == []
+    assert packaged_report.text == "Conforms: yes\n"
+    assert json.loads(packaged_report.to_json()) == {"conforms": True, "results": []}
+    report = rdflib.Graph().parse(data=packaged_report.to_turtle(), format="turtle")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    assert set(report.objects(None, sh.conforms)) == {rdflib.Literal(True)}
+
+
+@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
+def test_invalid_fixture_is_reported(path: Path) -> None:
+    expect = expectations(path)
+    report = validate([packaged_source("data"), Source.from_path(path)])
+    assert report.conforms is False
+    assert all(isinstance(r, ValidationResult) for r in report.results)
+    shapes = rdflib.Graph().parse(data=packaged_source("shapes").data, format="turtle")
+    kgsh = rdflib.Namespace("https://w3id.org/khalis-kg/shapes#")
+    sh_property = rdflib.URIRef("http://www.w3.org/ns/shacl#property")
+
+    def shape_matches(name: str | None) -> bool:
+        # the named shape, or a named property shape that the expected node shape uses
+        if name == expect["shape"]:
+            return True
+        if not (name or "").startswith("kgsh:") or not expect["shape"].startswith("kgsh:"):
+            return False
+        node_shape = kgsh[expect["shape"][5:]]
+        return (node_shape, sh_property, kgsh[str(name)[5:]]) in shapes
+
+    matching = [
+        r
+        for r in report.results
+        if r.focus_node == expect["focus"]
+        and shape_matches(r.source_shape)
+        and (r.path or "") == expect["path"]
+        and expect["message"] in r.message
+    ]
+    assert matching, report.text
+    result = matching[0]
+    assert result.severity == "Violation"
+    assert result.file == str(path)
+    line = next(x for x in report.text.splitlines() if x.startswith(f"{path}: Violation: "))
+    assert line.startswith(f"{path}: Violation: focus ")
+
+
+@pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])
+def test_valid_fixture_conforms(path: Path) -> None:
+    report = validate([packaged_source("data"), Source.from_path(path)])
+    assert report.conforms, report.text
+
+
+def test_report_formats_for_a_failure() -> None:
+    path = TESTS / "data" / "invalid" / "claim-without-claimant.ttl"
+    report = validate([packaged_source("data"), Source.from_path(path)])
+    data = json.loads(report.to_json())
+    assert data["conforms"] is False
+    assert {
+        "focus_node": "claim:armory-captured",
+        "path": "kg:claimant",
+        "severity": "Violation",
+        "source_shape": "kgsh:ClaimShape",
+        "file": str(path),
+    }.items() <= next(r for r in data["results"] if r["path"] == "kg:claimant").items()
+    graph = rdflib.Graph().parse(data=report.to_turtle(), format="turtle")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    assert set(graph.objects(None, sh.conforms)) == {rdflib.Literal(False)}
+    assert len(set(graph.subjects(rdflib.RDF.type, sh.ValidationResult))) == len(report.results)
+    count = len(report.results)
+    plural = "result" if count == 1 else "results"
+    assert report.text.splitlines()[0] == f"Conforms: no ({count} {plural})"
+
+
+def test_validate_accepts_paths_and_graphs(kg: KnowledgeGraph) -> None:
+    path = TESTS / "data" / "invalid" / "unknown-class.ttl"
+    by_path = kg.validate(path)
+    by_graph = kg.validate(rdflib.Graph().parse(path))
+    assert by_path.conforms is by_graph.conforms is False
+    assert [(r.focus_node, r.path, r.message) for r in by_path.results] == [
+        (r.focus_node, r.path, r.message) for r in by_graph.results
+    ]
+    assert {r.file for r in by_path.results} == {str(path)}
+    assert {r.file for r in by_graph.results} == {None}
+
+
+def test_malformed_file_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c ;\n", "utf-8")
+    with pytest.raises(RDFSyntaxError, match=rf"^{bad}:\d+: invalid turtle: "):
+        validate([Source.from_path(bad)])
+
+
+def test_unknown_inference_is_refused(kg: KnowledgeGraph) -> None:
+    with pytest.raises(KhalisError, match="unknown inference 'owl'"):
+        kg.validate(inference="owl")
