@@ -68,7 +68,10 @@ def _quads(nquads: bytes, extra: Sequence[Source]) -> list[Any]:
     for source in extra:
         check_syntax(source)
         quads.extend(ox.parse(source.data, RDF_FORMATS[source.format], base_iri=source.base_iri))
-    return list(ox.Dataset(quads))
+    dataset = ox.Dataset(quads)
+    # Blank nodes get RDFC-1.0 canonical labels: the same graph exports to the same bytes.
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return list(dataset)
 
 
 def rdf_bytes(nquads: bytes, fmt: str, extra: Sequence[Source] = ()) -> bytes:

@@ -1,0 +1,23 @@
+# Developer tasks. Uses the project's virtual environment when there is one.
+VENV ?= .venv
+PY := $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
+
+.PHONY: test lint validate typecheck format
+
+test:
+	$(PY) -m pytest
+
+lint:
+	$(PY) -m ruff check src tests
+	$(PY) -m ruff format --check src tests
+	$(PY) -m mypy
+
+typecheck:
+	$(PY) -m mypy
+
+format:
+	$(PY) -m ruff format src tests
+
+# SHACL-validate the packaged graph (exit 1 if it does not conform)
+validate:
+	$(PY) -m khalis_kg.cli validate

@@ -1,0 +1,353 @@
+"""The command line: commands, formats, exit codes, one-line errors, light imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import rdflib
+from click.testing import CliRunner, Result
+from conftest import BACKENDS, EVENT, TEST_QUERIES, TESTS
+
+from khalis_kg import __version__, resources
+from khalis_kg.catalogue import Catalogue
+from khalis_kg.cli import cli
+
+INVALID = TESTS / "data" / "invalid"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def example_queries(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make the example queries the packaged catalogue for the CLI."""
+    monkeypatch.setattr(resources, "queries_dir", lambda: TEST_QUERIES)
+    return TEST_QUERIES
+
+
+def run(runner: CliRunner, *args: str, input: str | None = None) -> Result:
+    return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def assert_error(result: Result, message: str, code: int = 2) -> None:
+    assert result.exit_code == code, result.output
+    assert result.stdout == ""
+    assert result.stderr == f"khalis-kg: error: {message}\n"
+
+
+# --- help, version ---------------------------------------------------------------------------
+
+
+def test_help_and_version(runner: CliRunner) -> None:
+    result = run(runner, "--help")
+    assert result.exit_code == 0
+    for command in ("queries", "query", "sparql", "validate", "export", "stats"):
+        assert f"\n  {command} " in result.output
+    assert "--backend [oxigraph|memory]" in result.output
+    version = run(runner, "--version")
+    assert version.output == f"khalis-kg, version {__version__}\n"
+
+
+def test_console_script_runs() -> None:
+    script = Path(sys.executable).parent / "khalis-kg"
+    done = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (0, f"khalis-kg, version {__version__}\n")
+
+
+# --- queries and query -----------------------------------------------------------------------
+
+
+def test_queries_lists_the_catalogue(runner: CliRunner, example_queries: Path) -> None:
+    result = run(runner, "queries")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert "event-quantities: Quantities of an event" in lines
+    assert "unlabelled-event-violation [check]: Events without a label" in lines
+    assert "    --param day=<date> (required) -- the day (YYYY-MM-DD)" in lines
+    assert f"    --param event=<iri> = {EVENT} -- the event to report on" in lines
+    as_json = json.loads(run(runner, "queries", "--format", "json").output)
+    assert as_json == [q.to_dict() for q in Catalogue.load(TEST_QUERIES).list()]
+
+
+def test_queries_lists_the_packaged_catalogue(runner: CliRunner) -> None:
+    result = run(runner, "queries", "--format", "json")
+    assert [q["name"] for q in json.loads(result.output)] == Catalogue.load().names()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_query_csv(runner: CliRunner, example_queries: Path, backend: str) -> None:
+    result = run(
+        runner, "--backend", backend, "query", "events-on-day", "-p", "day=2015-05-08",
+        "--format", "csv",
+    )  # fmt: skip
+    assert result.exit_code == 0
+    assert result.stdout_bytes.decode() == (
+        "day,lang,event,label\r\n"
+        "2015-05-08,en,https://w3id.org/khalis-kg/id/event/al-khalis-prison-break-2015,"
+        "2015 Al Khalis prison break\r\n"
+        "2015-05-08,en,https://w3id.org/khalis-kg/id/event/diyala-suicide-attacks-2015-05-08,"
+        '"Suicide attacks in Diyala, 8 May 2015"\r\n'
+    )
+
+
+def test_query_default_table_and_other_formats(runner: CliRunner, example_queries: Path) -> None:
+    table = run(runner, "query", "event-quantities", "--param", "minimum=13")
+    assert table.exit_code == 0
+    assert table.output.splitlines()[-1] == "(2 rows)"
+    assert table.output.splitlines()[2].startswith("event:al-khalis-prison-break-2015  13  ")
+    as_json = json.loads(run(runner, "query", "event-quantities", "--format", "json").output)
+    assert as_json["head"]["vars"] == [
+        "event",
+        "minimum",
+        "quantity",
+        "qualifier",
+        "value",
+        "statedAs",
+    ]
+    assert len(as_json["results"]["bindings"]) == 4
+    tsv = run(runner, "query", "event-quantities", "-p", "minimum=50", "--format", "tsv").output
+    assert tsv.splitlines()[0] == "?event\t?minimum\t?quantity\t?qualifier\t?value\t?statedAs"
+    assert len(tsv.splitlines()) == 3
+    xml = run(runner, "query", "event-quantities", "--format", "xml").output
+    assert xml.count("<result>") == 4
+    graph = run(runner, "query", "construct-event", "-p", f"event={EVENT}", "--format", "nt")
+    parsed = rdflib.Graph().parse(data=graph.output, format="nt")
+    assert len(parsed) == len(graph.output.splitlines()) > 10
+
+
+def test_query_errors(runner: CliRunner, example_queries: Path) -> None:
+    assert_error(
+        run(runner, "query", "event-quantity"),
+        "no packaged query named 'event-quantity'. Did you mean: event-quantities, events-on-day?",
+    )
+    assert_error(
+        run(runner, "query", "events-on-day"),
+        "query 'events-on-day' needs parameter 'day' (date): the day (YYYY-MM-DD)",
+    )
+    assert_error(
+        run(runner, "query", "events-on-day", "-p", "day=May 8"),
+        "parameter 'day' must be a date (YYYY-MM-DD), got 'May 8'",
+    )
+    assert_error(
+        run(runner, "query", "events-on-day", "-p", "day"),
+        "--param expects KEY=VALUE, got 'day'",
+    )
+    assert_error(
+        run(runner, "query", "event-quantities", "-p", "minimum=ten"),
+        "parameter 'minimum' must be an integer, got 'ten'",
+    )
+    assert_error(
+        run(runner, "query", "event-quantities", "-p", "event=not an iri"),
+        "parameter 'event' must be an absolute IRI, got 'not an iri'",
+    )
+
+
+# --- sparql ----------------------------------------------------------------------------------
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s a kg:Claim }"
+
+
+def test_sparql_inline_file_and_stdin(runner: CliRunner, tmp_path: Path) -> None:
+    expected = b"n\r\n14\r\n"
+    assert run(runner, "sparql", COUNT, "--format", "csv").stdout_bytes == expected
+    query = tmp_path / "q.rq"
+    query.write_text(COUNT, "utf-8")
+    assert run(runner, "sparql", "-f", str(query), "--format", "csv").stdout_bytes == expected
+    assert run(runner, "sparql", "-", "--format", "csv", input=COUNT).stdout_bytes == expected
+    memory = run(runner, "--backend", "memory", "sparql", COUNT, "--format", "csv")
+    assert memory.stdout_bytes == expected
+
+
+def test_sparql_graph_results(runner: CliRunner) -> None:
+    text = f"CONSTRUCT {{ <{EVENT}> ?p ?o }} WHERE {{ <{EVENT}> ?p ?o }}"
+    turtle = run(runner, "sparql", text)
+    assert turtle.exit_code == 0
+    assert "@prefix event: <https://w3id.org/khalis-kg/id/event/> ." in turtle.output
+    graph = rdflib.Graph().parse(data=turtle.output, format="turtle")
+    for fmt, rdflib_format in (("nt", "nt"), ("jsonld", "json-ld"), ("xml", "xml")):
+        other = run(runner, "sparql", text, "--format", fmt).output
+        assert len(rdflib.Graph().parse(data=other, format=rdflib_format)) == len(graph)
+    assert_error(
+        run(runner, "sparql", text, "--format", "csv"),
+        "format 'csv' is not available for graph results (choose one of: turtle, nt, jsonld, xml)",
+    )
+
+
+def test_sparql_errors(runner: CliRunner, tmp_path: Path) -> None:
+    syntax = run(runner, "sparql", "SELECT * WHERE {\n ?s ?p ?o }\nLIMIT x")
+    assert syntax.exit_code == 2
+    assert syntax.stderr.startswith("khalis-kg: error: SPARQL syntax error at line 3, column 7: ")
+    assert syntax.stderr.count("\n") == 1
+    assert_error(
+        run(runner, "sparql", "INSERT DATA { <http://a/b> <http://a/c> 1 }"),
+        "SPARQL Update is not allowed: khalis-kg is read-only (found INSERT)",
+    )
+    assert_error(
+        run(runner, "sparql", "-f", str(tmp_path / "missing.rq")),
+        f"{tmp_path / 'missing.rq'}: no such file",
+    )
+    both = run(runner, "sparql", "ASK {}", "-f", "x.rq")
+    assert both.exit_code == 2
+    assert "give exactly one of QUERY, -f FILE or - (stdin)" in both.stderr
+    assert_error(
+        run(runner, "--data", str(tmp_path / "nope.ttl"), "sparql", "ASK {}"),
+        f"{tmp_path / 'nope.ttl'}: no such file",
+    )
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("<http://a/b> <http://a/c> .\n", "utf-8")
+    result = run(runner, "--data", str(bad), "sparql", "ASK {}")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"khalis-kg: error: {bad}:1: invalid turtle: ")
+
+
+def test_data_option_uses_user_files(runner: CliRunner, tricky_file: Path) -> None:
+    result = run(
+        runner, "--data", str(tricky_file), "sparql",
+        "SELECT ?o WHERE { <http://example.org/b> ?p ?o }", "--format", "tsv",
+    )  # fmt: skip
+    assert result.output == (
+        "?o\n"
+        '"1"^^<http://www.w3.org/2001/XMLSchema#integer>\n'
+        '"2"^^<http://www.w3.org/2001/XMLSchema#integer>\n'
+        '"3"^^<http://www.w3.org/2001/XMLSchema#integer>\n'
+    )
+
+
+# --- validate --------------------------------------------------------------------------------
+
+
+def test_validate_packaged_data_conforms(runner: CliRunner) -> None:
+    result = run(runner, "validate")
+    assert (result.exit_code, result.output) == (0, "Conforms: yes\n")
+
+
+def test_validate_reports_file_focus_path_message(runner: CliRunner) -> None:
+    path = INVALID / "claim-without-claimant.ttl"
+    result = run(runner, "validate", "--with-data", str(path))
+    assert result.exit_code == 1
+    assert (
+        f"{path}: Violation: focus claim:armory-captured path kg:claimant: "
+        "A claim needs a claimant" in result.output
+    )
+    as_json = json.loads(
+        run(runner, "validate", "--with-data", str(path), "--format", "json").output
+    )
+    assert as_json["conforms"] is False
+    report = run(runner, "validate", "--with-data", str(path), "--format", "turtle")
+    assert report.exit_code == 1
+    graph = rdflib.Graph().parse(data=report.output, format="turtle")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    assert set(graph.objects(None, sh.conforms)) == {rdflib.Literal(False)}
+
+
+def test_validate_input_errors(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <http://example.org/> .\n\nex:a ex:b\n", "utf-8")
+    result = run(runner, "validate", str(bad))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"khalis-kg: error: {bad}:")
+    assert result.stderr.count("\n") == 1
+    assert_error(
+        run(runner, "validate", str(tmp_path / "x.ttl")), f"{tmp_path / 'x.ttl'}: no such file"
+    )
+
+
+# --- export and stats --------------------------------------------------------------------------
+
+
+def test_export_to_file_and_stdout(runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "out.nt"
+    result = run(runner, "export", "--format", "nt", "-o", str(target))
+    assert (result.exit_code, result.output) == (0, "")
+    stdout = run(runner, "export", "--format", "nt")
+    assert stdout.output.encode() == target.read_bytes()
+    with_ontology = run(runner, "export", "--format", "nt", "--with-ontology").output
+    assert len(with_ontology.splitlines()) > len(stdout.output.splitlines())
+
+
+def test_export_errors(runner: CliRunner, tmp_path: Path) -> None:
+    assert_error(
+        run(runner, "export", "--format", "nt", "-o", str(tmp_path / "no" / "out.nt")),
+        f"{tmp_path / 'no' / 'out.nt'}: directory {tmp_path / 'no'} does not exist",
+    )
+    missing = run(runner, "export")
+    assert missing.exit_code == 2
+    assert "Missing option '--format'" in missing.stderr
+
+
+def test_stats(runner: CliRunner) -> None:
+    result = run(runner, "stats")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[3] == "claims         14"
+    assert "claims per source:" in lines
+    assert "  channel:amaq-news-agency   3" in lines
+    as_json = json.loads(run(runner, "stats", "--format", "json").output)
+    memory = json.loads(run(runner, "--backend", "memory", "stats", "--format", "json").output)
+    assert as_json == memory
+    assert as_json["claims"] == 14
+
+
+# --- nothing heavy on the query path -----------------------------------------------------------
+
+HEAVY = (
+    "rdflib",
+    "pyshacl",
+    "http.client",
+    "urllib.request",
+    "httpx",
+    "requests",
+    "starlette",
+    "uvicorn",
+)
+
+PROBE = """
+import sys
+from pathlib import Path
+import khalis_kg.resources as r
+r.queries_dir = lambda: Path({queries!r})
+from khalis_kg.cli import main
+try:
+    main({argv!r})
+except SystemExit as exc:
+    assert exc.code in (0, None), exc.code
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r} or m in {heavy!r})
+print("HEAVY", heavy, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sparql", "SELECT * WHERE { ?s ?p ?o } LIMIT 1", "--format", "json"],
+        ["sparql", "CONSTRUCT WHERE { ?s a kg:Claim }", "--format", "jsonld"],
+        ["query", "event-quantities", "--format", "xml"],
+        ["queries"],
+        ["stats"],
+        ["export", "--format", "jsonld"],
+    ],
+)
+def test_query_path_imports_no_rdflib_pyshacl_or_http(argv: list[str]) -> None:
+    code = PROBE.format(queries=str(TEST_QUERIES), argv=argv, heavy=set(HEAVY))
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_import_khalis_kg_is_cheap() -> None:
+    code = (
+        "import sys, khalis_kg; print(sorted(m for m in sys.modules"
+        " if m.startswith(('pyoxigraph', 'rdflib', 'click', 'khalis_kg'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['khalis_kg']"
