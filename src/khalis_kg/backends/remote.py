@@ -1,0 +1,454 @@
+"""The ``remote`` engine: any SPARQL 1.1 endpoint, reached over HTTP with httpx.
+
+* **Queries** go to the query URL with the SPARQL 1.1 Protocol (``POST``,
+  ``application/sparql-query``); SELECT and ASK answers are read as SPARQL JSON
+  results, CONSTRUCT and DESCRIBE as N-Triples (parsed by pyoxigraph).
+* **Loading** (``load``) and the full dump (``dump``) use the SPARQL 1.1 Graph Store
+  HTTP Protocol when a Graph Store URL is given (see :mod:`khalis_kg.loader`);
+  without one the backend is read-only and ``dump`` falls back to a ``SELECT``.
+* **Credentials** come only from the environment: ``KHALIS_KG_TOKEN`` (sent as
+  ``Authorization: Bearer``) or ``KHALIS_KG_USER`` + ``KHALIS_KG_PASSWORD`` (HTTP
+  Basic). A URL with a user or password in it is refused, so that no secret ends up
+  on a command line, in a shell history or in an error message.
+* **Time limits**: every request has a timeout (connect, read, write, pool); an
+  endpoint that is down or too slow raises :class:`BackendError` naming the URL and
+  the limit, never hangs.
+
+Parameters (``bindings``)
+-------------------------
+A remote endpoint cannot take rdflib's ``initBindings`` or Oxigraph's substitutions,
+so the values travel in the query text - but never by formatting user text into it.
+Each value is first written as an RDF term by :func:`sparql_term`, which validates
+IRIs (absolute, no character that could close ``<...>``), escapes every literal
+(quotes, backslashes, control characters), checks language tags and datatype IRIs
+and refuses blank nodes (SPARQL has no syntax for a *given* blank node). The terms
+then form one ``VALUES (?a ?b) { (<...> "...") }`` row inserted as the **first
+element of the query's outermost group graph pattern**, found with the same
+tokenizer as the safety checks (so braces inside strings, IRIs and comments are never
+mistaken for the group). In SPARQL algebra the group ``{ VALUES ... P }`` is
+``Join(VALUES, P)`` with the group's FILTERs applied to the joined solutions, so a
+parameter is bound for every triple pattern, ``OPTIONAL``, ``BIND``, ``FILTER`` and
+``[NOT] EXISTS`` of the top-level group, and is returned when projected - the same
+answers Oxigraph's substitutions and rdflib's ``initBindings`` give for the packaged
+queries. (A trailing ``VALUES`` after the query would be joined *after* grouping and
+filtering, so ``FILTER (?x >= ?minimum)`` would never see ``?minimum``; that is why it
+is not used.) Unlike a substitution, the value is not visible inside a sub-``SELECT``
+or a nested ``{ }`` group evaluated on its own (SPARQL's bottom-up scoping); the
+packaged queries never rely on that.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from ..errors import (
+    BackendError,
+    InputError,
+    KhalisError,
+    ParameterError,
+    QueryError,
+    QuerySyntaxError,
+    ReadOnlyError,
+)
+from ..namespaces import PREFIXES
+from ..safety import Limits, check_query, tokenize
+from ..terms import QueryResult, Row, Term, is_absolute_iri, sort_rows
+from .base import Source
+
+if TYPE_CHECKING:
+    import httpx
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds allowed for one HTTP exchange with the endpoint."""
+
+ENV_USER = "KHALIS_KG_USER"
+ENV_PASSWORD = "KHALIS_KG_PASSWORD"  # noqa: S105 (the variable's name, not a secret)
+ENV_TOKEN = "KHALIS_KG_TOKEN"  # noqa: S105
+
+SPARQL_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+N_QUADS = "application/n-quads"
+
+_LANG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
+_VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+_DATASET_QUERY = "SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+_COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+_GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+# ---------------------------------------------------------------------------- terms
+def sparql_term(name: str, term: Term) -> str:
+    """``term`` in SPARQL syntax, validated and escaped; ParameterError if it cannot be."""
+    if term.type == "uri":
+        if not is_absolute_iri(term.value):
+            raise ParameterError(f"parameter {name!r}: not an absolute IRI: {term.value!r}")
+        return f"<{term.value}>"
+    if term.type == "bnode":
+        raise ParameterError(
+            f"parameter {name!r}: a blank node cannot be sent to a remote endpoint"
+        )
+    if term.lang is not None and not _LANG.fullmatch(term.lang):
+        raise ParameterError(f"parameter {name!r}: bad language tag {term.lang!r}")
+    if term.datatype is not None and not is_absolute_iri(term.datatype):
+        raise ParameterError(f"parameter {name!r}: bad datatype IRI {term.datatype!r}")
+    return term.to_ntriples()
+
+
+def _offsets(text: str) -> list[int]:
+    """Character offset of the start of each line (1-based line numbers → index - 1)."""
+    starts = [0]
+    for m in re.finditer("\n", text):
+        starts.append(m.end())
+    return starts
+
+
+def outer_group_offset(text: str) -> int:
+    """Index just after the ``{`` opening the query's WHERE group (QueryError if none)."""
+    tokens = list(tokenize(text))
+    form_at = next(
+        (
+            k
+            for k, t in enumerate(tokens)
+            if t.kind == "word" and t.text.lower() in ("select", "construct", "ask", "describe")
+        ),
+        None,
+    )
+    if form_at is None:
+        raise QuerySyntaxError("not a SPARQL query: expected SELECT, CONSTRUCT, ASK or DESCRIBE")
+    form = tokens[form_at].text.lower()
+    start = form_at + 1
+    if form in ("construct", "describe"):
+        # the template of CONSTRUCT comes before WHERE; DESCRIBE needs WHERE for a group
+        where = next(
+            (
+                k
+                for k in range(start, len(tokens))
+                if tokens[k].kind == "word" and tokens[k].text.lower() == "where"
+            ),
+            None,
+        )
+        if where is None:
+            raise QueryError(
+                f"{form.upper()} without a WHERE clause cannot take parameters on a remote endpoint"
+            )
+        if (
+            form == "construct"
+            and where + 1 < len(tokens)
+            and tokens[where + 1].text == "{"
+            and tokens[form_at + 1].kind == "word"
+            and tokens[form_at + 1].text.lower() == "where"
+        ):
+            raise QueryError(
+                "the short form CONSTRUCT WHERE { ... } cannot take parameters on a remote "
+                "endpoint; write CONSTRUCT { template } WHERE { pattern }"
+            )
+        start = where + 1
+    depth = 0
+    for k in range(start, len(tokens)):
+        tok = tokens[k]
+        if tok.kind != "punct":
+            continue
+        if tok.text == "(":
+            depth += 1
+        elif tok.text == ")":
+            depth -= 1
+        elif tok.text == "{" and depth == 0:
+            return _offsets(text)[tok.line - 1] + tok.column
+    raise QuerySyntaxError("no WHERE group found in the query")
+
+
+def bind_values(text: str, bindings: Mapping[str, Term]) -> str:
+    """``text`` with ``VALUES (?a ...) { (term ...) }`` as the first element of its
+    outermost group (see the module documentation)."""
+    if not bindings:
+        return text
+    names = sorted(bindings)
+    for name in names:
+        if not _VARNAME.fullmatch(name):
+            raise ParameterError(f"bad parameter name {name!r}")
+    terms = " ".join(sparql_term(n, bindings[n]) for n in names)
+    variables = " ".join(f"?{n}" for n in names)
+    at = outer_group_offset(text)
+    return f"{text[:at]} VALUES ({variables}) {{ ({terms}) }}\n{text[at:]}"
+
+
+def _prologue(text: str) -> str:
+    """The default prefixes the query does not declare itself (as Oxigraph's
+    ``prefixes=`` and rdflib's ``initNs`` do for the local engines)."""
+    tokens = list(tokenize(text))
+    declared = {
+        tokens[k + 1].text.rstrip(":")
+        for k, tok in enumerate(tokens[:-1])
+        if tok.kind == "word" and tok.text.lower() == "prefix"
+    }
+    used = {t.text.split(":", 1)[0] for t in tokens if t.kind == "word" and ":" in t.text}
+    lines = [
+        f"PREFIX {p}: <{iri}>"
+        for p, iri in sorted(PREFIXES.items())
+        if p in used and p not in declared
+    ]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+# ------------------------------------------------------------------------- results
+def term_from_json(value: Mapping[str, Any]) -> Term:
+    """A SPARQL JSON results binding as a neutral term."""
+    kind = value.get("type")
+    text = value.get("value")
+    if not isinstance(text, str):
+        raise BackendError("malformed SPARQL JSON results: a binding has no string value")
+    if kind == "uri":
+        return Term.iri(text)
+    if kind == "bnode":
+        return Term.bnode(text)
+    if kind in ("literal", "typed-literal"):
+        return Term.literal(text, value.get("datatype"), value.get("xml:lang"))
+    raise QueryError(f"unsupported RDF term in results: {kind!r}")
+
+
+def _from_ox(term: Any) -> Term:
+    from .oxigraph import from_ox
+
+    return from_ox(term)
+
+
+class HttpSession:
+    """An httpx client with the credentials from the environment and a timeout; every
+    failure to talk to the server becomes a :class:`BackendError` naming the URL."""
+
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, env: Mapping[str, str] | None = None):
+        if timeout <= 0:
+            raise KhalisError("the remote timeout must be a positive number of seconds")
+        self.timeout = timeout
+        self.headers = auth_headers(os.environ if env is None else env)
+        self._client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            try:
+                import httpx
+            except ImportError:
+                raise BackendError(
+                    "the remote backend needs httpx: pip install 'khalis-kg[remote]'"
+                ) from None
+            self._client = httpx.Client(
+                timeout=httpx.Timeout(self.timeout),
+                headers=self.headers,
+                follow_redirects=False,
+                trust_env=False,
+            )
+        return self._client
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One HTTP exchange; connection problems and timeouts → BackendError."""
+        import httpx
+
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        try:
+            response = self.client.request(method, url, timeout=httpx.Timeout(limit), **kwargs)
+        except httpx.TimeoutException:
+            raise BackendError(
+                f"{url}: no answer within {limit:g} s (timeout); is the endpoint up?"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise BackendError(f"{url}: cannot reach the endpoint ({_reason(exc)})") from None
+        if response.status_code in (401, 403):
+            raise BackendError(
+                f"{url}: access refused (HTTP {response.status_code}); set {ENV_TOKEN}, "
+                f"or {ENV_USER} and {ENV_PASSWORD}"
+            )
+        return response
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+class RemoteBackend:
+    """A SPARQL 1.1 endpoint (``query_url``), optionally with a Graph Store
+    (``store_url``) for loading and dumping."""
+
+    name = "remote"
+
+    def __init__(
+        self,
+        query_url: str,
+        *,
+        store_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        env: Mapping[str, str] | None = None,
+    ):
+        for url in (query_url, store_url):
+            if url is not None:
+                check_url(url)
+        self.query_url = query_url
+        self.store_url = store_url
+        self.http = HttpSession(timeout=timeout, env=env)
+
+    @property
+    def timeout(self) -> float:
+        return self.http.timeout
+
+    def request(
+        self, method: str, url: str, *, timeout: float | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        return self.http.request(method, url, timeout=timeout, **kwargs)
+
+    # -- Backend protocol -----------------------------------------------------------
+    def load(self, sources: Sequence[Source]) -> None:
+        """Add the sources to the endpoint's default graph (Graph Store POST)."""
+        if self.store_url is None:
+            raise ReadOnlyError(
+                f"{self.query_url}: no Graph Store URL given, so nothing can be loaded"
+            )
+        from ..loader import post_sources
+
+        post_sources(self.http, self.store_url, sources)
+
+    def graph_names(self) -> frozenset[str]:
+        result = self._select(_GRAPHS_QUERY, Limits(max_rows=None))
+        return frozenset(r["g"].value for r in result.rows if "g" in r and r["g"].is_iri)
+
+    def triple_count(self) -> int:
+        rows = self._select(_COUNT_QUERY, Limits()).rows
+        return int(rows[0]["n"].value) if rows and "n" in rows[0] else 0
+
+    def dump(self) -> bytes:
+        """The whole dataset as N-Quads: a Graph Store GET of the dataset when a store
+        URL is known and answers with N-Quads (Oxigraph does), else a SELECT."""
+        if self.store_url is not None:
+            response = self.request("GET", self.store_url, headers={"Accept": N_QUADS})
+            kind = response.headers.get("content-type", "").split(";")[0].strip()
+            if response.status_code == 200 and kind == N_QUADS:
+                return response.content
+        result = self._select(_DATASET_QUERY, Limits(max_rows=None))
+        lines = []
+        for row in result.rows:
+            parts = [row[v].to_ntriples() for v in ("s", "p", "o")]
+            if "g" in row:
+                parts.append(row["g"].to_ntriples())
+            lines.append(" ".join(parts) + " .\n")
+        return "".join(lines).encode("utf-8")
+
+    def close(self) -> None:
+        self.http.close()
+
+    def query(
+        self,
+        text: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        limits: Limits | None = None,
+    ) -> QueryResult:
+        scan = check_query(text, self.graph_names, PREFIXES)
+        limits = limits or Limits()
+        sent = _prologue(text) + bind_values(text, bindings or {})
+        if scan.form in ("construct", "describe"):
+            return self._graph(sent, limits)
+        return self._select(sent, limits, ordered=scan.has_order_by)
+
+    # -- helpers ---------------------------------------------------------------------
+    def _post_query(self, text: str, accept: str, limits: Limits) -> httpx.Response:
+        response = self.request(
+            "POST",
+            self.query_url,
+            timeout=limits.timeout,
+            content=text.encode("utf-8"),
+            headers={"Content-Type": "application/sparql-query", "Accept": accept},
+        )
+        if response.status_code == 400:
+            raise QuerySyntaxError(f"the endpoint refused the query: {_first_line(response.text)}")
+        if response.status_code >= 400:
+            raise BackendError(
+                f"{self.query_url}: HTTP {response.status_code}: {_first_line(response.text)}"
+            )
+        return response
+
+    def _select(self, text: str, limits: Limits, *, ordered: bool = False) -> QueryResult:
+        response = self._post_query(text, SPARQL_JSON, limits)
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            raise BackendError(f"{self.query_url}: the answer is not SPARQL JSON results") from None
+        if not isinstance(data, dict):
+            raise BackendError(f"{self.query_url}: the answer is not SPARQL JSON results")
+        if "boolean" in data:
+            return QueryResult("ask", boolean=bool(data["boolean"]))
+        variables = [str(v) for v in data.get("head", {}).get("vars", [])]
+        rows: list[Row] = []
+        for binding in limits.guard(data.get("results", {}).get("bindings", [])):
+            rows.append({k: term_from_json(v) for k, v in binding.items()})
+        if not ordered:
+            rows = sort_rows(rows, variables)
+        return QueryResult("select", variables=variables, rows=rows)
+
+    def _graph(self, text: str, limits: Limits) -> QueryResult:
+        import pyoxigraph as ox
+
+        response = self._post_query(text, N_TRIPLES, limits)
+        try:
+            parsed: Iterator[Any] = ox.parse(response.content, ox.RdfFormat.N_TRIPLES)
+            triples = [
+                (_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object))
+                for t in limits.guard(parsed)
+            ]
+        except SyntaxError as exc:
+            raise BackendError(
+                f"{self.query_url}: the answer is not N-Triples ({_first_line(str(exc))})"
+            ) from None
+        triples.sort(key=lambda t: [x.sort_key() for x in t])
+        return QueryResult("graph", triples=triples)
+
+
+# ---------------------------------------------------------------------------- misc
+def check_url(url: str) -> None:
+    """An http(s) URL without credentials in it (InputError otherwise)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"not an http(s) endpoint URL: {url!r}")
+    if parts.username or parts.password:
+        raise InputError(
+            "credentials in an endpoint URL are refused: set "
+            f"{ENV_TOKEN}, or {ENV_USER} and {ENV_PASSWORD}, in the environment"
+        )
+
+
+def auth_headers(env: Mapping[str, str]) -> dict[str, str]:
+    """The Authorization header from ``KHALIS_KG_TOKEN`` or ``KHALIS_KG_USER`` and
+    ``KHALIS_KG_PASSWORD`` (none when unset)."""
+    token = env.get(ENV_TOKEN)
+    if token:
+        return {"Authorization": f"Bearer {token}"}
+    user, password = env.get(ENV_USER), env.get(ENV_PASSWORD)
+    if user:
+        if password is None:
+            raise InputError(f"{ENV_USER} is set but {ENV_PASSWORD} is not")
+        raw = f"{user}:{password}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
+    return {}
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "(empty answer)"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return _first_line(text, 120)
