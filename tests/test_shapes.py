@@ -1,0 +1,92 @@
+"""SHACL from both sides: the shapes are well-formed, good data conforms, each mistake is caught.
+
+Files under ``tests/data/invalid/`` are realistic mistakes a data steward could make
+while extending the graph. Each is validated together with the packaged data (as an
+extension of it) and must fail with the shape, path, focus node and message named in
+its header::
+
+    # expect-shape: kgsh:EventShape
+    # expect-path: sem:eventType
+    # expect-focus: event:al-khalis-night-curfew
+    # expect-message: An event needs sem:eventType
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyshacl
+import pytest
+import rdflib
+from pyshacl.entrypoints import meta_validate
+
+from khalis_kg import resources
+from khalis_kg.api import packaged_source
+from khalis_kg.backends.base import Source
+from khalis_kg.validation import ValidationReport, validate
+
+DATA = Path(__file__).resolve().parent / "data"
+INVALID = sorted((DATA / "invalid").glob("*.ttl"))
+VALID = sorted((DATA / "valid").glob("*.ttl"))
+
+
+def _expectations(path: Path) -> dict[str, str]:
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# expect-"):
+            key, _, value = line[len("# expect-") :].partition(":")
+            found[key.strip()] = value.strip()
+    return found
+
+
+def _with_packaged_data(path: Path) -> ValidationReport:
+    return validate([packaged_source("data"), Source.from_path(path)])
+
+
+def test_shapes_pass_shacl_for_shacl() -> None:
+    """The shapes graph conforms to the W3C SHACL-for-SHACL shapes (pySHACL's meta_shacl)."""
+    shapes = rdflib.Graph().parse(data=resources.shapes_file().read_text("utf-8"), format="turtle")
+    conforms, _, text = meta_validate(shapes, inference="none")
+    assert conforms, text
+    # The same check, as pySHACL runs it before validating data: raises if ill-formed.
+    conforms, _, text = pyshacl.validate(
+        rdflib.Graph(), shacl_graph=shapes, meta_shacl=True, inference="none", advanced=True
+    )
+    assert conforms, text
+
+
+def test_packaged_data_conforms() -> None:
+    report = validate([packaged_source("data")])
+    assert report.conforms, report.text
+    assert report.results == []
+
+
+@pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])
+def test_valid_extension_conforms(path: Path) -> None:
+    report = _with_packaged_data(path)
+    assert report.conforms, report.text
+
+
+def test_every_invalid_file_states_its_expectations() -> None:
+    assert len(INVALID) >= 12
+    for path in INVALID:
+        assert set(_expectations(path)) == {"shape", "path", "focus", "message"}, path.name
+
+
+@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
+def test_invalid_extension_fails_with_its_message(path: Path) -> None:
+    expected = _expectations(path)
+    report = _with_packaged_data(path)
+    assert not report.conforms
+    matching = [
+        r
+        for r in report.results
+        if r.source_shape == expected["shape"]
+        and (r.path or "") == expected["path"]
+        and r.focus_node == expected["focus"]
+        and expected["message"] in r.message
+    ]
+    assert matching, f"expected {expected}, got:\n{report.text}"
+    assert all(r.severity == "Violation" for r in matching)
+    # The mistake is reported against the file that made it.
+    assert {r.file for r in matching} == {str(path)}
