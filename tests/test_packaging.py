@@ -1,0 +1,64 @@
+"""The wheel ships everything the package reads, and the command works from any directory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import khalis_kg
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (built,) = out.glob("khalis_kg-*.whl")
+    return zipfile.ZipFile(built)
+
+
+def test_wheel_ships_data_ontology_queries_and_pages(wheel: zipfile.ZipFile) -> None:
+    names = set(wheel.namelist())
+    for required in (
+        "khalis_kg/py.typed",
+        "khalis_kg/data/khalis.ttl",
+        "khalis_kg/ontology/khalis.ttl",
+        "khalis_kg/ontology/shapes.ttl",
+        "khalis_kg/ontology/context.jsonld",
+        "khalis_kg/static/index.html",
+    ):
+        assert required in names
+    queries = {n for n in names if n.startswith("khalis_kg/queries/") and n.endswith(".rq")}
+    in_repo = {f"khalis_kg/queries/{p.name}" for p in (REPO / "queries").glob("*.rq")}
+    assert queries == in_repo
+
+
+def test_wheel_files_are_the_repository_files(wheel: zipfile.ZipFile) -> None:
+    """The symlinks inside src/khalis_kg are followed: the wheel holds the real bytes."""
+    for rel in ("data/khalis.ttl", "ontology/shapes.ttl"):
+        assert wheel.read(f"khalis_kg/{rel}") == (REPO / rel).read_bytes()
+
+
+def test_version_is_defined_once(wheel: zipfile.ZipFile) -> None:
+    metadata = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+    assert f"Version: {khalis_kg.__version__}" in wheel.read(metadata).decode()
+
+
+def test_command_works_from_another_directory(tmp_path: Path) -> None:
+    """The installed command finds its packaged data wherever it is run from."""
+    exe = Path(sys.executable).with_name("khalis-kg")
+    done = subprocess.run(
+        [str(exe), "validate"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Conforms: yes")
