@@ -50,7 +50,29 @@ LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
 
 TRIPLES_PER_EVENT = 183  # measured average, used to turn --triples into a number of events
 EVENT_TYPES = ("prison-break", "suicide-attack", "armed-conflict", "curfew", "house-search")
-NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+NUMBERS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+]
 TOWN_SYLLABLES = ("al", "ka", "mu", "dar", "si", "ra", "bel", "ha", "zu", "qa", "nis", "tor")
 
 Triple = tuple[str, str, str]
