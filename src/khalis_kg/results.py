@@ -200,9 +200,9 @@ def graph_bytes(result: QueryResult, fmt: str) -> bytes:
     """The triples of a graph answer as turtle, nt, jsonld or xml (via pyoxigraph)."""
     import pyoxigraph as ox
 
-    from .backends.oxigraph import RDF_FORMATS, to_ox
+    from .backends.oxigraph import RDF_FORMATS, to_ox_triple
 
-    triples = [ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in result.triples]  # type: ignore[arg-type]
+    triples = [to_ox_triple(t) for t in result.triples]
     used = used_prefixes(t.value for triple in result.triples for t in triple if t.is_iri)
     prefixes = used if fmt == "turtle" else None
     data = ox.serialize(triples, format=RDF_FORMATS[fmt], prefixes=prefixes)

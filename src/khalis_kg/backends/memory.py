@@ -23,7 +23,7 @@ from ..namespaces import PREFIXES
 from ..safety import Limits, check_query
 from ..terms import QueryResult, Row, Term, sort_rows
 from .base import Source
-from .oxigraph import check_syntax, short_message
+from .oxigraph import canonical_triples, check_syntax, short_message, to_ox_triple
 
 RDFLIB_FORMATS = {
     "turtle": "turtle",
@@ -158,10 +158,9 @@ class MemoryBackend:
                 return QueryResult("select", variables=variables, rows=rows)
             assert answer.graph is not None
             triples = [
-                (from_rdflib(s), from_rdflib(p), from_rdflib(o))
+                to_ox_triple((from_rdflib(s), from_rdflib(p), from_rdflib(o)))
                 for s, p, o in limits.guard(answer.graph)
             ]
-            triples.sort(key=lambda t: [x.sort_key() for x in t])
-            return QueryResult("graph", triples=triples)
+            return QueryResult("graph", triples=canonical_triples(triples))
         except (ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
             raise QueryError(f"query failed: {short_message(str(exc))}") from None

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from ..errors import BackendError, InputError, QueryError, QuerySyntaxError, RDFSyntaxError
 from ..namespaces import PREFIXES
 from ..safety import Limits, check_query
-from ..terms import QueryResult, Row, Term, sort_rows
+from ..terms import QueryResult, Row, Term, Triple, sort_rows
 from .base import Source
 
 RDF_FORMATS: dict[str, ox.RdfFormat] = {
@@ -74,6 +74,26 @@ def to_ox(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if term.datatype:
         return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype))
     return ox.Literal(term.value)
+
+
+def to_ox_triple(triple: Triple) -> ox.Triple:
+    """A neutral triple as a pyoxigraph ``Triple``."""
+    s, p, o = triple
+    return ox.Triple(to_ox(s), to_ox(p), to_ox(o))  # type: ignore[arg-type]
+
+
+def canonical_triples(triples: list[Any]) -> list[Triple]:
+    """pyoxigraph triples as sorted neutral triples, blank nodes relabelled with RDFC-1.0,
+    so that every engine gives the same graph answer, labels included."""
+    if any(
+        isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples
+    ):
+        dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+        triples = list(dataset)
+    out = [(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in triples]
+    out.sort(key=lambda t: [x.sort_key() for x in t])
+    return out
 
 
 class OxigraphBackend:
@@ -163,12 +183,7 @@ class OxigraphBackend:
                 if not scan.has_order_by:
                     rows = sort_rows(rows, variables)
                 return QueryResult("select", variables=variables, rows=rows)
-            triples = [
-                (from_ox(t.subject), from_ox(t.predicate), from_ox(t.object))
-                for t in limits.guard(answer)
-            ]
-            triples.sort(key=lambda t: [x.sort_key() for x in t])
-            return QueryResult("graph", triples=triples)
+            return QueryResult("graph", triples=canonical_triples(list(limits.guard(answer))))
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed: {short_message(str(exc))}") from None
 
