@@ -1,0 +1,358 @@
+"""The remote backend and the Graph Store loader against a real Oxigraph server.
+
+The server is the ``oxigraph`` binary of the PyPI ``oxigraph`` package, started on a
+free 127.0.0.1 port in a temporary directory, waited for (bounded) and killed at
+teardown. Tests that need it are marked ``oxigraph_server``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import EVENT, REPO, TEST_QUERIES
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from khalis_kg import KnowledgeGraph
+from khalis_kg.backends.remote import (
+    RemoteBackend,
+    auth_headers,
+    bind_values,
+    outer_group_offset,
+    sparql_term,
+)
+from khalis_kg.catalogue import Catalogue
+from khalis_kg.errors import (
+    BackendError,
+    InputError,
+    ParameterError,
+    QueryError,
+    QuerySyntaxError,
+    ReadOnlyError,
+)
+from khalis_kg.loader import graph_url, load_to_store
+from khalis_kg.terms import Term
+
+DATA = REPO / "data" / "khalis.ttl"
+START_TIMEOUT = 20.0
+
+
+def oxigraph_binary() -> str | None:
+    here = Path(sys.executable).parent / "oxigraph"
+    return str(here) if here.exists() else shutil.which("oxigraph")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class OxigraphServer:
+    base: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def query_url(self) -> str:
+        return self.base + "/query"
+
+    @property
+    def store_url(self) -> str:
+        return self.base + "/store"
+
+    def backend(self, timeout: float = 10.0) -> RemoteBackend:
+        return RemoteBackend(self.query_url, store_url=self.store_url, timeout=timeout, env={})
+
+
+@contextmanager
+def running_oxigraph(location: Path) -> Iterator[OxigraphServer]:
+    """An Oxigraph server on a free 127.0.0.1 port, killed on exit."""
+    binary = oxigraph_binary()
+    if binary is None:
+        pytest.skip("the oxigraph server binary (PyPI package 'oxigraph') is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                err = process.stderr.read().decode() if process.stderr else ""
+                pytest.fail(f"oxigraph server exited with {process.returncode}: {err}")
+            try:
+                httpx.get(base + "/query?query=ASK%7B%7D", timeout=1.0)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"oxigraph server did not answer within {START_TIMEOUT} s")
+                time.sleep(0.1)
+        yield OxigraphServer(base, process)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    with running_oxigraph(tmp_path_factory.mktemp("oxigraph")) as srv:
+        load_to_store(srv.store_url, [DATA], env={})
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def remote(server: OxigraphServer) -> Iterator[KnowledgeGraph]:
+    graph = KnowledgeGraph(server.backend())
+    yield graph
+    graph.close()
+
+
+def _graph_of(nquads: bytes) -> Graph:
+    """The default-graph triples of an N-Quads dump (every line here is a triple)."""
+    return Graph().parse(data=nquads.decode("utf-8"), format="nt")
+
+
+# ------------------------------------------------------------------ Graph Store load
+@pytest.mark.oxigraph_server
+def test_load_twice_gives_the_same_store(tmp_path: Path) -> None:
+    with running_oxigraph(tmp_path / "store") as srv:
+        backend = srv.backend()
+        first = load_to_store(srv.store_url, [DATA], env={})
+        count1, dump1 = backend.triple_count(), backend.dump()
+        second = load_to_store(srv.store_url, [DATA], env={})
+        count2, dump2 = backend.triple_count(), backend.dump()
+        backend.close()
+    expected = len(Graph().parse(DATA, format="turtle"))
+    assert first.triples == second.triples == count1 == count2 == expected
+    assert first.url.endswith("/store?default")
+    assert isomorphic(_graph_of(dump1), _graph_of(dump2))
+    assert isomorphic(_graph_of(dump1), Graph().parse(DATA, format="turtle"))
+
+
+@pytest.mark.oxigraph_server
+def test_load_into_a_named_graph(server: OxigraphServer, tmp_path: Path) -> None:
+    extra = tmp_path / "extra.ttl"
+    extra.write_text("<http://example.org/a> <http://example.org/p> 1 .\n", encoding="utf-8")
+    graph = "http://example.org/graph/extra"
+    backend = server.backend()
+    try:
+        report = load_to_store(server.store_url, [extra], graph, env={})
+        assert report.triples == 1
+        assert graph in backend.graph_names()
+        # FROM a held graph is accepted, and the default graph is untouched
+        answer = backend.query(f"SELECT ?o FROM <{graph}> WHERE {{ ?s ?p ?o }}")
+        assert [r["o"].value for r in answer.rows] == ["1"]
+        assert backend.query("ASK { <http://example.org/a> ?p ?o }").boolean is False
+    finally:
+        httpx.delete(graph_url(server.store_url, graph), timeout=5)
+        backend.close()
+
+
+def test_loader_refuses_bad_input(tmp_path: Path) -> None:
+    quads = tmp_path / "q.nq"
+    quads.write_text("<http://e/a> <http://e/p> <http://e/o> <http://e/g> .\n", encoding="utf-8")
+    with pytest.raises(InputError, match="named graph"):
+        load_to_store("http://127.0.0.1:9/store", [quads], env={})
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("<http://e/a> <http://e/p> .\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"broken\.ttl:1"):
+        load_to_store("http://127.0.0.1:9/store", [broken], env={})
+    with pytest.raises(InputError, match="graph IRI"):
+        graph_url("http://127.0.0.1:9/store", "not an iri")
+
+
+# ------------------------------------------------------------------------- queries
+@pytest.mark.oxigraph_server
+def test_remote_answers_like_oxigraph(remote: KnowledgeGraph, kg: KnowledgeGraph) -> None:
+    assert len(remote) == len(kg) > 700
+    text = "SELECT ?claim ?claimant WHERE { ?claim a kg:Claim ; kg:claimant ?claimant }"
+    assert remote.sparql(text).rows == kg.sparql(text).rows
+    assert remote.sparql("ASK { ?s a kg:Claim }").boolean is True
+    assert remote.backend.graph_names() == frozenset()
+
+
+@pytest.mark.oxigraph_server
+def test_parameters_are_values_not_text(remote: KnowledgeGraph, kg: KnowledgeGraph) -> None:
+    catalogue = Catalogue.load(TEST_QUERIES)
+    remote.catalogue = kg.catalogue = catalogue
+    for graph in (remote, kg):
+        rows = graph.query("events-on-day", day="2015-05-08").rows
+        assert len(rows) == 2
+        # a hostile string stays a literal: no rows, no error, nothing run
+        hostile = 'en" ) } } ; DROP ALL ; SELECT * { ?s ?p ?o } #'
+        assert graph.query("events-on-day", day="2015-05-08", lang=hostile).rows == []
+    a = remote.query("event-quantities", minimum=20)
+    b = kg.query("event-quantities", minimum=20)
+    assert a.rows == b.rows
+    assert len(a.rows) == 2
+    assert remote.query("construct-event", event=EVENT).triples == (
+        kg.query("construct-event", event=EVENT).triples
+    )
+
+
+def test_sparql_term_escapes_and_validates() -> None:
+    assert sparql_term("x", Term.literal('a"b\\c\nd')) == '"a\\"b\\\\c\\nd"'
+    assert sparql_term("x", Term.literal("chat", lang="fr")) == '"chat"@fr'
+    assert sparql_term("x", Term.iri("http://e/a")) == "<http://e/a>"
+    for bad in ("http://e/a> } DROP ALL {<x", "relative", "http://e/a b"):
+        with pytest.raises(ParameterError):
+            sparql_term("x", Term("uri", bad))
+    with pytest.raises(ParameterError):
+        sparql_term("x", Term.bnode("b0"))
+    with pytest.raises(ParameterError):
+        sparql_term("x", Term("literal", "v", lang="en } DROP"))
+    with pytest.raises(ParameterError):
+        sparql_term("x", Term("literal", "v", datatype="http://e/> } <x"))
+    with pytest.raises(ParameterError):
+        bind_values("SELECT * {}", {"a b": Term.literal("x")})
+
+
+def test_values_go_into_the_outer_group() -> None:
+    text = (
+        "# a { comment\nPREFIX ex: <http://e/{>\n"
+        'SELECT ?x (EXISTS { ?x ?p "}" } AS ?e) WHERE { ?x ex:p "{" }'
+    )
+    bound = bind_values(text, {"x": Term.iri("http://e/a")})
+    assert bound.endswith('WHERE { VALUES (?x) { (<http://e/a>) }\n ?x ex:p "{" }')
+    construct = "CONSTRUCT { ?x ?p ?o } WHERE { ?x ?p ?o }"
+    assert construct[outer_group_offset(construct) - 1 :].startswith("{ ?x ?p ?o }")
+    assert outer_group_offset(construct) > construct.index("WHERE")
+    ask = "ASK { ?x ?p ?o }"
+    assert outer_group_offset(ask) == 5
+    with pytest.raises(QueryError, match="short form"):
+        bind_values("CONSTRUCT WHERE { ?x ?p ?o }", {"x": Term.iri("http://e/a")})
+    with pytest.raises(QueryError, match="WHERE"):
+        bind_values("DESCRIBE ?x", {"x": Term.iri("http://e/a")})
+
+
+@pytest.mark.oxigraph_server
+def test_remote_keeps_the_safety_rules(remote: KnowledgeGraph) -> None:
+    with pytest.raises(ReadOnlyError):
+        remote.sparql("DROP ALL")
+    with pytest.raises(QueryError, match="SERVICE"):
+        remote.sparql("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+    with pytest.raises(QueryError, match="FROM"):
+        remote.sparql("SELECT * FROM <http://example.org/elsewhere> { ?s ?p ?o }")
+    with pytest.raises(QuerySyntaxError):
+        remote.sparql("SELECT * { ?s ?p }")
+    with pytest.raises(ReadOnlyError):
+        RemoteBackend("http://127.0.0.1:9/query", env={}).load([])
+
+
+# ---------------------------------------------------------------------- validation
+@pytest.mark.oxigraph_server
+def test_shacl_validation_on_the_remote_backend(remote: KnowledgeGraph) -> None:
+    report = remote.validate()
+    assert report.conforms, report.text
+    assert isomorphic(_graph_of(remote.backend.dump()), Graph().parse(DATA, format="turtle"))
+
+
+@pytest.mark.oxigraph_server
+def test_dump_without_graph_store_uses_select(server: OxigraphServer) -> None:
+    backend = RemoteBackend(server.query_url, env={})
+    try:
+        dump = backend.dump()
+    finally:
+        backend.close()
+    assert isomorphic(_graph_of(dump), Graph().parse(DATA, format="turtle"))
+
+
+# -------------------------------------------------------------------------- failures
+def test_endpoint_down_fails_fast() -> None:
+    url = f"http://127.0.0.1:{free_port()}/query"
+    backend = RemoteBackend(url, timeout=3.0, env={})
+    started = time.monotonic()
+    with pytest.raises(BackendError) as info:
+        backend.query("ASK {}")
+    assert time.monotonic() - started < 3.5
+    assert url in str(info.value)
+    assert "cannot reach" in str(info.value)
+
+
+def test_slow_endpoint_times_out() -> None:
+    """A server that accepts the connection and never answers."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+                accepted.append(conn)
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/query"
+    try:
+        backend = RemoteBackend(url, timeout=1.0, env={})
+        started = time.monotonic()
+        with pytest.raises(BackendError) as info:
+            backend.query("ASK {}")
+        elapsed = time.monotonic() - started
+        assert elapsed < 3.0
+        assert url in str(info.value)
+        assert "1 s (timeout)" in str(info.value)
+        # the query's own time limit is the tighter one when given
+        started = time.monotonic()
+        with pytest.raises(BackendError, match=r"0\.5 s"):
+            KnowledgeGraph(backend).sparql("ASK {}", timeout=0.5)
+        assert time.monotonic() - started < 2.0
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+def test_credentials_come_from_the_environment() -> None:
+    assert auth_headers({}) == {}
+    assert auth_headers({"KHALIS_KG_TOKEN": "t0k"}) == {"Authorization": "Bearer t0k"}
+    basic = auth_headers({"KHALIS_KG_USER": "ann", "KHALIS_KG_PASSWORD": "s3cret"})
+    assert basic == {"Authorization": "Basic YW5uOnMzY3JldA=="}
+    with pytest.raises(InputError, match="KHALIS_KG_PASSWORD"):
+        auth_headers({"KHALIS_KG_USER": "ann"})
+    with pytest.raises(InputError, match="credentials in an endpoint URL") as info:
+        RemoteBackend("http://ann:s3cret@127.0.0.1:9/query", env={})
+    assert "s3cret" not in str(info.value)
+    with pytest.raises(InputError):
+        RemoteBackend("file:///etc/passwd", env={})
+
+
+@pytest.mark.oxigraph_server
+def test_credentials_are_sent(server: OxigraphServer) -> None:
+    """Oxigraph ignores Authorization; the header must still be on the request."""
+    seen: list[str | None] = []
+
+    def hook(request: httpx.Request) -> None:
+        seen.append(request.headers.get("authorization"))
+
+    backend = RemoteBackend(server.query_url, env={"KHALIS_KG_TOKEN": "t0k"})
+    backend.http.client.event_hooks["request"] = [hook]
+    try:
+        assert backend.query("ASK { ?s ?p ?o }").boolean is True
+    finally:
+        backend.close()
+    assert seen == ["Bearer t0k"]
