@@ -290,6 +290,8 @@ def test_memory_backend_has_no_store(tmp_path: Path) -> None:
         KnowledgeGraph.load(backend="memory", store=tmp_path)
     with pytest.raises(KhalisError, match="unknown backend 'jena'"):
         KnowledgeGraph.load(backend="jena")
+    with pytest.raises(KhalisError, match="the remote backend needs the endpoint's query URL"):
+        KnowledgeGraph.load(backend="remote")
 
 
 def test_stats(kg: KnowledgeGraph, kg_memory: KnowledgeGraph) -> None:

@@ -32,7 +32,7 @@ from .terms import QueryResult
 if TYPE_CHECKING:
     from .validation import ValidationReport
 
-BackendName = Literal["oxigraph", "memory"]
+BackendName = Literal["oxigraph", "memory", "remote"]
 PathLike = str | Path
 
 
@@ -115,9 +115,10 @@ class KnowledgeGraph:
     ) -> KnowledgeGraph:
         """Load ``paths`` (RDF files; the packaged graph when ``None``) into ``backend``.
 
-        ``with_ontology`` also loads the packaged ontology. ``store`` (Oxigraph only) is a
+        ``with_ontology`` also loads the packaged ontology. ``store`` is, for Oxigraph, a
         directory for an on-disk store: if it already holds data it is used as is (nothing
-        is re-read), otherwise the sources are bulk-loaded into it.
+        is re-read), otherwise the sources are bulk-loaded into it. For ``remote`` it is
+        the endpoint's query URL; with ``paths=None`` the endpoint's own data is queried.
         """
         if isinstance(paths, (str, Path)):
             paths = [paths]
@@ -125,6 +126,8 @@ class KnowledgeGraph:
             [packaged_source("data")] if paths is None else [Source.from_path(p) for p in paths]
         )
         engine = create_backend(backend, store=store)
+        if backend == "remote" and paths is None:
+            return cls(engine, sources=[], with_ontology=with_ontology)  # the endpoint's data
         if store is None or engine.triple_count() == 0:
             engine.load(sources)
             if with_ontology:
