@@ -235,3 +235,9 @@ def test_loading_fetches_nothing(
 def test_lexical_scan(text: str, service: bool, update: bool) -> None:
     found = scan(text)
     assert (found.has_service, found.is_update) == (service, update)
+
+
+def test_scan_finds_the_outer_order_by() -> None:
+    assert scan("SELECT ?s { ?s ?p ?o } ORDER BY ?s").has_order_by
+    assert not scan("SELECT ?s { { SELECT ?s { ?s ?p ?o } ORDER BY ?s LIMIT 1 } }").has_order_by
+    assert not scan("SELECT ?s { ?s ?p 'ORDER BY' }").has_order_by

@@ -118,6 +118,7 @@ class QueryScan:
     dataset: list[tuple[str, str | None]] = field(default_factory=list)
     """``("from" | "from named", resolved IRI or None when it cannot be resolved)``."""
     has_order_by: bool = False
+    """Whether the outer query has ORDER BY (unordered answers are sorted canonically)."""
     prefixes: dict[str, str] = field(default_factory=dict)
 
 
@@ -126,7 +127,10 @@ def scan(text: str, default_prefixes: Mapping[str, str] | None = None) -> QueryS
     result = QueryScan(prefixes=dict(default_prefixes or {}))
     tokens = list(tokenize(text))
     base: str | None = None
+    depth = 0
     for k, tok in enumerate(tokens):
+        if tok.kind == "punct" and tok.text in "{}":
+            depth += 1 if tok.text == "{" else -1
         if tok.kind != "word":
             continue
         word = tok.text.lower()
@@ -140,8 +144,13 @@ def scan(text: str, default_prefixes: Mapping[str, str] | None = None) -> QueryS
         elif word == "service":
             result.has_service = True
             result.service_line = result.service_line or tok.line
-        elif word == "order" and k + 1 < len(tokens) and tokens[k + 1].text.lower() == "by":
-            result.has_order_by = True
+        elif (
+            word == "order"
+            and depth == 0
+            and k + 1 < len(tokens)
+            and tokens[k + 1].text.lower() == "by"
+        ):
+            result.has_order_by = True  # only the outer query's ORDER BY orders the answer
         elif word == "from":
             kind = "from"
             j = k + 1
