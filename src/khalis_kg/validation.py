@@ -1,8 +1,8 @@
 """SHACL validation with pySHACL, reported as typed :class:`ValidationReport` objects.
 
 pySHACL (and rdflib) are imported only when :func:`validate` runs. Shapes come from the
-packaged ``ontology/shapes.ttl``, the packaged ontology is given to pySHACL as
-``ont_graph``, and no inference is done unless asked (``inference="rdfs"``).
+packaged ``ontology/shapes.ttl``; the packaged ontology is added to (a copy of) the
+data graph, and no inference is done unless asked (``inference="rdfs"``).
 Input files are first read with Oxigraph's parser, so a syntax error names the file
 and the line; each result names the file its focus node comes from.
 """
@@ -195,7 +195,7 @@ def validate_graph(
 ) -> ValidationReport:
     """Validate an rdflib graph against the packaged shapes, with the ontology."""
     import pyshacl
-    from rdflib import Graph, URIRef
+    from rdflib import RDF, Graph, URIRef
 
     from .api import packaged_source
 
@@ -207,16 +207,16 @@ def validate_graph(
     ontology_src = packaged_source("ontology")
     shapes = Graph().parse(data=shapes_src.data, format="turtle")
     ontology = Graph().parse(data=ontology_src.data, format="turtle")
-    # pySHACL's ont_graph mix-in copies only class and property definitions; the SKOS
-    # concepts (typed individuals such as kgc:prison-break a sem:EventType) must be
-    # visible to sh:class, so the ontology is added to a copy of the data graph.
+    # The ontology is added to a copy of the data graph rather than passed as pySHACL's
+    # ont_graph: that mix-in copies only class and property definitions, while the SKOS
+    # concepts (individuals such as kgc:prison-break a sem:EventType) must be visible
+    # to sh:class.
     target = Graph()
     target += data
     target += ontology
     conforms, report_graph, _text = pyshacl.validate(
         target,
         shacl_graph=shapes,
-        ont_graph=ontology,
         inference=inference,
         abort_on_first=False,
         meta_shacl=False,
@@ -226,8 +226,6 @@ def validate_graph(
     g: Graph = report_graph
     results: list[ValidationResult] = []
     result_type = URIRef(SH + "ValidationResult")
-    from rdflib import RDF
-
     for node in g.subjects(RDF.type, result_type):
 
         def get(prop: str, node: Any = node) -> Any:
