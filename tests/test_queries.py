@@ -25,6 +25,8 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from conftest import BACKENDS, EVENT, REPO
+from pyld import jsonld
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
 from khalis_kg import KnowledgeGraph
@@ -995,3 +997,252 @@ def test_evidence_of_a_number_stated_twice(full: dict[str, KnowledgeGraph]) -> N
 def test_related_events_of_an_event_without_links(full: dict[str, KnowledgeGraph]) -> None:
     for graph in full.values():
         assert graph.query("related-events", event=e("al-khalis-curfew")).to_python() == []
+
+
+# ------------------------------------------------------------------ CONSTRUCT answers
+
+# The nodes that describe the break, read off the article: the event; its four numbers
+# (more than fifty escaped, nine on terrorism charges, an estimated fifty prisoners and
+# twelve police officers dead); its places up to Iraq and the relative location (50 mi
+# north of Baghdad); its actors; the five linked events and their links; the two
+# accounts; the fourteen claims, their five numbers, eight claimants (with the three
+# positions held), three channels and the militiamen Amaq says did the killing.
+SUBGRAPH_NODES = {
+    EVENT,
+    *(q(s) for s in ("escaped-prisoners", "escaped-terrorism-charges", "killed-prisoners")),
+    q("killed-police-officers"),
+    *(pl(s) for s in ("al-khalis-prison", "al-khalis", "diyala-province", "iraq", "baghdad")),
+    ID + "location/al-khalis-from-baghdad",
+    q("al-khalis-baghdad-distance"),
+    ID + "group/al-khalis-prisoners",
+    ID + "group/police-officers",
+    *(ID + "link/" + s for s in ("curfew", "house-searches", "diyala-suicide-attacks")),
+    ID + "link/diyala-prison-breaks-since-2014",
+    ID + "link/isil-iraqi-military-conflict",
+    e("al-khalis-curfew"),
+    e("al-khalis-house-searches"),
+    e("diyala-suicide-attacks-2015-05-08"),
+    e("diyala-prison-breaks-since-2014-06"),
+    e("isil-iraqi-military-conflict-diyala"),
+    RIOT_ACCOUNT,
+    ISIS_ACCOUNT,
+    *(iri for iri in LABEL if iri.startswith(ID + "claim/")),
+    q("escaped-common-criminals"),
+    q("amaq-escaped-isis-members"),
+    q("amaq-killed-militants"),
+    q("isis-freed-militants"),
+    OFFICIALS,
+    EYEWITNESS,
+    SAAD,
+    ISIL,
+    AMAQ,
+    MAYOR,
+    TIMIMI,
+    LOCAL_SOURCES,
+    MILITIAMEN,
+    *(iri for iri in LABEL if iri.startswith(ID + "position/")),
+    OFFICIAL_REPORTS,
+    ISIS_SOCIAL_MEDIA,
+    AMAQ_CHANNEL,
+}
+
+
+def _py(term: Any) -> Any:
+    if isinstance(term, URIRef):
+        return str(term)
+    if isinstance(term, Literal):
+        dt_ = None if term.datatype is None else str(term.datatype)
+        return Term.literal(str(term), dt_, term.language).to_python()
+    raise AssertionError(f"unexpected term {term!r}")
+
+
+def expected_subgraph() -> set[tuple[Any, Any, Any]]:
+    """The subgraph computed from the data file with rdflib, independently of SPARQL:
+    every triple of the nodes above, of the spans they derive from, and of those spans'
+    selectors (skolemised as <span>#quote-selector / #position-selector)."""
+    data = Graph().parse(REPO / "data" / "khalis.ttl")
+    assert len(SUBGRAPH_NODES) == 59
+    out: set[tuple[Any, Any, Any]] = set()
+    spans = set()
+    prov = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
+    for node in SUBGRAPH_NODES:
+        triples = list(data.triples((URIRef(node), None, None)))
+        assert triples, node
+        for s, p, o in triples:
+            out.add((str(s), str(p), _py(o)))
+        spans |= set(data.objects(URIRef(node), prov))
+    has_selector = URIRef(OA + "hasSelector")
+    for span in spans:
+        for _, p, o in data.triples((span, None, None)):
+            if p != has_selector:
+                out.add((str(span), str(p), _py(o)))
+                continue
+            assert isinstance(o, BNode)
+            kind = data.value(o, URIRef(RDF_TYPE))
+            suffix = (
+                "#quote-selector"
+                if str(kind).endswith("TextQuoteSelector")
+                else "#position-selector"
+            )
+            selector = str(span) + suffix
+            out.add((str(span), OA + "hasSelector", selector))
+            for _, sp, so in data.triples((o, None, None)):
+                out.add((selector, str(sp), _py(so)))
+    return out
+
+
+def test_construct_event_subgraph(full: dict[str, KnowledgeGraph]) -> None:
+    answers = {b: full[b].query("construct-event-subgraph") for b in BACKENDS}
+    assert answers["oxigraph"] == answers["memory"]
+    triples = answers["oxigraph"].to_python()
+    assert len(triples) == len(set(triples)), "each triple once"
+    assert all(t.type != "bnode" for triple in answers["oxigraph"].triples for t in triple)
+    got = set(triples)
+    # key triples
+    assert (
+        EVENT,
+        "http://semanticweb.cs.vu.nl/2009/11/sem/hasTimeStamp",
+        dt.date(2015, 5, 8),
+    ) in got
+    assert (q("killed-police-officers"), SCHEMA + "value", 12) in got
+    assert (
+        cl("isis-coordinated-effort"),
+        KGC[:-8] + "ontology#contradicts",
+        cl("official-internal-riot"),
+    ) in got
+    assert (ID + "span/cause-10#quote-selector", OA + "exact", QUOTE["cause-10"]) in got
+    assert (ID + "span/cause-10#position-selector", OA + "start", 1629) in got
+    assert not any(s == DOC for s, _, _ in got), "the article text is not copied"
+    # the whole answer, against the data read without SPARQL
+    expected = expected_subgraph()
+    assert got == expected
+    assert len(got) == 688
+    # the ontology adds nothing to the subgraph
+    assert answers["oxigraph"] == full["oxigraph"].query("construct-event-subgraph")
+
+
+def test_construct_event_subgraph_without_the_ontology(kgs: dict[str, KnowledgeGraph]) -> None:
+    answers = {b: kgs[b].query("construct-event-subgraph") for b in BACKENDS}
+    assert answers["oxigraph"] == answers["memory"]
+    assert set(answers["oxigraph"].to_python()) == expected_subgraph()
+
+
+# schema.org terms the view may use: class → properties (https://schema.org/<name>)
+SCHEMA_TERMS = {
+    "Event": {"name", "startDate", "location"},
+    "Place": {"name", "containedInPlace", "sameAs"},
+    "AdministrativeArea": {"name", "containedInPlace", "sameAs"},
+    "Country": {"name", "containedInPlace", "sameAs"},
+    "Article": {"name", "about", "url", "license", "inLanguage"},
+    "Claim": {"about", "text", "author", "appearance"},
+    "Person": {"name", "jobTitle", "sameAs", "alternateName"},
+    "Organization": {"name", "sameAs", "alternateName"},
+}
+
+
+def test_construct_schema_org(full: dict[str, KnowledgeGraph]) -> None:
+    answers = {b: full[b].query("construct-schema-org") for b in BACKENDS}
+    assert answers["oxigraph"] == answers["memory"]
+    result = answers["oxigraph"]
+    got = set(result.to_python())
+    assert len(got) == len(result.triples) == 116
+    # 5 for the event, 12 for its four places, 6 for the article, 5 for each of the 14
+    # claims, 23 for their 8 authors (name, type; 3 job titles; ISIL's Wikidata id;
+    # alternate names ISIL, ISIS, Amaq)
+    types = {s: o.removeprefix(SCHEMA) for s, p, o in got if p == RDF_TYPE}
+    for s, p, _ in got:
+        assert p == RDF_TYPE or p.startswith(SCHEMA), p
+        if p != RDF_TYPE:
+            assert p.removeprefix(SCHEMA) in SCHEMA_TERMS[types[s]], (types[s], p)
+    assert set(types.values()) <= set(SCHEMA_TERMS)
+    assert types[EVENT] == "Event"
+    assert (EVENT, SCHEMA + "name", "2015 Al Khalis prison break") in got
+    assert (EVENT, SCHEMA + "startDate", "2015-05-08") in got
+    assert {o for s, p, o in got if s == EVENT and p == SCHEMA + "location"} == {
+        pl("al-khalis"),
+        pl("al-khalis-prison"),
+    }
+    chain = {(s, o) for s, p, o in got if p == SCHEMA + "containedInPlace"}
+    assert chain == {
+        (pl("al-khalis-prison"), pl("al-khalis")),
+        (pl("al-khalis"), pl("diyala-province")),
+        (pl("diyala-province"), pl("iraq")),
+    }
+    assert types[pl("iraq")] == "Country"
+    assert types[pl("diyala-province")] == "AdministrativeArea"
+    assert (pl("iraq"), SCHEMA + "sameAs", "http://www.wikidata.org/entity/Q796") in got
+    assert (DOC, SCHEMA + "about", EVENT) in got
+    claims = {s for s, t in types.items() if t == "Claim"}
+    assert claims == {iri for iri in LABEL if iri.startswith(ID + "claim/")}
+    for claim in claims:
+        assert (claim, SCHEMA + "about", EVENT) in got
+        assert (claim, SCHEMA + "appearance", DOC) in got
+        assert (claim, SCHEMA + "text", LABEL[claim]) in got
+    authors = {o for s, p, o in got if p == SCHEMA + "author"}
+    assert {types[a] for a in authors} == {"Person", "Organization"}
+    assert types[MAYOR] == "Person"
+    assert (MAYOR, SCHEMA + "jobTitle", "mayor of Al Khalis") in got
+    assert {o for s, p, o in got if s == ISIL and p == SCHEMA + "alternateName"} == {"ISIL", "ISIS"}
+
+
+def test_schema_org_view_is_json_ld(full: dict[str, KnowledgeGraph]) -> None:
+    result = full["oxigraph"].query("construct-schema-org")
+    data, media_type = result.serialize("jsonld")
+    assert media_type == "application/ld+json"
+    doc = json.loads(data)
+    # read back by rdflib's JSON-LD parser: the same graph
+    graph = Graph().parse(data=data, format="json-ld")
+    back = {(str(s), str(p), _py(o)) for s, p, o in graph}
+    assert back == set(result.to_python())
+    assert any(n.get("@id") == EVENT for n in (doc if isinstance(doc, list) else doc["@graph"]))
+    # compacted with schema.org as vocabulary, it reads as schema.org markup for a web page
+    nt, _ = result.serialize("nt")
+    expanded = jsonld.from_rdf(nt.decode("utf-8"), {"format": "application/n-quads"})
+    compact = jsonld.compact(expanded, {"@vocab": SCHEMA})
+    nodes = {n["@id"]: n for n in compact["@graph"]}
+    event = nodes[EVENT]
+    assert event["@type"] == "Event"
+    assert event["name"] == "2015 Al Khalis prison break"
+    assert event["startDate"] == "2015-05-08"
+    assert {p["@id"] for p in event["location"]} == {pl("al-khalis"), pl("al-khalis-prison")}
+    prison = nodes[pl("al-khalis-prison")]
+    assert prison["@type"] == "Place"
+    assert prison["containedInPlace"] == {"@id": pl("al-khalis")}
+    assert nodes[DOC]["@type"] == "Article"
+    assert nodes[DOC]["about"] == {"@id": EVENT}
+    assert nodes[cl("mayor-blames-isis")]["author"] == {"@id": MAYOR}
+
+
+def test_construct_through_the_cli(full: dict[str, KnowledgeGraph]) -> None:
+    for name in CONSTRUCTS:
+        done = CliRunner().invoke(cli, ["--with-ontology", "query", name, "--format", "nt"])
+        assert done.exit_code == 0, done.output
+        quads = ox.parse(done.output.encode("utf-8"), ox.RdfFormat.N_TRIPLES)
+        got = {(t.subject.value, t.predicate.value, t.object.value) for t in quads}
+        api = {(s.value, p.value, o.value) for s, p, o in full["oxigraph"].query(name).triples}
+        assert got == api, name
+
+
+def test_construct_of_another_event(full: dict[str, KnowledgeGraph]) -> None:
+    event = e("al-khalis-curfew")
+    for graph in full.values():
+        got = set(graph.query("construct-event-subgraph", event=event).to_python())
+        subjects = {s for s, _, _ in got}
+        assert subjects == {
+            event,
+            pl("al-khalis"),
+            pl("diyala-province"),
+            pl("iraq"),
+            ID + "location/al-khalis-from-baghdad",
+            q("al-khalis-baghdad-distance"),
+            pl("baghdad"),
+            ID + "span/aftermath-5",
+            ID + "span/aftermath-5#quote-selector",
+            ID + "span/aftermath-5#position-selector",
+            ID + "span/lead-1",
+            ID + "span/lead-1#quote-selector",
+            ID + "span/lead-1#position-selector",
+            ID + "span/background-1",
+            ID + "span/background-1#quote-selector",
+            ID + "span/background-1#position-selector",
+        }
