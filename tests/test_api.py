@@ -440,3 +440,25 @@ def test_graph_result_formats(examples: dict[str, KnowledgeGraph]) -> None:
     assert "@prefix void:" not in turtle  # only the prefixes used
     with pytest.raises(Exception, match="not available for graph results"):
         result.serialize("csv")
+
+
+def test_packaged_queries_agree_for_every_event(kgs: dict[str, KnowledgeGraph]) -> None:
+    """Parameters bound by substitution (Oxigraph) and initBindings (rdflib) agree."""
+    events = [
+        r["e"].value for r in kgs["oxigraph"].sparql("SELECT ?e WHERE { ?e a sem:Event }").rows
+    ]
+    assert len(events) == 6
+    checked = 0
+    for info in kgs["oxigraph"].queries():
+        names = {p.name: p.type for p in info.parameters}
+        if names.get("event") != "iri" or any(
+            p.required for p in info.parameters if p.name != "event"
+        ):
+            continue
+        for event in events:
+            ox_answer = kgs["oxigraph"].query(info.name, event=event)
+            assert ox_answer == kgs["memory"].query(info.name, event=event), (info.name, event)
+            checked += 1
+    assert checked == 6 * sum(
+        1 for q in kgs["oxigraph"].queries() if any(p.name == "event" for p in q.parameters)
+    )
