@@ -206,6 +206,29 @@ def test_literals_are_normalised_identically(tricky: dict[str, KnowledgeGraph]) 
     assert got["dt"].to_python().isoformat() == "2015-05-08T10:00:00+00:00"
 
 
+def test_literals_keep_their_information_on_both_engines(tmp_path: Path) -> None:
+    data = tmp_path / "d.ttl"
+    data.write_text(
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        '<http://ex/a> <http://ex/p> "2015-05-08Z"^^xsd:date , "INF"^^xsd:double , '
+        '"-0"^^xsd:integer .\n',
+        "utf-8",
+    )
+    answers = [
+        KnowledgeGraph.load([data], backend=b).sparql("SELECT ?o { ?s ?p ?o }").rows
+        for b in BACKENDS
+    ]
+    assert (
+        answers[0]
+        == answers[1]
+        == [
+            {"o": Term("literal", "0", XSD_INTEGER)},
+            {"o": Term("literal", "2015-05-08Z", XSD + "date")},
+            {"o": Term("literal", "INF", XSD + "double")},
+        ]
+    )
+
+
 def test_aggregates_agree(tricky: dict[str, KnowledgeGraph]) -> None:
     text = (
         "SELECT (COUNT(?n) AS ?c) (SUM(?n) AS ?s) (AVG(?n) AS ?a) "

@@ -93,10 +93,9 @@ def _canonical_decimal(lexical: str) -> str | None:
 
 def _canonical_double(lexical: str) -> str | None:
     text = lexical.strip()
-    if text in ("INF", "+INF"):
-        return "INF"
-    if text in ("-INF", "NaN"):
-        return text
+    special = {"inf": "INF", "+inf": "INF", "-inf": "-INF", "nan": "NaN"}.get(text.lower())
+    if special is not None:  # rdflib writes Python's "inf" and "nan"
+        return special
     if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
         return None
     value = float(text)

@@ -7,6 +7,8 @@ syntax errors the same way (file, line, column).
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -70,6 +72,29 @@ def _walk(node: Any) -> Iterator[CompValue]:
             yield from _walk(value)
 
 
+_NORMALIZE_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _lexical_forms_kept() -> Iterator[None]:
+    """Keep literals as written while parsing.
+
+    rdflib rewrites literals as it reads them (``rdflib.NORMALIZE_LITERALS``) and loses
+    information on the way: ``"2015-05-08Z"^^xsd:date`` becomes ``"2015-05-08"``. With
+    the lexical forms kept, :meth:`Term.literal` canonicalises them the same way as
+    Oxigraph's. The switch is process-wide, so it is held only during the parse.
+    """
+    import rdflib
+
+    with _NORMALIZE_LOCK:
+        previous = rdflib.NORMALIZE_LITERALS
+        rdflib.NORMALIZE_LITERALS = False
+        try:
+            yield
+        finally:
+            rdflib.NORMALIZE_LITERALS = previous
+
+
 class MemoryBackend:
     """An rdflib ``Dataset`` held in memory (named graphs kept apart, as in Oxigraph)."""
 
@@ -85,7 +110,8 @@ class MemoryBackend:
                 raise InputError(f"{source.name}: unsupported RDF format {source.format!r}")
             check_syntax(source)
             try:
-                self.dataset.parse(data=source.data, format=fmt, publicID=source.base_iri)
+                with _lexical_forms_kept():
+                    self.dataset.parse(data=source.data, format=fmt, publicID=source.base_iri)
             except (SyntaxError, ValueError) as exc:
                 raise InputError(f"{source.name}: cannot load: {short_message(str(exc))}") from None
 

@@ -147,7 +147,8 @@ class OxigraphBackend:
         return data
 
     def close(self) -> None:
-        self.store.flush() if self.path is not None else None
+        if self.path is not None:
+            self.store.flush()
 
     def query(
         self,
