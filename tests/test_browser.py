@@ -130,7 +130,7 @@ def test_query_page_end_to_end(live_server: str, page: Any) -> None:  # noqa: F8
     quote = page.locator("section.quotes blockquote").first
     expect(quote).to_be_visible()
     assert len(quote.inner_text()) > 20
-    expect(page.locator("table.props")).to_be_visible()
+    expect(page.locator("table.props").first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "resource-page.png"), full_page=True)
 
     assert not errors, errors
