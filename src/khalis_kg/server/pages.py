@@ -142,8 +142,9 @@ def description_queries(iri: str) -> list[str]:
         f"OPTIONAL {{ ?claimant <{RDFS}label> ?claimantl }} }} "
         f"OPTIONAL {{ ?claim <{KG}publishedIn> ?channel "
         f"OPTIONAL {{ ?channel <{RDFS}label> ?channell }} }} "
-        f"OPTIONAL {{ ?claim <{PROV_DERIVED}>/<{oa}hasSelector>/<{oa}exact> ?exact }} "
-        "} ORDER BY ?claim LIMIT 1000",
+        f"OPTIONAL {{ ?claim <{PROV_DERIVED}> ?cspan . ?cspan <{oa}hasSelector>/<{oa}exact> ?exact "
+        f"OPTIONAL {{ ?cspan <{oa}hasSelector>/<{oa}start> ?cstart }} }} "
+        "} ORDER BY ?claim ?cstart LIMIT 1000",
     ]
     if iri == ONTOLOGY:
         # 5: the ontology's terms, so that /ontology#Term lands on its row
@@ -430,13 +431,16 @@ def resource_page(d: Description, *, path: str) -> str:
             "<th>type</th><th>label</th><th>comment</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></section>"
         )
-    if d.incoming:
+    shown = {c.iri for c in d.claims}
+    incoming = [st for st in d.incoming if st.value.get("value") not in shown]
+    if incoming:
+        note = " (besides the claims above)" if shown else ""
         parts.append(
-            '<section><h2>Referenced by</h2><table class="props incoming">'
+            f'<section><h2>Referenced by{esc(note)}</h2><table class="props incoming">'
             + "".join(
                 f'<tr><th scope="row">{term_html(st.value, st.value_label)}</th>'
                 f"<td>{link(st.predicate)}</td></tr>"
-                for st in d.incoming
+                for st in incoming
             )
             + "</table></section>"
         )
