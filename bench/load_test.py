@@ -102,7 +102,7 @@ def build_mix(catalogue: list[dict[str, object]]) -> list[tuple[Request, int]]:
         if not q.get("check") and not any(p["required"] for p in q["parameters"])  # type: ignore[attr-defined, union-attr]
     ]  # fmt: skip
     for q in runnable:
-        mix.append((Request("packaged", "GET", str(q["url"]), 200), 6))
+        mix.append((Request("packaged", "GET", str(q["url"]), 200), 2))
     for text in SELECTS:
         mix.append((Request("sparql-get", "GET", "/sparql", 200, params={"query": text}), 3))
         mix.append((Request("sparql-post", "POST", "/sparql", 200, data={"query": text}), 3))
