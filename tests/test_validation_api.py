@@ -133,3 +133,18 @@ def test_malformed_file_names_file_and_line(tmp_path: Path) -> None:
 def test_unknown_inference_is_refused(kg: KnowledgeGraph) -> None:
     with pytest.raises(KhalisError, match="unknown inference 'owl'"):
         kg.validate(inference="owl")
+
+
+def test_named_graphs_are_validated(tmp_path: Path) -> None:
+    trig = tmp_path / "g.trig"
+    trig.write_text(
+        "<http://example.org/g> {\n"
+        "  <https://w3id.org/khalis-kg/id/event/x> a <http://x/Unknown> .\n"
+        "}\n",
+        "utf-8",
+    )
+    report = validate([Source.from_path(trig)])
+    assert report.conforms is False
+    assert {(r.focus_node, r.path, r.file) for r in report.results if r.path == "rdf:type"} == {
+        ("event:x", "rdf:type", str(trig))
+    }

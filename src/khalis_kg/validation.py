@@ -151,8 +151,8 @@ def _path(node: Any, graph: Any) -> str | None:
 
 
 def validate(sources: Sequence[Source], *, inference: str = "none") -> ValidationReport:
-    """Validate the union of ``sources`` against the packaged shapes."""
-    from rdflib import Graph
+    """Validate the union of ``sources`` (and of their named graphs) against the shapes."""
+    from rdflib import Dataset, Graph
 
     from .backends.memory import RDFLIB_FORMATS
     from .backends.oxigraph import check_syntax
@@ -161,9 +161,17 @@ def validate(sources: Sequence[Source], *, inference: str = "none") -> Validatio
     parts: list[tuple[str, Graph]] = []
     for source in sources:
         check_syntax(source)
-        part = Graph()
         fmt = RDFLIB_FORMATS[source.format]
-        part.parse(data=source.data, format=fmt, publicID=source.base_iri)
+        if source.format in ("nq", "trig"):
+            # named graphs are validated together with the default graph (their union)
+            dataset = Dataset()
+            dataset.parse(data=source.data, format=fmt, publicID=source.base_iri)
+            part = Graph()
+            for s, p, o, _g in dataset.quads((None, None, None, None)):
+                part.add((s, p, o))
+        else:
+            part = Graph()
+            part.parse(data=source.data, format=fmt, publicID=source.base_iri)
         parts.append((source.name, part))
         data += part
     return validate_graph(data, inference=inference, origin=_Origin(parts))
