@@ -551,6 +551,73 @@ def contradictions() -> list[dict[str, Any]]:
     ]
 
 
+def conflicting_claims() -> list[dict[str, Any]]:
+    claimant = {
+        "amaq-break-in-with-explosives": AMAQ,
+        "eyewitness-backs-official-account": EYEWITNESS,
+        "isis-coordinated-effort": ISIL,
+        "isis-social-media-bombs": ISIL,
+        "local-sources-isis-vehicles": LOCAL_SOURCES,
+        "official-internal-riot": OFFICIALS,
+        "official-no-external-attack": OFFICIALS,
+        "saad-maan-ibrahim-internal-riot": SAAD,
+    }
+    asserts = {
+        "amaq-break-in-with-explosives": ("coordinated-attack", "external-attack-occurred"),
+        "eyewitness-backs-official-account": ("internal-riot", None),
+        "isis-coordinated-effort": ("coordinated-attack", None),
+        "isis-social-media-bombs": ("coordinated-attack", "external-attack-occurred"),
+        "local-sources-isis-vehicles": (None, "external-attack-attempted"),
+        "official-internal-riot": ("internal-riot", None),
+        "official-no-external-attack": (None, "no-external-attack"),
+        "saad-maan-ibrahim-internal-riot": ("internal-riot", None),
+    }
+
+    def conflict(aspect: str, a: str, b: str, stated: bool) -> dict[str, Any]:
+        which = 0 if aspect == "cause" else 1
+        return {
+            "event": EVENT,
+            "aspect": aspect,
+            "claimA": cl(a),
+            **ref("claimantA", claimant[a]),
+            **concept("assertsA", c(str(asserts[a][which]))),
+            "claimB": cl(b),
+            **ref("claimantB", claimant[b]),
+            **concept("assertsB", c(str(asserts[b][which]))),
+            "statedContradiction": stated,
+        }
+
+    return [
+        # an internal riot (official reports, the eyewitness, Brigadier General Saad Maan
+        # Ibrahim) against a coordinated attack (ISIS, its social media, Amaq): the
+        # article sets only ISIS's claim against the official reports ("however")
+        conflict(
+            "cause", "amaq-break-in-with-explosives", "eyewitness-backs-official-account", False
+        ),
+        conflict("cause", "amaq-break-in-with-explosives", "official-internal-riot", False),
+        conflict(
+            "cause", "amaq-break-in-with-explosives", "saad-maan-ibrahim-internal-riot", False
+        ),
+        conflict("cause", "eyewitness-backs-official-account", "isis-coordinated-effort", False),
+        conflict("cause", "eyewitness-backs-official-account", "isis-social-media-bombs", False),
+        conflict("cause", "isis-coordinated-effort", "official-internal-riot", True),
+        conflict("cause", "isis-coordinated-effort", "saad-maan-ibrahim-internal-riot", False),
+        conflict("cause", "isis-social-media-bombs", "official-internal-riot", False),
+        conflict("cause", "isis-social-media-bombs", "saad-maan-ibrahim-internal-riot", False),
+        # "no external attack had occurred on the prison" against Amaq's break-in, the
+        # bombs of ISIS social media and the vehicles local sources saw ("although")
+        conflict(
+            "external attack", "amaq-break-in-with-explosives", "official-no-external-attack", True
+        ),
+        conflict(
+            "external attack", "isis-social-media-bombs", "official-no-external-attack", False
+        ),
+        conflict(
+            "external attack", "local-sources-isis-vehicles", "official-no-external-attack", True
+        ),
+    ]
+
+
 def people_and_roles() -> list[dict[str, Any]]:
     def agent(
         iri: str,
@@ -794,6 +861,7 @@ EXPECTED = {
     "accounts": accounts,
     "claims-by-source": claims_by_source,
     "contradictions": contradictions,
+    "conflicting-claims": conflicting_claims,
     "people-and-roles": people_and_roles,
     "place-hierarchy": place_hierarchy,
     "related-events": related_events,
@@ -811,6 +879,7 @@ NEEDS_ONTOLOGY = {
     "casualties": {"groupLabel", "outcomeLabel", "qualifierLabel"},
     "escapees": {"groupLabel", "outcomeLabel", "qualifierLabel", "partOf", "partOfLabel"},
     "accounts": {"causeLabel", "externalAttackLabel"},
+    "conflicting-claims": {"assertsALabel", "assertsBLabel"},
     "people-and-roles": {"rankLabel", "roleLabel", "occupationLabel"},
     "place-hierarchy": {"placeTypeLabel", "directionLabel"},
     "related-events": {"eventTypeLabel", "linkTypeLabel", "certaintyLabel"},
