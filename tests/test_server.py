@@ -779,3 +779,18 @@ def test_a_worker_killed_while_idle_is_replaced(memory_server: str) -> None:
     while len(_worker_pids(SERVER_PIDS[memory_server])) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert len(_worker_pids(SERVER_PIDS[memory_server])) == 2
+
+
+def test_shapes_document(client: httpx.Client) -> None:
+    import rdflib
+
+    ttl = client.get("/shapes", headers={"Accept": "text/turtle"})
+    assert ttl.status_code == 200
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    g = rdflib.Graph().parse(data=ttl.text, format="turtle")
+    assert any(g.subjects(rdflib.RDF.type, sh.NodeShape))
+    page = client.get("/shapes", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "sh:NodeShape" in page.text
+    assert "<script" not in page.text
+    assert client.get("/shapes", headers={"Accept": "application/ld+json"}).status_code == 406

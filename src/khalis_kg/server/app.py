@@ -404,6 +404,8 @@ async def resource(request: Request) -> Response:
     path = request.url.path.lstrip("/")
     if not path.startswith(RESOURCE_ROOTS) or not pages.SAFE_PATH.fullmatch(path):
         raise NotFoundError(f"nothing at /{path}")
+    if path == "shapes":
+        return shapes_document(request)
     iri = ONTOLOGY if path in {"ontology", "ontology/"} else BASE + path
     settings = _settings(request)
     params = parse_qsl(request.url.query, keep_blank_values=True)
@@ -444,6 +446,33 @@ async def resource(request: Request) -> Response:
     if not description.exists:
         raise NotFoundError(f"<{iri}> is not described in this knowledge graph")
     return HTMLResponse(pages.resource_page(description, path="/" + path), headers=HTML_HEADERS)
+
+
+def shapes_document(request: Request) -> Response:
+    """``/shapes``: the SHACL shapes are not in the queried graph; serve the packaged file
+    as Turtle, or shown in an HTML page (``/shapes#Shape`` anchors are the file's)."""
+    try:
+        body = resources.shapes_file().read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError("the SHACL shapes are missing from this installation") from None
+    params = parse_qsl(request.url.query, keep_blank_values=True)
+    fmt = (_single(params, "format") or "").lower()
+    offers = ["text/html", "text/turtle"]
+    if fmt:
+        media = {"html": "text/html", "ttl": "text/turtle", "turtle": "text/turtle"}.get(fmt)
+    else:
+        media = negotiate(request.headers.get("accept"), offers)
+    if media is None:
+        raise NotAcceptableError("the SHACL shapes are available as text/turtle and text/html")
+    if media == "text/turtle":
+        return Response(body, media_type="text/turtle; charset=utf-8", headers={"Vary": "Accept"})
+    html = pages.page(
+        "SHACL shapes",
+        f'<h1>SHACL shapes</h1><p class="iri-line"><code>{pages.esc(BASE)}shapes</code></p>'
+        '<p class="downloads">As <a href="/shapes?format=ttl">Turtle</a></p>'
+        f'<pre class="turtle">{pages.esc(body.decode("utf-8", "replace"))}</pre>',
+    )
+    return HTMLResponse(html, headers=HTML_HEADERS)
 
 
 # ------------------------------------------------------------------ errors
