@@ -794,3 +794,26 @@ def test_shapes_document(client: httpx.Client) -> None:
     assert "sh:NodeShape" in page.text
     assert "<script" not in page.text
     assert client.get("/shapes", headers={"Accept": "application/ld+json"}).status_code == 406
+
+
+def test_memory_backend_makes_no_outbound_reads(memory_server: str, tmp_path: Path) -> None:
+    """rdflib's engine would fetch FROM graphs and SERVICE endpoints: never through us."""
+    secret = tmp_path / "secret.ttl"
+    secret.write_text('<urn:x> <urn:y> "TOP-SECRET-rdflib" .\n')
+    listener = Listener()
+    url = f"http://127.0.0.1:{listener.port}/g.ttl"
+    try:
+        with httpx.Client(base_url=memory_server, timeout=30) as c:
+            for query in (
+                f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+                f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
+                f"SELECT * FROM <{secret.resolve().as_uri()}> WHERE {{ ?s ?p ?o }}",
+                f"LOAD <{url}>",
+            ):
+                r = c.post("/sparql", data={"query": query})
+                assert r.status_code in {400, 403}, (query, r.text)
+                assert "TOP-SECRET" not in r.text
+        time.sleep(0.5)
+        assert listener.connections == 0
+    finally:
+        listener.close()
