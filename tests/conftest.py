@@ -47,6 +47,7 @@ ex:b ex:n 1 , 2 , 3 .
 def kg() -> Iterator[KnowledgeGraph]:
     """The packaged graph on the default (oxigraph) backend."""
     graph = KnowledgeGraph.load()
+    graph.queries()  # bind the packaged catalogue now, before any test patches resources
     yield graph
     graph.close()
 
@@ -55,6 +56,7 @@ def kg() -> Iterator[KnowledgeGraph]:
 def kg_memory() -> Iterator[KnowledgeGraph]:
     """The packaged graph on the rdflib backend."""
     graph = KnowledgeGraph.load(backend="memory")
+    graph.queries()  # bind the packaged catalogue now, before any test patches resources
     yield graph
     graph.close()
 
