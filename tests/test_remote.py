@@ -228,8 +228,26 @@ def test_values_go_into_the_outer_group() -> None:
         "# a { comment\nPREFIX ex: <http://e/{>\n"
         'SELECT ?x (EXISTS { ?x ?p "}" } AS ?e) WHERE { ?x ex:p "{" }'
     )
-    bound = bind_values(text, {"x": Term.iri("http://e/a")})
-    assert bound.endswith('WHERE { VALUES (?x) { (<http://e/a>) }\n ?x ex:p "{" }')
+    x = {"x": Term.iri("http://e/a")}
+    assert bind_values(text, x, substitute=False).endswith(
+        'WHERE { VALUES (?x) { (<http://e/a>) }\n ?x ex:p "{" }'
+    )
+    # substituted inside the outer group only; the projection keeps the variable
+    bound = bind_values(text + " ORDER BY ?x", x)
+    assert bound.endswith(
+        'WHERE { VALUES (?x) { (<http://e/a>) }\n <http://e/a> ex:p "{" } ORDER BY ?x'
+    )
+    assert bound.count("SELECT ?x (EXISTS { ?x ?p") == 1
+    # where a constant cannot stand, the VALUES row alone binds the parameter
+    for body in (
+        "{ ?s ?p ?o BIND (?o AS ?x) }",
+        "{ ?x ?p ?o FILTER (BOUND(?x)) }",
+        "{ { SELECT ?x WHERE { ?x ?p ?o } } }",
+        "{ ?x ?p ?o VALUES ?o { 1 } }",
+    ):
+        assert bind_values(f"SELECT * WHERE {body}", x) == (
+            f"SELECT * WHERE {{ VALUES (?x) {{ (<http://e/a>) }}\n{body[1:]}"
+        )
     construct = "CONSTRUCT { ?x ?p ?o } WHERE { ?x ?p ?o }"
     assert construct[outer_group_offset(construct) - 1 :].startswith("{ ?x ?p ?o }")
     assert outer_group_offset(construct) > construct.index("WHERE")

@@ -22,19 +22,27 @@ Each value is first written as an RDF term by :func:`sparql_term`, which validat
 IRIs (absolute, no character that could close ``<...>``), escapes every literal
 (quotes, backslashes, control characters), checks language tags and datatype IRIs
 and refuses blank nodes (SPARQL has no syntax for a *given* blank node). The terms
-then form one ``VALUES (?a ?b) { (<...> "...") }`` row inserted as the **first
-element of the query's outermost group graph pattern**, found with the same
-tokenizer as the safety checks (so braces inside strings, IRIs and comments are never
-mistaken for the group). In SPARQL algebra the group ``{ VALUES ... P }`` is
-``Join(VALUES, P)`` with the group's FILTERs applied to the joined solutions, so a
-parameter is bound for every triple pattern, ``OPTIONAL``, ``BIND``, ``FILTER`` and
-``[NOT] EXISTS`` of the top-level group, and is returned when projected - the same
-answers Oxigraph's substitutions and rdflib's ``initBindings`` give for the packaged
-queries. (A trailing ``VALUES`` after the query would be joined *after* grouping and
-filtering, so ``FILTER (?x >= ?minimum)`` would never see ``?minimum``; that is why it
-is not used.) Unlike a substitution, the value is not visible inside a sub-``SELECT``
-or a nested ``{ }`` group evaluated on its own (SPARQL's bottom-up scoping); the
-packaged queries never rely on that.
+are used in two ways, both located with the same tokenizer as the safety checks (so
+braces, ``?`` and keywords inside strings, IRIs and comments are never touched):
+
+1. one ``VALUES (?a ?b) { (<...> "...") }`` row is inserted as the **first element
+   of the query's outermost group graph pattern**. In SPARQL algebra the group
+   ``{ VALUES ... P }`` is ``Join(VALUES, P)`` with the group's FILTERs applied to
+   the joined solutions, so the parameter is bound for the whole top-level group and
+   is returned when projected. (A trailing ``VALUES`` after the query would be joined
+   *after* grouping and filtering, so ``FILTER (?x >= ?minimum)`` would never see
+   ``?minimum``; that is why it is not used.)
+2. inside that group, every occurrence of the parameter's variable is **replaced by
+   the term itself** (token by token, never by formatting text) - what Oxigraph's
+   substitutions (SEP-0007) do on the algebra. This matters for speed, not for the
+   answer: the endpoint's planner sees ``?claim kg:about <event>`` as a selective
+   pattern, whereas a VALUES join may be planned after a large UNION. The
+   replacement is skipped (step 1 alone binds the parameter) where a constant cannot
+   stand: after ``AS``, inside ``BOUND()``, and in queries with a nested ``VALUES``
+   or sub-``SELECT`` (whose bottom-up scoping would differ).
+
+Both give the answers Oxigraph's substitutions and rdflib's ``initBindings`` give; the
+test suite checks it for every packaged query.
 """
 
 from __future__ import annotations
@@ -164,19 +172,58 @@ def outer_group_offset(text: str) -> int:
     raise QuerySyntaxError("no WHERE group found in the query")
 
 
-def bind_values(text: str, bindings: Mapping[str, Term]) -> str:
+def bind_values(text: str, bindings: Mapping[str, Term], *, substitute: bool = True) -> str:
     """``text`` with ``VALUES (?a ...) { (term ...) }`` as the first element of its
-    outermost group (see the module documentation)."""
+    outermost group and, when ``substitute`` and it is safe, the parameters also written
+    as constants inside that group (see the module documentation)."""
     if not bindings:
         return text
     names = sorted(bindings)
     for name in names:
         if not _VARNAME.fullmatch(name):
             raise ParameterError(f"bad parameter name {name!r}")
-    terms = " ".join(sparql_term(n, bindings[n]) for n in names)
+    written = {n: sparql_term(n, bindings[n]) for n in names}
+    terms = " ".join(written[n] for n in names)
     variables = " ".join(f"?{n}" for n in names)
     at = outer_group_offset(text)
-    return f"{text[:at]} VALUES ({variables}) {{ ({terms}) }}\n{text[at:]}"
+    body = text[at:]
+    if substitute:
+        body = _substitute(body, written)
+    return f"{text[:at]} VALUES ({variables}) {{ ({terms}) }}\n{body}"
+
+
+def _substitute(body: str, written: Mapping[str, str]) -> str:
+    """Write the parameters as constants in ``body`` (the text just after the outer
+    group's ``{``) up to the group's closing brace, the way Oxigraph's substitutions
+    and rdflib's initBindings bind them before the query is planned. Left unchanged
+    (the VALUES row alone binds them) when a constant could not stand where the variable
+    is: after ``AS``, in ``BOUND( )``, in a nested VALUES or a sub-SELECT."""
+    tokens = list(tokenize(body))
+    starts = _offsets(body)
+    depth, end = 1, len(tokens)
+    for k, tok in enumerate(tokens):
+        if tok.kind == "punct" and tok.text == "{":
+            depth += 1
+        elif tok.kind == "punct" and tok.text == "}":
+            depth -= 1
+            if depth == 0:
+                end = k
+                break
+    inner = tokens[:end]
+    if any(t.kind == "word" and t.text.lower() in ("select", "values") for t in inner):
+        return body
+    edits: list[tuple[int, int, str]] = []
+    for k, tok in enumerate(inner):
+        if tok.kind != "var" or tok.text[1:] not in written:
+            continue
+        before = [t.text.lower() for t in inner[max(0, k - 2) : k]]
+        if before[-1:] == ["as"] or before == ["bound", "("]:
+            return body
+        at = starts[tok.line - 1] + tok.column - 1
+        edits.append((at, at + len(tok.text), written[tok.text[1:]]))
+    for start, stop, term in reversed(edits):
+        body = body[:start] + term + body[stop:]
+    return body
 
 
 def _prologue(text: str) -> str:
