@@ -88,13 +88,20 @@ def tables(results: dict[str, Any]) -> str:
     cols = [(b, s) for s in sizes(results) for b in BACKENDS if (b, s) in runs]
     lines.append("| query | " + " | ".join(f"{b} {s}" for b, s in cols) + " |")
     lines.append("|---|" + "---:|" * len(cols))
-    errors = {(m["backend"], m["size"], m["query"]) for m in by_kind(results, "query")
-              if "error" in m}  # fmt: skip
+    notes: dict[tuple[str, str, str], str] = {}
+    for m in by_kind(results, "query"):
+        key = (m["backend"], m["size"], m["query"])
+        if "error" in m:
+            notes[key] = "error"
+        elif "capped" in m:
+            notes[key] = f"> {m['capped']:g} s (cap)"
+        elif "skipped" in m:
+            notes[key] = f"not run (~{m['skipped']:.0f} s predicted)"
     for name in names:
         cells = []
         for b, s in cols:
             value = medians.get((b, s), {}).get(name)
-            cells.append("error" if (b, s, name) in errors else _ms(value))
+            cells.append(notes.get((b, s, name)) or _ms(value))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Latencies in ms, median of up to the configured repetitions.")

@@ -99,11 +99,13 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], limit: float) -> None:
 
 
 @contextmanager
-def oxigraph_server(location: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def oxigraph_server(
+    location: Path, timeout_s: int = 60
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     proc = subprocess.Popen(
         [str(BIN / "oxigraph"), "serve", "--location", str(location), "--bind",
-         f"127.0.0.1:{port}"],
+         f"127.0.0.1:{port}", "--timeout-s", str(timeout_s)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -158,6 +160,18 @@ def timed_runs(fn: Any, repeat: int, budget: float, cap: float) -> tuple[list[fl
     return times, result
 
 
+def predicted_over_cap(
+    before: tuple[int, dict[str, float]] | None, triples: int, cap: float
+) -> dict[str, float]:
+    """Queries whose time at the previous size, scaled quadratically to ``triples``,
+    exceeds ``cap``: a Rust query cannot be interrupted, so these are not started."""
+    if before is None:
+        return {}
+    size, medians = before
+    factor = (triples / size) ** 2
+    return {q: t * factor for q, t in medians.items() if t * factor > cap}
+
+
 def worker(args: argparse.Namespace) -> int:
     """One backend x size in this process; one JSON line per measurement on ``--out``."""
     from khalis_kg import KnowledgeGraph
@@ -194,7 +208,11 @@ def worker(args: argparse.Namespace) -> int:
 
         direct_store = kg.backend.store  # type: ignore[attr-defined]
 
+    skip = json.loads(args.skip) if args.skip else {}
     for info in kg.queries():
+        if info.name in skip:
+            emit("query", query=info.name, skipped=skip[info.name])
+            continue
         params = query_params(info, args.event)
         try:
             times, result = timed_runs(
@@ -468,6 +486,7 @@ def orchestrate(args: argparse.Namespace) -> int:
     def remaining() -> float:
         return HARD_CAP_SECONDS - (time.monotonic() - started)
 
+    previous: dict[str, tuple[int, dict[str, float]]] = {}  # backend -> (triples, medians)
     for size, triples in sizes.items():
         data, events = generate(size, triples)
         event = ID + f"event/synthetic-{events // 2:07d}"
@@ -486,6 +505,15 @@ def orchestrate(args: argparse.Namespace) -> int:
                                       else args.query_cap)]  # fmt: skip
             if backend == "oxigraph" and size == biggest:
                 cmd.append("--direct")
+            query_cap = args.memory_query_cap if backend == "memory" else args.query_cap
+            skip = predicted_over_cap(previous.get(backend), triples, query_cap)
+            if skip:
+                cmd += ["--skip", json.dumps(skip)]
+                for name, predicted in skip.items():
+                    results["caps"].append(
+                        f"{backend} {size}: {name} not run, predicted {predicted:.0f} s "
+                        f"(quadratic extrapolation) > {query_cap:g} s query cap"
+                    )
             log(f"{backend} {size} (cap {cap:.0f} s)")
             if backend == "remote":
                 with (
@@ -501,6 +529,13 @@ def orchestrate(args: argparse.Namespace) -> int:
             if run["status"] != "ok":
                 results["caps"].append(f"{backend} {size}: {run['status']}")
             log(f"  {run['status']} in {run['wall']:.1f} s")
+            medians = {
+                m["query"]: m["median"]
+                for m in read_lines(lines)
+                if m["kind"] == "query" and m["backend"] == backend and m["size"] == size
+                and "median" in m
+            }  # fmt: skip
+            previous[backend] = (triples, medians)
     results["caps"].append(
         f"validation run only at {', '.join(str(n) for n in args.validate_sizes)} triples "
         "(pySHACL time grows faster than linearly; see docs/benchmarks.md)"
@@ -563,6 +598,7 @@ def main() -> int:
     w.add_argument("--query-budget", type=float, default=5.0)
     w.add_argument("--query-cap", type=float, default=60.0)
     w.add_argument("--direct", action="store_true")
+    w.add_argument("--skip", help="JSON {query: predicted seconds}: queries not run")
     v = sub.add_parser("validate")
     v.add_argument("--data", required=True)
     v.add_argument("--size", required=True)
@@ -570,7 +606,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--query-budget", type=float, default=4.0)
-    parser.add_argument("--worker-cap", type=float, default=240.0)
+    parser.add_argument("--worker-cap", type=float, default=420.0)
     parser.add_argument("--query-cap", type=float, default=60.0)
     parser.add_argument("--memory-query-cap", type=float, default=10.0)
     parser.add_argument("--memory-max-triples", type=int, default=200_000)
