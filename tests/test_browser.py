@@ -146,6 +146,15 @@ def test_claims_on_an_organisation_page(live_server: str, page: Any) -> None:  #
     assert claims.count() >= 3
     expect(claims.locator("blockquote").first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "claims-page.png"), full_page=True)
+    # "query it" opens the query page with a query about this resource, already run.
+    page.click("text=query it")
+    isil = re.escape("<https://w3id.org/khalis-kg/id/organization/isil>")
+    expect(page.locator("#editor")).to_have_value(re.compile(isil))
+    table = page.locator("table.results-table")
+    expect(table).to_be_visible()
+    expect(
+        table.locator("td", has_text="Islamic State of Iraq and the Levant").first
+    ).to_be_visible()
 
 
 def test_query_error_is_shown(live_server: str, page: Any) -> None:  # noqa: F811

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from ..namespaces import BASE, KG, ONTOLOGY, PREFIXES
 
@@ -447,7 +448,9 @@ def resource_page(d: Description, *, path: str) -> str:
     downloads = " ".join(
         f'<a href="{esc(path)}?format={key}">{name}</a>' for key, name in RDF_FORMATS
     )
-    parts.append(f'<p class="downloads">This description as {downloads}</p>')
+    explore = "SELECT ?p ?o WHERE {\n  <" + d.iri + "> ?p ?o\n}\nORDER BY ?p"
+    query_link = f' · <a href="/?{esc(urlencode({"query": explore}))}">query it</a>'
+    parts.append(f'<p class="downloads">This description as {downloads}{query_link}</p>')
     return page(d.label, "".join(parts))
 
 

@@ -265,6 +265,12 @@
         }
       }
       if (!queries.length) list.append(el("li", { class: "muted", text: "No packaged queries." }));
+      const shared = new URLSearchParams(location.search).get("query");
+      if (shared) {  // /?query=… opens the page with that query and runs it
+        editor.value = shared;
+        run();
+        return;
+      }
       const wanted = decodeURIComponent(location.hash.slice(1));
       const match = wanted && list.querySelector(`button[data-name="${CSS.escape(wanted)}"]`);
       if (match) match.click();
