@@ -585,7 +585,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 allow_origins=["*"],
                 allow_methods=["GET", "POST"],
                 allow_headers=["Accept", "Content-Type"],
-                expose_headers=["Content-Type", "Content-Location"],
                 max_age=600,
             ),
         ],
