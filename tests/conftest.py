@@ -45,8 +45,8 @@ ex:b ex:n 1 , 2 , 3 .
 
 @pytest.fixture(scope="session")
 def kg() -> Iterator[KnowledgeGraph]:
-    """The packaged graph on the default (oxigraph) backend."""
-    graph = KnowledgeGraph.load()
+    """The packaged data alone (no ontology) on the default (oxigraph) backend."""
+    graph = KnowledgeGraph.load(with_ontology=False)
     graph.queries()  # bind the packaged catalogue now, before any test patches resources
     yield graph
     graph.close()
@@ -54,8 +54,8 @@ def kg() -> Iterator[KnowledgeGraph]:
 
 @pytest.fixture(scope="session")
 def kg_memory() -> Iterator[KnowledgeGraph]:
-    """The packaged graph on the rdflib backend."""
-    graph = KnowledgeGraph.load(backend="memory")
+    """The packaged data alone (no ontology) on the rdflib backend."""
+    graph = KnowledgeGraph.load(backend="memory", with_ontology=False)
     graph.queries()  # bind the packaged catalogue now, before any test patches resources
     yield graph
     graph.close()

@@ -54,11 +54,29 @@ def examples(
 # --- the facade ----------------------------------------------------------------------------
 
 
-def test_load_defaults(kg: KnowledgeGraph) -> None:
+def test_data_only_graph_has_no_ontology(kg: KnowledgeGraph) -> None:
     assert kg.backend.name == "oxigraph"
     assert [Path(s.name).name for s in kg.sources] == ["khalis.ttl"]
     assert len(kg) == kg.backend.triple_count()
     assert kg.sparql("ASK { ?o a <http://www.w3.org/2002/07/owl#Ontology> }").boolean is False
+
+
+def test_packaged_graph_comes_with_its_ontology_by_default(kg: KnowledgeGraph) -> None:
+    """Concept labels are there for queries; export and stats still cover the data."""
+    default = KnowledgeGraph.load()
+    assert default.backend.name == "oxigraph"
+    assert default.with_ontology is True
+    label = default.sparql(
+        "SELECT ?l { <https://w3id.org/khalis-kg/concept/prison-break> "
+        "<http://www.w3.org/2004/02/skos/core#prefLabel> ?l }"
+    )
+    assert [r["l"].value for r in label.rows] == ["prison break"]
+    assert default.export("nt") == kg.export("nt")
+    assert default.stats() == kg.stats()
+
+
+def test_own_files_come_without_the_ontology_by_default(tricky_file: Path) -> None:
+    assert KnowledgeGraph.load([tricky_file]).with_ontology is False
 
 
 def test_with_ontology_adds_the_ontology(kg: KnowledgeGraph) -> None:

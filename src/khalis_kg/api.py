@@ -110,18 +110,23 @@ class KnowledgeGraph:
         paths: Iterable[PathLike] | None = None,
         *,
         backend: BackendName | str = "oxigraph",
-        with_ontology: bool = False,
+        with_ontology: bool | None = None,
         store: PathLike | None = None,
     ) -> KnowledgeGraph:
         """Load ``paths`` (RDF files; the packaged graph when ``None``) into ``backend``.
 
-        ``with_ontology`` also loads the packaged ontology. ``store`` is, for Oxigraph, a
+        ``with_ontology`` also loads the packaged ontology, so that queries see the class
+        hierarchy and the SKOS concepts' labels; :meth:`export`, :meth:`validate` and
+        :meth:`stats` still speak of the data alone. By default (``None``) the ontology
+        comes with the packaged graph and not with your own files. ``store`` is, for Oxigraph, a
         directory for an on-disk store: if it already holds data it is used as is (nothing
         is re-read), otherwise the sources are bulk-loaded into it. For ``remote`` it is
         the endpoint's query URL; with ``paths=None`` the endpoint's own data is queried.
         """
         if isinstance(paths, (str, Path)):
             paths = [paths]
+        if with_ontology is None:
+            with_ontology = paths is None
         sources = (
             [packaged_source("data")] if paths is None else [Source.from_path(p) for p in paths]
         )
@@ -189,13 +194,21 @@ class KnowledgeGraph:
         ``path`` when given. ``with_ontology`` adds the packaged ontology."""
         from .export import export
 
-        extra = []
-        if with_ontology and not self.with_ontology:
-            extra.append(packaged_source("ontology"))
-        return export(self.backend.dump(), fmt, path, extra=extra)
+        ontology = [packaged_source("ontology")] if with_ontology else []
+        if self.sources:
+            # The data as loaded, without the ontology the store may also hold.
+            return export(b"", fmt, path, extra=[*self.sources, *ontology])
+        # A store opened as it is (on disk, remote): export what it holds.
+        return export(self.backend.dump(), fmt, path, extra=[] if self.with_ontology else ontology)
 
     def stats(self) -> Stats:
-        """Triples, classes, instances per class, claims per source and per claimant."""
+        """Triples, classes, instances per class, claims per source and per claimant,
+        counted over the data (the ontology left out)."""
+        if self.with_ontology and self.sources and self.backend.name != "remote":
+            engine = create_backend(self.backend.name)
+            engine.load(self.sources)
+            with KnowledgeGraph(engine, sources=self.sources, with_ontology=False) as data_only:
+                return data_only.stats()
         run = self.backend.query
         instances = {
             r["class"].value: int(r["n"].value) for r in run(_INSTANCES).rows if "class" in r

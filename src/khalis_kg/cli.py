@@ -79,7 +79,7 @@ def _serve_command() -> click.Command | None:
 class Settings:
     """The global options, shared by the subcommands."""
 
-    def __init__(self, backend: str, data: Sequence[str], with_ontology: bool):
+    def __init__(self, backend: str, data: Sequence[str], with_ontology: bool | None):
         self.backend = backend
         self.data = list(data)
         self.with_ontology = with_ontology
@@ -121,10 +121,16 @@ def _write(data: bytes, output: str | None) -> None:
     help="Use this RDF file instead of the packaged graph (repeat for several).",
 )
 @click.option(
-    "--with-ontology", is_flag=True, help="Also load the packaged ontology into the graph."
+    "--with-ontology/--without-ontology",
+    default=None,
+    help="Load the packaged ontology beside the data, so that queries see concept labels "
+    "and the class hierarchy (export, validate and stats still cover the data alone). "
+    "Default: with the packaged graph, without --data files.",
 )
 @click.pass_context
-def cli(ctx: click.Context, backend: str, data: tuple[str, ...], with_ontology: bool) -> None:
+def cli(
+    ctx: click.Context, backend: str, data: tuple[str, ...], with_ontology: bool | None
+) -> None:
     """Query, validate and export the 2015 Al Khalis prison break knowledge graph.
 
     Exit codes: 0 success (validate: conforms), 1 does not conform, 2 input or usage error.
