@@ -43,7 +43,7 @@ ID_TYPES: tuple[str, ...] = (
     "document",
     "span",
 )
-"""The ``<type>`` segments of instance IRIs; each is also a prefix (``person:`` → ``id/person/``)."""
+"""The ``<type>`` segments of instance IRIs; each is also a prefix (``person:``)."""
 
 DATASET = BASE + "dataset"
 """The dataset (DCAT/VoID description of the graph)."""
