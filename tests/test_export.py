@@ -179,3 +179,17 @@ def test_unwritable_paths(kg: KnowledgeGraph, tmp_path: Path) -> None:
         kg.export("nt", tmp_path / "missing" / "out.nt")
     with pytest.raises(OutputError, match="is a directory"):
         kg.export("nt", tmp_path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_construct_answer_as_compact_jsonld(kgs: dict[str, KnowledgeGraph], backend: str) -> None:
+    """A CONSTRUCT answer in JSON-LD uses the packaged context and reads back unchanged."""
+    result = kgs[backend].query("construct-schema-org")
+    data, media_type = result.serialize("jsonld")
+    assert media_type == "application/ld+json"
+    document = json.loads(data)
+    assert document["@context"] == jsonld_context()
+    assert all("@type" in node for node in document["@graph"])
+    expected = rdflib.Graph().parse(data=result.serialize("nt")[0], format="nt")
+    got = rdflib.Graph().parse(data=data, format="json-ld")
+    assert_isomorphic(got, expected, f"construct-schema-org as JSON-LD on {backend}")

@@ -203,6 +203,13 @@ def graph_bytes(result: QueryResult, fmt: str) -> bytes:
     from .backends.oxigraph import RDF_FORMATS, to_ox_triple
 
     triples = [to_ox_triple(t) for t in result.triples]
+    if fmt == "jsonld":
+        # Compact JSON-LD with the packaged context, as the export writes it.
+        from .export import jsonld_bytes
+
+        ntriples = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        assert ntriples is not None
+        return jsonld_bytes(ntriples)
     used = used_prefixes(t.value for triple in result.triples for t in triple if t.is_iri)
     prefixes = used if fmt == "turtle" else None
     data = ox.serialize(triples, format=RDF_FORMATS[fmt], prefixes=prefixes)
