@@ -181,8 +181,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
     for backend in BACKENDS:
         xs, med, worst, lx, ly = [], [], [], [], []
+        ran = [medians[(backend, s)] for s in sizes(results) if (backend, s) in medians]
+        # only the queries measured at every size, so the lines compare like with like
+        common = set.intersection(*(set(m) for m in ran)) if ran else set()
         for size in sizes(results):
-            q = medians.get((backend, size))
+            q = {k: v for k, v in medians.get((backend, size), {}).items() if k in common}
             if q and size in triples:
                 xs.append(triples[size])
                 med.append(statistics.median(q.values()) * 1000)
@@ -191,14 +194,15 @@ def plot(results: dict[str, Any], path: Path) -> None:
                 lx.append(triples[size])
                 ly.append(loads[(backend, size)])
         if xs:
-            ax1.plot(xs, med, "o-", color=COLORS[backend], label=f"{backend}: median query")
+            ax1.plot(xs, med, "o-", color=COLORS[backend],
+                     label=f"{backend}: median of {len(common)} queries")  # fmt: skip
             ax1.plot(xs, worst, "s--", color=COLORS[backend], alpha=0.6,
-                     label=f"{backend}: slowest query")  # fmt: skip
+                     label=f"{backend}: slowest of them")  # fmt: skip
         if lx:
             ax2.plot(lx, ly, "o-", color=COLORS[backend], label=backend)
     for ax, title, ylabel in (
-        (ax1, "Packaged query latency vs corpus size", "latency (ms)"),
-        (ax2, "Load time vs corpus size", "load (s)"),
+        (ax1, "Packaged query latency (queries run at every size)", "latency (ms)"),
+        (ax2, "Load time (remote: Graph Store PUT to an on-disk server)", "load (s)"),
     ):
         ax.set_xscale("log")
         ax.set_yscale("log")

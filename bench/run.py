@@ -461,7 +461,12 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # so that servers started in `with` blocks are stopped
+
+
 def orchestrate(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     started = time.monotonic()
     sizes = {"10k": SIZES["10k"]} if args.quick else dict(SIZES)
     results: dict[str, Any] = {
