@@ -3,8 +3,9 @@
 The catalogue (``queries/*.rq``, plus the example queries of ``tests/data/queries``) is
 read at collection time, so a new query file is a new test case. Backends: ``oxigraph``
 (the reference), ``memory`` (rdflib) and ``remote`` (an Oxigraph server started for the
-module, loaded through the Graph Store Protocol). Required parameters get a value of
-their type; optional ones keep their default.
+module, loaded through the Graph Store Protocol), over the packaged data without and
+with the packaged ontology. Required parameters get a value of their type; optional
+ones keep their default.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from conftest import EVENT, REPO, TEST_QUERIES
 from rdflib import Graph
 from rdflib.compare import isomorphic
-from test_remote import OxigraphServer, running_oxigraph
+from test_remote import running_oxigraph
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.catalogue import Catalogue, QueryInfo
@@ -34,20 +35,31 @@ def sample_params(info: QueryInfo) -> dict[str, object]:
     return {p.name: SAMPLE[p.type] for p in info.parameters if p.required}
 
 
-@pytest.fixture(scope="module")
-def remote_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
-    with running_oxigraph(tmp_path_factory.mktemp("oxigraph-parity")) as srv:
-        load_to_store(srv.store_url, [REPO / "data" / "khalis.ttl"], env={})
-        yield srv
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["data", "data+ontology"])
 def engines(
-    kg: KnowledgeGraph, kg_memory: KnowledgeGraph, remote_server: OxigraphServer
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    kg: KnowledgeGraph,
+    kg_memory: KnowledgeGraph,
 ) -> Iterator[dict[str, KnowledgeGraph]]:
-    remote = KnowledgeGraph(remote_server.backend(timeout=60.0))
-    yield {"oxigraph": kg, "memory": kg_memory, "remote": remote}
-    remote.close()
+    """The three backends over the packaged data, without and with the packaged ontology
+    (the default for users: concept labels appear in the answers)."""
+    with_ontology = request.param == "data+ontology"
+    files = [REPO / "data" / "khalis.ttl"]
+    if with_ontology:
+        files.append(REPO / "ontology" / "khalis.ttl")
+        local = {
+            "oxigraph": KnowledgeGraph.load(with_ontology=True),
+            "memory": KnowledgeGraph.load(backend="memory", with_ontology=True),
+        }
+    else:
+        local = {"oxigraph": kg, "memory": kg_memory}
+    with running_oxigraph(tmp_path_factory.mktemp("oxigraph-parity")) as srv:
+        load_to_store(srv.store_url, files, env={})
+        remote = KnowledgeGraph(srv.backend(timeout=60.0))
+        assert len(remote) == len(local["oxigraph"])
+        yield {**local, "remote": remote}
+        remote.close()
 
 
 def _without_bnodes(rows: list[Row]) -> list[dict[str, Term]]:
