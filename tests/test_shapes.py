@@ -90,3 +90,9 @@ def test_invalid_extension_fails_with_its_message(path: Path) -> None:
     assert all(r.severity == "Violation" for r in matching)
     # The mistake is reported against the file that made it.
     assert {r.file for r in matching} == {str(path)}
+
+
+def test_packaged_data_conforms_under_rdfs_inference() -> None:
+    """Inferred superclasses, rdfs:Resource and rdf:Property are not unknown classes."""
+    report = validate([packaged_source("data")], inference="rdfs")
+    assert report.conforms, report.text
