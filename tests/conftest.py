@@ -92,3 +92,14 @@ def tricky_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tricky(tricky_file: Path) -> dict[str, KnowledgeGraph]:
     """The tricky graph, by backend name."""
     return {b: KnowledgeGraph.load([tricky_file], backend=b) for b in BACKENDS}
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """One ``khalis-kg serve`` for the whole session (server, client and browser tests)."""
+    from server_helpers import TEST_MAX_RESULTS, TEST_TIMEOUT, run_server
+
+    with run_server(
+        "--timeout", str(TEST_TIMEOUT), "--max-results", str(TEST_MAX_RESULTS), "--workers", "2"
+    ) as base:  # fmt: skip
+        yield base

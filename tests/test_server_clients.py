@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_server import BASE, live_server  # noqa: F401 - the session fixture
+from server_helpers import BASE
 
 pytestmark = pytest.mark.server
 
@@ -14,7 +14,7 @@ CONSTRUCT = f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 CONSTRUCT {{ ?s rdfs:label ?label }} WHERE {{ ?s rdfs:label ?label {PLACES} }}"""
 
 
-def test_sparqlwrapper_select_json(live_server: str) -> None:  # noqa: F811
+def test_sparqlwrapper_select_json(live_server: str) -> None:
     from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
     for method in (None, POST):
@@ -31,7 +31,7 @@ def test_sparqlwrapper_select_json(live_server: str) -> None:  # noqa: F811
         assert rows[0]["s"]["type"] == "uri"
 
 
-def test_sparqlwrapper_construct(live_server: str) -> None:  # noqa: F811
+def test_sparqlwrapper_construct(live_server: str) -> None:
     import rdflib
     from SPARQLWrapper import JSONLD, N3, TURTLE, XML, SPARQLWrapper
 
@@ -51,7 +51,7 @@ def test_sparqlwrapper_construct(live_server: str) -> None:  # noqa: F811
         assert (al_khalis, rdflib.RDFS.label, rdflib.Literal("Al Khalis", lang="en")) in graph
 
 
-def test_sparqlwrapper_ask_and_errors(live_server: str) -> None:  # noqa: F811
+def test_sparqlwrapper_ask_and_errors(live_server: str) -> None:
     from SPARQLWrapper import JSON, SPARQLWrapper
     from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
@@ -64,7 +64,7 @@ def test_sparqlwrapper_ask_and_errors(live_server: str) -> None:  # noqa: F811
         sw.query()
 
 
-def test_rdflib_sparqlstore(live_server: str) -> None:  # noqa: F811
+def test_rdflib_sparqlstore(live_server: str) -> None:
     import rdflib
     from rdflib.plugins.stores.sparqlstore import SPARQLStore
 

@@ -1,0 +1,73 @@
+"""Start ``khalis-kg serve`` in a subprocess on a free loopback port, for the server tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+BASE = "https://w3id.org/khalis-kg/"
+DATASET = BASE + "dataset"
+START_TIMEOUT = 90.0
+TEST_TIMEOUT = 2.0  # the server's per-query time limit in these tests
+TEST_MAX_RESULTS = 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+SERVER_PIDS: dict[str, int] = {}
+"""Base URL -> process id of the servers started by :func:`run_server`."""
+
+
+@contextlib.contextmanager
+def run_server(*extra: str, start_timeout: float = START_TIMEOUT) -> Iterator[str]:
+    """Start ``python -m khalis_kg.server`` on a free loopback port; yield its base URL."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in the finally clause
+        prefix="khalis-serve-", suffix=".log", delete=False
+    )
+    cmd = [
+        sys.executable, "-m", "khalis_kg.server",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *extra,
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + start_timeout
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"server exited with {proc.returncode}: {Path(log.name).read_text()}"
+                )
+            try:
+                if httpx.get(base + "/sparql", timeout=2.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start in {start_timeout} s")
+            time.sleep(0.2)
+        SERVER_PIDS[base] = proc.pid
+        yield base
+    finally:
+        SERVER_PIDS.pop(base, None)
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        log.close()
+        os.unlink(log.name)
