@@ -503,3 +503,14 @@ def test_packaged_queries_agree_for_every_event(kgs: dict[str, KnowledgeGraph]) 
     assert checked == 6 * sum(
         1 for q in kgs["oxigraph"].queries() if any(p.name == "event" for p in q.parameters)
     )
+
+
+def test_query_limits_and_mapping_parameters(kg: KnowledgeGraph) -> None:
+    event = "https://w3id.org/khalis-kg/id/event/al-khalis-prison-break-2015"
+    by_keyword = kg.query("casualties", event=event)
+    by_mapping = kg.query("casualties", {"event": event}, timeout=30.0)
+    assert by_mapping.to_python() == by_keyword.to_python()
+    with pytest.raises(QueryTimeoutError, match="more than 2 results"):
+        kg.query("casualties", event=event, max_rows=2)
+    with pytest.raises(QueryTimeoutError, match="more than 5 results"):
+        kg.sparql("SELECT * WHERE { ?s ?p ?o }", max_rows=5)

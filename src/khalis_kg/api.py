@@ -16,7 +16,7 @@ loaded (pyoxigraph for ``oxigraph``, rdflib for ``memory``), pyshacl only by
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,7 +26,7 @@ from .backends import Backend, Source, create_backend
 from .catalogue import Catalogue, QueryInfo
 from .errors import InputError
 from .namespaces import KG
-from .safety import Limits
+from .safety import DEFAULT_MAX_ROWS, Limits
 from .terms import QueryResult
 
 if TYPE_CHECKING:
@@ -154,22 +154,39 @@ class KnowledgeGraph:
         """The packaged queries, sorted by name."""
         return self.catalogue.list()
 
-    def query(self, name: str, /, **params: object) -> QueryResult:
+    def query(
+        self,
+        name: str,
+        params: Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        max_rows: int | None = DEFAULT_MAX_ROWS,
+        **kwparams: object,
+    ) -> QueryResult:
         """Run the packaged query ``name`` with its parameters (bound as ``?name``).
 
-        Unknown name → UnknownQueryError (with suggestions); missing, unknown or ill-typed
-        parameter → ParameterError.
+        Parameters come as keywords (``kg.query("casualties", event=IRI)``) or as a
+        mapping (needed only for a parameter named like an option: ``timeout``,
+        ``max_rows``). ``timeout`` (seconds, checked while results are read) and
+        ``max_rows`` (a cap on rows or triples) stop a runaway query with
+        QueryTimeoutError. Unknown name → UnknownQueryError (with suggestions); missing,
+        unknown or ill-typed parameter → ParameterError.
         """
         info = self.catalogue.get(name)
-        bindings = info.bind(params)
-        return self.backend.query(info.text, bindings=bindings)
+        bindings = info.bind({**(params or {}), **kwparams})
+        limits = Limits(timeout=timeout, max_rows=max_rows)
+        return self.backend.query(info.text, bindings=bindings, limits=limits)
 
-    def sparql(self, text: str, *, timeout: float | None = None) -> QueryResult:
+    def sparql(
+        self, text: str, *, timeout: float | None = None, max_rows: int | None = DEFAULT_MAX_ROWS
+    ) -> QueryResult:
         """Run a read-only SPARQL query (SERVICE, updates and foreign FROM are refused).
 
-        ``timeout`` (seconds) is checked while results are read.
+        ``timeout`` (seconds) is checked while results are read; ``max_rows`` caps the
+        rows or triples returned. Either stops the query with QueryTimeoutError.
         """
-        return self.backend.query(text, limits=Limits(timeout=timeout))
+        return self.backend.query(text, limits=Limits(timeout=timeout, max_rows=max_rows))
 
     # -- validation, export, stats -----------------------------------------------------
     def validate(

@@ -215,7 +215,7 @@ def query_command(
     bound = _parse_params(params)
     info.bind(bound)
     kg = settings.load()
-    result = kg.query(name, **bound)
+    result = kg.query(name, bound)
     _emit(result, fmt, output)
 
 

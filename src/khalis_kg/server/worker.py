@@ -107,24 +107,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _sparql(kg: KnowledgeGraph, text: str, timeout: float, max_results: int) -> Any:
-    """``kg.sparql`` with the result cap applied while results stream, when the facade
-    supports it (``max_rows``); otherwise the cap is checked on the full answer."""
-    run: Any = kg.sparql
-    if _accepts_max_rows(kg):
-        return run(text, timeout=timeout, max_rows=max_results + 1)
-    return run(text, timeout=timeout)
-
-
-_MAX_ROWS_SUPPORTED: dict[type, bool] = {}
-
-
-def _accepts_max_rows(kg: KnowledgeGraph) -> bool:
-    cls = type(kg)
-    if cls not in _MAX_ROWS_SUPPORTED:
-        import inspect
-
-        _MAX_ROWS_SUPPORTED[cls] = "max_rows" in inspect.signature(kg.sparql).parameters
-    return _MAX_ROWS_SUPPORTED[cls]
+    """``kg.sparql`` with the time limit and the result cap applied while results stream."""
+    return kg.sparql(text, timeout=timeout, max_rows=max_results)
 
 
 def handle(kg: KnowledgeGraph, task: dict[str, Any], config: WorkerConfig) -> Reply:
