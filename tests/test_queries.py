@@ -1275,7 +1275,9 @@ def test_schema_org_view_is_json_ld(full: dict[str, KnowledgeGraph]) -> None:
     graph = Graph().parse(data=data, format="json-ld")
     back = {(str(s), str(p), _py(o)) for s, p, o in graph}
     assert back == set(result.to_python())
-    assert any(n.get("@id") == EVENT for n in (doc if isinstance(doc, list) else doc["@graph"]))
+    # compact JSON-LD with the packaged context: the event's IRI is written as a CURIE
+    assert doc["@context"]["event"] + "al-khalis-prison-break-2015" == EVENT
+    assert any(n.get("@id") == "event:al-khalis-prison-break-2015" for n in doc["@graph"])
     # compacted with schema.org as vocabulary, it reads as schema.org markup for a web page
     nt, _ = result.serialize("nt")
     expanded = jsonld.from_rdf(nt.decode("utf-8"), {"format": "application/n-quads"})
