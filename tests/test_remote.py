@@ -374,3 +374,71 @@ def test_credentials_are_sent(server: OxigraphServer) -> None:
     finally:
         backend.close()
     assert seen == ["Bearer t0k"]
+
+
+@contextmanager
+def canned_server(status: int, body: bytes, content_type: str) -> Iterator[str]:
+    """A 127.0.0.1 HTTP server answering every request with one canned response."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = _answer  # noqa: N815 (http.server's names)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "error", "match"),
+    [
+        (401, b"no", "text/plain", BackendError, "KHALIS_KG_TOKEN"),
+        (500, b"engine exploded\nstack", "text/plain", BackendError, "HTTP 500: engine exploded"),
+        (400, b"Parser error at 1:5", "text/plain", QuerySyntaxError, "Parser error"),
+        (200, b"<html>not json</html>", "text/html", BackendError, "not SPARQL JSON"),
+    ],
+)
+def test_endpoint_errors_are_named(
+    status: int, body: bytes, kind: str, error: type[Exception], match: str
+) -> None:
+    with canned_server(status, body, kind) as base:
+        backend = RemoteBackend(base + "/sparql", timeout=5.0, env={})
+        try:
+            with pytest.raises(error, match=match):
+                backend.query("SELECT * { ?s ?p ?o }")
+        finally:
+            backend.close()
+
+
+def test_graph_store_refusal_is_named(tmp_path: Path) -> None:
+    data = tmp_path / "a.ttl"
+    data.write_text("<http://e/a> <http://e/p> 1 .\n", encoding="utf-8")
+    with (
+        canned_server(403, b"", "text/plain") as base,
+        pytest.raises(BackendError, match="access refused"),
+    ):
+        load_to_store(base + "/store", [data], env={"KHALIS_KG_TOKEN": "t0k"})
+    with (
+        canned_server(415, b"unsupported", "text/plain") as base,
+        pytest.raises(BackendError, match=r"refused the PUT \(HTTP 415\)"),
+    ):
+        load_to_store(base + "/store", [data], env={})
