@@ -50,7 +50,7 @@ def test_help_and_version(runner: CliRunner) -> None:
     assert result.exit_code == 0
     for command in ("queries", "query", "sparql", "validate", "export", "stats"):
         assert f"\n  {command} " in result.output
-    assert "--backend [oxigraph|memory]" in result.output
+    assert "--backend [oxigraph|memory|remote]" in result.output
     version = run(runner, "--version")
     assert version.output == f"khalis-kg, version {__version__}\n"
 

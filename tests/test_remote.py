@@ -442,3 +442,39 @@ def test_graph_store_refusal_is_named(tmp_path: Path) -> None:
         pytest.raises(BackendError, match=r"refused the PUT \(HTTP 415\)"),
     ):
         load_to_store(base + "/store", [data], env={})
+
+
+# ------------------------------------------------------------------ the command line
+@pytest.mark.oxigraph_server
+def test_cli_load_then_query_the_remote_store(tmp_path: Path) -> None:
+    """`khalis-kg load` twice, then `--backend remote` answers as the local engine does."""
+    from click.testing import CliRunner
+
+    from khalis_kg.cli import cli
+
+    runner = CliRunner()
+    with running_oxigraph(tmp_path / "store") as srv:
+        for _ in range(2):  # idempotent
+            done = runner.invoke(cli, ["load", "--graph-store", srv.store_url])
+            assert done.exit_code == 0, done.output
+        count = srv.backend().query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        local = KnowledgeGraph.load()
+        assert int(count.rows[0]["n"].value) == len(local)
+        remote_args = ["--backend", "remote", "--endpoint", srv.query_url]
+        done = runner.invoke(cli, [*remote_args, "query", "casualties", "--format", "json"])
+        assert done.exit_code == 0, done.output
+        expected = local.query("casualties").serialize("json")[0].decode("utf-8")
+        assert done.output == expected
+
+
+def test_cli_remote_endpoint_down_is_a_clear_error() -> None:
+    from click.testing import CliRunner
+
+    from khalis_kg.cli import cli
+
+    url = f"http://127.0.0.1:{free_port()}/query"
+    args = ["--backend", "remote", "--endpoint", url, "--remote-timeout", "2"]
+    done = CliRunner().invoke(cli, [*args, "query", "casualties"])
+    assert done.exit_code == 2
+    assert url in done.output
+    assert "Traceback" not in done.output

@@ -112,6 +112,8 @@ class KnowledgeGraph:
         backend: BackendName | str = "oxigraph",
         with_ontology: bool | None = None,
         store: PathLike | None = None,
+        graph_store: str | None = None,
+        timeout: float | None = None,
     ) -> KnowledgeGraph:
         """Load ``paths`` (RDF files; the packaged graph when ``None``) into ``backend``.
 
@@ -121,7 +123,11 @@ class KnowledgeGraph:
         comes with the packaged graph and not with your own files. ``store`` is, for Oxigraph, a
         directory for an on-disk store: if it already holds data it is used as is (nothing
         is re-read), otherwise the sources are bulk-loaded into it. For ``remote`` it is
-        the endpoint's query URL; with ``paths=None`` the endpoint's own data is queried.
+        the endpoint's query URL; with ``paths=None`` the endpoint's own data is queried,
+        otherwise ``paths`` are added to its default graph through ``graph_store`` (its
+        SPARQL Graph Store URL; a POST, which adds: use :func:`khalis_kg.loader.load_to_store`
+        to replace a graph idempotently). ``timeout`` (remote) bounds each HTTP exchange;
+        credentials come from ``KHALIS_KG_TOKEN`` or ``KHALIS_KG_USER``/``KHALIS_KG_PASSWORD``.
         """
         if isinstance(paths, (str, Path)):
             paths = [paths]
@@ -130,10 +136,13 @@ class KnowledgeGraph:
         sources = (
             [packaged_source("data")] if paths is None else [Source.from_path(p) for p in paths]
         )
-        engine = create_backend(backend, store=store)
+        if backend == "remote":
+            engine = create_backend(backend, store=store, graph_store=graph_store, timeout=timeout)
+        else:
+            engine = create_backend(backend, store=store)
         if backend == "remote" and paths is None:
             return cls(engine, sources=[], with_ontology=with_ontology)  # the endpoint's data
-        if store is None or engine.triple_count() == 0:
+        if store is None or backend == "remote" or engine.triple_count() == 0:
             engine.load(sources)
             if with_ontology:
                 engine.load([packaged_source("ontology")])

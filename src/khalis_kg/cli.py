@@ -79,14 +79,42 @@ def _serve_command() -> click.Command | None:
 class Settings:
     """The global options, shared by the subcommands."""
 
-    def __init__(self, backend: str, data: Sequence[str], with_ontology: bool | None):
+    def __init__(
+        self,
+        backend: str,
+        data: Sequence[str],
+        with_ontology: bool | None,
+        endpoint: str | None = None,
+        graph_store: str | None = None,
+        timeout: float | None = None,
+    ):
         self.backend = backend
         self.data = list(data)
         self.with_ontology = with_ontology
+        self.endpoint = endpoint
+        self.graph_store = graph_store
+        self.timeout = timeout
 
     def load(self, *, with_ontology: bool | None = None) -> KnowledgeGraph:
         from .api import KnowledgeGraph
 
+        if self.backend == "remote":
+            if not self.endpoint:
+                raise ParameterError(
+                    "--backend remote needs --endpoint URL (or KHALIS_KG_ENDPOINT)"
+                )
+            return KnowledgeGraph.load(
+                self.data or None,
+                backend="remote",
+                store=self.endpoint,
+                graph_store=self.graph_store,
+                timeout=self.timeout,
+                with_ontology=self.with_ontology if with_ontology is None else with_ontology,
+            )
+        if self.endpoint or self.graph_store or self.timeout is not None:
+            raise ParameterError(
+                "--endpoint, --graph-store and --remote-timeout need --backend remote"
+            )
         return KnowledgeGraph.load(
             self.data or None,
             backend=self.backend,
@@ -107,10 +135,29 @@ def _write(data: bytes, output: str | None) -> None:
 @click.version_option(__version__, "-V", "--version", prog_name=PROG)
 @click.option(
     "--backend",
-    type=click.Choice(["oxigraph", "memory"]),
+    type=click.Choice(["oxigraph", "memory", "remote"]),
     default="oxigraph",
     show_default=True,
-    help="Query engine: oxigraph (fast start) or memory (rdflib).",
+    help="Query engine: oxigraph (fast start), memory (rdflib) or remote (--endpoint).",
+)
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    envvar="KHALIS_KG_ENDPOINT",
+    help="SPARQL query URL for --backend remote. Credentials: set KHALIS_KG_TOKEN, or "
+    "KHALIS_KG_USER and KHALIS_KG_PASSWORD, in the environment (never in the URL).",
+)
+@click.option(
+    "--graph-store",
+    metavar="URL",
+    envvar="KHALIS_KG_GRAPH_STORE",
+    help="SPARQL Graph Store URL of the remote endpoint (Oxigraph server: .../store).",
+)
+@click.option(
+    "--remote-timeout",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="Seconds allowed for each HTTP exchange with the remote endpoint [default: 30].",
 )
 @click.option(
     "--data",
@@ -129,13 +176,19 @@ def _write(data: bytes, output: str | None) -> None:
 )
 @click.pass_context
 def cli(
-    ctx: click.Context, backend: str, data: tuple[str, ...], with_ontology: bool | None
+    ctx: click.Context,
+    backend: str,
+    endpoint: str | None,
+    graph_store: str | None,
+    remote_timeout: float | None,
+    data: tuple[str, ...],
+    with_ontology: bool | None,
 ) -> None:
     """Query, validate and export the 2015 Al Khalis prison break knowledge graph.
 
     Exit codes: 0 success (validate: conforms), 1 does not conform, 2 input or usage error.
     """
-    ctx.obj = Settings(backend, data, with_ontology)
+    ctx.obj = Settings(backend, data, with_ontology, endpoint, graph_store, remote_timeout)
 
 
 @cli.command("queries")
@@ -354,6 +407,47 @@ def stats_command(settings: Settings, fmt: str) -> None:
         width = max((len(shorten(k)) for k in counts), default=0)
         lines += [f"  {shorten(k).ljust(width)}  {n}" for k, n in counts.items()]
     _write(("\n".join(lines) + "\n").encode("utf-8"), None)
+
+
+@cli.command("load")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option(
+    "--graph-store",
+    "store_url",
+    metavar="URL",
+    envvar="KHALIS_KG_GRAPH_STORE",
+    required=True,
+    help="SPARQL Graph Store URL (Oxigraph server: http://HOST:PORT/store).",
+)
+@click.option("--graph", metavar="IRI", default=None, help="Target named graph [default graph].")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=300.0, show_default=True)
+@click.pass_obj
+def load_command(
+    settings: Settings, files: tuple[str, ...], store_url: str, graph: str | None, timeout: float
+) -> None:
+    """Replace a graph of a triple store with FILES (default: the packaged graph, with its
+    ontology unless --without-ontology), by one SPARQL Graph Store HTTP PUT: running it
+    twice leaves the same store. Credentials: KHALIS_KG_TOKEN, or KHALIS_KG_USER and
+    KHALIS_KG_PASSWORD, in the environment."""
+    from .api import packaged_source
+    from .backends.base import Source
+    from .loader import load_to_store
+
+    paths = list(files) or settings.data
+    if paths:
+        sources = [Source.from_path(p) for p in paths]
+        with_ontology = bool(settings.with_ontology)
+    else:
+        sources = [packaged_source("data")]
+        with_ontology = settings.with_ontology is not False
+    if with_ontology:
+        sources.append(packaged_source("ontology"))
+    report = load_to_store(store_url, sources, graph, timeout=timeout)
+    target = f"<{graph}>" if graph else "the default graph"
+    click.echo(
+        f"loaded {report.triples} triples into {target} at {store_url} "
+        f"(HTTP {report.status}, {report.seconds:.2f} s)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

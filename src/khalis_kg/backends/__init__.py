@@ -14,12 +14,22 @@ from .base import Backend, Source, format_for
 BACKENDS = ("oxigraph", "memory", "remote")
 
 
-def create_backend(name: str = "oxigraph", *, store: str | Path | None = None) -> Backend:
+def create_backend(
+    name: str = "oxigraph",
+    *,
+    store: str | Path | None = None,
+    graph_store: str | None = None,
+    timeout: float | None = None,
+) -> Backend:
     """A new backend called ``name``.
 
     ``store`` is the directory of an on-disk Oxigraph store, or for ``remote`` the
-    endpoint's query URL (required).
+    endpoint's query URL (required). ``graph_store`` (remote only) is the endpoint's
+    SPARQL Graph Store URL (Oxigraph server: ``.../store``), needed to load data;
+    ``timeout`` (remote only) bounds every HTTP exchange, in seconds.
     """
+    if name != "remote" and (graph_store is not None or timeout is not None):
+        raise KhalisError("graph_store and timeout apply to the remote backend only")
     if name == "oxigraph":
         from .oxigraph import OxigraphBackend
 
@@ -33,9 +43,9 @@ def create_backend(name: str = "oxigraph", *, store: str | Path | None = None) -
     if name == "remote":
         if store is None:
             raise KhalisError("the remote backend needs the endpoint's query URL as store=URL")
-        from .remote import RemoteBackend
+        from .remote import DEFAULT_TIMEOUT, RemoteBackend
 
-        return RemoteBackend(str(store))
+        return RemoteBackend(str(store), store_url=graph_store, timeout=timeout or DEFAULT_TIMEOUT)
     raise KhalisError(f"unknown backend {name!r} (choose one of: {', '.join(BACKENDS)})")
 
 
