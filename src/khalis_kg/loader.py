@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from .backends.base import Source
 from .backends.remote import DEFAULT_TIMEOUT, N_TRIPLES, HttpSession, check_url
-from .errors import BackendError, InputError, RDFSyntaxError
+from .errors import BackendError, InputError
 from .terms import is_absolute_iri
 
 DEFAULT_GRAPH = None
@@ -64,7 +64,7 @@ def to_ntriples(sources: Sequence[Source]) -> tuple[bytes, int]:
     """
     import pyoxigraph as ox
 
-    from .backends.oxigraph import RDF_FORMATS, short_message
+    from .backends.oxigraph import RDF_FORMATS, rdf_syntax_error
 
     chunks: list[bytes] = []
     total = 0
@@ -82,13 +82,7 @@ def to_ntriples(sources: Sequence[Source]) -> tuple[bytes, int]:
                     )
                 triples.append(quad.triple)
         except SyntaxError as exc:
-            line = exc.lineno
-            where = f"{source.name}:{line}" if line else source.name
-            raise RDFSyntaxError(
-                f"{where}: invalid {source.format}: {short_message(str(exc))}",
-                source=source.name,
-                line=line,
-            ) from None
+            raise rdf_syntax_error(source, exc) from None
         total += len(triples)
         if source.format == "nt" and len(sources) == 1:
             data = (

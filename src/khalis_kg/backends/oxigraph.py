@@ -52,6 +52,17 @@ def syntax_error(exc: SyntaxError) -> QuerySyntaxError:
     return QuerySyntaxError(f"SPARQL syntax error: {short_message(text)}")
 
 
+def rdf_syntax_error(source: Source, exc: SyntaxError) -> RDFSyntaxError:
+    """Oxigraph's parse error for ``source`` as an RDFSyntaxError naming file and line."""
+    line = exc.lineno
+    where = f"{source.name}:{line}" if line else source.name
+    return RDFSyntaxError(
+        f"{where}: invalid {source.format}: {short_message(str(exc))}",
+        source=source.name,
+        line=line,
+    )
+
+
 def from_ox(term: Any) -> Term:
     """A pyoxigraph term as a neutral :class:`Term`."""
     if isinstance(term, ox.NamedNode):
@@ -119,13 +130,7 @@ class OxigraphBackend:
                 else:
                     self.store.bulk_load(source.data, fmt, base_iri=source.base_iri)
             except SyntaxError as exc:
-                line = exc.lineno
-                where = f"{source.name}:{line}" if line else source.name
-                raise RDFSyntaxError(
-                    f"{where}: invalid {source.format}: {short_message(str(exc))}",
-                    source=source.name,
-                    line=line,
-                ) from None
+                raise rdf_syntax_error(source, exc) from None
             except (ValueError, OSError) as exc:
                 raise InputError(f"{source.name}: cannot load: {short_message(str(exc))}") from None
 
@@ -198,10 +203,4 @@ def check_syntax(source: Source) -> None:
         for _ in ox.parse(source.data, fmt, base_iri=source.base_iri):
             pass
     except SyntaxError as exc:
-        line = exc.lineno
-        where = f"{source.name}:{line}" if line else source.name
-        raise RDFSyntaxError(
-            f"{where}: invalid {source.format}: {short_message(str(exc))}",
-            source=source.name,
-            line=line,
-        ) from None
+        raise rdf_syntax_error(source, exc) from None
