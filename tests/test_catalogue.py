@@ -212,3 +212,25 @@ def test_packaged_query_columns_and_checks(name: str, kg: KnowledgeGraph) -> Non
         assert tuple(result.variables) == info.columns
     if info.is_check:
         assert result.rows == [], f"quality check {name} found problems"
+
+
+def test_open_reads_only_the_query_asked_for(tmp_path: Path) -> None:
+    (tmp_path / "one.rq").write_text("# title: One\nSELECT ?x WHERE { ?x ?p ?o }\n", "utf-8")
+    (tmp_path / "bad.rq").write_text("# param: x nonsense\nSELECT * {}\n", "utf-8")
+    catalogue = Catalogue.open(tmp_path)
+    assert catalogue.get("one").title == "One"  # bad.rq is not read
+    with pytest.raises(UnknownQueryError) as info:
+        catalogue.get("onee")
+    assert info.value.suggestions == ["one"]
+    for name in ("../one", "one.rq", "", "/etc/passwd"):
+        with pytest.raises(UnknownQueryError):
+            catalogue.get(name)
+    with pytest.raises(InputError):  # listing reads every file
+        catalogue.names()
+
+
+def test_open_and_load_agree() -> None:
+    lazy = Catalogue.open()
+    assert lazy.get("casualties") == PACKAGED.get("casualties")
+    assert lazy.names() == PACKAGED.names()
+    assert lazy.list() == PACKAGED.list()

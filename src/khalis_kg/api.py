@@ -152,7 +152,7 @@ class KnowledgeGraph:
     @property
     def catalogue(self) -> Catalogue:
         if self._catalogue is None:
-            self._catalogue = Catalogue.load()
+            self._catalogue = Catalogue.open()  # reads a query file when it is first used
         return self._catalogue
 
     @catalogue.setter

@@ -22,17 +22,21 @@ import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import resources
 from .errors import InputError, ParameterError, QueryError, UnknownQueryError
 from .safety import projection, scan
 from .terms import XSD, XSD_DATE, XSD_INTEGER, Term, is_absolute_iri
 
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
+
 PARAM_TYPES = ("iri", "string", "integer", "date")
 
 _HEADER = re.compile(r"#\s*([A-Za-z_-]+)\s*:\s?(.*)$")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _PARAM = re.compile(
     r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<type>[a-z]+)"
     r"(?:\s*=\s*(?P<default>.*?))?\s*(?:--\s*(?P<description>.*))?$"
@@ -217,44 +221,100 @@ def parse_query_file(name: str, text: str) -> QueryInfo:
 
 
 class Catalogue:
-    """The packaged queries, by name."""
+    """The packaged queries, by name.
 
-    def __init__(self, queries: Iterable[QueryInfo]):
+    :meth:`load` reads every ``.rq`` file at once; :meth:`open` reads nothing until
+    asked, and then :meth:`get` reads and parses only ``NAME.rq`` (the command line
+    runs one query, it does not need the 27 others). Listing (iteration, :meth:`names`,
+    :meth:`list`) reads the whole directory in both cases.
+    """
+
+    def __init__(
+        self, queries: Iterable[QueryInfo] = (), *, root: Traversable | Path | None = None
+    ):
         self._queries = {q.name: q for q in sorted(queries, key=lambda q: q.name)}
+        self._root = root
+        """Directory still to be read (lazy catalogue); None once everything is read."""
 
     @classmethod
     def load(cls, directory: Traversable | Path | None = None) -> Catalogue:
         """Read every ``*.rq`` in ``directory`` (the packaged ``queries/`` by default)."""
+        catalogue = cls.open(directory)
+        catalogue._complete()
+        return catalogue
+
+    @classmethod
+    def open(cls, directory: Traversable | Path | None = None) -> Catalogue:
+        """A catalogue of ``directory`` (the packaged ``queries/`` by default) that reads
+        a query file only when that query is asked for."""
         root: Traversable | Path = resources.queries_dir() if directory is None else directory
-        infos = []
-        if root.is_dir():
-            for entry in root.iterdir():
-                if entry.name.endswith(".rq") and entry.is_file():
-                    infos.append(parse_query_file(entry.name[:-3], entry.read_text("utf-8")))
-        return cls(infos)
+        return cls(root=root)
+
+    def _files(self) -> dict[str, Traversable | Path]:
+        """The ``*.rq`` files of the directory still to be read, by query name."""
+        root = self._root
+        if root is None or not root.is_dir():
+            return {}
+        return {
+            entry.name[:-3]: entry
+            for entry in root.iterdir()
+            if entry.name.endswith(".rq") and entry.is_file()
+        }
+
+    def _complete(self) -> None:
+        if self._root is None:
+            return
+        for name, entry in self._files().items():
+            if name not in self._queries:
+                self._queries[name] = parse_query_file(name, entry.read_text("utf-8"))
+        self._queries = dict(sorted(self._queries.items()))
+        self._root = None
+
+    def _read_one(self, name: str) -> QueryInfo | None:
+        """``NAME.rq`` of a lazy catalogue's directory, read and parsed, or None."""
+        root = self._root
+        if root is None or not _NAME.fullmatch(name) or ".." in name:
+            return None
+        entry = root / f"{name}.rq"
+        try:
+            if not entry.is_file():
+                return None
+            text = entry.read_text("utf-8")
+        except OSError:
+            return None
+        info = parse_query_file(name, text)
+        self._queries[name] = info
+        return info
 
     def __iter__(self) -> Iterator[QueryInfo]:
+        self._complete()
         return iter(self._queries.values())
 
     def __len__(self) -> int:
+        self._complete()
         return len(self._queries)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._queries
+        if name in self._queries:
+            return True
+        return isinstance(name, str) and self._read_one(name) is not None
 
     def names(self) -> list[str]:
+        self._complete()
         return list(self._queries)
 
     def list(self) -> list[QueryInfo]:
+        self._complete()
         return list(self._queries.values())
 
     def get(self, name: str) -> QueryInfo:
         """The query called ``name``, or UnknownQueryError with the closest names."""
-        try:
-            return self._queries[name]
-        except KeyError:
-            suggestions = difflib.get_close_matches(name, self.names(), n=3, cutoff=0.5)
-            raise UnknownQueryError(name, suggestions) from None
+        info = self._queries.get(name) or self._read_one(name)
+        if info is not None:
+            return info
+        known = sorted({*self._queries, *self._files()})  # lists the directory, reads no file
+        suggestions = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        raise UnknownQueryError(name, suggestions)
 
 
 __all__ = ["XSD", "Catalogue", "Parameter", "QueryInfo", "coerce", "parse_query_file"]

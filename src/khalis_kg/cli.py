@@ -264,10 +264,12 @@ def query_command(
     """Run the packaged query NAME (see `khalis-kg queries`)."""
     from .catalogue import Catalogue
 
-    info = Catalogue.load().get(name)  # unknown names fail before the graph is loaded
+    catalogue = Catalogue.open()  # reads queries/NAME.rq only, once
+    info = catalogue.get(name)  # unknown names fail before the graph is loaded
     bound = _parse_params(params)
     info.bind(bound)
     kg = settings.load()
+    kg.catalogue = catalogue
     result = kg.query(name, bound)
     _emit(result, fmt, output)
 
