@@ -143,9 +143,8 @@ class KnowledgeGraph:
         if backend == "remote" and paths is None:
             return cls(engine, sources=[], with_ontology=with_ontology)  # the endpoint's data
         if store is None or backend == "remote" or engine.triple_count() == 0:
-            engine.load(sources)
-            if with_ontology:
-                engine.load([packaged_source("ontology")])
+            # One call, so that an on-disk store is built with both or neither.
+            engine.load([*sources, packaged_source("ontology")] if with_ontology else sources)
         return cls(engine, sources=sources, with_ontology=with_ontology)
 
     # -- queries ---------------------------------------------------------------------

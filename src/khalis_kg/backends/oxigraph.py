@@ -108,31 +108,87 @@ def canonical_triples(triples: list[Any]) -> list[Triple]:
 
 
 class OxigraphBackend:
-    """A pyoxigraph ``Store``; on disk when ``path`` is given."""
+    """A pyoxigraph ``Store``; on disk when ``path`` is given.
+
+    An on-disk store is built atomically: the first :meth:`load` into a new (absent or
+    empty) directory bulk-loads a sibling ``.NAME.loading-PID`` directory and renames it
+    into place when complete. A process killed mid-load leaves the target as it was
+    (absent, so the next run loads again) and never half-filled; stale loading
+    directories of dead processes are removed by the next load. An existing store is
+    opened as it is and never written by :meth:`load`'s bulk path.
+    """
 
     name = "oxigraph"
 
     def __init__(self, path: str | Path | None = None):
         self.path = None if path is None else Path(path)
+        self._store: ox.Store | None = None
+        if self.path is None:
+            self._store = ox.Store()
+        elif self.path.exists() and any(self.path.iterdir()):
+            self._store = self._open(self.path)
+
+    @staticmethod
+    def _open(path: Path) -> ox.Store:
         try:
-            self.store = ox.Store(None if self.path is None else str(self.path))
+            return ox.Store(str(path))
         except OSError as exc:
             raise BackendError(f"cannot open the Oxigraph store at {path}: {exc}") from None
 
+    @property
+    def store(self) -> ox.Store:
+        if self._store is None:  # a new on-disk store nothing was loaded into yet
+            assert self.path is not None
+            self._store = self._open(self.path)
+        return self._store
+
     def load(self, sources: Sequence[Source]) -> None:
+        if self.path is not None and self._store is None:
+            self._build_on_disk(self.path, sources)
+            return
         for source in sources:
-            fmt = RDF_FORMATS.get(source.format)
-            if fmt is None:
-                raise InputError(f"{source.name}: unsupported RDF format {source.format!r}")
-            try:
-                if self.path is None:
-                    self.store.load(source.data, fmt, base_iri=source.base_iri)
-                else:
-                    self.store.bulk_load(source.data, fmt, base_iri=source.base_iri)
-            except SyntaxError as exc:
-                raise rdf_syntax_error(source, exc) from None
-            except (ValueError, OSError) as exc:
-                raise InputError(f"{source.name}: cannot load: {short_message(str(exc))}") from None
+            self._load_one(self.store, source, bulk=False)
+
+    def _build_on_disk(self, path: Path, sources: Sequence[Source]) -> None:
+        import os
+        import shutil
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        prefix = f".{path.name}.loading-"
+        for stale in path.parent.glob(prefix + "*"):
+            pid = stale.name.removeprefix(prefix)
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+        building = path.parent / f"{prefix}{os.getpid()}"
+        shutil.rmtree(building, ignore_errors=True)
+        try:
+            store = self._open(building)
+            for source in sources:
+                self._load_one(store, source, bulk=True)
+            store.flush()
+            del store
+            if path.exists():
+                path.rmdir()  # empty: checked in __init__
+            building.rename(path)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        self._store = self._open(path)
+
+    @staticmethod
+    def _load_one(store: ox.Store, source: Source, *, bulk: bool) -> None:
+        fmt = RDF_FORMATS.get(source.format)
+        if fmt is None:
+            raise InputError(f"{source.name}: unsupported RDF format {source.format!r}")
+        try:
+            if bulk:
+                store.bulk_load(source.data, fmt, base_iri=source.base_iri)
+            else:
+                store.load(source.data, fmt, base_iri=source.base_iri)
+        except SyntaxError as exc:
+            raise rdf_syntax_error(source, exc) from None
+        except (ValueError, OSError) as exc:
+            raise InputError(f"{source.name}: cannot load: {short_message(str(exc))}") from None
 
     def graph_names(self) -> frozenset[str]:
         names = set()
@@ -144,7 +200,7 @@ class OxigraphBackend:
         return frozenset(names)
 
     def triple_count(self) -> int:
-        return len(self.store)
+        return 0 if self._store is None else len(self._store)
 
     def dump(self) -> bytes:
         data = self.store.dump(format=ox.RdfFormat.N_QUADS)
@@ -152,8 +208,9 @@ class OxigraphBackend:
         return data
 
     def close(self) -> None:
-        if self.path is not None:
-            self.store.flush()
+        if self.path is not None and self._store is not None:
+            self._store.flush()
+            self._store = None  # releases the on-disk store's lock
 
     def query(
         self,
@@ -204,3 +261,16 @@ def check_syntax(source: Source) -> None:
             pass
     except SyntaxError as exc:
         raise rdf_syntax_error(source, exc) from None
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (a loading directory's owner)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,75 @@
+"""An on-disk Oxigraph store survives its loading process being killed.
+
+The store is built in a sibling directory and renamed into place when complete, so a
+kill at any moment leaves either no store (the next run loads it again) or the whole
+store, never a half-filled one.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from khalis_kg import KnowledgeGraph
+
+TRIPLES = 400_000
+LOADER = """
+import sys
+from khalis_kg import KnowledgeGraph
+KnowledgeGraph.load([sys.argv[1]], store=sys.argv[2]).close()
+print("loaded", flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("big") / "big.nt"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(TRIPLES):
+            out.write(f'<http://example.org/s{i}> <http://example.org/p> "value {i}" .\n')
+    return path
+
+
+def _loading_dirs(store: Path) -> list[Path]:
+    return sorted(store.parent.glob(f".{store.name}.loading-*"))
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.6, 1.0])  # mid-load here: loading takes ~1.5 s
+def test_killed_mid_load_leaves_nothing_half_loaded(
+    big_file: Path, tmp_path: Path, delay: float
+) -> None:
+    store = tmp_path / "store"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOADER, str(big_file), str(store)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    # Either the rename happened (the whole store) or the target is untouched.
+    if store.exists():
+        with KnowledgeGraph.load([big_file], store=store) as kg:
+            assert len(kg) == TRIPLES
+    # Opening again completes the store if needed, and cleans the dead loader's files.
+    with KnowledgeGraph.load([big_file], store=store) as kg:
+        assert len(kg) == TRIPLES
+    assert _loading_dirs(store) == []
+
+
+def test_existing_store_is_reused_not_rewritten(big_file: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    small = tmp_path / "small.nt"
+    small.write_text('<http://example.org/a> <http://example.org/p> "x" .\n', "utf-8")
+    with KnowledgeGraph.load([small], store=store) as kg:
+        assert len(kg) == 1
+    with KnowledgeGraph.load([big_file], store=store) as kg:
+        assert len(kg) == 1  # the store already holds data: used as it is
+        rows = kg.sparql("SELECT ?s ?o WHERE { ?s ?p ?o }").to_python()
+    assert rows == [{"s": "http://example.org/a", "o": "x"}]
+    assert _loading_dirs(store) == []
