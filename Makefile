@@ -8,15 +8,15 @@ test:
 	$(PY) -m pytest
 
 lint:
-	$(PY) -m ruff check src tests
-	$(PY) -m ruff format --check src tests
+	$(PY) -m ruff check src tests bench
+	$(PY) -m ruff format --check src tests bench
 	$(PY) -m mypy
 
 typecheck:
 	$(PY) -m mypy
 
 format:
-	$(PY) -m ruff format src tests
+	$(PY) -m ruff format src tests bench
 
 # SHACL-validate the packaged graph (exit 1 if it does not conform)
 validate:
