@@ -481,3 +481,35 @@ def test_cli_remote_endpoint_down_is_a_clear_error() -> None:
     assert done.exit_code == 2
     assert url in done.output
     assert "Traceback" not in done.output
+
+
+@pytest.mark.oxigraph_server
+@pytest.mark.server
+def test_serve_fronts_a_remote_store(tmp_path: Path) -> None:
+    """`khalis-kg serve --backend remote` answers from the store as the local engine does."""
+    from server_helpers import run_server
+
+    with running_oxigraph(tmp_path / "store") as srv:
+        load_to_store(srv.store_url, [DATA], env={})
+        with run_server(
+            "--backend", "remote", "--endpoint", srv.query_url, "--workers", "1"
+        ) as base:
+            got = httpx.get(
+                base + "/queries/casualties",
+                headers={"Accept": "application/sparql-results+json"},
+                timeout=30.0,
+            )
+    assert got.status_code == 200, got.text
+    expected = KnowledgeGraph.load(with_ontology=False).query("casualties").to_python()
+    rows = [{k: v["value"] for k, v in row.items()} for row in got.json()["results"]["bindings"]]
+    assert rows == [{k: str(v) for k, v in row.items()} for row in expected]
+
+
+def test_serve_remote_without_endpoint_is_a_usage_error() -> None:
+    from click.testing import CliRunner
+
+    from khalis_kg.cli import cli
+
+    done = CliRunner().invoke(cli, ["serve", "--backend", "remote"])
+    assert done.exit_code == 2
+    assert "needs --endpoint" in done.output

@@ -36,12 +36,19 @@ def serve(
     with_ontology: bool = True,
     memory_limit_mb: int | None = 2048,
     log_level: str = "info",
+    endpoint: str | None = None,
 ) -> None:
     """Serve the knowledge graph over HTTP until interrupted (blocks).
 
     ``data`` are RDF files (the packaged graph when None); each query may run
     ``timeout`` seconds and return ``max_results`` results. Binds 127.0.0.1 by default.
+    With ``backend="remote"``, ``endpoint`` is the store's SPARQL query URL: the server
+    then fronts that store (its data, or ``data`` loaded through the Graph Store).
     """
+    if backend == "remote" and not endpoint:
+        from ..errors import KhalisError
+
+        raise KhalisError("serve --backend remote needs --endpoint URL (the store's query URL)")
     import uvicorn
 
     from .app import Settings, create_app
@@ -51,6 +58,7 @@ def serve(
     settings = Settings(
         data=tuple(str(p) for p in data) if data else None,
         backend=backend,
+        endpoint=endpoint,
         with_ontology=with_ontology,
         timeout=timeout,
         max_results=max_results,
@@ -81,9 +89,15 @@ def serve(
 )
 @click.option(
     "--backend",
-    type=click.Choice(["oxigraph", "memory"]),
+    type=click.Choice(["oxigraph", "memory", "remote"]),
     default=None,
     help="Query engine [default: the group's --backend, else oxigraph].",
+)
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    default=None,
+    help="With --backend remote: the store's SPARQL query URL [default: the group's].",
 )
 @click.option(
     "--timeout",
@@ -126,6 +140,7 @@ def serve_command(
     port: int,
     data: tuple[str, ...],
     backend: str | None,
+    endpoint: str | None,
     timeout: float,
     max_results: int,
     workers: int | None,
@@ -139,6 +154,7 @@ def serve_command(
     parent = click.get_current_context().obj
     data = data or tuple(getattr(parent, "data", None) or ())
     backend = backend or getattr(parent, "backend", None) or "oxigraph"
+    endpoint = endpoint or getattr(parent, "endpoint", None)
     serve(
         host=host,
         port=port,
@@ -150,4 +166,5 @@ def serve_command(
         with_ontology=not no_ontology,
         memory_limit_mb=memory_limit or None,
         log_level=log_level,
+        endpoint=endpoint,
     )

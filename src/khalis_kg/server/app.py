@@ -79,6 +79,8 @@ class Settings:
 
     data: tuple[str, ...] | None = None
     backend: str = "oxigraph"
+    endpoint: str | None = None
+    """The SPARQL query URL of the store, for ``backend="remote"``."""
     with_ontology: bool = True
     timeout: float = 5.0
     max_results: int = 10_000
@@ -546,6 +548,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         config = WorkerConfig(
             data=settings.data,
             backend=settings.backend,
+            endpoint=settings.endpoint,
             with_ontology=settings.with_ontology,
             max_results=settings.max_results,
             memory_limit_mb=settings.memory_limit_mb,

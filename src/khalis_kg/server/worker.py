@@ -36,6 +36,8 @@ class WorkerConfig:
     with_ontology: bool
     max_results: int
     memory_limit_mb: int | None
+    endpoint: str | None = None
+    """The SPARQL query URL of the store, for the remote backend."""
 
 
 def _limit_memory(megabytes: int | None) -> None:
@@ -173,6 +175,7 @@ def worker_main(conn: Connection, config: WorkerConfig) -> None:
             list(config.data) if config.data else None,
             backend=config.backend,
             with_ontology=config.with_ontology,
+            store=config.endpoint if config.backend == "remote" else None,
         )
         conn.send(("ready", None))
     except KhalisError as exc:
