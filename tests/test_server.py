@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -758,3 +759,17 @@ def test_memory_backend_makes_no_outbound_reads(memory_server: str, tmp_path: Pa
         assert listener.connections == 0
     finally:
         listener.close()
+
+
+def test_serve_without_the_server_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from click.testing import CliRunner
+
+    from khalis_kg.cli import cli
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn → ImportError
+    done = CliRunner().invoke(cli, ["serve"])
+    assert done.exit_code == 2
+    assert "pip install 'khalis-kg[server]'" in done.output
+    assert "Traceback" not in done.output

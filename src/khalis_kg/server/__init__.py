@@ -49,9 +49,17 @@ def serve(
         from ..errors import KhalisError
 
         raise KhalisError("serve --backend remote needs --endpoint URL (the store's query URL)")
-    import uvicorn
+    try:
+        import uvicorn
 
-    from .app import Settings, create_app
+        from .app import Settings, create_app
+    except ImportError as exc:
+        from ..errors import KhalisError
+
+        raise KhalisError(
+            f"khalis-kg serve needs the server extra ({exc.name} is not installed): "
+            "pip install 'khalis-kg[server]'"
+        ) from None
 
     if isinstance(data, (str, Path)):
         data = [data]
