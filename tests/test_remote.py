@@ -513,3 +513,21 @@ def test_serve_remote_without_endpoint_is_a_usage_error() -> None:
     done = CliRunner().invoke(cli, ["serve", "--backend", "remote"])
     assert done.exit_code == 2
     assert "needs --endpoint" in done.output
+
+
+def test_remote_without_httpx_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from khalis_kg.cli import cli
+
+    monkeypatch.setitem(sys.modules, "httpx", None)  # import httpx → ImportError
+    url = f"http://127.0.0.1:{free_port()}"
+    runner = CliRunner()
+    for args in (
+        ["--backend", "remote", "--endpoint", url + "/query", "query", "casualties"],
+        ["load", "--graph-store", url + "/store"],
+    ):
+        done = runner.invoke(cli, args)
+        assert done.exit_code == 2, done.output
+        assert "pip install 'khalis-kg[remote]'" in done.output
+        assert "Traceback" not in done.output

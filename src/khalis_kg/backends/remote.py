@@ -303,11 +303,12 @@ class HttpSession:
         **kwargs: Any,
     ) -> httpx.Response:
         """One HTTP exchange; connection problems and timeouts → BackendError."""
+        client = self.client  # says what to install when httpx is missing
         import httpx
 
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         try:
-            response = self.client.request(method, url, timeout=httpx.Timeout(limit), **kwargs)
+            response = client.request(method, url, timeout=httpx.Timeout(limit), **kwargs)
         except httpx.TimeoutException:
             raise BackendError(
                 f"{url}: no answer within {limit:g} s (timeout); is the endpoint up?"
