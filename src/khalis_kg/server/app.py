@@ -204,6 +204,22 @@ def _result_response(
 # ------------------------------------------------------------------ /sparql
 
 
+async def _run_task(
+    request: Request, params: list[tuple[str, str]], task: dict[str, Any]
+) -> Response:
+    """Run ``task`` in a query worker with the negotiated format and the time limit."""
+    settings = _settings(request)
+    accept = request.headers.get("accept")
+    task = {
+        **task,
+        "accept": accept,
+        "format": _format_values(params, accept),
+        "timeout": settings.timeout,
+    }
+    payload = await _pool(request).run(task, settings.timeout)
+    return _result_response(payload)
+
+
 async def sparql_endpoint(request: Request) -> Response:
     settings = _settings(request)
     params = parse_qsl(request.url.query, keep_blank_values=True)
@@ -248,17 +264,7 @@ async def sparql_endpoint(request: Request) -> Response:
     if not query.strip():
         raise KhalisError("the query is empty")
     _check_dataset(request, params)
-    accept = request.headers.get("accept")
-    fmt = _format_values(params, accept)
-    task = {
-        "op": "sparql",
-        "text": query,
-        "accept": accept,
-        "format": fmt,
-        "timeout": settings.timeout,
-    }
-    payload = await _pool(request).run(task, settings.timeout)
-    return _result_response(payload)
+    return await _run_task(request, params, {"op": "sparql", "text": query})
 
 
 def _check_dataset(request: Request, params: list[tuple[str, str]]) -> None:
@@ -345,7 +351,6 @@ async def list_queries(request: Request) -> Response:
 
 
 async def run_packaged(request: Request) -> Response:
-    settings = _settings(request)
     name = request.path_params["name"]
     params = parse_qsl(request.url.query, keep_blank_values=True)
     values: dict[str, str] = {}
@@ -355,18 +360,7 @@ async def run_packaged(request: Request) -> Response:
         if key in values:
             raise KhalisError(f"parameter {key!r} was given more than once")
         values[key] = value
-    accept = request.headers.get("accept")
-    fmt = _format_values(params, accept)
-    task = {
-        "op": "query",
-        "name": name,
-        "params": values,
-        "accept": accept,
-        "format": fmt,
-        "timeout": settings.timeout,
-    }
-    payload = await _pool(request).run(task, settings.timeout)
-    return _result_response(payload)
+    return await _run_task(request, params, {"op": "query", "name": name, "params": values})
 
 
 # ------------------------------------------------------------------ pages
