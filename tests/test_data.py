@@ -17,18 +17,14 @@ from rdflib import RDF, RDFS, Literal, Namespace, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from khalis_kg import resources
-from khalis_kg.namespaces import CONCEPT, ID, KG
+from khalis_kg.namespaces import CONCEPT, ID, KG, PREFIXES
 
 REPO = Path(__file__).resolve().parents[1]
 ARTICLE = REPO.parent / "shared" / "source" / "2015_Al_Khalis_prison_break.txt"
 
-OA = Namespace("http://www.w3.org/ns/oa#")
-PROV = Namespace("http://www.w3.org/ns/prov#")
-NIF = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
-SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
-OWL = Namespace("http://www.w3.org/2002/07/owl#")
-SEM = Namespace("http://semanticweb.cs.vu.nl/2009/11/sem/")
-SCHEMA = Namespace("https://schema.org/")
+OA, PROV, NIF, SKOS, OWL, SEM, SCHEMA = (
+    Namespace(PREFIXES[p]) for p in ("oa", "prov", "nif", "skos", "owl", "sem", "schema")
+)
 K = Namespace(KG)
 C = Namespace(CONCEPT)
 DOCUMENT = URIRef(ID + "document/wikipedia-2015-al-khalis-prison-break")
@@ -145,11 +141,11 @@ UNTRACED_TYPES = {
     OA.TextQuoteSelector,
     OA.TextPositionSelector,
     OA.SpecificResource,
-    URIRef("http://purl.org/dc/terms/BibliographicResource"),
-    URIRef("http://xmlns.com/foaf/0.1/Document"),
+    URIRef(PREFIXES["dcterms"] + "BibliographicResource"),
+    URIRef(PREFIXES["foaf"] + "Document"),
     NIF.Context,
-    URIRef("http://www.w3.org/ns/dcat#Dataset"),
-    URIRef("http://rdfs.org/ns/void#Dataset"),
+    URIRef(PREFIXES["dcat"] + "Dataset"),
+    URIRef(PREFIXES["void"] + "Dataset"),
 }
 
 
