@@ -16,7 +16,7 @@ loaded (pyoxigraph for ``oxigraph``, rdflib for ``memory``), pyshacl only by
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from . import resources
 from .backends import Backend, Source, create_backend
 from .catalogue import Catalogue, QueryInfo
-from .errors import InputError
+from .errors import InputError, ParameterError
 from .namespaces import KG
 from .safety import DEFAULT_MAX_ROWS, Limits
 from .terms import QueryResult
@@ -103,6 +103,7 @@ class KnowledgeGraph:
         """The data sources loaded (the ontology excluded)."""
         self.with_ontology = with_ontology
         self._catalogue = catalogue
+        self._diagram_catalogue: Catalogue | None = None
 
     @classmethod
     def load(
@@ -195,6 +196,106 @@ class KnowledgeGraph:
         rows or triples returned. Either stops the query with QueryTimeoutError.
         """
         return self.backend.query(text, limits=Limits(timeout=timeout, max_rows=max_rows))
+
+    # -- pictures ----------------------------------------------------------------------
+    def diagram(
+        self,
+        kind: str = "accounts",
+        resource: str | None = None,
+        *,
+        link: Callable[[str], str | None] | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        """An SVG picture of the graph: ``accounts`` (the map of the accounts and claims),
+        ``timeline``, ``places`` or ``ontology`` (see :mod:`khalis_kg.diagrams`).
+
+        ``resource`` is the event drawn (the packaged event by default). Nodes link to
+        ``link(iri)`` (the IRI itself by default). Each diagram is drawn from the rows
+        of the queries in ``queries/diagrams/``, run on this graph.
+        """
+        from . import diagrams
+
+        if kind not in diagrams.KINDS:
+            raise ParameterError(
+                f"unknown diagram {kind!r}; choose one of: {', '.join(diagrams.KINDS)}"
+            )
+        event = resource or diagrams.DEFAULT_EVENT
+        linker = link or diagrams.identity_link
+
+        def rows(name: str, **params: object) -> list[dict[str, Any]]:
+            info = self.diagram_queries.get(name)
+            limits = Limits(timeout=timeout, max_rows=DEFAULT_MAX_ROWS)
+            result = self.backend.query(info.text, bindings=info.bind(params), limits=limits)
+            return [dict(r) for r in result.to_python()]
+
+        def nothing(what: str) -> InputError:
+            return InputError(f"<{event}> has no {what} to draw in this graph")
+
+        if kind == "ontology":
+            found = rows("ontology")
+            if not found:
+                raise InputError("no ontology classes to draw: load the ontology (--with-ontology)")
+            return diagrams.ontology_svg(found, link=linker)
+        if kind == "timeline":
+            found = rows("timeline", event=event)
+            if len(found) < 2:
+                raise nothing("related events")
+            return diagrams.timeline_svg(found, event=event, link=linker)
+        if kind == "places":
+            found = rows("places", event=event)
+            if not found:
+                raise nothing("places")
+            return diagrams.places_svg(found, event=event, link=linker)
+        claims = rows("accounts", event=event)
+        if not claims:
+            raise nothing("claims")
+        return diagrams.accounts_svg(
+            claims,
+            rows("account-links", event=event),
+            rows("facts", event=event),
+            event=event,
+            link=linker,
+        )
+
+    def diagrams_for(
+        self,
+        iri: str,
+        *,
+        link: Callable[[str], str | None] | None = None,
+        timeout: float | None = None,
+    ) -> list[tuple[str, str, str]]:
+        """The diagrams that belong on ``iri``'s page, as ``(kind, heading, svg)``: the map of
+        the accounts and the timeline on an event with accounts or related events, the
+        timeline on a related event, the place diagram on the event and its places."""
+        info = self.diagram_queries.get("pictures-of")
+        result = self.backend.query(
+            info.text,
+            bindings=info.bind({"resource": iri}),
+            limits=Limits(timeout=timeout, max_rows=100),
+        )
+        headings = {
+            "accounts": "Map of the accounts",
+            "timeline": "Timeline",
+            "places": "Where it happened",
+        }
+        out: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for row in result.to_python():
+            kind, event = str(row["kind"]), str(row["event"])
+            if kind in seen or kind not in headings:
+                continue
+            seen.add(kind)
+            svg = self.diagram(kind, event, link=link, timeout=timeout)
+            out.append((kind, headings[kind], svg))
+        order = list(headings)
+        return sorted(out, key=lambda d: order.index(d[0]))
+
+    @property
+    def diagram_queries(self) -> Catalogue:
+        """The queries the diagrams are drawn from (``queries/diagrams/``)."""
+        if self._diagram_catalogue is None:
+            self._diagram_catalogue = Catalogue.open(resources.queries_dir() / "diagrams")
+        return self._diagram_catalogue
 
     # -- validation, export, stats -----------------------------------------------------
     def validate(

@@ -411,6 +411,39 @@ def stats_command(settings: Settings, fmt: str) -> None:
     _write(("\n".join(lines) + "\n").encode("utf-8"), None)
 
 
+@cli.command("diagram")
+@click.option(
+    "--kind",
+    type=click.Choice(["accounts", "timeline", "places", "ontology"]),
+    default="accounts",
+    show_default=True,
+    help="accounts: the map of the accounts and claims; timeline; places; ontology.",
+)
+@click.option(
+    "--resource",
+    metavar="IRI",
+    default=None,
+    help="The event to draw [default: the 2015 Al Khalis prison break].",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE.svg."
+)
+@click.pass_obj
+def diagram_command(
+    settings: Settings, kind: str, resource: str | None, output: str | None
+) -> None:
+    """Draw the graph as SVG: by default the map of the accounts (the event, its accounts,
+    each claim with its claimant and channel, support and contradiction, and the
+    article's own statements set apart). Nodes link to their IRIs."""
+    from .terms import is_absolute_iri
+
+    if resource is not None and not is_absolute_iri(resource):
+        raise ParameterError(f"--resource expects an absolute IRI, got {resource!r}")
+    kg = settings.load(with_ontology=True if kind == "ontology" else None)
+    svg = kg.diagram(kind, resource)
+    _write(svg.encode("utf-8"), output)
+
+
 @cli.command("load")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option(

@@ -431,16 +431,17 @@ async def resource(request: Request) -> Response:
             raise NotFoundError(f"<{iri}> is not described in this knowledge graph")
         return _result_response(payload)
     texts = pages.description_queries(iri)
-    bodies = await pool.run(
-        {"op": "batch", "texts": texts, "timeout": settings.timeout}, settings.timeout
+    reply = await pool.run(
+        {"op": "page", "iri": iri, "texts": texts, "timeout": settings.timeout}, settings.timeout
     )
     try:
-        results = [json.loads(b) for b in bodies]
+        results = [json.loads(b) for b in reply["bodies"]]
     except (ValueError, TypeError) as exc:
         raise KhalisError(f"unreadable description of <{iri}>") from exc
     description = pages.build_description(iri, results)
     if not description.exists:
         raise NotFoundError(f"<{iri}> is not described in this knowledge graph")
+    description.diagrams = [(str(k), str(h), str(svg)) for k, h, svg in reply["diagrams"]]
     return HTMLResponse(pages.resource_page(description, path="/" + path), headers=HTML_HEADERS)
 
 

@@ -226,6 +226,8 @@ class Description:
     quotes: list[tuple[str, str, str | None, str | None]]
     claims: list[Claim]
     terms: list[Term]
+    diagrams: list[tuple[str, str, str]] = field(default_factory=list)
+    """``(kind, heading, svg)``: pictures drawn by the facade (trusted SVG, escaped there)."""
 
     @property
     def exists(self) -> bool:
@@ -394,6 +396,12 @@ def resource_page(d: Description, *, path: str) -> str:
             )
         parts.append(
             '<section class="quotes"><h2>From the article</h2>' + "".join(items) + "</section>"
+        )
+    for kind, heading, svg in d.diagrams:
+        parts.append(
+            f'<section class="diagram-section {esc(kind)}" id="{esc(kind)}">'
+            f"<h2>{esc(heading)}</h2>"
+            f'<div class="diagram-scroll">{svg}</div></section>'
         )
     others = [st for st in d.outgoing if st.predicate != RDF_TYPE]
     if others:

@@ -150,6 +150,18 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], config: WorkerConfig) -> Re
                 fmt = "nt" if result.form == "graph" else "json"
                 bodies.append(result.serialize(fmt)[0])
             return ("ok", bodies)
+        if op == "page":
+            # A resource page: its description queries and the diagrams that belong on it.
+            from .pages import href
+
+            bodies = []
+            for text in task["texts"]:
+                result = _sparql(kg, text, task["timeout"], config.max_results)
+                if _size(result) > config.max_results:
+                    return _too_many(config.max_results)
+                bodies.append(result.serialize("nt" if result.form == "graph" else "json")[0])
+            pictures = kg.diagrams_for(task["iri"], link=href, timeout=task["timeout"])
+            return ("ok", {"bodies": bodies, "diagrams": [list(d) for d in pictures]})
         return _error(500, f"unknown worker task {op!r}")
     except KhalisError as exc:
         return _error(exc.http_status, str(exc))

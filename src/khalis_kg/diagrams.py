@@ -1,0 +1,875 @@
+"""Pictures of the graph as SVG, drawn without any network access or layout engine.
+
+Four diagrams, each built from the rows of a query in ``queries/diagrams/`` (so they
+follow the model, not a copy of it) and laid out by a small deterministic layout of
+columns and lanes:
+
+* ``accounts``: the event, its accounts, each claim with its claimant and channel,
+  how much support each account has, corroboration and contradiction between claims,
+  and, set apart, what the article states in its own voice;
+* ``timeline``: the event and the events related to it, by when the article places
+  them ("since June 2014", "8 May 2015", "at the same time", "after") with the link's
+  certainty;
+* ``places``: the chain of places containing the event's places, and the stated
+  relative locations (direction and distance as the article words them);
+* ``ontology``: the ontology's classes and the object properties between them.
+
+Every node is a link (``<a href>``) to the resource's page; ``link`` decides where it
+points (the IRI itself by default; the server passes its local paths). Only
+presentation attributes are used (no ``style``), so the SVG obeys a strict
+Content-Security-Policy when inlined, and looks the same as a standalone file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .namespaces import BASE, KG
+
+Row = Mapping[str, Any]
+Linker = Callable[[str], str | None]
+
+KINDS = ("accounts", "timeline", "places", "ontology")
+DEFAULT_EVENT = BASE + "id/event/al-khalis-prison-break-2015"
+
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
+CHAR_W = 6.6
+"""Width of an average character at 12 px, for wrapping (a generous estimate)."""
+LINE_H = 15
+
+INK = "#1f2933"
+MUTED = "#52606d"
+ACCOUNT_COLOURS = ("#2f6f9f", "#a4502b", "#5b6b2f", "#6c4a9e")
+SUPPORT = "#2f7d4f"
+CONTRA = "#b3261e"
+FACT_FILL = "#fdf7e3"
+FACT_STROKE = "#b08a1e"
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def wrap(text: str, width_px: float, size: float = 12.0, *, bold: bool = False) -> list[str]:
+    """Greedy word wrap to ``width_px`` at font ``size`` (estimated glyph widths)."""
+    limit = max(8, int(width_px / (CHAR_W * size / 12.0 * (1.12 if bold else 1.0))))
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        while len(word) > limit:  # a very long word (an IRI): cut it
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[: limit - 1] + "…")
+            word = word[limit - 1 :]
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return lines or [""]
+
+
+def identity_link(iri: str) -> str | None:
+    return iri if iri.startswith(("http://", "https://")) else None
+
+
+def local_name(iri: str) -> str:
+    for sep in ("#", "/"):
+        if sep in iri:
+            iri = iri.rsplit(sep, 1)[-1]
+    return iri
+
+
+@dataclass
+class Box:
+    """A node: a rounded rectangle with wrapped text, linked to ``iri``."""
+
+    iri: str | None
+    lines: list[str]
+    x: float = 0
+    y: float = 0
+    w: float = 160
+    kind: str = "node"
+    fill: str = "#ffffff"
+    stroke: str = INK
+    sub: list[str] = field(default_factory=list)
+    """Smaller, muted lines under the label (claimant and channel, a date...)."""
+    sub_links: list[tuple[str, str | None]] = field(default_factory=list)
+    """(text, iri) of a last line made of links (the claimant, the channel)."""
+    bold: bool = False
+    tooltip: str = ""
+
+    @property
+    def h(self) -> float:
+        n = len(self.lines) * LINE_H + (len(self.sub) + (1 if self.sub_links else 0)) * 13
+        return n + 12
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+
+class Svg:
+    """Accumulates SVG elements; :meth:`render` wraps them with a title and viewBox."""
+
+    def __init__(self, title: str, link: Linker, css_class: str) -> None:
+        self.title = title
+        self.link = link
+        self.css_class = css_class
+        self.parts: list[str] = []
+        self.width = 0.0
+        self.height = 0.0
+
+    def grow(self, x: float, y: float) -> None:
+        self.width = max(self.width, x)
+        self.height = max(self.height, y)
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        size: float = 12,
+        fill: str = INK,
+        anchor: str = "start",
+        weight: str = "normal",
+        italic: bool = False,
+        cls: str = "",
+    ) -> None:
+        extra = ' font-style="italic"' if italic else ""
+        extra += f' class="{esc(cls)}"' if cls else ""
+        if cls == "halo":
+            extra += ' stroke="#ffffff" stroke-width="3" paint-order="stroke"'
+        self.parts.append(
+            f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{fill}" '
+            f'text-anchor="{anchor}" font-weight="{weight}"{extra}>{esc(text)}</text>'
+        )
+
+    def _open_link(self, iri: str | None, label: str) -> tuple[str, str]:
+        target = self.link(iri) if iri else None
+        if target is None:
+            return "<g>", "</g>"
+        return (
+            f'<a href="{esc(target)}" data-iri="{esc(iri)}" aria-label="{esc(label)}">',
+            "</a>",
+        )
+
+    def box(self, b: Box) -> None:
+        label = " ".join(b.lines)
+        open_, close = self._open_link(b.iri, label)
+        dash = ' stroke-dasharray="4 3"' if b.kind in {"undated"} else ""
+        tip = f"<title>{esc(b.tooltip or label)}</title>"
+        body = [
+            f'<g class="node {esc(b.kind)}">',
+            open_,
+            tip,
+            f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" height="{b.h:.1f}" rx="6" '
+            f'fill="{b.fill}" stroke="{b.stroke}" stroke-width="1.4"{dash}/>',
+        ]
+        self.parts.extend(body)
+        ty = b.y + 6 + 12
+        for line in b.lines:
+            self.text(b.x + 8, ty, line, weight="bold" if b.bold else "normal")
+            ty += LINE_H
+        for line in b.sub:
+            self.text(b.x + 8, ty - 1, line, size=11, fill=MUTED, italic=True)
+            ty += 13
+        self.parts.append(close)
+        if b.sub_links:
+            # One line of text whose pieces link on their own (the claimant, the channel);
+            # the browser flows the pieces, so nothing overlaps whatever the font.
+            pieces = []
+            for text, iri in b.sub_links:
+                target = self.link(iri) if iri else None
+                if target is None:
+                    pieces.append(f'<tspan fill="{MUTED}">{esc(text)} </tspan>')
+                else:
+                    pieces.append(
+                        f'<a href="{esc(target)}" data-iri="{esc(iri)}">'
+                        f'<tspan fill="#1d5b8f">{esc(text)}</tspan></a><tspan> </tspan>'
+                    )
+            self.parts.append(
+                f'<text x="{b.x + 8:.1f}" y="{ty - 1:.1f}" font-size="11" class="by">'
+                + "".join(pieces)
+                + "</text>"
+            )
+        self.parts.append("</g>")
+        self.grow(b.x + b.w, b.y + b.h)
+
+    def edge(
+        self,
+        d: str,
+        *,
+        colour: str = MUTED,
+        dashed: bool = False,
+        cls: str = "edge",
+        title: str = "",
+        width: float = 1.4,
+        marker: str = "arrow",
+    ) -> None:
+        dash = ' stroke-dasharray="6 4"' if dashed else ""
+        end = f' marker-end="url(#{marker}-{colour.lstrip("#")})"' if marker else ""
+        tip = f"<title>{esc(title)}</title>" if title else ""
+        self.parts.append(
+            f'<g class="{esc(cls)}">{tip}<path d="{d}" fill="none" stroke="{colour}" '
+            f'stroke-width="{width}"{dash}{end}/></g>'
+        )
+
+    def render(self, description: str = "") -> str:
+        colours = sorted(
+            {
+                part.split("url(#arrow-", 1)[1].split(")", 1)[0]
+                for part in self.parts
+                if "url(#arrow-" in part
+            }
+        )
+        markers = "".join(
+            f'<marker id="arrow-{c}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+            f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+            f'fill="#{c}"/></marker>'
+            for c in colours
+        )
+        w, h = math.ceil(self.width + 12), math.ceil(self.height + 12)
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram {esc(self.css_class)}" '
+            f'viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
+            f'font-family="{esc(FONT)}" aria-labelledby="{esc(self.css_class)}-title">'
+            f'<title id="{esc(self.css_class)}-title">{esc(self.title)}</title>'
+            + (f"<desc>{esc(description)}</desc>" if description else "")
+            + f"<defs>{markers}</defs>"
+            + "".join(self.parts)
+            + "</svg>\n"
+        )
+
+
+def _str(row: Row, key: str) -> str | None:
+    value = row.get(key)
+    return None if value is None else str(value)
+
+
+def format_date(value: object) -> str:
+    """``8 May 2015`` for a date, ``June 2014`` for a year-month, as given otherwise."""
+    if isinstance(value, _dt.date):
+        return f"{value.day} {value.strftime('%B')} {value.year}"
+    text = str(value)
+    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
+        month = _dt.date(2000, int(text[5:]), 1).strftime("%B")
+        return f"{month} {text[:4]}"
+    return text
+
+
+def quantity_words(row: Row) -> str:
+    """A quantity as a reader says it, keeping its hedging: ``more than 50``."""
+    qualifier = local_name(str(row.get("qualifier") or ""))
+    value = row.get("value")
+    low = row.get("minValue")
+    excl = row.get("exclusiveMinValue")
+    if qualifier == "more-than" and excl is not None:
+        return f"more than {excl}"
+    if qualifier == "at-least" and low is not None:
+        return f"at least {low}"
+    if qualifier == "approximate" and value is not None:
+        return f"about {value}"
+    if qualifier == "remainder":
+        return "the rest"
+    if value is not None:
+        return str(value)
+    if excl is not None:
+        return f"more than {excl}"
+    if low is not None:
+        return f"at least {low}"
+    return str(row.get("statedAs") or "?")
+
+
+# ------------------------------------------------------------------ accounts
+
+
+def accounts_svg(
+    claims: Sequence[Row],
+    links: Sequence[Row],
+    facts: Sequence[Row],
+    *,
+    event: str,
+    link: Linker = identity_link,
+) -> str:
+    """The map of the accounts (rows of ``diagrams/accounts``, ``account-links``, ``facts``)."""
+    event_label = next((str(r["eventLabel"]) for r in claims if r.get("eventLabel")), None)
+    event_label = event_label or local_name(event)
+    accounts: dict[str, str] = {}
+    for r in links:
+        if r.get("relation") == "account":
+            accounts[str(r["source"])] = _str(r, "targetLabel") or local_name(str(r["source"]))
+    # claim -> (label, accounts, claimants, channels)
+    claim_label: dict[str, str] = {}
+    claim_accounts: dict[str, list[str]] = {}
+    claimants: dict[str, dict[str, str]] = {}
+    channels: dict[str, dict[str, str]] = {}
+    for r in claims:
+        c = str(r["claim"])
+        claim_label[c] = _str(r, "claimLabel") or local_name(c)
+        acc = claim_accounts.setdefault(c, [])
+        if r.get("account") and str(r["account"]) not in acc:
+            acc.append(str(r["account"]))
+            accounts.setdefault(str(r["account"]), _str(r, "accountLabel") or "account")
+        if r.get("claimant"):
+            claimants.setdefault(c, {})[str(r["claimant"])] = _str(r, "claimantLabel") or ""
+        if r.get("channel"):
+            channels.setdefault(c, {})[str(r["channel"])] = _str(r, "channelLabel") or ""
+
+    svg = Svg(f"Map of the accounts of {event_label}", link, "account-map")
+    top = 34.0
+    svg.text(10, 18, "Stated by the article in its own voice", weight="bold", size=13)
+    svg.text(300, 18, "The event and its accounts", weight="bold", size=13)
+    svg.text(770, 18, "Claims, by whom and where they were published", weight="bold", size=13)
+
+    # -- the claims column, grouped by account (claims of no account last)
+    groups: list[tuple[str | None, list[str]]] = [
+        (a, [c for c, accs in claim_accounts.items() if a in accs]) for a in accounts
+    ]
+    groups.append((None, [c for c, accs in claim_accounts.items() if not accs]))
+    claim_x, claim_w = 770.0, 385.0
+    claim_boxes: dict[str, Box] = {}
+    y = top
+    group_span: dict[str | None, tuple[float, float]] = {}
+    for account, members in groups:
+        if not members:
+            continue
+        if account is None:
+            svg.text(claim_x, y + 10, "Claims that support neither account", size=11, fill=MUTED)
+            y += 16
+        start = y
+        for c in members:
+            if c in claim_boxes:
+                continue
+            who = claimants.get(c, {})
+            via = channels.get(c, {})
+            pieces: list[tuple[str, str | None]] = [("by", None)]
+            for i, (iri, lbl) in enumerate(who.items()):
+                pieces.append(((lbl or local_name(iri)) + ("," if i < len(who) - 1 else ""), iri))
+            if not who:
+                pieces.append(("an unnamed claimant", None))
+            if via:
+                pieces.append(("· via", None))
+                for iri, lbl in via.items():
+                    pieces.append((lbl or local_name(iri), iri))
+            b = Box(
+                c,
+                wrap(claim_label[c], claim_w - 16),
+                x=claim_x,
+                y=y,
+                w=claim_w,
+                kind="claim",
+                sub_links=pieces,
+                tooltip=claim_label[c],
+            )
+            claim_boxes[c] = b
+            y += b.h + 8
+        group_span[account] = (start, y - 8)
+        y += 18
+
+    # -- accounts, centred on their claims
+    account_x, account_w = 490.0, 235.0
+    account_boxes: dict[str, Box] = {}
+    for i, (account, label) in enumerate(accounts.items()):
+        members = [c for c, accs in claim_accounts.items() if account in accs]
+        sources = {w for c in members for w in claimants.get(c, {})}
+        colour = ACCOUNT_COLOURS[i % len(ACCOUNT_COLOURS)]
+        b = Box(
+            account,
+            wrap(label, account_w - 16, bold=True),
+            x=account_x,
+            w=account_w,
+            kind="account",
+            stroke=colour,
+            bold=True,
+            sub=[
+                f"supported by {len(members)} claim{'s' if len(members) != 1 else ''} "
+                f"from {len(sources)} claimant{'s' if len(sources) != 1 else ''}"
+            ],
+        )
+        lo, hi = group_span.get(account, (top, top + b.h))
+        b.y = max(top, (lo + hi) / 2 - b.h / 2)
+        account_boxes[account] = b
+        svg.box(b)
+        for c in members:
+            cb = claim_boxes[c]
+            x1, y1 = cb.x, cb.cy
+            x2, y2 = b.x + b.w, b.cy
+            mid = (x1 + x2) / 2
+            svg.edge(
+                f"M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}",
+                colour=colour,
+                cls="edge supports",
+                title=f"{claim_label[c]} — supports — {label}",
+            )
+
+    # -- the event, centred between the accounts
+    ev = Box(event, wrap(event_label, 154, bold=True), x=290, w=170, kind="event", bold=True)
+    ev.fill = "#eef3f8"
+    if account_boxes:
+        ys = [b.cy for b in account_boxes.values()]
+        ev.y = (min(ys) + max(ys)) / 2 - ev.h / 2
+    else:
+        ev.y = top
+    svg.box(ev)
+    for account, b in account_boxes.items():
+        svg.edge(
+            f"M{b.x:.1f},{b.cy:.1f} L{ev.x + ev.w:.1f},{ev.cy:.1f}",
+            colour=b.stroke,
+            cls="edge account-of",
+            title=f"{accounts[account]} — account of — {event_label}",
+        )
+    for c in (c for c, accs in claim_accounts.items() if not accs):
+        cb = claim_boxes[c]
+        svg.edge(
+            f"M{cb.x:.1f},{cb.cy:.1f} L{ev.x + ev.w / 2:.1f},{cb.cy:.1f} "
+            f"L{ev.x + ev.w / 2:.1f},{ev.y + ev.h:.1f}",
+            colour=MUTED,
+            dashed=True,
+            cls="edge about",
+            title=f"{claim_label[c]} — about — {event_label}",
+        )
+    for b in claim_boxes.values():
+        svg.box(b)
+
+    # -- corroboration and contradiction: arcs on the right of the claims, in lanes
+    arcs: list[tuple[str, str, str]] = [
+        (str(r["source"]), str(r["relation"]), str(r["target"]))
+        for r in links
+        if r.get("relation") in {"corroborates", "contradicts"}
+        and str(r.get("source")) in claim_boxes
+        and str(r.get("target")) in claim_boxes
+    ]
+    arcs.sort(key=lambda a: abs(claim_boxes[a[0]].cy - claim_boxes[a[2]].cy))
+    lanes: list[list[tuple[float, float]]] = []
+    right = claim_x + claim_w
+    for source, relation, target in arcs:
+        y1, y2 = claim_boxes[source].cy, claim_boxes[target].cy
+        lo, hi = min(y1, y2) - 4, max(y1, y2) + 4
+        lane = 0
+        while lane < len(lanes) and any(not (hi < a or lo > b) for a, b in lanes[lane]):
+            lane += 1
+        if lane == len(lanes):
+            lanes.append([])
+        lanes[lane].append((lo, hi))
+        x = right + 18 + lane * 16
+        colour = SUPPORT if relation == "corroborates" else CONTRA
+        off = 3 if relation == "corroborates" else -3
+        svg.edge(
+            f"M{right:.1f},{y1 + off:.1f} L{x:.1f},{y1 + off:.1f} L{x:.1f},{y2 - off:.1f} "
+            f"L{right + 2:.1f},{y2 - off:.1f}",
+            colour=colour,
+            dashed=relation == "contradicts",
+            cls=f"edge {relation}",
+            title=f"{claim_label[source]} — {relation} — {claim_label[target]}",
+        )
+        svg.grow(x + 4, 0)
+
+    # -- the article's own voice, set apart
+    fx, fw = 10.0, 250.0
+    fy = top
+    fact_boxes: list[Box] = []
+    for r in facts:
+        kind = r.get("kind")
+        if kind == "date":
+            fact_boxes.append(
+                Box(None, [format_date(r["date"])], w=fw, kind="fact", sub=["date of the event"])
+            )
+        elif kind == "place":
+            fact_boxes.append(
+                Box(
+                    str(r["item"]),
+                    wrap(_str(r, "label") or local_name(str(r["item"])), fw - 16),
+                    w=fw,
+                    kind="fact",
+                    sub=["where it happened"],
+                )
+            )
+        elif kind == "quantity":
+            said = _str(r, "statedAs")
+            fact_boxes.append(
+                Box(
+                    str(r["item"]),
+                    wrap(f"{quantity_words(r)} {_str(r, 'label') or ''}".strip(), fw - 16),
+                    w=fw,
+                    kind="fact",
+                    sub=[f"the article: “{said}”"] if said else [],
+                )
+            )
+    panel_h = sum(b.h + 6 for b in fact_boxes) + 10
+    svg.parts.append(
+        f'<g class="own-voice"><rect x="{fx - 6:.1f}" y="{fy - 6:.1f}" width="{fw + 12:.1f}" '
+        f'height="{panel_h:.1f}" rx="8" fill="{FACT_FILL}" stroke="{FACT_STROKE}" '
+        'stroke-width="1"/></g>'
+    )
+    for b in fact_boxes:
+        b.x, b.y = fx, fy
+        b.fill, b.stroke = "#fffdf5", FACT_STROKE
+        svg.box(b)
+        fy += b.h + 6
+    svg.grow(fx + fw, fy)
+
+    # -- legend
+    ly = max(svg.height, ev.y + ev.h) + 24
+    legend = [
+        (SUPPORT, False, "corroborates (backs another claim)"),
+        (CONTRA, True, "contradicts (the article sets them against each other)"),
+        (ACCOUNT_COLOURS[0], False, "supports an account"),
+    ]
+    lx = 10.0
+    for colour, dashed, text in legend:
+        svg.edge(
+            f"M{lx:.1f},{ly:.1f} L{lx + 34:.1f},{ly:.1f}",
+            colour=colour,
+            dashed=dashed,
+            cls="legend",
+        )
+        svg.text(lx + 42, ly + 4, text, size=11, fill=MUTED)
+        lx += 42 + len(text) * CHAR_W * 11 / 12 + 24
+    svg.grow(lx, ly + 8)
+    n = len(claim_boxes)
+    return svg.render(
+        f"{n} claims about {event_label}, grouped by the {len(accounts)} accounts they "
+        "support; the article's own statements on the left."
+    )
+
+
+# ------------------------------------------------------------------ timeline
+
+PHASES = {"background": 0, "concurrent": 1, "aftermath": 2}
+RELATION_WORDS = {
+    "background": "before: background",
+    "concurrent": "at the same time",
+    "aftermath": "after",
+}
+CERTAINTY_WORDS = {
+    "stated": "the article states the link",
+    "unclear": "unclear whether related",
+    "not-stated": "the article does not relate them explicitly",
+}
+
+
+def timeline_svg(rows: Sequence[Row], *, event: str, link: Linker = identity_link) -> str:
+    """The event and its related events in three columns: before, the day, after."""
+    columns: list[list[Row]] = [[], [], []]
+    focus: Row | None = None
+    for r in rows:
+        if str(r.get("item")) == event and not r.get("linkType"):
+            focus = r
+            continue
+        phase = local_name(str(r.get("linkType") or ""))
+        columns[PHASES.get(phase, 1)].append(r)
+    for col in columns:
+        col.sort(
+            key=lambda r: (str(r.get("date") or r.get("earliestBegin") or "~"), str(r["item"]))
+        )
+    focus_label = _str(focus, "label") if focus else None
+    focus_label = focus_label or local_name(event)
+    focus_date = format_date(focus["date"]) if focus and focus.get("date") else "date not stated"
+    svg = Svg(f"Timeline of {focus_label} and the events related to it", link, "timeline")
+    col_x = [10.0, 300.0, 590.0]
+    col_w = 260.0
+    heads = ["Before", focus_date, "After"]
+    notes = ["background", "the day of the event", "aftermath"]
+    # the time axis: an arrow across the three columns
+    svg.edge("M10,44 L860,44", colour=MUTED, cls="axis", title="time", width=2)
+    for i, x in enumerate(col_x):
+        svg.text(x + col_w / 2, 20, heads[i], anchor="middle", weight="bold", size=13)
+        svg.text(x + col_w / 2, 36, notes[i], anchor="middle", size=11, fill=MUTED)
+        svg.parts.append(
+            f'<circle cx="{x + col_w / 2:.1f}" cy="44" r="4" fill="{INK if i == 1 else "#fff"}" '
+            f'stroke="{INK}" stroke-width="1.4"/>'
+        )
+    top = 62.0
+    ys = [top, top, top]
+    focus_box: Box | None = None
+    if focus is not None:
+        focus_box = Box(
+            event,
+            wrap(focus_label, col_w - 16, bold=True),
+            x=col_x[1],
+            y=ys[1],
+            w=col_w,
+            kind="event focus",
+            bold=True,
+            fill="#eef3f8",
+            sub=[focus_date],
+        )
+        svg.box(focus_box)
+        ys[1] += focus_box.h + 26
+    for i, col in enumerate(columns):
+        for r in col:
+            item = str(r["item"])
+            phase = local_name(str(r.get("linkType") or ""))
+            certainty = local_name(str(r.get("certainty") or ""))
+            when: str
+            if r.get("date"):
+                when = format_date(r["date"])
+            elif r.get("earliestBegin"):
+                when = f"since {format_date(r['earliestBegin'])}"
+            else:
+                when = "no date given"
+            relation = RELATION_WORDS.get(phase, _str(r, "linkTypeLabel") or "related")
+            sure = CERTAINTY_WORDS.get(certainty, _str(r, "certaintyLabel") or "")
+            b = Box(
+                item,
+                wrap(_str(r, "label") or local_name(item), col_w - 16),
+                x=col_x[i],
+                y=ys[i],
+                w=col_w,
+                kind="event related"
+                + ("" if r.get("date") or r.get("earliestBegin") else " undated"),
+                sub=[f"{when} · {relation}", sure] if sure else [f"{when} · {relation}"],
+                stroke={"stated": INK, "unclear": "#a4502b"}.get(certainty, MUTED),
+            )
+            svg.box(b)
+            if focus_box is not None:
+                if i == 1:  # concurrent: a double bar "=" to the focus
+                    x = b.x + 20
+                    svg.edge(
+                        f"M{x:.1f},{focus_box.y + focus_box.h:.1f} L{x:.1f},{b.y:.1f}",
+                        colour=b.stroke,
+                        dashed=certainty != "stated",
+                        cls="edge concurrent",
+                        title=f"{relation} ({sure})",
+                        marker="",
+                    )
+                    svg.text(x + 8, (focus_box.y + focus_box.h + b.y) / 2 + 4, relation, size=11)
+                elif i == 0:
+                    svg.edge(
+                        f"M{b.x + b.w:.1f},{b.cy:.1f} L{focus_box.x:.1f},{focus_box.cy:.1f}",
+                        colour=b.stroke,
+                        dashed=certainty != "stated",
+                        cls="edge background",
+                        title=f"{relation} ({sure})",
+                    )
+                else:
+                    svg.edge(
+                        f"M{focus_box.x + focus_box.w:.1f},{focus_box.cy:.1f} "
+                        f"L{b.x:.1f},{b.cy:.1f}",
+                        colour=b.stroke,
+                        dashed=certainty != "stated",
+                        cls="edge aftermath",
+                        title=f"{relation} ({sure})",
+                    )
+            ys[i] += b.h + 14
+    ly = max(ys) + 10
+    svg.text(
+        10,
+        ly,
+        "Columns order events as the article relates them, not to scale; "
+        "dashed: the link is unclear or not stated.",
+        size=11,
+        fill=MUTED,
+    )
+    svg.grow(870, ly + 6)
+    return svg.render(f"{len(rows)} events around {focus_label}")
+
+
+# ------------------------------------------------------------------ places
+
+
+def places_svg(rows: Sequence[Row], *, event: str, link: Linker = identity_link) -> str:
+    """The chain of containing places, innermost at the bottom, with relative locations."""
+    info: dict[str, Row] = {}
+    for r in rows:
+        info.setdefault(str(r["place"]), r)
+    parent = {p: str(r["within"]) for p, r in info.items() if r.get("within")}
+    depth: dict[str, int] = {}
+
+    def level(p: str, seen: frozenset[str] = frozenset()) -> int:
+        if p in depth:
+            return depth[p]
+        up = parent.get(p)
+        d = 0 if up is None or up not in info or up in seen else level(up, seen | {p}) + 1
+        depth[p] = d
+        return d
+
+    for p in info:
+        level(p)
+    order = sorted(info, key=lambda p: (depth[p], p))
+    svg = Svg("Where it happened", link, "place-map")
+    svg.text(10, 18, "Where it happened: each place lies within the one above", weight="bold")
+    boxes: dict[str, Box] = {}
+    y = 34.0
+    for p in order:
+        r = info[p]
+        kind = _str(r, "placeTypeLabel")
+        b = Box(
+            p,
+            [_str(r, "label") or local_name(p)],
+            x=20 + depth[p] * 36,
+            y=y,
+            w=240,
+            kind="place",
+            bold=True,
+            sub=[kind] if kind else [],
+        )
+        boxes[p] = b
+        svg.box(b)
+        up = parent.get(p)
+        if up in boxes:
+            ub = boxes[up]
+            x = ub.x + 14
+            svg.edge(
+                f"M{b.x:.1f},{b.cy:.1f} L{x:.1f},{b.cy:.1f} L{x:.1f},{ub.y + ub.h:.1f}",
+                colour=MUTED,
+                cls="edge within",
+                title=f"{b.lines[0]} lies within {ub.lines[0]}",
+            )
+        y += b.h + 14
+    # relative locations: the other place to the side, arrow labelled as the article says
+    for p, r in info.items():
+        if not r.get("relativeTo"):
+            continue
+        b = boxes[p]
+        other = str(r["relativeTo"])
+        words = _str(r, "where") or " ".join(
+            x for x in (_str(r, "distanceStatedAs"), _str(r, "directionLabel")) if x
+        )
+        direction = (_str(r, "directionLabel") or "").lower()
+        ob = Box(
+            other,
+            [_str(r, "relativeToLabel") or local_name(other)],
+            x=b.x + b.w + 150,
+            w=170,
+            kind="place relative",
+            bold=True,
+            sub=["containing place not stated"],
+        )
+        # The article's direction decides the side: "north of Baghdad" puts Baghdad below.
+        ob.y = b.y + (
+            b.h + 30 if direction == "north" else -(ob.h + 30) if direction == "south" else 0
+        )
+        ob.y = max(30, ob.y)
+        svg.box(ob)
+        svg.edge(
+            f"M{ob.x:.1f},{ob.cy:.1f} L{b.x + b.w:.1f},{b.cy:.1f}",
+            colour="#2f6f9f",
+            cls="edge relative-location",
+            title=f"{b.lines[0]}: {words}",
+        )
+        svg.text(ob.x, ob.y + ob.h + 16, words, size=11, fill="#2f6f9f", weight="bold")
+        svg.grow(ob.x + len(words) * CHAR_W, ob.y + ob.h + 22)
+        svg.grow(ob.x + ob.w, ob.y + ob.h)
+    return svg.render(f"{len(info)} places of the event and what contains them")
+
+
+# ------------------------------------------------------------------ ontology
+
+
+def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
+    """The ontology's classes as boxes (their properties listed in them) and the object
+    properties between its classes as labelled arrows."""
+    classes: dict[str, dict[str, Any]] = {}
+    props: list[Row] = []
+    for r in rows:
+        if r.get("kind") == "class":
+            c = classes.setdefault(str(r["term"]), {"label": _str(r, "label"), "supers": set()})
+            if r.get("superClass"):
+                c["supers"].add(str(r["superClass"]))
+        else:
+            props.append(r)
+    own = {c for c in classes if c.startswith(KG)}
+    # datatype/other-range properties go inside their domain's box; kg→kg ones are arrows
+    inside: dict[str, list[str]] = {c: [] for c in own}
+    arrows: list[tuple[str, str, str, str]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for r in props:
+        dom, ran, term = _str(r, "domain"), _str(r, "range"), str(r["term"])
+        name = _str(r, "label") or local_name(term)
+        if dom in own and ran in own:
+            if (dom, ran, term) not in seen:
+                seen.add((dom, ran, term))
+                arrows.append((dom, ran, term, name))
+        elif dom in own:
+            line = f"{local_name(term)} → {local_name(ran) if ran else '…'}"
+            if line not in inside[dom]:
+                inside[dom].append(line)
+    svg = Svg("Classes and properties of the khalis-kg ontology", link, "ontology-map")
+    # Three columns: the claim (the hub) | what a claim points to | the other classes.
+    columns = {
+        "Claim": 0,
+        "Account": 1,
+        "InformationSource": 1,
+        "Quantity": 1,
+    }
+    xs = (150.0, 540.0, 1000.0)
+    width = 300.0
+    ys = [20.0, 20.0, 20.0]
+    boxes: dict[str, Box] = {}
+    for n in sorted(own, key=lambda c: (columns.get(local_name(c), 2), local_name(c))):
+        col = columns.get(local_name(n), 2)
+        supers = ", ".join(local_name(s) for s in sorted(classes[n]["supers"]))
+        b = Box(
+            n,
+            [f"kg:{local_name(n)}"],
+            x=xs[col],
+            y=ys[col],
+            w=width,
+            kind="class",
+            bold=True,
+            sub=([f"subclass of {supers}"] if supers else []) + inside[n],
+            fill="#eef3f8",
+        )
+        boxes[n] = b
+        ys[col] += b.h + 30
+    # the hub sits level with the middle column
+    for b in boxes.values():
+        if b.x == xs[0]:
+            b.y = max(20.0, ys[1] / 2 - b.h / 2)
+    for b in boxes.values():
+        svg.box(b)
+    loops = {"left": 0, "right": 0}
+    for dom, ran, term, _name in arrows:
+        a, z = boxes[dom], boxes[ran]
+        label = f"kg:{local_name(term)}"
+        colour = "#2f6f9f"
+        if dom == ran:  # from a class to itself: a loop on its outer side
+            side = "left" if a.x == xs[0] else "right"
+            k = loops[side]
+            loops[side] += 1
+            y1, y2 = a.y + 16 + k * 26, a.y + 30 + k * 26
+            x = a.x if side == "left" else a.x + a.w
+            out = -46 if side == "left" else 46
+            svg.edge(
+                f"M{x:.1f},{y1:.1f} C{x + out:.1f},{y1 - 8:.1f} {x + out:.1f},{y2 + 8:.1f} "
+                f"{x:.1f},{y2:.1f}",
+                colour=colour,
+                cls="edge property",
+                title=label,
+            )
+            svg.text(
+                x + out + (-4 if side == "left" else 4),
+                (y1 + y2) / 2 + 4,
+                label,
+                size=11,
+                fill=colour,
+                anchor="end" if side == "left" else "start",
+                cls="halo",
+            )
+            continue
+        forward = a.x < z.x
+        x1 = a.x + a.w if forward else a.x
+        x2 = z.x if forward else z.x + z.w
+        y1, y2 = a.cy, z.cy + (-8 if not forward else 0)
+        mid = (x1 + x2) / 2
+        svg.edge(
+            f"M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}",
+            colour=colour,
+            cls="edge property",
+            title=label,
+        )
+        svg.text(mid, (y1 + y2) / 2 - 4, label, size=11, fill=colour, anchor="middle", cls="halo")
+    svg.grow(svg.width + 10, max(ys) + 10)
+    return svg.render(f"{len(own)} classes and {len(props)} properties")

@@ -1,0 +1,164 @@
+"""The pictures: the map of the accounts, the timeline, the places, the ontology.
+
+Each diagram is parsed as XML and read as a person would: which nodes are there, what
+they say, where they link, which edges join what.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import EVENT
+
+from khalis_kg import KnowledgeGraph
+from khalis_kg.cli import cli
+from khalis_kg.errors import InputError, ParameterError
+
+SVG = "{http://www.w3.org/2000/svg}"
+ID = "https://w3id.org/khalis-kg/id/"
+
+
+@pytest.fixture(scope="module")
+def full() -> KnowledgeGraph:
+    return KnowledgeGraph.load()
+
+
+def parse(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)
+    assert root.tag == SVG + "svg"
+    return root
+
+
+def nodes(root: ET.Element, kind: str) -> dict[str, str]:
+    """IRI -> the text shown in each node of ``kind`` (a class of its <g>)."""
+    found: dict[str, str] = {}
+    for g in root.iter(SVG + "g"):
+        if kind in (g.get("class") or "").split():
+            link = g.find(SVG + "a")
+            iri = link.get("data-iri") if link is not None else ""
+            found[iri or ""] = " ".join("".join(t.itertext()) for t in g.iter(SVG + "text"))
+    return found
+
+
+def edges(root: ET.Element, kind: str) -> list[str]:
+    return [
+        (g.findtext(SVG + "title") or "")
+        for g in root.iter(SVG + "g")
+        if kind in (g.get("class") or "").split()
+    ]
+
+
+def test_map_of_the_accounts(full: KnowledgeGraph) -> None:
+    root = parse(full.diagram("accounts"))
+    claims = nodes(root, "claim")
+    assert len(claims) == 14
+    # each claim with its claimant, and the channel when the article names one
+    riot = claims[ID + "claim/official-internal-riot"]
+    assert "by officials (authors of the official reports)" in riot
+    assert "via official reports" in riot
+    assert "via" not in claims[ID + "claim/mayor-blames-isis"]
+    accounts = nodes(root, "account")
+    assert set(accounts) == {ID + "account/internal-riot", ID + "account/coordinated-isis-attack"}
+    # support, with how much
+    assert "supported by 4 claims from 3 claimants" in accounts[ID + "account/internal-riot"]
+    assert (
+        "supported by 9 claims from 5 claimants"
+        in (accounts[ID + "account/coordinated-isis-attack"])
+    )
+    assert len(edges(root, "supports")) == 13
+    assert len(edges(root, "contradicts")) == 3
+    assert len(edges(root, "corroborates")) == 5
+    assert any(
+        t.startswith("ISIS claimed to have freed more than 30 militants — contradicts — Official")
+        for t in edges(root, "contradicts")
+    )
+    # the article's own voice, set apart, numbers with their hedging and words
+    own = root.find(f".//{SVG}g[@class='own-voice']")
+    assert own is not None
+    facts = nodes(root, "fact")
+    assert "8 May 2015" in facts[""]
+    assert facts[ID + "quantity/escaped-prisoners"].startswith("more than 50 prisoners who escaped")
+    assert "“More than fifty”" in facts[ID + "quantity/escaped-prisoners"]
+    assert facts[ID + "quantity/killed-prisoners"].startswith("about 50 prisoners who died")
+    # every node links to its page (the IRI itself here)
+    for g in root.iter(SVG + "a"):
+        assert g.get("href") == g.get("data-iri")
+
+
+def test_links_point_where_the_caller_says(full: KnowledgeGraph) -> None:
+    svg = full.diagram("accounts", link=lambda iri: "/" + iri.rsplit("/", 2)[-2])
+    hrefs = {a.get("href") for a in parse(svg).iter(SVG + "a")}
+    assert {"/claim", "/account", "/event", "/quantity"} <= hrefs
+
+
+def test_timeline(full: KnowledgeGraph) -> None:
+    root = parse(full.diagram("timeline"))
+    events = nodes(root, "event")
+    assert "8 May 2015" in events[EVENT]
+    assert "since June 2014" in events[ID + "event/diyala-prison-breaks-since-2014-06"]
+    attacks = events[ID + "event/diyala-suicide-attacks-2015-05-08"]
+    assert "at the same time" in attacks
+    assert "unclear whether related" in attacks
+    assert "after" in events[ID + "event/al-khalis-curfew"]
+    conflict = events[ID + "event/isil-iraqi-military-conflict-diyala"]
+    assert "no date given" in conflict  # no invented date
+    assert len(edges(root, "aftermath")) == 2
+    assert len(edges(root, "concurrent")) == 1
+
+
+def test_places(full: KnowledgeGraph) -> None:
+    root = parse(full.diagram("places"))
+    places = nodes(root, "place")
+    assert places[ID + "place/iraq"] == "Iraq country"
+    assert places[ID + "place/al-khalis"] == "Al Khalis town"
+    assert places[ID + "place/al-khalis-prison"] == "Al Khalis prison prison"
+    assert places[ID + "place/baghdad"] == "Baghdad containing place not stated"
+    assert sorted(edges(root, "within")) == [
+        "Al Khalis lies within Diyala province",
+        "Al Khalis prison lies within Al Khalis",
+        "Diyala province lies within Iraq",
+    ]
+    assert edges(root, "relative-location") == ["Al Khalis: 50 mi north of Baghdad"]
+
+
+def test_ontology_diagram(full: KnowledgeGraph) -> None:
+    root = parse(full.diagram("ontology"))
+    classes = nodes(root, "class")
+    assert "https://w3id.org/khalis-kg/ontology#Claim" in classes
+    assert len(classes) >= 7
+    drawn = edges(root, "property")
+    assert "kg:supportsAccount" in drawn
+    assert "kg:supportedBy" not in drawn  # an inverse is drawn once
+
+
+def test_pictures_of_a_page(full: KnowledgeGraph) -> None:
+    assert [k for k, _, _ in full.diagrams_for(EVENT)] == ["accounts", "timeline", "places"]
+    assert [k for k, _, _ in full.diagrams_for(ID + "event/al-khalis-curfew")] == [
+        "timeline",
+        "places",
+    ]
+    assert [k for k, _, _ in full.diagrams_for(ID + "place/diyala-province")] == ["places"]
+    assert full.diagrams_for(ID + "person/saad-maan-ibrahim") == []
+
+
+def test_errors(full: KnowledgeGraph) -> None:
+    with pytest.raises(ParameterError, match="unknown diagram"):
+        full.diagram("pie")
+    with pytest.raises(InputError, match="no claims"):
+        full.diagram("accounts", ID + "event/al-khalis-curfew")
+
+
+def test_cli_writes_an_svg(tmp_path: Path) -> None:
+    out = tmp_path / "map.svg"
+    result = CliRunner().invoke(cli, ["diagram", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(nodes(parse(out.read_text("utf-8")), "claim")) == 14
+    result = CliRunner().invoke(cli, ["diagram", "--kind", "timeline", "--resource", EVENT])
+    assert result.exit_code == 0, result.output
+    assert "since June 2014" in result.output
+    result = CliRunner().invoke(cli, ["diagram", "--resource", "not an iri"])
+    assert result.exit_code == 2
+    assert "absolute IRI" in result.output
