@@ -23,6 +23,10 @@ from ..namespaces import BASE, KG, ONTOLOGY, PREFIXES
 SAFE_PATH = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
 """Characters allowed in a resource path: valid inside a SPARQL IRIREF, no escapes."""
 
+EXTERNAL = re.compile(r"https?://[^\x00-\x20\x7f<>\"'`\\]+")
+"""An IRI linked as itself: http(s), no whitespace, control characters, quotes or
+backslash (browsers read a backslash as a slash and drop tabs and newlines)."""
+
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
@@ -43,12 +47,21 @@ def esc(text: object) -> str:
 
 
 def local_path(iri: str) -> str | None:
-    """The server path of an IRI under the project namespace (fragment kept), else None."""
+    """The server path of an IRI under the project namespace (fragment kept), else None.
+
+    The path is a path-absolute reference that stays on this server, whatever the IRI:
+    only :data:`SAFE_PATH` characters (no backslash, which browsers read as a slash, no
+    whitespace or control characters, which they drop), and never ``//`` at its start,
+    which would make ``https://w3id.org/khalis-kg//evil.example/x`` a link to another
+    host (``href="//evil.example/x"``). Such IRIs are linked as themselves instead.
+    """
     if not iri.startswith(BASE):
         return None
     rest = iri[len(BASE) :]
     path, _, fragment = rest.partition("#")
     if not SAFE_PATH.fullmatch(path) or not SAFE_PATH.fullmatch(fragment):
+        return None
+    if path.startswith("/"):
         return None
     return "/" + rest
 
@@ -72,7 +85,7 @@ def href(iri: str) -> str | None:
     local = local_path(iri)
     if local is not None:
         return local
-    if re.match(r"https?://[^\s<>\"']+$", iri):
+    if EXTERNAL.fullmatch(iri):
         return iri
     return None
 

@@ -66,11 +66,27 @@
     return iri;
   }
 
+  // --- links: the same rule as server/pages.py href() (tests/test_links.py runs it) ---
+  const SAFE_PATH = /^[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*$/;
+  const EXTERNAL = /^https?:\/\/[^\x00-\x20\x7f<>"'`\\]+$/;
+
   function linkFor(iri) {
-    if (iri.startsWith(BASE)) return "/" + iri.slice(BASE.length);
-    if (/^https?:\/\/[^\s<>"']+$/.test(iri)) return iri;
+    // A project IRI links to its page on this server, as a path that cannot leave it:
+    // no backslash or whitespace (browsers read "\\" as "/" and drop tabs), never "//"
+    // first ("https://w3id.org/khalis-kg//evil.example" must not link to evil.example).
+    if (iri.startsWith(BASE)) {
+      const rest = iri.slice(BASE.length);
+      const cut = rest.indexOf("#");
+      const path = cut < 0 ? rest : rest.slice(0, cut);
+      const fragment = cut < 0 ? "" : rest.slice(cut + 1);
+      if (SAFE_PATH.test(path) && SAFE_PATH.test(fragment) && !path.startsWith("/")) {
+        return "/" + rest;
+      }
+    }
+    if (EXTERNAL.test(iri)) return iri;
     return null;
   }
+  // --- end links ---
 
   function termNode(term) {
     if (!term) return el("span", { class: "unbound", text: "" });
