@@ -1,18 +1,29 @@
 """A small pool of query worker processes that can be killed one at a time.
 
-Each worker is a spawned process with one duplex pipe. A request borrows an idle
-worker, sends it a task and awaits the reply with a deadline, without blocking the
-event loop (the pipe's file descriptor is watched with ``loop.add_reader``). When
-the deadline passes, or the worker dies (a memory limit, a crash), the worker is
-killed and a fresh one is started in the background; the other workers keep
-serving meanwhile.
+Each worker is a spawned process with one duplex pipe for tasks and replies, and one
+pipe for its standard error (forwarded to the server's log, and kept to tell why a
+worker died). A request borrows an idle worker, sends it a task and awaits the reply
+with a deadline, without blocking the event loop (the pipe's file descriptor is watched
+with ``loop.add_reader``). When the deadline passes, or the worker dies (a memory
+limit, a crash), the worker is killed and discarded.
+
+A **supervisor** task keeps the pool at its configured size: it starts a worker for
+every one missing, and when that fails (``EMFILE`` while descriptors are exhausted, a
+fork refused, a worker that cannot load) it retries with a backoff (0.1 s doubling to
+5 s) for as long as the server runs, so the pool always comes back once the pressure
+ends. It also notices idle workers killed from outside (within a second). While the pool
+has no worker and starting one fails, requests are answered 503 at once instead of
+waiting for a worker that cannot come.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
+import os
+import signal
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -23,15 +34,35 @@ from ..errors import KhalisError, QueryTimeoutError
 from .worker import Reply, WorkerConfig, worker_main
 
 log = logging.getLogger("khalis_kg.server.pool")
+worker_log = logging.getLogger("khalis_kg.server.worker")
 
 GRACE = 0.5
 """Seconds a worker gets beyond the query timeout before it is killed."""
+BACKOFF_FIRST = 0.1
+BACKOFF_MAX = 5.0
+"""Retry delays of the supervisor when starting a worker fails (doubling)."""
+TICK = 1.0
+"""How often the supervisor looks for idle workers that died."""
+STDERR_KEPT = 8192
+"""Bytes of a worker's most recent standard error kept to classify its death."""
 
 
 class PoolError(KhalisError):
     """The pool cannot serve the request (no worker became free, a worker died)."""
 
     http_status = 503
+
+
+class WorkerMemoryError(PoolError):
+    """A query made its worker exceed the memory limit; the worker was replaced."""
+
+    http_status = 503
+
+
+class WorkerCrashError(PoolError):
+    """The engine crashed in a worker (panic, abort, segmentation fault)."""
+
+    http_status = 500
 
 
 class WorkerError(KhalisError):
@@ -46,8 +77,64 @@ class WorkerError(KhalisError):
 class _Worker:
     process: BaseProcess
     conn: Connection
+    stderr: Connection
     started: float = field(default_factory=time.monotonic)
     tasks: int = 0
+    tail: bytearray = field(default_factory=bytearray)
+    """The end of the worker's standard error (at most STDERR_KEPT bytes)."""
+    partial: bytes = b""
+    """A line of standard error not yet ended by a newline."""
+
+
+def death_cause(exitcode: int | None, stderr: str, memory_limit_mb: int | None) -> PoolError:
+    """Why a worker died while running a query, as the error for the client.
+
+    A memory limit shows in the worker's standard error (Rust's "memory allocation of N
+    bytes failed", Python's MemoryError) before it aborts; a kill from outside (SIGKILL:
+    the kernel's OOM killer, an operator) is reported as such; anything else — a Rust
+    panic that aborts, a segmentation fault, an abort, an unexpected exit — is a crash.
+    """
+    limit = f" ({memory_limit_mb} MiB per query worker)" if memory_limit_mb else ""
+    if (
+        ("memory allocation of" in stderr and "failed" in stderr)
+        or "MemoryError" in stderr
+        or "Cannot allocate memory" in stderr
+    ):
+        return WorkerMemoryError(
+            f"the query was stopped at this server's memory limit{limit}; narrow the query"
+        )
+    how = _exit_text(exitcode)
+    if exitcode == -signal.SIGKILL:
+        return PoolError(
+            f"the query was stopped: its worker was {how} from outside the server (the "
+            "kernel's out-of-memory killer or an operator)"
+        )
+    panic = _panic_line(stderr)
+    detail = f": {panic}" if panic else ""
+    return WorkerCrashError(f"the query engine crashed ({how}{detail}); the worker was replaced")
+
+
+def _exit_text(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "ended"
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit status {exitcode}"
+
+
+def _panic_line(stderr: str) -> str | None:
+    lines = stderr.splitlines()
+    for i, line in enumerate(lines):
+        if "panicked at" in line:
+            # Rust >= 1.73: "thread 'x' panicked at FILE:LINE:COL:" then the message.
+            rest = line.split("panicked at", 1)[1].strip()
+            if rest.endswith(":") and i + 1 < len(lines):
+                return "panic: " + lines[i + 1].strip()[:200]
+            return "panic: " + rest[:200]
+    return None
 
 
 class WorkerPool:
@@ -68,15 +155,20 @@ class WorkerPool:
         self._ctx = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._workers: set[_Worker] = set()
-        self._spawning: set[asyncio.Task[None]] = set()
+        self._busy: set[_Worker] = set()
+        self._wake = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
         self._closed = False
         self.replaced = 0
-        """How many workers were killed and replaced (timeouts, crashes)."""
+        """How many workers were killed or found dead and discarded (timeouts, crashes)."""
+        self.spawn_failures = 0
+        """Consecutive failures to start a worker (0 once one starts)."""
+        self.last_spawn_error: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Start every worker and wait until each has loaded the graph."""
+        """Start every worker and wait until each has loaded the graph; then supervise."""
         workers = await asyncio.gather(
             *(self._spawn() for _ in range(self.size)), return_exceptions=True
         )
@@ -90,19 +182,21 @@ class WorkerPool:
             if isinstance(first, KhalisError):
                 raise first
             raise PoolError(f"query workers did not start: {first}") from first
+        self._supervisor = asyncio.get_running_loop().create_task(self._supervise())
 
     async def close(self) -> None:
         self._closed = True
-        for task in list(self._spawning):
-            task.cancel()
+        self._wake.set()
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
         for worker in list(self._workers):
             worker.conn.close()  # the worker sees EOF and exits
         deadline = time.monotonic() + 5.0
         for worker in list(self._workers):
             await asyncio.to_thread(worker.process.join, max(0.0, deadline - time.monotonic()))
-            if worker.process.is_alive():
-                worker.process.kill()
-                await asyncio.to_thread(worker.process.join, 2.0)
+            self._discard(worker)
         self._workers.clear()
 
     @property
@@ -111,25 +205,39 @@ class WorkerPool:
 
     @property
     def idle(self) -> int:
-        return self._idle.qsize()
+        return len(self._workers - self._busy)
 
     async def _spawn(self) -> _Worker:
-        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(
-            target=worker_main,
-            args=(child_conn, self.config),
-            name="khalis-kg-query-worker",
-            daemon=True,
-        )
-        process.start()
-        child_conn.close()  # only the child holds its end: EOF when it dies
-        worker = _Worker(process, parent_conn)
+        """Start one worker and wait for it to be ready. Raises :class:`PoolError` or
+        :class:`OSError` (descriptors or processes exhausted), leaving nothing behind."""
+        opened: list[Connection] = []
+        try:
+            parent_conn, child_conn = self._ctx.Pipe(duplex=True)
+            opened += [parent_conn, child_conn]
+            err_read, err_write = self._ctx.Pipe(duplex=False)
+            opened += [err_read, err_write]
+            process = self._ctx.Process(
+                target=worker_main,
+                args=(child_conn, self.config, err_write),
+                name="khalis-kg-query-worker",
+                daemon=True,
+            )
+            process.start()
+        except BaseException:
+            for c in opened:
+                c.close()
+            raise
+        child_conn.close()  # only the child holds its ends: EOF when it dies
+        err_write.close()
+        worker = _Worker(process, parent_conn, err_read)
         self._workers.add(worker)
+        self._watch_stderr(worker)
         try:
             reply = await self._receive(worker, self.start_timeout)
         except (asyncio.TimeoutError, EOFError, OSError) as exc:
             self._discard(worker)
-            raise PoolError(f"a query worker failed to start ({type(exc).__name__})") from exc
+            why = self._tail_line(worker) or type(exc).__name__
+            raise PoolError(f"a query worker failed to start ({why})") from exc
         except asyncio.CancelledError:
             self._discard(worker)
             raise
@@ -138,31 +246,110 @@ class WorkerPool:
             raise PoolError(str(reply[2]) if len(reply) > 2 else "a query worker failed to start")
         return worker
 
+    # ------------------------------------------------------------------ stderr
+
+    def _watch_stderr(self, worker: _Worker) -> None:
+        os.set_blocking(worker.stderr.fileno(), False)
+        asyncio.get_running_loop().add_reader(worker.stderr.fileno(), self._drain, worker)
+
+    def _drain(self, worker: _Worker) -> None:
+        """Read what the worker wrote to stderr: log whole lines, keep the tail."""
+        fd = worker.stderr.fileno()
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                asyncio.get_running_loop().remove_reader(fd)
+                if worker.partial:
+                    self._log_lines(worker, [worker.partial])
+                    worker.partial = b""
+                return
+            worker.tail += data
+            del worker.tail[:-STDERR_KEPT]
+            lines = (worker.partial + data).split(b"\n")
+            worker.partial = lines.pop()[-STDERR_KEPT:]
+            self._log_lines(worker, lines)
+
+    @staticmethod
+    def _log_lines(worker: _Worker, lines: list[bytes]) -> None:
+        for line in lines:
+            text = line.decode("utf-8", "replace").rstrip()
+            if text:
+                # Lines of a worker's stderr are told apart by their text, not their pid.
+                worker_log.warning(
+                    "worker %s: %s", worker.process.pid, text, extra={"repeat_key": text}
+                )
+
+    @staticmethod
+    def _tail_line(worker: _Worker) -> str | None:
+        lines = [x for x in worker.tail.decode("utf-8", "replace").splitlines() if x.strip()]
+        return lines[-1].strip()[:300] if lines else None
+
     def _discard(self, worker: _Worker) -> None:
         self._workers.discard(worker)
+        self._busy.discard(worker)
         if worker.process.is_alive():
             worker.process.kill()
-        worker.conn.close()
         worker.process.join(timeout=2.0)
+        if not worker.stderr.closed:
+            with contextlib.suppress(ValueError, RuntimeError):
+                asyncio.get_running_loop().remove_reader(worker.stderr.fileno())
+            worker.stderr.close()
+        worker.conn.close()
 
     def _replace(self, worker: _Worker) -> None:
         self._discard(worker)
         self.replaced += 1
-        if self._closed:
-            return
-        task = asyncio.get_running_loop().create_task(self._respawn())
-        self._spawning.add(task)
-        task.add_done_callback(self._spawning.discard)
+        self._wake.set()
 
-    async def _respawn(self) -> None:
-        try:
-            worker = await self._spawn()
-        except PoolError as exc:
-            log.error("could not replace a query worker: %s", exc)
-            return
-        if self._closed:
-            self._discard(worker)
-        else:
+    # ------------------------------------------------------------------ supervision
+
+    async def _supervise(self) -> None:
+        """Keep ``size`` workers, retrying with a backoff for as long as the pool runs."""
+        delay = 0.0
+        while not self._closed:
+            for worker in list(self._workers - self._busy):
+                if not worker.process.is_alive():  # killed from outside while idle
+                    log.warning(
+                        "an idle query worker died (%s); starting another",
+                        _exit_text(worker.process.exitcode),
+                    )
+                    self._replace(worker)
+            if len(self._workers) >= self.size:
+                self._wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), TICK)
+                continue
+            if delay:
+                await asyncio.sleep(delay)
+                if self._closed:
+                    return
+            try:
+                worker = await self._spawn()
+            except (PoolError, OSError) as exc:
+                self.spawn_failures += 1
+                self.last_spawn_error = _describe(exc)
+                delay = min(BACKOFF_MAX, max(BACKOFF_FIRST, delay * 2))
+                log.error(
+                    "could not start a query worker (%s); %d of %d running, retrying in %g s",
+                    self.last_spawn_error,
+                    len(self._workers),
+                    self.size,
+                    delay,
+                )
+                continue
+            if self._closed:
+                self._discard(worker)
+                return
+            if self.spawn_failures:
+                log.warning("started a query worker after %d failed attempts", self.spawn_failures)
+            self.spawn_failures = 0
+            self.last_spawn_error = None
+            delay = 0.0
             self._idle.put_nowait(worker)
 
     # ------------------------------------------------------------------ requests
@@ -188,14 +375,33 @@ class WorkerPool:
         reply: Reply = worker.conn.recv()
         return reply
 
+    def _unavailable(self) -> PoolError | None:
+        if not self._workers and self.spawn_failures:
+            return PoolError(
+                f"the server has no query worker right now (starting one failed: "
+                f"{self.last_spawn_error}); try again later"
+            )
+        return None
+
     async def _borrow(self, deadline: float) -> _Worker:
-        try:
-            return await asyncio.wait_for(self._idle.get(), max(0.0, deadline - time.monotonic()))
-        except asyncio.TimeoutError:
-            raise PoolError(
-                f"the server is busy: no query worker became free within "
-                f"{self.queue_timeout:g} s; try again later"
-            ) from None
+        while True:
+            down = self._unavailable()
+            if down is not None:
+                raise down
+            # Wake up now and then: the pool may have lost every worker meanwhile.
+            wait = min(TICK, deadline - time.monotonic())
+            if wait <= 0:
+                raise PoolError(
+                    f"the server is busy: no query worker became free within "
+                    f"{self.queue_timeout:g} s; try again later"
+                )
+            try:
+                worker = await asyncio.wait_for(self._idle.get(), wait)
+            except asyncio.TimeoutError:
+                continue
+            if worker in self._workers:
+                return worker
+            # A worker discarded while it sat in the queue: skip it.
 
     async def run(self, task: dict[str, Any], timeout: float) -> Any:
         """Run ``task`` on an idle worker; the payload of an ``ok`` reply.
@@ -217,6 +423,7 @@ class WorkerPool:
                 self._replace(worker)  # the task never reached it: safe to try another
                 continue
             break
+        self._busy.add(worker)
         try:
             worker.tasks += 1
             reply = await self._receive(worker, timeout + GRACE)
@@ -226,17 +433,31 @@ class WorkerPool:
                 f"the query was stopped after {timeout:g} s (this server's time limit)"
             ) from None
         except (EOFError, OSError):
-            self._replace(worker)  # reaps the process: its exit code is known after this
-            log.warning("a query worker died (exit code %s)", worker.process.exitcode)
-            raise PoolError(
-                "the query was stopped: it exceeded this server's memory limit or crashed its "
-                "worker"
-            ) from None
+            worker.process.join(timeout=2.0)  # reap it: its exit code is known after this
+            self._drain(worker)  # the last words (a panic, "memory allocation failed")
+            cause = death_cause(
+                worker.process.exitcode,
+                worker.tail.decode("utf-8", "replace"),
+                self.config.memory_limit_mb,
+            )
+            self._replace(worker)
+            log.warning("a query worker died: %s", cause)
+            raise cause from None
         except BaseException:
             # Cancelled (shutdown, client gone) while the worker may still be busy.
             self._replace(worker)
             raise
+        self._busy.discard(worker)
         self._idle.put_nowait(worker)
         if reply[0] == "ok":
             return reply[1]
         raise WorkerError(str(reply[2]), int(reply[1]))
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno is not None:
+        import errno as errno_module
+
+        name = errno_module.errorcode.get(exc.errno, str(exc.errno))
+        return f"{name}: {exc.strerror}"
+    return str(exc) or type(exc).__name__

@@ -52,6 +52,16 @@ def _limit_memory(megabytes: int | None) -> None:
         log.warning("could not limit worker memory to %d MiB: %s", megabytes, exc)
 
 
+def _no_core_dumps() -> None:
+    """A crashing engine must not leave a core file of the graph's size behind."""
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError) as exc:
+        log.warning("could not turn off core dumps: %s", exc)
+
+
 def _error(status: int, message: str) -> Reply:
     return ("error", status, message)
 
@@ -171,13 +181,25 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], config: WorkerConfig) -> Re
         return _error(400, "the query is nested too deeply")
 
 
-def worker_main(conn: Connection, config: WorkerConfig) -> None:
-    """Entry point of a worker process: load the graph, then answer tasks until EOF."""
+def worker_main(conn: Connection, config: WorkerConfig, stderr: Connection | None = None) -> None:
+    """Entry point of a worker process: load the graph, then answer tasks until EOF.
+
+    ``stderr`` is the write end of a pipe to the server, which becomes this process's
+    file descriptor 2: what the engine writes there as it dies (a Rust panic, "memory
+    allocation of N bytes failed") tells the server why it died.
+    """
+    import os
+
     from ..errors import KhalisError
+
+    if stderr is not None:
+        os.dup2(stderr.fileno(), 2)
+        stderr.close()
 
     # Ctrl-C in a terminal reaches the whole process group: the parent decides when
     # workers stop (it closes their pipes), so a worker ignores SIGINT.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _no_core_dumps()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _limit_memory(config.memory_limit_mb)
     try:
