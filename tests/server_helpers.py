@@ -29,6 +29,8 @@ def free_port() -> int:
 
 SERVER_PIDS: dict[str, int] = {}
 """Base URL -> process id of the servers started by :func:`run_server`."""
+SERVER_LOGS: dict[str, Path] = {}
+"""Base URL -> the file receiving the server's output (stdout and stderr)."""
 
 
 @contextlib.contextmanager
@@ -60,9 +62,11 @@ def run_server(*extra: str, start_timeout: float = START_TIMEOUT) -> Iterator[st
                 raise RuntimeError(f"server did not start in {start_timeout} s")
             time.sleep(0.2)
         SERVER_PIDS[base] = proc.pid
+        SERVER_LOGS[base] = Path(log.name)
         yield base
     finally:
         SERVER_PIDS.pop(base, None)
+        SERVER_LOGS.pop(base, None)
         proc.terminate()
         try:
             proc.wait(timeout=15)

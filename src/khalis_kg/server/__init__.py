@@ -37,6 +37,10 @@ def serve(
     memory_limit_mb: int | None = 2048,
     log_level: str = "info",
     endpoint: str | None = None,
+    keep_alive: int = 5,
+    header_timeout: float = 10.0,
+    max_connections: int = 256,
+    queue_timeout: float = 30.0,
 ) -> None:
     """Serve the knowledge graph over HTTP until interrupted (blocks).
 
@@ -44,6 +48,12 @@ def serve(
     ``timeout`` seconds and return ``max_results`` results. Binds 127.0.0.1 by default.
     With ``backend="remote"``, ``endpoint`` is the store's SPARQL query URL: the server
     then fronts that store (its data, or ``data`` loaded through the Graph Store).
+
+    Connections: an idle keep-alive connection is closed after ``keep_alive`` seconds; a
+    client must send a complete request head within ``header_timeout`` seconds (and then
+    its body within as many); at most ``max_connections`` are open at once (more are
+    answered 503 and closed). A request waits at most ``queue_timeout`` seconds for a
+    free query worker. See docs/server.md.
     """
     if backend == "remote" and not endpoint:
         from ..errors import KhalisError
@@ -52,6 +62,7 @@ def serve(
     try:
         import uvicorn
 
+        from . import guard
         from .app import Settings, create_app
     except ImportError as exc:
         from ..errors import KhalisError
@@ -72,17 +83,25 @@ def serve(
         max_results=max_results,
         workers=workers or default_workers(),
         memory_limit_mb=memory_limit_mb,
+        header_timeout=header_timeout,
+        queue_timeout=queue_timeout,
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=host,
         port=port,
         log_level=log_level,
-        # Long GET URLs must reach the application so that it answers 413 itself.
+        # h11 (pure Python) with a header timeout and a connection cap: see guard.py.
+        http=guard.guarded_protocol(header_timeout, max_connections),
+        timeout_keep_alive=keep_alive,
+        # Long GET URLs must reach the application so that it answers 413 itself; a
+        # request head larger than this is refused by h11 (400) without being buffered.
         h11_max_incomplete_event_size=2 * 1024 * 1024,
         server_header=False,
         timeout_graceful_shutdown=5,
     )
+    guard.install_logging(log_level)
+    uvicorn.Server(config).run()
 
 
 @click.command("serve")
@@ -138,6 +157,34 @@ def serve(
     help="Address-space limit of each query worker in MiB (0: none).",
 )
 @click.option(
+    "--keep-alive",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Seconds an idle keep-alive connection stays open.",
+)
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a client has to send a request's head (then as many for its body).",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Open connections at most; more are answered 503 and closed.",
+)
+@click.option(
+    "--queue-timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds a request waits for a free query worker before a 503.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
@@ -154,6 +201,10 @@ def serve_command(
     workers: int | None,
     no_ontology: bool,
     memory_limit: int,
+    keep_alive: int,
+    header_timeout: float,
+    max_connections: int,
+    queue_timeout: float,
     log_level: str,
 ) -> None:
     """Serve a read-only SPARQL endpoint, the query page and linked-data pages."""
@@ -175,4 +226,8 @@ def serve_command(
         memory_limit_mb=memory_limit or None,
         log_level=log_level,
         endpoint=endpoint,
+        keep_alive=keep_alive,
+        header_timeout=header_timeout,
+        max_connections=max_connections,
+        queue_timeout=queue_timeout,
     )

@@ -13,6 +13,7 @@ Queries never run in this process: see :mod:`khalis_kg.server.pool`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -35,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import __version__, resources
 from ..errors import KhalisError, ReadOnlyError
 from ..namespaces import BASE, DATASET, ONTOLOGY
-from . import formats, pages
+from . import formats, guard, pages
 from .negotiation import negotiate, parse_accept, quality
 from .pool import WorkerPool
 from .worker import WorkerConfig
@@ -89,6 +90,10 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_query_chars: int = 100_000
     queue_timeout: float = 30.0
+    """Seconds a request waits for a free query worker before a 503."""
+    header_timeout: float = 10.0
+    """Seconds a client has to send a request head (connection-level, see ``guard``) and,
+    once it is read, its body."""
 
 
 class RequestTooLargeError(KhalisError):
@@ -131,7 +136,20 @@ def _wants_html(request: Request) -> bool:
     )
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+class RequestTimeoutError(KhalisError):
+    http_status = 408
+
+
+async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
+    try:
+        return await asyncio.wait_for(_read_body_now(request, limit), timeout)
+    except asyncio.TimeoutError:
+        raise RequestTimeoutError(
+            f"the request body did not arrive within {timeout:g} s (--header-timeout)"
+        ) from None
+
+
+async def _read_body_now(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -230,7 +248,7 @@ async def sparql_endpoint(request: Request) -> Response:
         media = _media_type(request)
         if media == "application/sparql-update":
             raise ReadOnlyError("SPARQL Update is not allowed: this endpoint is read-only")
-        body = await _read_body(request, settings.max_body_bytes)
+        body = await _read_body(request, settings.max_body_bytes, settings.header_timeout)
         if media == "application/x-www-form-urlencoded":
             form = parse_qsl(_decode(body, "the form"), keep_blank_values=True)
             if any(k == "update" for k, _ in form):
@@ -512,6 +530,14 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 # ------------------------------------------------------------------ app
 
 
+async def _log_summaries() -> None:
+    """Every second, one line for each kind of log record that was repeated (see
+    :class:`guard.RepeatFilter`)."""
+    while True:
+        await asyncio.sleep(1.0)
+        guard.emit_summaries()
+
+
 class SecurityHeaders:
     """``X-Content-Type-Options`` and ``Referrer-Policy`` on every response."""
 
@@ -548,9 +574,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_results=settings.max_results,
             memory_limit_mb=settings.memory_limit_mb,
         )
+        asyncio.get_running_loop().set_exception_handler(guard.loop_exception_handler)
         pool = WorkerPool(config, settings.workers, queue_timeout=settings.queue_timeout)
         started = time.monotonic()
         await pool.start()
+        summaries = asyncio.get_running_loop().create_task(_log_summaries())
         try:
             app.state.info = await pool.run({"op": "info"}, 120.0)
             app.state.pool = pool
@@ -564,7 +592,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
             yield
         finally:
+            summaries.cancel()
             await pool.close()
+            guard.emit_summaries()
 
     routes = [
         Route("/", index, methods=["GET"]),

@@ -1,0 +1,293 @@
+"""``khalis-kg serve`` under attack: a real server in a subprocess, hostile clients.
+
+* slow-header (slow-loris) and silent connections are closed after ``--header-timeout``;
+* connections over ``--max-connections`` are answered 503 and closed at once;
+* an engine crash, the memory limit and the time limit are three different answers;
+* the worker pool comes back to its size after its workers are killed while the server's
+  file descriptors are exhausted (its ``RLIMIT_NOFILE`` lowered below what it has open),
+  and a burst of identical failures is logged as one line plus a count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import resource
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from server_helpers import SERVER_LOGS, SERVER_PIDS, run_server
+
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc"),
+]
+
+HEADER_TIMEOUT = 1.0
+MAX_CONNECTIONS = 6
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with run_server(
+        "--workers", "2", "--timeout", "2", "--memory-limit", "400",
+        "--header-timeout", str(HEADER_TIMEOUT), "--keep-alive", "2",
+        "--max-connections", str(MAX_CONNECTIONS), "--queue-timeout", "5",
+    ) as base:  # fmt: skip
+        yield base
+
+
+def _address(base: str) -> tuple[str, int]:
+    url = httpx.URL(base)
+    assert url.host
+    assert url.port
+    return url.host, url.port
+
+
+def _worker_pids(server_pid: int) -> list[int]:
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    pids = []
+    for pid in map(int, children):
+        with contextlib.suppress(FileNotFoundError):
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+                pids.append(pid)
+    return pids
+
+
+def _wait_for(predicate: object, timeout: float) -> bool:
+    assert callable(predicate)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return bool(predicate())
+
+
+def _closed_after(sock: socket.socket, dribble: bytes | None, limit: float) -> float | None:
+    """Seconds until the server closes ``sock`` (sending ``dribble`` one byte every 0.2 s
+    meanwhile), or None if it is still open after ``limit`` seconds."""
+    t0 = time.monotonic()
+    sock.settimeout(0.2)
+    sent = 0
+    while time.monotonic() - t0 < limit:
+        if dribble is not None and sent < len(dribble):
+            try:
+                sock.sendall(dribble[sent : sent + 1])
+            except OSError:
+                return time.monotonic() - t0
+            sent += 1
+        try:
+            data = sock.recv(4096)
+        except TimeoutError:
+            continue
+        except OSError:
+            return time.monotonic() - t0
+        if not data or b"408" in data:
+            return time.monotonic() - t0
+    return None
+
+
+def test_slow_header_and_silent_connections_are_closed(server: str) -> None:
+    # A head sent one byte at a time (that never ends) and a connection that sends nothing.
+    dribble = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200
+    with socket.create_connection(_address(server)) as slow:
+        closed = _closed_after(slow, dribble, HEADER_TIMEOUT + 4)
+    assert closed is not None, "a slow-header client kept its connection"
+    assert HEADER_TIMEOUT - 0.2 <= closed <= HEADER_TIMEOUT + 1.5, closed
+    with socket.create_connection(_address(server)) as silent:
+        closed = _closed_after(silent, None, HEADER_TIMEOUT + 4)
+    assert closed is not None
+    assert closed <= HEADER_TIMEOUT + 1.5, closed
+    # A keep-alive connection that starts a second request and stalls is closed too.
+    with socket.create_connection(_address(server)) as again:
+        again.sendall(b"GET /static/style.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        again.settimeout(5)
+        assert again.recv(65536).startswith(b"HTTP/1.1 200")
+        closed = _closed_after(again, b"GET / HTTP/1.1\r\nHost: 1", HEADER_TIMEOUT + 4)
+    assert closed is not None
+    assert closed <= HEADER_TIMEOUT + 1.5, closed
+    # Ordinary clients are unaffected.
+    assert httpx.get(server + "/sparql", params={"query": COUNT}, timeout=30).status_code == 200
+
+
+def test_connections_over_the_cap_are_refused_at_once(server: str) -> None:
+    idle = [socket.create_connection(_address(server)) for _ in range(MAX_CONNECTIONS)]
+    try:
+        time.sleep(0.2)
+        with socket.create_connection(_address(server)) as extra:
+            extra.settimeout(5)
+            t0 = time.monotonic()
+            answer = extra.recv(4096)
+            assert time.monotonic() - t0 < 1.0
+        assert answer.startswith(b"HTTP/1.1 503"), answer
+        assert answer.endswith(b"the server has too many open connections; try later\n")
+    finally:
+        for s in idle:
+            s.close()
+    # Once they are gone, the server answers again.
+    assert _wait_for(
+        lambda: (
+            httpx.get(server + "/sparql", params={"query": COUNT}, timeout=30).status_code == 200
+        ),
+        5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [
+        # pyoxigraph 0.5.13 panics when sorting this graph (ontology loaded): a crash.
+        (
+            "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?o ?s",
+            500,
+            "the query engine crashed (killed by SIGABRT: panic: user-provided comparison "
+            "function does not correctly implement a total order); the worker was replaced",
+        ),
+        # A sorted cartesian product outgrows the 400 MiB limit within a second.
+        (
+            "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a ?i",
+            503,
+            "the query was stopped at this server's memory limit (400 MiB per query "
+            "worker); narrow the query",
+        ),
+        # Counting it needs no memory and runs past the 2 s time limit.
+        (
+            "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+            503,
+            "the query was stopped after 2 s (this server's time limit)",
+        ),
+    ],
+    ids=["crash", "memory", "time"],
+)
+def test_crash_memory_and_time_limits_are_told_apart(
+    server: str, query: str, status: int, message: str
+) -> None:
+    r = httpx.post(server + "/sparql", data={"query": query}, timeout=30)
+    assert (r.status_code, r.text) == (status, message + "\n")
+    assert httpx.get(server + "/sparql", params={"query": COUNT}, timeout=30).status_code == 200
+
+
+def test_a_crash_signal_is_a_crash(server: str) -> None:
+    """A worker that dies of SIGSEGV in the middle of a query: a 500 that says crash."""
+    pid = SERVER_PIDS[server]
+    slow = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+    def state(w: int) -> str:
+        try:
+            return Path(f"/proc/{w}/stat").read_text().split(") ", 1)[1][0]
+        except FileNotFoundError:
+            return "X"
+
+    # Both workers started and idle (a replacement from an earlier test may be loading).
+    assert _wait_for(
+        lambda: len(_worker_pids(pid)) == 2 and {state(w) for w in _worker_pids(pid)} == {"S"},
+        10,
+    )
+    time.sleep(0.3)
+    before = set(_worker_pids(pid))
+    result: list[httpx.Response] = []
+    thread = threading.Thread(
+        target=lambda: result.append(
+            httpx.post(server + "/sparql", data={"query": slow}, timeout=30)
+        )
+    )
+    thread.start()
+    busy: list[int] = []
+
+    def find_busy() -> bool:  # the worker using CPU is the one running the query
+        for w in before:
+            if state(w) == "R":
+                busy.append(w)
+                return True
+        return False
+
+    assert _wait_for(find_busy, 3)
+    os.kill(busy[0], signal.SIGSEGV)
+    thread.join(30)
+    r = result[0]
+    assert (r.status_code, r.text) == (
+        500,
+        "the query engine crashed (killed by SIGSEGV); the worker was replaced\n",
+    )
+
+
+def test_pool_heals_after_its_workers_die_while_descriptors_are_exhausted(server: str) -> None:
+    pid = SERVER_PIDS[server]
+    log = SERVER_LOGS[server]
+    assert _wait_for(lambda: len(_worker_pids(pid)) == 2, 10)
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    late: list[httpx.Response] = []
+    with httpx.Client(base_url=server, timeout=30) as client:
+        assert client.get("/sparql", params={"query": COUNT}).status_code == 200  # connected
+        log_before = log.stat().st_size
+        # No descriptor can be opened any more: 3 is below every descriptor in use.
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, hard))
+        try:
+            for w in _worker_pids(pid):
+                os.kill(w, signal.SIGKILL)
+            # A new client cannot even be accepted now; it is served once pressure ends.
+            newcomer = threading.Thread(
+                target=lambda: late.append(
+                    httpx.get(server + "/sparql", params={"query": COUNT}, timeout=30)
+                )
+            )
+            newcomer.start()
+            # A burst on the open connection: each answered 503 at once, none hangs.
+            statuses = []
+            t0 = time.monotonic()
+            for _ in range(40):
+                r = client.get("/sparql", params={"query": COUNT})
+                statuses.append(r.status_code)
+            burst = time.monotonic() - t0
+            assert statuses == [503] * 40
+            assert r.text.startswith(
+                "the server has no query worker right now (starting one "
+                "failed: EMFILE: Too many open files); try again later"
+            )
+            assert burst < 10, burst
+            assert _worker_pids(pid) == []
+        finally:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+        # The pressure ends: the pool is back at its size and answers again.
+        t0 = time.monotonic()
+        assert _wait_for(lambda: len(_worker_pids(pid)) == 2, 10), _worker_pids(pid)
+        healed = time.monotonic() - t0
+        assert client.get("/sparql", params={"query": COUNT}).status_code == 200
+    newcomer.join(30)
+    assert len(late) == 1
+    assert late[0].status_code == 200
+    assert healed < 7, healed
+    # The log: every kind of failure once, its repeats as a count, no traceback per event.
+    assert _wait_for(lambda: b"repeated" in log.read_bytes()[log_before:], 8)
+    text = log.read_bytes()[log_before:].decode("utf-8", "replace")
+    assert len(text) < 8000, text
+    assert text.count("Traceback") <= 1, text
+    assert text.count("the server has no query worker right now") <= 2, text
+
+
+def test_readme_synopsis_matches_serve_help() -> None:
+    """Every ``[--option DEFAULT]`` of the README's ``serve`` heading is an option of
+    ``serve`` with that default (a placeholder such as ``N`` only has to exist)."""
+    from khalis_kg.server import serve_command
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    heading = next(line for line in readme.splitlines() if line.startswith("### `khalis-kg serve"))
+    shown = re.findall(r"\[(--[a-z-]+)(?: ([^\]]+))?\]", heading)
+    assert len(shown) >= 10, heading
+    options = {opt: p for p in serve_command.params for opt in getattr(p, "opts", [])}
+    for name, value in shown:
+        assert name in options, name
+        if value and re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", value):
+            assert float(options[name].default) == float(value), name
+        elif value and not value.isupper():
+            assert options[name].default == value, name
