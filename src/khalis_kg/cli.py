@@ -1,8 +1,16 @@
 """The ``khalis-kg`` command line.
 
-Exit codes follow pySHACL: 0 success (or conforms), 1 does not conform, 2 input or usage
-error. Every error khalis-kg raises on purpose is printed as one line,
+Exit codes (defined once in :mod:`khalis_kg.errors`): 0 success (or conforms), 1 does
+not conform, 2 input or usage error, 3 stopped at the time limit, 4 stopped at the memory
+limit, 5 engine crash, 130 interrupted. Every end that is not a success is one line,
 ``khalis-kg: error: ...``, on stderr; never a traceback.
+
+Every verb but ``serve`` runs its work (reading and parsing the user's files, running
+the query, validating, serialising) in an isolated child process
+(:mod:`khalis_kg.isolation`) with a memory cap (``--memory-limit``, 2 GiB by default)
+and, when given, a wall-clock limit (``--timeout``): a runaway query or parse is
+killed, an engine crash becomes exit 5. The parent imports no RDF library; it writes
+the child's bytes to stdout or, safely, to ``-o FILE`` (:mod:`khalis_kg.files`).
 
 Output formats: ``query`` and ``sparql`` print a ``table`` by default (whether or not
 stdout is a terminal; pass ``--format csv|tsv|json|xml`` for machines); CONSTRUCT and
@@ -17,18 +25,25 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from . import __version__
-from .errors import InputError, KhalisError, ParameterError
+from . import __version__, isolation
+from .errors import EXIT_INTERRUPTED, InputError, KhalisError, ParameterError
 
 if TYPE_CHECKING:
     from .api import KnowledgeGraph
     from .terms import QueryResult
+
+T = TypeVar("T")
+S = TypeVar("S")
+
+MAX_QUERY_BYTES = 16 * 1024 * 1024
+"""Largest query text read from a file or stdin."""
 
 PROG = "khalis-kg"
 RESULT_FORMATS = ["table", "csv", "tsv", "json", "xml", "turtle", "nt", "jsonld"]
@@ -51,6 +66,8 @@ class KhalisGroup(click.Group):
             return super().invoke(ctx)
         except KhalisError as exc:
             fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted", EXIT_INTERRUPTED)
         except BrokenPipeError:
             sys.stderr.close()  # the reader went away (e.g. `| head`): stop quietly
             sys.exit(0)
@@ -87,6 +104,9 @@ class Settings:
         endpoint: str | None = None,
         graph_store: str | None = None,
         timeout: float | None = None,
+        *,
+        time_limit: float | None = None,
+        memory_limit: int | None = isolation.DEFAULT_MEMORY_LIMIT,
     ):
         self.backend = backend
         self.data = list(data)
@@ -94,6 +114,34 @@ class Settings:
         self.endpoint = endpoint
         self.graph_store = graph_store
         self.timeout = timeout
+        """Seconds for each HTTP exchange with a remote endpoint."""
+        self.time_limit = time_limit
+        """Wall-clock seconds allowed to each command's work (None: no limit)."""
+        self.memory_limit = memory_limit
+        """Cap on the work's address space in bytes (None: no cap)."""
+
+    def isolated(
+        self,
+        prepare: Callable[[], S],
+        run: Callable[[S], T],
+        what: str,
+        *,
+        time_limit: float | None = None,
+        lock: bool = False,
+    ) -> T:
+        """``run(prepare())`` in an isolated child with this command's limits.
+
+        ``lock`` forbids new files and sockets once ``prepare`` is done (for the
+        user's queries; never with the remote backend, which needs its sockets).
+        """
+        if not isolation.available():  # pragma: no cover - Windows: cannot be stopped
+            return run(prepare())
+        limits = isolation.Limits(
+            timeout=self.time_limit if time_limit is None else time_limit,
+            memory=self.memory_limit,
+            lock_descriptors=lock and self.backend != "remote",
+        )
+        return isolation.run(isolation.Work(prepare, run, what), limits)
 
     def load(self, *, with_ontology: bool | None = None) -> KnowledgeGraph:
         from .api import KnowledgeGraph
@@ -126,9 +174,25 @@ def _write(data: bytes, output: str | None) -> None:
     if output is None or output == "-":
         click.echo(data, nl=False)
         return
-    from .export import write_atomic
+    from .files import write_output
 
-    write_atomic(Path(output), data)
+    write_output(Path(output), data)
+
+
+def _memory_limit(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
+    try:
+        return isolation.parse_size(value)
+    except KhalisError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _preload_output() -> None:
+    """Import what serialising an answer needs, before the descriptors are locked
+    (nothing can be imported after)."""
+    from . import export, results  # noqa: F401
+    from .backends import oxigraph  # noqa: F401
+
+    export._context_text()
 
 
 @click.group(cls=KhalisGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -174,6 +238,22 @@ def _write(data: bytes, output: str | None) -> None:
     "and the class hierarchy (export, validate and stats still cover the data alone). "
     "Default: with the packaged graph, without --data files.",
 )
+@click.option(
+    "--timeout",
+    "time_limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Stop each command's work (parse, query, validation) after SECONDS, "
+    "whatever it is doing (exit 3) [default: no limit].",
+)
+@click.option(
+    "--memory-limit",
+    metavar="SIZE",
+    default="2G",
+    show_default=True,
+    callback=_memory_limit,
+    help="Cap on the memory of each command's work, e.g. 512M, 4G, or none (exit 4).",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -183,12 +263,25 @@ def cli(
     remote_timeout: float | None,
     data: tuple[str, ...],
     with_ontology: bool | None,
+    time_limit: float | None,
+    memory_limit: int | None,
 ) -> None:
     """Query, validate and export the 2015 Al Khalis prison break knowledge graph.
 
-    Exit codes: 0 success (validate: conforms), 1 does not conform, 2 input or usage error.
+    Exit codes: 0 success (validate: conforms), 1 does not conform, 2 input or usage
+    error, 3 stopped at the time limit, 4 stopped at the memory limit, 5 engine crash,
+    130 interrupted.
     """
-    ctx.obj = Settings(backend, data, with_ontology, endpoint, graph_store, remote_timeout)
+    ctx.obj = Settings(
+        backend,
+        data,
+        with_ontology,
+        endpoint,
+        graph_store,
+        remote_timeout,
+        time_limit=time_limit,
+        memory_limit=memory_limit,
+    )
 
 
 @cli.command("queries")
@@ -198,13 +291,19 @@ def cli(
 @click.pass_obj
 def queries_command(settings: Settings, fmt: str) -> None:
     """List the packaged queries with their titles and parameters."""
+    _write(settings.isolated(_load_catalogue, partial(_list_queries, fmt), "listing queries"), None)
+
+
+def _load_catalogue() -> Any:
     from .catalogue import Catalogue
 
-    catalogue = Catalogue.load()
+    return Catalogue.load()
+
+
+def _list_queries(fmt: str, catalogue: Any) -> bytes:
     if fmt == "json":
         text = json.dumps([q.to_dict() for q in catalogue.list()], indent=1) + "\n"
-        _write(text.encode("utf-8"), None)
-        return
+        return text.encode("utf-8")
     lines = []
     for info in catalogue.list():
         kind = " [check]" if info.is_check else ""
@@ -217,7 +316,7 @@ def queries_command(settings: Settings, fmt: str) -> None:
             lines.append(f"    --param {p.name}=<{p.type}>{default}{desc}")
     if not lines:
         lines.append("(no packaged queries)")
-    _write(("\n".join(lines) + "\n").encode("utf-8"), None)
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _parse_params(pairs: Sequence[str]) -> dict[str, object]:
@@ -230,11 +329,11 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, object]:
     return params
 
 
-def _emit(result: QueryResult, fmt: str | None, output: str | None) -> None:
+def _render(result: QueryResult, fmt: str | None) -> bytes:
     if fmt is None:
         fmt = "turtle" if result.form == "graph" else "table"
     data, _media = result.serialize(fmt)
-    _write(data, output)
+    return data
 
 
 _format_option = click.option(
@@ -262,16 +361,23 @@ def query_command(
     settings: Settings, name: str, params: tuple[str, ...], fmt: str | None, output: str | None
 ) -> None:
     """Run the packaged query NAME (see `khalis-kg queries`)."""
-    from .catalogue import Catalogue
-
-    catalogue = Catalogue.open()  # reads queries/NAME.rq only, once
-    info = catalogue.get(name)  # unknown names fail before the graph is loaded
     bound = _parse_params(params)
-    info.bind(bound)
-    kg = settings.load()
-    kg.catalogue = catalogue
-    result = kg.query(name, bound)
-    _emit(result, fmt, output)
+
+    def prepare() -> KnowledgeGraph:
+        from .catalogue import Catalogue
+
+        catalogue = Catalogue.open()  # reads queries/NAME.rq only, once
+        info = catalogue.get(name)  # unknown names fail before the graph is loaded
+        info.bind(bound)
+        kg = settings.load()
+        kg.catalogue = catalogue
+        _preload_output()
+        return kg
+
+    def run(kg: KnowledgeGraph) -> bytes:
+        return _render(kg.query(name, bound), fmt)
+
+    _write(settings.isolated(prepare, run, f"the query {name}", lock=True), output)
 
 
 @cli.command("sparql")
@@ -279,7 +385,12 @@ def query_command(
 @click.option(
     "-f", "--file", "file", type=click.Path(dir_okay=False), help="Read the query from FILE."
 )
-@click.option("--timeout", type=float, default=None, help="Time limit in seconds.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Time limit in seconds (as the global --timeout, for this query).",
+)
 @_format_option
 @_output_option
 @click.pass_obj
@@ -298,19 +409,35 @@ def sparql_command(
     if (query is None) == (file is None):
         raise click.UsageError("give exactly one of QUERY, -f FILE or - (stdin)")
     if file is not None:
-        try:
-            text = Path(file).read_text("utf-8")
-        except FileNotFoundError:
-            raise InputError(f"{file}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{file}: cannot read ({exc})") from None
+        from .files import read_input
+
+        text = _decode(read_input(file, limit=MAX_QUERY_BYTES), file)
     elif query == "-":
-        text = sys.stdin.read()
+        text = _decode(sys.stdin.buffer.read(MAX_QUERY_BYTES + 1), "stdin")
     else:
         assert query is not None
         text = query
-    kg = settings.load()
-    _emit(kg.sparql(text, timeout=timeout), fmt, output)
+    if not text.strip():
+        raise InputError("empty query")
+
+    def prepare() -> KnowledgeGraph:
+        kg = settings.load()
+        _preload_output()
+        return kg
+
+    def run(kg: KnowledgeGraph) -> bytes:
+        return _render(kg.sparql(text), fmt)
+
+    _write(settings.isolated(prepare, run, "the query", time_limit=timeout, lock=True), output)
+
+
+def _decode(data: bytes, where: str) -> str:
+    if len(data) > MAX_QUERY_BYTES:
+        raise InputError(f"{where}: the query is longer than {MAX_QUERY_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: not UTF-8 text (byte {exc.start})") from None
 
 
 @cli.command("validate")
@@ -348,23 +475,32 @@ def validate_command(
 
     Exit 0 if the data conforms, 1 if it does not, 2 on input errors.
     """
-    from .api import packaged_source
-    from .backends.base import Source
-    from .validation import validate
-
     paths = list(files) or settings.data
-    sources = [Source.from_path(p) for p in paths]
-    if not sources or with_data:
-        sources.insert(0, packaged_source("data"))
-    report = validate(sources, inference=inference)
-    if fmt == "json":
-        text = report.to_json()
-    elif fmt == "turtle":
-        text = report.to_turtle()
-    else:
-        text = report.text
-    _write(text.encode("utf-8"), output)
-    sys.exit(0 if report.conforms else 1)
+
+    def prepare() -> list[Any]:
+        from .api import packaged_source
+        from .backends.base import Source
+
+        sources = [Source.from_path(p) for p in paths]
+        if not sources or with_data:
+            sources.insert(0, packaged_source("data"))
+        return sources
+
+    def run(sources: list[Any]) -> tuple[bytes, bool]:
+        from .validation import validate
+
+        report = validate(sources, inference=inference)
+        if fmt == "json":
+            text = report.to_json()
+        elif fmt == "turtle":
+            text = report.to_turtle()
+        else:
+            text = report.text
+        return text.encode("utf-8"), report.conforms
+
+    data, conforms = settings.isolated(prepare, run, "the validation")
+    _write(data, output)
+    sys.exit(0 if conforms else 1)
 
 
 @cli.command("export")
@@ -374,8 +510,9 @@ def validate_command(
 @click.pass_obj
 def export_command(settings: Settings, fmt: str, output: str | None, with_ontology: bool) -> None:
     """Export the graph as turtle, nt, nq, trig, xml (RDF/XML) or jsonld."""
-    kg = settings.load()
-    data = kg.export(fmt, with_ontology=with_ontology)
+    data = settings.isolated(
+        settings.load, lambda kg: kg.export(fmt, with_ontology=with_ontology), "the export"
+    )
     _write(data, output)
 
 
@@ -386,12 +523,15 @@ def export_command(settings: Settings, fmt: str, output: str | None, with_ontolo
 @click.pass_obj
 def stats_command(settings: Settings, fmt: str) -> None:
     """Triples, classes, instances per class, claims per source and per claimant."""
+    _write(settings.isolated(settings.load, partial(_stats, fmt), "counting"), None)
+
+
+def _stats(fmt: str, kg: KnowledgeGraph) -> bytes:
     from .results import shorten
 
-    stats = settings.load().stats()
+    stats = kg.stats()
     if fmt == "json":
-        _write((json.dumps(stats.to_dict(), indent=1) + "\n").encode("utf-8"), None)
-        return
+        return (json.dumps(stats.to_dict(), indent=1) + "\n").encode("utf-8")
     lines = [
         f"triples        {stats.triples}",
         f"named graphs   {stats.named_graphs}",
@@ -408,7 +548,7 @@ def stats_command(settings: Settings, fmt: str) -> None:
             lines.append("  (none)")
         width = max((len(shorten(k)) for k in counts), default=0)
         lines += [f"  {shorten(k).ljust(width)}  {n}" for k, n in counts.items()]
-    _write(("\n".join(lines) + "\n").encode("utf-8"), None)
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 @cli.command("diagram")
@@ -464,20 +604,28 @@ def load_command(
     ontology unless --without-ontology), by one SPARQL Graph Store HTTP PUT: running it
     twice leaves the same store. Credentials: KHALIS_KG_TOKEN, or KHALIS_KG_USER and
     KHALIS_KG_PASSWORD, in the environment."""
-    from .api import packaged_source
-    from .backends.base import Source
-    from .loader import load_to_store
-
     paths = list(files) or settings.data
-    if paths:
-        sources = [Source.from_path(p) for p in paths]
-        with_ontology = bool(settings.with_ontology)
-    else:
-        sources = [packaged_source("data")]
-        with_ontology = settings.with_ontology is not False
-    if with_ontology:
-        sources.append(packaged_source("ontology"))
-    report = load_to_store(store_url, sources, graph, timeout=timeout)
+
+    def prepare() -> list[Any]:
+        from .api import packaged_source
+        from .backends.base import Source
+
+        if paths:
+            sources = [Source.from_path(p) for p in paths]
+            with_ontology = bool(settings.with_ontology)
+        else:
+            sources = [packaged_source("data")]
+            with_ontology = settings.with_ontology is not False
+        if with_ontology:
+            sources.append(packaged_source("ontology"))
+        return sources
+
+    def run(sources: list[Any]) -> Any:
+        from .loader import load_to_store
+
+        return load_to_store(store_url, sources, graph, timeout=timeout)
+
+    report = settings.isolated(prepare, run, "the load")
     target = f"<{graph}>" if graph else "the default graph"
     click.echo(
         f"loaded {report.triples} triples into {target} at {store_url} "

@@ -1,17 +1,71 @@
 """The exception hierarchy: every error the library raises on purpose is a KhalisError.
 
-The command line maps these to exit codes (2 for input and usage errors) and the
-HTTP server to status codes; nothing else should ever reach a user as a traceback.
+The command line maps these to exit codes and the HTTP server to status codes; nothing
+else should ever reach a user as a traceback. The exit codes are defined here, once:
+
+====  ==========================================================================
+code  meaning
+====  ==========================================================================
+0     success (``validate``: the data conforms)
+1     the data does not conform (``validate``)
+2     usage or input error (bad option, missing file, syntax error, refused query)
+3     stopped at the time limit (``--timeout``)
+4     stopped at the memory limit (``--memory-limit``)
+5     the engine crashed (a Rust panic, a segmentation fault, a stack overflow)
+130   interrupted (Ctrl-C), as shells expect (128 + SIGINT)
+====  ==========================================================================
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+EXIT_OK = 0
+"""Success; ``validate``: the data conforms."""
+EXIT_NOT_CONFORMING = 1
+"""``validate``: the data does not conform to the shapes."""
+EXIT_USAGE = 2
+"""A usage or input error: bad option, missing or unreadable file, syntax error, refusal."""
+EXIT_TIME_LIMIT = 3
+"""The work was stopped at its time limit."""
+EXIT_MEMORY_LIMIT = 4
+"""The work was stopped at its memory limit."""
+EXIT_CRASH = 5
+"""The engine crashed (panic, segmentation fault, abort, stack overflow)."""
+EXIT_INTERRUPTED = 130
+"""Interrupted by Ctrl-C (SIGINT)."""
+
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success (validate: the data conforms)",
+    EXIT_NOT_CONFORMING: "the data does not conform (validate)",
+    EXIT_USAGE: "usage or input error",
+    EXIT_TIME_LIMIT: "stopped at the time limit",
+    EXIT_MEMORY_LIMIT: "stopped at the memory limit",
+    EXIT_CRASH: "the engine crashed",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
+"""Every exit code of the command line, with its meaning."""
+
+
+def _rebuild(cls: type[KhalisError], args: tuple[Any, ...], state: dict[str, Any]) -> KhalisError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class KhalisError(Exception):
-    """Base class of every error khalis-kg raises on purpose."""
+    """Base class of every error khalis-kg raises on purpose.
 
-    exit_code = 2
+    Every KhalisError pickles (attributes included, whatever its constructor takes), so
+    that an error raised in an isolated child process reaches the caller as itself.
+    """
+
+    exit_code = EXIT_USAGE
     http_status = 400
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class InputError(KhalisError):
@@ -50,6 +104,36 @@ class QueryTimeoutError(QueryError):
     """A query ran longer than its time limit or produced too many results."""
 
     http_status = 503
+
+
+class LimitError(KhalisError):
+    """Work run in isolation (:mod:`khalis_kg.isolation`) was stopped at a limit."""
+
+    http_status = 503
+
+
+class TimeLimitError(LimitError, QueryTimeoutError):
+    """Isolated work ran past its wall-clock limit and was killed."""
+
+    exit_code = EXIT_TIME_LIMIT
+
+
+class MemoryLimitError(LimitError):
+    """Isolated work needed more memory than its limit allows and was stopped."""
+
+    exit_code = EXIT_MEMORY_LIMIT
+
+
+class EngineCrashError(KhalisError):
+    """The engine crashed in an isolated child (panic, segfault, abort, stack overflow);
+    ``signal`` names the signal that ended it, when one did."""
+
+    exit_code = EXIT_CRASH
+    http_status = 500
+
+    def __init__(self, message: str, *, signal: str | None = None):
+        super().__init__(message)
+        self.signal = signal
 
 
 class UnknownQueryError(KhalisError):

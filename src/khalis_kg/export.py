@@ -9,18 +9,16 @@ written here (flattened, one node object per subject). Only pyoxigraph is used.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from . import resources
 from .backends.base import Source
-from .errors import KhalisError, OutputError
+from .errors import KhalisError
 
 FORMATS: dict[str, str] = {
     "turtle": "text/turtle",
@@ -36,9 +34,16 @@ SUFFIXES = {"turtle": ".ttl", "nt": ".nt", "nq": ".nq", "trig": ".trig", "xml": 
 SUFFIXES["jsonld"] = ".jsonld"
 
 
+@functools.cache
+def _context_text() -> str:
+    """The packaged ``context.jsonld``, read once (an isolated query reads it before its
+    descriptors are locked)."""
+    return resources.jsonld_context_file().read_text("utf-8")
+
+
 def jsonld_context() -> dict[str, Any]:
     """The compact JSON-LD context (the value of ``@context`` in ``context.jsonld``)."""
-    data = json.loads(resources.jsonld_context_file().read_text("utf-8"))
+    data = json.loads(_context_text())
     context = data["@context"] if isinstance(data, dict) and "@context" in data else data
     assert isinstance(context, dict)
     return context
@@ -221,38 +226,8 @@ class _Compactor:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory.
+    """Write ``data`` to ``path`` safely: see :func:`khalis_kg.files.write_output`
+    (atomic for regular files; devices and FIFOs in place; links and the rest refused)."""
+    from .files import write_output
 
-    On any failure the temporary file is removed and ``path`` is left as it was.
-    """
-    directory = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory")
-    if not directory.is_dir():
-        raise OutputError(f"{path}: directory {directory} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, 0o644 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_output(path, data)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .errors import QueryError, QuerySyntaxError, QueryTimeoutError, ReadOnlyError
+from .errors import QueryError, QuerySyntaxError, QueryTimeoutError, ReadOnlyError, TimeLimitError
 
 QUERY_FORMS = ("select", "construct", "ask", "describe")
 UPDATE_KEYWORDS = frozenset(
@@ -264,9 +264,9 @@ class Limits:
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         for count, item in enumerate(items, start=1):
             if deadline is not None and time.monotonic() > deadline:
-                raise QueryTimeoutError(f"query stopped after {self.timeout:g} s (time limit)")
+                raise TimeLimitError(f"query stopped after {self.timeout:g} s (time limit)")
             if self.max_rows is not None and count > self.max_rows:
                 raise QueryTimeoutError(f"query stopped: more than {self.max_rows} results")
             yield item
         if deadline is not None and time.monotonic() > deadline:
-            raise QueryTimeoutError(f"query stopped after {self.timeout:g} s (time limit)")
+            raise TimeLimitError(f"query stopped after {self.timeout:g} s (time limit)")

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ..errors import InputError
 from ..safety import Limits
 from ..terms import QueryResult, Term
 
@@ -53,15 +52,10 @@ class Source:
 
     @classmethod
     def from_path(cls, path: str | Path) -> Source:
+        from ..files import read_input
+
         p = Path(path)
-        try:
-            data = p.read_bytes()
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise InputError(f"{path}: is a directory, not an RDF file") from None
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        data = read_input(p)  # a regular file only: never a FIFO or a device
         return cls(str(path), data, format_for(p.name), p.resolve().as_uri())
 
 

@@ -1,6 +1,6 @@
 """The rdflib engine: an in-memory ``rdflib.Dataset``.
 
-Parameters are bound with ``prepareQuery`` + ``initBindings``, never by editing the
+Parameters are bound with rdflib's parse + translate + ``initBindings``, never by editing the
 query text. Input is checked with pyoxigraph's parser first, so both engines report
 syntax errors the same way (file, line, column).
 """
@@ -8,6 +8,8 @@ syntax errors the same way (file, line, column).
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -16,7 +18,8 @@ import pyparsing
 from rdflib import BNode, Dataset, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Identifier, Variable
 
@@ -67,9 +70,37 @@ def _walk(node: Any) -> Iterator[CompValue]:
         yield node
         for value in node.values():
             yield from _walk(value)
-    elif isinstance(node, (list, tuple)):
+    elif isinstance(node, (list, tuple, pyparsing.ParseResults)):
         for value in node:
             yield from _walk(value)
+
+
+def _check_prefixes(parsed: Any) -> None:
+    """Refuse a prefixed name whose prefix is declared neither in the query nor in
+    :data:`PREFIXES`, on rdflib's parse tree (rdflib itself raises a bare Exception)."""
+    declared = {str(k) for k in PREFIXES}
+    prologue, body = parsed[0], parsed[1]
+    for decl in _walk(prologue):
+        if decl.name == "PrefixDecl":
+            declared.add(decl.get("prefix") or "")
+    for node in _walk(body):
+        if node.name == "pname":
+            prefix = node.get("prefix") or ""
+            if prefix not in declared:
+                raise QuerySyntaxError(f"SPARQL syntax error: undeclared prefix {prefix}:")
+
+
+class _IllTypedLiteralWarnings(logging.Filter):
+    """Drop rdflib's warning (with a traceback) for an ill-typed literal such as
+    ``"2015-13-45"^^xsd:date``: such a literal is valid RDF, kept as written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to convert Literal lexical form")
+
+
+logging.getLogger("rdflib.term").addFilter(_IllTypedLiteralWarnings())
+
+_TOO_DEEP = "nested too deeply for the memory backend (Python recursion limit)"
 
 
 _NORMALIZE_LOCK = threading.Lock()
@@ -114,6 +145,8 @@ class MemoryBackend:
                     self.dataset.parse(data=source.data, format=fmt, publicID=source.base_iri)
             except (SyntaxError, ValueError) as exc:
                 raise InputError(f"{source.name}: cannot load: {short_message(str(exc))}") from None
+            except RecursionError:
+                raise InputError(f"{source.name}: {_TOO_DEEP}") from None
 
     def graph_names(self) -> frozenset[str]:
         return frozenset(
@@ -143,7 +176,12 @@ class MemoryBackend:
         scan = check_query(text, self.graph_names, PREFIXES)
         limits = limits or Limits()
         try:
-            prepared = prepareQuery(text, initNs=PREFIXES)
+            parsed = parseQuery(text)
+            _check_prefixes(parsed)
+            prepared = translateQuery(parsed, None, PREFIXES)  # as prepareQuery does
+            prepared._original_args = (text, PREFIXES, None)
+        except RecursionError:
+            raise QuerySyntaxError(f"the query is {_TOO_DEEP}") from None
         except pyparsing.ParseBaseException as exc:
             raise QuerySyntaxError(
                 f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: "
@@ -188,5 +226,9 @@ class MemoryBackend:
                 for s, p, o in limits.guard(answer.graph)
             ]
             return QueryResult("graph", triples=canonical_triples(triples))
+        except re.error as exc:
+            raise QueryError(f"invalid regular expression: {short_message(str(exc))}") from None
+        except RecursionError:
+            raise QueryError(f"the query is {_TOO_DEEP}") from None
         except (ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
             raise QueryError(f"query failed: {short_message(str(exc))}") from None

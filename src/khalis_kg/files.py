@@ -1,0 +1,239 @@
+"""Reading the user's files and writing output files, safely.
+
+Reading (:func:`read_input`): the file is opened without blocking and checked on the
+opened descriptor (no race between a check and the read): only a regular file is
+read, and never more than a bound. A FIFO, a device (``/dev/zero``), a socket or a
+directory is refused with one line instead of hanging or filling the memory.
+
+Writing (:func:`write_output`) never replaces what is not a regular file and never
+follows a symbolic link:
+
+* an absent path or a regular file is written atomically: a temporary file in the same
+  directory, ``fsync``, then ``rename`` over the target; on any failure the temporary
+  file is removed and the target left as it was;
+* a character device (``/dev/null``, ``/dev/stdout``, a terminal) or a FIFO with a
+  reader is written in place, as a shell redirection would; a FIFO without a reader is
+  refused rather than waited for;
+* a symbolic link, a directory, a block device or a socket is refused with one line;
+* the temporary files are named ``.NAME.khalis-PID-RANDOM.tmp``: one left behind by a
+  killed run (its PID no longer running) is removed by the next write to the same
+  target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import secrets
+import stat
+from pathlib import Path
+
+from .errors import InputError, OutputError
+
+MAX_INPUT_BYTES = 1 << 30
+"""Largest file read as input (1 GiB); past the memory limit a file fails anyway."""
+
+_NAME_MAX = 255
+_TMP = re.compile(r"\.khalis-(\d+)-[0-9a-f]{8}\.tmp")
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "not a regular file"
+
+
+def read_input(path: str | Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    Anything else (FIFO, device, socket, directory), a missing or unreadable file and a
+    file over the limit raise InputError with one line.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = _kind(info.st_mode)
+            if stat.S_ISDIR(info.st_mode):
+                raise InputError(f"{path}: is a directory, not a file")
+            raise InputError(f"{path}: is {kind}, not a regular file; give a file")
+        if info.st_size > limit:
+            raise InputError(f"{path}: too large ({info.st_size} bytes; the limit is {limit})")
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise InputError(f"{path}: too large (more than {limit} bytes)")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def write_output(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (see the module's documentation for what is refused)."""
+    target = Path(path)
+    try:
+        info: os.stat_result | None = os.lstat(target)
+    except FileNotFoundError:
+        info = None
+    except NotADirectoryError:
+        raise OutputError(f"{target}: directory {target.parent} does not exist") from None
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        mode = info.st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+            _write_in_place(target, data, fifo=stat.S_ISFIFO(mode))
+            return
+        if stat.S_ISLNK(mode):
+            raise OutputError(
+                f"{target}: is a symbolic link; not followed (give the file it points to)"
+            )
+        raise OutputError(f"{target}: is {_kind(mode)}; refused")
+    _write_atomic(target, data)
+
+
+def _write_in_place(target: Path, data: bytes, *, fifo: bool) -> None:
+    flags = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
+    if fifo:
+        flags |= getattr(os, "O_NONBLOCK", 0)  # no reader: ENXIO now, not a hang
+    try:
+        fd = os.open(target, flags)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise OutputError(f"{target}: a FIFO with no reader; refused") from None
+        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not (stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+            raise OutputError(f"{target}: changed while being opened; refused")
+        if fifo:
+            os.set_blocking(fd, True)
+        _write_all(fd, data)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def temporary_name(target: Path, pid: int | None = None) -> Path:
+    """The temporary file for ``target``: ``.NAME.khalis-PID-RANDOM.tmp`` beside it
+    (NAME shortened so that the whole stays within the 255-byte name limit)."""
+    suffix = f".khalis-{os.getpid() if pid is None else pid}-{secrets.token_hex(4)}.tmp"
+    return target.parent / (_stem(target) + suffix)
+
+
+def _stem(target: Path) -> str:
+    name = "." + target.name
+    room = _NAME_MAX - len(".khalis-4294967295-00000000.tmp")
+    encoded = name.encode("utf-8", "surrogateescape")
+    if len(encoded) > room:
+        name = encoded[:room].decode("utf-8", "ignore")
+    return name
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove temporary files of ``target`` left by runs that are no longer alive
+    (regular files owned by this user, named by :func:`temporary_name`)."""
+    removed: list[Path] = []
+    stem = _stem(target)
+    directory = target.parent
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if not name.startswith(stem):
+            continue
+        m = _TMP.fullmatch(name[len(stem) :])
+        if m is None or _alive(int(m.group(1))):
+            continue
+        candidate = directory / name
+        with contextlib.suppress(OSError):
+            info = os.lstat(candidate)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid():
+                os.unlink(candidate)
+                removed.append(candidate)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    directory = target.parent
+    if not directory.is_dir():
+        raise OutputError(f"{target}: directory {directory} does not exist")
+    remove_stale_temporaries(target)
+    tmp = temporary_name(target)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+    try:
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "read_input",
+    "remove_stale_temporaries",
+    "temporary_name",
+    "write_output",
+]

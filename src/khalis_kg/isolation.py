@@ -1,0 +1,431 @@
+"""Run a unit of work in a child process that can be stopped, with hard limits.
+
+Neither pyoxigraph nor rdflib can be interrupted from Python in the middle of a parse
+or a query, a pyoxigraph panic aborts the whole process, and a parser that recurses too
+deeply segfaults it. So the command line (and :class:`~khalis_kg.KnowledgeGraph` with
+``isolated=True``) runs each unit of work (load and parse the user's files, run a
+query, validate, serialise) in a forked child:
+
+* **memory**: the child's address space is capped with ``RLIMIT_AS``
+  (:data:`DEFAULT_MEMORY_LIMIT`, 2 GiB, unless told otherwise); an allocation past the
+  cap ends the child (Python's ``MemoryError`` or Rust's "memory allocation of N bytes
+  failed" abort) and is reported as :class:`~khalis_kg.errors.MemoryLimitError`;
+* **time**: the parent holds a wall-clock deadline and sends ``SIGKILL`` when it
+  passes, whatever the child is doing (sort, aggregate, cartesian product, path, string
+  functions, parse): :class:`~khalis_kg.errors.TimeLimitError`;
+* **crashes**: a panic, an abort, a segmentation fault or a stack overflow in the child
+  is :class:`~khalis_kg.errors.EngineCrashError`, one line naming the crash. Core dumps
+  are off in the child (``RLIMIT_CORE`` 0); the engine's own stderr is captured (and
+  read for the classification), never shown;
+* **no new file or socket**: once the child has read what it needs (the ``prepare``
+  step), :func:`lock_descriptors` closes the descriptors it does not need, fills every
+  hole below the highest kept one and lowers ``RLIMIT_NOFILE`` to that height, so no
+  file, socket or pipe can be opened any more (``EMFILE``). The safety module decides
+  on the parsed query (no SERVICE, no foreign FROM); this holds even if a parser
+  disagreed with it. The remote backend needs its sockets, so it runs unlocked.
+* **Ctrl-C**: the child ignores SIGINT; the parent kills it and raises
+  ``KeyboardInterrupt`` (the command line exits 130).
+
+The answer (or a :class:`~khalis_kg.errors.KhalisError`, which pickles) comes back
+over a pipe. Only the standard library is imported here, so the parent stays light.
+
+Platforms: this needs ``os.fork`` and the ``resource`` module (Linux, macOS, the BSDs).
+On macOS ``RLIMIT_AS`` is not enforced by the kernel, so the memory cap does not hold
+there (time limits, crash containment and the descriptor lock do). On Windows
+:func:`available` is False and callers run the work in-process, where it cannot be
+stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import selectors
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from .errors import (
+    EngineCrashError,
+    InputError,
+    KhalisError,
+    MemoryLimitError,
+    ParameterError,
+    TimeLimitError,
+)
+
+T = TypeVar("T")
+S = TypeVar("S")
+
+DEFAULT_MEMORY_LIMIT = 2 * 1024**3
+"""Default cap on an isolated child's address space: 2 GiB."""
+
+_STDERR_KEPT = 64 * 1024  # bytes of the child's stderr kept for the classification
+_EXIT_MEMORY = 86  # the child's exit status after a MemoryError (nothing else uses it)
+_EXIT_RECURSION = 87
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def available() -> bool:
+    """Whether work can be isolated here (POSIX with ``fork`` and ``resource``)."""
+    try:
+        import resource  # noqa: F401
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    return hasattr(os, "fork")
+
+
+def parse_size(text: str) -> int | None:
+    """A memory size such as ``512M``, ``2G``, ``1.5GiB`` or ``1000000`` (bytes), in
+    bytes; ``none``, ``off`` or ``0`` mean no limit (None)."""
+    value = text.strip().upper().removesuffix("IB").removesuffix("B")
+    if value in ("NONE", "OFF", "0", "UNLIMITED"):
+        return None
+    unit = value[-1:] if value[-1:] in _UNITS and value[-1:] != "" else ""
+    number = value[: len(value) - len(unit)] if unit else value
+    try:
+        amount = float(number)
+    except ValueError:
+        raise ParameterError(
+            f"not a memory size: {text!r} (write e.g. 512M, 2G, or none)"
+        ) from None
+    size = int(amount * _UNITS[unit])
+    if not amount > 0 or size < 64 * 1024**2:
+        raise ParameterError(f"memory limit {text!r} is too small (at least 64M)")
+    return size
+
+
+def format_size(size: int) -> str:
+    """``2147483648`` → ``2 GiB``."""
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= factor:
+            return f"{size / factor:g} {unit}"
+    return f"{size} bytes"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits of one isolated unit of work."""
+
+    timeout: float | None = None
+    """Wall-clock seconds from the fork until the child is killed (None: no limit)."""
+    memory: int | None = DEFAULT_MEMORY_LIMIT
+    """Cap on the child's address space in bytes (None: no cap)."""
+    lock_descriptors: bool = True
+    """Forbid new files and sockets after ``prepare`` (off for the remote backend)."""
+
+
+@dataclass(frozen=True)
+class Work(Generic[S, T]):
+    """A unit of work: ``prepare`` reads what is needed (files may be opened), then
+    ``run`` computes the answer from its state (no new file or socket can be opened)."""
+
+    prepare: Callable[[], S]
+    run: Callable[[S], T]
+    what: str = "the work"
+    """Named in messages: "the query", "loading the data"…"""
+
+
+def run(work: Work[Any, T], limits: Limits) -> T:
+    """Run ``work`` in a forked child within ``limits``; return its answer.
+
+    The child's answer must pickle. A KhalisError raised in the child is raised here;
+    the limits and crashes raise TimeLimitError, MemoryLimitError or EngineCrashError.
+    """
+    result_r, result_w = os.pipe()
+    error_r, error_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(result_r)
+        os.close(error_r)
+        _child(work, limits, result_w, error_w)
+    os.close(result_w)
+    os.close(error_w)
+    return _parent(pid, work, limits, result_r, error_r)
+
+
+# -- the child -------------------------------------------------------------------------
+
+
+def _child(work: Work[Any, Any], limits: Limits, result_w: int, error_w: int) -> None:
+    status = 70
+    try:
+        import traceback  # now: once the descriptors are locked nothing can be imported
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.dup2(error_w, 2)  # the engine's messages (panics, aborts) go to the parent
+        sys.stderr = open(2, "w", closefd=False, errors="backslashreplace")  # noqa: SIM115
+        _set_limits(limits)
+        try:
+            state = work.prepare()
+            if limits.lock_descriptors:
+                result_w = lock_descriptors(result_w)
+            answer: tuple[str, Any] = ("ok", work.run(state))
+        except KhalisError as exc:
+            answer = ("error", exc)
+        except MemoryError:
+            os._exit(_EXIT_MEMORY)
+        except RecursionError:
+            os._exit(_EXIT_RECURSION)
+        try:
+            payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            os._exit(_EXIT_MEMORY)
+        _write_all(result_w, payload)
+        status = 0
+    except BaseException:  # noqa: BLE001 - the process boundary: report, never return
+        # An unexpected error (a bug, or a Rust panic raised as PanicException): its
+        # traceback goes to the captured stderr, and the parent reports its last line.
+        with contextlib.suppress(BaseException):
+            traceback.print_exc(file=sys.stderr)
+            sys.stderr.flush()
+    finally:
+        os._exit(status)
+
+
+def _set_limits(limits: Limits) -> None:
+    import resource
+
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if limits.memory is not None:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = limits.memory if hard == resource.RLIM_INFINITY else min(limits.memory, hard)
+        with contextlib.suppress(ValueError, OSError):  # e.g. macOS refuses some values
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def _open_descriptors() -> list[int]:
+    for listing in ("/proc/self/fd", "/dev/fd"):
+        try:
+            names = os.listdir(listing)
+        except OSError:
+            continue
+        fds = []
+        for name in names:
+            if name.isdigit():
+                fd = int(name)
+                try:
+                    os.fstat(fd)
+                except OSError:
+                    continue  # the listing's own descriptor, now closed
+                fds.append(fd)
+        return sorted(fds)
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    top = 4096 if soft == resource.RLIM_INFINITY else min(soft, 4096)
+    found = []
+    for fd in range(top):
+        try:
+            os.fstat(fd)
+        except OSError:
+            continue
+        found.append(fd)
+    return found
+
+
+def lock_descriptors(keep: int, *, close_others: bool = True) -> int:
+    """Let this process open no new file, socket or pipe; keep descriptor ``keep``.
+
+    stdin and stdout become ``/dev/null`` and stderr is kept. With ``close_others``
+    every other descriptor is closed (pass False when a library still uses some, such
+    as an on-disk store). Every free number below the highest descriptor left is then
+    filled with ``/dev/null`` and ``RLIMIT_NOFILE`` lowered to that height, so any
+    ``open``, ``socket`` or ``pipe`` fails with ``EMFILE``. Returns ``keep``'s new number.
+    """
+    import resource
+
+    if keep < 3:  # not where stdin and stdout are about to go
+        keep = os.dup(keep)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    if null > 2:
+        os.close(null)
+    if close_others:
+        if keep != 3:
+            os.dup2(keep, 3)
+            os.close(keep)
+            keep = 3
+        os.closerange(4, _highest_descriptor() + 1)
+    fds = _open_descriptors()
+    height = max(fds) + 1
+    for hole in sorted(set(range(height)) - set(fds)):
+        os.dup2(0, hole)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (height, height))
+    return keep
+
+
+def _highest_descriptor() -> int:
+    fds = _open_descriptors()
+    return max(fds) if fds else 3
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+# -- the parent ------------------------------------------------------------------------
+
+
+def _parent(pid: int, work: Work[Any, T], limits: Limits, result_r: int, error_r: int) -> T:
+    started = time.monotonic()
+    deadline = None if limits.timeout is None else started + limits.timeout
+    chunks: list[bytes] = []
+    stderr = bytearray()
+    killed = False
+    selector = selectors.DefaultSelector()
+    try:
+        selector.register(result_r, selectors.EVENT_READ, "result")
+        selector.register(error_r, selectors.EVENT_READ, "stderr")
+        open_pipes = 2
+        while open_pipes:
+            wait = None if deadline is None else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                _kill(pid)
+                killed = True
+                break
+            for key, _ in selector.select(wait):
+                fd = key.fd
+                data = os.read(fd, 1 << 20)
+                if not data:
+                    selector.unregister(fd)
+                    open_pipes -= 1
+                elif key.data == "result":
+                    chunks.append(data)
+                elif len(stderr) < _STDERR_KEPT:
+                    stderr += data[: _STDERR_KEPT - len(stderr)]
+        status = _wait(pid, deadline)
+        if status is None:  # the pipes closed but the child lingers past the deadline
+            _kill(pid)
+            killed = True
+            status = _wait(pid, None)
+    except BaseException:  # Ctrl-C (KeyboardInterrupt) or anything else: no orphan
+        _kill(pid)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        raise
+    finally:
+        selector.close()
+        os.close(result_r)
+        os.close(error_r)
+    elapsed = time.monotonic() - started
+    if killed:
+        assert limits.timeout is not None
+        raise TimeLimitError(f"{work.what} was stopped at the time limit ({limits.timeout:g} s)")
+    assert status is not None
+    payload = b"".join(chunks)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and payload:
+        kind, value = pickle.loads(payload)  # noqa: S301 - our own child's answer
+        if kind == "error":
+            raise value
+        return value  # type: ignore[no-any-return]
+    raise _classify(status, bytes(stderr), work, limits, elapsed)
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _wait(pid: int, deadline: float | None) -> int | None:
+    """The child's wait status; None if it is still running at ``deadline``."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG if deadline is not None else 0)
+        if done:
+            return status
+        if deadline is None:  # pragma: no cover - waitpid without WNOHANG returned
+            continue
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.005)
+
+
+def _classify(
+    status: int, stderr: bytes, work: Work[Any, Any], limits: Limits, elapsed: float
+) -> KhalisError:
+    """The error for a child that ended without an answer."""
+    text = stderr.decode("utf-8", "replace")
+    cap = "" if limits.memory is None else f" ({format_size(limits.memory)})"
+    if "memory allocation of" in text and "failed" in text:
+        return MemoryLimitError(f"{work.what} needed more memory than the limit{cap}")
+    number = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+    name = _signal_name(number) if number else None
+    if "has overflowed its stack" in text:
+        return EngineCrashError(
+            f"the engine crashed with a stack overflow in {work.what} (input nested too deeply)",
+            signal=name,
+        )
+    panic = _panic_message(text)  # an abort, or pyo3's PanicException
+    if panic:
+        return EngineCrashError(f"the engine crashed in {work.what}: {panic}", signal=name)
+    if os.WIFEXITED(status):
+        code = os.WEXITSTATUS(status)
+        if code == _EXIT_MEMORY:
+            return MemoryLimitError(f"{work.what} needed more memory than the limit{cap}")
+        if code == _EXIT_RECURSION:
+            return InputError(f"{work.what} is nested too deeply (Python recursion limit)")
+        last = _last_line(text) or f"exit status {code}"
+        return EngineCrashError(f"internal error in {work.what}: {last}")
+    if number == signal.SIGSEGV:
+        return EngineCrashError(
+            f"the engine crashed (segmentation fault) in {work.what}; "
+            "deeply nested input is the usual cause",
+            signal=name,
+        )
+    if number == signal.SIGKILL:
+        return EngineCrashError(
+            f"{work.what} was killed (SIGKILL from outside, e.g. the system's "
+            "out-of-memory killer)",
+            signal=name,
+        )
+    return EngineCrashError(f"the engine crashed ({name}) in {work.what}", signal=name)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _panic_message(text: str) -> str | None:
+    """The message of a Rust panic (``thread '…' panicked at FILE:\\nMESSAGE``)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if "panicked at" in line:
+            rest = line.split("panicked at", 1)[1].strip()
+            # Rust >= 1.73 puts the message on the next line, older ones after a colon.
+            if rest.endswith(":") and i + 1 < len(lines):
+                message = lines[i + 1].strip()
+            else:
+                message = rest.split(":", 3)[-1].strip().strip("'")
+            return f"Rust panic: {message or 'no message'}"
+    return None
+
+
+def _last_line(text: str) -> str | None:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:200] if lines else None
+
+
+__all__ = [
+    "DEFAULT_MEMORY_LIMIT",
+    "Limits",
+    "Work",
+    "available",
+    "format_size",
+    "lock_descriptors",
+    "parse_size",
+    "run",
+]

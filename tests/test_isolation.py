@@ -1,0 +1,228 @@
+"""The isolated execution model: limits that hold, crashes that stay in the child,
+errors that come back as themselves, and a child that can open nothing new."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from khalis_kg import isolation
+from khalis_kg.cli import cli
+from khalis_kg.errors import (
+    EXIT_CODES,
+    EngineCrashError,
+    InputError,
+    KhalisError,
+    MemoryLimitError,
+    ParameterError,
+    QuerySyntaxError,
+    TimeLimitError,
+    UnknownQueryError,
+)
+
+SMALL = isolation.Limits(timeout=1.0, memory=512 * 1024**2)
+CARTESIAN = "{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def run_work(prepare, run, limits=SMALL):  # type: ignore[no-untyped-def]
+    return isolation.run(isolation.Work(prepare, run, "the work"), limits)
+
+
+def test_answer_and_errors_come_back_as_themselves() -> None:
+    assert run_work(lambda: 20, lambda s: s + 1) == 21
+
+    def unknown(_: object) -> None:
+        raise UnknownQueryError("casualty", ["casualties"])
+
+    with pytest.raises(UnknownQueryError) as info:
+        run_work(lambda: None, unknown)
+    assert info.value.suggestions == ["casualties"]
+    assert str(info.value) == "no packaged query named 'casualty'. Did you mean: casualties?"
+
+    def syntax(_: object) -> None:
+        raise QuerySyntaxError("bad", line=3, column=4)
+
+    with pytest.raises(QuerySyntaxError) as where:
+        run_work(lambda: None, syntax)
+    assert (where.value.line, where.value.column) == (3, 4)
+
+
+def test_time_limit_kills_whatever_the_child_does() -> None:
+    for busy in (lambda _: time.sleep(30), lambda _: sum(iter(int, 1))):
+        started = time.monotonic()
+        with pytest.raises(TimeLimitError, match=r"stopped at the time limit \(1 s\)") as info:
+            run_work(lambda: None, busy)
+        assert 1.0 <= time.monotonic() - started < 1.6
+        assert info.value.exit_code == 3
+
+
+def test_memory_limit() -> None:
+    with pytest.raises(MemoryLimitError, match=r"more memory than the limit \(512 MiB\)") as info:
+        run_work(lambda: None, lambda _: bytearray(4 * 1024**3))
+    assert info.value.exit_code == 4
+
+
+def test_crashes_are_named_not_blamed_on_memory() -> None:
+    with pytest.raises(EngineCrashError, match=r"crashed \(SIGABRT\)") as info:
+        run_work(lambda: None, lambda _: os.abort())
+    assert info.value.exit_code == 5
+    assert info.value.signal == "SIGABRT"
+    with pytest.raises(EngineCrashError, match="segmentation fault"):
+        run_work(lambda: None, lambda _: os.kill(os.getpid(), signal.SIGSEGV))
+    with pytest.raises(EngineCrashError, match="internal error in the work: ZeroDivisionError"):
+        run_work(lambda: None, lambda _: 1 / 0)
+
+    def recurse(n: int) -> int:
+        return recurse(n + 1)
+
+    with pytest.raises(InputError, match="nested too deeply"):
+        run_work(lambda: None, lambda _: recurse(0))
+
+
+def test_locked_child_opens_no_file_and_no_socket(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("x", "utf-8")
+
+    def attempt(_: object) -> list[str]:
+        outcomes = []
+        for action in (
+            lambda: open(secret, "rb"),  # noqa: SIM115
+            lambda: socket.socket(),
+            lambda: os.pipe(),
+            lambda: os.open(os.devnull, os.O_RDONLY),
+        ):
+            try:
+                action()
+                outcomes.append("opened")
+            except OSError as exc:
+                outcomes.append(os.strerror(exc.errno or 0))
+        return outcomes
+
+    assert run_work(lambda: None, attempt) == ["Too many open files"] * 4
+    # Without the lock (the remote backend) the same child may open files.
+    unlocked = isolation.Limits(timeout=5, lock_descriptors=False)
+    assert run_work(lambda: None, lambda _: secret.read_text("utf-8"), unlocked) == "x"
+
+
+def test_parse_size() -> None:
+    assert isolation.parse_size("512M") == 512 * 1024**2
+    assert isolation.parse_size("2G") == 2 * 1024**3
+    assert isolation.parse_size("1.5GiB") == 3 * 1024**3 // 2
+    assert isolation.parse_size("none") is None
+    for bad in ("lots", "1M", "-3G"):
+        with pytest.raises(ParameterError):
+            isolation.parse_size(bad)
+
+
+def test_exit_codes_are_documented_once() -> None:
+    assert sorted(EXIT_CODES) == [0, 1, 2, 3, 4, 5, 130]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    for code in EXIT_CODES:
+        assert f"| `{code}` |" in readme
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+def cli_run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def one_line(result, code: int, message: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.exit_code == code, result.output
+    assert result.stderr == f"khalis-kg: error: {message}\n"
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("backend", ["oxigraph", "memory"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"SELECT (COUNT(*) AS ?n) WHERE {CARTESIAN}",
+        f"SELECT * WHERE {CARTESIAN} ORDER BY ?a ?i LIMIT 10",
+        'SELECT (STRLEN(?x) AS ?n) WHERE { BIND("ab" AS ?x) '
+        + " ".join(f"BIND(CONCAT(?x,?x) AS ?x{i})" for i in range(3))
+        + " ?a ?b ?c . ?d ?e ?f }",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a (<urn:p>|!<urn:q>)* ?b . ?c ?d ?e }",
+    ],
+    ids=["count", "sort", "strings", "path"],
+)
+def test_cli_time_limit_holds_for_every_query_shape(backend: str, query: str) -> None:
+    started = time.monotonic()
+    result = cli_run("--backend", backend, "--timeout", "1", "sparql", query)
+    elapsed = time.monotonic() - started
+    if result.exit_code == 4:  # the memory cap came first: also a limit that held
+        return
+    one_line(result, 3, "the query was stopped at the time limit (1 s)")
+    assert elapsed < 2.0
+
+
+def test_cli_memory_limit() -> None:
+    result = cli_run(
+        "--memory-limit", "512M", "sparql", f"SELECT * WHERE {CARTESIAN} ORDER BY ?a ?i"
+    )
+    one_line(result, 4, "the query needed more memory than the limit (512 MiB)")
+
+
+def test_cli_engine_crashes_are_one_line(tmp_path: Path) -> None:
+    panic = cli_run("sparql", "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?o ?s")
+    one_line(
+        panic,
+        5,
+        "the engine crashed in the query: Rust panic: user-provided comparison function "
+        "does not correctly implement a total order",
+    )
+    deep = tmp_path / "deep.rq"
+    deep.write_text("SELECT * WHERE { FILTER(" + "(" * 40000 + "1" + ")" * 40000 + ") }")
+    one_line(
+        cli_run("sparql", "-f", str(deep)),
+        5,
+        "the engine crashed (segmentation fault) in the query; deeply nested input is the "
+        "usual cause",
+    )
+
+
+def test_cli_usage_errors() -> None:
+    one_line(cli_run("sparql", "-", input=""), 2, "empty query")
+    one_line(cli_run("sparql", "-", input="  \n# nothing\n"[:3]), 2, "empty query")
+    bad = cli_run("--memory-limit", "lots", "stats")
+    assert bad.exit_code == 2
+    assert "not a memory size" in bad.stderr
+
+
+def test_ctrl_c_exits_130_without_aborted(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "khalis-kg"
+    process = subprocess.Popen(
+        [str(script), "sparql", f"SELECT (COUNT(*) AS ?n) WHERE {CARTESIAN}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    time.sleep(1.0)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole group
+    try:
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130
+    assert err == b"khalis-kg: error: interrupted\n"
+    assert out == b""
+
+
+def test_khalis_error_pickles_with_its_attributes() -> None:
+    import pickle
+
+    error = EngineCrashError("boom", signal="SIGSEGV")
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is EngineCrashError
+    assert (str(copy), copy.signal, copy.exit_code) == ("boom", "SIGSEGV", 5)
+    assert isinstance(pickle.loads(pickle.dumps(KhalisError("x"))), KhalisError)
