@@ -579,9 +579,12 @@ def diagram_command(
 
     if resource is not None and not is_absolute_iri(resource):
         raise ParameterError(f"--resource expects an absolute IRI, got {resource!r}")
-    kg = settings.load(with_ontology=True if kind == "ontology" else None)
-    svg = kg.diagram(kind, resource)
-    _write(svg.encode("utf-8"), output)
+    data = settings.isolated(
+        partial(settings.load, with_ontology=True if kind == "ontology" else None),
+        lambda kg: kg.diagram(kind, resource).encode("utf-8"),
+        "the diagram",
+    )
+    _write(data, output)
 
 
 @cli.command("load")
