@@ -98,7 +98,7 @@ def test_query_csv(runner: CliRunner, example_queries: Path, backend: str) -> No
 
 
 def test_query_default_table_and_other_formats(runner: CliRunner, example_queries: Path) -> None:
-    table = run(runner, "query", "event-quantities", "--param", "minimum=13")
+    table = run(runner, "query", "event-quantities", "--param", "minimum=13", "--width", "0")
     assert table.exit_code == 0
     assert table.output.splitlines()[-1] == "(2 rows)"
     assert table.output.splitlines()[2].startswith("event:al-khalis-prison-break-2015  13  ")

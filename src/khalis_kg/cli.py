@@ -329,11 +329,65 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, object]:
     return params
 
 
-def _render(result: QueryResult, fmt: str | None) -> bytes:
+def _render(
+    result: QueryResult,
+    fmt: str | None,
+    *,
+    columns: str | None = None,
+    width: int | None = None,
+    show_lang: bool = False,
+) -> bytes:
+    """``result`` in ``fmt``; ``columns`` keeps those (any format); a table is fitted to
+    ``width`` characters (None: no limit) and shows language tags when ``show_lang``."""
+    from .results import select_columns, to_table
+
+    if columns is not None:
+        result = select_columns(result, columns.split(","))
     if fmt is None:
         fmt = "turtle" if result.form == "graph" else "table"
+    if fmt == "table" and result.form != "graph":
+        return to_table(result, width=width, show_lang=show_lang).encode("utf-8")
     data, _media = result.serialize(fmt)
     return data
+
+
+def _table_width(width: int | None) -> int | None:
+    """``--width``: N, 0 for no limit; by default the terminal's width when stdout is one
+    (measured here, in the parent), else the default table width."""
+    import shutil
+
+    from .results import TABLE_WIDTH
+
+    if width is not None:
+        return width or None
+    if not sys.stdout.isatty():
+        return TABLE_WIDTH
+    return max(40, shutil.get_terminal_size((TABLE_WIDTH, 24)).columns)
+
+
+def _table_options(command: Any) -> Any:
+    """``--columns``, ``--width`` and ``--lang``, shared by ``query`` and ``sparql``."""
+    command = click.option(
+        "--lang",
+        "show_lang",
+        is_flag=True,
+        help="Show language tags (@en) in the table.",
+    )(command)
+    command = click.option(
+        "--width",
+        metavar="N",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Table width in characters (0: no limit) [default: the terminal's, or 100]. "
+        "Wide cells end with an ellipsis; too many columns print one record per block.",
+    )(command)
+    return click.option(
+        "-c",
+        "--columns",
+        metavar="A,B,C",
+        default=None,
+        help="Keep only these columns, in this order (any format).",
+    )(command)
 
 
 _format_option = click.option(
@@ -355,10 +409,18 @@ _output_option = click.option(
     "-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A query parameter."
 )
 @_format_option
+@_table_options
 @_output_option
 @click.pass_obj
 def query_command(
-    settings: Settings, name: str, params: tuple[str, ...], fmt: str | None, output: str | None
+    settings: Settings,
+    name: str,
+    params: tuple[str, ...],
+    fmt: str | None,
+    columns: str | None,
+    width: int | None,
+    show_lang: bool,
+    output: str | None,
 ) -> None:
     """Run the packaged query NAME (see `khalis-kg queries`)."""
     bound = _parse_params(params)
@@ -374,8 +436,11 @@ def query_command(
         _preload_output()
         return kg
 
+    table_width = _table_width(width)
+
     def run(kg: KnowledgeGraph) -> bytes:
-        return _render(kg.query(name, bound), fmt)
+        result = kg.query(name, bound)
+        return _render(result, fmt, columns=columns, width=table_width, show_lang=show_lang)
 
     _write(settings.isolated(prepare, run, f"the query {name}", lock=True), output)
 
@@ -392,6 +457,7 @@ def query_command(
     help="Time limit in seconds (as the global --timeout, for this query).",
 )
 @_format_option
+@_table_options
 @_output_option
 @click.pass_obj
 def sparql_command(
@@ -400,6 +466,9 @@ def sparql_command(
     file: str | None,
     timeout: float | None,
     fmt: str | None,
+    columns: str | None,
+    width: int | None,
+    show_lang: bool,
     output: str | None,
 ) -> None:
     """Run a read-only SPARQL query: QUERY text, -f FILE, or - for stdin.
@@ -425,8 +494,11 @@ def sparql_command(
         _preload_output()
         return kg
 
+    table_width = _table_width(width)
+
     def run(kg: KnowledgeGraph) -> bytes:
-        return _render(kg.sparql(text), fmt)
+        result = kg.sparql(text)
+        return _render(result, fmt, columns=columns, width=table_width, show_lang=show_lang)
 
     _write(settings.isolated(prepare, run, "the query", time_limit=timeout, lock=True), output)
 

@@ -51,7 +51,6 @@ def quoteattr(text: str) -> str:
 
 
 SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
-MAX_CELL = 80
 
 
 def serialize(result: QueryResult, fmt: str) -> tuple[bytes, str]:
@@ -86,7 +85,14 @@ def shorten(iri: str) -> str:
     return f"{best_prefix}:{iri[len(best) :]}" if best else iri
 
 
-def _cell(term: Term | None) -> str:
+def truncate(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ending with an ellipsis when cut."""
+    if len(text) <= width:
+        return text
+    return text[: max(0, width - 1)] + "…" if width > 0 else ""
+
+
+def _cell(term: Term | None, show_lang: bool = False) -> str:
     if term is None:
         return ""
     if term.type == "uri":
@@ -94,25 +100,102 @@ def _cell(term: Term | None) -> str:
     elif term.type == "bnode":
         text = f"_:{term.value}"
     else:
-        text = term.value + (f"@{term.lang}" if term.lang else "")
-    text = text.replace("\n", " ").replace("\t", " ")
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+        text = term.value + (f"@{term.lang}" if term.lang and show_lang else "")
+    return " ".join(text.replace("\t", " ").split("\n")).strip()
 
 
-def to_table(result: QueryResult) -> str:
-    """Aligned columns with a header and a row count; ``true``/``false`` for ASK."""
+TABLE_WIDTH = 100
+"""Default width of a table (``--width``): fits a 100-column terminal."""
+MIN_COLUMN = 6
+"""Narrowest column of a fitted table; a table that would need narrower ones is printed
+as one record per block instead (as ``psql``'s expanded display does)."""
+
+
+def select_columns(result: QueryResult, columns: Iterable[str]) -> QueryResult:
+    """``result`` with only ``columns`` (in that order); ParameterError names the others."""
+    from .errors import ParameterError
+
+    wanted = [c.strip().lstrip("?") for c in columns if c.strip()]
+    if result.form != "select":
+        raise ParameterError("--columns applies to SELECT results only")
+    unknown = [c for c in wanted if c not in result.variables]
+    if unknown:
+        raise ParameterError(
+            f"no column {', '.join(map(repr, unknown))} in this result "
+            f"(columns: {', '.join(result.variables)})"
+        )
+    rows = [{k: v for k, v in row.items() if k in wanted} for row in result.rows]
+    return QueryResult("select", wanted, rows)
+
+
+def _fit(natural: list[int], width: int) -> list[int] | None:
+    """Column widths summing (with two-space gaps) to at most ``width``: narrow columns
+    keep their width, the rest share what is left; None when that is too narrow."""
+    n = len(natural)
+    available = width - 2 * (n - 1)
+    if n * MIN_COLUMN > available:
+        return None
+    widths = list(natural)
+    remaining = available
+    order = sorted(range(n), key=lambda i: natural[i])
+    for k, i in enumerate(order):
+        share = remaining // (n - k)
+        widths[i] = min(natural[i], max(MIN_COLUMN, share))
+        remaining -= widths[i]
+    return widths
+
+
+def _records(cols: list[str], cells: list[list[str]], width: int) -> str:
+    """One block per row, ``name | value``, long values wrapped (``psql \\x``)."""
+    import textwrap
+
+    name_w = max(len(c) for c in cols)
+    value_w = max(20, width - name_w - 3)
+    out: list[str] = []
+    for n, row in enumerate(cells, 1):
+        head = f"-[ RECORD {n} ]"
+        out.append(head + "-" * max(0, min(width, name_w + 3 + value_w) - len(head)))
+        for col, value in zip(cols, row, strict=True):
+            if not value:
+                continue
+            lines = textwrap.wrap(value, value_w, break_long_words=True) or [""]
+            out.append(f"{col.ljust(name_w)} | {lines[0]}")
+            out += [f"{'':{name_w}} | {line}" for line in lines[1:]]
+    return "\n".join(out)
+
+
+def to_table(
+    result: QueryResult, *, width: int | None = TABLE_WIDTH, show_lang: bool = False
+) -> str:
+    """Aligned columns with a header and a row count; ``true``/``false`` for ASK.
+
+    The table fits ``width`` characters (None: no limit): wide columns are cut with an
+    ellipsis, and a result with too many columns to fit is printed one record per
+    block. Language tags (``@en``) are left out unless ``show_lang``.
+    """
     if result.form == "ask":
         return ("true" if result.boolean else "false") + "\n"
-    cols = result.variables
-    cells = [[_cell(row.get(v)) for v in cols] for row in result.rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip(),
-        "  ".join("-" * w for w in widths),
-    ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    cols = list(result.variables)
+    cells = [[_cell(row.get(v), show_lang) for v in cols] for row in result.rows]
+    natural = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
     n = len(result.rows)
-    lines.append(f"({n} row{'s' if n != 1 else ''})")
+    count = f"({n} row{'s' if n != 1 else ''})"
+    widths = natural
+    if width is not None and cols and sum(natural) + 2 * (len(cols) - 1) > width:
+        fitted = _fit(natural, width)
+        if fitted is None or sum(1 for f, w in zip(fitted, natural, strict=True) if f < w) > 3:
+            # Too many columns cut: one record per block reads better.
+            return (_records(cols, cells, width) + "\n" if cells else "") + count + "\n"
+        widths = fitted
+
+    def line(values: list[str]) -> str:
+        return "  ".join(
+            truncate(v, w).ljust(w) for v, w in zip(values, widths, strict=True)
+        ).rstrip()
+
+    lines = [line(cols), "  ".join("-" * w for w in widths)]
+    lines += [line(r) for r in cells]
+    lines.append(count)
     return "\n".join(lines) + "\n"
 
 

@@ -48,20 +48,37 @@ class ValidationReport:
 
     @property
     def text(self) -> str:
-        """A report for people: one line per result with file, focus node, path, message."""
+        """A report for people: one line per result naming the file, focus node, path,
+        value, message and the constraint that caught it (``sh:datatype``) with its
+        shape. Several results on one focus node, path and value are grouped under one
+        heading, one line per constraint."""
         if self.conforms:
             return "Conforms: yes\n"
         lines = [
             f"Conforms: no ({len(self.results)} result{'s' if len(self.results) != 1 else ''})"
         ]
+        groups: dict[tuple[str, str, str, str], list[ValidationResult]] = {}
         for r in self.results:
-            where = f"{r.file}: " if r.file else ""
-            path = f" path {r.path}" if r.path else ""
-            value = f" value {r.value}" if r.value is not None else ""
-            shape = f" [{r.source_shape}]" if r.source_shape else ""
-            lines.append(
-                f"{where}{r.severity}: focus {r.focus_node}{path}{value}: {r.message}{shape}"
-            )
+            key = (r.file or "", r.focus_node, r.path or "", r.value or "")
+            groups.setdefault(key, []).append(r)
+        for (file, focus, path, value), results in groups.items():
+            where = f"{file}: " if file else ""
+            subject = f"focus {focus}" + (f" path {path}" if path else "")
+            subject += f" value {value}" if value else ""
+            if len(results) == 1:
+                r = results[0]
+                lines.append(f"{where}{r.severity}: {subject}: {r.message} [{_caught_by(r)}]")
+                continue
+            lines.append(f"{where}{subject}: {len(results)} results")
+            # One line per message: constraints of one shape that give the same message
+            # (a datatype and a range check on one date) are named together.
+            same: dict[tuple[str, str, str], list[str]] = {}
+            for r in results:
+                said = (r.severity, r.message, r.source_shape or "")
+                same.setdefault(said, []).append(constraint_name(r.source_constraint) or "?")
+            for (severity, message, shape), names in same.items():
+                caught = ", ".join(names) + (f" in {shape}" if shape else "")
+                lines.append(f"  {severity}: {message} [{caught}]")
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
@@ -76,6 +93,27 @@ class ValidationReport:
 
     def __bool__(self) -> bool:
         return self.conforms
+
+
+def constraint_name(component: str | None) -> str | None:
+    """``sh:datatype`` for ``sh:DatatypeConstraintComponent``: the constraint parameter a
+    reader finds in the shape."""
+    if not component:
+        return None
+    prefix, _, local = component.rpartition(":")
+    if not local.endswith("ConstraintComponent"):
+        return component
+    name = local[: -len("ConstraintComponent")]
+    name = "sparql" if name == "SPARQL" else name[:1].lower() + name[1:]
+    return f"{prefix}:{name}" if prefix else name
+
+
+def _caught_by(r: ValidationResult) -> str:
+    """``sh:datatype in kgsh:QuantityShape``: which constraint of which shape."""
+    constraint = constraint_name(r.source_constraint)
+    if constraint and r.source_shape:
+        return f"{constraint} in {r.source_shape}"
+    return constraint or r.source_shape or "no constraint named"
 
 
 def _n3(term: Any, graph: Any) -> str:
