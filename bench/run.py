@@ -236,7 +236,7 @@ def worker(args: argparse.Namespace) -> int:
         )
         if direct_store is not None:
             bindings = info.bind(params)
-            from khalis_kg.backends.oxigraph import to_ox
+            from khalis_kg.rdfio import to_ox
 
             subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items()}
             from khalis_kg.namespaces import PREFIXES

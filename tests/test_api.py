@@ -24,9 +24,10 @@ from khalis_kg.errors import (
     RDFSyntaxError,
     UnknownQueryError,
 )
-from khalis_kg.namespaces import ID, KG
+from khalis_kg.namespaces import ID, KG, XSD
+from khalis_kg.results import QueryResult
 from khalis_kg.safety import Limits
-from khalis_kg.terms import XSD, XSD_INTEGER, QueryResult, Term
+from khalis_kg.terms import XSD_INTEGER, Term
 
 Q = "https://w3id.org/khalis-kg/id/quantity/"
 C = "https://w3id.org/khalis-kg/concept/"
@@ -386,7 +387,7 @@ def _sample(tricky: dict[str, KnowledgeGraph]) -> QueryResult:
 
 
 def _from_ox(value: object) -> Term:
-    from khalis_kg.backends.oxigraph import from_ox
+    from khalis_kg.rdfio import from_ox
 
     return from_ox(value)
 

@@ -21,7 +21,8 @@ from test_remote import running_oxigraph
 from khalis_kg import KnowledgeGraph
 from khalis_kg.catalogue import Catalogue, QueryInfo
 from khalis_kg.loader import load_to_store
-from khalis_kg.terms import QueryResult, Row, Term
+from khalis_kg.results import QueryResult
+from khalis_kg.terms import Row, Term
 
 PACKAGED = Catalogue.load()
 EXAMPLES = Catalogue.load(TEST_QUERIES)

@@ -15,7 +15,8 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from khalis_kg import KnowledgeGraph, resources
 from khalis_kg.errors import KhalisError, OutputError
-from khalis_kg.export import FORMATS, jsonld_context
+from khalis_kg.export import jsonld_context
+from khalis_kg.rdfio import RDF_FORMAT_NAMES
 
 RDFLIB_FORMAT = {
     "turtle": "turtle",
@@ -78,7 +79,7 @@ def read_with_oxigraph(data: bytes, fmt: str) -> rdflib.Graph:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("fmt", sorted(RDF_FORMAT_NAMES))
 def test_export_reads_back_identically(
     kgs: dict[str, KnowledgeGraph], source: rdflib.Graph, backend: str, fmt: str
 ) -> None:
@@ -130,7 +131,7 @@ def test_with_ontology(kg: KnowledgeGraph, fmt: str) -> None:
     assert_isomorphic(read_with_oxigraph(data, fmt), expected, f"{fmt} with ontology, oxigraph")
 
 
-@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("fmt", sorted(RDF_FORMAT_NAMES))
 def test_export_is_deterministic(kgs: dict[str, KnowledgeGraph], fmt: str) -> None:
     """Same graph, same bytes: blank nodes get canonical (RDFC-1.0) labels."""
     fresh = KnowledgeGraph.load()
@@ -139,8 +140,24 @@ def test_export_is_deterministic(kgs: dict[str, KnowledgeGraph], fmt: str) -> No
 
 
 def test_unknown_format(kg: KnowledgeGraph) -> None:
-    with pytest.raises(KhalisError, match="unknown export format 'n3'"):
-        kg.export("n3")
+    with pytest.raises(KhalisError, match="format 'rdfa' is not available for RDF data"):
+        kg.export("rdfa")
+
+
+@pytest.mark.parametrize(
+    ("alias", "name"),
+    [
+        ("TTL", "turtle"),
+        ("n3", "turtle"),
+        ("N-Triples", "nt"),
+        ("json-ld", "jsonld"),
+        ("rdfxml", "xml"),
+        ("nquads", "nq"),
+    ],
+)
+def test_format_aliases(kg: KnowledgeGraph, alias: str, name: str) -> None:
+    """Aliases and case do not matter (Turtle is the RDF subset of N3)."""
+    assert kg.export(alias) == kg.export(name)
 
 
 # --- atomic writes -------------------------------------------------------------------------

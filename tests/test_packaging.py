@@ -44,8 +44,12 @@ def test_wheel_ships_data_ontology_queries_and_pages(wheel: zipfile.ZipFile) -> 
 
 
 def test_wheel_files_are_the_repository_files(wheel: zipfile.ZipFile) -> None:
-    """The symlinks inside src/khalis_kg are followed: the wheel holds the real bytes."""
-    for rel in ("data/khalis.ttl", "ontology/shapes.ttl"):
+    """The top-level folders are mapped into the package: the wheel holds their bytes."""
+    for rel in (
+        "data/khalis.ttl",
+        "ontology/shapes.ttl",
+        "data/source/2015_Al_Khalis_prison_break.txt",
+    ):
         assert wheel.read(f"khalis_kg/{rel}") == (REPO / rel).read_bytes()
 
 

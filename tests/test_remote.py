@@ -27,7 +27,6 @@ from rdflib.compare import isomorphic
 from khalis_kg import KnowledgeGraph
 from khalis_kg.backends.remote import (
     RemoteBackend,
-    auth_headers,
     bind_values,
     outer_group_offset,
     sparql_term,
@@ -41,6 +40,7 @@ from khalis_kg.errors import (
     QuerySyntaxError,
     ReadOnlyError,
 )
+from khalis_kg.http_session import auth_headers
 from khalis_kg.loader import graph_url, load_to_store
 from khalis_kg.terms import Term
 

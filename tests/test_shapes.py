@@ -21,8 +21,8 @@ import rdflib
 from pyshacl.entrypoints import meta_validate
 
 from khalis_kg import resources
-from khalis_kg.api import packaged_source
-from khalis_kg.backends.base import Source
+from khalis_kg.rdfio import Source
+from khalis_kg.resources import packaged_source
 from khalis_kg.validation import ValidationReport, validate
 
 DATA = Path(__file__).resolve().parent / "data"

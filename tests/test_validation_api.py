@@ -10,9 +10,9 @@ import rdflib
 from conftest import TESTS
 
 from khalis_kg import KnowledgeGraph, ValidationReport, ValidationResult
-from khalis_kg.api import packaged_source
-from khalis_kg.backends.base import Source
 from khalis_kg.errors import KhalisError, RDFSyntaxError
+from khalis_kg.rdfio import Source
+from khalis_kg.resources import packaged_source
 from khalis_kg.validation import validate
 
 INVALID = sorted((TESTS / "data" / "invalid").glob("*.ttl"))

@@ -19,35 +19,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from . import resources
-from .backends import Backend, Source, create_backend
+from .backends import DEFAULT_BACKEND, Backend, BackendName, create_backend
 from .catalogue import Catalogue, QueryInfo
 from .errors import InputError, ParameterError
 from .namespaces import KG
+from .rdfio import Source
+from .resources import ontology_sources, packaged_source, queries_dir
+from .results import QueryResult
 from .safety import DEFAULT_MAX_ROWS, Limits
-from .terms import QueryResult
 
 if TYPE_CHECKING:
     from .validation import ValidationReport
 
-BackendName = Literal["oxigraph", "memory", "remote"]
 PathLike = str | Path
-
-
-def packaged_source(which: Literal["data", "ontology", "shapes"]) -> Source:
-    """One of the packaged files as a :class:`Source`."""
-    entry = {
-        "data": resources.data_file,
-        "ontology": resources.ontology_file,
-        "shapes": resources.shapes_file,
-    }[which]()
-    try:
-        data = entry.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"packaged file missing: {entry}") from None
-    return Source(str(entry), data, "turtle", None)
 
 
 @dataclass
@@ -110,7 +96,7 @@ class KnowledgeGraph:
         cls,
         paths: Iterable[PathLike] | None = None,
         *,
-        backend: BackendName | str = "oxigraph",
+        backend: BackendName | str = DEFAULT_BACKEND,
         with_ontology: bool | None = None,
         store: PathLike | None = None,
         graph_store: str | None = None,
@@ -145,7 +131,7 @@ class KnowledgeGraph:
             return cls(engine, sources=[], with_ontology=with_ontology)  # the endpoint's data
         if store is None or backend == "remote" or engine.triple_count() == 0:
             # One call, so that an on-disk store is built with both or neither.
-            engine.load([*sources, packaged_source("ontology")] if with_ontology else sources)
+            engine.load([*sources, *ontology_sources()] if with_ontology else sources)
         return cls(engine, sources=sources, with_ontology=with_ontology)
 
     # -- queries ---------------------------------------------------------------------
@@ -294,7 +280,7 @@ class KnowledgeGraph:
     def diagram_queries(self) -> Catalogue:
         """The queries the diagrams are drawn from (``queries/diagrams/``)."""
         if self._diagram_catalogue is None:
-            self._diagram_catalogue = Catalogue.open(resources.queries_dir() / "diagrams")
+            self._diagram_catalogue = Catalogue.open(queries_dir() / "diagrams")
         return self._diagram_catalogue
 
     # -- validation, export, stats -----------------------------------------------------
@@ -320,7 +306,7 @@ class KnowledgeGraph:
         ``path`` when given. ``with_ontology`` adds the packaged ontology."""
         from .export import export
 
-        ontology = [packaged_source("ontology")] if with_ontology else []
+        ontology = ontology_sources() if with_ontology else []
         if self.sources:
             # The data as loaded, without the ontology the store may also hold.
             return export(b"", fmt, path, extra=[*self.sources, *ontology])

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING
 
 from . import resources
 from .errors import InputError, ParameterError, QueryError, UnknownQueryError
+from .namespaces import XSD
 from .safety import projection, scan
-from .terms import XSD, XSD_DATE, XSD_INTEGER, Term, is_absolute_iri
+from .terms import XSD_DATE, XSD_INTEGER, Term, is_absolute_iri
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
@@ -253,20 +254,23 @@ class Catalogue:
     def _files(self) -> dict[str, Traversable | Path]:
         """The ``*.rq`` files of the directory still to be read, by query name."""
         root = self._root
-        if root is None or not root.is_dir():
+        if root is None:
             return {}
-        return {
-            entry.name[:-3]: entry
-            for entry in root.iterdir()
-            if entry.name.endswith(".rq") and entry.is_file()
-        }
+        try:
+            entries = list(root.iterdir())
+        except OSError as exc:
+            raise InputError(f"cannot read the query directory {root} ({exc})") from None
+        files = {e.name[:-3]: e for e in entries if e.name.endswith(".rq") and e.is_file()}
+        if not files and not self._queries:
+            raise InputError(f"no queries (*.rq files) in {root}")
+        return files
 
     def _complete(self) -> None:
         if self._root is None:
             return
         for name, entry in self._files().items():
             if name not in self._queries:
-                self._queries[name] = parse_query_file(name, entry.read_text("utf-8"))
+                self._queries[name] = parse_query_file(name, resources.read_text(entry))
         self._queries = dict(sorted(self._queries.items()))
         self._root = None
 
@@ -276,13 +280,9 @@ class Catalogue:
         if root is None or not _NAME.fullmatch(name) or ".." in name:
             return None
         entry = root / f"{name}.rq"
-        try:
-            if not entry.is_file():
-                return None
-            text = entry.read_text("utf-8")
-        except OSError:
+        if not entry.is_file():
             return None
-        info = parse_query_file(name, text)
+        info = parse_query_file(name, resources.read_text(entry))
         self._queries[name] = info
         return info
 

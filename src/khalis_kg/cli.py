@@ -37,7 +37,7 @@ from .errors import EXIT_INTERRUPTED, InputError, KhalisError, ParameterError
 
 if TYPE_CHECKING:
     from .api import KnowledgeGraph
-    from .terms import QueryResult
+    from .results import QueryResult
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -550,8 +550,8 @@ def validate_command(
     paths = list(files) or settings.data
 
     def prepare() -> list[Any]:
-        from .api import packaged_source
-        from .backends.base import Source
+        from .rdfio import Source
+        from .resources import packaged_source
 
         sources = [Source.from_path(p) for p in paths]
         if not sources or with_data:
@@ -599,7 +599,7 @@ def stats_command(settings: Settings, fmt: str) -> None:
 
 
 def _stats(fmt: str, kg: KnowledgeGraph) -> bytes:
-    from .results import shorten
+    from .namespaces import shorten
 
     stats = kg.stats()
     if fmt == "json":
@@ -682,8 +682,8 @@ def load_command(
     paths = list(files) or settings.data
 
     def prepare() -> list[Any]:
-        from .api import packaged_source
-        from .backends.base import Source
+        from .rdfio import Source
+        from .resources import ontology_sources, packaged_source
 
         if paths:
             sources = [Source.from_path(p) for p in paths]
@@ -692,7 +692,7 @@ def load_command(
             sources = [packaged_source("data")]
             with_ontology = settings.with_ontology is not False
         if with_ontology:
-            sources.append(packaged_source("ontology"))
+            sources.extend(ontology_sources())
         return sources
 
     def run(sources: list[Any]) -> Any:

@@ -54,6 +54,21 @@ def _rebuild(cls: type[KhalisError], args: tuple[Any, ...], state: dict[str, Any
     return error
 
 
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the last one an ellipsis when cut (the one
+    truncation helper: messages, table cells)."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…" if limit > 0 else ""
+
+
+def one_line(message: str, limit: int = 200, *, empty: str = "syntax error") -> str:
+    """The first line of a (library or engine) message, cut to ``limit`` characters;
+    ``empty`` stands for a blank message."""
+    stripped = message.strip()
+    return truncate(stripped.splitlines()[0] if stripped else empty, limit)
+
+
 class KhalisError(Exception):
     """Base class of every error khalis-kg raises on purpose.
 

@@ -17,21 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from . import resources
-from .backends.base import Source
-from .errors import KhalisError
-
-FORMATS: dict[str, str] = {
-    "turtle": "text/turtle",
-    "nt": "application/n-triples",
-    "nq": "application/n-quads",
-    "trig": "application/trig",
-    "xml": "application/rdf+xml",
-    "jsonld": "application/ld+json",
-}
-"""Export format → media type."""
-
-SUFFIXES = {"turtle": ".ttl", "nt": ".nt", "nq": ".nq", "trig": ".trig", "xml": ".rdf"}
-SUFFIXES["jsonld"] = ".jsonld"
+from .namespaces import RDF_TYPE, XSD, used_prefixes
+from .rdfio import Source, parse, rdf_format
+from .rdfio import serialize as rdf_serialize
 
 
 @functools.cache
@@ -56,8 +44,7 @@ def export(
 
     Returns the bytes; also writes them atomically to ``path`` when given.
     """
-    if fmt not in FORMATS:
-        raise KhalisError(f"unknown export format {fmt!r} (choose one of: {', '.join(FORMATS)})")
+    fmt = rdf_format(fmt).name
     data = jsonld_bytes(nquads, extra) if fmt == "jsonld" else rdf_bytes(nquads, fmt, extra)
     if path is not None:
         write_atomic(Path(path), data)
@@ -67,12 +54,9 @@ def export(
 def _quads(nquads: bytes, extra: Sequence[Source]) -> list[Any]:
     import pyoxigraph as ox
 
-    from .backends.oxigraph import RDF_FORMATS, check_syntax
-
     quads = list(ox.parse(nquads, ox.RdfFormat.N_QUADS))
     for source in extra:
-        check_syntax(source)
-        quads.extend(ox.parse(source.data, RDF_FORMATS[source.format], base_iri=source.base_iri))
+        quads.extend(parse(source))
     dataset = ox.Dataset(quads)
     # Blank nodes get RDFC-1.0 canonical labels: the same graph exports to the same bytes.
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
@@ -82,9 +66,6 @@ def _quads(nquads: bytes, extra: Sequence[Source]) -> list[Any]:
 def rdf_bytes(nquads: bytes, fmt: str, extra: Sequence[Source] = ()) -> bytes:
     """Every format but JSON-LD, with pyoxigraph."""
     import pyoxigraph as ox
-
-    from .backends.oxigraph import RDF_FORMATS
-    from .results import used_prefixes
 
     quads = _quads(nquads, extra)
     iris = {
@@ -103,9 +84,7 @@ def rdf_bytes(nquads: bytes, fmt: str, extra: Sequence[Source] = ()) -> bytes:
             seen.setdefault(ox.Triple(q.subject, q.predicate, q.object), None)
         items = list(seen)
     items.sort(key=str)  # deterministic output: same data, same bytes
-    data = ox.serialize(items, format=RDF_FORMATS[fmt], prefixes=prefixes)
-    assert data is not None
-    return data
+    return rdf_serialize(items, fmt, prefixes)
 
 
 def jsonld_bytes(nquads: bytes, extra: Sequence[Source] = ()) -> bytes:
@@ -145,10 +124,6 @@ def jsonld_bytes(nquads: bytes, extra: Sequence[Source] = ()) -> bytes:
         graph.append(out)
     document = {"@context": context, "@graph": graph}
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-
-
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-XSD_NS = "http://www.w3.org/2001/XMLSchema#"
 
 
 class _Compactor:
@@ -216,11 +191,11 @@ class _Compactor:
         if literal.language:
             return {"@value": literal.value, "@language": literal.language}
         datatype = literal.datatype.value
-        if datatype == XSD_NS + "string":
+        if datatype == XSD + "string":
             return literal.value
-        if datatype == XSD_NS + "integer" and re.fullmatch(r"-?(0|[1-9]\d{0,15})", literal.value):
+        if datatype == XSD + "integer" and re.fullmatch(r"-?(0|[1-9]\d{0,15})", literal.value):
             return int(literal.value)
-        if datatype == XSD_NS + "boolean" and literal.value in ("true", "false"):
+        if datatype == XSD + "boolean" and literal.value in ("true", "false"):
             return literal.value == "true"
         return {"@value": literal.value, "@type": self.iri(datatype)}
 

@@ -25,10 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from .backends.base import Source
-from .backends.remote import DEFAULT_TIMEOUT, N_TRIPLES, HttpSession, check_url
-from .errors import BackendError, InputError
+from .errors import BackendError, InputError, one_line
+from .http_session import DEFAULT_TIMEOUT, HttpSession, check_url
+from .rdfio import Source, parse, rdf_format
+from .rdfio import serialize as rdf_serialize
 from .terms import is_absolute_iri
+
+N_TRIPLES = rdf_format("nt").media_type
 
 DEFAULT_GRAPH = None
 """``graph=None`` targets the store's default graph (``?default``)."""
@@ -64,25 +67,17 @@ def to_ntriples(sources: Sequence[Source]) -> tuple[bytes, int]:
     """
     import pyoxigraph as ox
 
-    from .backends.oxigraph import RDF_FORMATS, rdf_syntax_error
-
     chunks: list[bytes] = []
     total = 0
     for source in sources:
-        fmt = RDF_FORMATS.get(source.format)
-        if fmt is None:
-            raise InputError(f"{source.name}: unsupported RDF format {source.format!r}")
         triples: list[ox.Triple] = []
-        try:
-            for quad in ox.parse(source.data, fmt, base_iri=source.base_iri):
-                if not isinstance(quad.graph_name, ox.DefaultGraph):
-                    raise InputError(
-                        f"{source.name}: holds quads in the named graph {quad.graph_name}; "
-                        "load it into one graph with graph=IRI (named graphs are not kept)"
-                    )
-                triples.append(quad.triple)
-        except SyntaxError as exc:
-            raise rdf_syntax_error(source, exc) from None
+        for quad in parse(source):
+            if not isinstance(quad.graph_name, ox.DefaultGraph):
+                raise InputError(
+                    f"{source.name}: holds quads in the named graph {quad.graph_name}; "
+                    "load it into one graph with graph=IRI (named graphs are not kept)"
+                )
+            triples.append(quad.triple)
         total += len(triples)
         if source.format == "nt" and len(sources) == 1:
             data = (
@@ -91,15 +86,14 @@ def to_ntriples(sources: Sequence[Source]) -> tuple[bytes, int]:
                 else (source.data + b"\n")
             )
             return data, total
-        chunk = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-        chunks.append(chunk if chunk is not None else b"")
+        chunks.append(rdf_serialize(triples, "nt"))
     return b"".join(chunks), total
 
 
 def _send(session: HttpSession, method: str, url: str, body: bytes) -> int:
     response = session.request(method, url, content=body, headers={"Content-Type": N_TRIPLES})
     if response.status_code >= 400:
-        text = response.text.strip().splitlines()[0] if response.text.strip() else ""
+        text = one_line(response.text, empty="")
         raise BackendError(
             f"{url}: the Graph Store refused the {method} (HTTP {response.status_code}) {text}"
         )

@@ -6,6 +6,8 @@ rdflib build ``rdflib.Namespace`` objects from these strings.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 BASE = "https://w3id.org/khalis-kg/"
 """Root of every IRI the project mints (a permanent-identifier namespace)."""
 
@@ -48,17 +50,24 @@ ID_TYPES: tuple[str, ...] = (
 DATASET = BASE + "dataset"
 """The dataset (DCAT/VoID description of the graph)."""
 
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SH = "http://www.w3.org/ns/shacl#"
+RDF_TYPE = RDF + "type"
+
 PREFIXES: dict[str, str] = {
     "kg": KG,
     "kgr": ID,
     "kgc": CONCEPT,
     "kgsh": SHAPE,
     **{t: ID + t + "/" for t in ID_TYPES},
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "sh": "http://www.w3.org/ns/shacl#",
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "sh": SH,
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "dcterms": "http://purl.org/dc/terms/",
     "dcat": "http://www.w3.org/ns/dcat#",
@@ -77,6 +86,31 @@ PREFIXES: dict[str, str] = {
 """Prefix → namespace, used for Turtle output, SPARQL prologues and the JSON-LD context."""
 
 
-def sparql_prologue() -> str:
-    """``PREFIX`` lines for every prefix in :data:`PREFIXES`."""
-    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+def _simple_local(local: str) -> bool:
+    """A local name that reads back unchanged after ``prefix:`` in Turtle and SPARQL."""
+    return (
+        bool(local)
+        and all(c.isalnum() or c in "_-." for c in local)
+        and local[0] not in "-."
+        and not local.endswith(".")
+    )
+
+
+def shorten(iri: str) -> str:
+    """``kg:Claim`` for ``https://w3id.org/khalis-kg/ontology#Claim`` (longest namespace
+    wins; the IRI itself when no prefix gives a simple local name). The one IRI-shortening
+    function: tables, HTML pages, validation reports and JSON-LD use it."""
+    best = ""
+    best_prefix = ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(best):
+            local = iri[len(ns) :]
+            if _simple_local(local):
+                best, best_prefix = ns, prefix
+    return f"{best_prefix}:{iri[len(best) :]}" if best else iri
+
+
+def used_prefixes(iris: Iterable[str]) -> dict[str, str]:
+    """The entries of :data:`PREFIXES` whose namespace starts one of ``iris``."""
+    seen = set(iris)
+    return {p: ns for p, ns in PREFIXES.items() if any(i.startswith(ns) for i in seen)}

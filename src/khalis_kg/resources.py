@@ -1,34 +1,85 @@
-"""Where the packaged files live, reached through :mod:`importlib.resources`.
+"""Where the packaged files live, and reading them.
 
 ``ontology/``, ``data/`` and ``queries/`` sit at the top of the repository (the fixed
-layout). ``src/khalis_kg/{ontology,data,queries}`` are symbolic links to them, so the
-same ``importlib.resources`` paths work in a source checkout, an editable install and
-a wheel (hatchling follows the links and ships real files).
+layout); there are no links to them inside ``src/``. The wheel maps them into the
+package (hatch ``force-include``: ``khalis_kg/ontology/`` ...), so :func:`package_root`
+finds them in one of two places, and nowhere else (never relative to the working
+directory):
+
+1. the installed package's directory (a wheel, including one built from the sdist);
+2. the repository root, two levels above this file (a checkout, an editable install,
+   an unpacked sdist).
+
+A packaged file that is missing or unreadable is an :class:`~khalis_kg.errors.InputError`
+(exit 2), never an empty answer. ``static/`` (the HTML pages) is part of the package.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
+
+from .errors import InputError
+from .rdfio import Source
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
 
 PACKAGE = "khalis_kg"
 _HERE = Path(__file__).parent
+_REPO = _HERE.parent.parent
+
+DATA_DIRS: tuple[str, ...] = ("ontology", "data", "queries")
+"""The top-level folders shipped as package data (see ``pyproject.toml``)."""
+
+ONTOLOGY_FILES: tuple[str, ...] = ("khalis.ttl",)
+"""The ontology, as files of ``ontology/``: the one list every loader reads."""
+
+SHAPES_FILE = "shapes.ttl"
+"""The SHACL shapes, in ``ontology/``."""
+
+ARTICLE_FILE = "source/2015_Al_Khalis_prison_break.txt"
+"""The Wikipedia article the data is derived from (CC BY-SA 4.0, see NOTICE), in ``data/``."""
+
+
+def _has_data(root: Path | Traversable) -> bool:
+    return all((root / name).is_dir() for name in DATA_DIRS)
 
 
 def package_root() -> Traversable:
-    """The package's directory. Installed as files (a wheel, an editable install, a
-    checkout) it is this module's directory, which is what ``importlib.resources.files``
-    returns there; importing ``importlib.resources`` (and the ``tempfile``, ``inspect``,
-    ``uuid`` it pulls in: ~7 ms, a fifth of ``khalis-kg query``'s imports) is only needed
-    for other loaders (a zip file)."""
-    if (_HERE / "queries").is_dir():
+    """The directory holding ``ontology/``, ``data/`` and ``queries/``: the installed
+    package, else the repository root of a checkout; InputError if neither has them."""
+    if _has_data(_HERE):
         return _HERE
-    from importlib import resources
+    if _has_data(_REPO) and (_REPO / "pyproject.toml").is_file():
+        return _REPO
+    from importlib import resources  # another loader (a zip file)
 
-    return resources.files(PACKAGE)
+    root = resources.files(PACKAGE)
+    if _has_data(root):
+        return root
+    raise InputError(
+        "the packaged files (ontology/, data/, queries/) are missing from this "
+        f"installation: looked in {_HERE} and {_REPO}; reinstall khalis-kg"
+    )
+
+
+def read_bytes(entry: Traversable | Path) -> bytes:
+    """The bytes of a packaged file; InputError (exit 2) if it is missing or unreadable."""
+    try:
+        return entry.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"packaged file missing: {entry}; reinstall khalis-kg") from None
+    except OSError as exc:
+        raise InputError(f"packaged file unreadable: {entry} ({exc.strerror or exc})") from None
+
+
+def read_text(entry: Traversable | Path) -> str:
+    """The UTF-8 text of a packaged file (InputError if missing, unreadable or not UTF-8)."""
+    try:
+        return read_bytes(entry).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"packaged file is not UTF-8: {entry} ({exc.reason})") from None
 
 
 def data_file() -> Traversable:
@@ -37,18 +88,29 @@ def data_file() -> Traversable:
 
 
 def ontology_file() -> Traversable:
-    """The OWL ontology: ``ontology/khalis.ttl``."""
-    return package_root() / "ontology" / "khalis.ttl"
+    """The main OWL ontology file: ``ontology/khalis.ttl``."""
+    return package_root() / "ontology" / ONTOLOGY_FILES[0]
+
+
+def ontology_files() -> list[Traversable]:
+    """Every file of the ontology (:data:`ONTOLOGY_FILES`)."""
+    root = package_root() / "ontology"
+    return [root / name for name in ONTOLOGY_FILES]
 
 
 def shapes_file() -> Traversable:
     """The SHACL shapes: ``ontology/shapes.ttl``."""
-    return package_root() / "ontology" / "shapes.ttl"
+    return package_root() / "ontology" / SHAPES_FILE
 
 
 def jsonld_context_file() -> Traversable:
     """The compact JSON-LD ``@context`` used by the JSON-LD export."""
     return package_root() / "ontology" / "context.jsonld"
+
+
+def article_file() -> Traversable:
+    """The source article's text (``data/source/...``), which quote offsets point into."""
+    return package_root() / "data" / ARTICLE_FILE
 
 
 def queries_dir() -> Traversable:
@@ -58,4 +120,18 @@ def queries_dir() -> Traversable:
 
 def static_dir() -> Traversable:
     """HTML, JavaScript and CSS served by ``khalis-kg serve`` (no CDN)."""
-    return package_root() / "static"
+    return _HERE / "static"
+
+
+def _source(entry: Traversable) -> Source:
+    return Source(str(entry), read_bytes(entry), "turtle", None)
+
+
+def packaged_source(which: Literal["data", "shapes"]) -> Source:
+    """The packaged data graph or the SHACL shapes as a :class:`~khalis_kg.rdfio.Source`."""
+    return _source(data_file() if which == "data" else shapes_file())
+
+
+def ontology_sources() -> list[Source]:
+    """The packaged ontology, one :class:`~khalis_kg.rdfio.Source` per file."""
+    return [_source(entry) for entry in ontology_files()]

@@ -1,4 +1,4 @@
-"""Serialise query results: a terminal table and the four W3C result formats.
+"""The engine-neutral answer to a query (:class:`QueryResult`) and its serialisations.
 
 * ``table``: aligned columns for people (IRIs shortened with the project prefixes);
 * ``csv``: SPARQL 1.1 Query Results CSV (values only, CRLF line ends);
@@ -7,7 +7,8 @@
 * ``xml``: SPARQL Query Results XML.
 
 Graph answers (CONSTRUCT, DESCRIBE) are written as ``turtle``, ``nt``, ``jsonld`` or
-``xml`` (RDF/XML) with pyoxigraph. Only the standard library is used for the rest.
+``xml`` (RDF/XML) through :mod:`khalis_kg.rdfio`. Format names (and their aliases) are
+those of :mod:`khalis_kg.rdfio`. No engine is imported here.
 """
 
 from __future__ import annotations
@@ -15,28 +16,81 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from .errors import KhalisError
-from .namespaces import PREFIXES
-from .terms import QueryResult, Term
+from .errors import KhalisError, ParameterError, truncate
+from .namespaces import shorten, used_prefixes
+from .rdfio import result_format
+from .terms import Form, Row, Term, Triple
 
-FORMATS: dict[str, str] = {
-    "table": "text/plain; charset=utf-8",
-    "csv": "text/csv; charset=utf-8",
-    "tsv": "text/tab-separated-values; charset=utf-8",
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-}
-"""Formats for SELECT and ASK answers → media type."""
 
-GRAPH_FORMATS: dict[str, str] = {
-    "turtle": "text/turtle; charset=utf-8",
-    "nt": "application/n-triples",
-    "jsonld": "application/ld+json",
-    "xml": "application/rdf+xml",
-}
-"""Formats for CONSTRUCT and DESCRIBE answers → media type."""
+@dataclass
+class QueryResult:
+    """The answer to a query, whatever the engine.
+
+    ``form`` is ``select``, ``ask`` or ``graph`` (CONSTRUCT and DESCRIBE). SELECT answers
+    have ``variables`` and ``rows`` (unbound variables are absent from a row), ASK answers
+    ``boolean``, graph answers ``triples``.
+    """
+
+    form: Form
+    variables: list[str] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[Triple] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        if self.form == "select":
+            return len(self.rows)
+        if self.form == "graph":
+            return len(self.triples)
+        return 1
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.rows)
+
+    def to_python(self) -> Any:
+        """Plain Python values: SELECT → list of dicts, ASK → bool, graph → list of tuples."""
+        if self.form == "ask":
+            return bool(self.boolean)
+        if self.form == "graph":
+            return [(s.to_python(), p.to_python(), o.to_python()) for s, p, o in self.triples]
+        return [{k: v.to_python() for k, v in row.items()} for row in self.rows]
+
+    def to_dataframe(self) -> Any:
+        """A pandas ``DataFrame`` of the rows (needs the ``pandas`` extra)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise KhalisError(
+                "to_dataframe() needs pandas: pip install 'khalis-kg[pandas]'"
+            ) from exc
+        if self.form == "graph":
+            data = self.to_python()
+            return pd.DataFrame(data, columns=["subject", "predicate", "object"])
+        if self.form == "ask":
+            return pd.DataFrame([{"boolean": self.boolean}])
+        return pd.DataFrame(self.to_python(), columns=self.variables)
+
+    def serialize(self, fmt: str = "json") -> tuple[bytes, str]:
+        """``(bytes, media type)`` in one of the result formats of :mod:`khalis_kg.rdfio`."""
+        return serialize(self, fmt)
+
+    def canonical(self) -> QueryResult:
+        """A copy whose rows (or triples) are sorted: for comparing unordered answers."""
+        rows = sorted(self.rows, key=lambda r: [_cell_key(r.get(v)) for v in self.variables])
+        triples = sorted(self.triples, key=lambda t: [x.sort_key() for x in t])
+        return QueryResult(self.form, list(self.variables), rows, self.boolean, triples)
+
+
+def _cell_key(term: Term | None) -> tuple[int, str, str, str]:
+    return (-1, "", "", "") if term is None else term.sort_key()
+
+
+def sort_rows(rows: Sequence[Row], variables: Sequence[str]) -> list[Row]:
+    return sorted(rows, key=lambda r: [_cell_key(r.get(v)) for v in variables])
 
 
 def escape(text: str) -> str:
@@ -54,42 +108,15 @@ SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
 
 
 def serialize(result: QueryResult, fmt: str) -> tuple[bytes, str]:
-    """``(bytes, media type)`` of ``result`` in ``fmt``."""
+    """``(bytes, content type)`` of ``result`` in ``fmt`` (a name or alias of
+    :mod:`khalis_kg.rdfio`; ``table`` gives Turtle for graph answers)."""
+    if result.form == "graph" and fmt.lower() == "table":
+        fmt = "turtle"
+    spec = result_format(fmt, result.form)
     if result.form == "graph":
-        if fmt == "table":
-            fmt = "turtle"
-        if fmt not in GRAPH_FORMATS:
-            raise KhalisError(
-                f"format {fmt!r} is not available for graph results "
-                f"(choose one of: {', '.join(GRAPH_FORMATS)})"
-            )
-        return graph_bytes(result, fmt), GRAPH_FORMATS[fmt]
-    if fmt not in FORMATS:
-        raise KhalisError(
-            f"format {fmt!r} is not available for {result.form.upper()} results "
-            f"(choose one of: {', '.join(FORMATS)})"
-        )
+        return graph_bytes(result, spec.name), spec.content_type
     writer = {"table": to_table, "csv": to_csv, "tsv": to_tsv, "json": to_json, "xml": to_xml}
-    return writer[fmt](result).encode("utf-8"), FORMATS[fmt]
-
-
-def shorten(iri: str) -> str:
-    """``kg:Claim`` for ``https://w3id.org/khalis-kg/ontology#Claim`` (longest namespace wins)."""
-    best = ""
-    best_prefix = ""
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(ns) > len(best):
-            local = iri[len(ns) :]
-            if local and all(c.isalnum() or c in "_-." for c in local):
-                best, best_prefix = ns, prefix
-    return f"{best_prefix}:{iri[len(best) :]}" if best else iri
-
-
-def truncate(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters, ending with an ellipsis when cut."""
-    if len(text) <= width:
-        return text
-    return text[: max(0, width - 1)] + "…" if width > 0 else ""
+    return writer[spec.name](result).encode("utf-8"), spec.content_type
 
 
 def _cell(term: Term | None, show_lang: bool = False) -> str:
@@ -113,7 +140,6 @@ as one record per block instead (as ``psql``'s expanded display does)."""
 
 def select_columns(result: QueryResult, columns: Iterable[str]) -> QueryResult:
     """``result`` with only ``columns`` (in that order); ParameterError names the others."""
-    from .errors import ParameterError
 
     wanted = [c.strip().lstrip("?") for c in columns if c.strip()]
     if result.form != "select":
@@ -273,28 +299,15 @@ def to_xml(result: QueryResult) -> str:
     return "\n".join(out) + "\n"
 
 
-def used_prefixes(iris: Iterable[str]) -> dict[str, str]:
-    """The entries of :data:`PREFIXES` whose namespace starts one of ``iris``."""
-    seen = set(iris)
-    return {p: ns for p, ns in PREFIXES.items() if any(i.startswith(ns) for i in seen)}
-
-
 def graph_bytes(result: QueryResult, fmt: str) -> bytes:
-    """The triples of a graph answer as turtle, nt, jsonld or xml (via pyoxigraph)."""
-    import pyoxigraph as ox
-
-    from .backends.oxigraph import RDF_FORMATS, to_ox_triple
+    """The triples of a graph answer as turtle, nt, jsonld or xml."""
+    from .export import jsonld_bytes
+    from .rdfio import serialize as rdf_serialize
+    from .rdfio import to_ox_triple
 
     triples = [to_ox_triple(t) for t in result.triples]
     if fmt == "jsonld":
         # Compact JSON-LD with the packaged context, as the export writes it.
-        from .export import jsonld_bytes
-
-        ntriples = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-        assert ntriples is not None
-        return jsonld_bytes(ntriples)
+        return jsonld_bytes(rdf_serialize(triples, "nt"))
     used = used_prefixes(t.value for triple in result.triples for t in triple if t.is_iri)
-    prefixes = used if fmt == "turtle" else None
-    data = ox.serialize(triples, format=RDF_FORMATS[fmt], prefixes=prefixes)
-    assert data is not None
-    return data
+    return rdf_serialize(triples, fmt, used if fmt == "turtle" else None)

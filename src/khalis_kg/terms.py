@@ -26,13 +26,13 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+from .namespaces import RDF, XSD
+
+RDF_LANGSTRING = RDF + "langString"
 XSD_STRING = XSD + "string"
 XSD_INTEGER = XSD + "integer"
 XSD_DECIMAL = XSD + "decimal"
@@ -283,74 +283,3 @@ class Term:
 
 Row = dict[str, Term]
 Triple = tuple[Term, Term, Term]
-
-
-@dataclass
-class QueryResult:
-    """The answer to a query, whatever the engine.
-
-    ``form`` is ``select``, ``ask`` or ``graph`` (CONSTRUCT and DESCRIBE). SELECT answers
-    have ``variables`` and ``rows`` (unbound variables are absent from a row), ASK answers
-    ``boolean``, graph answers ``triples``.
-    """
-
-    form: Form
-    variables: list[str] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
-    boolean: bool | None = None
-    triples: list[Triple] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        if self.form == "select":
-            return len(self.rows)
-        if self.form == "graph":
-            return len(self.triples)
-        return 1
-
-    def __iter__(self) -> Iterator[Row]:
-        return iter(self.rows)
-
-    def to_python(self) -> Any:
-        """Plain Python values: SELECT → list of dicts, ASK → bool, graph → list of tuples."""
-        if self.form == "ask":
-            return bool(self.boolean)
-        if self.form == "graph":
-            return [(s.to_python(), p.to_python(), o.to_python()) for s, p, o in self.triples]
-        return [{k: v.to_python() for k, v in row.items()} for row in self.rows]
-
-    def to_dataframe(self) -> Any:
-        """A pandas ``DataFrame`` of the rows (needs the ``pandas`` extra)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:
-            from .errors import KhalisError
-
-            raise KhalisError(
-                "to_dataframe() needs pandas: pip install 'khalis-kg[pandas]'"
-            ) from exc
-        if self.form == "graph":
-            data = self.to_python()
-            return pd.DataFrame(data, columns=["subject", "predicate", "object"])
-        if self.form == "ask":
-            return pd.DataFrame([{"boolean": self.boolean}])
-        return pd.DataFrame(self.to_python(), columns=self.variables)
-
-    def serialize(self, fmt: str = "json") -> tuple[bytes, str]:
-        """``(bytes, media type)`` in one of :data:`khalis_kg.results.FORMATS`."""
-        from .results import serialize
-
-        return serialize(self, fmt)
-
-    def canonical(self) -> QueryResult:
-        """A copy whose rows (or triples) are sorted: for comparing unordered answers."""
-        rows = sorted(self.rows, key=lambda r: [_cell_key(r.get(v)) for v in self.variables])
-        triples = sorted(self.triples, key=lambda t: [x.sort_key() for x in t])
-        return QueryResult(self.form, list(self.variables), rows, self.boolean, triples)
-
-
-def _cell_key(term: Term | None) -> tuple[int, str, str, str]:
-    return (-1, "", "", "") if term is None else term.sort_key()
-
-
-def sort_rows(rows: Sequence[Row], variables: Sequence[str]) -> list[Row]:
-    return sorted(rows, key=lambda r: [_cell_key(r.get(v)) for v in variables])

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .backends.base import Source
 from .errors import KhalisError
+from .namespaces import SH, shorten
+from .rdfio import Source, check_syntax
+from .resources import ontology_sources, packaged_source
 
-SH = "http://www.w3.org/ns/shacl#"
 INFERENCE = ("none", "rdfs", "owlrl", "both")
 
 
@@ -129,8 +130,6 @@ def _n3(term: Any, graph: Any) -> str:
 
 
 def _short(iri: str) -> str:
-    from .results import shorten
-
     short = shorten(iri)
     return short if short != iri else f"<{iri}>"
 
@@ -192,15 +191,13 @@ def validate(sources: Sequence[Source], *, inference: str = "none") -> Validatio
     """Validate the union of ``sources`` (and of their named graphs) against the shapes."""
     from rdflib import Dataset, Graph
 
-    from .backends.memory import RDFLIB_FORMATS
-    from .backends.oxigraph import check_syntax
-
     data = Graph()
     parts: list[tuple[str, Graph]] = []
     for source in sources:
         check_syntax(source)
-        fmt = RDFLIB_FORMATS[source.format]
-        if source.format in ("nq", "trig"):
+        spec = source.spec()
+        fmt = spec.rdflib
+        if spec.quads:
             # named graphs are validated together with the default graph (their union)
             dataset = Dataset()
             dataset.parse(data=source.data, format=fmt, publicID=source.base_iri)
@@ -243,16 +240,14 @@ def validate_graph(
     import pyshacl
     from rdflib import RDF, Graph, URIRef
 
-    from .api import packaged_source
-
     if inference not in INFERENCE:
         raise KhalisError(
             f"unknown inference {inference!r} (choose one of: {', '.join(INFERENCE)})"
         )
-    shapes_src = packaged_source("shapes")
-    ontology_src = packaged_source("ontology")
-    shapes = Graph().parse(data=shapes_src.data, format="turtle")
-    ontology = Graph().parse(data=ontology_src.data, format="turtle")
+    shapes = Graph().parse(data=packaged_source("shapes").data, format="turtle")
+    ontology = Graph()
+    for source in ontology_sources():
+        ontology.parse(data=source.data, format="turtle")
     # The ontology is added to a copy of the data graph rather than passed as pySHACL's
     # ont_graph: that mix-in copies only class and property definitions, while the SKOS
     # concepts (individuals such as kgc:prison-break a sem:EventType) must be visible

@@ -7,15 +7,21 @@ endpoint over HTTP, :mod:`.remote`); each imports its engine only when it is cre
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, get_args
 
 from ..errors import KhalisError
-from .base import Backend, Source, format_for
+from ..rdfio import Source
+from .base import Backend
 
-BACKENDS = ("oxigraph", "memory", "remote")
+BackendName = Literal["oxigraph", "memory", "remote"]
+"""The engines' names (the type the facade and the skins use)."""
+BACKENDS: tuple[str, ...] = get_args(BackendName)
+"""The one list of backend names: ``oxigraph`` (the default), ``memory``, ``remote``."""
+DEFAULT_BACKEND: BackendName = "oxigraph"
 
 
 def create_backend(
-    name: str = "oxigraph",
+    name: str = DEFAULT_BACKEND,
     *,
     store: str | Path | None = None,
     graph_store: str | None = None,
@@ -43,10 +49,11 @@ def create_backend(
     if name == "remote":
         if store is None:
             raise KhalisError("the remote backend needs the endpoint's query URL as store=URL")
-        from .remote import DEFAULT_TIMEOUT, RemoteBackend
+        from ..http_session import DEFAULT_TIMEOUT
+        from .remote import RemoteBackend
 
         return RemoteBackend(str(store), store_url=graph_store, timeout=timeout or DEFAULT_TIMEOUT)
     raise KhalisError(f"unknown backend {name!r} (choose one of: {', '.join(BACKENDS)})")
 
 
-__all__ = ["BACKENDS", "Backend", "Source", "create_backend", "format_for"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "Backend", "BackendName", "Source", "create_backend"]

@@ -1,65 +1,25 @@
-"""The ``Backend`` protocol every query engine implements, and RDF input sources.
+"""The ``Backend`` protocol every query engine implements.
 
-A backend holds a read-only RDF dataset and answers SPARQL queries with
-:class:`~khalis_kg.terms.QueryResult`. The protocol speaks only in SPARQL text, neutral
-terms and N-Quads bytes, so that an engine reached over the SPARQL 1.1 Protocol (a
-``remote`` backend) fits as well as an in-process one: such a backend would run
-:func:`khalis_kg.safety.check_query` the same way, send parameters as a ``VALUES``
-block built from :meth:`Term.to_ntriples`, and implement :meth:`dump` with a
-``CONSTRUCT``.
+A backend holds a read-only RDF dataset (loaded from :class:`~khalis_kg.rdfio.Source`
+inputs) and answers SPARQL queries with :class:`~khalis_kg.results.QueryResult`. The
+protocol speaks only in SPARQL text, neutral terms and N-Quads bytes, so that an engine
+reached over the SPARQL 1.1 Protocol (:mod:`.remote`) fits as well as an in-process
+one: it runs :func:`khalis_kg.safety.check_query` the same way, sends parameters as a
+``VALUES`` block built from :meth:`Term.to_ntriples`, and implements :meth:`dump` with
+the Graph Store protocol or a ``SELECT``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
+from ..rdfio import Source
+from ..results import QueryResult
 from ..safety import Limits
-from ..terms import QueryResult, Term
-
-FORMAT_BY_SUFFIX: dict[str, str] = {
-    ".ttl": "turtle",
-    ".turtle": "turtle",
-    ".nt": "nt",
-    ".ntriples": "nt",
-    ".nq": "nq",
-    ".nquads": "nq",
-    ".trig": "trig",
-    ".rdf": "xml",
-    ".xml": "xml",
-    ".owl": "xml",
-    ".jsonld": "jsonld",
-    ".json": "jsonld",
-}
-"""File suffix → format name (the names used across khalis-kg)."""
+from ..terms import Term
 
 
-def format_for(name: str) -> str:
-    """The RDF format of a file, from its suffix (turtle when unknown)."""
-    return FORMAT_BY_SUFFIX.get(Path(name).suffix.lower(), "turtle")
-
-
-@dataclass(frozen=True)
-class Source:
-    """RDF input: its display name (file path), bytes, format and base IRI."""
-
-    name: str
-    data: bytes
-    format: str
-    base_iri: str | None = None
-
-    @classmethod
-    def from_path(cls, path: str | Path) -> Source:
-        from ..files import read_input
-
-        p = Path(path)
-        data = read_input(p)  # a regular file only: never a FIFO or a device
-        return cls(str(path), data, format_for(p.name), p.resolve().as_uri())
-
-
-@runtime_checkable
 class Backend(Protocol):
     """A read-only SPARQL engine over one RDF dataset."""
 

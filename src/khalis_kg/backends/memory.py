@@ -23,21 +23,12 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Identifier, Variable
 
-from ..errors import InputError, QueryError, QuerySyntaxError
+from ..errors import InputError, QueryError, QuerySyntaxError, one_line
 from ..namespaces import PREFIXES
+from ..rdfio import Source, canonical_triples, check_syntax, to_ox_triple
+from ..results import QueryResult, sort_rows
 from ..safety import Limits, check_query
-from ..terms import QueryResult, Row, Term, sort_rows
-from .base import Source
-from .oxigraph import canonical_triples, check_syntax, short_message, to_ox_triple
-
-RDFLIB_FORMATS = {
-    "turtle": "turtle",
-    "nt": "nt",
-    "nq": "nquads",
-    "trig": "trig",
-    "xml": "xml",
-    "jsonld": "json-ld",
-}
+from ..terms import Row, Term
 
 
 def from_rdflib(term: Any) -> Term:
@@ -136,15 +127,13 @@ class MemoryBackend:
 
     def load(self, sources: Sequence[Source]) -> None:
         for source in sources:
-            fmt = RDFLIB_FORMATS.get(source.format)
-            if fmt is None:
-                raise InputError(f"{source.name}: unsupported RDF format {source.format!r}")
+            fmt = source.spec().rdflib
             check_syntax(source)
             try:
                 with _lexical_forms_kept():
                     self.dataset.parse(data=source.data, format=fmt, publicID=source.base_iri)
             except (SyntaxError, ValueError) as exc:
-                raise InputError(f"{source.name}: cannot load: {short_message(str(exc))}") from None
+                raise InputError(f"{source.name}: cannot load: {one_line(str(exc))}") from None
             except RecursionError:
                 raise InputError(f"{source.name}: {_TOO_DEEP}") from None
 
@@ -184,14 +173,13 @@ class MemoryBackend:
             raise QuerySyntaxError(f"the query is {_TOO_DEEP}") from None
         except pyparsing.ParseBaseException as exc:
             raise QuerySyntaxError(
-                f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: "
-                f"{short_message(exc.msg)}",
+                f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: {one_line(exc.msg)}",
                 line=exc.lineno,
                 column=exc.col,
             ) from None
         except (ValueError, KeyError) as exc:
             # rdflib raises these for e.g. undeclared prefixes
-            raise QuerySyntaxError(f"SPARQL syntax error: {short_message(str(exc))}") from None
+            raise QuerySyntaxError(f"SPARQL syntax error: {one_line(str(exc))}") from None
         # Defence in depth: the parsed algebra must agree with the lexical check.
         for node in _walk(prepared.algebra):
             if node.name == "ServiceGraphPattern":
@@ -227,8 +215,8 @@ class MemoryBackend:
             ]
             return QueryResult("graph", triples=canonical_triples(triples))
         except re.error as exc:
-            raise QueryError(f"invalid regular expression: {short_message(str(exc))}") from None
+            raise QueryError(f"invalid regular expression: {one_line(str(exc))}") from None
         except RecursionError:
             raise QueryError(f"the query is {_TOO_DEEP}") from None
         except (ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
-            raise QueryError(f"query failed: {short_message(str(exc))}") from None
+            raise QueryError(f"query failed: {one_line(str(exc))}") from None

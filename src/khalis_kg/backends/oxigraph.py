@@ -13,28 +13,14 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..errors import BackendError, InputError, QueryError, QuerySyntaxError, RDFSyntaxError
+from ..errors import BackendError, InputError, QueryError, QuerySyntaxError, one_line
 from ..namespaces import PREFIXES
+from ..rdfio import Source, canonical_triples, from_ox, ox_format, rdf_syntax_error, to_ox
+from ..results import QueryResult, sort_rows
 from ..safety import Limits, check_query
-from ..terms import QueryResult, Row, Term, Triple, sort_rows
-from .base import Source
-
-RDF_FORMATS: dict[str, ox.RdfFormat] = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "nq": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "xml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
+from ..terms import Row, Term
 
 _POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
-
-
-def short_message(message: str, limit: int = 200) -> str:
-    """The first line of an engine message, cut to ``limit`` characters."""
-    first = message.strip().splitlines()[0] if message.strip() else "syntax error"
-    return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 def syntax_error(exc: SyntaxError) -> QuerySyntaxError:
@@ -45,66 +31,11 @@ def syntax_error(exc: SyntaxError) -> QuerySyntaxError:
         line, column = int(m.group(1)), int(m.group(2))
         rest = text[m.end() :].lstrip(": ")
         return QuerySyntaxError(
-            f"SPARQL syntax error at line {line}, column {column}: {short_message(rest, 100)}",
+            f"SPARQL syntax error at line {line}, column {column}: {one_line(rest, 100)}",
             line=line,
             column=column,
         )
-    return QuerySyntaxError(f"SPARQL syntax error: {short_message(text)}")
-
-
-def rdf_syntax_error(source: Source, exc: SyntaxError) -> RDFSyntaxError:
-    """Oxigraph's parse error for ``source`` as an RDFSyntaxError naming file and line."""
-    line = exc.lineno
-    where = f"{source.name}:{line}" if line else source.name
-    return RDFSyntaxError(
-        f"{where}: invalid {source.format}: {short_message(str(exc))}",
-        source=source.name,
-        line=line,
-    )
-
-
-def from_ox(term: Any) -> Term:
-    """A pyoxigraph term as a neutral :class:`Term`."""
-    if isinstance(term, ox.NamedNode):
-        return Term.iri(term.value)
-    if isinstance(term, ox.BlankNode):
-        return Term.bnode(term.value)
-    if isinstance(term, ox.Literal):
-        return Term.literal(term.value, term.datatype.value, term.language)
-    raise QueryError(f"unsupported RDF term in results: {term!r}")
-
-
-def to_ox(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """A neutral :class:`Term` as a pyoxigraph term."""
-    if term.type == "uri":
-        return ox.NamedNode(term.value)
-    if term.type == "bnode":
-        return ox.BlankNode(term.value)
-    if term.lang:
-        return ox.Literal(term.value, language=term.lang)
-    if term.datatype:
-        return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype))
-    return ox.Literal(term.value)
-
-
-def to_ox_triple(triple: Triple) -> ox.Triple:
-    """A neutral triple as a pyoxigraph ``Triple``."""
-    s, p, o = triple
-    return ox.Triple(to_ox(s), to_ox(p), to_ox(o))  # type: ignore[arg-type]
-
-
-def canonical_triples(triples: list[Any]) -> list[Triple]:
-    """pyoxigraph triples as sorted neutral triples, blank nodes relabelled with RDFC-1.0,
-    so that every engine gives the same graph answer, labels included."""
-    if any(
-        isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples
-    ):
-        dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-        dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-        triples = list(dataset)
-    out = [(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in triples]
-    out.sort(key=lambda t: [x.sort_key() for x in t])
-    return out
+    return QuerySyntaxError(f"SPARQL syntax error: {one_line(text)}")
 
 
 class OxigraphBackend:
@@ -177,9 +108,7 @@ class OxigraphBackend:
 
     @staticmethod
     def _load_one(store: ox.Store, source: Source, *, bulk: bool) -> None:
-        fmt = RDF_FORMATS.get(source.format)
-        if fmt is None:
-            raise InputError(f"{source.name}: unsupported RDF format {source.format!r}")
+        fmt = ox_format(source.spec().name)
         try:
             if bulk:
                 store.bulk_load(source.data, fmt, base_iri=source.base_iri)
@@ -188,7 +117,7 @@ class OxigraphBackend:
         except SyntaxError as exc:
             raise rdf_syntax_error(source, exc) from None
         except (ValueError, OSError) as exc:
-            raise InputError(f"{source.name}: cannot load: {short_message(str(exc))}") from None
+            raise InputError(f"{source.name}: cannot load: {one_line(str(exc))}") from None
 
     def graph_names(self) -> frozenset[str]:
         names = set()
@@ -229,7 +158,7 @@ class OxigraphBackend:
         except SyntaxError as exc:
             raise syntax_error(exc) from None
         except (OSError, ValueError, RuntimeError) as exc:
-            raise QueryError(f"query failed: {short_message(str(exc))}") from None
+            raise QueryError(f"query failed: {one_line(str(exc))}") from None
         try:
             if isinstance(answer, ox.QueryBoolean):
                 return QueryResult("ask", boolean=bool(answer))
@@ -248,25 +177,16 @@ class OxigraphBackend:
                 return QueryResult("select", variables=variables, rows=rows)
             return QueryResult("graph", triples=canonical_triples(list(limits.guard(answer))))
         except (OSError, ValueError, RuntimeError) as exc:
-            raise QueryError(f"query failed: {short_message(str(exc))}") from None
-
-
-def check_syntax(source: Source) -> None:
-    """Parse ``source`` with Oxigraph's parser, raising RDFSyntaxError with file and line."""
-    fmt = RDF_FORMATS.get(source.format)
-    if fmt is None:
-        raise InputError(f"{source.name}: unsupported RDF format {source.format!r}")
-    try:
-        for _ in ox.parse(source.data, fmt, base_iri=source.base_iri):
-            pass
-    except SyntaxError as exc:
-        raise rdf_syntax_error(source, exc) from None
+            raise QueryError(f"query failed: {one_line(str(exc))}") from None
 
 
 def _alive(pid: int) -> bool:
-    """Whether a process with this id exists (a loading directory's owner)."""
+    """Whether a process with this id exists (a loading directory's owner). Where
+    signal 0 cannot probe a process (Windows), a stale directory is kept: assumed alive."""
     import os
 
+    if os.name != "posix":
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

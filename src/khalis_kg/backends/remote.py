@@ -47,41 +47,33 @@ test suite checks it for every packaged query.
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from ..errors import (
     BackendError,
-    InputError,
-    KhalisError,
     ParameterError,
     QueryError,
     QuerySyntaxError,
     ReadOnlyError,
+    one_line,
 )
+from ..http_session import DEFAULT_TIMEOUT, HttpSession, check_url
+from ..loader import post_sources
 from ..namespaces import PREFIXES
+from ..rdfio import Source, from_ox, rdf_format, result_format
+from ..results import QueryResult, sort_rows
 from ..safety import Limits, check_query, tokenize
-from ..terms import QueryResult, Row, Term, is_absolute_iri, sort_rows
-from .base import Source
+from ..terms import Row, Term, is_absolute_iri
 
 if TYPE_CHECKING:
     import httpx
 
-DEFAULT_TIMEOUT = 30.0
-"""Seconds allowed for one HTTP exchange with the endpoint."""
-
-ENV_USER = "KHALIS_KG_USER"
-ENV_PASSWORD = "KHALIS_KG_PASSWORD"  # noqa: S105 (the variable's name, not a secret)
-ENV_TOKEN = "KHALIS_KG_TOKEN"  # noqa: S105
-
-SPARQL_JSON = "application/sparql-results+json"
-N_TRIPLES = "application/n-triples"
-N_QUADS = "application/n-quads"
+SPARQL_JSON = result_format("json", "select").media_type
+N_TRIPLES = rdf_format("nt").media_type
+N_QUADS = rdf_format("nq").media_type
 
 _LANG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
 _VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -260,74 +252,6 @@ def term_from_json(value: Mapping[str, Any]) -> Term:
     raise QueryError(f"unsupported RDF term in results: {kind!r}")
 
 
-def _from_ox(term: Any) -> Term:
-    from .oxigraph import from_ox
-
-    return from_ox(term)
-
-
-class HttpSession:
-    """An httpx client with the credentials from the environment and a timeout; every
-    failure to talk to the server becomes a :class:`BackendError` naming the URL."""
-
-    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, env: Mapping[str, str] | None = None):
-        if timeout <= 0:
-            raise KhalisError("the remote timeout must be a positive number of seconds")
-        self.timeout = timeout
-        self.headers = auth_headers(os.environ if env is None else env)
-        self._client: httpx.Client | None = None
-
-    @property
-    def client(self) -> httpx.Client:
-        if self._client is None:
-            try:
-                import httpx
-            except ImportError:
-                raise BackendError(
-                    "the remote backend needs httpx: pip install 'khalis-kg[remote]'"
-                ) from None
-            self._client = httpx.Client(
-                timeout=httpx.Timeout(self.timeout),
-                headers=self.headers,
-                follow_redirects=False,
-                trust_env=False,
-            )
-        return self._client
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        timeout: float | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        """One HTTP exchange; connection problems and timeouts → BackendError."""
-        client = self.client  # says what to install when httpx is missing
-        import httpx
-
-        limit = self.timeout if timeout is None else min(timeout, self.timeout)
-        try:
-            response = client.request(method, url, timeout=httpx.Timeout(limit), **kwargs)
-        except httpx.TimeoutException:
-            raise BackendError(
-                f"{url}: no answer within {limit:g} s (timeout); is the endpoint up?"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise BackendError(f"{url}: cannot reach the endpoint ({_reason(exc)})") from None
-        if response.status_code in (401, 403):
-            raise BackendError(
-                f"{url}: access refused (HTTP {response.status_code}); set {ENV_TOKEN}, "
-                f"or {ENV_USER} and {ENV_PASSWORD}"
-            )
-        return response
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-
-
 class RemoteBackend:
     """A SPARQL 1.1 endpoint (``query_url``), optionally with a Graph Store
     (``store_url``) for loading and dumping."""
@@ -365,8 +289,6 @@ class RemoteBackend:
             raise ReadOnlyError(
                 f"{self.query_url}: no Graph Store URL given, so nothing can be loaded"
             )
-        from ..loader import post_sources
-
         post_sources(self.http, self.store_url, sources)
 
     def graph_names(self) -> frozenset[str]:
@@ -453,7 +375,7 @@ class RemoteBackend:
         try:
             parsed: Iterator[Any] = ox.parse(response.content, ox.RdfFormat.N_TRIPLES)
             triples = [
-                (_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object))
+                (from_ox(t.subject), from_ox(t.predicate), from_ox(t.object))
                 for t in limits.guard(parsed)
             ]
         except SyntaxError as exc:
@@ -464,39 +386,6 @@ class RemoteBackend:
         return QueryResult("graph", triples=triples)
 
 
-# ---------------------------------------------------------------------------- misc
-def check_url(url: str) -> None:
-    """An http(s) URL without credentials in it (InputError otherwise)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"not an http(s) endpoint URL: {url!r}")
-    if parts.username or parts.password:
-        raise InputError(
-            "credentials in an endpoint URL are refused: set "
-            f"{ENV_TOKEN}, or {ENV_USER} and {ENV_PASSWORD}, in the environment"
-        )
-
-
-def auth_headers(env: Mapping[str, str]) -> dict[str, str]:
-    """The Authorization header from ``KHALIS_KG_TOKEN`` or ``KHALIS_KG_USER`` and
-    ``KHALIS_KG_PASSWORD`` (none when unset)."""
-    token = env.get(ENV_TOKEN)
-    if token:
-        return {"Authorization": f"Bearer {token}"}
-    user, password = env.get(ENV_USER), env.get(ENV_PASSWORD)
-    if user:
-        if password is None:
-            raise InputError(f"{ENV_USER} is set but {ENV_PASSWORD} is not")
-        raw = f"{user}:{password}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
-    return {}
-
-
-def _first_line(text: str, limit: int = 200) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else "(empty answer)"
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return _first_line(text, 120)
+def _first_line(text: str) -> str:
+    """The first line of an endpoint's answer, for an error message."""
+    return one_line(text, empty="(empty answer)")

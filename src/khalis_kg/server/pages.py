@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from ..namespaces import BASE, KG, ONTOLOGY, PREFIXES
+from ..namespaces import BASE, KG, ONTOLOGY, RDF_TYPE, shorten
 
 SAFE_PATH = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
 """Characters allowed in a resource path: valid inside a SPARQL IRIREF, no escapes."""
@@ -27,7 +27,6 @@ EXTERNAL = re.compile(r"https?://[^\x00-\x20\x7f<>\"'`\\]+")
 """An IRI linked as itself: http(s), no whitespace, control characters, quotes or
 backslash (browsers read a backslash as a slash and drop tabs and newlines)."""
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 LABEL_PREDICATES = (
@@ -66,20 +65,6 @@ def local_path(iri: str) -> str | None:
     return "/" + rest
 
 
-def compact(iri: str) -> str:
-    """``prefix:local`` when a known prefix fits and the local part is simple."""
-    best = ""
-    best_prefix = ""
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(ns) > len(best):
-            best, best_prefix = ns, prefix
-    if best:
-        local = iri[len(best) :]
-        if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", local) and not local.endswith("."):
-            return f"{best_prefix}:{local}"
-    return iri
-
-
 def href(iri: str) -> str | None:
     """Where a link to ``iri`` should point, or None when it must not be a link."""
     local = local_path(iri)
@@ -91,7 +76,7 @@ def href(iri: str) -> str | None:
 
 
 def link(iri: str, text: str | None = None) -> str:
-    shown = esc(text if text else compact(iri))
+    shown = esc(text if text else shorten(iri))
     target = href(iri)
     if target is None:
         return f'<span class="iri">{shown}</span>'
@@ -110,7 +95,7 @@ def term_html(term: Mapping[str, str], label: str | None = None) -> str:
     if "xml:lang" in term:
         extra = f'<span class="lang">@{esc(term["xml:lang"])}</span>'
     elif "datatype" in term:
-        extra = f'<span class="datatype">^^{esc(compact(term["datatype"]))}</span>'
+        extra = f'<span class="datatype">^^{esc(shorten(term["datatype"]))}</span>'
     cls = "literal long" if len(value) > 300 or "\n" in value else "literal"
     return f'<span class="{cls}">{esc(value)}</span>{extra}'
 
@@ -255,7 +240,7 @@ class Description:
             for value in self.values(predicate):
                 if value.get("type") == "literal":
                     return value["value"]
-        return compact(self.iri)
+        return shorten(self.iri)
 
     @property
     def types(self) -> list[Statement]:

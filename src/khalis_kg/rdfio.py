@@ -1,0 +1,373 @@
+"""RDF syntax I/O, at the bottom of the package: every engine and skin uses it.
+
+* **One vocabulary of format names** (:data:`FORMATS`): each RDF syntax and each
+  SPARQL result format has one canonical name (``turtle``, ``nt``, ``nq``, ``trig``,
+  ``xml``, ``jsonld``; ``table``, ``csv``, ``tsv``, ``json``, ``xml``), its media type,
+  file suffixes and case-insensitive aliases (``ttl``, ``n-triples``, ``json-ld``,
+  ``rdfxml``, ``srj``, ``srx``...). :func:`rdf_format` and :func:`result_format` resolve
+  a name given by a person or a client; the command line and the HTTP server both use
+  them. ``docs/formats.md`` is the table for people (a test keeps it in step).
+* **RDF input** (:class:`Source`, :func:`format_for`), the syntax check with file and
+  line (:func:`check_syntax`, :func:`rdf_syntax_error`), and the conversion between
+  pyoxigraph terms and the neutral :class:`~khalis_kg.terms.Term`.
+
+It imports only the standard library and the package's bottom modules (``errors``,
+``namespaces``, ``terms``); pyoxigraph is imported by the functions that parse or
+serialise, so naming a format costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .errors import InputError, ParameterError, QueryError, RDFSyntaxError, one_line
+from .files import read_input
+from .terms import Term, Triple
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
+Kind = Literal["rdf", "results"]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One serialisation: its canonical name, what it holds and how it is named."""
+
+    name: str
+    kind: Kind
+    """``rdf`` (a graph or a dataset) or ``results`` (SELECT and ASK answers)."""
+    label: str
+    media_type: str
+    """The media type without parameters (``text/*`` types are sent with ``charset=utf-8``)."""
+    suffix: str
+    """The file suffix written (``.ttl``); :func:`format_for` also reads ``suffixes``."""
+    aliases: tuple[str, ...] = ()
+    """Other names accepted, compared case-insensitively."""
+    suffixes: tuple[str, ...] = ()
+    """Other file suffixes read as this format."""
+    other_media_types: tuple[str, ...] = ()
+    """Further media types offered by the server for this format, after ``media_type``."""
+    ox: str | None = None
+    """Name of the ``pyoxigraph.RdfFormat`` member (RDF formats)."""
+    rdflib: str | None = None
+    """rdflib's parser/serializer name (RDF formats)."""
+    quads: bool = False
+    """Whether the syntax keeps named graphs (N-Quads, TriG)."""
+    graph_answer: bool = False
+    """Whether CONSTRUCT and DESCRIBE answers are offered in it."""
+    names: tuple[str, ...] = field(init=False, repr=False, default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "names", tuple(dict.fromkeys(n.lower() for n in (self.name, *self.aliases)))
+        )
+
+    @property
+    def content_type(self) -> str:
+        """The ``Content-Type`` value: text types say their charset."""
+        if self.media_type.startswith("text/"):
+            return f"{self.media_type}; charset=utf-8"
+        return self.media_type
+
+
+FORMATS: tuple[Format, ...] = (
+    # -- RDF syntaxes -------------------------------------------------------------------
+    Format(
+        "turtle",
+        "rdf",
+        "Turtle",
+        "text/turtle",
+        ".ttl",
+        aliases=("ttl", "n3"),
+        suffixes=(".turtle",),
+        other_media_types=("application/x-turtle",),
+        ox="TURTLE",
+        rdflib="turtle",
+        graph_answer=True,
+    ),
+    Format(
+        "nt",
+        "rdf",
+        "N-Triples",
+        "application/n-triples",
+        ".nt",
+        aliases=("ntriples", "n-triples"),
+        suffixes=(".ntriples",),
+        ox="N_TRIPLES",
+        rdflib="nt",
+        graph_answer=True,
+    ),
+    Format(
+        "nq",
+        "rdf",
+        "N-Quads",
+        "application/n-quads",
+        ".nq",
+        aliases=("nquads", "n-quads"),
+        suffixes=(".nquads",),
+        ox="N_QUADS",
+        rdflib="nquads",
+        quads=True,
+    ),
+    Format(
+        "trig",
+        "rdf",
+        "TriG",
+        "application/trig",
+        ".trig",
+        ox="TRIG",
+        rdflib="trig",
+        quads=True,
+    ),
+    Format(
+        "jsonld",
+        "rdf",
+        "JSON-LD",
+        "application/ld+json",
+        ".jsonld",
+        aliases=("json-ld", "json"),
+        suffixes=(".json",),
+        other_media_types=("application/json",),
+        ox="JSON_LD",
+        rdflib="json-ld",
+        graph_answer=True,
+    ),
+    Format(
+        "xml",
+        "rdf",
+        "RDF/XML",
+        "application/rdf+xml",
+        ".rdf",
+        aliases=("rdf", "rdfxml", "rdf+xml", "rdf/xml", "owl"),
+        suffixes=(".xml", ".owl"),
+        other_media_types=("application/xml",),
+        ox="RDF_XML",
+        rdflib="xml",
+        graph_answer=True,
+    ),
+    # -- SPARQL query results ---------------------------------------------------------
+    Format("table", "results", "Table", "text/plain", ".txt", aliases=("text", "txt")),
+    Format(
+        "json",
+        "results",
+        "SPARQL JSON",
+        "application/sparql-results+json",
+        ".srj",
+        aliases=("srj", "sparql-json"),
+        other_media_types=("application/json",),
+    ),
+    Format(
+        "xml",
+        "results",
+        "SPARQL XML",
+        "application/sparql-results+xml",
+        ".srx",
+        aliases=("srx", "sparql-xml"),
+        other_media_types=("application/xml",),
+    ),
+    Format("csv", "results", "SPARQL CSV", "text/csv", ".csv"),
+    Format("tsv", "results", "SPARQL TSV", "text/tab-separated-values", ".tsv"),
+)
+"""Every format khalis-kg reads or writes. ``xml`` and ``json`` name a different format
+for each kind (RDF/XML and JSON-LD for graphs, SPARQL XML and JSON for results)."""
+
+RDF_FORMAT_NAMES: tuple[str, ...] = tuple(f.name for f in FORMATS if f.kind == "rdf")
+"""Canonical names of the RDF syntaxes (what ``export`` writes)."""
+GRAPH_FORMAT_NAMES: tuple[str, ...] = tuple(f.name for f in FORMATS if f.graph_answer)
+"""Canonical names offered for CONSTRUCT and DESCRIBE answers."""
+RESULT_FORMAT_NAMES: tuple[str, ...] = tuple(f.name for f in FORMATS if f.kind == "results")
+"""Canonical names offered for SELECT and ASK answers."""
+
+
+def _lookup(name: str, candidates: Iterable[Format], what: str) -> Format:
+    key = name.strip().lower()
+    pool = list(candidates)
+    for fmt in pool:
+        if key in fmt.names:
+            return fmt
+    choices = ", ".join(dict.fromkeys(f.name for f in pool))
+    raise ParameterError(f"format {name!r} is not available for {what} (choose one of: {choices})")
+
+
+def rdf_format(name: str) -> Format:
+    """The RDF syntax called ``name`` (canonical or alias, any case); ParameterError else."""
+    return _lookup(name, (f for f in FORMATS if f.kind == "rdf"), "RDF data")
+
+
+def result_format(name: str, form: str) -> Format:
+    """The format called ``name`` for an answer of ``form`` (``select``, ``ask`` or
+    ``graph``): SPARQL results for SELECT and ASK, an RDF syntax for graph answers."""
+    if form == "graph":
+        return _lookup(name, (f for f in FORMATS if f.graph_answer), "graph results")
+    return _lookup(name, (f for f in FORMATS if f.kind == "results"), f"{form.upper()} results")
+
+
+def format_names(kind: Kind | Literal["graph"]) -> list[str]:
+    """Every accepted name (canonical names first, then aliases) of one kind, for
+    ``click.Choice`` and error messages."""
+    pool = [f for f in FORMATS if (f.graph_answer if kind == "graph" else f.kind == kind)]
+    names = [f.name for f in pool] + [a for f in pool for a in f.names]
+    return list(dict.fromkeys(names))
+
+
+def format_for(filename: str) -> str:
+    """The RDF format of a file, from its suffix (``turtle`` when unknown)."""
+    suffix = Path(filename).suffix.lower()
+    for fmt in FORMATS:
+        if fmt.kind == "rdf" and (suffix == fmt.suffix or suffix in fmt.suffixes):
+            return fmt.name
+    return "turtle"
+
+
+def ox_format(name: str) -> ox.RdfFormat:
+    """The ``pyoxigraph.RdfFormat`` of an RDF format name (InputError if unsupported)."""
+    import pyoxigraph as ox
+
+    spec = rdf_format(name)
+    assert spec.ox is not None
+    fmt: ox.RdfFormat = getattr(ox.RdfFormat, spec.ox)
+    return fmt
+
+
+# ------------------------------------------------------------------------- sources
+@dataclass(frozen=True)
+class Source:
+    """RDF input: its display name (file path), bytes, format and base IRI."""
+
+    name: str
+    data: bytes
+    format: str
+    base_iri: str | None = None
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Source:
+        p = Path(path)
+        data = read_input(p)  # a regular file only: never a FIFO or a device
+        return cls(str(path), data, format_for(p.name), p.resolve().as_uri())
+
+    def spec(self) -> Format:
+        """This source's format (InputError naming the file if it is not an RDF syntax)."""
+        try:
+            return rdf_format(self.format)
+        except ParameterError:
+            raise InputError(f"{self.name}: unsupported RDF format {self.format!r}") from None
+
+
+def rdf_syntax_error(source: Source, exc: SyntaxError) -> RDFSyntaxError:
+    """Oxigraph's parse error for ``source`` as an RDFSyntaxError naming file and line."""
+    line = exc.lineno
+    where = f"{source.name}:{line}" if line else source.name
+    return RDFSyntaxError(
+        f"{where}: invalid {source.format}: {one_line(str(exc))}",
+        source=source.name,
+        line=line,
+    )
+
+
+def parse(source: Source) -> Iterator[ox.Quad]:
+    """The quads of ``source``, read with Oxigraph's parser; a syntax error is an
+    RDFSyntaxError with file and line (raised while iterating)."""
+    import pyoxigraph as ox
+
+    spec = source.spec()
+    assert spec.ox is not None
+    fmt = getattr(ox.RdfFormat, spec.ox)
+    try:
+        yield from ox.parse(source.data, fmt, base_iri=source.base_iri)
+    except SyntaxError as exc:
+        raise rdf_syntax_error(source, exc) from None
+
+
+def check_syntax(source: Source) -> None:
+    """Parse ``source`` with Oxigraph's parser, raising RDFSyntaxError with file and line."""
+    for _ in parse(source):
+        pass
+
+
+def serialize(items: Sequence[Any], fmt: str, prefixes: dict[str, str] | None = None) -> bytes:
+    """pyoxigraph triples or quads in the RDF syntax ``fmt`` (prefixes for Turtle/TriG)."""
+    import pyoxigraph as ox
+
+    data = ox.serialize(items, format=ox_format(fmt), prefixes=prefixes)
+    return data if data is not None else b""
+
+
+# --------------------------------------------------------------- term conversion
+def from_ox(term: Any) -> Term:
+    """A pyoxigraph term as a neutral :class:`Term`."""
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return Term.iri(term.value)
+    if isinstance(term, ox.BlankNode):
+        return Term.bnode(term.value)
+    if isinstance(term, ox.Literal):
+        return Term.literal(term.value, term.datatype.value, term.language)
+    raise QueryError(f"unsupported RDF term in results: {term!r}")
+
+
+def to_ox(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """A neutral :class:`Term` as a pyoxigraph term."""
+    import pyoxigraph as ox
+
+    if term.type == "uri":
+        return ox.NamedNode(term.value)
+    if term.type == "bnode":
+        return ox.BlankNode(term.value)
+    if term.lang:
+        return ox.Literal(term.value, language=term.lang)
+    if term.datatype:
+        return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype))
+    return ox.Literal(term.value)
+
+
+def to_ox_triple(triple: Triple) -> ox.Triple:
+    """A neutral triple as a pyoxigraph ``Triple``."""
+    import pyoxigraph as ox
+
+    s, p, o = triple
+    return ox.Triple(to_ox(s), to_ox(p), to_ox(o))  # type: ignore[arg-type]
+
+
+def canonical_triples(triples: Sequence[Any]) -> list[Triple]:
+    """pyoxigraph triples as sorted neutral triples, blank nodes relabelled with RDFC-1.0,
+    so that every engine gives the same graph answer, labels included."""
+    import pyoxigraph as ox
+
+    items = list(triples)
+    if any(
+        isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in items
+    ):
+        dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in items)
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+        items = list(dataset)
+    out = [(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in items]
+    out.sort(key=lambda t: [x.sort_key() for x in t])
+    return out
+
+
+__all__ = [
+    "FORMATS",
+    "GRAPH_FORMAT_NAMES",
+    "RDF_FORMAT_NAMES",
+    "RESULT_FORMAT_NAMES",
+    "Format",
+    "Source",
+    "canonical_triples",
+    "check_syntax",
+    "format_for",
+    "format_names",
+    "from_ox",
+    "ox_format",
+    "parse",
+    "rdf_format",
+    "rdf_syntax_error",
+    "result_format",
+    "serialize",
+    "to_ox",
+    "to_ox_triple",
+]
