@@ -39,7 +39,9 @@ def test_wheel_ships_data_ontology_queries_and_pages(wheel: zipfile.ZipFile) -> 
     ):
         assert required in names
     queries = {n for n in names if n.startswith("khalis_kg/queries/") and n.endswith(".rq")}
-    in_repo = {f"khalis_kg/queries/{p.name}" for p in (REPO / "queries").glob("*.rq")}
+    in_repo = {
+        f"khalis_kg/{p.relative_to(REPO).as_posix()}" for p in (REPO / "queries").rglob("*.rq")
+    }
     assert queries == in_repo
 
 
