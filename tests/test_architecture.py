@@ -119,12 +119,18 @@ def test_no_import_cycles() -> None:
     assert cycle is None, " -> ".join(cycle or [])
 
 
-BOTTOM = ("khalis_kg.errors", "khalis_kg.namespaces", "khalis_kg.terms", "khalis_kg.rdfio")
+BOTTOM = (
+    "khalis_kg.errors",
+    "khalis_kg.files",
+    "khalis_kg.namespaces",
+    "khalis_kg.terms",
+    "khalis_kg.rdfio",
+)
 
 
 @pytest.mark.parametrize("module", BOTTOM)
 def test_bottom_modules_import_only_the_bottom(module: str) -> None:
-    """errors → namespaces → terms → rdfio: the layer everything else stands on."""
+    """errors → files → namespaces → terms → rdfio: the layer everything else stands on."""
     below = BOTTOM[: BOTTOM.index(module)]
     assert import_graph()[module] <= set(below), module
 

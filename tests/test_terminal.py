@@ -6,8 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from khalis_kg.cli import cli
-from khalis_kg.results import select_columns, to_table
-from khalis_kg.terms import QueryResult, Term
+from khalis_kg.results import QueryResult, select_columns, to_table
+from khalis_kg.terms import Term
 from khalis_kg.validation import ValidationReport, ValidationResult, constraint_name
 
 WIDE = ["accounts", "people-and-roles", "escapees", "casualties", "timeline", "evidence"]

@@ -172,7 +172,7 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
         if not name.startswith(stem):
             continue
         m = _TMP.fullmatch(name[len(stem) :])
-        if m is None or _alive(int(m.group(1))):
+        if m is None or pid_alive(int(m.group(1))):
             continue
         candidate = directory / name
         with contextlib.suppress(OSError):
@@ -183,8 +183,11 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
     return removed
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (the owner of a temporary file or a loading
+    directory). Where signal 0 cannot probe a process (not POSIX: Windows) it is assumed
+    alive, so that nothing another process may still use is removed."""
+    if pid == os.getpid() or os.name != "posix":
         return True
     try:
         os.kill(pid, 0)

@@ -14,6 +14,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..errors import BackendError, InputError, QueryError, QuerySyntaxError, one_line
+from ..files import pid_alive
 from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, from_ox, ox_format, rdf_syntax_error, to_ox
 from ..results import QueryResult, sort_rows
@@ -88,7 +89,7 @@ class OxigraphBackend:
         prefix = f".{path.name}.loading-"
         for stale in path.parent.glob(prefix + "*"):
             pid = stale.name.removeprefix(prefix)
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 shutil.rmtree(stale, ignore_errors=True)
         building = path.parent / f"{prefix}{os.getpid()}"
         shutil.rmtree(building, ignore_errors=True)
@@ -178,19 +179,3 @@ class OxigraphBackend:
             return QueryResult("graph", triples=canonical_triples(list(limits.guard(answer))))
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed: {one_line(str(exc))}") from None
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process with this id exists (a loading directory's owner). Where
-    signal 0 cannot probe a process (Windows), a stale directory is kept: assumed alive."""
-    import os
-
-    if os.name != "posix":
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
