@@ -285,19 +285,33 @@ class KnowledgeGraph:
 
     # -- validation, export, stats -----------------------------------------------------
     def validate(
-        self, data: Iterable[PathLike] | PathLike | Any | None = None, *, inference: str = "none"
+        self,
+        data: Iterable[PathLike] | PathLike | Any | None = None,
+        *,
+        inference: str = "none",
+        engine: str | None = None,
     ) -> ValidationReport:
-        """SHACL-validate ``data`` (paths or an rdflib Graph; this graph's data by default)."""
-        from .validation import validate, validate_graph
+        """SHACL-validate ``data`` (paths or an rdflib Graph; this graph's data by default).
+
+        ``engine`` is ``"turbo"`` (pyshacl-turbo, the default when installed), or
+        ``"pyshacl"`` (pySHACL, the reference); with ``None`` the report's ``note`` says
+        when the default fell back to pySHACL. On the ``oxigraph`` backend the turbo
+        engine validates the store the queries use (in memory or on disk), not a copy.
+        """
+        from .validation import resolve_engine, validate, validate_graph, validate_store
 
         if data is None:
+            name, _note = resolve_engine(engine)
+            store = getattr(self.backend, "store", None)
+            if self.backend.name == "oxigraph" and name == "turbo" and store is not None:
+                return validate_store(store, inference=inference, engine=engine)
             sources = self.sources or [Source("<store>", self.backend.dump(), "nq")]
-            return validate(sources, inference=inference)
+            return validate(sources, inference=inference, engine=engine)
         if isinstance(data, (str, Path)):
-            return validate([Source.from_path(data)], inference=inference)
+            return validate([Source.from_path(data)], inference=inference, engine=engine)
         if hasattr(data, "triples") and hasattr(data, "serialize"):
-            return validate_graph(data, inference=inference)
-        return validate([Source.from_path(p) for p in data], inference=inference)
+            return validate_graph(data, inference=inference, engine=engine)
+        return validate([Source.from_path(p) for p in data], inference=inference, engine=engine)
 
     def export(
         self, fmt: str, path: PathLike | None = None, *, with_ontology: bool = False

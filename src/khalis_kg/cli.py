@@ -533,6 +533,13 @@ def _decode(data: bytes, where: str) -> str:
     is_flag=True,
     help="Validate FILES together with the packaged graph (e.g. additions to it).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["turbo", "pyshacl"]),
+    default=None,
+    help="SHACL engine: turbo (pyshacl-turbo, the default when installed) or pyshacl "
+    "(pySHACL, the reference).",
+)
 @_output_option
 @click.pass_obj
 def validate_command(
@@ -541,6 +548,7 @@ def validate_command(
     fmt: str,
     inference: str,
     with_data: bool,
+    engine: str | None,
     output: str | None,
 ) -> None:
     """SHACL-validate FILES (default: the packaged graph, or --data files).
@@ -558,19 +566,21 @@ def validate_command(
             sources.insert(0, packaged_source("data"))
         return sources
 
-    def run(sources: list[Any]) -> tuple[bytes, bool]:
+    def run(sources: list[Any]) -> tuple[bytes, bool, str | None]:
         from .validation import validate
 
-        report = validate(sources, inference=inference)
+        report = validate(sources, inference=inference, engine=engine)
         if fmt == "json":
             text = report.to_json()
         elif fmt == "turtle":
             text = report.to_turtle()
         else:
             text = report.text
-        return text.encode("utf-8"), report.conforms
+        return text.encode("utf-8"), report.conforms, report.note
 
-    data, conforms = settings.isolated(prepare, run, "the validation")
+    data, conforms, note = settings.isolated(prepare, run, "the validation")
+    if note:
+        click.echo(f"{PROG}: note: {note}", err=True)
     _write(data, output)
     sys.exit(0 if conforms else 1)
 

@@ -1,25 +1,49 @@
-"""SHACL validation with pySHACL, reported as typed :class:`ValidationReport` objects.
+"""SHACL validation with two engines behind one call, reported as typed
+:class:`ValidationReport` objects.
 
-pySHACL (and rdflib) are imported only when :func:`validate` runs. Shapes come from the
-packaged ``ontology/shapes.ttl``; the packaged ontology is added to (a copy of) the
-data graph, and no inference is done unless asked (``inference="rdfs"``).
-Input files are first read with Oxigraph's parser, so a syntax error names the file
-and the line; each result names the file its focus node comes from.
+* ``turbo`` (the default when installed): pyshacl-turbo, a Rust SHACL engine. It reads
+  a pyoxigraph ``Store``: input files are bulk-loaded into an in-memory store (each file
+  in its own named graph, so that a result can name the file it comes from), and
+  :meth:`khalis_kg.KnowledgeGraph.validate` hands it the store its queries already use.
+  The shapes are compiled once per process.
+* ``pyshacl``: pySHACL, the reference implementation, on an rdflib graph. The
+  differential test (``tests/test_engines.py``) proves that both engines give the same
+  results on the project's shapes.
+
+Both validate the union of the inputs (named graphs included) together with the packaged
+ontology (its SKOS concepts must be visible to ``sh:class``), with no inference unless
+asked (``inference="rdfs"``). Shapes and ontology are parsed once per process. Input
+files are read with Oxigraph's parser first, so a syntax error names the file and the
+line.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from .errors import KhalisError
+from .errors import KhalisError, EngineCrashError
 from .namespaces import SH, shorten
 from .rdfio import Source, check_syntax
 from .resources import ontology_sources, packaged_source
 
+if TYPE_CHECKING:
+    import pyoxigraph
+
 INFERENCE = ("none", "rdfs", "owlrl", "both")
+ENGINES = ("turbo", "pyshacl")
+"""``turbo``: pyshacl-turbo (Rust, the default when installed); ``pyshacl``: pySHACL,
+the reference implementation."""
+EngineName = Literal["turbo", "pyshacl"]
+ONTOLOGY_IRI = "https://w3id.org/khalis-kg/ontology"
+FALLBACK_NOTE = (
+    "pyshacl-turbo is not installed: validating with pySHACL, the slower reference engine "
+    "(pip install 'khalis-kg[fast]' for the fast one)"
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +70,10 @@ class ValidationReport:
     conforms: bool
     results: list[ValidationResult] = field(default_factory=list)
     report_turtle: str = field(default="", repr=False)
+    engine: str = "pyshacl"
+    """The engine that produced the report: ``turbo`` or ``pyshacl``."""
+    note: str | None = None
+    """Said once to the user beside the report (e.g. why the default engine was not used)."""
 
     @property
     def text(self) -> str:
@@ -123,10 +151,28 @@ def _n3(term: Any, graph: Any) -> str:
     if isinstance(term, URIRef):
         return _short(str(term))
     if isinstance(term, Literal):
-        return term.n3()
+        return str(_literal(term).n3())
     if isinstance(term, BNode):
-        return _path(term, graph) or f"_:{term}"
+        return (_path(term, graph) if graph is not None else None) or f"_:{term}"
     return str(term)
+
+
+def _literal(term: Any) -> Any:
+    """A literal with its lexical form made canonical (``"12.0"`` and ``"12.00"`` as
+    ``xsd:decimal`` are one value; Oxigraph's store keeps only the canonical form) and
+    ``xsd:string`` written as a simple literal, as in query results. The datatype is
+    kept: ``"5"^^xsd:int`` stays an ``xsd:int``."""
+    from rdflib import Literal, URIRef
+
+    from .terms import XSD_STRING, canonical_literal
+
+    datatype = None if term.datatype is None else str(term.datatype)
+    lexical, _datatype, lang = canonical_literal(str(term), datatype, term.language)
+    if lang is not None:
+        return Literal(lexical, lang=lang)
+    if datatype is None or datatype == XSD_STRING:
+        return Literal(lexical)
+    return Literal(lexical, datatype=URIRef(datatype))
 
 
 def _short(iri: str) -> str:
@@ -187,32 +233,106 @@ def _path(node: Any, graph: Any) -> str | None:
     return None
 
 
-def validate(sources: Sequence[Source], *, inference: str = "none") -> ValidationReport:
-    """Validate the union of ``sources`` (and of their named graphs) against the shapes."""
-    from rdflib import Dataset, Graph
-
-    data = Graph()
-    parts: list[tuple[str, Graph]] = []
-    for source in sources:
-        check_syntax(source)
-        spec = source.spec()
-        fmt = spec.rdflib
-        if spec.quads:
-            # named graphs are validated together with the default graph (their union)
-            dataset = Dataset()
-            dataset.parse(data=source.data, format=fmt, publicID=source.base_iri)
-            part = Graph()
-            for s, p, o, _g in dataset.quads((None, None, None, None)):
-                part.add((s, p, o))
-        else:
-            part = Graph()
-            part.parse(data=source.data, format=fmt, publicID=source.base_iri)
-        parts.append((source.name, part))
-        data += part
-    return validate_graph(data, inference=inference, origin=_Origin(parts))
+# -- engines ------------------------------------------------------------------------------
 
 
-class _Origin:
+def turbo_available() -> bool:
+    """Whether pyshacl-turbo can be imported (the ``fast`` extra, Python >= 3.11)."""
+    from importlib.util import find_spec
+
+    return find_spec("pyshacl_turbo") is not None
+
+
+def resolve_engine(engine: str | None) -> tuple[EngineName, str | None]:
+    """The engine to run and a note for the user: ``None`` picks ``turbo`` when it is
+    installed and falls back to ``pyshacl`` (with a note) otherwise. Asking for an
+    engine that is unknown or not installed is a usage error."""
+    if engine is None:
+        if turbo_available():
+            return "turbo", None
+        return "pyshacl", FALLBACK_NOTE
+    if engine == "pyshacl":
+        return "pyshacl", None
+    if engine == "turbo":
+        if not turbo_available():
+            raise KhalisError(
+                "the turbo engine needs pyshacl-turbo (Python >= 3.11): "
+                "pip install 'khalis-kg[fast]', or use --engine pyshacl"
+            )
+        return "turbo", None
+    raise KhalisError(f"unknown SHACL engine {engine!r} (choose one of: {', '.join(ENGINES)})")
+
+
+def _check_inference(inference: str) -> None:
+    if inference not in INFERENCE:
+        raise KhalisError(
+            f"unknown inference {inference!r} (choose one of: {', '.join(INFERENCE)})"
+        )
+
+
+@lru_cache(maxsize=1)
+def _shapes_graph() -> Any:
+    """The packaged shapes as an rdflib graph, parsed once per process (both engines
+    name shapes and paths from it; pyshacl-turbo compiles it)."""
+    from rdflib import Graph
+
+    return Graph().parse(data=packaged_source("shapes").data, format="turtle")
+
+
+@lru_cache(maxsize=1)
+def _ontology_graph() -> Any:
+    """The packaged ontology as an rdflib graph, parsed once per process (pySHACL)."""
+    from rdflib import Graph
+
+    ontology = Graph()
+    for source in ontology_sources():
+        ontology.parse(data=source.data, format="turtle", publicID=source.base_iri)
+    return ontology
+
+
+@lru_cache(maxsize=1)
+def _ontology_quads() -> tuple[Any, ...]:
+    """The packaged ontology as pyoxigraph quads of the default graph, parsed once."""
+    import pyoxigraph as ox
+
+    from .rdfio import parse
+
+    return tuple(
+        ox.Quad(q.subject, q.predicate, q.object) for s in ontology_sources() for q in parse(s)
+    )
+
+
+@lru_cache(maxsize=1)
+def _compiled_shapes() -> Any:
+    """The packaged shapes compiled by pyshacl-turbo, once per process."""
+    import pyshacl_turbo
+
+    try:
+        return pyshacl_turbo.compile_shapes(  # type: ignore[no-untyped-call]
+            _shapes_graph(), advanced=True
+        )
+    except (pyshacl_turbo.ValidationFailure, RuntimeError) as exc:
+        raise EngineCrashError(f"pyshacl-turbo cannot compile the shapes: {exc}") from None
+
+
+def warm_up(engine: str | None = None) -> None:
+    """Parse (and for turbo compile) the shapes and the ontology now, e.g. in a server
+    worker before its first request; later validations reuse them."""
+    name, _note = resolve_engine(engine)
+    _shapes_graph()
+    if name == "turbo":
+        _compiled_shapes()
+        _ontology_quads()
+    else:
+        _ontology_graph()
+
+
+class _Origin(Protocol):
+    def find(self, focus: Any, path: Any, value: Any) -> str | None:
+        """The input file the result comes from, when known."""
+
+
+class _GraphOrigin:
     """Which input file a result comes from: the file holding the offending triple
     (focus, path, value); otherwise the last file in which the focus node is a subject
     (later files are usually the additions being checked)."""
@@ -233,38 +353,264 @@ class _Origin:
         return None
 
 
+class _StoreOrigin:
+    """The same rule as :class:`_GraphOrigin`, over a store holding each file in its own
+    named graph."""
+
+    def __init__(self, store: pyoxigraph.Store, graphs: list[tuple[str, Any]]) -> None:
+        self.store = store
+        self.graphs = graphs
+
+    def _has(self, s: Any, p: Any, o: Any, graph: Any) -> bool:
+        return next(iter(self.store.quads_for_pattern(s, p, o, graph)), None) is not None
+
+    def find(self, focus: Any, path: Any, value: Any) -> str | None:
+        from rdflib import URIRef
+
+        s, p, o = _to_ox(focus), _to_ox(path), _to_ox(value)
+        if s is None:
+            return None
+        if isinstance(path, URIRef) and p is not None and o is not None:
+            for name, graph in self.graphs:
+                if self._has(s, p, o, graph):
+                    return name
+        for name, graph in reversed(self.graphs):
+            if self._has(s, None, None, graph):
+                return str(name)
+        return None
+
+
+def _to_ox(term: Any) -> Any:
+    """An rdflib IRI or literal as a pyoxigraph term (``None`` for anything else: blank
+    nodes are relabelled by each parser, so they cannot be looked up)."""
+    import pyoxigraph as ox
+    from rdflib import Literal, URIRef
+
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    return None
+
+
+# -- entry points ---------------------------------------------------------------------
+
+
+def validate(
+    sources: Sequence[Source], *, inference: str = "none", engine: str | None = None
+) -> ValidationReport:
+    """Validate the union of ``sources`` (and of their named graphs) against the shapes.
+
+    ``engine``: ``turbo``, ``pyshacl`` or ``None`` (turbo when installed)."""
+    _check_inference(inference)
+    name, note = resolve_engine(engine)
+    if name == "turbo" and not any(_store_would_change(s) for s in sources):
+        store, origin = _load_store(sources)
+        store.extend(_ontology_quads())
+        return _run_turbo(store, inference=inference, origin=origin, note=note)
+    target, parts = _parse_rdflib(sources)
+    if name == "turbo":  # an exact rdflib copy: see _store_would_change
+        return _run_turbo(target, inference=inference, origin=_GraphOrigin(parts), note=note)
+    return _run_pyshacl(target, inference=inference, origin=_GraphOrigin(parts), note=note)
+
+
+def validate_store(
+    store: pyoxigraph.Store, *, inference: str = "none", engine: str | None = None
+) -> ValidationReport:
+    """Validate what a pyoxigraph ``Store`` holds (the union of its graphs).
+
+    With ``turbo`` the store is read as it is when it already holds the packaged
+    ontology (``KnowledgeGraph.load(..., with_ontology=True)``); otherwise its quads are
+    copied, in Rust, into an in-memory store beside the ontology. pySHACL reads an
+    rdflib copy of the store."""
+    import pyoxigraph as ox
+
+    _check_inference(inference)
+    name, note = resolve_engine(engine)
+    if name == "turbo":
+        marker = ox.Quad(
+            ox.NamedNode(ONTOLOGY_IRI),
+            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode("http://www.w3.org/2002/07/owl#Ontology"),
+            ox.DefaultGraph(),
+        )
+        target = store
+        if marker not in store:
+            target = ox.Store()
+            target.bulk_load(store.dump(format=ox.RdfFormat.N_QUADS), ox.RdfFormat.N_QUADS)
+            target.extend(_ontology_quads())
+        return _run_turbo(target, inference=inference, origin=None, note=note)
+    dump = Source("<store>", store.dump(format=ox.RdfFormat.N_QUADS) or b"", "nq")
+    graph, _parts = _parse_rdflib([dump])
+    return _run_pyshacl(graph, inference=inference, origin=None, note=note)
+
+
 def validate_graph(
-    data: Any, *, inference: str = "none", origin: _Origin | None = None
+    data: Any,
+    *,
+    inference: str = "none",
+    engine: str | None = None,
+    origin: _Origin | None = None,
 ) -> ValidationReport:
     """Validate an rdflib graph against the packaged shapes, with the ontology."""
-    import pyshacl
-    from rdflib import RDF, Graph, URIRef
+    from rdflib import Graph
 
-    if inference not in INFERENCE:
-        raise KhalisError(
-            f"unknown inference {inference!r} (choose one of: {', '.join(INFERENCE)})"
-        )
-    shapes = Graph().parse(data=packaged_source("shapes").data, format="turtle")
-    ontology = Graph()
-    for source in ontology_sources():
-        ontology.parse(data=source.data, format="turtle")
-    # The ontology is added to a copy of the data graph rather than passed as pySHACL's
-    # ont_graph: that mix-in copies only class and property definitions, while the SKOS
-    # concepts (individuals such as kgc:prison-break a sem:EventType) must be visible
-    # to sh:class.
+    _check_inference(inference)
+    name, note = resolve_engine(engine)
+    # The ontology is added to a copy of the data graph rather than passed as the
+    # engine's ont_graph: that mix-in copies only class and property definitions, while
+    # the SKOS concepts (individuals such as kgc:prison-break a sem:EventType) must be
+    # visible to sh:class.
     target = Graph()
     target += data
-    target += ontology
-    conforms, report_graph, _text = pyshacl.validate(
+    target += _ontology_graph()
+    if name == "turbo":
+        return _run_turbo(target, inference=inference, origin=origin, note=note)
+    return _run_pyshacl(target, inference=inference, origin=origin, note=note)
+
+
+# -- turbo ------------------------------------------------------------------------------
+
+_SOURCE_GRAPH = "urn:khalis-kg:validate:source:"
+
+
+# Oxigraph's store keeps the value of a typed literal, not its datatype IRI, for these:
+# "5"^^xsd:int is read back as "5"^^xsd:integer, so sh:datatype xsd:integer would accept
+# it (tests/data/engine-deviations.json). Input that may name one is validated on an
+# exact rdflib copy instead. A conservative scan: a false hit only costs speed.
+_LOSSY_DATATYPES = re.compile(
+    rb"[#:](?:int|long|short|byte|nonNegativeInteger|nonPositiveInteger|negativeInteger"
+    rb"|positiveInteger|unsignedLong|unsignedInt|unsignedShort|unsignedByte|dateTimeStamp)"
+    rb"(?![A-Za-z0-9_-])"
+)
+
+
+def _store_would_change(source: Source) -> bool:
+    """Whether ``source`` may hold a literal whose datatype an Oxigraph store rewrites."""
+    return _LOSSY_DATATYPES.search(source.data) is not None
+
+
+def _load_store(sources: Sequence[Source]) -> tuple[pyoxigraph.Store, _StoreOrigin]:
+    """An in-memory store with each source in its own named graph (quads of N-Quads and
+    TriG files are moved into it: the union is validated, as with pySHACL)."""
+    import pyoxigraph as ox
+
+    from .errors import InputError, one_line
+    from .rdfio import ox_format, rdf_syntax_error
+
+    store = ox.Store()
+    graphs: list[tuple[str, Any]] = []
+    for i, source in enumerate(sources):
+        fmt = ox_format(source.spec().name)
+        graph = ox.NamedNode(f"{_SOURCE_GRAPH}{i}")
+        graphs.append((source.name, graph))
+        try:
+            if fmt.supports_datasets:
+                quads = ox.parse(source.data, fmt, base_iri=source.base_iri)
+                store.extend(ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads)
+            else:
+                store.bulk_load(source.data, fmt, base_iri=source.base_iri, to_graph=graph)
+        except SyntaxError as exc:
+            raise rdf_syntax_error(source, exc) from None
+        except (ValueError, OSError) as exc:
+            raise InputError(f"{source.name}: cannot load: {one_line(str(exc))}") from None
+    return store, _StoreOrigin(store, graphs)
+
+
+def _run_turbo(
+    data: Any, *, inference: str, origin: _Origin | None, note: str | None
+) -> ValidationReport:
+    import pyshacl_turbo
+
+    compiled = _compiled_shapes()
+    try:
+        if inference == "none":
+            conforms, report, text = compiled.validate(
+                data, allow_warnings=False, abort_on_first=False
+            )
+        else:  # pre-inference needs the one-call API; the compiled program is cached
+            conforms, report, text = pyshacl_turbo.validate(
+                data,
+                shacl_graph=compiled.graph,
+                inference=inference,
+                advanced=True,
+                allow_warnings=False,
+                abort_on_first=False,
+            )
+    except (pyshacl_turbo.ValidationFailure, RuntimeError) as exc:
+        raise EngineCrashError(f"pyshacl-turbo failed: {exc}") from None
+    if not hasattr(report, "subjects"):  # validate() returns a failure in place of a graph
+        raise EngineCrashError(f"pyshacl-turbo failed: {text}")
+    data_graph = data if hasattr(data, "triples") else None
+    return _report(conforms, report, data_graph, origin, engine="turbo", note=note)
+
+
+# -- pySHACL ----------------------------------------------------------------------------
+
+
+def _parse_rdflib(sources: Sequence[Source]) -> tuple[Any, list[tuple[str, Any]]]:
+    """The union of the sources with the ontology as one rdflib graph, and each source's
+    own graph (to name the file of a result)."""
+    from rdflib import Dataset, Graph
+
+    target = Graph()
+    parts: list[tuple[str, Graph]] = []
+    for source in sources:
+        check_syntax(source)
+        spec = source.spec()
+        fmt = spec.rdflib
+        if spec.quads:
+            # named graphs are validated together with the default graph (their union)
+            dataset = Dataset()
+            dataset.parse(data=source.data, format=fmt, publicID=source.base_iri)
+            part = Graph()
+            for s, p, o, _g in dataset.quads((None, None, None, None)):
+                part.add((s, p, o))
+        else:
+            part = Graph()
+            part.parse(data=source.data, format=fmt, publicID=source.base_iri)
+        parts.append((source.name, part))
+        target += part
+    target += _ontology_graph()
+    return target, parts
+
+
+def _run_pyshacl(
+    target: Any, *, inference: str, origin: _Origin | None, note: str | None
+) -> ValidationReport:
+    import pyshacl
+
+    conforms, report, _text = pyshacl.validate(
         target,
-        shacl_graph=shapes,
+        shacl_graph=_shapes_graph(),
         inference=inference,
         abort_on_first=False,
         meta_shacl=False,
         advanced=True,
         allow_warnings=False,
     )
-    g: Graph = report_graph
+    return _report(conforms, report, target, origin, engine="pyshacl", note=note)
+
+
+# -- the report -------------------------------------------------------------------------
+
+
+def _report(
+    conforms: Any,
+    g: Any,
+    data: Any,
+    origin: _Origin | None,
+    *,
+    engine: EngineName,
+    note: str | None,
+) -> ValidationReport:
+    from rdflib import RDF, URIRef
+
+    shapes = _shapes_graph()
     results: list[ValidationResult] = []
     result_type = URIRef(SH + "ValidationResult")
     for node in g.subjects(RDF.type, result_type):
@@ -296,4 +642,6 @@ def validate_graph(
         conforms=bool(conforms),
         results=results,
         report_turtle=g.serialize(format="turtle"),
+        engine=engine,
+        note=note,
     )
