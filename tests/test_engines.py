@@ -30,8 +30,8 @@ import pytest
 from conftest import REPO, TESTS
 
 from khalis_kg import KnowledgeGraph
-from khalis_kg.api import packaged_source
-from khalis_kg.backends.base import Source
+from khalis_kg.rdfio import Source
+from khalis_kg.resources import packaged_source
 from khalis_kg.validation import ValidationReport, turbo_available, validate
 
 pytestmark = pytest.mark.skipif(

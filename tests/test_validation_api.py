@@ -148,3 +148,23 @@ def test_named_graphs_are_validated(tmp_path: Path) -> None:
     assert {(r.focus_node, r.path, r.file) for r in report.results if r.path == "rdf:type"} == {
         ("event:x", "rdf:type", str(trig))
     }
+
+
+def test_default_engine_falls_back_to_pyshacl_with_a_note(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without pyshacl-turbo (Python 3.10, musl...) the default is pySHACL, said once."""
+    from khalis_kg import validation
+
+    monkeypatch.setattr(validation, "turbo_available", lambda: False)
+    report = validation.validate([packaged_source("data")])
+    assert (report.conforms, report.engine, report.note) == (
+        True,
+        "pyshacl",
+        validation.FALLBACK_NOTE,
+    )
+    assert "\n" not in validation.FALLBACK_NOTE
+    with pytest.raises(KhalisError, match=r"pip install 'khalis-kg\[fast\]'"):
+        validation.validate([packaged_source("data")], engine="turbo")
+    with pytest.raises(KhalisError, match="unknown SHACL engine 'jena'"):
+        validation.validate([packaged_source("data")], engine="jena")

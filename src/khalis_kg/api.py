@@ -295,15 +295,15 @@ class KnowledgeGraph:
 
         ``engine`` is ``"turbo"`` (pyshacl-turbo, the default when installed), or
         ``"pyshacl"`` (pySHACL, the reference); with ``None`` the report's ``note`` says
-        when the default fell back to pySHACL. On the ``oxigraph`` backend the turbo
-        engine validates the store the queries use (in memory or on disk), not a copy.
+        when the default fell back to pySHACL. On the ``oxigraph`` backend both engines
+        validate what the store the queries use holds (in memory or on disk); turbo reads
+        the store itself, pySHACL an rdflib copy. Results then name no file.
         """
-        from .validation import resolve_engine, validate, validate_graph, validate_store
+        from .validation import validate, validate_graph, validate_store
 
         if data is None:
-            name, _note = resolve_engine(engine)
             store = getattr(self.backend, "store", None)
-            if self.backend.name == "oxigraph" and name == "turbo" and store is not None:
+            if self.backend.name == "oxigraph" and store is not None:
                 return validate_store(store, inference=inference, engine=engine)
             sources = self.sources or [Source("<store>", self.backend.dump(), "nq")]
             return validate(sources, inference=inference, engine=engine)

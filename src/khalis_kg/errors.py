@@ -175,4 +175,3 @@ class BackendError(KhalisError):
     """A store or remote endpoint failed (unreachable, timed out, refused)."""
 
     http_status = 502
-

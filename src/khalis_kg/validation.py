@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from .errors import KhalisError, EngineCrashError
+from .errors import EngineCrashError, KhalisError
 from .namespaces import SH, shorten
 from .rdfio import Source, check_syntax
 from .resources import ontology_sources, packaged_source
