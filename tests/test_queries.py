@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyoxigraph as ox
@@ -979,7 +979,12 @@ def test_answer(name: str, full: dict[str, KnowledgeGraph]) -> None:
     result = answers["oxigraph"]
     assert tuple(result.variables) == CATALOGUE.get(name).columns
     assert all(t.type != "bnode" for row in result.rows for t in row.values())
-    assert result.to_python() == expected
+    assert result.to_python() == every_column(expected, result.variables)
+
+
+def every_column(rows: list[dict[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
+    """``rows`` with None for the unbound columns, as :meth:`QueryResult.to_python` gives."""
+    return [{c: row.get(c) for c in columns} for row in rows]
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, id=n) for n in sorted(EXPECTED)])
@@ -987,7 +992,7 @@ def test_answer_without_the_ontology(name: str, packaged: dict[str, KnowledgeGra
     expected = without(EXPECTED[name](), NEEDS_ONTOLOGY.get(name, set()))
     answers = {b: packaged[b].query(name) for b in BACKENDS}
     assert answers["oxigraph"] == answers["memory"]
-    assert answers["oxigraph"].to_python() == expected
+    assert answers["oxigraph"].to_python() == every_column(expected, answers["oxigraph"].variables)
 
 
 def _from_json(binding: dict[str, str]) -> Any:
@@ -1029,7 +1034,8 @@ def test_event_summary_of_another_event(full: dict[str, KnowledgeGraph]) -> None
         }
     ]
     for graph in full.values():
-        assert graph.query("event-summary", event=event).to_python() == expected
+        result = graph.query("event-summary", event=event)
+        assert result.to_python() == every_column(expected, result.variables)
 
 
 def test_evidence_of_a_number_stated_twice(full: dict[str, KnowledgeGraph]) -> None:

@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .backends import DEFAULT_BACKEND, Backend, BackendName, create_backend
+from .backends.base import QueryDataset
 from .catalogue import Catalogue, QueryInfo
 from .errors import InputError, ParameterError
 from .namespaces import KG
 from .rdfio import Source
 from .resources import ontology_sources, packaged_source, queries_dir
 from .results import QueryResult
-from .safety import DEFAULT_MAX_ROWS, Limits
+from .safety import DEFAULT_MAX_ROWS, Limits, projection, tokenize
 
 if TYPE_CHECKING:
     from .validation import ValidationReport
@@ -69,6 +70,19 @@ _CLAIMS_BY = """SELECT ?by (COUNT(DISTINCT ?claim) AS ?n)
 WHERE {{ ?claim a <{kg}Claim> ; <{kg}{prop}> ?by }} GROUP BY ?by ORDER BY DESC(?n) ?by"""
 
 
+def _star_ordered(text: str, result: QueryResult) -> QueryResult:
+    """``SELECT *`` columns in the order the variables first appear in the query (the
+    engines each choose their own order), the same on every backend."""
+    if result.form != "select" or projection(text) is not None:
+        return result
+    first: dict[str, int] = {}
+    for k, tok in enumerate(tokenize(text)):
+        if tok.kind == "var":
+            first.setdefault(tok.text[1:], k)
+    result.variables.sort(key=lambda v: first.get(v, len(first)))
+    return result
+
+
 class KnowledgeGraph:
     """A read-only knowledge graph with its packaged queries.
 
@@ -101,6 +115,7 @@ class KnowledgeGraph:
         store: PathLike | None = None,
         graph_store: str | None = None,
         timeout: float | None = None,
+        named_graphs: Mapping[str, PathLike] | None = None,
     ) -> KnowledgeGraph:
         """Load ``paths`` (RDF files; the packaged graph when ``None``) into ``backend``.
 
@@ -115,6 +130,9 @@ class KnowledgeGraph:
         SPARQL Graph Store URL; a POST, which adds: use :func:`khalis_kg.loader.load_to_store`
         to replace a graph idempotently). ``timeout`` (remote) bounds each HTTP exchange;
         credentials come from ``KHALIS_KG_TOKEN`` or ``KHALIS_KG_USER``/``KHALIS_KG_PASSWORD``.
+        ``named_graphs`` maps graph IRIs to files loaded as those named graphs (beside
+        ``paths``, or beside the packaged graph when ``paths`` is None); queries then
+        reach them with ``GRAPH``, ``FROM``/``FROM NAMED`` or the protocol's dataset.
         """
         if isinstance(paths, (str, Path)):
             paths = [paths]
@@ -123,6 +141,7 @@ class KnowledgeGraph:
         sources = (
             [packaged_source("data")] if paths is None else [Source.from_path(p) for p in paths]
         )
+        sources += [Source.from_path(p).into_graph(iri) for iri, p in (named_graphs or {}).items()]
         if backend == "remote":
             engine = create_backend(backend, store=store, graph_store=graph_store, timeout=timeout)
         else:
@@ -171,17 +190,38 @@ class KnowledgeGraph:
         info = self.catalogue.get(name)
         bindings = info.bind({**(params or {}), **kwparams})
         limits = Limits(timeout=timeout, max_rows=max_rows)
-        return self.backend.query(info.text, bindings=bindings, limits=limits)
+        return _star_ordered(
+            info.text, self.backend.query(info.text, bindings=bindings, limits=limits)
+        )
 
     def sparql(
-        self, text: str, *, timeout: float | None = None, max_rows: int | None = DEFAULT_MAX_ROWS
+        self,
+        text: str,
+        *,
+        timeout: float | None = None,
+        max_rows: int | None = DEFAULT_MAX_ROWS,
+        base: str | None = None,
+        default_graphs: Sequence[str | None] | None = None,
+        named_graphs: Sequence[str] | None = None,
     ) -> QueryResult:
         """Run a read-only SPARQL query (SERVICE, updates and foreign FROM are refused).
 
         ``timeout`` (seconds) is checked while results are read; ``max_rows`` caps the
         rows or triples returned. Either stops the query with QueryTimeoutError.
+        ``base`` is the base IRI of relative IRIs (the query's ``BASE`` is resolved
+        against it). ``default_graphs`` / ``named_graphs`` choose the RDF dataset as the
+        SPARQL Protocol's ``default-graph-uri`` / ``named-graph-uri`` do: when either is
+        given they replace the query's ``FROM`` / ``FROM NAMED`` (the other is then
+        empty); each must be a graph this store holds (``None`` in ``default_graphs``
+        is the store's default graph).
         """
-        return self.backend.query(text, limits=Limits(timeout=timeout, max_rows=max_rows))
+        dataset = None
+        if default_graphs is not None or named_graphs is not None:
+            dataset = QueryDataset(tuple(default_graphs or ()), tuple(named_graphs or ()))
+        result = self.backend.query(
+            text, limits=Limits(timeout=timeout, max_rows=max_rows), base=base, dataset=dataset
+        )
+        return _star_ordered(text, result)
 
     # -- pictures ----------------------------------------------------------------------
     def diagram(

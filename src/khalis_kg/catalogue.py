@@ -155,7 +155,7 @@ def coerce(name: str, type_: str, value: object) -> Term:
         if isinstance(value, int):
             return Term.literal(str(value), XSD_INTEGER)
         if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-            return Term.literal(value.strip(), XSD_INTEGER)
+            return Term.literal(str(int(value.strip())), XSD_INTEGER)
         raise ParameterError(f"parameter {name!r} must be an integer, got {value!r}")
     if type_ == "date":
         if isinstance(value, _dt.datetime):

@@ -236,12 +236,29 @@ def ox_format(name: str) -> ox.RdfFormat:
 # ------------------------------------------------------------------------- sources
 @dataclass(frozen=True)
 class Source:
-    """RDF input: its display name (file path), bytes, format and base IRI."""
+    """RDF input: its display name (file path), bytes, format and base IRI; ``graph``,
+    when given, is the IRI of the named graph its triples go to (the default graph
+    otherwise)."""
 
     name: str
     data: bytes
     format: str
     base_iri: str | None = None
+    graph: str | None = None
+
+    def into_graph(self, iri: str) -> Source:
+        """This source loaded as the named graph ``iri`` (triples only: a file of quads
+        already names its graphs)."""
+        from .terms import is_absolute_iri
+
+        if not is_absolute_iri(iri):
+            raise InputError(f"not an absolute graph IRI: {iri!r}")
+        if self.format in ("nq", "trig"):
+            raise InputError(
+                f"{self.name}: holds quads ({self.format}), which name their own graphs; "
+                "give a file of triples to load it as a named graph"
+            )
+        return Source(self.name, self.data, self.format, self.base_iri, iri)
 
     @classmethod
     def from_path(cls, path: str | Path) -> Source:

@@ -31,8 +31,10 @@ class QueryResult:
     """The answer to a query, whatever the engine.
 
     ``form`` is ``select``, ``ask`` or ``graph`` (CONSTRUCT and DESCRIBE). SELECT answers
-    have ``variables`` and ``rows`` (unbound variables are absent from a row), ASK answers
-    ``boolean``, graph answers ``triples``.
+    have ``variables`` (for ``SELECT *``, in the order the variables first appear in the
+    query) and ``rows`` (unbound variables are absent from a row: ``row.get(var)``), ASK
+    answers ``boolean``, graph answers ``triples``. Literals are as the engine gave them;
+    :meth:`normalized` gives a copy for comparing values across engines.
     """
 
     form: Form
@@ -52,12 +54,26 @@ class QueryResult:
         return iter(self.rows)
 
     def to_python(self) -> Any:
-        """Plain Python values: SELECT → list of dicts, ASK → bool, graph → list of tuples."""
+        """Plain Python values: SELECT → list of dicts (every projected variable is a key
+        of every row, None when unbound), ASK → bool, graph → list of tuples."""
         if self.form == "ask":
             return bool(self.boolean)
         if self.form == "graph":
             return [(s.to_python(), p.to_python(), o.to_python()) for s, p, o in self.triples]
-        return [{k: v.to_python() for k, v in row.items()} for row in self.rows]
+        return [
+            {
+                var: (None if row.get(var) is None else row[var].to_python())
+                for var in self.variables
+            }
+            for row in self.rows
+        ]
+
+    def normalized(self) -> QueryResult:
+        """A copy with every literal in canonical form (:meth:`Term.normalized`): for
+        comparing answers by value where engines legitimately write them differently."""
+        rows = [{k: t.normalized() for k, t in row.items()} for row in self.rows]
+        triples = [(s.normalized(), p.normalized(), o.normalized()) for s, p, o in self.triples]
+        return QueryResult(self.form, list(self.variables), rows, self.boolean, triples)
 
     def to_dataframe(self) -> Any:
         """A pandas ``DataFrame`` of the rows (needs the ``pandas`` extra)."""

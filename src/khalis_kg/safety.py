@@ -125,11 +125,13 @@ class QueryScan:
     prefixes: dict[str, str] = field(default_factory=dict)
 
 
-def scan(text: str, default_prefixes: Mapping[str, str] | None = None) -> QueryScan:
-    """Scan ``text``: its form, SERVICE, dataset clauses, ORDER BY."""
+def scan(
+    text: str, default_prefixes: Mapping[str, str] | None = None, *, base: str | None = None
+) -> QueryScan:
+    """Scan ``text``: its form, SERVICE, dataset clauses, ORDER BY. ``base`` is the
+    caller's base IRI; the query's own ``BASE`` is resolved against it."""
     result = QueryScan(prefixes=dict(default_prefixes or {}))
     tokens = list(tokenize(text))
-    base: str | None = None
     depth = 0
     for k, tok in enumerate(tokens):
         if tok.kind == "punct" and tok.text in "{}":
@@ -140,7 +142,7 @@ def scan(text: str, default_prefixes: Mapping[str, str] | None = None) -> QueryS
         if word == "prefix" and k + 2 < len(tokens) and tokens[k + 2].kind == "iri":
             result.prefixes[tokens[k + 1].text.rstrip(":")] = tokens[k + 2].text
         elif word == "base" and k + 1 < len(tokens) and tokens[k + 1].kind == "iri":
-            base = tokens[k + 1].text
+            base = _resolve(tokens[k + 1], {}, base)
         elif result.form is None and (word in QUERY_FORMS or word in UPDATE_KEYWORDS):
             result.form = word
             result.is_update = word in UPDATE_KEYWORDS
@@ -205,7 +207,7 @@ def _resolve(tok: Token | None, prefixes: dict[str, str], base: str | None) -> s
     if tok.kind == "iri":
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", tok.text):
             return tok.text
-        return None  # relative IRI: never resolved, so refused
+        return None if base is None else resolve_iri(tok.text, base)  # no base: refused
     if tok.kind == "word" and ":" in tok.text:
         prefix, _, local = tok.text.partition(":")
         ns = prefixes.get(prefix)
@@ -213,16 +215,82 @@ def _resolve(tok: Token | None, prefixes: dict[str, str], base: str | None) -> s
     return None
 
 
+_IRI_PARTS = re.compile(r"^(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$")
+
+
+def _remove_dot_segments(path: str) -> str:
+    out: list[str] = []
+    while path:
+        if path.startswith("../"):
+            path = path[3:]
+        elif path.startswith("./") or path.startswith("/./"):
+            path = path[2:]
+        elif path == "/.":
+            path = "/"
+        elif path.startswith("/../"):
+            path = path[3:]
+            if out:
+                out.pop()
+        elif path == "/..":
+            path = "/"
+            if out:
+                out.pop()
+        elif path in (".", ".."):
+            path = ""
+        else:
+            m = re.match(r"/?[^/]*", path)
+            assert m is not None
+            out.append(m.group(0))
+            path = path[m.end() :]
+    return "".join(out)
+
+
+def resolve_iri(reference: str, base: str) -> str:
+    """``reference`` resolved against the absolute IRI ``base`` (RFC 3986, section 5.2)."""
+    m_ref, m_base = _IRI_PARTS.match(reference), _IRI_PARTS.match(base)
+    assert m_ref is not None
+    assert m_base is not None
+    r_scheme, r_auth, r_path, r_query, r_frag = m_ref.groups()
+    b_scheme, b_auth, b_path, b_query, _ = m_base.groups()
+    if r_scheme is not None:
+        scheme, auth, path, query = r_scheme, r_auth, _remove_dot_segments(r_path), r_query
+    elif r_auth is not None:
+        scheme, auth, path, query = b_scheme, r_auth, _remove_dot_segments(r_path), r_query
+    elif r_path == "":
+        scheme, auth, path = b_scheme, b_auth, b_path
+        query = r_query if r_query is not None else b_query
+    else:
+        if r_path.startswith("/"):
+            path = _remove_dot_segments(r_path)
+        elif b_auth is not None and b_path == "":
+            path = _remove_dot_segments("/" + r_path)
+        else:
+            path = _remove_dot_segments(b_path[: b_path.rfind("/") + 1] + r_path)
+        scheme, auth, query = b_scheme, b_auth, r_query
+    out = f"{scheme}:" if scheme is not None else ""
+    if auth is not None:
+        out += f"//{auth}"
+    out += path
+    if query is not None:
+        out += f"?{query}"
+    if r_frag is not None:
+        out += f"#{r_frag}"
+    return out
+
+
 def check_query(
     text: str,
     held_graphs: Callable[[], Iterable[str]],
     default_prefixes: Mapping[str, str] | None = None,
+    *,
+    base: str | None = None,
 ) -> QueryScan:
     """Refuse updates, SERVICE and dataset clauses naming graphs the store does not hold.
 
-    ``held_graphs`` is called only when the query has a dataset clause.
+    ``held_graphs`` is called only when the query has a dataset clause; ``base`` (the
+    caller's base IRI) resolves ``FROM <relative>``, after the query's own ``BASE``.
     """
-    result = scan(text, default_prefixes)
+    result = scan(text, default_prefixes, base=base)
     if result.is_update:
         raise ReadOnlyError(
             "SPARQL Update is not allowed: khalis-kg is read-only "

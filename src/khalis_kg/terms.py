@@ -3,19 +3,25 @@
 It follows the SPARQL 1.1 Query Results JSON model: a term is an IRI (``uri``), a
 literal (with an optional datatype or language tag) or a blank node (``bnode``).
 
-Engines disagree on the lexical forms they hand back (Oxigraph stores ``"01"^^xsd:integer``
-as ``1`` and every integer subtype as ``xsd:integer``; rdflib keeps ``xsd:short``, prints
-doubles as ``150.0`` where Oxigraph prints ``150``, and UTC as ``+00:00`` where Oxigraph
-prints ``Z``). :func:`Term.literal` puts every literal into one canonical form, so the
-same query gives equal answers on every backend:
+**Literals leave as they came.** :meth:`Term.literal` keeps the lexical form, the
+datatype and the language tag the engine gives: ``"5"^^xsd:decimal`` stays ``5``,
+``xsd:int`` stays ``xsd:int``, ``+00:00`` stays ``+00:00``. The one rewrite is RDF 1.1's
+own identity: ``xsd:string`` (and ``rdf:langString``) is written as a simple (or
+language-tagged) literal, as the SPARQL results formats do.
+
+Engines legitimately differ in the forms they produce for the same value (Oxigraph
+stores ``"01"^^xsd:integer`` as ``1`` and every integer subtype as ``xsd:integer``;
+rdflib keeps ``xsd:short`` and prints a computed double as ``150.0`` where Oxigraph
+prints ``150``). To compare answers by value, normalise explicitly with
+:meth:`Term.normalized` or :meth:`QueryResult.normalized` (off by default):
 
 * every built-in integer type (``xsd:int``, ``xsd:nonNegativeInteger``, ...) becomes
-  ``xsd:integer`` with its canonical lexical form (what Oxigraph does anyway);
+  ``xsd:integer`` with its canonical lexical form;
 * ``xsd:decimal`` is written without trailing zeros but with at least one fraction digit;
 * ``xsd:double`` and ``xsd:float`` use Python's shortest round-trip form with ``E``;
 * ``xsd:boolean`` is ``true`` or ``false``;
 * ``xsd:dateTime`` and ``xsd:time`` write UTC as ``Z`` and drop trailing fraction zeros;
-* ``xsd:string`` is dropped (a simple literal), language tags are lower-cased.
+* language tags are lower-cased.
 
 Ill-typed literals (``"abc"^^xsd:integer``) keep their lexical form. Nothing heavy is
 imported here.
@@ -219,9 +225,20 @@ class Term:
 
     @classmethod
     def literal(cls, value: str, datatype: str | None = None, lang: str | None = None) -> Term:
-        """A literal in canonical form (see the module documentation)."""
-        lexical, dt, lg = canonical_literal(value, datatype, lang)
-        return cls("literal", lexical, dt, lg)
+        """A literal as given (``xsd:string`` and ``rdf:langString`` are left implicit)."""
+        if lang:
+            return cls("literal", value, None, lang)
+        if datatype in (XSD_STRING, RDF_LANGSTRING):
+            datatype = None
+        return cls("literal", value, datatype, None)
+
+    def normalized(self) -> Term:
+        """This term with a literal's canonical form (see the module documentation),
+        for comparing values across engines; IRIs and blank nodes are returned as they are."""
+        if self.type != "literal":
+            return self
+        lexical, dt, lg = canonical_literal(self.value, self.datatype, self.lang)
+        return Term("literal", lexical, dt, lg)
 
     @property
     def is_iri(self) -> bool:
@@ -257,19 +274,19 @@ class Term:
         if self.type != "literal" or self.datatype is None:
             return self.value
         try:
-            if self.datatype == XSD_INTEGER:
+            if self.datatype in INTEGER_TYPES:
                 return int(self.value)
             if self.datatype == XSD_DECIMAL:
                 return Decimal(self.value)
             if self.datatype in (XSD_DOUBLE, XSD_FLOAT):
-                return float(self.value.replace("INF", "inf"))
+                return float(self.value.replace("INF", "inf"))  # NaN and -INF too
             if self.datatype == XSD_BOOLEAN:
-                return self.value == "true"
+                return self.value.strip() in ("true", "1")
             if self.datatype == XSD_DATE and re.fullmatch(r"\d{4}-\d\d-\d\d", self.value):
                 return _dt.date.fromisoformat(self.value)
             if self.datatype == XSD_DATETIME:
-                return _dt.datetime.fromisoformat(self.value.replace("Z", "+00:00"))
-        except ValueError:
+                return _dt.datetime.fromisoformat(self.value.strip().replace("Z", "+00:00"))
+        except (ValueError, ArithmeticError):  # ill-typed: the lexical form
             return self.value
         return self.value
 

@@ -12,12 +12,44 @@ the Graph Store protocol or a ``SELECT``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from ..rdfio import Source
 from ..results import QueryResult
 from ..safety import Limits
 from ..terms import Term
+
+
+@dataclass(frozen=True)
+class QueryDataset:
+    """An RDF dataset chosen for one query, as the SPARQL 1.1 Protocol's
+    ``default-graph-uri`` and ``named-graph-uri`` parameters choose it.
+
+    It replaces the query's own ``FROM`` / ``FROM NAMED``. ``default_graphs`` are merged
+    into the default graph (``None`` stands for the store's own default graph);
+    ``named_graphs`` are the graphs ``GRAPH`` can see. Every IRI must name a graph the
+    store holds: nothing is ever fetched.
+    """
+
+    default_graphs: tuple[str | None, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+    def check_held(self, held: frozenset[str]) -> None:
+        """Raise QueryError for a graph IRI the store does not hold."""
+        from ..errors import QueryError
+
+        for kind, iris in (
+            ("default-graph-uri", self.default_graphs),
+            ("named-graph-uri", self.named_graphs),
+        ):
+            for iri in iris:
+                if iri is not None and iri not in held:
+                    shown = ", ".join(f"<{g}>" for g in sorted(held)) or "none"
+                    raise QueryError(
+                        f"{kind} <{iri}> names no graph held by this store (graphs held: "
+                        f"{shown}); graphs are never fetched from elsewhere"
+                    )
 
 
 class Backend(Protocol):
@@ -34,8 +66,12 @@ class Backend(Protocol):
         *,
         bindings: Mapping[str, Term] | None = None,
         limits: Limits | None = None,
+        base: str | None = None,
+        dataset: QueryDataset | None = None,
     ) -> QueryResult:
-        """Run a read-only SPARQL query; ``bindings`` pre-bind variables by name."""
+        """Run a read-only SPARQL query; ``bindings`` pre-bind variables by name, ``base``
+        resolves relative IRIs (the query's own ``BASE`` is resolved against it),
+        ``dataset`` replaces the query's ``FROM`` / ``FROM NAMED``."""
         ...
 
     def graph_names(self) -> frozenset[str]:

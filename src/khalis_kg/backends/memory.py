@@ -21,6 +21,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.sparql import SPARQLError
 from rdflib.term import Identifier, Variable
 
 from ..errors import InputError, QueryError, QuerySyntaxError, one_line
@@ -28,7 +29,9 @@ from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, check_syntax, to_ox_triple
 from ..results import QueryResult, sort_rows
 from ..safety import Limits, check_query
-from ..terms import Row, Term
+from ..terms import Row, Term, is_absolute_iri
+from .base import QueryDataset
+from .oxigraph import parse_query
 
 
 def from_rdflib(term: Any) -> Term:
@@ -94,6 +97,30 @@ logging.getLogger("rdflib.term").addFilter(_IllTypedLiteralWarnings())
 _TOO_DEEP = "nested too deeply for the memory backend (Python recursion limit)"
 
 
+def _absolute_bases(text: str, base: str | None) -> str:
+    """``text`` with each relative ``BASE <iri>`` resolved against the base before it
+    (rdflib would keep it relative, and resolve nothing against it)."""
+    from ..safety import resolve_iri, tokenize
+
+    tokens = list(tokenize(text))
+    starts = [0]
+    for line in text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    edits: list[tuple[int, int, str]] = []
+    for k, tok in enumerate(tokens[:-1]):
+        nxt = tokens[k + 1]
+        if tok.kind == "word" and tok.text.lower() == "base" and nxt.kind == "iri":
+            absolute = is_absolute_iri(nxt.text)
+            resolved = nxt.text if absolute or base is None else resolve_iri(nxt.text, base)
+            if not absolute and base is not None:
+                start = starts[nxt.line - 1] + nxt.column - 1
+                edits.append((start, start + len(nxt.text) + 2, f"<{resolved}>"))
+            base = resolved
+    for start, end, new in reversed(edits):
+        text = text[:start] + new + text[end:]
+    return text
+
+
 _NORMALIZE_LOCK = threading.Lock()
 
 
@@ -117,6 +144,12 @@ def _lexical_forms_kept() -> Iterator[None]:
             rdflib.NORMALIZE_LITERALS = previous
 
 
+def _cannot_run(exc: BaseException) -> QueryError:
+    return QueryError(
+        f"query failed: the rdflib engine cannot run this query ({one_line(str(exc))})"
+    )
+
+
 class MemoryBackend:
     """An rdflib ``Dataset`` held in memory (named graphs kept apart, as in Oxigraph)."""
 
@@ -131,7 +164,12 @@ class MemoryBackend:
             check_syntax(source)
             try:
                 with _lexical_forms_kept():
-                    self.dataset.parse(data=source.data, format=fmt, publicID=source.base_iri)
+                    target = (
+                        self.dataset
+                        if source.graph is None
+                        else self.dataset.graph(URIRef(source.graph))
+                    )
+                    target.parse(data=source.data, format=fmt, publicID=source.base_iri)
             except (SyntaxError, ValueError) as exc:
                 raise InputError(f"{source.name}: cannot load: {one_line(str(exc))}") from None
             except RecursionError:
@@ -161,14 +199,19 @@ class MemoryBackend:
         *,
         bindings: Mapping[str, Term] | None = None,
         limits: Limits | None = None,
+        base: str | None = None,
+        dataset: QueryDataset | None = None,
     ) -> QueryResult:
-        scan = check_query(text, self.graph_names, PREFIXES)
+        scan = check_query(text, self.graph_names, PREFIXES, base=base)
         limits = limits or Limits()
+        # Oxigraph's parser first: the same syntax errors, in the same words, as the
+        # oxigraph backend, and the invalid queries rdflib would accept are refused.
+        parse_query(text, base)
         try:
-            parsed = parseQuery(text)
+            parsed = parseQuery(_absolute_bases(text, base))
             _check_prefixes(parsed)
-            prepared = translateQuery(parsed, None, PREFIXES)  # as prepareQuery does
-            prepared._original_args = (text, PREFIXES, None)
+            prepared = translateQuery(parsed, base, PREFIXES)  # as prepareQuery does
+            prepared._original_args = (text, PREFIXES, base)
         except RecursionError:
             raise QuerySyntaxError(f"the query is {_TOO_DEEP}") from None
         except pyparsing.ParseBaseException as exc:
@@ -180,14 +223,31 @@ class MemoryBackend:
         except (ValueError, KeyError) as exc:
             # rdflib raises these for e.g. undeclared prefixes
             raise QuerySyntaxError(f"SPARQL syntax error: {one_line(str(exc))}") from None
+        except Exception as exc:
+            if type(exc) is not Exception:
+                raise
+            # rdflib raises a bare Exception for queries it cannot translate or run (a
+            # negated inverse path, !^p): valid SPARQL this engine does not run.
+            raise _cannot_run(exc) from None
         # Defence in depth: the parsed algebra must agree with the lexical check.
         for node in _walk(prepared.algebra):
             if node.name == "ServiceGraphPattern":
                 raise QueryError("SERVICE is refused: queries never reach the network")
         held = self.graph_names()
+        if dataset is not None:
+            dataset.check_held(held)
+            # The protocol's dataset replaces the query's FROM / FROM NAMED; rdflib builds
+            # it from graphs the store holds (checked just above), never fetching one.
+            prepared.algebra["datasetClause"] = [
+                CompValue(
+                    "DatasetClause",
+                    default=DATASET_DEFAULT_GRAPH_ID if g is None else URIRef(g),
+                )
+                for g in dataset.default_graphs
+            ] + [CompValue("DatasetClause", named=URIRef(g)) for g in dataset.named_graphs]
         for clause in prepared.algebra.get("datasetClause") or []:
             iri = clause["default"] if "default" in clause else clause["named"]
-            if str(iri) not in held:
+            if str(iri) not in held and iri != DATASET_DEFAULT_GRAPH_ID:
                 raise QueryError(f"FROM <{iri}> is refused: it names no graph held by this store")
         init: dict[str, Identifier] = {
             Variable(k): to_rdflib(v) for k, v in (bindings or {}).items()
@@ -218,5 +278,11 @@ class MemoryBackend:
             raise QueryError(f"invalid regular expression: {one_line(str(exc))}") from None
         except RecursionError:
             raise QueryError(f"the query is {_TOO_DEEP}") from None
-        except (ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
+        except (ValueError, TypeError, KeyError, ZeroDivisionError, SPARQLError) as exc:
             raise QueryError(f"query failed: {one_line(str(exc))}") from None
+        except AttributeError as exc:  # an rdflib bug (e.g. on VALUES () { () })
+            raise _cannot_run(exc) from None
+        except Exception as exc:
+            if type(exc) is not Exception:
+                raise
+            raise _cannot_run(exc) from None  # rdflib's bare Exception (a negated inverse path)

@@ -20,23 +20,84 @@ from ..rdfio import Source, canonical_triples, from_ox, ox_format, rdf_syntax_er
 from ..results import QueryResult, sort_rows
 from ..safety import Limits, check_query
 from ..terms import Row, Term
+from .base import QueryDataset
 
 _POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
 
 
-def syntax_error(exc: SyntaxError) -> QuerySyntaxError:
-    """A QuerySyntaxError with line and column from Oxigraph's ``error at L:C: ...``."""
-    text = str(exc)
-    m = _POSITION.search(text)
-    if m:
-        line, column = int(m.group(1)), int(m.group(2))
-        rest = text[m.end() :].lstrip(": ")
-        return QuerySyntaxError(
-            f"SPARQL syntax error at line {line}, column {column}: {one_line(rest, 100)}",
-            line=line,
-            column=column,
+_EXPECTED_PUNCT = re.compile(r'^"[^"\sA-Za-z0-9]{1,3}"$')
+
+
+def _near(text: str, line: int, column: int) -> str | None:
+    """The token of ``text`` starting at ``line``:``column``, else the one before it."""
+    from ..safety import tokenize
+
+    before = None
+    for tok in tokenize(text):
+        if (tok.line, tok.column) > (line, column):
+            break
+        before = tok
+    if before is None:
+        return None
+    shown = before.text if before.kind != "iri" else f"<{before.text}>"
+    return shown if len(shown) <= 40 else shown[:39] + "…"
+
+
+def syntax_error(exc: SyntaxError, text: str = "") -> QuerySyntaxError:
+    """Oxigraph's parse error in plain words: line, column, the offending token, and
+    what was expected when that is short; an undeclared prefix is named."""
+    message = str(exc)
+    m = _POSITION.search(message)
+    if not m:
+        return QuerySyntaxError(f"SPARQL syntax error: {one_line(message)}")
+    line, column = int(m.group(1)), int(m.group(2))
+    rest = message[m.end() :].lstrip(": ")
+    near = _near(text, line, column) if text else None
+    where = f"SPARQL syntax error at line {line}, column {column}"
+    if "Prefix not found" in rest and near and ":" in near:
+        prefix = near.split(":", 1)[0]
+        declared = ", ".join(f"{p}:" for p in sorted(PREFIXES))
+        explanation = (
+            f"the prefix '{prefix}:' is not declared; add PREFIX {prefix}: <...> "
+            f"(pre-declared: {declared})"
         )
-    return QuerySyntaxError(f"SPARQL syntax error: {one_line(text)}")
+    elif "IRI parsing failed" in rest:
+        bad = re.search(r"<[^<>]*>", text[_offset(text, line, 1) :]) if text else None
+        explanation = "invalid IRI" + (f" {bad.group(0)}" if bad else "")
+    elif text and not text[_offset(text, line, column) :].strip():
+        explanation = "the query ends too early" + (f", after '{near}'" if near else "")
+    else:
+        explanation = f"unexpected '{near}'" if near else "unexpected text"
+    if "Prefix not found" not in rest and "IRI parsing failed" not in rest:
+        expected = rest.removeprefix("expected one of ").removeprefix("expected ")
+        options = [o.strip() for o in expected.split(", ")]
+        options = [o for o in options if o not in ('"{|"', '"~"', "[_]")]
+        if (
+            "\n" not in expected
+            and 0 < len(options) <= 8
+            and all(_EXPECTED_PUNCT.match(o) for o in options)
+        ):
+            listed = options[0] if len(options) == 1 else ", ".join(options[:-1])
+            explanation += f"; expected {listed}" + (
+                f" or {options[-1]}" if len(options) > 1 else ""
+            )
+    return QuerySyntaxError(f"{where}: {explanation}", line=line, column=column)
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    lines = text.split("\n")
+    return sum(len(x) + 1 for x in lines[: line - 1]) + column - 1
+
+
+def parse_query(text: str, base: str | None = None) -> None:
+    """Check ``text`` with Oxigraph's SPARQL parser (nothing is evaluated): both local
+    backends report syntax errors in the same words, and accept the same language."""
+    try:
+        ox.Store().query(text, base_iri=base, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        raise syntax_error(exc, text) from None
+    except (OSError, ValueError, RuntimeError):
+        pass  # parsed; would fail when run (an unknown function), which is not a syntax error
 
 
 class OxigraphBackend:
@@ -110,11 +171,12 @@ class OxigraphBackend:
     @staticmethod
     def _load_one(store: ox.Store, source: Source, *, bulk: bool) -> None:
         fmt = ox_format(source.spec().name)
+        to_graph = None if source.graph is None else ox.NamedNode(source.graph)
         try:
             if bulk:
-                store.bulk_load(source.data, fmt, base_iri=source.base_iri)
+                store.bulk_load(source.data, fmt, base_iri=source.base_iri, to_graph=to_graph)
             else:
-                store.load(source.data, fmt, base_iri=source.base_iri)
+                store.load(source.data, fmt, base_iri=source.base_iri, to_graph=to_graph)
         except SyntaxError as exc:
             raise rdf_syntax_error(source, exc) from None
         except (ValueError, OSError) as exc:
@@ -148,16 +210,33 @@ class OxigraphBackend:
         *,
         bindings: Mapping[str, Term] | None = None,
         limits: Limits | None = None,
+        base: str | None = None,
+        dataset: QueryDataset | None = None,
     ) -> QueryResult:
-        scan = check_query(text, self.graph_names, PREFIXES)
+        scan = check_query(text, self.graph_names, PREFIXES, base=base)
         limits = limits or Limits()
         substitutions: dict[ox.Variable, Any] = {
             ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()
         }
+        default_graph: list[ox.NamedNode | ox.DefaultGraph] | None = None
+        named_graphs: list[ox.NamedNode] | None = None
+        if dataset is not None:
+            dataset.check_held(self.graph_names())
+            default_graph = [
+                ox.DefaultGraph() if g is None else ox.NamedNode(g) for g in dataset.default_graphs
+            ]
+            named_graphs = [ox.NamedNode(g) for g in dataset.named_graphs]
         try:
-            answer = self.store.query(text, prefixes=PREFIXES, substitutions=substitutions or None)
+            answer = self.store.query(
+                text,
+                base_iri=base,
+                prefixes=PREFIXES,
+                substitutions=substitutions or None,
+                default_graph=default_graph,  # type: ignore[arg-type]
+                named_graphs=named_graphs,  # type: ignore[arg-type]
+            )
         except SyntaxError as exc:
-            raise syntax_error(exc) from None
+            raise syntax_error(exc, text) from None
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed: {one_line(str(exc))}") from None
         try:

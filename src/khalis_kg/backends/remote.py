@@ -67,6 +67,7 @@ from ..rdfio import Source, from_ox, rdf_format, result_format
 from ..results import QueryResult, sort_rows
 from ..safety import Limits, check_query, tokenize
 from ..terms import Row, Term, is_absolute_iri
+from .base import QueryDataset
 
 if TYPE_CHECKING:
     import httpx
@@ -284,19 +285,23 @@ class RemoteBackend:
 
     # -- Backend protocol -----------------------------------------------------------
     def load(self, sources: Sequence[Source]) -> None:
-        """Add the sources to the endpoint's default graph (Graph Store POST)."""
+        """Add the sources to the endpoint's default graph, or to their named graph when
+        they have one (Graph Store POST)."""
         if self.store_url is None:
             raise ReadOnlyError(
                 f"{self.query_url}: no Graph Store URL given, so nothing can be loaded"
             )
-        post_sources(self.http, self.store_url, sources)
+        graphs = list(dict.fromkeys(s.graph for s in sources))
+        for graph in graphs:
+            chunk = [s for s in sources if s.graph == graph]
+            post_sources(self.http, self.store_url, chunk, graph)
 
     def graph_names(self) -> frozenset[str]:
-        result = self._select(_GRAPHS_QUERY, Limits(max_rows=None))
+        result = self._select(_GRAPHS_QUERY, Limits(max_rows=None), [])
         return frozenset(r["g"].value for r in result.rows if "g" in r and r["g"].is_iri)
 
     def triple_count(self) -> int:
-        rows = self._select(_COUNT_QUERY, Limits()).rows
+        rows = self._select(_COUNT_QUERY, Limits(), []).rows
         return int(rows[0]["n"].value) if rows and "n" in rows[0] else 0
 
     def dump(self) -> bytes:
@@ -307,7 +312,7 @@ class RemoteBackend:
             kind = response.headers.get("content-type", "").split(";")[0].strip()
             if response.status_code == 200 and kind == N_QUADS:
                 return response.content
-        result = self._select(_DATASET_QUERY, Limits(max_rows=None))
+        result = self._select(_DATASET_QUERY, Limits(max_rows=None), [])
         lines = []
         for row in result.rows:
             parts = [row[v].to_ntriples() for v in ("s", "p", "o")]
@@ -325,19 +330,35 @@ class RemoteBackend:
         *,
         bindings: Mapping[str, Term] | None = None,
         limits: Limits | None = None,
+        base: str | None = None,
+        dataset: QueryDataset | None = None,
     ) -> QueryResult:
-        scan = check_query(text, self.graph_names, PREFIXES)
+        scan = check_query(text, self.graph_names, PREFIXES, base=base)
         limits = limits or Limits()
         sent = _prologue(text) + bind_values(text, bindings or {})
+        if base is not None:
+            if not is_absolute_iri(base):
+                raise QueryError(f"the base must be an absolute IRI, got {base!r}")
+            sent = f"BASE <{base}>\n" + sent  # the query's own BASE resolves against it
+        params: list[tuple[str, str]] = []
+        if dataset is not None:
+            dataset.check_held(self.graph_names())
+            if None in dataset.default_graphs:
+                raise QueryError("a remote store's own default graph cannot be named")
+            params += [("default-graph-uri", g) for g in dataset.default_graphs if g]
+            params += [("named-graph-uri", g) for g in dataset.named_graphs]
         if scan.form in ("construct", "describe"):
-            return self._graph(sent, limits)
-        return self._select(sent, limits, ordered=scan.has_order_by)
+            return self._graph(sent, limits, params)
+        return self._select(sent, limits, params, ordered=scan.has_order_by)
 
     # -- helpers ---------------------------------------------------------------------
-    def _post_query(self, text: str, accept: str, limits: Limits) -> httpx.Response:
+    def _post_query(
+        self, text: str, accept: str, limits: Limits, params: list[tuple[str, str]]
+    ) -> httpx.Response:
         response = self.request(
             "POST",
             self.query_url,
+            params=params or None,
             timeout=limits.timeout,
             content=text.encode("utf-8"),
             headers={"Content-Type": "application/sparql-query", "Accept": accept},
@@ -350,8 +371,10 @@ class RemoteBackend:
             )
         return response
 
-    def _select(self, text: str, limits: Limits, *, ordered: bool = False) -> QueryResult:
-        response = self._post_query(text, SPARQL_JSON, limits)
+    def _select(
+        self, text: str, limits: Limits, params: list[tuple[str, str]], *, ordered: bool = False
+    ) -> QueryResult:
+        response = self._post_query(text, SPARQL_JSON, limits, params)
         try:
             data = json.loads(response.content)
         except ValueError:
@@ -368,10 +391,10 @@ class RemoteBackend:
             rows = sort_rows(rows, variables)
         return QueryResult("select", variables=variables, rows=rows)
 
-    def _graph(self, text: str, limits: Limits) -> QueryResult:
+    def _graph(self, text: str, limits: Limits, params: list[tuple[str, str]]) -> QueryResult:
         import pyoxigraph as ox
 
-        response = self._post_query(text, N_TRIPLES, limits)
+        response = self._post_query(text, N_TRIPLES, limits, params)
         try:
             parsed: Iterator[Any] = ox.parse(response.content, ox.RdfFormat.N_TRIPLES)
             triples = [
