@@ -188,6 +188,20 @@ def test_remote_answers_like_oxigraph(remote: KnowledgeGraph, kg: KnowledgeGraph
 
 
 @pytest.mark.oxigraph_server
+def test_remote_graph_answers_have_canonical_blank_nodes(
+    remote: KnowledgeGraph, kg: KnowledgeGraph
+) -> None:
+    """Blank nodes of a remote CONSTRUCT get the same RDFC-1.0 labels as locally."""
+    text = (
+        "CONSTRUCT { ?span kg:selector [ kg:start ?b ; kg:end ?e ] } WHERE { "
+        "?span oa:hasSelector ?sel . ?sel oa:start ?b ; oa:end ?e } ORDER BY ?b LIMIT 5"
+    )
+    local = kg.sparql(text).triples
+    assert any(t.type == "bnode" for triple in local for t in triple)
+    assert remote.sparql(text).triples == local
+
+
+@pytest.mark.oxigraph_server
 def test_parameters_are_values_not_text(server: OxigraphServer, kg: KnowledgeGraph) -> None:
     # Facades of their own over the shared backends: the session `kg` keeps its catalogue.
     catalogue = Catalogue.load(TEST_QUERIES)

@@ -63,7 +63,7 @@ from ..errors import (
 from ..http_session import DEFAULT_TIMEOUT, HttpSession, check_url
 from ..loader import post_sources
 from ..namespaces import PREFIXES
-from ..rdfio import Source, from_ox, rdf_format, result_format
+from ..rdfio import Source, canonical_triples, rdf_format, result_format
 from ..results import QueryResult, sort_rows
 from ..safety import Limits, check_query, tokenize
 from ..terms import Row, Term, is_absolute_iri
@@ -397,16 +397,13 @@ class RemoteBackend:
         response = self._post_query(text, N_TRIPLES, limits, params)
         try:
             parsed: Iterator[Any] = ox.parse(response.content, ox.RdfFormat.N_TRIPLES)
-            triples = [
-                (from_ox(t.subject), from_ox(t.predicate), from_ox(t.object))
-                for t in limits.guard(parsed)
-            ]
+            triples = list(limits.guard(parsed))
         except SyntaxError as exc:
             raise BackendError(
                 f"{self.query_url}: the answer is not N-Triples ({_first_line(str(exc))})"
             ) from None
-        triples.sort(key=lambda t: [x.sort_key() for x in t])
-        return QueryResult("graph", triples=triples)
+        # Blank nodes relabelled with RDFC-1.0, as every engine does (docs/architecture.md).
+        return QueryResult("graph", triples=canonical_triples(triples))
 
 
 def _first_line(text: str) -> str:
