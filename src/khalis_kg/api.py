@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .backends import DEFAULT_BACKEND, Backend, BackendName, create_backend
+from .backends import BACKENDS, DEFAULT_BACKEND, Backend, BackendName, create_backend
 from .backends.base import QueryDataset
 from .catalogue import Catalogue, QueryInfo
 from .errors import InputError, ParameterError
@@ -411,3 +411,12 @@ class KnowledgeGraph:
     def __repr__(self) -> str:
         names = ", ".join(s.name for s in self.sources) or "<store>"
         return f"<KnowledgeGraph {self.backend.name}: {names}>"
+
+
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_BACKEND",
+    "BackendName",
+    "KnowledgeGraph",
+    "Stats",
+]

@@ -28,12 +28,20 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
 import click
 
 from . import __version__, isolation
+from .api import BACKENDS, DEFAULT_BACKEND
 from .errors import EXIT_INTERRUPTED, InputError, KhalisError, ParameterError
+from .rdfio import (
+    GRAPH_FORMAT_NAMES,
+    RDF_FORMAT_NAMES,
+    RESULT_FORMAT_NAMES,
+    format_names,
+    rdf_format,
+)
 
 if TYPE_CHECKING:
     from .api import KnowledgeGraph
@@ -46,8 +54,43 @@ MAX_QUERY_BYTES = 16 * 1024 * 1024
 """Largest query text read from a file or stdin."""
 
 PROG = "khalis-kg"
-RESULT_FORMATS = ["table", "csv", "tsv", "json", "xml", "turtle", "nt", "jsonld"]
-EXPORT_FORMATS = ["turtle", "nt", "nq", "trig", "xml", "jsonld"]
+
+
+class FormatName(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
+    """A format name or alias of :mod:`khalis_kg.rdfio`, in any case (``TTL``, ``srj``,
+    ``json-ld``...). Names shared by two kinds (``json``, ``xml``) are resolved by the
+    answer's form when it is serialised."""
+
+    name = "format"
+
+    def __init__(self, *kinds: Literal["rdf", "results", "graph"]):
+        self.kinds = kinds
+        self.canonical = list(dict.fromkeys(n for k in kinds for n in _canonical(k)))
+        self.accepted = {n for k in kinds for n in format_names(k)}
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(self.canonical) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        key = str(value).strip().lower()
+        if key not in self.accepted:
+            self.fail(
+                f"{value!r} is not a known format (choose one of: {', '.join(self.canonical)}; "
+                "aliases in docs/formats.md)",
+                param,
+                ctx,
+            )
+        if self.kinds == ("rdf",):
+            return rdf_format(key).name
+        return key
+
+
+def _canonical(kind: Literal["rdf", "results", "graph"]) -> tuple[str, ...]:
+    return {
+        "rdf": RDF_FORMAT_NAMES,
+        "results": RESULT_FORMAT_NAMES,
+        "graph": GRAPH_FORMAT_NAMES,
+    }[kind]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -199,8 +242,8 @@ def _preload_output() -> None:
 @click.version_option(__version__, "-V", "--version", prog_name=PROG)
 @click.option(
     "--backend",
-    type=click.Choice(["oxigraph", "memory", "remote"]),
-    default="oxigraph",
+    type=click.Choice(BACKENDS),
+    default=DEFAULT_BACKEND,
     show_default=True,
     help="Query engine: oxigraph (fast start), memory (rdflib) or remote (--endpoint).",
 )
@@ -339,13 +382,14 @@ def _render(
 ) -> bytes:
     """``result`` in ``fmt``; ``columns`` keeps those (any format); a table is fitted to
     ``width`` characters (None: no limit) and shows language tags when ``show_lang``."""
+    from .rdfio import result_format
     from .results import select_columns, to_table
 
     if columns is not None:
         result = select_columns(result, columns.split(","))
     if fmt is None:
         fmt = "turtle" if result.form == "graph" else "table"
-    if fmt == "table" and result.form != "graph":
+    if result.form != "graph" and result_format(fmt, result.form).name == "table":
         return to_table(result, width=width, show_lang=show_lang).encode("utf-8")
     data, _media = result.serialize(fmt)
     return data
@@ -393,10 +437,10 @@ def _table_options(command: Any) -> Any:
 _format_option = click.option(
     "--format",
     "fmt",
-    type=click.Choice(RESULT_FORMATS),
+    type=FormatName("results", "graph"),
     default=None,
     help="table (default), csv, tsv, json, xml; for CONSTRUCT/DESCRIBE: turtle (default), "
-    "nt, jsonld, xml.",
+    "nt, jsonld, xml. Any case; aliases such as ttl, srj, json-ld (docs/formats.md).",
 )
 _output_option = click.option(
     "-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE."
@@ -586,7 +630,13 @@ def validate_command(
 
 
 @cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=FormatName("rdf"),
+    required=True,
+    help="Any case; aliases such as ttl, n-triples, rdfxml (docs/formats.md).",
+)
 @_output_option
 @click.option("--with-ontology", "with_ontology", is_flag=True, help="Add the ontology.")
 @click.pass_obj

@@ -1,74 +1,44 @@
 """Media types the endpoint offers, and how a request picks one.
 
 Result forms follow the facade: ``"select"`` and ``"ask"`` give SPARQL results,
-``"graph"`` (CONSTRUCT, DESCRIBE) gives RDF. The keys (``"json"``, ``"turtle"``…)
-are the format names of :meth:`QueryResult.serialize`.
+``"graph"`` (CONSTRUCT, DESCRIBE) gives RDF. Every table here is built from the one
+vocabulary of format names, :data:`khalis_kg.rdfio.FORMATS` (names, aliases, media
+types), which the command line uses too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..rdfio import FORMATS, Format
 from .negotiation import negotiate
 
-RESULTS_OFFERS: dict[str, str] = {
-    # media type -> serialize() format, in the server's order of preference
-    "application/sparql-results+json": "json",
-    "application/sparql-results+xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-    "application/json": "json",
-    "application/xml": "xml",
-}
 
-GRAPH_OFFERS: dict[str, str] = {
-    "text/turtle": "turtle",
-    "application/n-triples": "nt",
-    "application/ld+json": "jsonld",
-    "application/rdf+xml": "xml",
-    "application/x-turtle": "turtle",
-    "application/json": "jsonld",
-    "application/xml": "xml",
-}
+def _offers(formats: list[Format]) -> dict[str, str]:
+    """media type -> format name, in the server's order of preference: every format's
+    own media type first, then the generic ones (``application/json``...)."""
+    offers = {f.media_type: f.name for f in formats}
+    for f in formats:
+        for media in f.other_media_types:
+            offers.setdefault(media, f.name)
+    return offers
+
+
+_RESULTS = [f for f in FORMATS if f.kind == "results" and f.name != "table"]
+_GRAPH = [f for f in FORMATS if f.graph_answer]
+
+RESULTS_OFFERS: dict[str, str] = _offers(
+    sorted(_RESULTS, key=lambda f: ("json", "xml", "csv", "tsv").index(f.name))
+)
+"""SELECT and ASK: media type -> format name (:mod:`khalis_kg.rdfio`), preferred first."""
+
+GRAPH_OFFERS: dict[str, str] = _offers(_GRAPH)
+"""CONSTRUCT and DESCRIBE: media type -> format name, preferred first."""
 
 FORMAT_PARAM: dict[str, dict[str, str]] = {
-    # value of the ``format=`` request parameter -> media type, per result kind
-    "results": {
-        "json": "application/sparql-results+json",
-        "srj": "application/sparql-results+json",
-        "xml": "application/sparql-results+xml",
-        "srx": "application/sparql-results+xml",
-        "csv": "text/csv",
-        "tsv": "text/tab-separated-values",
-    },
-    "graph": {
-        "ttl": "text/turtle",
-        "turtle": "text/turtle",
-        "nt": "application/n-triples",
-        "ntriples": "application/n-triples",
-        "jsonld": "application/ld+json",
-        "json": "application/ld+json",
-        "n3": "text/turtle",  # Turtle is N3's RDF subset (SPARQLWrapper sends format=n3)
-        "rdf": "application/rdf+xml",
-        "rdfxml": "application/rdf+xml",
-        "rdf+xml": "application/rdf+xml",
-        "xml": "application/rdf+xml",
-        "json-ld": "application/ld+json",
-    },
-}
-
-FILE_EXTENSIONS: dict[str, str] = {
-    "application/sparql-results+json": "srj",
-    "application/sparql-results+xml": "srx",
-    "application/json": "json",
-    "application/xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-    "text/turtle": "ttl",
-    "application/x-turtle": "ttl",
-    "application/n-triples": "nt",
-    "application/ld+json": "jsonld",
-    "application/rdf+xml": "rdf",
+    # value of the ``format=`` request parameter (any case) -> media type, per result kind
+    "results": {name: f.media_type for f in _RESULTS for name in f.names},
+    "graph": {name: f.media_type for f in _GRAPH for name in f.names},
 }
 
 ALL_QUERY_MEDIA_TYPES: tuple[str, ...] = tuple(dict.fromkeys([*RESULTS_OFFERS, *GRAPH_OFFERS]))
