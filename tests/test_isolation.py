@@ -227,3 +227,43 @@ def test_khalis_error_pickles_with_its_attributes() -> None:
     assert type(copy) is EngineCrashError
     assert (str(copy), copy.signal, copy.exit_code) == ("boom", "SIGSEGV", 5)
     assert isinstance(pickle.loads(pickle.dumps(KhalisError("x"))), KhalisError)
+
+
+# -- the Python API ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["oxigraph", "memory"])
+def test_api_isolated_calls_stop_and_leave_the_host_alive(backend: str) -> None:
+    from khalis_kg import KnowledgeGraph
+
+    with KnowledgeGraph.load(backend=backend) as kg:
+        fatalities = kg.query("event-summary", isolated=True).rows[0]["fatalities"].value
+        assert fatalities == "62"
+        started = time.monotonic()
+        with pytest.raises(TimeLimitError):
+            kg.sparql(f"SELECT (COUNT(*) AS ?n) WHERE {CARTESIAN}", isolated=True, timeout=0.5)
+        assert time.monotonic() - started < 1.2
+        deep = "SELECT * WHERE { FILTER(" + "(" * 40000 + "1" + ")" * 40000 + ") }"
+        with pytest.raises((EngineCrashError, QuerySyntaxError)):
+            kg.sparql(deep, isolated=True)
+        # The host process is still here and the graph still answers.
+        assert len(kg.sparql("SELECT * WHERE { ?s ?p ?o } LIMIT 3", isolated=True)) == 3
+        assert kg.validate(isolated=True, timeout=60).conforms
+
+
+def test_api_validate_timeout_needs_isolation(kg) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ParameterError, match="needs isolated=True"):
+        kg.validate(timeout=1)
+
+
+def test_api_isolated_on_disk_store(tmp_path: Path) -> None:
+    from khalis_kg import KnowledgeGraph
+
+    store = tmp_path / "store"
+    with KnowledgeGraph.load(store=store) as kg:
+        count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        expected = kg.sparql(count).rows
+        assert kg.sparql(count, isolated=True).rows == expected
+        with pytest.raises(TimeLimitError):
+            kg.sparql(f"SELECT (COUNT(*) AS ?n) WHERE {CARTESIAN}", isolated=True, timeout=0.5)
+        assert kg.sparql(count).rows == expected  # the parent's store is unharmed

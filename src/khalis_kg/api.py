@@ -19,12 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .backends import BACKENDS, DEFAULT_BACKEND, Backend, BackendName, create_backend
 from .backends.base import QueryDataset
 from .catalogue import Catalogue, QueryInfo
-from .errors import InputError, ParameterError
+from .errors import InputError, KhalisError, ParameterError
+from .isolation import DEFAULT_MEMORY_LIMIT
 from .namespaces import KG
 from .rdfio import Source
 from .resources import ontology_sources, packaged_source, queries_dir
@@ -34,6 +35,7 @@ from .safety import DEFAULT_MAX_ROWS, Limits, projection, tokenize
 if TYPE_CHECKING:
     from .validation import ValidationReport
 
+T = TypeVar("T")
 PathLike = str | Path
 
 
@@ -81,6 +83,11 @@ def _star_ordered(text: str, result: QueryResult) -> QueryResult:
             first.setdefault(tok.text[1:], k)
     result.variables.sort(key=lambda v: first.get(v, len(first)))
     return result
+
+
+def _preload() -> None:
+    """Import what answering needs before an isolated child's descriptors are locked."""
+    from . import results, terms  # noqa: F401
 
 
 class KnowledgeGraph:
@@ -176,20 +183,31 @@ class KnowledgeGraph:
         *,
         timeout: float | None = None,
         max_rows: int | None = DEFAULT_MAX_ROWS,
+        isolated: bool = False,
+        memory_limit: int | str | None = DEFAULT_MEMORY_LIMIT,
         **kwparams: object,
     ) -> QueryResult:
         """Run the packaged query ``name`` with its parameters (bound as ``?name``).
 
         Parameters come as keywords (``kg.query("casualties", event=IRI)``) or as a
         mapping (needed only for a parameter named like an option: ``timeout``,
-        ``max_rows``). ``timeout`` (seconds, checked while results are read) and
-        ``max_rows`` (a cap on rows or triples) stop a runaway query with
-        QueryTimeoutError. Unknown name → UnknownQueryError (with suggestions); missing,
-        unknown or ill-typed parameter → ParameterError.
+        ``max_rows``, ``isolated``, ``memory_limit``). Unknown name → UnknownQueryError
+        (with suggestions); missing, unknown or ill-typed parameter → ParameterError.
+        ``timeout``, ``max_rows``, ``isolated`` and ``memory_limit`` are as for
+        :meth:`sparql`, which says which calls can be stopped.
         """
         info = self.catalogue.get(name)
         bindings = info.bind({**(params or {}), **kwparams})
         limits = Limits(timeout=timeout, max_rows=max_rows)
+        if isolated:
+            return self._isolated(
+                lambda: _star_ordered(
+                    info.text, self.backend.query(info.text, bindings=bindings, limits=limits)
+                ),
+                f"the query {name}",
+                timeout,
+                memory_limit,
+            )
         return _star_ordered(
             info.text, self.backend.query(info.text, bindings=bindings, limits=limits)
         )
@@ -203,11 +221,27 @@ class KnowledgeGraph:
         base: str | None = None,
         default_graphs: Sequence[str | None] | None = None,
         named_graphs: Sequence[str] | None = None,
+        isolated: bool = False,
+        memory_limit: int | str | None = DEFAULT_MEMORY_LIMIT,
     ) -> QueryResult:
         """Run a read-only SPARQL query (SERVICE, updates and foreign FROM are refused).
 
-        ``timeout`` (seconds) is checked while results are read; ``max_rows`` caps the
-        rows or triples returned. Either stops the query with QueryTimeoutError.
+        ``max_rows`` caps the rows or triples returned (QueryTimeoutError past it).
+
+        **Which calls can be stopped.** With ``isolated=False`` (the default) the query
+        runs in this process: ``timeout`` (seconds) is only checked between results, so
+        a query that computes for long before its first result (a sort, an aggregate,
+        a cartesian product) runs past it; nothing caps its memory; and an engine crash
+        (a pyoxigraph panic, a segmentation fault on deeply nested input) takes this
+        process down with it (a notebook kernel dies). With ``isolated=True`` the query
+        runs in a forked child (POSIX only, see :mod:`khalis_kg.isolation`): it is
+        killed at ``timeout`` whatever it does (TimeLimitError), its address space is
+        capped at ``memory_limit`` (bytes or a size such as ``"512M"``; None for no
+        cap; MemoryLimitError), a crash becomes EngineCrashError, and the child can
+        open no file or socket while the query runs (except with the remote backend,
+        which needs its connection). Forking costs a few milliseconds; avoid it from a
+        process with running threads that hold locks.
+
         ``base`` is the base IRI of relative IRIs (the query's ``BASE`` is resolved
         against it). ``default_graphs`` / ``named_graphs`` choose the RDF dataset as the
         SPARQL Protocol's ``default-graph-uri`` / ``named-graph-uri`` do: when either is
@@ -218,10 +252,40 @@ class KnowledgeGraph:
         dataset = None
         if default_graphs is not None or named_graphs is not None:
             dataset = QueryDataset(tuple(default_graphs or ()), tuple(named_graphs or ()))
-        result = self.backend.query(
-            text, limits=Limits(timeout=timeout, max_rows=max_rows), base=base, dataset=dataset
+        limits = Limits(timeout=timeout, max_rows=max_rows)
+
+        def run() -> QueryResult:
+            result = self.backend.query(text, limits=limits, base=base, dataset=dataset)
+            return _star_ordered(text, result)
+
+        if isolated:
+            return self._isolated(run, "the query", timeout, memory_limit)
+        return run()
+
+    def _isolated(
+        self,
+        work: Callable[[], T],
+        what: str,
+        timeout: float | None,
+        memory_limit: int | str | None,
+        *,
+        lock: bool = True,
+    ) -> T:
+        from . import isolation
+
+        if not isolation.available():  # pragma: no cover - Windows
+            raise KhalisError("isolated=True needs os.fork and the resource module (POSIX)")
+        memory = (
+            isolation.parse_size(memory_limit) if isinstance(memory_limit, str) else memory_limit
         )
-        return _star_ordered(text, result)
+        limits = isolation.Limits(
+            timeout=timeout,
+            memory=memory,
+            lock_descriptors=lock and self.backend.name != "remote",
+            # An on-disk store keeps its files open: they stay, nothing new opens.
+            keep_descriptors=getattr(self.backend, "path", None) is not None,
+        )
+        return isolation.run(isolation.Work(_preload, lambda _: work(), what), limits)
 
     # -- pictures ----------------------------------------------------------------------
     def diagram(
@@ -330,6 +394,9 @@ class KnowledgeGraph:
         *,
         inference: str = "none",
         engine: str | None = None,
+        isolated: bool = False,
+        timeout: float | None = None,
+        memory_limit: int | str | None = DEFAULT_MEMORY_LIMIT,
     ) -> ValidationReport:
         """SHACL-validate ``data`` (paths or an rdflib Graph; this graph's data by default).
 
@@ -338,7 +405,22 @@ class KnowledgeGraph:
         when the default fell back to pySHACL. On the ``oxigraph`` backend both engines
         validate what the store the queries use holds (in memory or on disk); turbo reads
         the store itself, pySHACL an rdflib copy. Results then name no file.
+
+        In-process (``isolated=False``, the default) a validation cannot be stopped and
+        ``timeout`` must be None. With ``isolated=True`` it runs in a forked child that
+        is killed at ``timeout`` seconds (TimeLimitError) and capped at
+        ``memory_limit`` (MemoryLimitError); see :meth:`sparql`.
         """
+        if isolated:
+            return self._isolated(
+                lambda: self.validate(data, inference=inference, engine=engine),
+                "the validation",
+                timeout,
+                memory_limit,
+                lock=False,  # the validation engines read the packaged shapes as they run
+            )
+        if timeout is not None:
+            raise ParameterError("validate(timeout=...) needs isolated=True")
         from .validation import validate, validate_graph, validate_store
 
         if data is None:

@@ -146,9 +146,11 @@ class EngineCrashError(KhalisError):
     exit_code = EXIT_CRASH
     http_status = 500
 
-    def __init__(self, message: str, *, signal: str | None = None):
+    def __init__(self, message: str, *, signal: str | None = None, detail: str = ""):
         super().__init__(message)
         self.signal = signal
+        self.detail = detail
+        """What the child wrote on stderr (a panic message, a traceback), for a bug report."""
 
 
 class UnknownQueryError(KhalisError):

@@ -118,6 +118,9 @@ class Limits:
     """Cap on the child's address space in bytes (None: no cap)."""
     lock_descriptors: bool = True
     """Forbid new files and sockets after ``prepare`` (off for the remote backend)."""
+    keep_descriptors: bool = False
+    """When locking, keep the descriptors already open (an on-disk store's files)
+    instead of closing them; nothing new can be opened either way."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ def _child(work: Work[Any, Any], limits: Limits, result_w: int, error_w: int) ->
         try:
             state = work.prepare()
             if limits.lock_descriptors:
-                result_w = lock_descriptors(result_w)
+                result_w = lock_descriptors(result_w, close_others=not limits.keep_descriptors)
             answer: tuple[str, Any] = ("ok", work.run(state))
         except KhalisError as exc:
             answer = ("error", exc)
@@ -330,7 +333,10 @@ def _parent(pid: int, work: Work[Any, T], limits: Limits, result_r: int, error_r
         if kind == "error":
             raise value
         return value  # type: ignore[no-any-return]
-    raise _classify(status, bytes(stderr), work, limits, elapsed)
+    error = _classify(status, bytes(stderr), work, limits, elapsed)
+    if isinstance(error, EngineCrashError):
+        error.detail = bytes(stderr).decode("utf-8", "replace")
+    raise error
 
 
 def _kill(pid: int) -> None:
