@@ -267,3 +267,63 @@ def test_api_isolated_on_disk_store(tmp_path: Path) -> None:
         with pytest.raises(TimeLimitError):
             kg.sparql(f"SELECT (COUNT(*) AS ?n) WHERE {CARTESIAN}", isolated=True, timeout=0.5)
         assert kg.sparql(count).rows == expected  # the parent's store is unharmed
+
+
+# -- stores and parameters -----------------------------------------------------------------
+
+
+def test_store_refuses_an_ordinary_directory(tmp_path: Path) -> None:
+    from khalis_kg import KnowledgeGraph
+    from khalis_kg.errors import BackendError
+
+    (tmp_path / "notes.txt").write_text("mine", "utf-8")
+    with pytest.raises(BackendError, match="not an Oxigraph store; refused"):
+        KnowledgeGraph.load(store=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+OPEN_STORE = """
+import sys
+from khalis_kg import KnowledgeGraph
+from khalis_kg.errors import KhalisError
+try:
+    with KnowledgeGraph.load(store=sys.argv[1]) as kg:
+        print(len(kg))
+except KhalisError as exc:  # the store's lock: one process at a time
+    print(type(exc).__name__)
+"""
+
+
+def test_processes_creating_the_same_store_do_not_race_into_raw_errors(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_STORE, store],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    answers = []
+    for process in processes:
+        out, err = process.communicate(timeout=60)
+        assert err == ""
+        answers.append(out.strip())
+    assert all(a in ("1309", "BackendError") for a in answers), answers
+    assert "1309" in answers
+
+
+@pytest.mark.parametrize("backend", ["oxigraph", "memory"])
+def test_integer_parameters_past_64_bits_are_refused_on_every_backend(
+    kgs: dict, backend: str
+) -> None:  # type: ignore[type-arg]
+    from khalis_kg.catalogue import Catalogue
+
+    kg = kgs[backend]
+    catalogue = Catalogue.load(Path(__file__).resolve().parent / "data" / "queries")
+    info = catalogue.get("event-quantities")
+    for value in ("99999999999999999999999999999999", "-99999999999999999999999999999999"):
+        with pytest.raises(ParameterError, match="must be an integer from"):
+            info.bind({"minimum": value})
+    assert info.bind({"minimum": str(2**63 - 1)})["minimum"].value == str(2**63 - 1)

@@ -138,6 +138,11 @@ class QueryInfo:
         }
 
 
+INTEGER_MIN = -(2**63)
+INTEGER_MAX = 2**63 - 1
+"""The range of an ``integer`` parameter: 64-bit, as Oxigraph's xsd:integer."""
+
+
 def coerce(name: str, type_: str, value: object) -> Term:
     """Turn a parameter value (a string from the command line, or a Python value) into a term."""
     if type_ == "iri":
@@ -152,10 +157,17 @@ def coerce(name: str, type_: str, value: object) -> Term:
     if type_ == "integer":
         if isinstance(value, bool):
             raise ParameterError(f"parameter {name!r} must be an integer, got {value!r}")
-        if isinstance(value, int):
-            return Term.literal(str(value), XSD_INTEGER)
         if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-            return Term.literal(str(int(value.strip())), XSD_INTEGER)
+            value = int(value.strip())
+        if isinstance(value, int):
+            # Oxigraph's xsd:integer is 64-bit: past that range the engines would give
+            # different answers, so the value is refused on every backend.
+            if not INTEGER_MIN <= value <= INTEGER_MAX:
+                raise ParameterError(
+                    f"parameter {name!r} must be an integer from {INTEGER_MIN} to "
+                    f"{INTEGER_MAX}, got {value}"
+                )
+            return Term.literal(str(value), XSD_INTEGER)
         raise ParameterError(f"parameter {name!r} must be an integer, got {value!r}")
     if type_ == "date":
         if isinstance(value, _dt.datetime):

@@ -119,6 +119,11 @@ class OxigraphBackend:
         if self.path is None:
             self._store = ox.Store()
         elif self.path.exists() and any(self.path.iterdir()):
+            if not is_store_directory(self.path):
+                raise BackendError(
+                    f"{self.path}: a non-empty directory that is not an Oxigraph store; "
+                    "refused (give an empty or new directory for a new store)"
+                )
             self._store = self._open(self.path)
 
     @staticmethod
@@ -160,9 +165,17 @@ class OxigraphBackend:
                 self._load_one(store, source, bulk=True)
             store.flush()
             del store
-            if path.exists():
-                path.rmdir()  # empty: checked in __init__
-            building.rename(path)
+            try:
+                if path.exists():
+                    path.rmdir()  # empty: checked in __init__
+                building.rename(path)
+            except OSError as exc:
+                # Another process built the same store first: use theirs.
+                if not is_store_directory(path):
+                    raise BackendError(
+                        f"cannot create the Oxigraph store at {path}: {exc.strerror}"
+                    ) from None
+                shutil.rmtree(building, ignore_errors=True)
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
@@ -258,3 +271,15 @@ class OxigraphBackend:
             return QueryResult("graph", triples=canonical_triples(list(limits.guard(answer))))
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed: {one_line(str(exc))}") from None
+
+
+def is_store_directory(path: Path) -> bool:
+    """Whether ``path`` holds an Oxigraph (RocksDB) store: its ``CURRENT`` manifest
+    pointer, ``IDENTITY`` and an ``OPTIONS-*`` file, all regular files."""
+    try:
+        names = {entry.name: entry for entry in path.iterdir()}
+    except OSError:
+        return False
+    return all(n in names and names[n].is_file() for n in ("CURRENT", "IDENTITY")) and any(
+        n.startswith("OPTIONS-") and e.is_file() for n, e in names.items()
+    )
