@@ -142,3 +142,20 @@ def test_shared_helpers_import_no_engine(module: str) -> None:
     """The result model, export, resources and loader work with any engine."""
     engines = {m for m in import_graph() if m.startswith("khalis_kg.backends")}
     assert not (import_graph()[module] & engines)
+SKINS = ["khalis_kg.cli"] + [m for m in _modules() if m.startswith("khalis_kg.server")]
+FACADE_INTERNALS = {
+    "khalis_kg.catalogue",
+    "khalis_kg.validation",
+    "khalis_kg.loader",
+    "khalis_kg.export",
+    "khalis_kg.http_session",
+}
+
+
+@pytest.mark.parametrize("skin", SKINS)
+def test_skins_call_only_the_facade(skin: str) -> None:
+    """The command line and the server reach engines, the catalogue, validation, export
+    and loading only through :class:`khalis_kg.KnowledgeGraph`."""
+    imported = import_graph()[skin]
+    assert not {m for m in imported if m.startswith("khalis_kg.backends")}, imported
+    assert not (imported & FACADE_INTERNALS), imported

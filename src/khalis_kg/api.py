@@ -33,6 +33,7 @@ from .results import QueryResult
 from .safety import DEFAULT_MAX_ROWS, Limits, projection, tokenize
 
 if TYPE_CHECKING:
+    from .loader import LoadReport
     from .validation import ValidationReport
 
 T = TypeVar("T")
@@ -495,10 +496,66 @@ class KnowledgeGraph:
         return f"<KnowledgeGraph {self.backend.name}: {names}>"
 
 
+# -- the facade's functions for work that needs no loaded graph ------------------------
+def query_catalogue(directory: PathLike | None = None, *, lazy: bool = False) -> Catalogue:
+    """The packaged queries (or those of ``directory``). ``lazy`` reads a query file only
+    when that query is asked for (fast start for one query); otherwise every file is
+    read, and a missing or empty directory is an InputError."""
+    root = None if directory is None else Path(directory)
+    return Catalogue.open(root) if lazy else Catalogue.load(root)
+
+
+def read_sources(
+    paths: Iterable[PathLike] = (), *, with_data: bool = False, with_ontology: bool = False
+) -> list[Source]:
+    """RDF files as sources: the packaged graph first when ``paths`` is empty or
+    ``with_data``, then the files, then the packaged ontology when ``with_ontology``."""
+    sources = [Source.from_path(p) for p in paths]
+    if not sources or with_data:
+        sources.insert(0, packaged_source("data"))
+    if with_ontology:
+        sources.extend(ontology_sources())
+    return sources
+
+
+def validate_sources(
+    sources: Sequence[Source], *, inference: str = "none", engine: str | None = None
+) -> ValidationReport:
+    """SHACL-validate the union of ``sources`` against the packaged shapes (with the
+    ontology); ``engine`` is ``turbo``, ``pyshacl`` or None (turbo when installed)."""
+    from .validation import validate
+
+    return validate(sources, inference=inference, engine=engine)
+
+
+def load_to_store(
+    store_url: str, sources: Sequence[Source], graph: str | None = None, *, timeout: float
+) -> LoadReport:
+    """Replace ``graph`` (None: the default graph) of the SPARQL Graph Store at
+    ``store_url`` with the union of ``sources``, by one idempotent HTTP PUT."""
+    from .loader import load_to_store as put
+
+    return put(store_url, sources, graph, timeout=timeout)
+
+
+def preload_output() -> None:
+    """Import what running a query and serialising its answer needs, ahead of time (the
+    command line does it before an isolated child locks its descriptors)."""
+    from . import export
+    from .backends import oxigraph  # noqa: F401
+
+    export.jsonld_context()
+
+
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
     "BackendName",
     "KnowledgeGraph",
     "Stats",
+    "load_to_store",
+    "preload_output",
+    "query_catalogue",
+    "read_sources",
+    "validate_sources",
 ]

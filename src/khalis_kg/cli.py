@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
 import click
 
-from . import __version__, isolation
-from .api import BACKENDS, DEFAULT_BACKEND
+from . import __version__, api, isolation
+from .api import BACKENDS, DEFAULT_BACKEND, KnowledgeGraph
 from .errors import EXIT_INTERRUPTED, InputError, KhalisError, ParameterError
 from .rdfio import (
     GRAPH_FORMAT_NAMES,
@@ -44,7 +44,6 @@ from .rdfio import (
 )
 
 if TYPE_CHECKING:
-    from .api import KnowledgeGraph
     from .results import QueryResult
 
 T = TypeVar("T")
@@ -187,8 +186,6 @@ class Settings:
         return isolation.run(isolation.Work(prepare, run, what), limits)
 
     def load(self, *, with_ontology: bool | None = None) -> KnowledgeGraph:
-        from .api import KnowledgeGraph
-
         if self.backend == "remote":
             if not self.endpoint:
                 raise ParameterError(
@@ -227,15 +224,6 @@ def _memory_limit(ctx: click.Context, param: click.Parameter, value: str) -> int
         return isolation.parse_size(value)
     except KhalisError as exc:
         raise click.BadParameter(str(exc)) from None
-
-
-def _preload_output() -> None:
-    """Import what serialising an answer needs, before the descriptors are locked
-    (nothing can be imported after)."""
-    from . import export, results  # noqa: F401
-    from .backends import oxigraph  # noqa: F401
-
-    export._context_text()
 
 
 @click.group(cls=KhalisGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -338,9 +326,7 @@ def queries_command(settings: Settings, fmt: str) -> None:
 
 
 def _load_catalogue() -> Any:
-    from .catalogue import Catalogue
-
-    return Catalogue.load()
+    return api.query_catalogue()
 
 
 def _list_queries(fmt: str, catalogue: Any) -> bytes:
@@ -470,14 +456,12 @@ def query_command(
     bound = _parse_params(params)
 
     def prepare() -> KnowledgeGraph:
-        from .catalogue import Catalogue
-
-        catalogue = Catalogue.open()  # reads queries/NAME.rq only, once
+        catalogue = api.query_catalogue(lazy=True)  # reads queries/NAME.rq only, once
         info = catalogue.get(name)  # unknown names fail before the graph is loaded
         info.bind(bound)
         kg = settings.load()
         kg.catalogue = catalogue
-        _preload_output()
+        api.preload_output()
         return kg
 
     table_width = _table_width(width)
@@ -535,7 +519,7 @@ def sparql_command(
 
     def prepare() -> KnowledgeGraph:
         kg = settings.load()
-        _preload_output()
+        api.preload_output()
         return kg
 
     table_width = _table_width(width)
@@ -602,18 +586,10 @@ def validate_command(
     paths = list(files) or settings.data
 
     def prepare() -> list[Any]:
-        from .rdfio import Source
-        from .resources import packaged_source
-
-        sources = [Source.from_path(p) for p in paths]
-        if not sources or with_data:
-            sources.insert(0, packaged_source("data"))
-        return sources
+        return api.read_sources(paths, with_data=with_data)
 
     def run(sources: list[Any]) -> tuple[bytes, bool, str | None]:
-        from .validation import validate
-
-        report = validate(sources, inference=inference, engine=engine)
+        report = api.validate_sources(sources, inference=inference, engine=engine)
         if fmt == "json":
             text = report.to_json()
         elif fmt == "turtle":
@@ -741,24 +717,15 @@ def load_command(
     KHALIS_KG_PASSWORD, in the environment."""
     paths = list(files) or settings.data
 
-    def prepare() -> list[Any]:
-        from .rdfio import Source
-        from .resources import ontology_sources, packaged_source
+    # The ontology goes with the packaged graph unless --without-ontology, with files
+    # only when --with-ontology.
+    with_ontology = bool(settings.with_ontology) if paths else settings.with_ontology is not False
 
-        if paths:
-            sources = [Source.from_path(p) for p in paths]
-            with_ontology = bool(settings.with_ontology)
-        else:
-            sources = [packaged_source("data")]
-            with_ontology = settings.with_ontology is not False
-        if with_ontology:
-            sources.extend(ontology_sources())
-        return sources
+    def prepare() -> list[Any]:
+        return api.read_sources(paths, with_ontology=with_ontology)
 
     def run(sources: list[Any]) -> Any:
-        from .loader import load_to_store
-
-        return load_to_store(store_url, sources, graph, timeout=timeout)
+        return api.load_to_store(store_url, sources, graph, timeout=timeout)
 
     report = settings.isolated(prepare, run, "the load")
     target = f"<{graph}>" if graph else "the default graph"

@@ -26,7 +26,7 @@ from .rdfio import serialize as rdf_serialize
 def _context_text() -> str:
     """The packaged ``context.jsonld``, read once (an isolated query reads it before its
     descriptors are locked)."""
-    return resources.jsonld_context_file().read_text("utf-8")
+    return resources.read_text(resources.jsonld_context_file())
 
 
 def jsonld_context() -> dict[str, Any]:
