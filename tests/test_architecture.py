@@ -142,6 +142,8 @@ def test_shared_helpers_import_no_engine(module: str) -> None:
     """The result model, export, resources and loader work with any engine."""
     engines = {m for m in import_graph() if m.startswith("khalis_kg.backends")}
     assert not (import_graph()[module] & engines)
+
+
 SKINS = ["khalis_kg.cli"] + [m for m in _modules() if m.startswith("khalis_kg.server")]
 FACADE_INTERNALS = {
     "khalis_kg.catalogue",
