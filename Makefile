@@ -2,9 +2,13 @@
 VENV ?= .venv
 PY := $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
 
-.PHONY: test lint validate typecheck format
+.PHONY: test test-all lint validate typecheck format
 
+# Every test but the browser one (no root needed); `make test-all` or .ci/run for all.
 test:
+	$(PY) -m pytest -m "not browser"
+
+test-all:
 	$(PY) -m pytest
 
 lint:

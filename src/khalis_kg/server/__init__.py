@@ -1,7 +1,8 @@
 """``khalis-kg serve``: a read-only SPARQL endpoint and linked-data pages.
 
 Importing this package is cheap (click only); Starlette and uvicorn are imported
-when the server starts. Register the command with ``cli.add_command(serve_command)``.
+when the server starts. The command line adds ``serve_command`` lazily, when this
+package imports (``khalis_kg.cli.KhalisGroup``). Needs POSIX (see :func:`serve`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ def serve(
     answered 503 and closed). A request waits at most ``queue_timeout`` seconds for a
     free query worker. See docs/server.md.
     """
+    if os.name != "posix":  # pragma: no cover - Windows
+        from ..errors import KhalisError
+
+        raise KhalisError(
+            "khalis-kg serve needs a POSIX system (Linux, macOS): its worker pool watches "
+            "pipes with loop.add_reader and caps memory with RLIMIT_AS; the command line "
+            "and the Python API work here"
+        )
     if backend == "remote" and not endpoint:
         from ..errors import KhalisError
 

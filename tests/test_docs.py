@@ -1,0 +1,78 @@
+"""The README says what the code does: every verb's synopsis lists exactly the options
+of its ``--help``, choices included, and CI runs the README's own test command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from khalis_kg.cli import FormatName, cli
+
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text("utf-8")
+_OPTION = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
+_CHOICES = re.compile(r"(--?[A-Za-z][\w-]*)[ =]([a-z0-9-]+(?:\|[a-z0-9-]+)+)")
+
+
+def _verbs() -> dict[str, click.Command]:
+    ctx = click.Context(cli)
+    commands = {name: cli.get_command(ctx, name) for name in cli.list_commands(ctx)}
+    return {name: cmd for name, cmd in commands.items() if cmd is not None}
+
+
+def _options(params: list[click.Parameter]) -> list[click.Option]:
+    return [p for p in params if isinstance(p, click.Option) and p.name not in ("help",)]
+
+
+def _choices(option: click.Option) -> set[str] | None:
+    if isinstance(option.type, click.Choice):
+        return {str(c) for c in option.type.choices}
+    if isinstance(option.type, FormatName):
+        return set(option.type.canonical)
+    return None
+
+
+def _check(synopsis: str, options: list[click.Option], where: str) -> None:
+    shown = set(_OPTION.findall(synopsis))
+    declared = {opt for o in options for opt in o.opts + o.secondary_opts}
+    assert shown <= declared, f"{where}: the README shows unknown options {shown - declared}"
+    missing = [o.opts[-1] for o in options if not set(o.opts + o.secondary_opts) & shown]
+    assert not missing, f"{where}: the README's synopsis lacks {missing}"
+    by_name = {opt: o for o in options for opt in o.opts + o.secondary_opts}
+    for name, values in _CHOICES.findall(synopsis):
+        expected = _choices(by_name[name])
+        assert expected is not None, f"{where}: {name} takes no fixed choices"
+        assert set(values.split("|")) == expected, f"{where}: {name} {values}"
+
+
+def _heading(verb: str) -> str:
+    lines = [line for line in README.splitlines() if line.startswith(f"### `khalis-kg {verb}")]
+    assert len(lines) == 1, f"the README needs one '### `khalis-kg {verb} ...`' heading"
+    return lines[0].split("`")[1]  # the synopsis itself, not the prose after it
+
+
+@pytest.mark.parametrize("verb", sorted(_verbs()))
+def test_readme_synopsis_lists_every_option(verb: str) -> None:
+    _check(_heading(verb), _options(_verbs()[verb].params), verb)
+
+
+def test_readme_lists_every_global_option() -> None:
+    paragraph = README.split("Global options:", 1)[1].split("\n\n", 1)[0]
+    options = [o for o in _options(cli.params) if o.name != "version"]
+    _check(paragraph, options, "global options")
+
+
+def test_ci_runs_lint_then_the_readme_test_command_verbatim() -> None:
+    ci = (REPO / ".ci" / "run").read_text("utf-8")
+    blocks = re.findall(r"```sh\n(.*?)\n```", README, re.S)
+    full = [b for b in blocks if "apt-get install" in b and "pytest" in b]
+    assert len(full) == 1, "the README has one full test command"
+    assert full[0] in ci.splitlines()
+    lint = ci.index(".venv/bin/mypy")
+    assert ci.index(".venv/bin/ruff check") < lint < ci.index(full[0])
+    contributor = [b for b in blocks if '-m "not browser"' in b]
+    assert len(contributor) == 1, "the README gives contributors a command without the browser"
+    assert "apt-get" not in contributor[0]
