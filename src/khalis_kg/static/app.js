@@ -102,7 +102,12 @@
     if (term.type === "bnode") return el("span", { class: "bnode", text: "_:" + term.value });
     const node = el("span", { class: "literal" }, term.value);
     if (term["xml:lang"]) {
-      return el("span", null, node, el("span", { class: "lang", text: "@" + term["xml:lang"] }));
+      // The tag is on hover (title) and, when it is not English, a small mark beside.
+      const tag = term["xml:lang"];
+      node.setAttribute("lang", tag);
+      node.setAttribute("title", "language: " + tag);
+      if (tag.toLowerCase() === "en") return node;
+      return el("span", null, node, el("span", { class: "lang", text: tag }));
     }
     if (term.datatype && !term.datatype.endsWith("#string")) {
       return el("span", { class: /#(integer|decimal|double|float)$/.test(term.datatype) ? "num" : null },
@@ -119,9 +124,63 @@
     box.hidden = !message;
   }
 
-  function renderTable(json) {
+  // A column X with a sibling XLabel shows the label, linked to X's page (the IRI on
+  // hover); XLabel itself is then hidden. The column chooser shows or hides any column.
+  function labelled(vars) {
+    const merged = {};
+    for (const v of vars) if (vars.includes(v + "Label")) merged[v] = v + "Label";
+    return merged;
+  }
+
+  function cellNode(row, v, merged) {
+    const term = row[v];
+    const label = merged[v] && row[merged[v]];
+    if (term && term.type === "uri" && label) {
+      const href = linkFor(term.value);
+      const text = label.value;
+      if (!href) return el("span", { class: "iri", title: term.value, text });
+      const local = href.startsWith("/");
+      return el("a", {
+        href, title: compact(term.value), class: (local ? "local" : "external") + " labelled",
+        rel: local ? null : "noopener noreferrer", text,
+      });
+    }
+    return termNode(term);
+  }
+
+  function applyColumns(table, vars, hidden) {
+    vars.forEach((v, i) => {
+      for (const cell of table.querySelectorAll(`tr > :nth-child(${i + 2})`)) {
+        cell.hidden = hidden.has(v);
+      }
+    });
+    const shown = vars.filter((v) => !hidden.has(v)).length;
+    $("columns-count").textContent = `(${shown} of ${vars.length} shown)`;
+  }
+
+  function columnChooser(table, vars, hidden) {
+    const list = $("columns-list");
+    list.replaceChildren();
+    for (const v of vars) {
+      const box = el("input", { type: "checkbox", "data-column": v, checked: !hidden.has(v) });
+      box.addEventListener("change", () => {
+        if (box.checked) hidden.delete(v); else hidden.add(v);
+        applyColumns(table, vars, hidden);
+      });
+      list.append(el("label", null, box, " " + v));
+    }
+    $("columns").hidden = vars.length < 2;
+  }
+
+  function renderTable(json, echoed = []) {
     const vars = (json.head && json.head.vars) || [];
     const rows = (json.results && json.results.bindings) || [];
+    const merged = labelled(vars);
+    // Hidden at first (the chooser shows them): label columns shown in their IRI's
+    // column, columns no row binds, and a packaged query's parameters echoed back.
+    const hidden = new Set(Object.values(merged));
+    for (const v of vars) if (!rows.some((row) => row[v])) hidden.add(v);
+    for (const p of echoed) if (vars.includes(p)) hidden.add(p);
     const table = el("table", { class: "results-table" });
     const head = el("tr", null, el("th", { class: "rownum", text: "#" }));
     for (const v of vars) head.append(el("th", { scope: "col", text: v }));
@@ -129,12 +188,18 @@
     const body = el("tbody");
     rows.forEach((row, i) => {
       const tr = el("tr", null, el("td", { class: "rownum", text: String(i + 1) }));
-      for (const v of vars) tr.append(el("td", null, termNode(row[v])));
+      for (const v of vars) tr.append(el("td", null, cellNode(row, v, merged)));
       body.append(tr);
     });
     table.append(body);
     const box = $("results");
     box.replaceChildren(rows.length ? table : el("p", { class: "muted", text: "No results." }));
+    if (rows.length) {
+      applyColumns(table, vars, hidden);
+      columnChooser(table, vars, hidden);
+    } else {
+      $("columns").hidden = true;
+    }
     return rows.length;
   }
 
@@ -199,6 +264,8 @@
         showError(`HTTP ${response.status}: ${message.trim()}`);
         setStatus("");
         $("downloads").replaceChildren();
+        $("results").replaceChildren();  // no stale rows or hint under the error
+        $("columns").hidden = true;
         return;
       }
       const download = packaged ? url : "/sparql?" + new URLSearchParams({ query: text }).toString();
@@ -207,21 +274,26 @@
         const json = JSON.parse(body);
         if (typeof json.boolean === "boolean") {
           $("results").replaceChildren(el("p", { class: "boolean", text: "ASK → " + json.boolean }));
+          $("columns").hidden = true;
           setStatus(`${elapsed} s`);
           downloadLinks(download, "ask", name);
         } else {
-          const n = renderTable(json);
+          const echoed = packaged ? (state.selected.parameters || []).map((p) => p.name) : [];
+          const n = renderTable(json, echoed);
           setStatus(`${n} row${n === 1 ? "" : "s"} · ${elapsed} s`);
           downloadLinks(download, "select", name);
         }
       } else {
         $("results").replaceChildren(el("pre", { class: "turtle", text: body }));
+        $("columns").hidden = true;
         setStatus(`graph · ${elapsed} s`);
         downloadLinks(download, "graph", name);
       }
     } catch (err) {
       showError("The request failed: " + err.message);
       setStatus("");
+      $("results").replaceChildren();
+      $("columns").hidden = true;
     } finally {
       $("run").disabled = false;
     }
@@ -244,9 +316,36 @@
     }
   }
 
+  // A packaged query starts with "# key: value" lines and free comment lines: they
+  // become the description above the editor, which shows the SPARQL itself.
+  function splitHeader(text) {
+    const lines = text.split("\n");
+    let i = 0;
+    const notes = [];
+    while (i < lines.length && /^\s*(#.*)?$/.test(lines[i])) {
+      const line = lines[i].replace(/^\s*#\s?/, "");
+      if (!/^[A-Za-z_-]+\s*:/.test(line)) notes.push(line);
+      i += 1;
+    }
+    const paragraphs = notes.join("\n").split(/\n\s*\n/).map((p) => p.replace(/\s+/g, " ").trim());
+    return { notes: paragraphs.filter((p) => p), body: lines.slice(i).join("\n") };
+  }
+
+  function describe(query, notes) {
+    $("about").hidden = false;
+    $("about-question").textContent = query.question || query.title || "";
+    const box = $("about-notes");
+    box.replaceChildren(...notes.map((n) => el("p", { text: n })));
+    if (query.columns && query.columns.length) {
+      box.append(el("p", { class: "muted", text: "Columns: " + query.columns.join(", ") }));
+    }
+  }
+
   function select(query, button) {
+    const { notes, body } = splitHeader(query.text || "");
+    describe(query, notes);
     state.selected = query;
-    state.selectedText = query.text || "";
+    state.selectedText = body;
     editor.value = state.selectedText;
     $("query-name").textContent = query.name;
     for (const b of document.querySelectorAll(".query-list button")) {
