@@ -522,7 +522,7 @@ def test_resource_page_lists_claims_with_sources(client: httpx.Client) -> None:
     r = client.get("/id/organization/isil", headers={"Accept": "text/html"})
     assert r.status_code == 200
     html = r.text
-    assert "Claims about it" in html
+    assert "Claims that mention it" in html  # they hold ISIL responsible; not all are about it
     assert 'href="/id/claim/amaq-break-in-with-explosives"' in html
     assert 'href="/id/channel/amaq-news-agency"' in html  # where it was published
     assert "broke into the prison with the help of explosives" in html  # the quote

@@ -262,6 +262,11 @@ def format_date(value: object) -> str:
     if isinstance(value, _dt.date):
         return f"{value.day} {value.strftime('%B')} {value.year}"
     text = str(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.replace("-", "").isdigit():
+        try:
+            return format_date(_dt.date.fromisoformat(text))
+        except ValueError:
+            return text
     if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
         month = _dt.date(2000, int(text[5:]), 1).strftime("%B")
         return f"{month} {text[:4]}"

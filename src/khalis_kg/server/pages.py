@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from ..diagrams import format_date
 from ..namespaces import BASE, KG, ONTOLOGY, RDF_TYPE, shorten
 
 SAFE_PATH = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
@@ -145,8 +146,30 @@ def description_queries(iri: str) -> list[str]:
         f"OPTIONAL {{ ?cspan <{oa}hasSelector>/<{oa}start> ?cstart }} }} "
         "} ORDER BY ?claim ?cstart LIMIT 1000",
     ]
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    queries += [
+        # 5: related events, by label, with how they relate and how certainly
+        "SELECT ?link ?event ?el ?type ?tl ?certainty ?cl ?date ?since WHERE { "
+        f"{s} <{KG}relatedEvent> ?link . ?link <{KG}linkedEvent> ?event . "
+        f"OPTIONAL {{ ?event <{RDFS}label> ?el }} "
+        f"OPTIONAL {{ ?link <{KG}linkType> ?type OPTIONAL {{ ?type <{skos}prefLabel> ?tl }} }} "
+        f"OPTIONAL {{ ?link <{KG}linkCertainty> ?certainty "
+        f"OPTIONAL {{ ?certainty <{skos}prefLabel> ?cl }} }} "
+        "OPTIONAL { ?event <http://semanticweb.cs.vu.nl/2009/11/sem/hasTimeStamp> ?date } "
+        "OPTIONAL { ?event <http://semanticweb.cs.vu.nl/2009/11/sem/hasEarliestBeginTimeStamp> "
+        "?since } } LIMIT 200",
+        # 6: quantities it points to, with their number, qualifier and the article's words
+        "SELECT ?q ?qualifier ?value ?min ?xmin ?stated ?unit WHERE { "
+        f"{s} ?p ?q . ?q a <{KG}Quantity> . "
+        f"OPTIONAL {{ ?q <{KG}qualifier> ?qualifier }} "
+        "OPTIONAL { ?q <https://schema.org/value> ?value } "
+        "OPTIONAL { ?q <https://schema.org/minValue> ?min } "
+        f"OPTIONAL {{ ?q <{KG}exclusiveMinValue> ?xmin }} "
+        f"OPTIONAL {{ ?q <{KG}statedAs> ?stated }} "
+        "OPTIONAL { ?q <https://schema.org/unitText> ?unit } } LIMIT 200",
+    ]
     if iri == ONTOLOGY:
-        # 5: the ontology's terms, so that /ontology#Term lands on its row
+        # 7: the ontology's terms, so that /ontology#Term lands on its row
         queries.append(
             "SELECT ?t ?type ?l ?c ?c2 WHERE { ?t a ?type . "
             f'FILTER(STRSTARTS(STR(?t), "{KG}")) '
@@ -216,6 +239,76 @@ class Term:
 
 
 @dataclass
+class Related:
+    """An event related to the described one, through a ``kg:EventLink``."""
+
+    event: str
+    label: str | None
+    link_type: str | None
+    link_type_label: str | None
+    certainty: str | None
+    certainty_label: str | None
+    when: str | None
+
+
+RELATION_PHRASES = {
+    "background": "background: before it",
+    "concurrent": "at the same time",
+    "aftermath": "after it (aftermath)",
+}
+CERTAINTY_PHRASES = {
+    "stated": "the article states the link",
+    "unclear": "the article says it is unclear whether they are related",
+    "not-stated": "the article does not say how they are related",
+}
+
+
+ROLE_PHRASES = {
+    "about": "about this",
+    "assertsResponsibility": "holds it responsible",
+    "assertsQuantity": "states this number",
+    "assertsCause": "gives this as the cause",
+    "assertsMethod": "gives this as a method",
+    "assertsAim": "gives this as the aim",
+    "assertsExternalAttack": "says this of an attack from outside",
+    "claimant": "made by it",
+    "publishedIn": "published here",
+    "supportsAccount": "supports this account",
+    "contradicts": "contradicts it",
+    "corroborates": "backs it",
+}
+
+
+def role_phrase(predicate: str, label: str | None) -> str:
+    """How a claim refers to the described resource, in words: ``holds it responsible``."""
+    if predicate.startswith(KG) and predicate[len(KG) :] in ROLE_PHRASES:
+        return ROLE_PHRASES[predicate[len(KG) :]]
+    return f"linked to it by “{label or shorten(predicate)}”"
+
+
+def quantity_words(q: Mapping[str, str]) -> str:
+    """A quantity's number as the article hedges it, and its words: ``more than 50
+    (the article: “More than fifty”)``."""
+    qualifier = q.get("qualifier", "").rsplit("/", 1)[-1]
+    value, low, excl = q.get("value"), q.get("min"), q.get("xmin")
+    if qualifier == "more-than" and excl:
+        number = f"more than {excl}"
+    elif qualifier == "at-least" and low:
+        number = f"at least {low}"
+    elif qualifier == "approximate" and value:
+        number = f"about {value}"
+    elif qualifier == "remainder":
+        number = "the rest"
+    else:
+        number = value or (f"more than {excl}" if excl else f"at least {low}" if low else "")
+    if number and q.get("unit"):
+        number += f" {q['unit']}"
+    stated = q.get("stated")
+    words = f"the article: “{stated}”" if stated else ""
+    return f"{number} ({words})" if number and words else number or words
+
+
+@dataclass
 class Description:
     iri: str
     outgoing: list[Statement]
@@ -224,6 +317,10 @@ class Description:
     quotes: list[tuple[str, str, str | None, str | None]]
     claims: list[Claim]
     terms: list[Term]
+    related: dict[str, Related] = field(default_factory=dict)
+    """Event link IRI → the related event, its relation and certainty."""
+    quantities: dict[str, str] = field(default_factory=dict)
+    """Quantity IRI → its number as the article hedges it (``more than 50 (“More than fifty”)``)."""
     diagrams: list[tuple[str, str, str]] = field(default_factory=list)
     """``(kind, heading, svg)``: pictures drawn by the facade (trusted SVG, escaped there)."""
 
@@ -305,15 +402,44 @@ def build_description(iri: str, results: Sequence[Mapping[str, Any]]) -> Descrip
         if claim_quote and claim_quote not in c.quotes:
             c.quotes.append(claim_quote)
     terms: dict[str, Term] = {}
-    if len(results) > 5:
+    quantities: dict[str, str] = {}
+    related: dict[str, Related] = {}
+    if len(results) > 6:
         for r in rows(5):
+            related[r["link"]["value"]] = Related(
+                r["event"]["value"],
+                _first(r, "el"),
+                _first(r, "type"),
+                _first(r, "tl"),
+                _first(r, "certainty"),
+                _first(r, "cl"),
+                format_date(r["date"]["value"])
+                if "date" in r
+                else f"since {format_date(r['since']['value'])}"
+                if "since" in r
+                else None,
+            )
+        for r in rows(6):
+            quantities[r["q"]["value"]] = quantity_words(
+                {k: v["value"] for k, v in r.items() if k != "q"}
+            )
+    if len(results) > 7:
+        for r in rows(7):
             term = terms.setdefault(r["t"]["value"], Term(r["t"]["value"]))
             if r["type"]["value"] not in term.types:
                 term.types.append(r["type"]["value"])
             term.label = term.label or _first(r, "l")
             term.comment = term.comment or _first(r, "c", "c2")
     return Description(
-        iri, outgoing, blank, incoming, quotes, list(claims.values()), list(terms.values())
+        iri,
+        outgoing,
+        blank,
+        incoming,
+        quotes,
+        list(claims.values()),
+        list(terms.values()),
+        related=related,
+        quantities=quantities,
     )
 
 
@@ -348,9 +474,28 @@ def page(title: str, body: str, *, heading_note: str = "") -> str:
     )
 
 
+def _related_html(r: Related) -> str:
+    """``Curfew in Al Khalis — after it (aftermath); the article states the link``."""
+    kind = (r.link_type or "").rsplit("/", 1)[-1]
+    sure = (r.certainty or "").rsplit("/", 1)[-1]
+    relation = RELATION_PHRASES.get(kind, r.link_type_label or "related")
+    certainty = CERTAINTY_PHRASES.get(sure, r.certainty_label or "")
+    when = f' <span class="when">{esc(r.when)}</span>' if r.when else ""
+    return f'{link(r.event, r.label)}{when} <span class="relation">— {esc(relation)}</span>' + (
+        f' <span class="certainty certainty-{esc(sure)}">({esc(certainty)})</span>'
+        if certainty
+        else ""
+    )
+
+
 def _statement_rows(
-    statements: Iterable[Statement], blank: Mapping[str, list[tuple[str, dict[str, str]]]]
+    statements: Iterable[Statement],
+    blank: Mapping[str, list[tuple[str, dict[str, str]]]],
+    related: Mapping[str, Related] | None = None,
+    quantities: Mapping[str, str] | None = None,
 ) -> str:
+    related = related or {}
+    quantities = quantities or {}
     grouped: dict[str, list[Statement]] = {}
     for st in statements:
         grouped.setdefault(st.predicate, []).append(st)
@@ -363,6 +508,16 @@ def _statement_rows(
                     f"<li>{link(p)} {term_html(o)}</li>" for p, o in blank[st.value["value"]]
                 )
                 values.append(f'<li><ul class="bnode-detail">{inner}</ul></li>')
+            elif st.value.get("value") in related:
+                values.append(
+                    f'<li class="related">{_related_html(related[st.value["value"]])}</li>'
+                )
+            elif st.value.get("value") in quantities:
+                number = quantities[st.value["value"]]
+                values.append(
+                    f"<li>{term_html(st.value, st.value_label)}: "
+                    f'<span class="number">{esc(number)}</span></li>'
+                )
             else:
                 values.append(f"<li>{term_html(st.value, st.value_label)}</li>")
         plabel = sts[0].predicate_label
@@ -405,24 +560,32 @@ def resource_page(d: Description, *, path: str) -> str:
     if others:
         parts.append(
             '<section><h2>Properties</h2><table class="props">'
-            + _statement_rows(others, d.blank)
+            + _statement_rows(others, d.blank, d.related, d.quantities)
             + "</table></section>"
         )
     if d.claims:
         items = []
         for c in d.claims:
-            roles = ", ".join(link(p, lbl) for p, lbl in c.predicates.items())
-            who = ", ".join(link(i, lbl) for i, lbl in c.claimants.items()) or "unknown"
+            roles = " and ".join(
+                f'<span class="role" title="{esc(shorten(p))}">{esc(role_phrase(p, lbl))}</span>'
+                for p, lbl in c.predicates.items()
+            )
+            who = (
+                ", ".join(link(i, lbl) for i, lbl in c.claimants.items())
+                or "a claimant the article does not name"
+            )
             via = ", ".join(link(i, lbl) for i, lbl in c.channels.items())
             quotes = "".join(f"<blockquote>{esc(q)}</blockquote>" for q in c.quotes)
             items.append(
                 f'<li class="claim"><p class="claim-label">{link(c.iri, c.label)}</p>'
                 f'<p class="claim-meta">claimed by {who}'
                 + (f" · published in {via}" if via else "")
-                + f" · refers to this as {roles}</p>{quotes}</li>"
+                + f" · {roles}</p>{quotes}</li>"
             )
+        about = all(p == KG + "about" for c in d.claims for p in c.predicates)
+        heading = "Claims about it" if about else "Claims that mention it"
         parts.append(
-            '<section class="claims"><h2>Claims about it</h2><ul class="claims">'
+            f'<section class="claims"><h2>{heading}</h2><ul class="claims">'
             + "".join(items)
             + "</ul></section>"
         )
