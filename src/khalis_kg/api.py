@@ -91,6 +91,13 @@ def _preload() -> None:
     from . import results, terms  # noqa: F401
 
 
+def _ontology_link(iri: str) -> str | None:
+    """In the ontology's documentation, a term links to its entry (pyLODE's anchors)."""
+    if iri.startswith(KG):
+        return "#" + iri[len(KG) :]
+    return iri if iri.startswith(("http://", "https://")) else None
+
+
 class KnowledgeGraph:
     """A read-only knowledge graph with its packaged queries.
 
@@ -380,6 +387,21 @@ class KnowledgeGraph:
             out.append((kind, headings[kind], svg))
         order = list(headings)
         return sorted(out, key=lambda d: order.index(d[0]))
+
+    @staticmethod
+    def ontology_docs(directory: PathLike | None = None) -> dict[str, bytes]:
+        """Human documentation of the packaged ontology, by pyLODE (the ``docs`` extra):
+        ``index.html`` (classes and properties, with a diagram), one ``vocab-*.html`` per
+        SKOS concept scheme, ``pylode.css`` and ``ontology.svg``. Written into
+        ``directory`` when given; returned as ``{file name: bytes}``."""
+        from . import docs
+
+        with KnowledgeGraph.load(docs.ontology_sources(), with_ontology=False) as onto:
+            svg = onto.diagram("ontology", link=_ontology_link)
+        files = docs.build(svg)
+        if directory is not None:
+            docs.write(Path(directory), files)
+        return files
 
     @property
     def diagram_queries(self) -> Catalogue:

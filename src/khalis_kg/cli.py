@@ -695,6 +695,32 @@ def diagram_command(
     _write(data, output)
 
 
+@cli.command("docs")
+@click.option(
+    "-o",
+    "--output",
+    "directory",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Directory to write the documentation into (created if missing).",
+)
+@click.pass_obj
+def docs_command(settings: Settings, directory: str) -> None:
+    """Write the ontology's documentation (pyLODE, from the `docs` extra) into DIR:
+    index.html (classes and properties, with a diagram), one page per SKOS concept scheme
+    (vocab-*.html), pylode.css and ontology.svg. Open DIR/index.html in a browser."""
+    from .api import KnowledgeGraph
+
+    files = settings.isolated(
+        lambda: None, lambda _: KnowledgeGraph.ontology_docs(), "the documentation"
+    )
+    from .docs import write
+
+    for path in write(Path(directory), files):
+        click.echo(str(path))
+
+
 @cli.command("load")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option(

@@ -160,6 +160,9 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], config: WorkerConfig) -> Re
                 fmt = "nt" if result.form == "graph" else "json"
                 bodies.append(result.serialize(fmt)[0])
             return ("ok", bodies)
+        if op == "docs":
+            # The ontology's documentation (pyLODE): generated once, cached by the server.
+            return ("ok", kg.ontology_docs())
         if op == "page":
             # A resource page: its description queries and the diagrams that belong on it.
             from .pages import href
