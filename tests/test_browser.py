@@ -102,7 +102,11 @@ def test_query_page_end_to_end(live_server: str, page: Any) -> None:
         expect(button).to_be_visible()
         button.click()
         expect(button).to_have_attribute("aria-pressed", "true")
-        expect(page.locator("#editor")).to_have_value(entry["text"])
+        # The header comments are the description above the editor; it shows the SPARQL.
+        body = entry["text"][entry["text"].index("\nPREFIX") + 1 :]
+        expect(page.locator("#editor")).to_have_value(body)
+        expect(page.locator("#about")).to_be_visible()
+        expect(page.locator("#about-question")).to_have_text(entry["question"])
         table = page.locator("table.results-table")
         expect(table).to_be_visible()
         rows = answer["results"]["bindings"]
@@ -120,7 +124,7 @@ def test_query_page_end_to_end(live_server: str, page: Any) -> None:
     page.screenshot(path=str(ARTIFACTS / "query-page.png"), full_page=False)
 
     # Follow a link to a resource under the project namespace that has a quote.
-    links = table.locator('a.local[href^="/id/"]')
+    links = table.locator('a.local[href^="/id/"]:visible')
     assert links.count() > 0
     target = None
     with httpx.Client(base_url=live_server, timeout=30) as c:
@@ -173,3 +177,84 @@ def test_query_error_is_shown(live_server: str, page: Any) -> None:
     error = page.locator("#error")
     expect(error).to_be_visible()
     expect(error).to_contain_text("HTTP 400")
+    # no stale hint or rows under the error
+    expect(page.locator("#results")).to_have_text("")
+    page.screenshot(path=str(ARTIFACTS / "query-error.png"), full_page=False)
+
+
+def test_wide_result_reads_well(live_server: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("about:blank")  # a new document: the hash alone would not reload the page
+    page.goto(live_server + "/#casualties")
+    expect(page.locator('button[data-name="casualties"]')).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#status")).to_contain_text("3 rows")
+    table = page.locator("table.results-table")
+    expect(table).to_be_visible()
+    headers = table.locator("thead th:visible")
+    # label columns are shown in their IRI's column, empty and parameter columns hidden
+    shown = [h.strip() for h in headers.all_inner_texts()]
+    assert "claimantLabel" not in shown
+    assert "event" not in shown
+    assert "claimant" in shown
+    expect(table.locator("a.labelled", has_text="Amaq News Agency").first).to_be_visible()
+    assert "@en" not in table.inner_text()
+    # the column chooser brings a hidden column back
+    page.click("#columns summary")
+    page.check('#columns-list input[data-column="claimantLabel"]')
+    expect(table.locator("thead th", has_text="claimantLabel")).to_be_visible()
+    expect(page.locator("#columns-count")).to_contain_text("shown")
+    page.screenshot(path=str(ARTIFACTS / "query-wide-result.png"), full_page=False)
+
+
+def test_event_page_pictures(live_server: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(live_server + "/id/event/al-khalis-prison-break-2015")
+    diagram = page.locator("section#accounts svg.account-map")
+    expect(diagram).to_be_visible()
+    claims = diagram.locator("g.claim")
+    expect(claims).to_have_count(14)
+    expect(diagram.locator("g.account")).to_have_count(2)
+    expect(diagram.locator("g.contradicts")).to_have_count(3)
+    expect(diagram.locator("g.own-voice")).to_be_visible()
+    expect(diagram.locator("g.fact", has_text="more than 50 prisoners who escaped")).to_be_visible()
+    diagram.screenshot(path=str(ARTIFACTS / "account-map.png"))
+    timeline = page.locator("section#timeline svg.timeline")
+    expect(timeline).to_be_visible()
+    expect(timeline.locator("g.event", has_text="since June 2014")).to_be_visible()
+    expect(timeline.locator("g.event", has_text="at the same time")).to_be_visible()
+    timeline.screenshot(path=str(ARTIFACTS / "timeline.png"))
+    places = page.locator("section#places svg.place-map")
+    expect(places).to_be_visible()
+    expect(places.locator("text", has_text="50 mi north of Baghdad")).to_be_visible()
+    places.screenshot(path=str(ARTIFACTS / "places.png"))
+    page.screenshot(path=str(ARTIFACTS / "event-page.png"), full_page=True)
+    assert not errors, errors  # no CSP violation, nothing missing
+    # a node is a link to its page
+    claims.filter(has_text="Official reports: no external attack").locator("a").first.click()
+    page.wait_for_url(live_server + "/id/claim/official-no-external-attack")
+    expect(page.locator("main.resource h1")).to_contain_text("no external attack")
+
+
+def test_ontology_documentation(live_server: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.set_default_timeout(60_000)  # generated by pyLODE on first use
+    page.goto(live_server + "/ontology")
+    expect(page.locator("h1")).to_have_text("khalis-kg event ontology")
+    drawn = page.locator("#diagram svg.ontology-map")
+    expect(drawn).to_be_visible()
+    expect(drawn.locator("g.class")).to_have_count(7)
+    page.screenshot(path=str(ARTIFACTS / "ontology-docs.png"), full_page=False)
+    drawn.screenshot(path=str(ARTIFACTS / "ontology-diagram.png"))
+    page.locator("#vocabularies a", has_text="Causes").click()
+    page.wait_for_url(live_server + "/ontology/docs/vocab-causes.html")
+    expect(page.locator("h1")).to_contain_text("Causes")
+    page.screenshot(path=str(ARTIFACTS / "vocabulary-causes.png"), full_page=False)
+    page.set_default_timeout(30_000)
+    assert not errors, errors

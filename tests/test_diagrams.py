@@ -141,6 +141,7 @@ def test_pictures_of_a_page(full: KnowledgeGraph) -> None:
         "places",
     ]
     assert [k for k, _, _ in full.diagrams_for(ID + "place/diyala-province")] == ["places"]
+    assert [k for k, _, _ in full.diagrams_for(ID + "place/baghdad")] == ["places"]
     assert full.diagrams_for(ID + "person/saad-maan-ibrahim") == []
 
 

@@ -155,13 +155,13 @@ def build(diagram_svg: str | None = None) -> dict[str, bytes]:
     )
     try:
         with _background_loaded_once():
-            index = _term_ids(pylode.OntPub(ontology).make_html(), KG)
+            index = _term_ids(pylode.OntPub(ontology, sort_subjects=True).make_html(), KG)
             if diagram_svg:
                 diagram_svg = _anchors(diagram_svg, index)
                 extra = extra.replace("{diagram}", diagram_svg)
             files = {"index.html": _finish(index, header, extra).encode()}
             for iri, g in schemes.items():
-                page = pylode.VocPub(g).make_html(include_css=True)
+                page = pylode.VocPub(g, sort_subjects=True).make_html(include_css=True)
                 files[names[iri]] = _finish(page, header).encode()
     except pylode.PylodeError as exc:
         raise DocsError(f"pyLODE could not document the ontology: {exc}") from exc

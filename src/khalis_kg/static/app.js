@@ -324,7 +324,7 @@
     const notes = [];
     while (i < lines.length && /^\s*(#.*)?$/.test(lines[i])) {
       const line = lines[i].replace(/^\s*#\s?/, "");
-      if (!/^[A-Za-z_-]+\s*:/.test(line)) notes.push(line);
+      if (!/^(title|question|param|columns)\s*:/.test(line)) notes.push(line);
       i += 1;
     }
     const paragraphs = notes.join("\n").split(/\n\s*\n/).map((p) => p.replace(/\s+/g, " ").trim());
