@@ -622,6 +622,8 @@ def timeline_svg(rows: Sequence[Row], *, event: str, link: Linker = identity_lin
                 when = format_date(r["date"])
             elif r.get("earliestBegin"):
                 when = f"since {format_date(r['earliestBegin'])}"
+            elif r.get("timeStatedAs"):
+                when = f"“{r['timeStatedAs']}”"  # the article's words, not a date
             else:
                 when = "no date given"
             relation = RELATION_WORDS.get(phase, _str(r, "linkTypeLabel") or "related")
