@@ -15,9 +15,11 @@ from rdflib.plugins.sparql.results.csvresults import CSVResultParser
 from rdflib.query import Result
 
 from khalis_kg import KnowledgeGraph
+from khalis_kg.api import query_catalogue
 from khalis_kg.catalogue import Catalogue
 from khalis_kg.errors import (
     InputError,
+    KhalisError,
     ParameterError,
     QueryError,
     QuerySyntaxError,
@@ -156,9 +158,9 @@ def test_construct_query_gives_triples(examples: dict[str, KnowledgeGraph]) -> N
     }
 
 
-def test_check_query_returns_no_rows(examples: dict[str, KnowledgeGraph]) -> None:
-    for backend in BACKENDS:
-        assert examples[backend].query("unlabelled-event-violation").rows == []
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_check_query_returns_no_rows(examples: dict[str, KnowledgeGraph], backend: str) -> None:
+    assert examples[backend].query("unlabelled-event-violation").rows == []
 
 
 # --- both backends give the same answers -----------------------------------------------------
@@ -203,17 +205,26 @@ def test_backends_agree_by_value(kgs: dict[str, KnowledgeGraph], text: str) -> N
     assert len(ox_answer) > 0
 
 
-def test_packaged_queries_agree(kgs: dict[str, KnowledgeGraph]) -> None:
+PACKAGED = query_catalogue().list()
+WITHOUT_REQUIRED = [q.name for q in PACKAGED if not any(p.required for p in q.parameters)]
+EVENT_QUERIES = [
+    q.name
+    for q in PACKAGED
+    if any(p.name == "event" and p.type == "iri" for p in q.parameters)
+    and not any(p.required for p in q.parameters if p.name != "event")
+]
+
+
+def test_the_parametrised_lists_are_not_empty() -> None:
+    """A catalogue read wrongly would make the tests below vanish, not fail."""
+    assert len(WITHOUT_REQUIRED) >= 20
+    assert len(EVENT_QUERIES) >= 5
+
+
+@pytest.mark.parametrize("name", WITHOUT_REQUIRED)
+def test_packaged_queries_agree(kgs: dict[str, KnowledgeGraph], name: str) -> None:
     """Every packaged query whose parameters all have defaults: identical on both engines."""
-    ran = 0
-    for info in kgs["oxigraph"].queries():
-        if any(p.required for p in info.parameters):
-            continue
-        assert kgs["oxigraph"].query(info.name) == kgs["memory"].query(info.name), info.name
-        ran += 1
-    assert ran == sum(
-        1 for q in kgs["oxigraph"].queries() if not any(p.required for p in q.parameters)
-    )
+    assert kgs["oxigraph"].query(name) == kgs["memory"].query(name)
 
 
 def test_literals_leave_as_each_engine_gives_them(tricky: dict[str, KnowledgeGraph]) -> None:
@@ -310,17 +321,21 @@ def test_aggregates_agree(tricky: dict[str, KnowledgeGraph]) -> None:
     )
 
 
-def test_rows_have_every_projected_variable(tricky: dict[str, KnowledgeGraph]) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rows_have_every_projected_variable(
+    tricky: dict[str, KnowledgeGraph], backend: str
+) -> None:
     text = "SELECT ?o ?missing WHERE { <http://example.org/b> ?p ?o }"
-    for b in BACKENDS:
-        rows = tricky[b].sparql(text).to_python()
-        assert rows == [{"o": n, "missing": None} for n in (1, 2, 3)], b
+    rows = tricky[backend].sparql(text).to_python()
+    assert rows == [{"o": 1, "missing": None}, {"o": 2, "missing": None}, {"o": 3, "missing": None}]
 
 
-def test_select_star_columns_in_order_of_appearance(tricky: dict[str, KnowledgeGraph]) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_select_star_columns_in_order_of_appearance(
+    tricky: dict[str, KnowledgeGraph], backend: str
+) -> None:
     text = "SELECT * WHERE { ?s ?p ?o OPTIONAL { ?o ?q ?z } }"
-    for b in BACKENDS:
-        assert tricky[b].sparql(text).variables == ["s", "p", "o", "q", "z"], b
+    assert tricky[backend].sparql(text).variables == ["s", "p", "o", "q", "z"]
 
 
 def test_unordered_rows_come_sorted(kgs: dict[str, KnowledgeGraph]) -> None:
@@ -574,16 +589,24 @@ def test_table_format(examples: dict[str, KnowledgeGraph]) -> None:
     )
 
 
-def test_graph_result_formats(examples: dict[str, KnowledgeGraph]) -> None:
+@pytest.mark.parametrize(
+    ("fmt", "rdflib_format"), [("turtle", "turtle"), ("jsonld", "json-ld"), ("xml", "xml")]
+)
+def test_graph_result_reads_back(
+    examples: dict[str, KnowledgeGraph], fmt: str, rdflib_format: str
+) -> None:
     import rdflib
     from rdflib.compare import isomorphic
 
     result = examples["oxigraph"].query("construct-event", event=EVENT)
     reference = rdflib.Graph().parse(data=result.serialize("nt")[0], format="nt")
     assert len(reference) == len(result.triples) > 10
-    for fmt, rdflib_format in (("turtle", "turtle"), ("jsonld", "json-ld"), ("xml", "xml")):
-        data, _media = result.serialize(fmt)
-        assert isomorphic(rdflib.Graph().parse(data=data, format=rdflib_format), reference), fmt
+    data, _media = result.serialize(fmt)
+    assert isomorphic(rdflib.Graph().parse(data=data, format=rdflib_format), reference)
+
+
+def test_graph_result_formats(examples: dict[str, KnowledgeGraph]) -> None:
+    result = examples["oxigraph"].query("construct-event", event=EVENT)
     turtle = result.serialize("turtle")[0].decode()
     assert "@prefix event: <https://w3id.org/khalis-kg/id/event/> ." in turtle
     assert "@prefix void:" not in turtle  # only the prefixes used
@@ -591,26 +614,31 @@ def test_graph_result_formats(examples: dict[str, KnowledgeGraph]) -> None:
         result.serialize("csv")
 
 
-def test_packaged_queries_agree_for_every_event(kgs: dict[str, KnowledgeGraph]) -> None:
-    """Parameters bound by substitution (Oxigraph) and initBindings (rdflib) agree."""
-    events = [
-        r["e"].value for r in kgs["oxigraph"].sparql("SELECT ?e WHERE { ?e a sem:Event }").rows
-    ]
-    assert len(events) == 6
-    checked = 0
-    for info in kgs["oxigraph"].queries():
-        names = {p.name: p.type for p in info.parameters}
-        if names.get("event") != "iri" or any(
-            p.required for p in info.parameters if p.name != "event"
-        ):
-            continue
-        for event in events:
-            ox_answer = kgs["oxigraph"].query(info.name, event=event)
-            assert ox_answer == kgs["memory"].query(info.name, event=event), (info.name, event)
-            checked += 1
-    assert checked == 6 * sum(
-        1 for q in kgs["oxigraph"].queries() if any(p.name == "event" for p in q.parameters)
+EVENTS = [
+    ID + "event/" + slug
+    for slug in (
+        "al-khalis-curfew",
+        "al-khalis-house-searches",
+        "al-khalis-prison-break-2015",
+        "diyala-prison-breaks-since-2014-06",
+        "diyala-suicide-attacks-2015-05-08",
+        "isil-iraqi-military-conflict-diyala",
     )
+]
+
+
+def test_the_six_events(kgs: dict[str, KnowledgeGraph]) -> None:
+    rows = kgs["oxigraph"].sparql("SELECT ?e WHERE { ?e a sem:Event }").rows
+    assert sorted(r["e"].value for r in rows) == sorted(EVENTS)
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.rsplit("/", 1)[1])
+@pytest.mark.parametrize("name", EVENT_QUERIES)
+def test_packaged_queries_agree_for_every_event(
+    kgs: dict[str, KnowledgeGraph], name: str, event: str
+) -> None:
+    """Parameters bound by substitution (Oxigraph) and initBindings (rdflib) agree."""
+    assert kgs["oxigraph"].query(name, event=event) == kgs["memory"].query(name, event=event)
 
 
 def test_query_limits_and_mapping_parameters(kg: KnowledgeGraph) -> None:
@@ -622,3 +650,53 @@ def test_query_limits_and_mapping_parameters(kg: KnowledgeGraph) -> None:
         kg.query("casualties", event=event, max_rows=2)
     with pytest.raises(QueryTimeoutError, match="more than 5 results"):
         kg.sparql("SELECT * WHERE { ?s ?p ?o }", max_rows=5)
+
+
+# --- DataFrames ------------------------------------------------------------------------------
+
+
+def test_to_dataframe_select(examples: dict[str, KnowledgeGraph]) -> None:
+    result = examples["oxigraph"].query("event-quantities", event=EVENT)
+    frame = result.to_dataframe()
+    assert list(frame.columns) == result.variables
+    assert sorted(frame["quantity"]) == sorted(Q + q for q, *_ in EVENT_QUANTITIES)
+
+
+def test_to_dataframe_values(kg: KnowledgeGraph) -> None:
+    text = (
+        "SELECT ?q ?v WHERE { ?q <https://schema.org/value> ?v "
+        "FILTER (?q = <https://w3id.org/khalis-kg/id/quantity/killed-police-officers>) }"
+    )
+    frame = kg.sparql(text).to_dataframe()
+    assert frame.to_dict("records") == [{"q": Q + "killed-police-officers", "v": 12}]
+
+
+def test_to_dataframe_ask_and_graph(kg: KnowledgeGraph) -> None:
+    assert kg.sparql("ASK { ?s a kg:Claim }").to_dataframe().to_dict("records") == [
+        {"boolean": True}
+    ]
+    text = (
+        "CONSTRUCT { <https://w3id.org/khalis-kg/id/quantity/killed-police-officers> "
+        "<https://schema.org/value> ?v } WHERE { "
+        "<https://w3id.org/khalis-kg/id/quantity/killed-police-officers> "
+        "<https://schema.org/value> ?v }"
+    )
+    frame = kg.sparql(text).to_dataframe()
+    assert list(frame.columns) == ["subject", "predicate", "object"]
+    assert frame.to_dict("records") == [
+        {
+            "subject": Q + "killed-police-officers",
+            "predicate": "https://schema.org/value",
+            "object": 12,
+        }
+    ]
+
+
+def test_to_dataframe_without_pandas_says_what_to_install(
+    kg: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas -> ImportError
+    with pytest.raises(KhalisError, match=r"pip install 'khalis-kg\[pandas\]'"):
+        kg.sparql("ASK { ?s ?p ?o }").to_dataframe()
