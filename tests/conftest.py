@@ -1,6 +1,7 @@
 """Shared fixtures: the packaged graph, loaded once per session on each backend.
 
-Other test modules may append fixtures here.
+Other test modules may append fixtures here. Constants and helper functions live in
+``helpers.py`` (import them from there, not from this file).
 """
 
 from __future__ import annotations
@@ -9,16 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import BACKENDS, TEST_QUERIES
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.catalogue import Catalogue
-
-TESTS = Path(__file__).resolve().parent
-REPO = TESTS.parent
-TEST_QUERIES = TESTS / "data" / "queries"
-BACKENDS = ("oxigraph", "memory")
-
-EVENT = "https://w3id.org/khalis-kg/id/event/al-khalis-prison-break-2015"
 
 TRICKY_TTL = """\
 @prefix ex: <http://example.org/> .

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import BACKENDS, EVENT
+from helpers import BACKENDS, EVENT
 from rdflib.plugins.sparql.results.csvresults import CSVResultParser
 from rdflib.query import Result
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import EVENT, REPO, TEST_QUERIES
+from helpers import EVENT, REPO, TEST_QUERIES, running_oxigraph
 from rdflib import Graph
 from rdflib.compare import isomorphic
-from test_remote import running_oxigraph
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.catalogue import Catalogue, QueryInfo

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from conftest import EVENT
+from helpers import EVENT
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.catalogue import Catalogue, Parameter, QueryInfo, coerce, parse_query_file

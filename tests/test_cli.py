@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import rdflib
 from click.testing import CliRunner, Result
-from conftest import BACKENDS, EVENT, TEST_QUERIES, TESTS
+from helpers import BACKENDS, EVENT, TEST_QUERIES, TESTS
 
 from khalis_kg import __version__, resources
 from khalis_kg.catalogue import Catalogue

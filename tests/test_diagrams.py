@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EVENT
+from helpers import EVENT
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.cli import cli

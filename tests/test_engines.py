@@ -27,7 +27,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import REPO, TESTS
+from helpers import REPO, TESTS
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.rdfio import Source

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import BACKENDS
+from helpers import BACKENDS
 from pyld import jsonld
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 

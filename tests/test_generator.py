@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pyoxigraph as ox
 import pytest
-from conftest import REPO
+from helpers import REPO
 from rdflib import Graph
 from rdflib.compare import isomorphic
 

@@ -24,7 +24,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from conftest import BACKENDS, EVENT, REPO
+from helpers import BACKENDS, EVENT, REPO
 from pyld import jsonld
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery

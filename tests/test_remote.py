@@ -7,20 +7,17 @@ teardown. Tests that need it are marked ``oxigraph_server``.
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import EVENT, REPO, TEST_QUERIES
+from helpers import EVENT, REPO, TEST_QUERIES, OxigraphServer, free_port, running_oxigraph
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
@@ -45,68 +42,6 @@ from khalis_kg.loader import graph_url, load_to_store
 from khalis_kg.terms import Term
 
 DATA = REPO / "data" / "khalis.ttl"
-START_TIMEOUT = 20.0
-
-
-def oxigraph_binary() -> str | None:
-    here = Path(sys.executable).parent / "oxigraph"
-    return str(here) if here.exists() else shutil.which("oxigraph")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@dataclass
-class OxigraphServer:
-    base: str
-    process: subprocess.Popen[bytes]
-
-    @property
-    def query_url(self) -> str:
-        return self.base + "/query"
-
-    @property
-    def store_url(self) -> str:
-        return self.base + "/store"
-
-    def backend(self, timeout: float = 10.0) -> RemoteBackend:
-        return RemoteBackend(self.query_url, store_url=self.store_url, timeout=timeout, env={})
-
-
-@contextmanager
-def running_oxigraph(location: Path) -> Iterator[OxigraphServer]:
-    """An Oxigraph server on a free 127.0.0.1 port, killed on exit."""
-    binary = oxigraph_binary()
-    if binary is None:
-        pytest.skip("the oxigraph server binary (PyPI package 'oxigraph') is not installed")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                err = process.stderr.read().decode() if process.stderr else ""
-                pytest.fail(f"oxigraph server exited with {process.returncode}: {err}")
-            try:
-                httpx.get(base + "/query?query=ASK%7B%7D", timeout=1.0)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"oxigraph server did not answer within {START_TIMEOUT} s")
-                time.sleep(0.1)
-        yield OxigraphServer(base, process)
-    finally:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

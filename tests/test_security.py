@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import BACKENDS
+from helpers import BACKENDS
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.cli import cli

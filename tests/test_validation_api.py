@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from conftest import TESTS
+from helpers import TESTS
 
 from khalis_kg import KnowledgeGraph, ValidationReport, ValidationResult
 from khalis_kg.errors import KhalisError, RDFSyntaxError

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import BACKENDS
+from helpers import BACKENDS
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.catalogue import Catalogue
