@@ -91,3 +91,41 @@ def running_oxigraph(location: Path) -> Iterator[OxigraphServer]:
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+def fixture_expectations(path: Path) -> dict[str, str]:
+    """The ``# expect-KEY: value`` lines of an invalid SHACL fixture (shape, path, focus,
+    message: the result the fixture is about)."""
+    found = {}
+    for line in path.read_text("utf-8").splitlines():
+        if line.startswith("# expect-") and not line.startswith("# expect-result:"):
+            key, _, value = line[len("# expect-") :].partition(":")
+            found[key.strip()] = value.strip()
+    return found
+
+
+def fixture_results(path: Path) -> list[tuple[str, ...]]:
+    """The fixture's full expected result set, from its ``# expect-result:`` lines:
+    ``(severity, shape, constraint, focus, path, value)``, ``-`` for none, sorted."""
+    prefix = "# expect-result:"
+    rows = [
+        tuple(part.strip() for part in line[len(prefix) :].split(" | "))
+        for line in path.read_text("utf-8").splitlines()
+        if line.startswith(prefix)
+    ]
+    return sorted(rows)
+
+
+def report_rows(results: object) -> list[tuple[str, ...]]:
+    """Validation results as ``fixture_results`` rows, sorted."""
+    return sorted(
+        (
+            r.severity,
+            str(r.source_shape),
+            str(r.source_constraint),
+            r.focus_node,
+            r.path or "-",
+            "-" if r.value is None else r.value,
+        )
+        for r in results  # type: ignore[attr-defined]
+    )

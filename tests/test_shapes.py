@@ -18,6 +18,7 @@ from pathlib import Path
 import pyshacl
 import pytest
 import rdflib
+from helpers import fixture_expectations, fixture_results, report_rows
 from pyshacl.entrypoints import meta_validate
 
 from khalis_kg import resources
@@ -28,15 +29,6 @@ from khalis_kg.validation import ValidationReport, validate
 DATA = Path(__file__).resolve().parent / "data"
 INVALID = sorted((DATA / "invalid").glob("*.ttl"))
 VALID = sorted((DATA / "valid").glob("*.ttl"))
-
-
-def _expectations(path: Path) -> dict[str, str]:
-    found = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# expect-"):
-            key, _, value = line[len("# expect-") :].partition(":")
-            found[key.strip()] = value.strip()
-    return found
 
 
 def _with_packaged_data(path: Path) -> ValidationReport:
@@ -67,15 +59,16 @@ def test_valid_extension_conforms(path: Path) -> None:
     assert report.conforms, report.text
 
 
-def test_every_invalid_file_states_its_expectations() -> None:
+def test_every_invalid_file_states_itsfixture_expectations() -> None:
     assert len(INVALID) >= 12
     for path in INVALID:
-        assert set(_expectations(path)) == {"shape", "path", "focus", "message"}, path.name
+        assert set(fixture_expectations(path)) == {"shape", "path", "focus", "message"}, path.name
+        assert fixture_results(path), f"{path.name} pins no result set"
 
 
 @pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
 def test_invalid_extension_fails_with_its_message(path: Path) -> None:
-    expected = _expectations(path)
+    expected = fixture_expectations(path)
     report = _with_packaged_data(path)
     assert not report.conforms
     matching = [
@@ -87,6 +80,8 @@ def test_invalid_extension_fails_with_its_message(path: Path) -> None:
         and expected["message"] in r.message
     ]
     assert matching, f"expected {expected}, got:\n{report.text}"
+    # ... and nothing else: the fixture pins its full result set.
+    assert report_rows(report.results) == fixture_results(path), report.text
     assert all(r.severity == "Violation" for r in matching)
     # The mistake is reported against the file that made it.
     assert {r.file for r in matching} == {str(path)}

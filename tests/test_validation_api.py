@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from helpers import TESTS
+from helpers import TESTS, fixture_expectations, fixture_results, report_rows
 
 from khalis_kg import KnowledgeGraph, ValidationReport, ValidationResult
 from khalis_kg.errors import KhalisError, RDFSyntaxError
@@ -17,15 +17,6 @@ from khalis_kg.validation import validate
 
 INVALID = sorted((TESTS / "data" / "invalid").glob("*.ttl"))
 VALID = sorted((TESTS / "data" / "valid").glob("*.ttl"))
-
-
-def expectations(path: Path) -> dict[str, str]:
-    found = {}
-    for line in path.read_text("utf-8").splitlines():
-        if line.startswith("# expect-"):
-            key, _, value = line[len("# expect-") :].partition(":")
-            found[key.strip()] = value.strip()
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +41,15 @@ def all_invalid() -> ValidationReport:
     return validate([packaged_source("data"), *(Source.from_path(p) for p in INVALID)])
 
 
+def test_all_invalid_fixtures_give_exactly_their_results(all_invalid: ValidationReport) -> None:
+    """Together, the fixtures give the union of their pinned result sets, nothing more."""
+    expected = sorted(row for path in INVALID for row in fixture_results(path))
+    assert report_rows(all_invalid.results) == expected, all_invalid.text
+
+
 @pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
 def test_invalid_fixture_is_reported(path: Path, all_invalid: ValidationReport) -> None:
-    expect = expectations(path)
+    expect = fixture_expectations(path)
     report = all_invalid
     assert report.conforms is False
     assert all(isinstance(r, ValidationResult) for r in report.results)
