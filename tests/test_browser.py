@@ -255,6 +255,7 @@ def test_ontology_documentation(live_server: str, page: Any) -> None:
     page.locator("#vocabularies a", has_text="Causes").click()
     page.wait_for_url(live_server + "/ontology/docs/vocab-causes.html")
     expect(page.locator("h1")).to_contain_text("Causes")
+    expect(page.locator("#concepts h3", has_text="internal riot")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "vocabulary-causes.png"), full_page=False)
     page.set_default_timeout(30_000)
     assert not errors, errors

@@ -36,7 +36,13 @@ def test_one_page_for_the_ontology_and_one_per_vocabulary(files: dict[str, str])
     assert "Causes" not in metadata
     for name in vocabularies:
         assert f'href="{name}"' in index
-    assert "<h1>Causes" in files["vocab-causes.html"]
+    causes = files["vocab-causes.html"]
+    assert "<h1>Causes" in causes
+    # each concept documented, with its IRI, definition and an anchor
+    assert 'id="internal-riot"' in causes
+    assert "https://w3id.org/khalis-kg/concept/coordinated-attack" in causes
+    assert "A riot among the prisoners inside the prison." in causes
+    assert '<a href="#internal-riot">internal riot</a>' in causes  # in the contents
 
 
 def test_terms_keep_their_anchors(files: dict[str, str]) -> None:

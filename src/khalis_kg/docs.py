@@ -2,9 +2,10 @@
 
 * ``index.html``: the OWL ontology (classes, properties) by pyLODE's OntPub profile,
   with the classes and properties also drawn as a diagram (:mod:`khalis_kg.diagrams`);
-* ``vocab-<scheme>.html``: each SKOS concept scheme as a vocabulary, by pyLODE's VocPub
-  profile (the schemes are documented apart, so that their titles do not end up in
-  the ontology's header);
+* ``vocab-<scheme>.html``: each SKOS concept scheme as a vocabulary: its metadata by
+  pyLODE's VocPub profile, its concepts added in pyLODE's markup (3.3.4's VocPub lists
+  none). The schemes are documented apart, so that their titles do not end up in the
+  ontology's header;
 * ``pylode.css``: pyLODE's stylesheet, linked (not inlined: the pages obey a
   Content-Security-Policy without ``'unsafe-inline'``); ``ontology.svg``: the diagram.
 
@@ -106,7 +107,10 @@ def _finish(html: str, header: str, extra: str = "") -> str:
     """pyLODE's page with its stylesheet linked, a header, and ``extra`` after the
     metadata section."""
     html = _STYLE.sub('<link href="pylode.css" rel="stylesheet" type="text/css">', html, count=1)
-    html = html.replace("<body>", "<body>" + header, 1)
+    if '<div id="content">' in html:  # inside the content column, clear of the TOC
+        html = html.replace('<div id="content">', '<div id="content">' + header, 1)
+    else:
+        html = html.replace("<body>", "<body>" + header, 1)
     if extra:
         marker = '<div class="section" id="classes">'
         if marker in html:
@@ -162,7 +166,7 @@ def build(diagram_svg: str | None = None) -> dict[str, bytes]:
             files = {"index.html": _finish(index, header, extra).encode()}
             for iri, g in schemes.items():
                 page = pylode.VocPub(g, sort_subjects=True).make_html(include_css=True)
-                files[names[iri]] = _finish(page, header).encode()
+                files[names[iri]] = _finish(_with_concepts(page, g, iri), header).encode()
     except pylode.PylodeError as exc:
         raise DocsError(f"pyLODE could not document the ontology: {exc}") from exc
     css = Path(pylode.__file__).parent / "pylode.css"
@@ -214,6 +218,58 @@ def _background_loaded_once() -> Iterator[None]:
         yield
     finally:
         vocpub.load_background_onts = ontpub.load_background_onts = original
+
+
+def _with_concepts(page: str, g: Any, scheme: str) -> str:
+    """pyLODE 3.3.4's VocPub profile documents a scheme's metadata but none of its
+    concepts: add them, in pyLODE's own markup (so its stylesheet lays them out), with
+    an entry each in its table of contents."""
+    from rdflib import URIRef
+    from rdflib.namespace import RDF
+    from rdflib.namespace import SKOS as SKOSNS
+
+    def text(node: Any, prop: Any) -> str:
+        value = g.value(node, prop)
+        return "" if value is None else str(value)
+
+    concepts = sorted(
+        set(g.subjects(RDF.type, SKOSNS.Concept)),
+        key=lambda c: (text(c, SKOSNS.prefLabel) or str(c)).lower(),
+    )
+    if not concepts:
+        return page
+    entries, toc = [], []
+    for c in concepts:
+        local = _slug(str(c))
+        label = text(c, SKOSNS.prefLabel) or local
+        rows = [f"<tr><th>IRI</th><td><code>{_esc(str(c))}</code></td></tr>"]
+        definition = text(c, SKOSNS.definition)
+        if definition:
+            rows.append(f"<tr><th>Definition</th><td><p>{_esc(definition)}</p></td></tr>")
+        alt = sorted(str(a) for a in g.objects(c, SKOSNS.altLabel))
+        if alt:
+            rows.append(f"<tr><th>Alternative labels</th><td>{_esc(', '.join(alt))}</td></tr>")
+        for prop, name in ((SKOSNS.broader, "Broader"), (SKOSNS.narrower, "Narrower")):
+            related = sorted(str(o) for o in g.objects(c, prop) if isinstance(o, URIRef))
+            if related:
+                links = ", ".join(f'<a href="#{_slug(o)}">{_esc(_slug(o))}</a>' for o in related)
+                rows.append(f"<tr><th>{name}</th><td>{links}</td></tr>")
+        top = " (top concept)" if (c, SKOSNS.topConceptOf, URIRef(scheme)) in g else ""
+        entries.append(
+            f'<div class="property entity" id="{_esc(local)}"><h3>{_esc(label)}{top} '
+            '<sup class="sup-c" title="SKOS Concept">c</sup></h3>'
+            f"<table>{''.join(rows)}</table></div>"
+        )
+        toc.append(f'<li><a href="#{_esc(local)}">{_esc(label)}</a></li>')
+    section = f'<div class="section" id="concepts"><h2>Concepts</h2>{"".join(entries)}</div>'
+    page = page.replace('<div id="namespaces">', section + '<div id="namespaces">', 1)
+    toc_entry = (
+        f'<li><h4><a href="#concepts">Concepts</a></h4><ul class="second">{"".join(toc)}</ul></li>'
+    )
+    marker = '<a href="#namespaces">Namespaces</a>'
+    at = page.find(marker)
+    li = page.rfind("<li>", 0, at)
+    return page[:li] + toc_entry + page[li:] if at > 0 and li > 0 else page
 
 
 def _anchors(svg: str, page: str) -> str:
