@@ -23,10 +23,9 @@ from typing import Any
 
 from . import resources
 from .errors import InputError, KhalisError
-from .namespaces import KG
+from .namespaces import KG, PREFIXES
 
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SKOS = PREFIXES["skos"]
 PYLODE_VERSION = "3.3.4"
 
 Linker = Callable[[str], str | None]

@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .errors import EngineCrashError, KhalisError
-from .namespaces import SH, shorten
+from .namespaces import ONTOLOGY, OWL, RDF_TYPE, SH, shorten
 from .rdfio import Source, check_syntax
 from .resources import ontology_sources, packaged_source
 
@@ -39,7 +39,7 @@ ENGINES = ("turbo", "pyshacl")
 """``turbo``: pyshacl-turbo (Rust, the default when installed); ``pyshacl``: pySHACL,
 the reference implementation."""
 EngineName = Literal["turbo", "pyshacl"]
-ONTOLOGY_IRI = "https://w3id.org/khalis-kg/ontology"
+ONTOLOGY_IRI = ONTOLOGY
 FALLBACK_NOTE = (
     "pyshacl-turbo is not installed: validating with pySHACL, the slower reference engine "
     "(pip install 'khalis-kg[fast]' for the fast one)"
@@ -434,8 +434,8 @@ def validate_store(
     if name == "turbo":
         marker = ox.Quad(
             ox.NamedNode(ONTOLOGY_IRI),
-            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-            ox.NamedNode("http://www.w3.org/2002/07/owl#Ontology"),
+            ox.NamedNode(RDF_TYPE),
+            ox.NamedNode(OWL + "Ontology"),
             ox.DefaultGraph(),
         )
         target = store

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from ..api import BACKENDS
+
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "default_workers", "serve", "serve_command"]
 
 DEFAULT_HOST = "127.0.0.1"
@@ -125,7 +127,7 @@ def serve(
 )
 @click.option(
     "--backend",
-    type=click.Choice(["oxigraph", "memory", "remote"]),
+    type=click.Choice(BACKENDS),
     default=None,
     help="Query engine [default: the group's --backend, else oxigraph].",
 )

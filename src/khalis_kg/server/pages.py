@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ..diagrams import format_date
-from ..namespaces import BASE, KG, ONTOLOGY, RDF_TYPE, shorten
+from ..namespaces import BASE, KG, ONTOLOGY, PREFIXES, RDF_TYPE, RDFS, shorten
 
 SAFE_PATH = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
 """Characters allowed in a resource path: valid inside a SPARQL IRIREF, no escapes."""
@@ -28,8 +28,7 @@ EXTERNAL = re.compile(r"https?://[^\x00-\x20\x7f<>\"'`\\]+")
 """An IRI linked as itself: http(s), no whitespace, control characters, quotes or
 backslash (browsers read a backslash as a slash and drop tabs and newlines)."""
 
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+PROV_DERIVED = PREFIXES["prov"] + "wasDerivedFrom"
 LABEL_PREDICATES = (
     RDFS + "label",
     "http://www.w3.org/2004/02/skos/core#prefLabel",

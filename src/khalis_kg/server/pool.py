@@ -78,8 +78,6 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     stderr: Connection
-    started: float = field(default_factory=time.monotonic)
-    tasks: int = 0
     tail: bytearray = field(default_factory=bytearray)
     """The end of the worker's standard error (at most STDERR_KEPT bytes)."""
     partial: bytes = b""
@@ -159,8 +157,6 @@ class WorkerPool:
         self._wake = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._closed = False
-        self.replaced = 0
-        """How many workers were killed or found dead and discarded (timeouts, crashes)."""
         self.spawn_failures = 0
         """Consecutive failures to start a worker (0 once one starts)."""
         self.last_spawn_error: str | None = None
@@ -202,10 +198,6 @@ class WorkerPool:
     @property
     def alive(self) -> int:
         return len(self._workers)
-
-    @property
-    def idle(self) -> int:
-        return len(self._workers - self._busy)
 
     async def _spawn(self) -> _Worker:
         """Start one worker and wait for it to be ready. Raises :class:`PoolError` or
@@ -303,7 +295,6 @@ class WorkerPool:
 
     def _replace(self, worker: _Worker) -> None:
         self._discard(worker)
-        self.replaced += 1
         self._wake.set()
 
     # ------------------------------------------------------------------ supervision
@@ -425,7 +416,6 @@ class WorkerPool:
             break
         self._busy.add(worker)
         try:
-            worker.tasks += 1
             reply = await self._receive(worker, timeout + GRACE)
         except asyncio.TimeoutError:
             self._replace(worker)
