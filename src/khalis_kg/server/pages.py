@@ -538,6 +538,13 @@ def resource_page(d: Description, *, path: str) -> str:
         parts.append(f'<p class="types">{types}</p>')
     for comment in d.comments:
         parts.append(f'<p class="comment">{esc(comment)}</p>')
+    # The pictures first: a reader would rather look at the accounts than read 14 cards.
+    for kind, heading, svg in d.diagrams:
+        parts.append(
+            f'<section class="diagram-section {esc(kind)}" id="{esc(kind)}">'
+            f"<h2>{esc(heading)}</h2>"
+            f'<div class="diagram-scroll">{svg}</div></section>'
+        )
     if d.quotes:
         items = []
         for span, exact, start, end in d.quotes:
@@ -548,12 +555,6 @@ def resource_page(d: Description, *, path: str) -> str:
             )
         parts.append(
             '<section class="quotes"><h2>From the article</h2>' + "".join(items) + "</section>"
-        )
-    for kind, heading, svg in d.diagrams:
-        parts.append(
-            f'<section class="diagram-section {esc(kind)}" id="{esc(kind)}">'
-            f"<h2>{esc(heading)}</h2>"
-            f'<div class="diagram-scroll">{svg}</div></section>'
         )
     others = [st for st in d.outgoing if st.predicate != RDF_TYPE]
     if others:
