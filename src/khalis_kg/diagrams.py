@@ -553,7 +553,7 @@ def accounts_svg(
 
 PHASES = {"background": 0, "concurrent": 1, "aftermath": 2}
 RELATION_WORDS = {
-    "background": "before: background",
+    "background": "background",
     "concurrent": "at the same time",
     "aftermath": "after",
 }
@@ -584,8 +584,8 @@ def timeline_svg(rows: Sequence[Row], *, event: str, link: Linker = identity_lin
     svg = Svg(f"Timeline of {focus_label} and the events related to it", link, "timeline")
     col_x = [10.0, 300.0, 590.0]
     col_w = 260.0
-    heads = ["Before", focus_date, "After"]
-    notes = ["background", "the day of the event", "aftermath"]
+    heads = ["Background", focus_date, "After"]
+    notes = ["context the article gives", "the day of the event", "aftermath"]
     # the time axis: an arrow across the three columns
     svg.edge("M10,44 L860,44", colour=MUTED, cls="axis", title="time", width=2)
     for i, x in enumerate(col_x):

@@ -251,7 +251,7 @@ class Related:
 
 
 RELATION_PHRASES = {
-    "background": "background: before it",
+    "background": "background",
     "concurrent": "at the same time",
     "aftermath": "after it (aftermath)",
 }
