@@ -6,6 +6,7 @@ Routes
 ``/queries``         the packaged query catalogue (JSON)
 ``/queries/{name}``  run a packaged query; other URL parameters are its parameters
 ``/``, ``/static/*`` the query page and its assets (no CDN)
+``/ontology/docs/*`` the ontology's documentation by pyLODE (``/ontology`` is its index)
 every other path     Cool-URIs: ``https://w3id.org/khalis-kg/<path>`` described as HTML or RDF
 
 Queries never run in this process: see :mod:`khalis_kg.server.pool`.
