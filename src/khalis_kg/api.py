@@ -396,7 +396,7 @@ class KnowledgeGraph:
         ``directory`` when given; returned as ``{file name: bytes}``."""
         from . import docs
 
-        with KnowledgeGraph.load(docs.ontology_sources(), with_ontology=False) as onto:
+        with KnowledgeGraph.load(docs.ontology_paths(), with_ontology=False) as onto:
             svg = onto.diagram("ontology", link=_ontology_link)
         files = docs.build(svg)
         if directory is not None:

@@ -46,12 +46,9 @@ def _pylode() -> Any:
     return pylode
 
 
-def ontology_sources() -> list[Path]:
-    """The packaged ontology file(s): ``ontology/khalis.ttl`` and, when the concept
-    schemes live apart, ``ontology/concepts.ttl``."""
-    main = Path(str(resources.ontology_file()))
-    concepts = main.with_name("concepts.ttl")
-    return [main, concepts] if concepts.is_file() else [main]
+def ontology_paths() -> list[Path]:
+    """The packaged ontology's files (:data:`khalis_kg.resources.ONTOLOGY_FILES`)."""
+    return [Path(str(entry)) for entry in resources.ontology_files()]
 
 
 def _split(paths: list[Path]) -> tuple[Any, dict[str, Any]]:
@@ -125,7 +122,7 @@ def build(diagram_svg: str | None = None) -> dict[str, bytes]:
     import logging
 
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
-    ontology, schemes = _split(ontology_sources())
+    ontology, schemes = _split(ontology_paths())
     names = {iri: f"vocab-{_slug(iri)}.html" for iri in schemes}
     labels = {
         iri: str(next(iter(g.objects(None, _uri(SKOS + "prefLabel"))), _slug(iri)))
