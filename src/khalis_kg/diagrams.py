@@ -274,26 +274,31 @@ def format_date(value: object) -> str:
 
 
 def quantity_words(row: Row) -> str:
-    """A quantity as a reader says it, keeping its hedging: ``more than 50``."""
+    """A quantity as a reader says it, keeping its hedging: ``more than 50``, ``about 50``,
+    ``at least 22``, ``50 mi``. ``row`` has ``qualifier`` (an IRI), ``value``,
+    ``minValue``, ``exclusiveMinValue``, ``statedAs`` and ``unit``, any of them absent."""
     qualifier = local_name(str(row.get("qualifier") or ""))
     value = row.get("value")
     low = row.get("minValue")
     excl = row.get("exclusiveMinValue")
     if qualifier == "more-than" and excl is not None:
-        return f"more than {excl}"
-    if qualifier == "at-least" and low is not None:
-        return f"at least {low}"
-    if qualifier == "approximate" and value is not None:
-        return f"about {value}"
-    if qualifier == "remainder":
+        number = f"more than {excl}"
+    elif qualifier == "at-least" and low is not None:
+        number = f"at least {low}"
+    elif qualifier == "approximate" and value is not None:
+        number = f"about {value}"
+    elif qualifier == "remainder":
         return "the rest"
-    if value is not None:
-        return str(value)
-    if excl is not None:
-        return f"more than {excl}"
-    if low is not None:
-        return f"at least {low}"
-    return str(row.get("statedAs") or "?")
+    elif value is not None:
+        number = str(value)
+    elif excl is not None:
+        number = f"more than {excl}"
+    elif low is not None:
+        number = f"at least {low}"
+    else:
+        return str(row.get("statedAs") or "?")
+    unit = row.get("unit")
+    return f"{number} {unit}" if unit else number
 
 
 # ------------------------------------------------------------------ accounts

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from .. import diagrams
 from ..diagrams import format_date
 from ..namespaces import BASE, KG, ONTOLOGY, PREFIXES, RDF_TYPE, RDFS, shorten
 
@@ -158,13 +159,13 @@ def description_queries(iri: str) -> list[str]:
         "OPTIONAL { ?event <http://semanticweb.cs.vu.nl/2009/11/sem/hasEarliestBeginTimeStamp> "
         "?since } } LIMIT 200",
         # 6: quantities it points to, with their number, qualifier and the article's words
-        "SELECT ?q ?qualifier ?value ?min ?xmin ?stated ?unit WHERE { "
+        "SELECT ?q ?qualifier ?value ?minValue ?exclusiveMinValue ?statedAs ?unit WHERE { "
         f"{s} ?p ?q . ?q a <{KG}Quantity> . "
         f"OPTIONAL {{ ?q <{KG}qualifier> ?qualifier }} "
         "OPTIONAL { ?q <https://schema.org/value> ?value } "
-        "OPTIONAL { ?q <https://schema.org/minValue> ?min } "
-        f"OPTIONAL {{ ?q <{KG}exclusiveMinValue> ?xmin }} "
-        f"OPTIONAL {{ ?q <{KG}statedAs> ?stated }} "
+        "OPTIONAL { ?q <https://schema.org/minValue> ?minValue } "
+        f"OPTIONAL {{ ?q <{KG}exclusiveMinValue> ?exclusiveMinValue }} "
+        f"OPTIONAL {{ ?q <{KG}statedAs> ?statedAs }} "
         "OPTIONAL { ?q <https://schema.org/unitText> ?unit } } LIMIT 200",
     ]
     if iri == ONTOLOGY:
@@ -286,25 +287,12 @@ def role_phrase(predicate: str, label: str | None) -> str:
 
 
 def quantity_words(q: Mapping[str, str]) -> str:
-    """A quantity's number as the article hedges it, and its words: ``more than 50
-    (the article: “More than fifty”)``."""
-    qualifier = q.get("qualifier", "").rsplit("/", 1)[-1]
-    value, low, excl = q.get("value"), q.get("min"), q.get("xmin")
-    if qualifier == "more-than" and excl:
-        number = f"more than {excl}"
-    elif qualifier == "at-least" and low:
-        number = f"at least {low}"
-    elif qualifier == "approximate" and value:
-        number = f"about {value}"
-    elif qualifier == "remainder":
-        number = "the rest"
-    else:
-        number = value or (f"more than {excl}" if excl else f"at least {low}" if low else "")
-    if number and q.get("unit"):
-        number += f" {q['unit']}"
-    stated = q.get("stated")
+    """A quantity's number as the article hedges it (:func:`khalis_kg.diagrams.quantity_words`,
+    the one phrasing) and its words: ``more than 50 (the article: “More than fifty”)``."""
+    number = diagrams.quantity_words(q)
+    stated = q.get("statedAs")
     words = f"the article: “{stated}”" if stated else ""
-    return f"{number} ({words})" if number and words else number or words
+    return f"{number} ({words})" if number and words and number != stated else number or words
 
 
 @dataclass
