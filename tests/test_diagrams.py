@@ -152,6 +152,16 @@ def test_pictures_of_a_page(full: KnowledgeGraph) -> None:
     assert full.diagrams_for(ID + "person/saad-maan-ibrahim") == []
 
 
+def test_a_page_with_nothing_to_draw(tmp_path: Path) -> None:
+    data = tmp_path / "lonely.ttl"
+    data.write_text(
+        "@prefix kg: <https://w3id.org/khalis-kg/ontology#> .\n"
+        "<https://example.org/account> kg:accountOf <https://example.org/event> .\n"
+    )
+    with KnowledgeGraph.load([data]) as lonely:
+        assert lonely.diagrams_for("https://example.org/event") == []  # no page error
+
+
 def test_errors(full: KnowledgeGraph) -> None:
     with pytest.raises(ParameterError, match="unknown diagram"):
         full.diagram("pie")

@@ -383,7 +383,10 @@ class KnowledgeGraph:
             if kind in seen or kind not in headings:
                 continue
             seen.add(kind)
-            svg = self.diagram(kind, event, link=link, timeout=timeout)
+            try:
+                svg = self.diagram(kind, event, link=link, timeout=timeout)
+            except InputError:  # e.g. an account no claim supports: nothing to draw
+                continue
             out.append((kind, headings[kind], svg))
         order = list(headings)
         return sorted(out, key=lambda d: order.index(d[0]))
