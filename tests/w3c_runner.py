@@ -590,3 +590,149 @@ def outcome(engine: str, test: W3CTest) -> str | None:
     got = run(engine, test)
     expected = Answer("parsed") if test.kind.startswith("syntax") else expected_answer(test)
     return compare(got, expected, test)
+
+
+# ----------------------------------------------------------------------- protocol
+
+HT = "http://www.w3.org/2011/http#"
+CNT = "http://www.w3.org/2011/content#"
+UT = "http://www.w3.org/2009/sparql/tests/test-update#"
+PROTOCOL_DATA = "http://kasei.us/2009/09/sparql/data/"
+EMPTY_GRAPHS = (PROTOCOL_DATA + "data0.rdf",)
+"""Graphs the protocol tests name without giving a file: served empty."""
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes | None
+    expected_status: tuple[str, ...]
+    """``2xx``, ``3xx``, ``4xx``..."""
+    expected_format: str | None
+    expected_boolean: bool | None
+
+
+@dataclass(frozen=True)
+class ProtocolTest:
+    id: str
+    name: str
+    requests: tuple[HttpRequest, ...]
+    graph_data: tuple[tuple[str, Path], ...]
+
+
+def protocol_tests() -> list[ProtocolTest]:
+    """The protocol manifest's query tests (``query_*``, ``bad_query_*`` and
+    ``bad_multiple_queries``); the update tests do not apply to a read-only endpoint."""
+    store, entries = read_manifest("protocol")
+    tests = []
+    for entry in entries:
+        local = entry.value.rsplit("#", 1)[-1]
+        if not local.startswith(("query_", "bad_")) or "update" in local:
+            continue
+        graph_data = []
+        for g in _all(store, entry, UT + "graphData"):
+            graph_data.append(
+                (
+                    str(_one(store, g, RDFS + "label").value),
+                    iri_to_path(_one(store, g, UT + "graph").value),
+                )
+            )
+        action = _one(store, entry, MF + "action")
+        requests = []
+        for req in _list(store, _one(store, action, HT + "requests")):
+            headers = tuple(
+                (
+                    str(_one(store, h, HT + "fieldName").value),
+                    str(_one(store, h, HT + "fieldValue").value),
+                )
+                for h in _list(store, _one(store, req, HT + "headers"))
+            )
+            body_node = _one(store, req, HT + "body")
+            body = None
+            if body_node is not None:
+                encoding = _one(store, body_node, CNT + "characterEncoding")
+                chars = str(_one(store, body_node, CNT + "chars").value)
+                body = chars.encode(encoding.value if encoding is not None else "utf-8")
+            resp = _one(store, req, HT + "resp")
+            boolean = _one(store, resp, MF + "expectedBoolean")
+            fmt = _one(store, resp, MF + "expectedFormat")
+            requests.append(
+                HttpRequest(
+                    method=str(_one(store, req, HT + "methodName").value),
+                    path=str(_one(store, req, HT + "absolutePath").value),
+                    headers=headers,
+                    body=body,
+                    expected_status=tuple(
+                        sorted(
+                            s.value.rsplit("StatusCode", 1)[-1]
+                            for s in _all(store, resp, MF + "expectedStatus")
+                        )
+                    ),
+                    expected_format=None if fmt is None else str(fmt.value),
+                    expected_boolean=None if boolean is None else boolean.value == "true",
+                )
+            )
+        tests.append(
+            ProtocolTest(
+                f"protocol/{local}",
+                str(_one(store, entry, MF + "name").value),
+                tuple(requests),
+                tuple(sorted(graph_data)),
+            )
+        )
+    return tests
+
+
+def protocol_graphs() -> dict[str, Path | None]:
+    """Every graph the protocol tests name: its file, or None (served empty)."""
+    graphs: dict[str, Path | None] = dict.fromkeys(EMPTY_GRAPHS)
+    for test in protocol_tests():
+        for iri, path in test.graph_data:
+            graphs[iri] = path
+    return graphs
+
+
+RESULTS_TYPES = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+RDF_TYPES = {
+    "text/turtle",
+    "application/n-triples",
+    "application/rdf+xml",
+    "application/ld+json",
+    "application/n-quads",
+    "application/trig",
+}
+
+
+def run_protocol(test: ProtocolTest, endpoint: str) -> str | None:
+    """Send the test's requests to ``endpoint`` (its ``/sparql/`` prefix replaced);
+    ``None`` when every response is as the manifest expects, else what differed."""
+    import httpx
+
+    with httpx.Client(timeout=30.0) as client:
+        for req in test.requests:
+            assert req.path.startswith("/sparql/"), req.path
+            url = endpoint + req.path[len("/sparql/") :]  # "" or "?..."
+            response = client.request(req.method, url, headers=list(req.headers), content=req.body)
+            status = f"{response.status_code // 100}xx"
+            if status not in req.expected_status:
+                return (
+                    f"{req.method} answered {response.status_code} "
+                    f"(expected {'/'.join(req.expected_status)}): {response.text[:200]!r}"
+                )
+            media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if req.expected_format in ("boolean", "tabular") and media not in RESULTS_TYPES:
+                return f"{req.expected_format} results expected, got {media or 'no content type'}"
+            if req.expected_format == "RDF" and media not in RDF_TYPES:
+                return f"RDF expected, got {media or 'no content type'}"
+            if req.expected_boolean is not None:
+                answer = ox.parse_query_results(response.content, RESULTS_TYPES[media])
+                if not isinstance(answer, ox.QueryBoolean) or bool(answer) != req.expected_boolean:
+                    return f"expected {req.expected_boolean}, got {response.text[:200]!r}"
+    return None

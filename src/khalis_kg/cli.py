@@ -42,6 +42,8 @@ from .rdfio import (
     format_names,
     rdf_format,
 )
+from .server import named_graph_option
+from .terms import is_absolute_iri
 
 if TYPE_CHECKING:
     from .results import QueryResult
@@ -149,9 +151,12 @@ class Settings:
         *,
         time_limit: float | None = None,
         memory_limit: int | None = isolation.DEFAULT_MEMORY_LIMIT,
+        named_graphs: Sequence[tuple[str, str]] = (),
     ):
         self.backend = backend
         self.data = list(data)
+        self.named_graphs = tuple(named_graphs)
+        """``(graph IRI, file)`` pairs loaded as named graphs."""
         self.with_ontology = with_ontology
         self.endpoint = endpoint
         self.graph_store = graph_store
@@ -198,6 +203,7 @@ class Settings:
                 graph_store=self.graph_store,
                 timeout=self.timeout,
                 with_ontology=self.with_ontology if with_ontology is None else with_ontology,
+                named_graphs=dict(self.named_graphs) or None,
             )
         if self.endpoint or self.graph_store or self.timeout is not None:
             raise ParameterError(
@@ -207,6 +213,7 @@ class Settings:
             self.data or None,
             backend=self.backend,
             with_ontology=self.with_ontology if with_ontology is None else with_ontology,
+            named_graphs=dict(self.named_graphs) or None,
         )
 
 
@@ -262,6 +269,10 @@ def _memory_limit(ctx: click.Context, param: click.Parameter, value: str) -> int
     type=click.Path(dir_okay=False),
     help="Use this RDF file instead of the packaged graph (repeat for several).",
 )
+@named_graph_option(
+    "Load FILE as the named graph IRI, beside the data (repeatable): queries reach it "
+    "with GRAPH, FROM or FROM NAMED."
+)
 @click.option(
     "--with-ontology/--without-ontology",
     default=None,
@@ -293,6 +304,7 @@ def cli(
     graph_store: str | None,
     remote_timeout: float | None,
     data: tuple[str, ...],
+    named_graphs: tuple[tuple[str, str], ...],
     with_ontology: bool | None,
     time_limit: float | None,
     memory_limit: int | None,
@@ -312,6 +324,7 @@ def cli(
         remote_timeout,
         time_limit=time_limit,
         memory_limit=memory_limit,
+        named_graphs=named_graphs,
     )
 
 
@@ -484,6 +497,12 @@ def query_command(
     default=None,
     help="Time limit in seconds (as the global --timeout, for this query).",
 )
+@click.option(
+    "--base",
+    metavar="IRI",
+    default=None,
+    help="Base IRI of the query's relative IRIs (its BASE is resolved against it).",
+)
 @_format_option
 @_table_options
 @_output_option
@@ -493,6 +512,7 @@ def sparql_command(
     query: str | None,
     file: str | None,
     timeout: float | None,
+    base: str | None,
     fmt: str | None,
     columns: str | None,
     width: int | None,
@@ -516,6 +536,8 @@ def sparql_command(
         text = query
     if not text.strip():
         raise InputError("empty query")
+    if base is not None and not is_absolute_iri(base):
+        raise ParameterError(f"--base must be an absolute IRI, got {base!r}")
 
     def prepare() -> KnowledgeGraph:
         kg = settings.load()
@@ -525,7 +547,7 @@ def sparql_command(
     table_width = _table_width(width)
 
     def run(kg: KnowledgeGraph) -> bytes:
-        result = kg.sparql(text)
+        result = kg.sparql(text, base=base)
         return _render(result, fmt, columns=columns, width=table_width, show_lang=show_lang)
 
     _write(settings.isolated(prepare, run, "the query", time_limit=timeout, lock=True), output)

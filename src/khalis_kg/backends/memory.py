@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pyparsing
+import rdflib.plugins.sparql
 from rdflib import BNode, Dataset, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
@@ -121,6 +122,10 @@ def _absolute_bases(text: str, base: str | None) -> str:
     return text
 
 
+# rdflib fetches a FROM / FROM NAMED graph it finds empty (from the web or a file):
+# never. A graph named in a query is one the store holds, checked before, or nothing.
+rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+
 _NORMALIZE_LOCK = threading.Lock()
 
 
@@ -157,8 +162,11 @@ class MemoryBackend:
 
     def __init__(self) -> None:
         self.dataset = Dataset()
+        self._declared: set[str] = set()
 
     def load(self, sources: Sequence[Source]) -> None:
+        # A named graph given by a file is held even when the file is empty.
+        self._declared |= {s.graph for s in sources if s.graph is not None}
         for source in sources:
             fmt = source.spec().rdflib
             check_syntax(source)
@@ -176,12 +184,16 @@ class MemoryBackend:
                 raise InputError(f"{source.name}: {_TOO_DEEP}") from None
 
     def graph_names(self) -> frozenset[str]:
-        return frozenset(
-            str(g.identifier)
-            for g in self.dataset.graphs()
-            if isinstance(g.identifier, URIRef)
-            and g.identifier != DATASET_DEFAULT_GRAPH_ID
-            and len(g) > 0
+        """The non-empty named graphs, and those loaded from a file (even empty)."""
+        return (
+            frozenset(
+                str(g.identifier)
+                for g in self.dataset.graphs()
+                if isinstance(g.identifier, URIRef)
+                and g.identifier != DATASET_DEFAULT_GRAPH_ID
+                and len(g) > 0
+            )
+            | self._declared
         )
 
     def triple_count(self) -> int:

@@ -115,6 +115,7 @@ class OxigraphBackend:
 
     def __init__(self, path: str | Path | None = None):
         self.path = None if path is None else Path(path)
+        self._declared: set[str] = set()
         self._store: ox.Store | None = None
         if self.path is None:
             self._store = ox.Store()
@@ -141,6 +142,8 @@ class OxigraphBackend:
         return self._store
 
     def load(self, sources: Sequence[Source]) -> None:
+        # A named graph given by a file is held even when the file is empty.
+        self._declared |= {s.graph for s in sources if s.graph is not None}
         if self.path is not None and self._store is None:
             self._build_on_disk(self.path, sources)
             return
@@ -196,7 +199,8 @@ class OxigraphBackend:
             raise InputError(f"{source.name}: cannot load: {one_line(str(exc))}") from None
 
     def graph_names(self) -> frozenset[str]:
-        names = set()
+        """The non-empty named graphs, and those loaded from a file (even empty)."""
+        names = set(self._declared)
         for graph in self.store.named_graphs():
             if isinstance(graph, ox.NamedNode) and next(
                 iter(self.store.quads_for_pattern(None, None, None, graph)), None

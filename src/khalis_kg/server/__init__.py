@@ -8,14 +8,24 @@ package imports (``khalis_kg.cli.KhalisGroup``). Needs POSIX (see :func:`serve`)
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from ..api import BACKENDS
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "default_workers", "serve", "serve_command"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "default_workers",
+    "named_graph_option",
+    "serve",
+    "serve_command",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -25,6 +35,36 @@ def default_workers() -> int:
     """Query worker processes: the CPU count, at least 2 (so one slow query never blocks
     everything), at most 8."""
     return min(8, max(2, os.cpu_count() or 2))
+
+
+def named_graph_option(help_text: str) -> Callable[[F], F]:
+    """A repeatable ``--named-graph IRI=FILE`` option giving ``(IRI, FILE)`` pairs."""
+
+    def convert(
+        ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+    ) -> tuple[tuple[str, str], ...]:
+        from ..terms import is_absolute_iri
+
+        pairs = []
+        for value in values:
+            iri, sep, path = value.rpartition("=")
+            if not sep or not iri or not path:
+                raise click.BadParameter(f"{value!r} is not IRI=FILE", ctx, param)
+            if not is_absolute_iri(iri):
+                raise click.BadParameter(f"{iri!r} is not an absolute IRI", ctx, param)
+            if not Path(path).is_file():
+                raise click.BadParameter(f"{path!r}: no such file", ctx, param)
+            pairs.append((iri, path))
+        return tuple(pairs)
+
+    return click.option(
+        "--named-graph",
+        "named_graphs",
+        multiple=True,
+        metavar="IRI=FILE",
+        callback=convert,
+        help=help_text,
+    )
 
 
 def serve(
@@ -44,10 +84,13 @@ def serve(
     header_timeout: float = 10.0,
     max_connections: int = 256,
     queue_timeout: float = 30.0,
+    named_graphs: Sequence[tuple[str, str | Path]] = (),
 ) -> None:
     """Serve the knowledge graph over HTTP until interrupted (blocks).
 
-    ``data`` are RDF files (the packaged graph when None); each query may run
+    ``data`` are RDF files (the packaged graph when None), ``named_graphs`` ``(IRI,
+    file)`` pairs served as named graphs (which the protocol's ``default-graph-uri`` and
+    ``named-graph-uri`` can then choose); each query may run
     ``timeout`` seconds and return ``max_results`` results. Binds 127.0.0.1 by default.
     With ``backend="remote"``, ``endpoint`` is the store's SPARQL query URL: the server
     then fronts that store (its data, or ``data`` loaded through the Graph Store).
@@ -87,6 +130,7 @@ def serve(
         data = [data]
     settings = Settings(
         data=tuple(str(p) for p in data) if data else None,
+        named_graphs=tuple((iri, str(p)) for iri, p in named_graphs),
         backend=backend,
         endpoint=endpoint,
         with_ontology=with_ontology,
@@ -125,6 +169,7 @@ def serve(
     type=click.Path(exists=True, dir_okay=False),
     help="RDF file to serve instead of the packaged graph (repeatable).",
 )
+@named_graph_option("Serve FILE as the named graph IRI (repeatable) [default: the group's].")
 @click.option(
     "--backend",
     type=click.Choice(BACKENDS),
@@ -205,6 +250,7 @@ def serve_command(
     host: str,
     port: int,
     data: tuple[str, ...],
+    named_graphs: tuple[tuple[str, str], ...],
     backend: str | None,
     endpoint: str | None,
     timeout: float,
@@ -223,6 +269,7 @@ def serve_command(
     # defaults (read by duck typing from the group's context object, when there is one).
     parent = click.get_current_context().obj
     data = data or tuple(getattr(parent, "data", None) or ())
+    named_graphs = named_graphs or tuple(getattr(parent, "named_graphs", None) or ())
     backend = backend or getattr(parent, "backend", None) or "oxigraph"
     endpoint = endpoint or getattr(parent, "endpoint", None)
     serve(
@@ -241,4 +288,5 @@ def serve_command(
         header_timeout=header_timeout,
         max_connections=max_connections,
         queue_timeout=queue_timeout,
+        named_graphs=named_graphs,
     )

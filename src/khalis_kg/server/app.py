@@ -80,6 +80,8 @@ class Settings:
     """Everything ``serve`` can be told; the defaults are the safe ones."""
 
     data: tuple[str, ...] | None = None
+    named_graphs: tuple[tuple[str, str], ...] = ()
+    """``(graph IRI, file)`` pairs served as named graphs (beside ``data``)."""
     backend: str = "oxigraph"
     endpoint: str | None = None
     """The SPARQL query URL of the store, for ``backend="remote"``."""
@@ -167,6 +169,15 @@ async def _read_body_now(request: Request, limit: int) -> bytes:
             raise RequestTooLargeError(f"request body is larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _charset(request: Request) -> str | None:
+    """The ``charset`` parameter of the request's Content-Type, lower-cased."""
+    for part in request.headers.get("content-type", "").split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
 
 
 def _media_type(request: Request) -> str:
@@ -259,6 +270,11 @@ async def sparql_endpoint(request: Request) -> Response:
                 raise KhalisError("give the query either in the URL or in the form, not both")
             params = params + [(k, v) for k, v in form if k != "query"]
         elif media == "application/sparql-query":
+            charset = _charset(request)
+            if charset not in (None, "utf-8", "utf8"):
+                raise UnsupportedMediaTypeError(
+                    f"a query must be sent in UTF-8, not {charset!r} (SPARQL 1.1 Protocol)"
+                )
             query = _decode(body, "the query")
             if _single(params, "query") is not None:
                 raise KhalisError("a POST with a query body must not also have a query parameter")
@@ -282,27 +298,42 @@ async def sparql_endpoint(request: Request) -> Response:
         )
     if not query.strip():
         raise KhalisError("the query is empty")
-    _check_dataset(request, params)
-    return await _run_task(request, params, {"op": "sparql", "text": query})
+    task = {"op": "sparql", "text": query, "base": _endpoint_url(request)}
+    return await _run_task(request, params, {**task, **_dataset(request, params)})
 
 
-def _check_dataset(request: Request, params: list[tuple[str, str]]) -> None:
-    """``default-graph-uri`` / ``named-graph-uri`` may only name graphs this server holds."""
-    held_named: list[str] = request.app.state.info["graphs"]
-    # rdflib's SPARQLStore names the default graph urn:x-rdflib:default: the same graph.
+def _endpoint_url(request: Request) -> str:
+    """The endpoint's URL, the base IRI of relative IRIs in queries (as Oxigraph does)."""
+    return str(request.url.replace(query="", fragment=""))
+
+
+def _dataset(request: Request, params: list[tuple[str, str]]) -> dict[str, Any]:
+    """The protocol's RDF dataset (``default-graph-uri`` / ``named-graph-uri``) for the
+    worker: graphs this server holds only, never fetched. This server's own default graph
+    may be named too, as <DATASET> or rdflib's ``urn:x-rdflib:default``. With neither
+    parameter, the query's FROM / FROM NAMED or the whole default graph apply."""
+    held: list[str] = request.app.state.info["graphs"]
     default_names = {DATASET, RDFLIB_DEFAULT_GRAPH}
-    for key, value in params:
-        if key == "default-graph-uri" and value not in default_names:
+    defaults = [v for k, v in params if k == "default-graph-uri"]
+    named = [v for k, v in params if k == "named-graph-uri"]
+    for kind, values in (("default-graph-uri", defaults), ("named-graph-uri", named)):
+        for value in values:
+            if value in held or (kind == "default-graph-uri" and value in default_names):
+                continue
+            shown = ", ".join(f"<{g}>" for g in held) or "none"
             raise KhalisError(
-                f"default-graph-uri <{value}> is not a graph held by this server; its default "
-                f"graph is <{DATASET}>, and it never loads graphs from elsewhere"
+                f"{kind} <{value}> is not a graph held by this server (its default graph is "
+                f"<{DATASET}>; named graphs held: {shown}); it never loads graphs from "
+                "elsewhere"
             )
-        if key == "named-graph-uri" and value not in held_named:
-            held = ", ".join(f"<{g}>" for g in held_named) or "none"
-            raise KhalisError(
-                f"named-graph-uri <{value}> is not a graph held by this server (named graphs "
-                f"held: {held}); it never loads graphs from elsewhere"
-            )
+    if not defaults and not named:
+        return {}
+    if not named and all(v in default_names for v in defaults):
+        return {}  # this server's default graph: as without the parameter
+    return {
+        "default_graphs": [None if v in default_names else v for v in defaults],
+        "named_graphs": named,
+    }
 
 
 def _ttl_string(text: str) -> str:
@@ -310,12 +341,17 @@ def _ttl_string(text: str) -> str:
 
 
 def service_description(request: Request) -> Response:
+    """The SPARQL 1.1 Service Description, negotiated in every RDF format the endpoint
+    answers graph queries in (Turtle, N-Triples, JSON-LD, RDF/XML)."""
     accept = request.headers.get("accept")
-    media = negotiate(accept, ["text/turtle", "text/plain"])
+    offers = [*formats.GRAPH_OFFERS, "text/plain"]
+    media = negotiate(accept, offers)
     if media is None:
-        raise NotAcceptableError("the service description is available as text/turtle")
+        raise NotAcceptableError(
+            "the service description is available as " + ", ".join(dict.fromkeys(offers))
+        )
     ranges = parse_accept(accept)
-    if quality(ranges, "text/html") > quality(ranges, "text/turtle"):
+    if quality(ranges, "text/html") > quality(ranges, media):
         media = "text/plain"  # a browser: show the Turtle instead of downloading it
     endpoint = str(request.url.replace(query=""))
     info = request.app.state.info
@@ -333,6 +369,9 @@ def service_description(request: Request) -> Response:
             "JSON-LD",
             "RDF_XML",
         )
+    )
+    named = "".join(
+        f" ;\n        sd:namedGraph [ a sd:NamedGraph ; sd:name <{g}> ]" for g in info["graphs"]
     )
     body = f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
 @prefix void: <http://rdfs.org/ns/void#> .
@@ -355,10 +394,19 @@ def service_description(request: Request) -> Response:
     sd:defaultDataset [
         a sd:Dataset ;
         dcterms:source <{DATASET}> ;
-        sd:defaultGraph [ a sd:Graph ; void:triples {int(info["triples"])} ]
+        sd:defaultGraph [ a sd:Graph ; void:triples {int(info["triples"])} ]{named}
     ] .
 """
-    return Response(body.encode(), media_type=_with_charset(media), headers={"Vary": "Accept"})
+    data = body.encode()
+    fmt = formats.GRAPH_OFFERS.get(media, "turtle")
+    if fmt != "turtle":
+        import pyoxigraph as ox
+
+        from ..rdfio import ox_format
+
+        quads = ox.parse(data, ox.RdfFormat.TURTLE)
+        data = ox.serialize(quads, format=ox_format(fmt)) or b""
+    return Response(data, media_type=_with_charset(media), headers={"Vary": "Accept"})
 
 
 # ------------------------------------------------------------------ /queries
@@ -622,6 +670,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         config = WorkerConfig(
             data=settings.data,
+            named_graphs=settings.named_graphs,
             backend=settings.backend,
             endpoint=settings.endpoint,
             with_ontology=settings.with_ontology,

@@ -38,6 +38,8 @@ class WorkerConfig:
     memory_limit_mb: int | None
     endpoint: str | None = None
     """The SPARQL query URL of the store, for the remote backend."""
+    named_graphs: tuple[tuple[str, str], ...] = ()
+    """``(graph IRI, file)`` pairs loaded as named graphs."""
 
 
 def _limit_memory(megabytes: int | None) -> None:
@@ -118,9 +120,24 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _sparql(kg: KnowledgeGraph, text: str, timeout: float, max_results: int) -> Any:
-    """``kg.sparql`` with the time limit and the result cap applied while results stream."""
-    return kg.sparql(text, timeout=timeout, max_rows=max_results)
+def _sparql(
+    kg: KnowledgeGraph,
+    text: str,
+    timeout: float,
+    max_results: int,
+    task: dict[str, Any] | None = None,
+) -> Any:
+    """``kg.sparql`` with the time limit and the result cap applied while results stream,
+    and the task's base IRI and protocol dataset."""
+    task = task or {}
+    return kg.sparql(
+        text,
+        timeout=timeout,
+        max_rows=max_results,
+        base=task.get("base"),
+        default_graphs=task.get("default_graphs"),
+        named_graphs=task.get("named_graphs"),
+    )
 
 
 def handle(kg: KnowledgeGraph, task: dict[str, Any], config: WorkerConfig) -> Reply:
@@ -139,12 +156,14 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], config: WorkerConfig) -> Re
                 {
                     "queries": _catalogue(kg),
                     "triples": int(count.to_python()[0]["n"]),
-                    "graphs": [str(row["g"]) for row in graphs.to_python()],
+                    "graphs": sorted(
+                        {str(row["g"]) for row in graphs.to_python()} | kg.backend.graph_names()
+                    ),
                 },
             )
         if op in {"sparql", "query"}:
             if op == "sparql":
-                result = _sparql(kg, task["text"], task["timeout"], config.max_results)
+                result = _sparql(kg, task["text"], task["timeout"], config.max_results, task)
             else:
                 result = kg.query(task["name"], **task["params"])
             if _size(result) > config.max_results:
@@ -213,6 +232,7 @@ def worker_main(conn: Connection, config: WorkerConfig, stderr: Connection | Non
             backend=config.backend,
             with_ontology=config.with_ontology,
             store=config.endpoint if config.backend == "remote" else None,
+            named_graphs=dict(config.named_graphs) or None,
         )
         conn.send(("ready", None))
     except KhalisError as exc:
