@@ -46,7 +46,7 @@ def khalis_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def oxigraph_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from test_remote import oxigraph_binary, running_oxigraph
+    from helpers import oxigraph_binary, running_oxigraph
 
     binary = oxigraph_binary()
     if binary is None:
