@@ -356,8 +356,6 @@ def _list_queries(fmt: str, catalogue: Any) -> bytes:
             default = " (required)" if p.required else f" = {p.default}"
             desc = f" -- {p.description}" if p.description else ""
             lines.append(f"    --param {p.name}=<{p.type}>{default}{desc}")
-    if not lines:
-        lines.append("(no packaged queries)")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
