@@ -14,7 +14,7 @@ WIDE = ["accounts", "people-and-roles", "escapees", "casualties", "timeline", "e
 
 
 def run(*args: str) -> str:
-    result = CliRunner().invoke(cli, list(args))
+    result = CliRunner(env={"COLUMNS": "100"}).invoke(cli, list(args))
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -24,6 +24,11 @@ def test_packaged_tables_fit_100_columns(name: str) -> None:
     out = run("query", name)
     assert max(len(line) for line in out.splitlines()) <= 100
     assert "@en" not in out
+
+
+def test_columns_sets_the_default_width() -> None:
+    out = CliRunner(env={"COLUMNS": "80"}).invoke(cli, ["query", "escapees"]).output
+    assert max(len(line) for line in out.splitlines()) == 80
 
 
 @pytest.mark.parametrize("width", ["80", "120"])

@@ -393,17 +393,25 @@ def _render(
 
 
 def _table_width(width: int | None) -> int | None:
-    """``--width``: N, 0 for no limit; by default the terminal's width when stdout is one
-    (measured here, in the parent), else the default table width."""
-    import shutil
+    """``--width``: N, 0 for no limit. By default ``COLUMNS`` when set, else the width of
+    the terminal the user sees: stdout's, or stderr's when stdout is a pipe (``| head``,
+    ``| less`` in a terminal), else the default table width. Measured here, in the
+    parent, before the isolated child runs."""
+    import os
 
     from .results import TABLE_WIDTH
 
     if width is not None:
         return width or None
-    if not sys.stdout.isatty():
-        return TABLE_WIDTH
-    return max(40, shutil.get_terminal_size((TABLE_WIDTH, 24)).columns)
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(40, int(columns))
+    for fd in (1, 2):
+        try:
+            return max(40, os.get_terminal_size(fd).columns)
+        except OSError:  # not a terminal
+            continue
+    return TABLE_WIDTH
 
 
 def _table_options(command: Any) -> Any:
@@ -419,7 +427,8 @@ def _table_options(command: Any) -> Any:
         metavar="N",
         type=click.IntRange(min=0),
         default=None,
-        help="Table width in characters (0: no limit) [default: the terminal's, or 100]. "
+        help="Table width in characters (0: no limit) [default: $COLUMNS, the terminal's, "
+        "or 100]. "
         "Wide cells end with an ellipsis; too many columns print one record per block.",
     )(command)
     return click.option(
