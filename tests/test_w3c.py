@@ -62,3 +62,8 @@ def test_the_project_loses_nothing_against_the_raw_engine(backend: str) -> None:
 def test_every_directory_is_run() -> None:
     assert {t.id.split("/")[0] for t in TESTS} == set(w.QUERY_DIRS)
     assert len(TESTS) == 338
+
+
+def test_docs_conformance_has_the_current_counts() -> None:
+    text = (w.HERE.parent.parent / "docs" / "conformance.md").read_text(encoding="utf-8")
+    assert w.conformance_table() in text

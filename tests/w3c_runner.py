@@ -736,3 +736,47 @@ def run_protocol(test: ProtocolTest, endpoint: str) -> str | None:
                 if not isinstance(answer, ox.QueryBoolean) or bool(answer) != req.expected_boolean:
                     return f"expected {req.expected_boolean}, got {response.text[:200]!r}"
     return None
+
+
+# ----------------------------------------------------------------------- report
+
+
+def conformance_table() -> str:
+    """The pass counts per directory and engine, as the Markdown table of
+    docs/conformance.md (computed from the manifests and the deviations file, which
+    test_w3c holds every engine to)."""
+    deviations = read_deviations()
+    tests = all_tests()
+    header = "| directory | tests | oxigraph-raw | oxigraph | rdflib-raw | memory |"
+    lines = [header, "|---|---:|---:|---:|---:|---:|"]
+    totals = Counter[str]()
+    for directory in QUERY_DIRS:
+        ids = [t.id for t in tests if t.id.split("/")[0] == directory]
+        row = [directory, str(len(ids))]
+        totals["tests"] += len(ids)
+        for engine in ENGINES:
+            passed = sum(1 for i in ids if (engine, i) not in deviations)
+            totals[engine] += passed
+            row.append(str(passed))
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append(
+        "| **all** | **"
+        + str(totals["tests"])
+        + "** | "
+        + " | ".join(f"**{totals[e]}**" for e in ENGINES)
+        + " |"
+    )
+    protocol = protocol_tests()
+    ours = sum(1 for t in protocol if ("protocol-khalis", t.id) not in deviations)
+    oxigraph = sum(1 for t in protocol if ("protocol-oxigraph", t.id) not in deviations)
+    lines += [
+        "",
+        "| protocol (query tests) | tests | khalis-kg serve | oxigraph serve |",
+        "|---|---:|---:|---:|",
+        f"| protocol | {len(protocol)} | {ours} | {oxigraph} |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python tests/w3c_runner.py: the tables of docs/conformance.md
+    print(conformance_table(), end="")

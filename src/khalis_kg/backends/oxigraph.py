@@ -64,7 +64,7 @@ def syntax_error(exc: SyntaxError, text: str = "") -> QuerySyntaxError:
     elif "IRI parsing failed" in rest:
         bad = re.search(r"<[^<>]*>", text[_offset(text, line, 1) :]) if text else None
         explanation = "invalid IRI" + (f" {bad.group(0)}" if bad else "")
-    elif text and not text[_offset(text, line, column) :].strip():
+    elif text and not text[_offset(text, line, column) :].strip() and not _balanced_end(text):
         explanation = "the query ends too early" + (f", after '{near}'" if near else "")
     else:
         explanation = f"unexpected '{near}'" if near else "unexpected text"
@@ -82,6 +82,20 @@ def syntax_error(exc: SyntaxError, text: str = "") -> QuerySyntaxError:
                 f" or {options[-1]}" if len(options) > 1 else ""
             )
     return QuerySyntaxError(f"{where}: {explanation}", line=line, column=column)
+
+
+def _balanced_end(text: str) -> bool:
+    """Whether ``text`` closes every bracket it opens and ends with one: the parser then
+    stopped on that last bracket, not on a missing end."""
+    from ..safety import tokenize
+
+    punct = [t.text for t in tokenize(text) if t.kind == "punct"]
+    return (
+        bool(punct)
+        and punct[-1] in "})"
+        and punct.count("{") == punct.count("}")
+        and punct.count("(") == punct.count(")")
+    )
 
 
 def _offset(text: str, line: int, column: int) -> int:
