@@ -71,6 +71,7 @@ def test_offline_and_strict_csp(files: dict[str, str]) -> None:
         assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', text), name
 
 
+@pytest.mark.server
 def test_served_at_ontology(live_server: str) -> None:
     with httpx.Client(base_url=live_server, timeout=120) as c:
         page = c.get("/ontology", headers={"Accept": "text/html"})
