@@ -152,6 +152,16 @@ def test_pictures_of_a_page(full: KnowledgeGraph) -> None:
     assert full.diagrams_for(ID + "person/saad-maan-ibrahim") == []
 
 
+def test_the_page_s_own_node_is_marked(full: KnowledgeGraph) -> None:
+    curfew = ID + "event/al-khalis-curfew"
+    [(_, _, timeline), (_, _, places)] = full.diagrams_for(curfew)
+    marked = nodes(parse(timeline), "here")
+    assert list(marked) == [curfew]
+    here = [g for g in parse(timeline).iter(SVG + "g") if "here" in (g.get("class") or "")]
+    assert "(this page)" in "".join(here[0].itertext())
+    assert nodes(parse(places), "here") == {}  # the curfew is not a place
+
+
 def test_a_page_with_nothing_to_draw(tmp_path: Path) -> None:
     data = tmp_path / "lonely.ttl"
     data.write_text(

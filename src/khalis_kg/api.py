@@ -303,12 +303,14 @@ class KnowledgeGraph:
         *,
         link: Callable[[str], str | None] | None = None,
         timeout: float | None = None,
+        highlight: str | None = None,
     ) -> str:
         """An SVG picture of the graph: ``accounts`` (the map of the accounts and claims),
         ``timeline``, ``places`` or ``ontology`` (see :mod:`khalis_kg.diagrams`).
 
         ``resource`` is the event drawn (the packaged event by default). Nodes link to
-        ``link(iri)`` (the IRI itself by default). Each diagram is drawn from the rows
+        ``link(iri)`` (the IRI itself by default); the node of ``highlight`` (the page the
+        picture is shown on) is marked. Each diagram is drawn from the rows
         of the queries in ``queries/diagrams/``, run on this graph.
         """
         from . import diagrams
@@ -338,12 +340,12 @@ class KnowledgeGraph:
             found = rows("timeline", event=event)
             if len(found) < 2:
                 raise nothing("related events")
-            return diagrams.timeline_svg(found, event=event, link=linker)
+            return diagrams.timeline_svg(found, event=event, link=linker, highlight=highlight)
         if kind == "places":
             found = rows("places", event=event)
             if not found:
                 raise nothing("places")
-            return diagrams.places_svg(found, event=event, link=linker)
+            return diagrams.places_svg(found, event=event, link=linker, highlight=highlight)
         claims = rows("accounts", event=event)
         if not claims:
             raise nothing("claims")
@@ -353,6 +355,7 @@ class KnowledgeGraph:
             rows("facts", event=event),
             event=event,
             link=linker,
+            highlight=highlight,
         )
 
     def diagrams_for(
@@ -384,7 +387,7 @@ class KnowledgeGraph:
                 continue
             seen.add(kind)
             try:
-                svg = self.diagram(kind, event, link=link, timeout=timeout)
+                svg = self.diagram(kind, event, link=link, timeout=timeout, highlight=iri)
             except InputError:  # e.g. an account no claim supports: nothing to draw
                 continue
             out.append((kind, headings[kind], svg))

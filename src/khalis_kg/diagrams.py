@@ -121,9 +121,13 @@ class Box:
 class Svg:
     """Accumulates SVG elements; :meth:`render` wraps them with a title and viewBox."""
 
-    def __init__(self, title: str, link: Linker, css_class: str) -> None:
+    def __init__(
+        self, title: str, link: Linker, css_class: str, highlight: str | None = None
+    ) -> None:
         self.title = title
         self.link = link
+        self.highlight = highlight
+        """The IRI of the page the diagram is shown on: its node is marked."""
         self.css_class = css_class
         self.parts: list[str] = []
         self.width = 0.0
@@ -168,13 +172,16 @@ class Svg:
         label = " ".join(b.lines)
         open_, close = self._open_link(b.iri, label)
         dash = ' stroke-dasharray="4 3"' if b.kind in {"undated"} else ""
-        tip = f"<title>{esc(b.tooltip or label)}</title>"
+        here = b.iri is not None and b.iri == self.highlight
+        tip = f"<title>{esc(b.tooltip or label)}{' (this page)' if here else ''}</title>"
+        width = "3" if here else "1.4"
+        fill = "#fff4cc" if here else b.fill
         body = [
-            f'<g class="node {esc(b.kind)}">',
+            f'<g class="node {esc(b.kind)}{" here" if here else ""}">',
             open_,
             tip,
             f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" height="{b.h:.1f}" rx="6" '
-            f'fill="{b.fill}" stroke="{b.stroke}" stroke-width="1.4"{dash}/>',
+            f'fill="{fill}" stroke="{b.stroke}" stroke-width="{width}"{dash}/>',
         ]
         self.parts.extend(body)
         ty = b.y + 6 + 12
@@ -311,6 +318,7 @@ def accounts_svg(
     *,
     event: str,
     link: Linker = identity_link,
+    highlight: str | None = None,
 ) -> str:
     """The map of the accounts (rows of ``diagrams/accounts``, ``account-links``, ``facts``)."""
     event_label = next((str(r["eventLabel"]) for r in claims if r.get("eventLabel")), None)
@@ -336,7 +344,7 @@ def accounts_svg(
         if r.get("channel"):
             channels.setdefault(c, {})[str(r["channel"])] = _str(r, "channelLabel") or ""
 
-    svg = Svg(f"Map of the accounts of {event_label}", link, "account-map")
+    svg = Svg(f"Map of the accounts of {event_label}", link, "account-map", highlight)
     top = 34.0
     svg.text(10, 18, "Stated by the article in its own voice", weight="bold", size=13)
     svg.text(300, 18, "The event and its accounts", weight="bold", size=13)
@@ -569,7 +577,13 @@ CERTAINTY_WORDS = {
 }
 
 
-def timeline_svg(rows: Sequence[Row], *, event: str, link: Linker = identity_link) -> str:
+def timeline_svg(
+    rows: Sequence[Row],
+    *,
+    event: str,
+    link: Linker = identity_link,
+    highlight: str | None = None,
+) -> str:
     """The event and its related events in three columns: before, the day, after."""
     columns: list[list[Row]] = [[], [], []]
     focus: Row | None = None
@@ -586,7 +600,9 @@ def timeline_svg(rows: Sequence[Row], *, event: str, link: Linker = identity_lin
     focus_label = _str(focus, "label") if focus else None
     focus_label = focus_label or local_name(event)
     focus_date = format_date(focus["date"]) if focus and focus.get("date") else "date not stated"
-    svg = Svg(f"Timeline of {focus_label} and the events related to it", link, "timeline")
+    svg = Svg(
+        f"Timeline of {focus_label} and the events related to it", link, "timeline", highlight
+    )
     col_x = [10.0, 300.0, 590.0]
     col_w = 260.0
     heads = ["Background", focus_date, "After"]
@@ -691,7 +707,13 @@ def timeline_svg(rows: Sequence[Row], *, event: str, link: Linker = identity_lin
 # ------------------------------------------------------------------ places
 
 
-def places_svg(rows: Sequence[Row], *, event: str, link: Linker = identity_link) -> str:
+def places_svg(
+    rows: Sequence[Row],
+    *,
+    event: str,
+    link: Linker = identity_link,
+    highlight: str | None = None,
+) -> str:
     """The chain of containing places, innermost at the bottom, with relative locations."""
     info: dict[str, Row] = {}
     for r in rows:
@@ -710,7 +732,7 @@ def places_svg(rows: Sequence[Row], *, event: str, link: Linker = identity_link)
     for p in info:
         level(p)
     order = sorted(info, key=lambda p: (depth[p], p))
-    svg = Svg("Where it happened", link, "place-map")
+    svg = Svg("Where it happened", link, "place-map", highlight)
     svg.text(10, 18, "Where it happened: each place lies within the one above", weight="bold")
     boxes: dict[str, Box] = {}
     y = 34.0
