@@ -171,7 +171,6 @@ class Svg:
     def box(self, b: Box) -> None:
         label = " ".join(b.lines)
         open_, close = self._open_link(b.iri, label)
-        dash = ' stroke-dasharray="4 3"' if b.kind in {"undated"} else ""
         here = b.iri is not None and b.iri == self.highlight
         tip = f"<title>{esc(b.tooltip or label)}{' (this page)' if here else ''}</title>"
         width = "3" if here else "1.4"
@@ -181,7 +180,7 @@ class Svg:
             open_,
             tip,
             f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" height="{b.h:.1f}" rx="6" '
-            f'fill="{fill}" stroke="{b.stroke}" stroke-width="{width}"{dash}/>',
+            f'fill="{fill}" stroke="{b.stroke}" stroke-width="{width}"/>',
         ]
         self.parts.extend(body)
         ty = b.y + 6 + 12
