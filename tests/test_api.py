@@ -700,3 +700,17 @@ def test_to_dataframe_without_pandas_says_what_to_install(
     monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas -> ImportError
     with pytest.raises(KhalisError, match=r"pip install 'khalis-kg\[pandas\]'"):
         kg.sparql("ASK { ?s ?p ?o }").to_dataframe()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_named_graphs_are_kept_by_export_and_stats(tmp_path: Path, backend: str) -> None:
+    data, graph = tmp_path / "d.ttl", tmp_path / "g.nt"
+    data.write_text("<http://ex/a> <http://ex/p> <http://ex/b> .\n", "utf-8")
+    graph.write_text('<http://ex/a> <http://ex/p> "in g" .\n', "utf-8")
+    kg = KnowledgeGraph.load([data], backend=backend, named_graphs={"http://ex/g": graph})
+    assert kg.export("nq").decode().splitlines() == [
+        '<http://ex/a> <http://ex/p> "in g" <http://ex/g> .',
+        "<http://ex/a> <http://ex/p> <http://ex/b> .",
+    ]
+    assert (kg.stats().triples, kg.stats().named_graphs) == (2, 1)
+    assert kg.sparql("SELECT ?o WHERE { ?s ?p ?o }").to_python() == [{"o": "http://ex/b"}]

@@ -61,7 +61,8 @@ def graph_url(store_url: str, graph: str | None) -> str:
 
 
 def to_ntriples(sources: Sequence[Source]) -> tuple[bytes, int]:
-    """The union of ``sources`` as N-Triples, with its triple count.
+    """The union of ``sources`` as N-Triples, with its triple count (a source's own
+    ``graph`` is the caller's to send it to).
 
     A single N-Triples source is checked and returned unchanged (no re-serialisation).
     """
@@ -72,7 +73,7 @@ def to_ntriples(sources: Sequence[Source]) -> tuple[bytes, int]:
     for source in sources:
         triples: list[ox.Triple] = []
         for quad in parse(source):
-            if not isinstance(quad.graph_name, ox.DefaultGraph):
+            if not isinstance(quad.graph_name, ox.DefaultGraph) and source.graph is None:
                 raise InputError(
                     f"{source.name}: holds quads in the named graph {quad.graph_name}; "
                     "load it into one graph with graph=IRI (named graphs are not kept)"

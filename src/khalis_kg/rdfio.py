@@ -286,15 +286,20 @@ def rdf_syntax_error(source: Source, exc: SyntaxError) -> RDFSyntaxError:
 
 
 def parse(source: Source) -> Iterator[ox.Quad]:
-    """The quads of ``source``, read with Oxigraph's parser; a syntax error is an
-    RDFSyntaxError with file and line (raised while iterating)."""
+    """The quads of ``source``, read with Oxigraph's parser (in ``source.graph`` when it
+    names one); a syntax error is an RDFSyntaxError with file and line (raised while
+    iterating)."""
     import pyoxigraph as ox
 
     spec = source.spec()
     assert spec.ox is not None
     fmt = getattr(ox.RdfFormat, spec.ox)
+    graph = None if source.graph is None else ox.NamedNode(source.graph)
     try:
-        yield from ox.parse(source.data, fmt, base_iri=source.base_iri)
+        for quad in ox.parse(source.data, fmt, base_iri=source.base_iri):
+            yield (
+                quad if graph is None else ox.Quad(quad.subject, quad.predicate, quad.object, graph)
+            )
     except SyntaxError as exc:
         raise rdf_syntax_error(source, exc) from None
 
