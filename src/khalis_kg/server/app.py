@@ -476,7 +476,9 @@ async def _docs(request: Request) -> dict[str, bytes] | None:
             files = await _pool(request).run({"op": "docs"}, DOCS_TIMEOUT)
         except KhalisError as exc:
             log.warning("no ontology documentation: %s", exc)
-            state.docs = {}
+            if int(getattr(exc, "http_status", 400)) >= 500:
+                return None  # busy or timed out: try again on the next request
+            state.docs = {}  # pyLODE missing or failing: the generic page, from now on
         else:
             state.docs = {str(k): bytes(v) for k, v in files.items()}
     docs: dict[str, bytes] = state.docs
