@@ -277,4 +277,7 @@ def test_check_fires_on_a_broken_graph(name: str, tmp_path: Path) -> None:
         answers[backend] = graph.query(name).to_python()
         graph.close()
     assert answers["oxigraph"] == answers["memory"]
-    assert answers["oxigraph"] == expected
+    # Unbound columns are None in to_python() rows; the expectations leave them out.
+    assert [{k: v for k, v in row.items() if v is not None} for row in answers["oxigraph"]] == (
+        expected
+    )
