@@ -54,10 +54,7 @@ HTML_HEADERS = {"Content-Security-Policy": CSP, "Vary": "Accept"}
 RESOURCE_OFFERS: dict[str, str] = {
     "text/html": "html",
     "application/xhtml+xml": "html",
-    "text/turtle": "turtle",
-    "application/ld+json": "jsonld",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "xml",
+    **formats.GRAPH_MEDIA_TYPES,
 }
 RESOURCE_FORMAT_PARAM: dict[str, str] = {
     "html": "text/html",
@@ -571,14 +568,14 @@ def shapes_document(request: Request) -> Response:
     """``/shapes``: the SHACL shapes are not in the queried graph; serve the packaged file
     as Turtle, or shown in an HTML page (``/shapes#Shape`` anchors are the file's)."""
     try:
-        body = resources.shapes_file().read_bytes()
-    except FileNotFoundError:
+        body = resources.read_bytes(resources.shapes_file())
+    except KhalisError:
         raise NotFoundError("the SHACL shapes are missing from this installation") from None
     params = parse_qsl(request.url.query, keep_blank_values=True)
     fmt = (_single(params, "format") or "").lower()
     offers = ["text/html", "text/turtle"]
     if fmt:
-        media = {"html": "text/html", "ttl": "text/turtle", "turtle": "text/turtle"}.get(fmt)
+        media = {"html": "text/html", **formats.TURTLE_PARAM}.get(fmt)
     else:
         media = negotiate(request.headers.get("accept"), offers)
     if media is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..rdfio import FORMATS, Format
+from ..rdfio import FORMATS, Format, rdf_format
 from .negotiation import negotiate
 
 
@@ -34,6 +34,12 @@ RESULTS_OFFERS: dict[str, str] = _offers(
 
 GRAPH_OFFERS: dict[str, str] = _offers(_GRAPH)
 """CONSTRUCT and DESCRIBE: media type -> format name, preferred first."""
+
+GRAPH_MEDIA_TYPES: dict[str, str] = {f.media_type: f.name for f in _GRAPH}
+"""Each graph format's own media type -> its name (what a resource page is offered as)."""
+
+TURTLE_PARAM: dict[str, str] = {name: "text/turtle" for name in rdf_format("turtle").names}
+"""``format=`` values that mean Turtle (``ttl``, ``turtle``...)."""
 
 FORMAT_PARAM: dict[str, dict[str, str]] = {
     # value of the ``format=`` request parameter (any case) -> media type, per result kind
