@@ -8,6 +8,7 @@ of its modules.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,9 @@ def _resolve(current: str, is_package: bool, level: int, target: str | None) -> 
     return ".".join([*base, target] if target else base)
 
 
+@functools.cache
 def import_graph() -> dict[str, set[str]]:
-    """Module → the package modules it imports (anywhere in its body)."""
+    """Module → the package modules it imports (anywhere in its body); read once."""
     modules = _modules()
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
