@@ -351,3 +351,26 @@ def test_import_khalis_kg_is_cheap() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['khalis_kg']"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_named_graph_and_base(runner: CliRunner, tmp_path: Path, backend: str) -> None:
+    data, graph = tmp_path / "d.nt", tmp_path / "g.nt"
+    data.write_text("", "utf-8")
+    graph.write_text('<http://ex/s> <http://ex/p> "in g" .\n', "utf-8")
+    common = ["--backend", backend, "--data", str(data)]
+    common += ["--named-graph", f"http://ex/graphs/g={graph}"]
+    text = "SELECT ?o FROM <g> WHERE { ?s ?p ?o }"
+    ok = run(runner, *common, "sparql", "--base", "http://ex/graphs/", text, "--format", "csv")
+    assert (ok.exit_code, ok.stdout.splitlines()) == (0, ["o", "in g"])
+    refused = run(runner, *common, "sparql", text)
+    assert refused.exit_code == 2
+    assert "FROM an unresolvable IRI is refused" in refused.stderr
+    bad = run(runner, *common, "sparql", "--base", "relative/", text)
+    assert (bad.exit_code, bad.stderr) == (
+        2,
+        "khalis-kg: error: --base must be an absolute IRI, got 'relative/'\n",
+    )
+    usage = run(runner, "--named-graph", "no-equals-sign", "stats")
+    assert usage.exit_code == 2
+    assert "'no-equals-sign' is not IRI=FILE" in usage.stderr
