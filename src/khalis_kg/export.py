@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import resources
-from .namespaces import RDF_TYPE, XSD, used_prefixes
+from .namespaces import RDF_TYPE, XSD, shorten, used_prefixes
 from .rdfio import Source, parse, rdf_format
 from .rdfio import serialize as rdf_serialize
 
@@ -149,6 +149,7 @@ class _Compactor:
             if iri and not (isinstance(value, str) and value.endswith(("/", "#"))):
                 self.terms.setdefault(self.expand(iri), (key, coerced))
         self.prefixes.sort(key=lambda p: -len(p[1]))
+        self.prefix_map = dict(self.prefixes)
 
     def expand(self, text: str) -> str:
         prefix, sep, local = text.partition(":")
@@ -158,12 +159,8 @@ class _Compactor:
         return text
 
     def iri(self, iri: str) -> str:
-        for name, namespace in self.prefixes:
-            if iri.startswith(namespace) and len(iri) > len(namespace):
-                local = iri[len(namespace) :]
-                if not local.startswith("//"):
-                    return f"{name}:{local}"
-        return iri
+        """A compact IRI with the context's prefixes (any local part but ``//...``)."""
+        return shorten(iri, self.prefix_map, local_ok=_compact_local)
 
     def node_id(self, term: Any) -> str:
         import pyoxigraph as ox
@@ -198,6 +195,11 @@ class _Compactor:
         if datatype == XSD + "boolean" and literal.value in ("true", "false"):
             return literal.value == "true"
         return {"@value": literal.value, "@type": self.iri(datatype)}
+
+
+def _compact_local(local: str) -> bool:
+    """A JSON-LD compact IRI's suffix: not empty, not ``//`` (which would read as an IRI)."""
+    return bool(local) and not local.startswith("//")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

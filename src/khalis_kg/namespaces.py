@@ -6,7 +6,7 @@ rdflib build ``rdflib.Namespace`` objects from these strings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 BASE = "https://w3id.org/khalis-kg/"
 """Root of every IRI the project mints (a permanent-identifier namespace)."""
@@ -96,17 +96,22 @@ def _simple_local(local: str) -> bool:
     )
 
 
-def shorten(iri: str) -> str:
-    """``kg:Claim`` for ``https://w3id.org/khalis-kg/ontology#Claim`` (longest namespace
-    wins; the IRI itself when no prefix gives a simple local name). The one IRI-shortening
-    function: tables, HTML pages, validation reports and JSON-LD use it."""
+def shorten(
+    iri: str,
+    prefixes: Mapping[str, str] | None = None,
+    *,
+    local_ok: Callable[[str], bool] = _simple_local,
+) -> str:
+    """``kg:Claim`` for ``https://w3id.org/khalis-kg/ontology#Claim``: the longest
+    namespace of ``prefixes`` (default :data:`PREFIXES`) whose local part ``local_ok``
+    accepts (by default one that reads back in Turtle and SPARQL); the IRI itself when
+    none does. The one IRI-shortening function: tables, HTML pages, validation reports,
+    statistics and the JSON-LD export (with its context's prefixes) use it."""
     best = ""
     best_prefix = ""
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(ns) > len(best):
-            local = iri[len(ns) :]
-            if _simple_local(local):
-                best, best_prefix = ns, prefix
+    for prefix, ns in (PREFIXES if prefixes is None else prefixes).items():
+        if iri.startswith(ns) and len(ns) > len(best) and local_ok(iri[len(ns) :]):
+            best, best_prefix = ns, prefix
     return f"{best_prefix}:{iri[len(best) :]}" if best else iri
 
 
