@@ -76,3 +76,11 @@ def test_ci_runs_lint_then_the_readme_test_command_verbatim() -> None:
     contributor = [b for b in blocks if '-m "not browser"' in b]
     assert len(contributor) == 1, "the README gives contributors a command without the browser"
     assert "apt-get" not in contributor[0]
+
+
+def test_readme_lists_the_predeclared_prefixes() -> None:
+    from khalis_kg.namespaces import PREFIXES
+
+    table = README.split("**Pre-declared prefixes.**", 1)[1].split("\n\n", 2)[1]
+    rows = {line for line in table.splitlines() if line.startswith("| `")}
+    assert rows == {f"| `{p}:` | `{ns}` |" for p, ns in PREFIXES.items()}
