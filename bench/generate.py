@@ -30,22 +30,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from khalis_kg.namespaces import CONCEPT as KGC
+from khalis_kg.namespaces import ID, KG, PREFIXES, RDF_TYPE, RDFS, XSD
 from khalis_kg.terms import Term
 
-ID = "https://w3id.org/khalis-kg/id/"
-KG = "https://w3id.org/khalis-kg/ontology#"
-KGC = "https://w3id.org/khalis-kg/concept/"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-SEM = "http://semanticweb.cs.vu.nl/2009/11/sem/"
-PROV = "http://www.w3.org/ns/prov#"
-OA = "http://www.w3.org/ns/oa#"
-NIF = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"
-DCT = "http://purl.org/dc/terms/"
-FOAF = "http://xmlns.com/foaf/0.1/"
-GEO = "http://www.opengis.net/ont/geosparql#"
-SCHEMA = "https://schema.org/"
+SEM, PROV, OA, NIF, DCT, FOAF, GEO, SCHEMA = (
+    PREFIXES[p] for p in ("sem", "prov", "oa", "nif", "dcterms", "foaf", "geo", "schema")
+)
 LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
 
 TRIPLES_PER_EVENT = 183  # measured average, used to turn --triples into a number of events

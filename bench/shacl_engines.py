@@ -21,9 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from khalis_kg.namespaces import SH
+from khalis_kg.resources import ontology_sources
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SH = "http://www.w3.org/ns/shacl#"
 CAP = {"pyshacl": 150.0, "turbo": 300.0}
 
 
@@ -32,7 +34,9 @@ def one(engine: str, path: str) -> dict[str, object]:
 
     data = Graph().parse(path)
     shapes = Graph().parse(REPO / "ontology" / "shapes.ttl")
-    onto = Graph().parse(REPO / "ontology" / "khalis.ttl")
+    onto = Graph()
+    for source in ontology_sources():  # every file of the ontology (resources.ONTOLOGY_FILES)
+        onto.parse(data=source.data, format="turtle")
     target = Graph()
     target += data
     target += onto  # as khalis_kg.validation does: SKOS concepts visible to sh:class
