@@ -153,6 +153,7 @@ FACADE_INTERNALS = {
     "khalis_kg.loader",
     "khalis_kg.export",
     "khalis_kg.http_session",
+    "khalis_kg.docs",
 }
 
 

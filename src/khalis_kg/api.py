@@ -566,6 +566,14 @@ def load_to_store(
     return put(store_url, sources, graph, timeout=timeout)
 
 
+def write_docs(directory: PathLike, files: Mapping[str, bytes]) -> list[Path]:
+    """Write documentation ``files`` (from :meth:`KnowledgeGraph.ontology_docs`) into
+    ``directory`` (created), each atomically; returns the paths written."""
+    from . import docs
+
+    return docs.write(Path(directory), dict(files))
+
+
 def preload_output() -> None:
     """Import what running a query and serialising its answer needs, ahead of time (the
     command line does it before an isolated child locks its descriptors)."""
@@ -586,4 +594,5 @@ __all__ = [
     "query_catalogue",
     "read_sources",
     "validate_sources",
+    "write_docs",
 ]

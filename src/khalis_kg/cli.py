@@ -744,9 +744,7 @@ def docs_command(settings: Settings, directory: str) -> None:
     files = settings.isolated(
         lambda: None, lambda _: KnowledgeGraph.ontology_docs(), "the documentation"
     )
-    from .docs import write
-
-    for path in write(Path(directory), files):
+    for path in api.write_docs(directory, files):
         click.echo(str(path))
 
 
