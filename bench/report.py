@@ -13,7 +13,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-BACKENDS = ("oxigraph", "memory", "remote")
+from khalis_kg.api import BACKENDS
+
 SIZE_ORDER = ("10k", "100k", "1M")
 COLORS = {"oxigraph": "tab:blue", "memory": "tab:orange", "remote": "tab:green"}
 

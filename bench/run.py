@@ -43,6 +43,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from khalis_kg.api import BACKENDS
+from khalis_kg.namespaces import ID
+from khalis_kg.rdfio import result_format
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PYTHON = sys.executable
@@ -50,11 +54,10 @@ BIN = Path(PYTHON).parent
 RESULTS = HERE / "results"
 DATA_DIR = Path(tempfile.gettempdir()) / "khalis-kg-bench"  # generated corpora, not in git
 PLOT = REPO / "docs" / "bench-latency.png"
-ID = "https://w3id.org/khalis-kg/id/"
 EVENT = ID + "event/al-khalis-prison-break-2015"
 SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 HARD_CAP_SECONDS = 19 * 60
-SPARQL_JSON = "application/sparql-results+json"
+SPARQL_JSON = result_format("json", "select").media_type
 
 
 def log(message: str) -> None:
@@ -495,7 +498,7 @@ def orchestrate(args: argparse.Namespace) -> int:
     for size, triples in sizes.items():
         data, events = generate(size, triples)
         event = ID + f"event/synthetic-{events // 2:07d}"
-        for backend in ("oxigraph", "memory", "remote"):
+        for backend in BACKENDS:
             if backend == "memory" and triples > args.memory_max_triples:
                 results["caps"].append(
                     f"memory (rdflib) not run at {size}: above --memory-max-triples "

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import BACKENDS
 
 from khalis_kg import isolation
 from khalis_kg.cli import cli
@@ -142,7 +143,7 @@ def one_line(result, code: int, message: str) -> None:  # type: ignore[no-untype
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("backend", ["oxigraph", "memory"])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(
     "query",
     [
@@ -232,7 +233,7 @@ def test_khalis_error_pickles_with_its_attributes() -> None:
 # -- the Python API ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["oxigraph", "memory"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_api_isolated_calls_stop_and_leave_the_host_alive(backend: str) -> None:
     from khalis_kg import KnowledgeGraph
 
