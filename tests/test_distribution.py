@@ -118,6 +118,7 @@ def installed(wheel_from_sdist: Path, tmp_path_factory: pytest.TempPathFactory) 
         "-q",
         "--no-deps",
         "--no-index",
+        "--ignore-installed",  # the outer environment's khalis-kg is visible: not it
         wheel_from_sdist,
         cwd=root,
     )
