@@ -131,6 +131,8 @@ class KnowledgeGraph:
         graph_store: str | None = None,
         timeout: float | None = None,
         named_graphs: Mapping[str, PathLike] | None = None,
+        remote_graph: str | None = None,
+        remote_request: str | None = None,
     ) -> KnowledgeGraph:
         """Load ``paths`` (RDF files; the packaged graph when ``None``) into ``backend``.
 
@@ -148,6 +150,12 @@ class KnowledgeGraph:
         ``named_graphs`` maps graph IRIs to files loaded as those named graphs (beside
         ``paths``, or beside the packaged graph when ``paths`` is None); queries then
         reach them with ``GRAPH``, ``FROM``/``FROM NAMED`` or the protocol's dataset.
+        ``remote_graph`` (remote) is the IRI of the store's graph that holds the data:
+        every query is scoped to it (``default-graph-uri``), ``paths`` are added to it,
+        and :meth:`stats`, :meth:`validate` and :meth:`export` see only it (without it, the
+        store's default graph, which on Virtuoso is the union of all its graphs).
+        ``remote_request`` (remote) is how queries are sent: ``"form"`` (form-encoded
+        POST, the default), ``"get"`` or ``"direct"`` (``application/sparql-query``).
         """
         if isinstance(paths, (str, Path)):
             paths = [paths]
@@ -158,9 +166,18 @@ class KnowledgeGraph:
         )
         sources += [Source.from_path(p).into_graph(iri) for iri, p in (named_graphs or {}).items()]
         if backend == "remote":
-            engine = create_backend(backend, store=store, graph_store=graph_store, timeout=timeout)
+            engine = create_backend(
+                backend,
+                store=store,
+                graph_store=graph_store,
+                timeout=timeout,
+                remote_graph=remote_graph,
+                remote_request=remote_request,
+            )
         else:
-            engine = create_backend(backend, store=store)
+            engine = create_backend(
+                backend, store=store, remote_graph=remote_graph, remote_request=remote_request
+            )
         if backend == "remote" and paths is None:
             return cls(engine, sources=[], with_ontology=with_ontology)  # the endpoint's data
         if store is None or backend == "remote" or engine.triple_count() == 0:

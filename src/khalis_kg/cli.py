@@ -152,6 +152,8 @@ class Settings:
         time_limit: float | None = None,
         memory_limit: int | None = isolation.DEFAULT_MEMORY_LIMIT,
         named_graphs: Sequence[tuple[str, str]] = (),
+        remote_graph: str | None = None,
+        remote_request: str | None = None,
     ):
         self.backend = backend
         self.data = list(data)
@@ -162,6 +164,10 @@ class Settings:
         self.graph_store = graph_store
         self.timeout = timeout
         """Seconds for each HTTP exchange with a remote endpoint."""
+        self.remote_graph = remote_graph
+        """The graph of the remote store that holds the data (None: its default graph)."""
+        self.remote_request = remote_request
+        """How queries are sent to the remote store: form, get or direct (None: form)."""
         self.time_limit = time_limit
         """Wall-clock seconds allowed to each command's work (None: no limit)."""
         self.memory_limit = memory_limit
@@ -204,10 +210,14 @@ class Settings:
                 timeout=self.timeout,
                 with_ontology=self.with_ontology if with_ontology is None else with_ontology,
                 named_graphs=dict(self.named_graphs) or None,
+                remote_graph=self.remote_graph,
+                remote_request=self.remote_request,
             )
-        if self.endpoint or self.graph_store or self.timeout is not None:
+        remote_only = (self.endpoint, self.graph_store, self.remote_graph, self.remote_request)
+        if any(remote_only) or self.timeout is not None:
             raise ParameterError(
-                "--endpoint, --graph-store and --remote-timeout need --backend remote"
+                "--endpoint, --graph-store, --remote-timeout, --remote-graph and "
+                "--remote-request need --backend remote"
             )
         return KnowledgeGraph.load(
             self.data or None,
@@ -256,6 +266,21 @@ def _memory_limit(ctx: click.Context, param: click.Parameter, value: str) -> int
     help="SPARQL Graph Store URL of the remote endpoint (Oxigraph server: .../store).",
 )
 @click.option(
+    "--remote-graph",
+    metavar="IRI",
+    envvar="KHALIS_KG_REMOTE_GRAPH",
+    help="With --backend remote: the graph of the store that holds the data; queries are "
+    "scoped to it (default-graph-uri), load writes there, stats and validate see only it "
+    "[default: the store's default graph].",
+)
+@click.option(
+    "--remote-request",
+    type=click.Choice(["form", "get", "direct"]),
+    default=None,
+    help="With --backend remote: send queries as a form POST, a GET (long ones as a form "
+    "POST) or a direct application/sparql-query POST [default: form].",
+)
+@click.option(
     "--remote-timeout",
     type=click.FloatRange(min=0.1),
     default=None,
@@ -302,6 +327,8 @@ def cli(
     backend: str,
     endpoint: str | None,
     graph_store: str | None,
+    remote_graph: str | None,
+    remote_request: str | None,
     remote_timeout: float | None,
     data: tuple[str, ...],
     named_graphs: tuple[tuple[str, str], ...],
@@ -325,6 +352,8 @@ def cli(
         time_limit=time_limit,
         memory_limit=memory_limit,
         named_graphs=named_graphs,
+        remote_graph=remote_graph,
+        remote_request=remote_request,
     )
 
 
@@ -758,7 +787,12 @@ def docs_command(settings: Settings, directory: str) -> None:
     required=True,
     help="SPARQL Graph Store URL (Oxigraph server: http://HOST:PORT/store).",
 )
-@click.option("--graph", metavar="IRI", default=None, help="Target named graph [default graph].")
+@click.option(
+    "--graph",
+    metavar="IRI",
+    default=None,
+    help="Target named graph [default: the global --remote-graph, else the default graph].",
+)
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=300.0, show_default=True)
 @click.pass_obj
 def load_command(
@@ -769,6 +803,7 @@ def load_command(
     twice leaves the same store. Credentials: KHALIS_KG_TOKEN, or KHALIS_KG_USER and
     KHALIS_KG_PASSWORD, in the environment."""
     paths = list(files) or settings.data
+    graph = graph or settings.remote_graph
 
     # The ontology goes with the packaged graph unless --without-ontology, with files
     # only when --with-ontology.

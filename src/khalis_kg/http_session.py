@@ -102,10 +102,23 @@ class HttpSession:
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         try:
             response = client.request(method, url, timeout=httpx.Timeout(limit), **kwargs)
-        except httpx.TimeoutException:
+        except httpx.ConnectTimeout:
             raise BackendError(
-                f"{url}: no answer within {limit:g} s (timeout); is the endpoint up?"
+                f"{url}: no connection within {limit:g} s (the host does not answer; is the "
+                "address right, or a firewall dropping packets?)"
             ) from None
+        except httpx.ConnectError as exc:
+            raise BackendError(
+                f"{url}: cannot connect ({_reason(exc)}); is the endpoint up?"
+            ) from None
+        except (httpx.ReadTimeout, httpx.WriteTimeout):
+            raise BackendError(
+                f"{url}: connected, but no answer within {limit:g} s (the endpoint is silent: "
+                "a slow query, an overloaded store, or a request style it does not answer, "
+                "e.g. Virtuoso with a direct POST: use the form request style)"
+            ) from None
+        except httpx.TimeoutException:
+            raise BackendError(f"{url}: no answer within {limit:g} s (timeout)") from None
         except httpx.HTTPError as exc:
             raise BackendError(f"{url}: cannot reach the endpoint ({_reason(exc)})") from None
         if response.status_code in (401, 403):

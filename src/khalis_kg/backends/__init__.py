@@ -26,16 +26,24 @@ def create_backend(
     store: str | Path | None = None,
     graph_store: str | None = None,
     timeout: float | None = None,
+    remote_graph: str | None = None,
+    remote_request: str | None = None,
 ) -> Backend:
     """A new backend called ``name``.
 
     ``store`` is the directory of an on-disk Oxigraph store, or for ``remote`` the
     endpoint's query URL (required). ``graph_store`` (remote only) is the endpoint's
     SPARQL Graph Store URL (Oxigraph server: ``.../store``), needed to load data;
-    ``timeout`` (remote only) bounds every HTTP exchange, in seconds.
+    ``timeout`` (remote only) bounds every HTTP exchange, in seconds; ``remote_graph``
+    (remote only) names the graph of the store that holds the data (queries are scoped
+    to it, loads write there); ``remote_request`` (remote only) is the request style,
+    ``form`` (default), ``get`` or ``direct``.
     """
-    if name != "remote" and (graph_store is not None or timeout is not None):
-        raise KhalisError("graph_store and timeout apply to the remote backend only")
+    remote_only = (graph_store, timeout, remote_graph, remote_request)
+    if name != "remote" and any(x is not None for x in remote_only):
+        raise KhalisError(
+            "graph_store, timeout, remote_graph and remote_request apply to the remote backend only"
+        )
     if name == "oxigraph":
         from .oxigraph import OxigraphBackend
 
@@ -52,7 +60,13 @@ def create_backend(
         from ..http_session import DEFAULT_TIMEOUT
         from .remote import RemoteBackend
 
-        return RemoteBackend(str(store), store_url=graph_store, timeout=timeout or DEFAULT_TIMEOUT)
+        return RemoteBackend(
+            str(store),
+            store_url=graph_store,
+            timeout=timeout or DEFAULT_TIMEOUT,
+            graph=remote_graph,
+            request=remote_request or "form",
+        )
     raise KhalisError(f"unknown backend {name!r} (choose one of: {', '.join(BACKENDS)})")
 
 

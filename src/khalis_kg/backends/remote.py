@@ -1,8 +1,17 @@
 """The ``remote`` engine: any SPARQL 1.1 endpoint, reached over HTTP with httpx.
 
-* **Queries** go to the query URL with the SPARQL 1.1 Protocol (``POST``,
-  ``application/sparql-query``); SELECT and ASK answers are read as SPARQL JSON
+* **Queries** go to the query URL with the SPARQL 1.1 Protocol. The request style is
+  ``form`` by default (``POST`` with ``application/x-www-form-urlencoded``, which every
+  store answers), ``get`` (``GET ?query=``; queries whose URL would be long are sent as
+  a form POST instead) or ``direct`` (``POST`` with ``application/sparql-query``, which
+  Virtuoso 7 accepts and never answers). SELECT and ASK answers are read as SPARQL JSON
   results, CONSTRUCT and DESCRIBE as N-Triples (parsed by pyoxigraph).
+* **One graph**: with ``graph=IRI`` every query is scoped to that graph of the store
+  (``default-graph-uri=IRI`` on each request, so the query's default graph is that
+  graph alone, not the union of everything the store holds — Virtuoso's default graph
+  includes its own system graphs — and a ``named-graph-uri`` naming no graph, so that
+  ``GRAPH ?g`` sees no other graph), ``load`` writes there, and ``dump``/``triple_count``
+  see only it.
 * **Loading** (``load``) and the full dump (``dump``) use the SPARQL 1.1 Graph Store
   HTTP Protocol when a Graph Store URL is given (see :mod:`khalis_kg.loader`);
   without one the backend is read-only and ``dump`` falls back to a ``SELECT``.
@@ -54,6 +63,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     BackendError,
+    InputError,
     ParameterError,
     QueryError,
     QuerySyntaxError,
@@ -71,6 +81,16 @@ from .base import QueryDataset
 
 if TYPE_CHECKING:
     import httpx
+
+REQUEST_STYLES = ("form", "get", "direct")
+"""How queries are sent: form-encoded POST (default), GET, or a direct POST."""
+NO_NAMED_GRAPHS = "urn:x-khalis-kg:no-named-graphs"
+"""Sent as ``named-graph-uri`` beside ``default-graph-uri``: a graph no store holds, so
+``GRAPH ?g`` matches nothing, as on the embedded engines. The protocol says that
+``default-graph-uri`` alone leaves no named graphs, but Virtuoso then lets ``GRAPH ?g``
+range over every graph it holds (its system graphs included)."""
+GET_MAX_URL = 2000
+"""With ``request="get"``, longer URLs are sent as a form POST instead."""
 
 SPARQL_JSON = result_format("json", "select").media_type
 N_TRIPLES = rdf_format("nt").media_type
@@ -266,12 +286,23 @@ class RemoteBackend:
         store_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         env: Mapping[str, str] | None = None,
+        graph: str | None = None,
+        request: str = "form",
     ):
         for url in (query_url, store_url):
             if url is not None:
                 check_url(url)
+        if graph is not None and not is_absolute_iri(graph):
+            raise InputError(f"not an absolute graph IRI: {graph!r}")
+        if request not in REQUEST_STYLES:
+            raise InputError(
+                f"unknown request style {request!r}; use one of {', '.join(REQUEST_STYLES)}"
+            )
         self.query_url = query_url
         self.store_url = store_url
+        self.graph = graph
+        """The graph of the store that holds the data (None: the store's default graph)."""
+        self.request_style = request
         self.http = HttpSession(timeout=timeout, env=env)
 
     @property
@@ -285,8 +316,8 @@ class RemoteBackend:
 
     # -- Backend protocol -----------------------------------------------------------
     def load(self, sources: Sequence[Source]) -> None:
-        """Add the sources to the endpoint's default graph, or to their named graph when
-        they have one (Graph Store POST)."""
+        """Add the sources to the backend's graph (else the endpoint's default graph), or
+        to their named graph when they have one (Graph Store POST)."""
         if self.store_url is None:
             raise ReadOnlyError(
                 f"{self.query_url}: no Graph Store URL given, so nothing can be loaded"
@@ -294,9 +325,11 @@ class RemoteBackend:
         graphs = list(dict.fromkeys(s.graph for s in sources))
         for graph in graphs:
             chunk = [s for s in sources if s.graph == graph]
-            post_sources(self.http, self.store_url, chunk, graph)
+            post_sources(self.http, self.store_url, chunk, graph or self.graph)
 
     def graph_names(self) -> frozenset[str]:
+        if self.graph is not None:
+            return frozenset()  # the data is the default graph of every query
         result = self._select(_GRAPHS_QUERY, Limits(max_rows=None), [])
         return frozenset(r["g"].value for r in result.rows if "g" in r and r["g"].is_iri)
 
@@ -305,12 +338,19 @@ class RemoteBackend:
         return int(rows[0]["n"].value) if rows and "n" in rows[0] else 0
 
     def dump(self) -> bytes:
-        """The whole dataset as N-Quads: a Graph Store GET of the dataset when a store
-        URL is known and answers with N-Quads (Oxigraph does), else a SELECT."""
+        """The whole dataset as N-Quads (with ``graph``: that graph's triples): a Graph
+        Store GET when a store URL is known and answers with N-Quads or N-Triples
+        (Oxigraph does), else a SELECT."""
         if self.store_url is not None:
-            response = self.request("GET", self.store_url, headers={"Accept": N_QUADS})
+            if self.graph is None:
+                url, accept = self.store_url, N_QUADS
+            else:
+                from ..loader import graph_url
+
+                url, accept = graph_url(self.store_url, self.graph), N_TRIPLES
+            response = self.request("GET", url, headers={"Accept": accept})
             kind = response.headers.get("content-type", "").split(";")[0].strip()
-            if response.status_code == 200 and kind == N_QUADS:
+            if response.status_code == 200 and kind == accept:
                 return response.content
         result = self._select(_DATASET_QUERY, Limits(max_rows=None), [])
         lines = []
@@ -343,26 +383,48 @@ class RemoteBackend:
         params: list[tuple[str, str]] = []
         if dataset is not None:
             dataset.check_held(self.graph_names())
-            if None in dataset.default_graphs:
+            if None in dataset.default_graphs and self.graph is None:
                 raise QueryError("a remote store's own default graph cannot be named")
-            params += [("default-graph-uri", g) for g in dataset.default_graphs if g]
+            # Scoped to a graph, "the default graph" is that graph (and no graph is held).
+            params += [("default-graph-uri", g or str(self.graph)) for g in dataset.default_graphs]
             params += [("named-graph-uri", g) for g in dataset.named_graphs]
+            if self.graph is not None and not dataset.named_graphs:
+                params.append(("named-graph-uri", NO_NAMED_GRAPHS))
+        elif self.graph is not None:
+            params += [("default-graph-uri", self.graph), ("named-graph-uri", NO_NAMED_GRAPHS)]
         if scan.form in ("construct", "describe"):
             return self._graph(sent, limits, params)
         return self._select(sent, limits, params, ordered=scan.has_order_by)
 
     # -- helpers ---------------------------------------------------------------------
+    def protocol_request(
+        self, text: str, params: Sequence[tuple[str, str]] = ()
+    ) -> tuple[str, str, dict[str, Any]]:
+        """The method, URL and httpx arguments of a SPARQL Protocol query request for
+        ``text`` with the dataset ``params``, in this backend's request style. URL
+        parameters go in httpx's ``params=``, so that error messages name the endpoint,
+        not the query."""
+        from urllib.parse import urlencode
+
+        dataset = list(params)
+        if self.request_style == "direct":
+            headers = {"Content-Type": "application/sparql-query"}
+            arguments = {"params": dataset, "content": text.encode("utf-8"), "headers": headers}
+            return "POST", self.query_url, arguments
+        fields = [("query", text), *dataset]
+        short = len(self.query_url) + 1 + len(urlencode(fields)) <= GET_MAX_URL
+        if self.request_style == "get" and short:
+            return "GET", self.query_url, {"params": fields, "headers": {}}
+        body = urlencode(fields).encode("ascii")
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        return "POST", self.query_url, {"content": body, "headers": headers}
+
     def _post_query(
         self, text: str, accept: str, limits: Limits, params: list[tuple[str, str]]
     ) -> httpx.Response:
-        response = self.request(
-            "POST",
-            self.query_url,
-            params=params or None,
-            timeout=limits.timeout,
-            content=text.encode("utf-8"),
-            headers={"Content-Type": "application/sparql-query", "Accept": accept},
-        )
+        method, url, arguments = self.protocol_request(text, params)
+        arguments["headers"]["Accept"] = accept
+        response = self.request(method, url, timeout=limits.timeout, **arguments)
         if response.status_code == 400:
             raise QuerySyntaxError(f"the endpoint refused the query: {_first_line(response.text)}")
         if response.status_code >= 400:

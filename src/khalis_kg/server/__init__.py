@@ -80,6 +80,7 @@ def serve(
     memory_limit_mb: int | None = 2048,
     log_level: str = "info",
     endpoint: str | None = None,
+    remote_graph: str | None = None,
     keep_alive: int = 5,
     header_timeout: float = 10.0,
     max_connections: int = 256,
@@ -93,7 +94,9 @@ def serve(
     ``named-graph-uri`` can then choose); each query may run
     ``timeout`` seconds and return ``max_results`` results. Binds 127.0.0.1 by default.
     With ``backend="remote"``, ``endpoint`` is the store's SPARQL query URL: the server
-    then fronts that store (its data, or ``data`` loaded through the Graph Store).
+    then fronts that store (its data, or ``data`` loaded through the Graph Store);
+    ``remote_graph`` names the graph of the store that holds the data (every query is
+    scoped to it).
 
     Connections: an idle keep-alive connection is closed after ``keep_alive`` seconds; a
     client must send a complete request head within ``header_timeout`` seconds (and then
@@ -133,6 +136,7 @@ def serve(
         named_graphs=tuple((iri, str(p)) for iri, p in named_graphs),
         backend=backend,
         endpoint=endpoint,
+        remote_graph=remote_graph,
         with_ontology=with_ontology,
         timeout=timeout,
         max_results=max_results,
@@ -181,6 +185,13 @@ def serve(
     metavar="URL",
     default=None,
     help="With --backend remote: the store's SPARQL query URL [default: the group's].",
+)
+@click.option(
+    "--remote-graph",
+    metavar="IRI",
+    default=None,
+    help="With --backend remote: the graph of the store that holds the data "
+    "[default: the group's, else the store's default graph].",
 )
 @click.option(
     "--timeout",
@@ -253,6 +264,7 @@ def serve_command(
     named_graphs: tuple[tuple[str, str], ...],
     backend: str | None,
     endpoint: str | None,
+    remote_graph: str | None,
     timeout: float,
     max_results: int,
     workers: int | None,
@@ -272,6 +284,7 @@ def serve_command(
     named_graphs = named_graphs or tuple(getattr(parent, "named_graphs", None) or ())
     backend = backend or getattr(parent, "backend", None) or "oxigraph"
     endpoint = endpoint or getattr(parent, "endpoint", None)
+    remote_graph = remote_graph or getattr(parent, "remote_graph", None)
     serve(
         host=host,
         port=port,
@@ -284,6 +297,7 @@ def serve_command(
         memory_limit_mb=memory_limit or None,
         log_level=log_level,
         endpoint=endpoint,
+        remote_graph=remote_graph,
         keep_alive=keep_alive,
         header_timeout=header_timeout,
         max_connections=max_connections,

@@ -82,6 +82,8 @@ class Settings:
     backend: str = "oxigraph"
     endpoint: str | None = None
     """The SPARQL query URL of the store, for ``backend="remote"``."""
+    remote_graph: str | None = None
+    """The graph of the store that holds the data, for ``backend="remote"``."""
     with_ontology: bool = True
     timeout: float = 5.0
     max_results: int = 10_000
@@ -672,6 +674,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             named_graphs=settings.named_graphs,
             backend=settings.backend,
             endpoint=settings.endpoint,
+            remote_graph=settings.remote_graph,
             with_ontology=settings.with_ontology,
             max_results=settings.max_results,
             memory_limit_mb=settings.memory_limit_mb,

@@ -40,6 +40,8 @@ class WorkerConfig:
     """The SPARQL query URL of the store, for the remote backend."""
     named_graphs: tuple[tuple[str, str], ...] = ()
     """``(graph IRI, file)`` pairs loaded as named graphs."""
+    remote_graph: str | None = None
+    """The graph of the store that holds the data, for the remote backend."""
 
 
 def _limit_memory(megabytes: int | None) -> None:
@@ -157,7 +159,8 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], config: WorkerConfig) -> Re
                     "queries": _catalogue(kg),
                     "triples": int(count.to_python()[0]["n"]),
                     "graphs": sorted(
-                        {str(row["g"]) for row in graphs.to_python()} | kg.backend.graph_names()
+                        {str(row["g"]) for row in graphs.to_python() if "g" in row}
+                        | kg.backend.graph_names()
                     ),
                 },
             )
@@ -233,6 +236,7 @@ def worker_main(conn: Connection, config: WorkerConfig, stderr: Connection | Non
             with_ontology=config.with_ontology,
             store=config.endpoint if config.backend == "remote" else None,
             named_graphs=dict(config.named_graphs) or None,
+            remote_graph=config.remote_graph if config.backend == "remote" else None,
         )
         conn.send(("ready", None))
     except KhalisError as exc:
