@@ -390,8 +390,6 @@ class RemoteBackend:
             params += [("named-graph-uri", g) for g in dataset.named_graphs]
             if self.graph is not None and not dataset.named_graphs:
                 params.append(("named-graph-uri", NO_NAMED_GRAPHS))
-        elif self.graph is not None:
-            params += [("default-graph-uri", self.graph), ("named-graph-uri", NO_NAMED_GRAPHS)]
         if scan.form in ("construct", "describe"):
             return self._graph(sent, limits, params)
         return self._select(sent, limits, params, ordered=scan.has_order_by)
@@ -422,6 +420,8 @@ class RemoteBackend:
     def _post_query(
         self, text: str, accept: str, limits: Limits, params: list[tuple[str, str]]
     ) -> httpx.Response:
+        if not params and self.graph is not None:  # every request is scoped to the graph
+            params = [("default-graph-uri", self.graph), ("named-graph-uri", NO_NAMED_GRAPHS)]
         method, url, arguments = self.protocol_request(text, params)
         arguments["headers"]["Accept"] = accept
         response = self.request(method, url, timeout=limits.timeout, **arguments)
