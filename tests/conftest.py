@@ -101,24 +101,18 @@ def live_server() -> Iterator[str]:
 
 
 # ---------------------------------------------------------------- Virtuoso (one per session)
-VIRTUOSO_DATA_GRAPH = "https://w3id.org/khalis-kg/test/data"
-"""The packaged data alone, in the Virtuoso of the session."""
-VIRTUOSO_FULL_GRAPH = "https://w3id.org/khalis-kg/test/data-and-ontology"
-"""The packaged data and ontology, in the Virtuoso of the session."""
-
-
 @pytest.fixture(scope="session")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """Debian's Virtuoso, started once per session (see ``virtuoso_helpers``), with the
+    """Debian's Virtuoso, started once per session (see ``helpers.running_virtuoso``), with the
     packaged data in one graph and the data with the ontology in another, both loaded
     through ``khalis_kg.loader`` (Graph Store HTTP Protocol PUT)."""
-    from virtuoso_helpers import running_virtuoso
+    from helpers import VIRTUOSO_DATA_GRAPH, VIRTUOSO_FULL_GRAPH, running_virtuoso
 
-    from khalis_kg.api import packaged_source
     from khalis_kg.loader import load_to_store
+    from khalis_kg.resources import ontology_sources, packaged_source
 
     with running_virtuoso(tmp_path_factory.mktemp("virtuoso")) as server:
-        data, ontology = packaged_source("data"), packaged_source("ontology")
+        data = packaged_source("data")
         load_to_store(server.store_url, [data], VIRTUOSO_DATA_GRAPH, env={})
-        load_to_store(server.store_url, [data, ontology], VIRTUOSO_FULL_GRAPH, env={})
+        load_to_store(server.store_url, [data, *ontology_sources()], VIRTUOSO_FULL_GRAPH, env={})
         yield server

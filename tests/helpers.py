@@ -6,6 +6,7 @@ another test module.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -129,3 +130,168 @@ def report_rows(results: object) -> list[tuple[str, ...]]:
         )
         for r in results  # type: ignore[attr-defined]
     )
+
+
+# ---------------------------------------------------------------- Virtuoso
+# Debian's Virtuoso (``virtuoso-opensource`` 7) for the tests: its own temporary directory
+# and ``virtuoso.ini``, HTTP and ISQL ports on 127.0.0.1 (free ports), small buffers, a
+# query memory cap and an address-space cap (util-linux prlimit), a bounded start-up wait,
+# then ``GRANT SPARQL_UPDATE TO "SPARQL"`` through ``isql-vt`` so that the Graph Store
+# endpoint (``/sparql-graph-crud``) accepts writes; stopped by PID (SIGTERM, then
+# SIGKILL). Without ``virtuoso-t``/``isql-vt`` the tests that need it are skipped, unless
+# ``KHALIS_KG_REQUIRE_VIRTUOSO=1`` (set by ``.ci/run``), which makes that a failure.
+
+VIRTUOSO_DATA_GRAPH = "https://w3id.org/khalis-kg/test/data"
+"""The packaged data alone, in the Virtuoso of the session."""
+VIRTUOSO_FULL_GRAPH = "https://w3id.org/khalis-kg/test/data-and-ontology"
+"""The packaged data and ontology, in the Virtuoso of the session."""
+
+VIRTUOSO_START_TIMEOUT = 120.0
+VIRTUOSO_MEMORY_CAP = 3 * 1024**3
+"""Address-space limit of the Virtuoso process (bytes)."""
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{isql_port}
+DisableUnixSocket = 1
+MaxClientConnections = 10
+CheckpointInterval = 60
+CaseMode = 2
+DirsAllowed = ., {dir}
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
+MaxQueryMem = 500M
+ThreadsPerQuery = 2
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {dir}
+MaxClientConnections = 10
+ServerThreads = 10
+MaxKeepAlives = 10
+KeepAliveTimeout = 10
+Charset = UTF-8
+EnabledGzipContent = 0
+
+[SPARQL]
+ResultSetMaxRows = 10000000
+MaxQueryExecutionTime = 120
+MaxQueryCostEstimationTime = 400
+"""
+
+
+def virtuoso_binaries() -> tuple[str, str] | None:
+    server, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+    return (server, isql) if server and isql else None
+
+
+@dataclass
+class VirtuosoServer:
+    base: str
+    process: subprocess.Popen[bytes]
+    isql_port: int
+    directory: Path
+
+    @property
+    def query_url(self) -> str:
+        return self.base + "/sparql"
+
+    @property
+    def store_url(self) -> str:
+        return self.base + "/sparql-graph-crud"
+
+    def backend(self, graph: str, timeout: float = 30.0) -> RemoteBackend:
+        return RemoteBackend(
+            self.query_url, store_url=self.store_url, timeout=timeout, env={}, graph=graph
+        )
+
+    def isql(self, statement: str, timeout: float = 60.0) -> str:
+        found = virtuoso_binaries()
+        assert found
+        done = subprocess.run(
+            [found[1], f"127.0.0.1:{self.isql_port}", "dba", "dba", f"exec={statement}"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if done.returncode != 0 or "Error" in done.stdout:
+            raise RuntimeError(f"isql-vt {statement!r}: {done.stdout}{done.stderr}")
+        return done.stdout
+
+
+@contextmanager
+def running_virtuoso(directory: Path, *, buffers: int = 10_000) -> Iterator[VirtuosoServer]:
+    """A Virtuoso on free 127.0.0.1 ports in ``directory``, stopped on exit."""
+    found = virtuoso_binaries()
+    if found is None:
+        if os.environ.get("KHALIS_KG_REQUIRE_VIRTUOSO") == "1":
+            pytest.fail("virtuoso-t / isql-vt not found (apt-get install virtuoso-opensource)")
+        pytest.skip("Virtuoso is not installed (Debian: apt-get install virtuoso-opensource)")
+    http_port, isql_port = free_port(), free_port()
+    ini = directory / "virtuoso.ini"
+    ini.write_text(
+        VIRTUOSO_INI.format(
+            dir=directory,
+            http_port=http_port,
+            isql_port=isql_port,
+            buffers=buffers,
+            dirty=buffers * 3 // 4,
+        )
+    )
+    log = (directory / "stdout.log").open("wb")
+    # A hard memory cap and no core file, through util-linux's prlimit (no preexec_fn:
+    # the test process may have threads).
+    capped = (
+        ["prlimit", f"--as={VIRTUOSO_MEMORY_CAP}", "--core=0"] if shutil.which("prlimit") else []
+    )
+    process = subprocess.Popen(
+        [*capped, found[0], "+foreground", "+configfile", str(ini)],
+        cwd=directory,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{http_port}"
+    try:
+        deadline = time.monotonic() + VIRTUOSO_START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                text = (directory / "stdout.log").read_text(errors="replace")[-2000:]
+                pytest.fail(f"Virtuoso exited with {process.returncode}: {text}")
+            try:
+                if httpx.get(base + "/sparql?query=ASK%7B%7D", timeout=2.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"Virtuoso did not answer within {VIRTUOSO_START_TIMEOUT:g} s")
+            time.sleep(0.2)
+        server = VirtuosoServer(base, process, isql_port, directory)
+        server.isql('GRANT SPARQL_UPDATE TO "SPARQL";')
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()

@@ -160,7 +160,7 @@ def virtuoso_engines(
 ) -> Iterator[tuple[KnowledgeGraph, KnowledgeGraph]]:
     """(embedded Oxigraph, Virtuoso) over the same data, the Virtuoso backend scoped to
     the graph that holds it."""
-    from conftest import VIRTUOSO_DATA_GRAPH, VIRTUOSO_FULL_GRAPH
+    from helpers import VIRTUOSO_DATA_GRAPH, VIRTUOSO_FULL_GRAPH
 
     if request.param == "data":
         local, graph = kg, VIRTUOSO_DATA_GRAPH
