@@ -194,7 +194,7 @@ EnabledGzipContent = 0
 [SPARQL]
 ResultSetMaxRows = 10000000
 MaxQueryExecutionTime = 120
-MaxQueryCostEstimationTime = 400
+MaxQueryCostEstimationTime = 0
 """
 
 

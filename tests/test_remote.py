@@ -697,5 +697,5 @@ def test_serve_fronts_virtuoso(virtuoso: Any) -> None:
     expected = KnowledgeGraph.load(with_ontology=False).query("casualties").to_python()
     rows = [{k: v["value"] for k, v in row.items()} for row in got.json()["results"]["bindings"]]
     assert rows == [{k: str(v) for k, v in row.items() if v is not None} for row in expected]
-    assert page.status_code == 200
+    assert page.status_code == 200, page.text
     assert "Al Khalis is a town located in Diyala province" in page.text
