@@ -7,12 +7,14 @@ counts with their qualifiers (``more-than`` → ``kg:exclusiveMinValue``, ``exac
 ``approximate`` → ``schema:value``, ``at-least`` → ``schema:minValue``) and the source's
 own words (``kg:statedAs``), two competing accounts, two attributed claims (officials
 through their reports; an armed group through its news agency, contradicting the first
-and asserting its own count), a link to the previous event, and for every node a
-``prov:wasDerivedFrom`` span whose quote and offsets match the document's text.
+and asserting its own count; the contradiction stored both ways), a link to the
+previous event, for every node a ``prov:wasDerivedFrom`` span whose quote and offsets
+match the document's text, and every statement about a node reified (``rdf:Statement``)
+with the spans of its subject.
 Provinces and armed groups (with their agencies) are shared between events, so
 queries that group or join across events have work to do.
 
-Deterministic: the same ``--seed`` and size give byte-identical output. About 183
+Deterministic: the same ``--seed`` and size give byte-identical output. About 512
 triples per event::
 
     python bench/generate.py --triples 100000 -o bench/data/synthetic-100k.nt
@@ -37,9 +39,10 @@ from khalis_kg.terms import Term
 SEM, PROV, OA, NIF, DCT, FOAF, GEO, SCHEMA = (
     PREFIXES[p] for p in ("sem", "prov", "oa", "nif", "dcterms", "foaf", "geo", "schema")
 )
+RDF = PREFIXES["rdf"]
 LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
 
-TRIPLES_PER_EVENT = 183  # measured average, used to turn --triples into a number of events
+TRIPLES_PER_EVENT = 512  # measured average, used to turn --triples into a number of events
 EVENT_TYPES = ("prison-break", "suicide-attack", "armed-conflict", "curfew", "house-search")
 NUMBERS = [
     "zero",
@@ -156,12 +159,15 @@ class Generator:
             add(quote, iri(RDF_TYPE), iri(OA + "TextQuoteSelector"))
             add(quote, iri(OA + "exact"), lit(sentence))
             add(position, iri(RDF_TYPE), iri(OA + "TextPositionSelector"))
-            add(position, iri(OA + "start"), lit(start))
-            add(position, iri(OA + "end"), lit(start + len(sentence)))
+            add(position, iri(OA + "start"), f'"{start}"^^<{XSD}nonNegativeInteger>')
+            add(position, iri(OA + "end"), f'"{start + len(sentence)}"^^<{XSD}nonNegativeInteger>')
+
+        derivations: dict[str, list[str]] = {}
 
         def derived(s: str, *ks: int) -> None:
             for k in ks:
                 add(iri(s), iri(PROV + "wasDerivedFrom"), iri(spans[k]))
+                derivations.setdefault(iri(s), []).append(iri(spans[k]))
 
         def typed(s: str, *classes: str) -> None:
             for c in classes:
@@ -191,6 +197,7 @@ class Generator:
             link = ID + f"link/synthetic-{tag}"
             add(iri(ev), iri(KG + "relatedEvent"), iri(link))
             typed(link, KG + "EventLink")
+            add(iri(link), iri(RDFS + "label"), en(f"background of {label}"))
             add(iri(link), iri(KG + "linkedEvent"), iri(ID + f"event/synthetic-{i - 1:07d}"))
             add(iri(link), iri(KG + "linkType"), iri(KGC + "background"))
             add(iri(link), iri(KG + "linkCertainty"), iri(KGC + "not-stated"))
@@ -279,6 +286,7 @@ class Generator:
         add(iri(official), iri(KG + "claimant"), iri(officials))
         add(iri(official), iri(KG + "publishedIn"), iri(reports))
         add(iri(official), iri(KG + "supportsAccount"), iri(internal))
+        add(iri(official), iri(KG + "supportExtent"), iri(KGC + "whole-account"))
         add(iri(official), iri(KG + "assertsCause"), iri(KGC + "internal-riot"))
         add(iri(official), iri(KG + "assertsMethod"), iri(KGC + "riot"))
         derived(official, 3)
@@ -289,11 +297,35 @@ class Generator:
         add(iri(claim), iri(KG + "claimant"), iri(armed))
         add(iri(claim), iri(KG + "publishedIn"), iri(agency))
         add(iri(claim), iri(KG + "supportsAccount"), iri(attack))
+        add(iri(claim), iri(KG + "supportExtent"), iri(KGC + "whole-account"))
         add(iri(claim), iri(KG + "assertsCause"), iri(KGC + "coordinated-attack"))
         add(iri(claim), iri(KG + "assertsResponsibility"), iri(armed))
         add(iri(claim), iri(KG + "assertsQuantity"), iri(q[4]))
         add(iri(claim), iri(KG + "contradicts"), iri(official))
+        add(iri(official), iri(KG + "contradicts"), iri(claim))
         derived(claim, 4)
+
+        # statement-level provenance: every triple about a world node reified once, with
+        # the spans its subject is derived from (RDF 1.1 reification, as in the data)
+        names = {iri(RDF_TYPE), iri(RDFS + "label"), iri(PROV + "wasDerivedFrom")}
+        world = ("event/", "link/", "place/", "quantity/", "organization/", "group/",
+                 "channel/", "account/", "claim/")  # fmt: skip
+        seen: set[Triple] = set()
+        statements = 0
+        for s, p, o in list(t):
+            if p in names or (s, p, o) in seen or not s.startswith("<" + ID + world[0][:0]):
+                continue
+            if not any(s.startswith("<" + ID + w) for w in world) or s not in derivations:
+                continue
+            seen.add((s, p, o))
+            node = iri(ID + f"statement/synthetic-{tag}-{statements}")
+            statements += 1
+            add(node, iri(RDF_TYPE), iri(RDF + "Statement"))
+            add(node, iri(RDF + "subject"), s)
+            add(node, iri(RDF + "predicate"), p)
+            add(node, iri(RDF + "object"), o)
+            for span in derivations[s]:
+                add(node, iri(PROV + "wasDerivedFrom"), span)
 
         for s, p, o in t:
             yield f"{s} {p} {o} .\n"

@@ -11,6 +11,7 @@ ones keep their default.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from helpers import EVENT, REPO, TEST_QUERIES, running_oxigraph
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from khalis_kg import KnowledgeGraph
+from khalis_kg import KnowledgeGraph, resources
 from khalis_kg.catalogue import Catalogue, QueryInfo
 from khalis_kg.loader import load_to_store
 from khalis_kg.results import QueryResult
@@ -48,7 +49,7 @@ def engines(
     with_ontology = request.param == "data+ontology"
     files = [REPO / "data" / "khalis.ttl"]
     if with_ontology:
-        files.append(REPO / "ontology" / "khalis.ttl")
+        files.extend(Path(str(f)) for f in resources.ontology_files())
         local = {
             "oxigraph": KnowledgeGraph.load(with_ontology=True),
             "memory": KnowledgeGraph.load(backend="memory", with_ontology=True),

@@ -92,8 +92,8 @@ def test_query_csv(runner: CliRunner, example_queries: Path, backend: str) -> No
         "day,lang,event,label\r\n"
         "2015-05-08,en,https://w3id.org/khalis-kg/id/event/al-khalis-prison-break-2015,"
         "2015 Al Khalis prison break\r\n"
-        "2015-05-08,en,https://w3id.org/khalis-kg/id/event/diyala-suicide-attacks-2015-05-08,"
-        '"Suicide attacks in Diyala, 8 May 2015"\r\n'
+        "2015-05-08,en,https://w3id.org/khalis-kg/id/event/diyala-suicide-attacks,"
+        "Series of suicide attacks in Diyala at the same time as the prison break\r\n"
     )
 
 

@@ -39,7 +39,8 @@ OX_FORMAT = {
 def _source_graph(with_ontology: bool = False) -> rdflib.Graph:
     graph = rdflib.Graph().parse(data=resources.data_file().read_bytes(), format="turtle")
     if with_ontology:
-        graph.parse(data=resources.ontology_file().read_bytes(), format="turtle")
+        for entry in resources.ontology_files():
+            graph.parse(data=entry.read_bytes(), format="turtle")
     return graph
 
 

@@ -34,6 +34,7 @@ def test_wheel_ships_data_ontology_queries_and_pages(wheel: zipfile.ZipFile) -> 
         "khalis_kg/py.typed",
         "khalis_kg/data/khalis.ttl",
         "khalis_kg/ontology/khalis.ttl",
+        "khalis_kg/ontology/concepts.ttl",
         "khalis_kg/ontology/shapes.ttl",
         "khalis_kg/ontology/context.jsonld",
         "khalis_kg/static/index.html",

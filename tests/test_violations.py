@@ -21,6 +21,7 @@ CHECKS = [q.name for q in CATALOGUE if q.is_check]
 PREFIXES = """\
 @prefix kg:      <https://w3id.org/khalis-kg/ontology#> .
 @prefix kgc:     <https://w3id.org/khalis-kg/concept/> .
+@prefix rdf:     <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
 @prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix skos:    <http://www.w3.org/2004/02/skos/core#> .
 @prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
@@ -152,13 +153,13 @@ BROKEN: dict[str, tuple[str, list[dict[str, object]]]] = {
             {"subject": EX + "event", "object": EX + "c1", "problem": "subject is not a kg:Claim"},
         ],
     ),
-    "contradiction-stated-twice-violation": (
+    "contradiction-one-way-violation": (
         """
         ex:c1 a kg:Claim . ex:c2 a kg:Claim . ex:c3 a kg:Claim .
         ex:c2 kg:contradicts ex:c1 . ex:c1 kg:contradicts ex:c2 .
         ex:c3 kg:contradicts ex:c1 .
         """,
-        [{"claimA": EX + "c1", "claimB": EX + "c2"}],
+        [{"claimA": EX + "c3", "claimB": EX + "c1"}],
     ),
     "orphan-span-violation": (
         DOCUMENT
@@ -186,7 +187,10 @@ BROKEN: dict[str, tuple[str, list[dict[str, object]]]] = {
         ex:claim a kg:Claim ; kg:assertsQuantity ex:q-flattened , ex:q-both , ex:q-claimed ;
             prov:wasDerivedFrom ex:s-claim .
         """,
-        [{"quantity": EX + "q-flattened", "holder": EX + "event", "claim": EX + "claim"}],
+        [
+            {"quantity": EX + "q-both", "holder": EX + "event", "claim": EX + "claim"},
+            {"quantity": EX + "q-flattened", "holder": EX + "event", "claim": EX + "claim"},
+        ],
     ),
     "label-missing-violation": (
         """
@@ -200,7 +204,38 @@ BROKEN: dict[str, tuple[str, list[dict[str, object]]]] = {
         [
             {"resource": EX + "concept", "class": "http://www.w3.org/2004/02/skos/core#Concept"},
             {"resource": EX + "e2", "class": "http://semanticweb.cs.vu.nl/2009/11/sem/Event"},
+            {"resource": EX + "link", "class": KG + "EventLink"},
             {"resource": EX + "person", "class": "http://xmlns.com/foaf/0.1/Person"},
+        ],
+    ),
+    "statement-not-asserted-violation": (
+        DOCUMENT
+        + """
+        ex:inference a kg:Inference .
+        ex:ok a rdf:Statement ; rdf:subject ex:e ; rdf:predicate ex:p ; rdf:object ex:o ;
+            prov:wasDerivedFrom ex:span-ok .
+        ex:e ex:p ex:o .
+        ex:inferred a rdf:Statement ; rdf:subject ex:e ; rdf:predicate ex:p ; rdf:object ex:o ;
+            prov:wasGeneratedBy ex:inference .
+        ex:phantom a rdf:Statement ; rdf:subject ex:e ; rdf:predicate ex:p ; rdf:object ex:x ;
+            prov:wasDerivedFrom ex:span-ok .
+        ex:bare a rdf:Statement ; rdf:subject ex:e ; rdf:predicate ex:p ; rdf:object ex:o .
+        """,
+        [
+            {
+                "statement": EX + "bare",
+                "subject": EX + "e",
+                "predicate": EX + "p",
+                "object": EX + "o",
+                "problem": "no span and no inference",
+            },
+            {
+                "statement": EX + "phantom",
+                "subject": EX + "e",
+                "predicate": EX + "p",
+                "object": EX + "x",
+                "problem": "the triple is not asserted",
+            },
         ],
     ),
     "corroboration-across-accounts-violation": (

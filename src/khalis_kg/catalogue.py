@@ -9,8 +9,9 @@ Each file starts with a comment header::
 
 ``param: NAME TYPE [= DEFAULT] -- description`` declares a parameter, bound as the SPARQL
 variable ``?NAME`` (never spliced into the text); TYPE is ``iri``, ``string``,
-``integer`` or ``date``. A parameter without a default is required. A SELECT query
-must list its parameters in its projection (``SELECT ?event ?group ...``): Oxigraph
+``integer`` or ``date``. A parameter without a default is required; ``= `` followed by
+nothing gives a ``string`` parameter the empty string as default (an optional filter).
+A SELECT query must list its parameters in its projection (``SELECT ?event ?group ...``): Oxigraph
 substitutes values through the projection (SEP-0007) and refuses other variables. Names ending in
 ``-violation`` are quality checks (they must return no rows).
 """
@@ -213,7 +214,7 @@ def parse_query_file(name: str, text: str) -> QueryInfo:
                 Parameter(
                     pm.group("name"),
                     pm.group("type"),
-                    default.strip() if default else None,
+                    default.strip() if default is not None else None,
                     (pm.group("description") or "").strip(),
                 )
             )

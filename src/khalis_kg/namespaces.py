@@ -44,6 +44,9 @@ ID_TYPES: tuple[str, ...] = (
     "channel",
     "document",
     "span",
+    "step",
+    "inference",
+    "statement",
 )
 """The ``<type>`` segments of instance IRIs; each is also a prefix (``person:``)."""
 

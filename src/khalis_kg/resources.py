@@ -32,8 +32,9 @@ _REPO = _HERE.parent.parent
 DATA_DIRS: tuple[str, ...] = ("ontology", "data", "queries")
 """The top-level folders shipped as package data (see ``pyproject.toml``)."""
 
-ONTOLOGY_FILES: tuple[str, ...] = ("khalis.ttl",)
-"""The ontology, as files of ``ontology/``: the one list every loader reads."""
+ONTOLOGY_FILES: tuple[str, ...] = ("khalis.ttl", "concepts.ttl")
+"""The ontology, as files of ``ontology/``: the one list every loader reads (the OWL
+ontology, then its SKOS concept schemes)."""
 
 SHAPES_FILE = "shapes.ttl"
 """The SHACL shapes, in ``ontology/``."""
@@ -96,6 +97,11 @@ def ontology_files() -> list[Traversable]:
     """Every file of the ontology (:data:`ONTOLOGY_FILES`)."""
     root = package_root() / "ontology"
     return [root / name for name in ONTOLOGY_FILES]
+
+
+def concepts_file() -> Traversable:
+    """The SKOS concept schemes: ``ontology/concepts.ttl``."""
+    return package_root() / "ontology" / ONTOLOGY_FILES[1]
 
 
 def shapes_file() -> Traversable:
