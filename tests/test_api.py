@@ -169,7 +169,9 @@ PARITY_QUERIES = [
     "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER (!isBlank(?s) && !isBlank(?o)) }",
     "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER (isBlank(?s) || isBlank(?o)) }",
     "SELECT ?c (COUNT(?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c",
-    "SELECT (SUM(?v) AS ?sum) (AVG(?v) AS ?avg) (MIN(?v) AS ?min) (MAX(?v) AS ?max) "
+    # (no AVG: the mean of the packaged integers, 523/9, is a non-terminating decimal that
+    # each engine rounds to its own precision)
+    "SELECT (SUM(?v) AS ?sum) (MIN(?v) AS ?min) (MAX(?v) AS ?max) "
     "(COUNT(DISTINCT ?v) AS ?n) WHERE { ?q <https://schema.org/value> ?v }",
     "SELECT ?s (LANG(?l) AS ?lang) (STRLEN(?l) AS ?len) WHERE "
     "{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l }",
@@ -621,13 +623,14 @@ EVENTS = [
         "al-khalis-house-searches",
         "al-khalis-prison-break-2015",
         "diyala-prison-breaks-since-2014-06",
-        "diyala-suicide-attacks-2015-05-08",
-        "isil-iraqi-military-conflict-diyala",
+        "diyala-suicide-attacks",
+        "isil-iraqi-military-conflict",
+        "significant-violence-in-the-area",
     )
 ]
 
 
-def test_the_six_events(kgs: dict[str, KnowledgeGraph]) -> None:
+def test_the_seven_events(kgs: dict[str, KnowledgeGraph]) -> None:
     rows = kgs["oxigraph"].sparql("SELECT ?e WHERE { ?e a sem:Event }").rows
     assert sorted(r["e"].value for r in rows) == sorted(EVENTS)
 

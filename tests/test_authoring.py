@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import REPO
+from helpers import REPO
 
 from khalis_kg.authoring import AuthoringError, build, main, statement_iri
 
