@@ -136,7 +136,7 @@ BROKEN: dict[str, tuple[str, list[dict[str, object]]]] = {
                 "qualifier": KGC + "remainder",
                 "missing": KG + "remainderOf",
             },
-            {"quantity": EX + "q-unqualified", "qualifier": None, "missing": KG + "qualifier"},
+            {"quantity": EX + "q-unqualified", "missing": KG + "qualifier"},
         ],
     ),
     "contradiction-not-between-claims-violation": (
