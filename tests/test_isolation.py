@@ -143,30 +143,6 @@ def one_line(result, code: int, message: str) -> None:  # type: ignore[no-untype
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize(
-    "query",
-    [
-        f"SELECT (COUNT(*) AS ?n) WHERE {CARTESIAN}",
-        f"SELECT * WHERE {CARTESIAN} ORDER BY ?a ?i LIMIT 10",
-        # an aggregate, so that no row reaches the 100 000-row cap before the time limit
-        'SELECT (SUM(STRLEN(?x2)) AS ?n) WHERE { BIND("ab" AS ?x) '
-        + " ".join(f"BIND(CONCAT(?x,?x) AS ?x{i})" for i in range(3))
-        + " ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
-        "SELECT (COUNT(*) AS ?n) WHERE { ?a (<urn:p>|!<urn:q>)* ?b . ?c ?d ?e }",
-    ],
-    ids=["count", "sort", "strings", "path"],
-)
-def test_cli_time_limit_holds_for_every_query_shape(backend: str, query: str) -> None:
-    started = time.monotonic()
-    result = cli_run("--backend", backend, "--timeout", "1", "sparql", query)
-    elapsed = time.monotonic() - started
-    if result.exit_code == 4:  # the memory cap came first: also a limit that held
-        return
-    one_line(result, 3, "the query was stopped at the time limit (1 s)")
-    assert elapsed < 2.0
-
-
 def test_cli_memory_limit() -> None:
     result = cli_run(
         "--memory-limit", "512M", "sparql", f"SELECT * WHERE {CARTESIAN} ORDER BY ?a ?i"
@@ -264,7 +240,11 @@ def test_api_isolated_on_disk_store(tmp_path: Path) -> None:
     with KnowledgeGraph.load(store=store) as kg:
         count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
         expected = kg.sparql(count).rows
-        assert kg.sparql(count, isolated=True).rows == expected
+        # Right after the bulk load RocksDB may be compacting in its own threads: the
+        # child reads through a fresh read-only handle, never the parent's (a time
+        # limit here turns a regression into a failure instead of a hang).
+        for _ in range(5):
+            assert kg.sparql(count, isolated=True, timeout=30).rows == expected
         with pytest.raises(TimeLimitError):
             kg.sparql(f"SELECT (COUNT(*) AS ?n) WHERE {CARTESIAN}", isolated=True, timeout=0.5)
         assert kg.sparql(count).rows == expected  # the parent's store is unharmed

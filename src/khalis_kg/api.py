@@ -310,7 +310,14 @@ class KnowledgeGraph:
             # An on-disk store keeps its files open: they stay, nothing new opens.
             keep_descriptors=getattr(self.backend, "path", None) is not None,
         )
-        return isolation.run(isolation.Work(_preload, lambda _: work(), what), limits)
+
+        def prepare() -> None:
+            _preload()
+            after_fork = getattr(self.backend, "after_fork", None)
+            if after_fork is not None:
+                after_fork()
+
+        return isolation.run(isolation.Work(prepare, lambda _: work(), what), limits)
 
     # -- pictures ----------------------------------------------------------------------
     def diagram(

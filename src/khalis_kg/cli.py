@@ -105,6 +105,29 @@ class KhalisGroup(click.Group):
     """A click group that turns KhalisError into a one-line message and an exit code,
     and adds ``serve`` lazily when the server package is installed."""
 
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """As click's, but a usage error is one line too (``khalis-kg: error: ...``, exit
+        2) and Ctrl-C while the options are read exits 130, never ``Aborted!``."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            hint = ""
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                hint = f" (see {exc.ctx.command_path} --help)"
+            fail(exc.format_message() + hint, exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            fail("interrupted", EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -689,7 +712,7 @@ def export_command(settings: Settings, fmt: str, output: str | None, with_ontolo
 @click.pass_obj
 def stats_command(settings: Settings, fmt: str) -> None:
     """Triples, classes, instances per class, claims per source and per claimant."""
-    _write(settings.isolated(settings.load, partial(_stats, fmt), "counting"), None)
+    _write(settings.isolated(settings.load, partial(_stats, fmt), "the stats"), None)
 
 
 def _stats(fmt: str, kg: KnowledgeGraph) -> bytes:

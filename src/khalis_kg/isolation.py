@@ -39,6 +39,7 @@ stopped.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import os
 import pickle
 import selectors
@@ -163,6 +164,8 @@ def _child(work: Work[Any, Any], limits: Limits, result_w: int, error_w: int) ->
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         os.dup2(error_w, 2)  # the engine's messages (panics, aborts) go to the parent
+        if faulthandler.is_enabled():  # it would write a crash to the host's own stderr
+            faulthandler.disable()
         sys.stderr = open(2, "w", closefd=False, errors="backslashreplace")  # noqa: SIM115
         _set_limits(limits)
         try:

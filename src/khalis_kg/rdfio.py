@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import InputError, ParameterError, QueryError, RDFSyntaxError, one_line
+from .errors import InputError, KhalisError, ParameterError, QueryError, RDFSyntaxError, one_line
 from .files import read_input
 from .terms import Term, Triple
 
@@ -302,6 +302,20 @@ def parse(source: Source) -> Iterator[ox.Quad]:
             )
     except SyntaxError as exc:
         raise rdf_syntax_error(source, exc) from None
+    except MemoryError as exc:
+        raise token_too_long(source, exc) from None
+
+
+def token_too_long(source: Source, exc: MemoryError) -> KhalisError:
+    """Oxigraph's parser raises MemoryError *with a message* when one token (a literal or
+    an IRI) passes its 16 MiB buffer: an input error, not the memory limit. A MemoryError
+    without a message is a real exhaustion and is raised again."""
+    if not exc.args:
+        raise exc
+    return InputError(
+        f"{source.name}: a literal or IRI is longer than the parser allows "
+        f"({one_line(str(exc.args[0]))})"
+    )
 
 
 def check_syntax(source: Source) -> None:

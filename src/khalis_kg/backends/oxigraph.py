@@ -16,7 +16,15 @@ import pyoxigraph as ox
 from ..errors import BackendError, InputError, QueryError, QuerySyntaxError, one_line
 from ..files import pid_alive
 from ..namespaces import PREFIXES
-from ..rdfio import Source, canonical_triples, from_ox, ox_format, rdf_syntax_error, to_ox
+from ..rdfio import (
+    Source,
+    canonical_triples,
+    from_ox,
+    ox_format,
+    rdf_syntax_error,
+    to_ox,
+    token_too_long,
+)
 from ..results import QueryResult, sort_rows
 from ..safety import Limits, check_query
 from ..terms import Row, Term
@@ -209,6 +217,8 @@ class OxigraphBackend:
                 store.load(source.data, fmt, base_iri=source.base_iri, to_graph=to_graph)
         except SyntaxError as exc:
             raise rdf_syntax_error(source, exc) from None
+        except MemoryError as exc:
+            raise token_too_long(source, exc) from None
         except (ValueError, OSError) as exc:
             raise InputError(f"{source.name}: cannot load: {one_line(str(exc))}") from None
 
@@ -229,6 +239,21 @@ class OxigraphBackend:
         data = self.store.dump(format=ox.RdfFormat.N_QUADS)
         assert data is not None
         return data
+
+    def after_fork(self) -> None:
+        """In a forked child (:mod:`khalis_kg.isolation`): read an on-disk store through
+        a fresh read-only handle. The inherited handle belongs to the parent's RocksDB
+        instance, whose background threads (and the locks they may hold, e.g. during a
+        compaction after a load) do not exist in the child: using it, or even dropping
+        it, could wait forever. It is kept referenced and never dropped (the child ends
+        with ``os._exit``)."""
+        if self.path is None or self._store is None:
+            return
+        _INHERITED.append(self._store)
+        try:
+            self._store = ox.Store.read_only(str(self.path))
+        except OSError as exc:
+            raise BackendError(f"cannot open the Oxigraph store at {self.path}: {exc}") from None
 
     def close(self) -> None:
         if self.path is not None and self._store is not None:
@@ -289,6 +314,10 @@ class OxigraphBackend:
             return QueryResult("graph", triples=canonical_triples(list(limits.guard(answer))))
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed: {one_line(str(exc))}") from None
+
+
+_INHERITED: list[ox.Store] = []
+"""Store handles a forked child inherited and must never drop (see ``after_fork``)."""
 
 
 def is_store_directory(path: Path) -> bool:

@@ -1,0 +1,61 @@
+"""Zero tracebacks, zero aborts, zero hangs: the hostile corpus through every command on
+every backend, each run ending with a documented exit code and, when it is not 0, one
+line on stderr, within its time limit (see tests/hostile_corpus.py)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+from click.testing import CliRunner
+from hostile_corpus import DOCUMENTED_EXIT_CODES, LIMIT_OPTIONS, TIME_LIMIT, HostileCorpus
+
+from khalis_kg.cli import cli
+
+
+def setup_module() -> None:
+    """Import the engines here once, so that each forked child does not import them again
+    (the command line's parent imports none; a test process has them anyway)."""
+    import pyshacl  # noqa: F401
+    import rdflib.plugins.sparql.evaluate  # noqa: F401
+
+    import khalis_kg.backends.memory
+    import khalis_kg.validation  # noqa: F401
+
+
+SLACK = 1.0
+"""Seconds past the time limit a run may take (forking, loading, killing)."""
+
+
+def test_hostile_corpus_ends_cleanly_everywhere(tmp_path: Path) -> None:
+    corpus = HostileCorpus(tmp_path / "corpus")
+    runner = CliRunner()
+    counts: Counter[str] = Counter()
+    problems: list[str] = []
+    for case in corpus.cases():
+        started = time.monotonic()
+        result = runner.invoke(cli, [*LIMIT_OPTIONS, *case.args], catch_exceptions=True)
+        elapsed = time.monotonic() - started
+        counts["inputs"] += 1
+        counts[f"exit {result.exit_code}"] += 1
+        stderr = result.stderr
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            counts["tracebacks"] += 1
+            problems.append(f"{case.name}: raised {result.exception!r}")
+        if "Traceback" in stderr or "panicked" in stderr:
+            counts["tracebacks"] += 1
+            problems.append(f"{case.name}: traceback on stderr")
+        if result.exit_code not in DOCUMENTED_EXIT_CODES:
+            counts["aborts"] += 1
+            problems.append(f"{case.name}: exit {result.exit_code}")
+        if result.exit_code != 0 and (
+            stderr.count("\n") != 1 or not stderr.startswith("khalis-kg: error: ")
+        ):
+            problems.append(f"{case.name}: not one line: {stderr[:300]!r}")
+        if elapsed > TIME_LIMIT + SLACK:
+            counts["hangs"] += 1
+            problems.append(f"{case.name}: {elapsed:.1f} s")
+    assert problems == [], "\n".join(problems)
+    assert counts["inputs"] > 250
+    assert counts["tracebacks"] == counts["aborts"] == counts["hangs"] == 0
