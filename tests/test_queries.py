@@ -518,7 +518,13 @@ def timeline() -> list[dict[str, Any]]:
         # Background: fighting and violence in recent years (undated); three breaks since
         # June 2014.
         item(1, "background", "isil-iraqi-military-conflict", "armed-conflict"),
-        item(1, "background", "significant-violence-in-the-area", "violence"),
+        item(
+            1,
+            "background",
+            "significant-violence-in-the-area",
+            "violence",
+            timeStatedAs="in recent years",
+        ),
         item(
             1,
             "background",
@@ -537,6 +543,8 @@ def timeline() -> list[dict[str, Any]]:
             "diyala-suicide-attacks",
             "suicide-attack",
             date=dt.date(2015, 5, 8),
+            dateInferredBy=ID + "inference/date-of-the-suicide-attacks",
+            timeStatedAs="At the same time as the prison break",
         ),
         # "A curfew has been imposed ... houses ... are being searched": no date given.
         item(4, "aftermath", "al-khalis-curfew", "curfew"),
