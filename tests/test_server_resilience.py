@@ -250,23 +250,32 @@ def test_pool_heals_after_its_workers_die_while_descriptors_are_exhausted(server
                 statuses.append(r.status_code)
             burst = time.monotonic() - t0
             assert statuses == [503] * 40
+            # Why the start failed depends on where it first needed a descriptor: the
+            # pipes (EMFILE) or the child's set-up (it ends at once: EOFError).
             assert r.text.startswith(
-                "the server has no query worker right now (starting one "
-                "failed: EMFILE: Too many open files); try again later"
+                "the server has no query worker right now (starting one failed: "
             )
+            assert r.text.endswith("); try again later\n")
+            assert "EMFILE" in r.text or "EOFError" in r.text, r.text
             assert burst < 10, burst
             assert _worker_pids(pid) == []
         finally:
             resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
         # The pressure ends: the pool is back at its size and answers again.
+        # (Until a worker is ready, each request is a quick 503: poll, bounded.)
         t0 = time.monotonic()
+        assert _wait_for(
+            lambda: client.get("/sparql", params={"query": COUNT}).status_code == 200, 15
+        )
+        answered = time.monotonic() - t0
         assert _wait_for(lambda: len(_worker_pids(pid)) == 2, 10), _worker_pids(pid)
         healed = time.monotonic() - t0
         assert client.get("/sparql", params={"query": COUNT}).status_code == 200
     newcomer.join(30)
     assert len(late) == 1
     assert late[0].status_code == 200
-    assert healed < 7, healed
+    assert answered < 7, answered
+    assert healed < 12, healed
     # The log: every kind of failure once, its repeats as a count, no traceback per event.
     assert _wait_for(lambda: b"repeated" in log.read_bytes()[log_before:], 8)
     text = log.read_bytes()[log_before:].decode("utf-8", "replace")
