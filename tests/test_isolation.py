@@ -151,7 +151,17 @@ def test_cli_memory_limit() -> None:
 
 
 def test_cli_engine_crashes_are_one_line(tmp_path: Path) -> None:
-    panic = cli_run("sparql", "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?o ?s")
+    # The packaged graph of an earlier version: pyoxigraph 0.5.13's ORDER BY panics on it
+    # (docs/upstream.md); the data has changed since, the engine has not.
+    fixture = Path(__file__).resolve().parent / "data" / "sort-panic"
+    panic = cli_run(
+        "--data",
+        str(fixture / "data.ttl"),
+        "--data",
+        str(fixture / "ontology.ttl"),
+        "sparql",
+        "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?o ?s",
+    )
     one_line(
         panic,
         5,
@@ -291,8 +301,9 @@ def test_processes_creating_the_same_store_do_not_race_into_raw_errors(tmp_path:
         out, err = process.communicate(timeout=60)
         assert err == ""
         answers.append(out.strip())
-    assert all(a in ("1309", "BackendError") for a in answers), answers
-    assert "1309" in answers
+    counts = {a for a in answers if a != "BackendError"}
+    assert len(counts) == 1, answers  # the store built once, the same for every reader
+    assert counts.pop().isdigit()
 
 
 def test_integer_parameters_past_64_bits_are_refused_on_every_backend() -> None:

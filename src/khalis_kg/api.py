@@ -311,6 +311,10 @@ class KnowledgeGraph:
             keep_descriptors=getattr(self.backend, "path", None) is not None,
         )
 
+        before_fork = getattr(self.backend, "before_fork", None)
+        if before_fork is not None:
+            before_fork()
+
         def prepare() -> None:
             _preload()
             after_fork = getattr(self.backend, "after_fork", None)

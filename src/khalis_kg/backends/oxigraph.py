@@ -139,6 +139,7 @@ class OxigraphBackend:
         self.path = None if path is None else Path(path)
         self._declared: set[str] = set()
         self._store: ox.Store | None = None
+        self._snapshot: Path | None = None  # see before_fork
         if self.path is None:
             self._store = ox.Store()
         elif self.path.exists() and any(self.path.iterdir()):
@@ -240,22 +241,47 @@ class OxigraphBackend:
         assert data is not None
         return data
 
+    def before_fork(self) -> None:
+        """In the parent, before an isolated child is forked: an on-disk store gets a
+        checkpoint (``Store.backup``: hard links to its immutable files) once, that the
+        child opens read-only. The child never touches the parent's RocksDB instance,
+        whose background threads do not exist in the child, nor files that instance may
+        delete after a compaction."""
+        if self.path is None or self._store is None or self._snapshot is not None:
+            return
+        import tempfile
+
+        holder = Path(tempfile.mkdtemp(prefix="khalis-kg-snapshot-"))
+        try:
+            self._store.backup(str(holder / "store"))
+        except OSError as exc:
+            import shutil
+
+            shutil.rmtree(holder, ignore_errors=True)
+            raise BackendError(
+                f"cannot snapshot the Oxigraph store at {self.path}: {exc}"
+            ) from None
+        self._snapshot = holder
+
     def after_fork(self) -> None:
-        """In a forked child (:mod:`khalis_kg.isolation`): read an on-disk store through
-        a fresh read-only handle. The inherited handle belongs to the parent's RocksDB
-        instance, whose background threads (and the locks they may hold, e.g. during a
-        compaction after a load) do not exist in the child: using it, or even dropping
-        it, could wait forever. It is kept referenced and never dropped (the child ends
-        with ``os._exit``)."""
-        if self.path is None or self._store is None:
+        """In a forked child: read the checkpoint made by :meth:`before_fork` through a
+        fresh read-only handle. The inherited handle is kept referenced and never
+        dropped (dropping it would wait for threads that are not there); the child ends
+        with ``os._exit``."""
+        if self._snapshot is None or self._store is None:
             return
         _INHERITED.append(self._store)
         try:
-            self._store = ox.Store.read_only(str(self.path))
+            self._store = ox.Store.read_only(str(self._snapshot / "store"))
         except OSError as exc:
             raise BackendError(f"cannot open the Oxigraph store at {self.path}: {exc}") from None
 
     def close(self) -> None:
+        if self._snapshot is not None:
+            import shutil
+
+            shutil.rmtree(self._snapshot, ignore_errors=True)
+            self._snapshot = None
         if self.path is not None and self._store is not None:
             self._store.flush()
             self._store = None  # releases the on-disk store's lock
