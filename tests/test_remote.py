@@ -8,6 +8,7 @@ teardown. Tests that need it are marked ``oxigraph_server``.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sys
 import threading
@@ -568,7 +569,7 @@ def recording_server() -> Iterator[tuple[str, list[dict[str, str]]]]:
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST = _answer  # noqa: N815 (http.server's names)
+        do_GET = do_POST = do_PUT = _answer  # noqa: N815 (http.server's names)
 
         def log_message(self, *args: object) -> None:
             pass
@@ -674,10 +675,13 @@ def test_cli_with_a_remote_graph_on_virtuoso(virtuoso: Any) -> None:
     graph = "https://w3id.org/khalis-kg/test/cli"
     runner = CliRunner()
     scope = ["--remote-graph", graph, "--without-ontology"]
-    done = runner.invoke(cli, [*scope, "load", "--graph-store", virtuoso.store_url])
+    # In pieces of about 100 triples (a PUT, then POSTs), as for a large corpus.
+    load = ["load", "--graph-store", virtuoso.store_url, "--chunk", "100"]
+    done = runner.invoke(cli, [*scope, *load])
     assert done.exit_code == 0, done.output
     local = KnowledgeGraph.load(with_ontology=False)
     assert done.output.startswith(f"loaded {len(local)} triples into <{graph}> at ")
+    assert re.search(r", [0-9]+ requests\)\n$", done.output), done.output
     remote = ["--backend", "remote", "--endpoint", virtuoso.query_url, *scope]
     done = runner.invoke(cli, [*remote, "query", "casualties", "--format", "json"])
     assert done.exit_code == 0, done.output
@@ -689,6 +693,11 @@ def test_cli_with_a_remote_graph_on_virtuoso(virtuoso: Any) -> None:
     )
     done = runner.invoke(cli, [*remote, "validate"])
     assert done.exit_code == 0, done.output
+    # No blank node was split between two requests: every selector is whole.
+    selectors = "SELECT (COUNT(*) AS ?n) { ?span oa:hasSelector ?s . ?s a ?t ; ?p ?o }"
+    done = runner.invoke(cli, [*remote, "sparql", selectors, "--format", "csv"])
+    expected = local.sparql(selectors).serialize("csv")[0].decode("utf-8")
+    assert done.output.splitlines() == expected.splitlines()
     # Unscoped, the store's default graph holds much more than the knowledge graph.
     unscoped = RemoteBackend(virtuoso.query_url, env={})
     try:
@@ -720,3 +729,37 @@ def test_serve_fronts_virtuoso(virtuoso: Any) -> None:
     assert rows == [{k: str(v) for k, v in row.items() if v is not None} for row in expected]
     assert page.status_code == 200, page.text
     assert "Al Khalis is a town located in Diyala province" in page.text
+
+
+def test_chunks_never_split_a_blank_node() -> None:
+    from khalis_kg.loader import chunks
+
+    body = (
+        b"<http://e/a> <http://e/p> _:x .\n"
+        b"_:x <http://e/q> 1 .\n"
+        b"<http://e/b> <http://e/p> 2 .\n"
+        b"<http://e/c> <http://e/p> _:y .\n"
+        b"<http://e/d> <http://e/p> 3 .\n"
+        b"_:y <http://e/q> 4 .\n"
+        b"<http://e/e> <http://e/p> 5 .\n"
+    )
+    assert chunks(body, 1) == [
+        b"<http://e/a> <http://e/p> _:x .\n_:x <http://e/q> 1 .\n",
+        b"<http://e/b> <http://e/p> 2 .\n",
+        b"<http://e/c> <http://e/p> _:y .\n<http://e/d> <http://e/p> 3 .\n_:y <http://e/q> 4 .\n",
+        b"<http://e/e> <http://e/p> 5 .\n",
+    ]
+    assert chunks(body, 100) == [body]
+    assert b"".join(chunks(body, 2)) == body
+    with pytest.raises(InputError, match="at least one triple"):
+        chunks(body, 0)
+
+
+def test_chunked_load_is_a_put_then_posts() -> None:
+    seen: list[tuple[str, int]] = []
+    with recording_server() as (base, requests):
+        report = load_to_store(base + "/store", [DATA], timeout=30, env={}, chunk_triples=200)
+        seen = [(r["method"], r["body"].count("\n")) for r in requests]
+    assert report.requests == len(seen) > 2
+    assert [m for m, _ in seen] == ["PUT"] + ["POST"] * (len(seen) - 1)
+    assert sum(n for _, n in seen) == report.triples

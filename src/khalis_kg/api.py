@@ -585,13 +585,19 @@ def validate_sources(
 
 
 def load_to_store(
-    store_url: str, sources: Sequence[Source], graph: str | None = None, *, timeout: float
+    store_url: str,
+    sources: Sequence[Source],
+    graph: str | None = None,
+    *,
+    timeout: float,
+    chunk_triples: int | None = None,
 ) -> LoadReport:
     """Replace ``graph`` (None: the default graph) of the SPARQL Graph Store at
-    ``store_url`` with the union of ``sources``, by one idempotent HTTP PUT."""
+    ``store_url`` with the union of ``sources``, by one idempotent HTTP PUT (with
+    ``chunk_triples``: a PUT and POSTs of about that many triples each)."""
     from .loader import load_to_store as put
 
-    return put(store_url, sources, graph, timeout=timeout)
+    return put(store_url, sources, graph, timeout=timeout, chunk_triples=chunk_triples)
 
 
 def write_docs(directory: PathLike, files: Mapping[str, bytes]) -> list[Path]:

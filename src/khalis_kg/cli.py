@@ -816,10 +816,30 @@ def docs_command(settings: Settings, directory: str) -> None:
     default=None,
     help="Target named graph [default: the global --remote-graph, else the default graph].",
 )
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=300.0, show_default=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=300.0,
+    show_default=True,
+    help="Seconds allowed for each request.",
+)
+@click.option(
+    "--chunk",
+    "chunk",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="TRIPLES",
+    help="Send a PUT of about TRIPLES triples, then a POST per further piece, for stores "
+    "that cannot take one large request (Virtuoso) [default: one PUT].",
+)
 @click.pass_obj
 def load_command(
-    settings: Settings, files: tuple[str, ...], store_url: str, graph: str | None, timeout: float
+    settings: Settings,
+    files: tuple[str, ...],
+    store_url: str,
+    graph: str | None,
+    timeout: float,
+    chunk: int | None,
 ) -> None:
     """Replace a graph of a triple store with FILES (default: the packaged graph, with its
     ontology unless --without-ontology), by one SPARQL Graph Store HTTP PUT: running it
@@ -836,13 +856,14 @@ def load_command(
         return api.read_sources(paths, with_ontology=with_ontology)
 
     def run(sources: list[Any]) -> Any:
-        return api.load_to_store(store_url, sources, graph, timeout=timeout)
+        return api.load_to_store(store_url, sources, graph, timeout=timeout, chunk_triples=chunk)
 
     report = settings.isolated(prepare, run, "the load")
     target = f"<{graph}>" if graph else "the default graph"
     click.echo(
         f"loaded {report.triples} triples into {target} at {store_url} "
-        f"(HTTP {report.status}, {report.seconds:.2f} s)"
+        f"(HTTP {report.status}, {report.seconds:.2f} s"
+        + (f", {report.requests} requests)" if report.requests > 1 else ")")
     )
 
 
