@@ -315,3 +315,35 @@ def test_integer_parameters_past_64_bits_are_refused_on_every_backend() -> None:
         with pytest.raises(ParameterError, match="must be an integer from"):
             info.bind({"minimum": value})
     assert info.bind({"minimum": str(2**63 - 1)})["minimum"].value == str(2**63 - 1)
+
+
+def test_service_reaches_nothing_even_if_the_safety_check_were_bypassed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Defence in depth: with the parse-based refusal switched off, the engine would
+    send SERVICE over HTTP; the locked child cannot open the socket."""
+    import khalis_kg.backends.oxigraph as oxigraph_backend
+    from khalis_kg import safety
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    monkeypatch.setattr(oxigraph_backend, "check_query", lambda text, *a, **k: safety.scan(text))
+    query = f"PREFIX : <http://127.0.0.1:{port}/> SELECT * WHERE {{ SERVICE :x {{ ?s ?p ?o }} }}"
+    result = cli_run("--timeout", "5", "sparql", query)
+    hits = 0
+    try:
+        while True:
+            connection, _ = listener.accept()
+            connection.close()
+            hits += 1
+    except (TimeoutError, OSError):
+        pass
+    finally:
+        listener.close()
+    assert hits == 0
+    assert result.exit_code == 2
+    assert result.stderr.startswith("khalis-kg: error: ")
+    assert result.stderr.count("\n") == 1
