@@ -131,10 +131,7 @@ VIRTUOSO_NORMALISATIONS = {
 }
 """The differences allowed between Virtuoso's answers and the embedded engine's."""
 
-VIRTUOSO_WRONG = {
-    "construct-event-subgraph": "Virtuoso 7.2.5 drops nodes reached through the optional "
-    "(?) and zero-length (*) steps of the query's alternative property path",
-}
+VIRTUOSO_WRONG: dict[str, str] = {}
 """Packaged queries to which Virtuoso 7.2.5 gives a wrong answer (documented in
 docs/scaling.md): run, and expected to differ, so that a fix upstream shows."""
 
