@@ -763,3 +763,19 @@ def test_chunked_load_is_a_put_then_posts() -> None:
     assert report.requests == len(seen) > 2
     assert [m for m, _ in seen] == ["PUT"] + ["POST"] * (len(seen) - 1)
     assert sum(n for _, n in seen) == report.triples
+
+
+def test_a_protocol_dataset_on_a_scoped_backend() -> None:
+    """The store's default graph, named in a protocol dataset (``default-graph-uri`` of
+    ``serve``), is the backend's graph; no other graph is held."""
+    from khalis_kg.backends.base import QueryDataset
+
+    with recording_server() as (base, seen):
+        backend = RemoteBackend(base + "/sparql", env={}, graph=GRAPH)
+        try:
+            backend.query("ASK { ?s ?p ?o }", dataset=QueryDataset((None,), ()))
+            with pytest.raises(QueryError, match="named-graph-uri <http://e/g> names no graph"):
+                backend.query("ASK { ?s ?p ?o }", dataset=QueryDataset((None,), ("http://e/g",)))
+        finally:
+            backend.close()
+    assert [r["body"] for r in seen] == ["query=ASK+%7B+%3Fs+%3Fp+%3Fo+%7D&" + SCOPE]
