@@ -6,10 +6,20 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
-from hostile_corpus import DOCUMENTED_EXIT_CODES, LIMIT_OPTIONS, TIME_LIMIT, HostileCorpus
+from hostile_corpus import (
+    DOCUMENTED_EXIT_CODES,
+    LIMIT_OPTIONS,
+    REMOTE_SKIPPED,
+    TIME_LIMIT,
+    Case,
+    HostileCorpus,
+    remote_cases,
+)
 
 from khalis_kg.cli import cli
 
@@ -30,10 +40,32 @@ SLACK = 1.0
 
 def test_hostile_corpus_ends_cleanly_everywhere(tmp_path: Path) -> None:
     corpus = HostileCorpus(tmp_path / "corpus")
+    counts = run_cases(corpus.cases())
+    assert counts["inputs"] > 250
+
+
+@pytest.mark.oxigraph_server
+def test_hostile_queries_on_the_remote_backend(tmp_path: Path) -> None:
+    from helpers import running_oxigraph
+
+    from khalis_kg.loader import load_to_store
+    from khalis_kg.resources import packaged_source
+
+    corpus = HostileCorpus(tmp_path / "corpus")
+    with running_oxigraph(tmp_path / "store") as server:
+        load_to_store(server.store_url, [packaged_source("data")], env={})
+        counts = run_cases(remote_cases(corpus, server.query_url))
+        alive = server.process.poll() is None
+        died = "" if alive or server.process.stderr is None else server.process.stderr.read()
+        assert alive, f"the store died: {died[-400:]!r}"  # nothing sent crashed it
+    assert counts["inputs"] == len(corpus.queries) - len(REMOTE_SKIPPED)
+
+
+def run_cases(cases: Iterable[Case]) -> Counter[str]:
     runner = CliRunner()
     counts: Counter[str] = Counter()
     problems: list[str] = []
-    for case in corpus.cases():
+    for case in cases:
         started = time.monotonic()
         result = runner.invoke(cli, [*LIMIT_OPTIONS, *case.args], catch_exceptions=True)
         elapsed = time.monotonic() - started
@@ -57,5 +89,5 @@ def test_hostile_corpus_ends_cleanly_everywhere(tmp_path: Path) -> None:
             counts["hangs"] += 1
             problems.append(f"{case.name}: {elapsed:.1f} s")
     assert problems == [], "\n".join(problems)
-    assert counts["inputs"] > 250
     assert counts["tracebacks"] == counts["aborts"] == counts["hangs"] == 0
+    return counts

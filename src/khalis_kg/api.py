@@ -30,7 +30,7 @@ from .namespaces import KG
 from .rdfio import Source
 from .resources import ontology_sources, packaged_source, queries_dir
 from .results import QueryResult
-from .safety import DEFAULT_MAX_ROWS, Limits, projection, tokenize
+from .safety import DEFAULT_MAX_ROWS, Limits, check_nesting, projection, tokenize
 
 if TYPE_CHECKING:
     from .loader import LoadReport
@@ -278,6 +278,8 @@ class KnowledgeGraph:
         if default_graphs is not None or named_graphs is not None:
             dataset = QueryDataset(tuple(default_graphs or ()), tuple(named_graphs or ()))
         limits = Limits(timeout=timeout, max_rows=max_rows)
+
+        check_nesting(text)  # before any parser: deep nesting crashes them
 
         def run() -> QueryResult:
             result = self.backend.query(text, limits=limits, base=base, dataset=dataset)

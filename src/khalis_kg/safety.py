@@ -40,6 +40,11 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-.]*(?::[^\s{}()<>;,]*)?|[A-Za-z0-9_\-
 # 2.4 ms at import (the wide range made sre build a large charset).
 _VAR = re.compile(r"[?$][^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\xb6\xb8-\xbf\U00010000-\U0010ffff]*")
 
+MAX_NESTING = 256
+"""Deepest nesting of ``(``, ``{`` and ``[`` a query may have. Deeper queries are
+refused before any engine parses them: Oxigraph's recursive parser overflows its stack
+on ~30,000 levels (a segmentation fault here, an abort of a remote Oxigraph server)."""
+
 DEFAULT_MAX_ROWS = 100_000
 """Largest number of rows (or triples) a query may return before it is stopped."""
 
@@ -276,6 +281,26 @@ def resolve_iri(reference: str, base: str) -> str:
     if r_frag is not None:
         out += f"#{r_frag}"
     return out
+
+
+def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
+    """Refuse a query whose brackets nest deeper than ``limit`` (counted on its tokens,
+    so brackets inside strings, IRIs and comments do not count)."""
+    depth = 0
+    for tok in tokenize(text):
+        if tok.kind != "punct":
+            continue
+        if tok.text in "({[":
+            depth += 1
+            if depth > limit:
+                raise QuerySyntaxError(
+                    f"the query nests brackets more than {limit} deep (line {tok.line}, "
+                    f"column {tok.column}); refused before parsing",
+                    line=tok.line,
+                    column=tok.column,
+                )
+        elif tok.text in ")}]":
+            depth = max(depth - 1, 0)
 
 
 def check_query(
