@@ -218,15 +218,20 @@ REMOTE_SKIPPED = frozenset(
 )
 
 
-def remote_cases(corpus: HostileCorpus, endpoint: str) -> Iterator[Case]:
-    """The queries through ``--backend remote`` (the RDF inputs would be added to the
-    store: they are not sent)."""
+def remote_cases(corpus: HostileCorpus, endpoint: str, graph_store: str) -> Iterator[Case]:
+    """The queries through ``--backend remote``, then the RDF inputs through ``load``
+    (a Graph Store PUT to a named graph of the store, after every query)."""
     for name, path in sorted(corpus.queries.items()):
         if name not in REMOTE_SKIPPED:
             yield Case(
                 f"remote/sparql/{name}",
                 ("--backend", "remote", "--endpoint", endpoint, "sparql", "-f", str(path)),
             )
+    for name, path in sorted(corpus.data.items()):
+        yield Case(
+            f"remote/load/{name}",
+            ("load", str(path), "--graph-store", graph_store, "--graph", "urn:x-hostile:g"),
+        )
 
 
 def _command(command: str) -> tuple[str, ...]:

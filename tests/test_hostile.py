@@ -54,11 +54,11 @@ def test_hostile_queries_on_the_remote_backend(tmp_path: Path) -> None:
     corpus = HostileCorpus(tmp_path / "corpus")
     with running_oxigraph(tmp_path / "store") as server:
         load_to_store(server.store_url, [packaged_source("data")], env={})
-        counts = run_cases(remote_cases(corpus, server.query_url))
+        counts = run_cases(remote_cases(corpus, server.query_url, server.store_url))
         alive = server.process.poll() is None
         died = "" if alive or server.process.stderr is None else server.process.stderr.read()
         assert alive, f"the store died: {died[-400:]!r}"  # nothing sent crashed it
-    assert counts["inputs"] == len(corpus.queries) - len(REMOTE_SKIPPED)
+    assert counts["inputs"] == len(corpus.queries) - len(REMOTE_SKIPPED) + len(corpus.data)
 
 
 def run_cases(cases: Iterable[Case]) -> Counter[str]:
