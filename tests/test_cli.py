@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -183,7 +184,7 @@ def test_sparql_graph_results(runner: CliRunner) -> None:
 def test_sparql_errors(runner: CliRunner, tmp_path: Path) -> None:
     syntax = run(runner, "sparql", "SELECT * WHERE {\n ?s ?p ?o }\nLIMIT x")
     assert syntax.exit_code == 2
-    assert syntax.stderr.startswith("khalis-kg: error: SPARQL syntax error at line 3, column 7: ")
+    assert syntax.stderr.startswith("khalis-kg: error: SPARQL syntax error at line 3, column 1: ")
     assert syntax.stderr.count("\n") == 1
     assert_error(
         run(runner, "sparql", "INSERT DATA { <http://a/b> <http://a/c> 1 }"),
@@ -326,8 +327,6 @@ print("HEAVY", heavy, file=sys.stderr)
 @pytest.mark.parametrize(
     "argv",
     [
-        ["sparql", "SELECT * WHERE { ?s ?p ?o } LIMIT 1", "--format", "json"],
-        ["sparql", "CONSTRUCT WHERE { ?s a kg:Claim }", "--format", "jsonld"],
         ["query", "event-quantities", "--format", "xml"],
         ["queries"],
         ["stats"],
@@ -342,6 +341,27 @@ def test_query_path_imports_no_rdflib_pyshacl_or_http(argv: list[str]) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "HEAVY []"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sparql", "SELECT * WHERE { ?s ?p ?o } LIMIT 1", "--format", "json"],
+        ["sparql", "CONSTRUCT WHERE { ?s a kg:Claim }", "--format", "jsonld"],
+    ],
+)
+def test_sparql_imports_rdflib_to_verify_the_query_and_nothing_else(argv: list[str]) -> None:
+    """An ad-hoc query is parsed by rdflib's SPARQL grammar before it runs (rdflib brings
+    its own urllib/http.client imports); no pyshacl, HTTP client or server is imported."""
+    code = PROBE.format(queries=str(TEST_QUERIES), argv=argv, heavy=set(HEAVY))
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    heavy = ast.literal_eval(done.stderr.strip().splitlines()[-1].removeprefix("HEAVY "))
+    assert "rdflib.plugins.sparql.parser" in heavy
+    assert {m.split(".")[0] for m in heavy} == {"rdflib", "http", "urllib"}
 
 
 def test_import_khalis_kg_is_cheap() -> None:

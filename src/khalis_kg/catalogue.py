@@ -248,6 +248,9 @@ class Catalogue:
     ):
         self._queries = {q.name: q for q in sorted(queries, key=lambda q: q.name)}
         self._root = root
+        self.packaged = False
+        """Whether these are the queries that ship with khalis-kg (then they are admitted
+        by :func:`khalis_kg.safety.builtin`, checked by the test suite, without a parse)."""
         """Directory still to be read (lazy catalogue); None once everything is read."""
 
     @classmethod
@@ -262,7 +265,9 @@ class Catalogue:
         """A catalogue of ``directory`` (the packaged ``queries/`` by default) that reads
         a query file only when that query is asked for."""
         root: Traversable | Path = resources.queries_dir() if directory is None else directory
-        return cls(root=root)
+        catalogue = cls(root=root)
+        catalogue.packaged = directory is None
+        return catalogue
 
     def _files(self) -> dict[str, Traversable | Path]:
         """The ``*.rq`` files of the directory still to be read, by query name."""

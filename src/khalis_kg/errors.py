@@ -109,6 +109,13 @@ class QuerySyntaxError(QueryError):
         self.column = column
 
 
+class QueryRefusedError(QueryError):
+    """A query would reach beyond the store (``SERVICE``, a ``FROM`` graph it does not
+    hold): refused before any engine sees it."""
+
+    http_status = 403
+
+
 class ReadOnlyError(QueryError):
     """A SPARQL Update (or other write) was sent to a read-only interface."""
 

@@ -4,9 +4,10 @@ A backend holds a read-only RDF dataset (loaded from :class:`~khalis_kg.rdfio.So
 inputs) and answers SPARQL queries with :class:`~khalis_kg.results.QueryResult`. The
 protocol speaks only in SPARQL text, neutral terms and N-Quads bytes, so that an engine
 reached over the SPARQL 1.1 Protocol (:mod:`.remote`) fits as well as an in-process
-one: it runs :func:`khalis_kg.safety.check_query` the same way, sends parameters as a
-``VALUES`` block built from :meth:`Term.to_ntriples`, and implements :meth:`dump` with
-the Graph Store protocol or a ``SELECT``.
+one: it sends parameters as a ``VALUES`` block built from :meth:`Term.to_ntriples`,
+and implements :meth:`dump` with the Graph Store protocol or a ``SELECT``. Every backend
+runs only a :class:`~khalis_kg.safety.ReadOnlyQuery`: given text, it first calls
+:func:`khalis_kg.safety.decide` with its own held graphs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Protocol
 
 from ..rdfio import Source
 from ..results import QueryResult
-from ..safety import Limits
+from ..safety import Limits, ReadOnlyQuery
 from ..terms import Term
 
 
@@ -62,14 +63,15 @@ class Backend(Protocol):
 
     def query(
         self,
-        text: str,
+        query: str | ReadOnlyQuery,
         *,
         bindings: Mapping[str, Term] | None = None,
         limits: Limits | None = None,
         base: str | None = None,
         dataset: QueryDataset | None = None,
     ) -> QueryResult:
-        """Run a read-only SPARQL query; ``bindings`` pre-bind variables by name, ``base``
+        """Run a read-only SPARQL query (text is first decided by
+        :func:`khalis_kg.safety.decide`); ``bindings`` pre-bind variables by name, ``base``
         resolves relative IRIs (the query's own ``BASE`` is resolved against it),
         ``dataset`` replaces the query's ``FROM`` / ``FROM NAMED``."""
         ...

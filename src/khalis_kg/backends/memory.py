@@ -25,11 +25,11 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import SPARQLError
 from rdflib.term import Identifier, Variable
 
-from ..errors import InputError, QueryError, QuerySyntaxError, one_line
+from ..errors import InputError, QueryError, QueryRefusedError, QuerySyntaxError, one_line
 from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, check_syntax, to_ox_triple
 from ..results import QueryResult, sort_rows
-from ..safety import Limits, check_query
+from ..safety import Limits, ReadOnlyQuery, decide
 from ..terms import Row, Term, is_absolute_iri
 from .base import QueryDataset
 from .oxigraph import parse_query
@@ -155,6 +155,23 @@ def _cannot_run(exc: BaseException) -> QueryError:
     )
 
 
+@contextlib.contextmanager
+def _no_graph_loading() -> Iterator[None]:
+    """rdflib fetches a ``FROM`` graph it does not hold (a file, a web document) unless
+    ``SPARQL_LOAD_GRAPHS`` is off: off while our queries run (only held graphs pass
+    :func:`~khalis_kg.safety.decide`; this holds even if one did not). Process-wide, so
+    it is restored afterwards and guarded by the same lock as the parse switch."""
+    import rdflib.plugins.sparql as rdflib_sparql
+
+    with _NORMALIZE_LOCK:
+        previous = rdflib_sparql.SPARQL_LOAD_GRAPHS
+        rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+        try:
+            yield
+        finally:
+            rdflib_sparql.SPARQL_LOAD_GRAPHS = previous
+
+
 class MemoryBackend:
     """An rdflib ``Dataset`` held in memory (named graphs kept apart, as in Oxigraph)."""
 
@@ -207,23 +224,24 @@ class MemoryBackend:
 
     def query(
         self,
-        text: str,
+        query: str | ReadOnlyQuery,
         *,
         bindings: Mapping[str, Term] | None = None,
         limits: Limits | None = None,
         base: str | None = None,
         dataset: QueryDataset | None = None,
     ) -> QueryResult:
-        scan = check_query(text, self.graph_names, PREFIXES, base=base)
+        plan = query if isinstance(query, ReadOnlyQuery) else decide(query, base, self.graph_names)
         limits = limits or Limits()
-        # Oxigraph's parser first: the same syntax errors, in the same words, as the
-        # oxigraph backend, and the invalid queries rdflib would accept are refused.
-        parse_query(text, base)
+        # Oxigraph's parser next: the invalid queries rdflib would accept are refused in
+        # the oxigraph backend's words. (It runs the query on an empty store, so it comes
+        # only after decide(): never on a text that was not admitted.)
+        parse_query(plan.text, plan.base)
         try:
-            parsed = parseQuery(_absolute_bases(text, base))
+            parsed = parseQuery(_absolute_bases(plan.text, plan.base))
             _check_prefixes(parsed)
-            prepared = translateQuery(parsed, base, PREFIXES)  # as prepareQuery does
-            prepared._original_args = (text, PREFIXES, base)
+            prepared = translateQuery(parsed, plan.base, PREFIXES)  # as prepareQuery does
+            prepared._original_args = (plan.text, PREFIXES, plan.base)
         except RecursionError:
             raise QuerySyntaxError(f"the query is {_TOO_DEEP}") from None
         except pyparsing.ParseBaseException as exc:
@@ -241,12 +259,12 @@ class MemoryBackend:
             # rdflib raises a bare Exception for queries it cannot translate or run (a
             # negated inverse path, !^p): valid SPARQL this engine does not run.
             raise _cannot_run(exc) from None
-        # Defence in depth: the parsed algebra must agree with the lexical check.
+        # Defence in depth: the algebra rdflib will run must agree with the decision.
         for node in _walk(prepared.algebra):
             if node.name == "ServiceGraphPattern":
-                raise QueryError("SERVICE is refused: queries never reach the network")
-        held = self.graph_names()
+                raise QueryRefusedError("SERVICE is refused: queries never reach the network")
         if dataset is not None:
+            held = self.graph_names()
             dataset.check_held(held)
             # The protocol's dataset replaces the query's FROM / FROM NAMED; rdflib builds
             # it from graphs the store holds (checked just above), never fetching one.
@@ -257,15 +275,23 @@ class MemoryBackend:
                 )
                 for g in dataset.default_graphs
             ] + [CompValue("DatasetClause", named=URIRef(g)) for g in dataset.named_graphs]
-        for clause in prepared.algebra.get("datasetClause") or []:
-            iri = clause["default"] if "default" in clause else clause["named"]
-            if str(iri) not in held and iri != DATASET_DEFAULT_GRAPH_ID:
-                raise QueryError(f"FROM <{iri}> is refused: it names no graph held by this store")
+            for clause in prepared.algebra["datasetClause"]:
+                iri = clause["default"] if "default" in clause else clause["named"]
+                if str(iri) not in held and iri != DATASET_DEFAULT_GRAPH_ID:
+                    raise QueryRefusedError(
+                        f"FROM <{iri}> is refused: it names no graph held by this store"
+                    )
+        else:
+            for clause in prepared.algebra.get("datasetClause") or []:
+                iri = str(clause["default"] if "default" in clause else clause["named"])
+                if iri not in (*(plan.default_graphs or ()), *(plan.named_graphs or ())):
+                    raise QueryRefusedError(f"FROM <{iri}> is refused: it was not verified")
         init: dict[str, Identifier] = {
             Variable(k): to_rdflib(v) for k, v in (bindings or {}).items()
         }
         try:
-            answer = self.dataset.query(prepared, initBindings=init)
+            with _no_graph_loading():
+                answer = self.dataset.query(prepared, initBindings=init)
             if answer.type == "ASK":
                 return QueryResult("ask", boolean=bool(answer.askAnswer))
             if answer.type == "SELECT":
@@ -277,7 +303,7 @@ class MemoryBackend:
                         if value is not None:
                             row[var] = from_rdflib(value)
                     rows.append(row)
-                if not scan.has_order_by:
+                if not plan.ordered:
                     rows = sort_rows(rows, variables)
                 return QueryResult("select", variables=variables, rows=rows)
             assert answer.graph is not None

@@ -26,7 +26,7 @@ from ..rdfio import (
     token_too_long,
 )
 from ..results import QueryResult, sort_rows
-from ..safety import Limits, check_query
+from ..safety import Limits, ReadOnlyQuery, decide
 from ..terms import Row, Term
 from .base import QueryDataset
 
@@ -288,14 +288,14 @@ class OxigraphBackend:
 
     def query(
         self,
-        text: str,
+        query: str | ReadOnlyQuery,
         *,
         bindings: Mapping[str, Term] | None = None,
         limits: Limits | None = None,
         base: str | None = None,
         dataset: QueryDataset | None = None,
     ) -> QueryResult:
-        scan = check_query(text, self.graph_names, PREFIXES, base=base)
+        plan = query if isinstance(query, ReadOnlyQuery) else decide(query, base, self.graph_names)
         limits = limits or Limits()
         substitutions: dict[ox.Variable, Any] = {
             ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()
@@ -303,22 +303,28 @@ class OxigraphBackend:
         default_graph: list[ox.NamedNode | ox.DefaultGraph] | None = None
         named_graphs: list[ox.NamedNode] | None = None
         if dataset is not None:
+            # The protocol's dataset replaces the query's FROM / FROM NAMED.
             dataset.check_held(self.graph_names())
             default_graph = [
                 ox.DefaultGraph() if g is None else ox.NamedNode(g) for g in dataset.default_graphs
             ]
             named_graphs = [ox.NamedNode(g) for g in dataset.named_graphs]
+        elif plan.default_graphs is not None or plan.named_graphs is not None:
+            # The graphs decide() resolved and checked, whatever the engine makes of FROM
+            # itself (these arguments override the query's dataset clause).
+            default_graph = [ox.NamedNode(g) for g in plan.default_graphs or ()]
+            named_graphs = [ox.NamedNode(g) for g in plan.named_graphs or ()]
         try:
             answer = self.store.query(
-                text,
-                base_iri=base,
+                plan.text,
+                base_iri=plan.base,
                 prefixes=PREFIXES,
                 substitutions=substitutions or None,
                 default_graph=default_graph,  # type: ignore[arg-type]
                 named_graphs=named_graphs,  # type: ignore[arg-type]
             )
         except SyntaxError as exc:
-            raise syntax_error(exc, text) from None
+            raise syntax_error(exc, plan.text) from None
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed: {one_line(str(exc))}") from None
         try:
@@ -334,7 +340,7 @@ class OxigraphBackend:
                         if value is not None:
                             row[var] = from_ox(value)
                     rows.append(row)
-                if not scan.has_order_by:
+                if not plan.ordered:
                     rows = sort_rows(rows, variables)
                 return QueryResult("select", variables=variables, rows=rows)
             return QueryResult("graph", triples=canonical_triples(list(limits.guard(answer))))

@@ -75,7 +75,7 @@ from ..loader import post_sources
 from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, rdf_format, result_format
 from ..results import QueryResult, sort_rows
-from ..safety import Limits, check_query, tokenize
+from ..safety import Limits, ReadOnlyQuery, decide, tokenize
 from ..terms import Row, Term, is_absolute_iri
 from .base import QueryDataset
 
@@ -366,20 +366,21 @@ class RemoteBackend:
 
     def query(
         self,
-        text: str,
+        query: str | ReadOnlyQuery,
         *,
         bindings: Mapping[str, Term] | None = None,
         limits: Limits | None = None,
         base: str | None = None,
         dataset: QueryDataset | None = None,
     ) -> QueryResult:
-        scan = check_query(text, self.graph_names, PREFIXES, base=base)
+        plan = query if isinstance(query, ReadOnlyQuery) else decide(query, base, self.graph_names)
         limits = limits or Limits()
-        sent = _prologue(text) + bind_values(text, bindings or {})
-        if base is not None:
-            if not is_absolute_iri(base):
-                raise QueryError(f"the base must be an absolute IRI, got {base!r}")
-            sent = f"BASE <{base}>\n" + sent  # the query's own BASE resolves against it
+        sent = _prologue(plan.text) + bind_values(plan.text, bindings or {})
+        if plan.base is not None:
+            sent = f"BASE <{plan.base}>\n" + sent  # the query's own BASE resolves against it
+        if bindings and plan.verified != "builtin":
+            # The parameters changed the text: what is sent is decided again, on its parse.
+            decide(sent, None, self.graph_names)
         params: list[tuple[str, str]] = []
         if dataset is not None:
             dataset.check_held(self.graph_names())
@@ -390,9 +391,15 @@ class RemoteBackend:
             params += [("named-graph-uri", g) for g in dataset.named_graphs]
             if self.graph is not None and not dataset.named_graphs:
                 params.append(("named-graph-uri", NO_NAMED_GRAPHS))
-        if scan.form in ("construct", "describe"):
+        elif plan.default_graphs is not None or plan.named_graphs is not None:
+            # The graphs decide() resolved and checked, sent as the protocol's dataset,
+            # which takes precedence over the query's FROM (SPARQL 1.1 Protocol, 2.1.4):
+            # the endpoint does not resolve them its own way.
+            params += [("default-graph-uri", g) for g in plan.default_graphs or ()]
+            params += [("named-graph-uri", g) for g in plan.named_graphs or ()]
+        if plan.form in ("construct", "describe"):
             return self._graph(sent, limits, params)
-        return self._select(sent, limits, params, ordered=scan.has_order_by)
+        return self._select(sent, limits, params, ordered=plan.ordered)
 
     # -- helpers ---------------------------------------------------------------------
     def protocol_request(
