@@ -462,14 +462,22 @@ def decide(
 
 def builtin(text: str) -> ReadOnlyQuery:
     """Admit a query that ships with khalis-kg (a packaged ``.rq`` file, a statistics
-    query) without importing the parser, when its text is plainly clean: no escape, no
-    ``SERVICE``, no dataset clause, no update keyword as the lexical scan reads it.
-    Anything else goes through :func:`decide`. The test suite checks that
-    :func:`decide` gives the same plan for every query khalis-kg ships."""
+    query) without importing the parser, when its text is plainly clean; anything else
+    goes through :func:`decide`.
+
+    Plainly clean, read conservatively on the lexical tokens: a query form, no escape,
+    no update keyword, and no word (keyword or prefixed name: ``SERVICE:x`` is one) that
+    contains ``service`` or starts with ``from``. This is a fast path for trusted text,
+    not the decision: the test suite checks that :func:`decide` gives the same plan for
+    every query khalis-kg ships.
+    """
     if "\\u" not in text and "\\U" not in text:
         found = scan(text)
-        if found.form in QUERY_FORMS and not (
-            found.is_update or found.has_service or found.dataset
+        words = [t.text.lower() for t in tokenize(text) if t.kind == "word"]
+        if (
+            found.form in QUERY_FORMS
+            and not (found.is_update or found.has_service or found.dataset)
+            and not any("service" in w or w.startswith("from") for w in words)
         ):
             return ReadOnlyQuery(
                 text=text, form=found.form, ordered=found.has_order_by, verified="builtin"
@@ -531,9 +539,15 @@ def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...])
 def _resolve_dataset(
     prologue: Any, clauses: Any, base: str | None, prefixes: tuple[tuple[str, str], ...]
 ) -> Iterator[tuple[str, str | None]]:
-    from rdflib.plugins.sparql.algebra import translatePrologue
-
-    context = translatePrologue(prologue, base, dict(prefixes))
+    """Each dataset clause's graph IRI as SPARQL resolves it: ``BASE`` and ``PREFIX``
+    declarations in order, each relative IRI against the base in effect (RFC 3986),
+    the caller's base first. ``None`` for an IRI that stays relative."""
+    namespaces: dict[str, str | None] = dict(prefixes)
+    for decl in prologue:
+        if decl.name == "Base":
+            base = resolve_iri(base, str(decl.iri))
+        elif decl.name == "PrefixDecl":
+            namespaces[decl.prefix or ""] = resolve_iri(base, str(decl.iri))
     for clause in clauses:
         kind, iri = (
             ("from", clause.default)
@@ -543,8 +557,89 @@ def _resolve_dataset(
                 clause.named,
             )
         )
-        resolved = str(context.absolutize(iri))
-        yield kind, resolved if _SCHEME.match(resolved) else None
+        if getattr(iri, "name", None) == "pname":
+            namespace = namespaces.get(iri.prefix or "")
+            local = _PN_LOCAL_ESCAPE.sub(r"\1", iri.localname or "")
+            yield kind, None if namespace is None else namespace + local
+        else:
+            yield kind, resolve_iri(base, str(iri))
+
+
+_PN_LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
+_IRI_PARTS = re.compile(
+    r"^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$", re.S
+)
+
+
+def resolve_iri(base: str | None, ref: str) -> str | None:
+    """``ref`` resolved against ``base`` (RFC 3986, 5.2); ``None`` when it stays relative."""
+    m = _IRI_PARTS.match(ref)
+    assert m is not None  # every string matches
+    scheme, authority, path, query, fragment = m.groups()
+    if scheme is not None:
+        return _recompose(scheme, authority, _remove_dots(path), query, fragment)
+    if base is None:
+        return None
+    b = _IRI_PARTS.match(base)
+    assert b is not None
+    b_scheme, b_authority, b_path, b_query, _ = b.groups()
+    if b_scheme is None:
+        return None
+    if authority is not None:
+        return _recompose(b_scheme, authority, _remove_dots(path), query, fragment)
+    if path == "":
+        return _recompose(b_scheme, b_authority, b_path, b_query if query is None else query,
+                          fragment)  # fmt: skip
+    if path.startswith("/"):
+        merged = path
+    elif b_authority is not None and b_path == "":
+        merged = "/" + path
+    else:
+        merged = b_path[: b_path.rfind("/") + 1] + path
+    return _recompose(b_scheme, b_authority, _remove_dots(merged), query, fragment)
+
+
+def _remove_dots(path: str) -> str:
+    """RFC 3986, 5.2.4."""
+    out: list[str] = []
+    i = path
+    while i:
+        if i.startswith("../"):
+            i = i[3:]
+        elif i.startswith("./") or i.startswith("/./"):
+            i = i[2:]
+        elif i == "/.":
+            i = "/"
+        elif i.startswith("/../"):
+            i = i[3:]
+            if out:
+                out.pop()
+        elif i == "/..":
+            i = "/"
+            if out:
+                out.pop()
+        elif i in (".", ".."):
+            i = ""
+        else:
+            j = i.find("/", 1)
+            j = len(i) if j < 0 else j
+            out.append(i[:j])
+            i = i[j:]
+    return "".join(out)
+
+
+def _recompose(
+    scheme: str, authority: str | None, path: str, query: str | None, fragment: str | None
+) -> str:
+    out = scheme + ":"
+    if authority is not None:
+        out += "//" + authority
+    out += path
+    if query is not None:
+        out += "?" + query
+    if fragment is not None:
+        out += "#" + fragment
+    return out
 
 
 def _refuse_update(text: str) -> None:

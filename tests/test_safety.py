@@ -1,0 +1,250 @@
+"""The query decision (:func:`khalis_kg.safety.decide`) on its own: exact plans and
+exact one-line refusals, and the packaged queries admitted without a parse."""
+
+from __future__ import annotations
+
+import pytest
+
+from khalis_kg import api
+from khalis_kg.catalogue import Catalogue
+from khalis_kg.errors import QueryError, QueryRefusedError, QuerySyntaxError, ReadOnlyError
+from khalis_kg.namespaces import KG
+from khalis_kg.safety import ReadOnlyQuery, builtin, decide, expand_escapes
+
+HELD = frozenset({"http://example.org/g", "http://example.org/h"})
+
+
+def _shipped_queries() -> dict[str, str]:
+    """Every query text khalis-kg ships: the packaged files and the statistics queries."""
+    texts = {f"queries/{q.name}.rq": q.text for q in Catalogue.load()}
+    texts["api._INSTANCES"] = api._INSTANCES
+    texts["api._CLAIMS"] = api._CLAIMS
+    for prop in ("publishedIn", "claimant"):
+        texts[f"api._CLAIMS_BY[{prop}]"] = api._CLAIMS_BY.format(kg=KG, prop=prop)
+    return texts
+
+
+SHIPPED = _shipped_queries()
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_every_shipped_query_is_admitted_alike_with_or_without_the_parse(name: str) -> None:
+    """builtin() takes no parse; decide() must reach the same plan for each shipped text."""
+    text = SHIPPED[name]
+    quick = builtin(text)
+    assert quick.verified == "builtin"
+    parsed = decide(text)
+    assert parsed == ReadOnlyQuery(
+        text=quick.text, form=quick.form, ordered=quick.ordered, verified="parsed"
+    )
+
+
+def test_the_catalogue_is_packaged_only_by_default(tmp_path: object) -> None:
+    assert Catalogue.open().packaged
+    assert Catalogue.load().packaged
+    from conftest import TEST_QUERIES
+
+    assert not Catalogue.load(TEST_QUERIES).packaged
+    assert not Catalogue([]).packaged
+
+
+def test_builtin_falls_back_to_the_parse_for_anything_not_plainly_clean() -> None:
+    with pytest.raises(QueryRefusedError):
+        builtin("PREFIX : <http://127.0.0.1:9/> SELECT * WHERE { SERVICE:x { ?s ?p ?o } }")
+    with pytest.raises(QueryRefusedError):
+        builtin("SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }")
+    assert builtin('SELECT ("\\u0041" AS ?a) {}').verified == "parsed"
+    assert builtin('SELECT ("\\u0041" AS ?a) {}').text == 'SELECT ("A" AS ?a) {}'
+
+
+@pytest.mark.parametrize(
+    ("text", "base", "plan"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", None, ("select", False, None, None)),
+        ("select ?s { ?s ?p ?o } order by ?s", None, ("select", True, None, None)),
+        (
+            "SELECT ?s { { SELECT ?s { ?s ?p ?o } ORDER BY ?s } }",
+            None,
+            ("select", False, None, None),
+        ),
+        ("ASK {}", None, ("ask", False, None, None)),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", None, ("construct", False, None, None)),
+        ("DESCRIBE <http://example.org/a>", None, ("describe", False, None, None)),
+        (
+            "SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }",
+            None,
+            ("select", False, ("http://example.org/g",), ()),
+        ),
+        (
+            "SELECT * FROM NAMED <http://example.org/h> { GRAPH ?g { ?s ?p ?o } }",
+            None,
+            ("select", False, (), ("http://example.org/h",)),
+        ),
+        (
+            "PREFIX e: <http://example.org/> SELECT * FROM e:g FROM NAMED e:h {}",
+            None,
+            ("select", False, ("http://example.org/g",), ("http://example.org/h",)),
+        ),
+        (
+            "BASE <http://example.org/x/> SELECT * FROM <../g> {}",
+            None,
+            ("select", False, ("http://example.org/g",), ()),
+        ),
+        (
+            "SELECT * FROM <h> {}",
+            "http://example.org/",
+            ("select", False, ("http://example.org/h",), ()),
+        ),
+        (
+            "BASE <x/> SELECT * FROM <../g> {}",
+            "http://example.org/",
+            ("select", False, ("http://example.org/g",), ()),
+        ),
+    ],
+)
+def test_admitted_plans(
+    text: str, base: str | None, plan: tuple[str, bool, object, object]
+) -> None:
+    got = decide(text, base, HELD)
+    assert (got.form, got.ordered, got.default_graphs, got.named_graphs) == plan
+    assert got.base == base
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "message"),
+    [
+        ("", QuerySyntaxError, "the query is empty"),
+        (" \n\t", QuerySyntaxError, "the query is empty"),
+        (
+            "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+            QueryRefusedError,
+            "SERVICE is refused: queries never reach other endpoints or the network",
+        ),
+        (
+            "SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }",
+            QueryRefusedError,
+            "FROM <file:///etc/passwd> is refused: it names no graph held by this store, "
+            "and queries never load local files or web documents",
+        ),
+        (
+            "SELECT * FROM NAMED <relative> WHERE { ?s ?p ?o }",
+            QueryRefusedError,
+            "FROM NAMED a relative IRI with no base to resolve it is refused: it names no "
+            "graph held by this store, and queries never load local files or web documents",
+        ),
+        (
+            "PREFIX : <file:///x/> SELECT * FROM:passwd.nt WHERE { ?s ?p ?o }",
+            QueryRefusedError,
+            "FROM <file:///x/passwd.nt> is refused: it names no graph held by this store, "
+            "and queries never load local files or web documents",
+        ),
+        (
+            "INSERT DATA { <http://a/b> <http://a/c> 1 }",
+            ReadOnlyError,
+            "SPARQL Update is not allowed: khalis-kg is read-only (found INSERT)",
+        ),
+        (
+            "LOAD <file:///etc/passwd>",
+            ReadOnlyError,
+            "SPARQL Update is not allowed: khalis-kg is read-only (found LOAD)",
+        ),
+        (
+            "WITH <http://a/g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+            ReadOnlyError,
+            "SPARQL Update is not allowed: khalis-kg is read-only (found WITH)",
+        ),
+        (
+            "DROP ALL GRAPHS",  # not valid Update either: refused by its first keyword
+            ReadOnlyError,
+            "SPARQL Update is not allowed: khalis-kg is read-only (found DROP)",
+        ),
+        (
+            "SELECT * { ?s foo:bar ?o }",
+            QuerySyntaxError,
+            "SPARQL syntax error: undeclared prefix 'foo:' (declare it with PREFIX)",
+        ),
+        (
+            "SELECT * WHERE {\n ?s ?p ?o }\nLIMIT x",
+            QuerySyntaxError,
+            "SPARQL syntax error at line 3, column 1: expected end of text, found 'LIMIT x'; "
+            "the query cannot be verified as read-only",
+        ),
+        (
+            "SELECT * WHERE { \\u005Cu0053ERVICE <http://x/> {} }",
+            QuerySyntaxError,
+            "SPARQL syntax error: a \\u escape expands to another escape; "
+            "the query cannot be verified as read-only",
+        ),
+        (
+            "SELECT * WHERE { ?s ?p '\\uD800' }",
+            QuerySyntaxError,
+            "SPARQL syntax error: \\uD800 is not a Unicode character escape",
+        ),
+        (
+            "SELECT * WHERE { ?s ?p '\udc80' }",
+            QuerySyntaxError,
+            "SPARQL syntax error: the query is not valid Unicode",
+        ),
+        (
+            "SELECT * WHERE " + "{ " * 200 + "}" * 200,
+            QuerySyntaxError,
+            "the query is nested too deeply to be verified as read-only",
+        ),
+    ],
+)
+def test_refusals_are_one_line(text: str, error: type[QueryError], message: str) -> None:
+    with pytest.raises(error) as info:
+        decide(text, None, HELD)
+    assert type(info.value) is error
+    assert str(info.value) == message
+
+
+def test_the_held_graphs_are_asked_for_only_when_a_dataset_is_named() -> None:
+    calls: list[int] = []
+
+    def held() -> frozenset[str]:
+        calls.append(1)
+        return HELD
+
+    decide("SELECT * { ?s ?p ?o }", None, held)
+    assert calls == []
+    decide("SELECT * FROM <http://example.org/g> { ?s ?p ?o }", None, held)
+    assert calls == [1]
+
+
+def test_a_base_must_be_an_absolute_iri() -> None:
+    with pytest.raises(QueryError) as info:
+        decide("ASK {}", "relative/", HELD)
+    assert str(info.value) == "the base IRI must be an absolute IRI: 'relative/'"
+
+
+def test_codepoint_escapes_are_expanded_once_as_the_specification_says() -> None:
+    assert expand_escapes("\\u0053ERVICE \\U0001F600 \\u00e9") == "SERVICE \U0001f600 é"
+    assert expand_escapes("no escape \\n here") == "no escape \\n here"
+    # the engine is given the expanded text: it reads the SERVICE the verifier read
+    with pytest.raises(QueryRefusedError):
+        decide("SELECT * WHERE { \\u0053ERVICE <http://127.0.0.1:9/> { } }")
+    assert decide('SELECT ("caf\\u00e9" AS ?x) {}').text == 'SELECT ("café" AS ?x) {}'
+
+
+RFC3986_EXAMPLES = {  # RFC 3986, 5.4.1 and 5.4.2, base http://a/b/c/d;p?q
+    "g:h": "g:h", "g": "http://a/b/c/g", "./g": "http://a/b/c/g", "g/": "http://a/b/c/g/",
+    "/g": "http://a/g", "//g": "http://g", "?y": "http://a/b/c/d;p?y",
+    "g?y": "http://a/b/c/g?y", "#s": "http://a/b/c/d;p?q#s", "g#s": "http://a/b/c/g#s",
+    ";x": "http://a/b/c/;x", "": "http://a/b/c/d;p?q", ".": "http://a/b/c/",
+    "..": "http://a/b/", "../g": "http://a/b/g", "../..": "http://a/",
+    "../../../g": "http://a/g", "/./g": "http://a/g", "/../g": "http://a/g",
+    "g.": "http://a/b/c/g.", "..g": "http://a/b/c/..g", "./../g": "http://a/b/g",
+    "./g/.": "http://a/b/c/g/", "g/../h": "http://a/b/c/h",
+    "g;x=1/../y": "http://a/b/c/y", "g?y/./x": "http://a/b/c/g?y/./x",
+    "g#s/../x": "http://a/b/c/g#s/../x", "http:g": "http:g",
+}  # fmt: skip
+
+
+def test_dataset_iris_resolve_as_rfc_3986_says() -> None:
+    from khalis_kg.safety import resolve_iri
+
+    got = {ref: resolve_iri("http://a/b/c/d;p?q", ref) for ref in RFC3986_EXAMPLES}
+    assert got == RFC3986_EXAMPLES
+    assert resolve_iri(None, "g") is None
+    assert resolve_iri(None, "file:///x/../etc/passwd") == "file:///etc/passwd"
