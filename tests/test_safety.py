@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from khalis_kg import api
+from khalis_kg import api, resources
 from khalis_kg.catalogue import Catalogue
 from khalis_kg.errors import QueryError, QueryRefusedError, QuerySyntaxError, ReadOnlyError
 from khalis_kg.namespaces import KG
@@ -17,6 +17,8 @@ HELD = frozenset({"http://example.org/g", "http://example.org/h"})
 def _shipped_queries() -> dict[str, str]:
     """Every query text khalis-kg ships: the packaged files and the statistics queries."""
     texts = {f"queries/{q.name}.rq": q.text for q in Catalogue.load()}
+    for q in Catalogue.load(resources.queries_dir() / "diagrams"):
+        texts[f"queries/diagrams/{q.name}.rq"] = q.text
     texts["api._INSTANCES"] = api._INSTANCES
     texts["api._CLAIMS"] = api._CLAIMS
     for prop in ("publishedIn", "claimant"):
@@ -42,7 +44,7 @@ def test_every_shipped_query_is_admitted_alike_with_or_without_the_parse(name: s
 def test_the_catalogue_is_packaged_only_by_default(tmp_path: object) -> None:
     assert Catalogue.open().packaged
     assert Catalogue.load().packaged
-    from conftest import TEST_QUERIES
+    from helpers import TEST_QUERIES
 
     assert not Catalogue.load(TEST_QUERIES).packaged
     assert not Catalogue([]).packaged
@@ -129,8 +131,8 @@ def test_admitted_plans(
         (
             "SELECT * FROM NAMED <relative> WHERE { ?s ?p ?o }",
             QueryRefusedError,
-            "FROM NAMED a relative IRI with no base to resolve it is refused: it names no "
-            "graph held by this store, and queries never load local files or web documents",
+            "FROM NAMED an unresolvable IRI is refused: it names no graph held by this "
+            "store, and queries never load local files or web documents",
         ),
         (
             "PREFIX : <file:///x/> SELECT * FROM:passwd.nt WHERE { ?s ?p ?o }",
@@ -244,7 +246,8 @@ RFC3986_EXAMPLES = {  # RFC 3986, 5.4.1 and 5.4.2, base http://a/b/c/d;p?q
 def test_dataset_iris_resolve_as_rfc_3986_says() -> None:
     from khalis_kg.safety import resolve_iri
 
-    got = {ref: resolve_iri("http://a/b/c/d;p?q", ref) for ref in RFC3986_EXAMPLES}
+    got = {ref: resolve_iri(ref, "http://a/b/c/d;p?q") for ref in RFC3986_EXAMPLES}
     assert got == RFC3986_EXAMPLES
-    assert resolve_iri(None, "g") is None
-    assert resolve_iri(None, "file:///x/../etc/passwd") == "file:///etc/passwd"
+    assert decide(
+        "SELECT * FROM <file:///x/../etc/passwd> {}", None, {"file:///etc/passwd"}
+    ).default_graphs == ("file:///etc/passwd",)

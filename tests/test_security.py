@@ -1,8 +1,8 @@
 """A query never reads local files, never reaches the network, never writes.
 
-Each attack runs on both backends, through the API and through the CLI, with a secret
-file on disk (its content must appear in no output) and a TCP listener on 127.0.0.1
-(it must receive no connection).
+The hostile queries themselves (SERVICE, FROM, updates, spelled every way) are in
+``test_query_corpus.py``, through every entry point and backend; here: the graphs a
+query may name, loading that fetches nothing, and the lexical scan that is left.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from helpers import BACKENDS
 
 from khalis_kg import KnowledgeGraph
-from khalis_kg.cli import cli
-from khalis_kg.errors import KhalisError, QueryError, ReadOnlyError
+from khalis_kg.errors import KhalisError
 from khalis_kg.safety import scan
 
 SECRET = "TOP-SECRET-7f3a9c"
@@ -88,36 +86,6 @@ def graphs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, KnowledgeGraph
     return {b: KnowledgeGraph.load([data], backend=b) for b in BACKENDS}
 
 
-def attacks(secret: Path, listener: Listener) -> list[str]:
-    file_iri = secret.as_uri()
-    folder = secret.parent.as_uri() + "/"
-    return [
-        f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",
-        f"select * where {{ service silent <{listener.url}> {{ ?s ?p ?o }} }}",
-        "SELECT * WHERE { # a comment with a quote ' in it\n SeRvIcE\n"
-        f"<{listener.url}> {{ ?s ?p ?o }} }}",
-        f"SELECT * WHERE {{ BIND(<{listener.url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
-        "PREFIX : <http://example.org/>\n"
-        f"SELECT * WHERE {{ ?s :p 'x' . SERVICE <{listener.url}#x> {{ ?s ?p ?o }} }}",
-        f"SELECT * FROM <{file_iri}> WHERE {{ ?s ?p ?o }}",
-        f"SELECT * FROM <{listener.url}> WHERE {{ ?s ?p ?o }}",
-        f"SELECT * FROM NAMED <{file_iri}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
-        f"SELECT * FROM NAMED <{listener.url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
-        f"PREFIX f: <{folder}>\nSELECT * FROM f:secret.ttl WHERE {{ ?s ?p ?o }}",
-        f"BASE <{folder}>\nSELECT * FROM <secret.ttl> WHERE {{ ?s ?p ?o }}",
-        f"CONSTRUCT {{ ?s ?p ?o }} FROM <{file_iri}> WHERE {{ ?s ?p ?o }}",
-        f"ASK FROM <{listener.url}> {{ ?s ?p ?o }}",
-        f"LOAD <{file_iri}>",
-        f"LOAD <{listener.url}> INTO GRAPH <http://example.org/x>",
-        "INSERT DATA { <http://example.org/x> <http://example.org/p> 1 }",
-        "DELETE WHERE { ?s ?p ?o }",
-        "DROP ALL",
-        "CLEAR DEFAULT",
-        "WITH <http://example.org/g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
-        f"DESCRIBE <{file_iri}>",
-    ]
-
-
 def _assert_clean(listener: Listener, output: str) -> None:
     assert SECRET not in output
     assert listener.connections == []
@@ -127,50 +95,6 @@ def _assert_no_late_connection(listener: Listener) -> None:
     # a connection would have been made during a query; allow 0.3 s for the accept
     threading.Event().wait(0.3)
     assert listener.connections == []
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_api_refuses_every_attack(
-    graphs: dict[str, KnowledgeGraph], backend: str, secret: Path, listener: Listener
-) -> None:
-    kg = graphs[backend]
-    outcomes = []
-    for text in attacks(secret, listener):
-        try:
-            result = kg.sparql(text)
-        except ReadOnlyError as exc:
-            outcomes.append("read-only")
-            _assert_clean(listener, str(exc))
-        except QueryError as exc:
-            outcomes.append("refused")
-            _assert_clean(listener, str(exc))
-        else:
-            outcomes.append(f"{len(result)} results")
-            _assert_clean(
-                listener, result.serialize("json" if result.form != "graph" else "nt")[0].decode()
-            )
-    assert outcomes == ["refused"] * 13 + ["read-only"] * 7 + ["0 results"]
-    _assert_no_late_connection(listener)
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_cli_refuses_every_attack(
-    tmp_path: Path, backend: str, secret: Path, listener: Listener
-) -> None:
-    data = tmp_path / "data.ttl"
-    data.write_text("<http://example.org/a> <http://example.org/p> 'public' .\n", "utf-8")
-    runner = CliRunner()
-    codes = []
-    for text in attacks(secret, listener):
-        result = runner.invoke(cli, ["--backend", backend, "--data", str(data), "sparql", text])
-        codes.append(result.exit_code)
-        _assert_clean(listener, result.output)
-        if result.exit_code == 2:
-            assert result.output.startswith("khalis-kg: error: ")
-            assert result.output.count("\n") == 1
-            assert "Traceback" not in result.output
-    assert codes == [2] * 20 + [0]
-    _assert_no_late_connection(listener)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

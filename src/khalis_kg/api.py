@@ -237,9 +237,7 @@ class KnowledgeGraph:
                 timeout,
                 memory_limit,
             )
-        return _star_ordered(
-            info.text, self.backend.query(query, bindings=bindings, limits=limits)
-        )
+        return _star_ordered(info.text, self.backend.query(query, bindings=bindings, limits=limits))
 
     def sparql(
         self,
@@ -362,7 +360,8 @@ class KnowledgeGraph:
         def rows(name: str, **params: object) -> list[dict[str, Any]]:
             info = self.diagram_queries.get(name)
             limits = Limits(timeout=timeout, max_rows=DEFAULT_MAX_ROWS)
-            result = self.backend.query(info.text, bindings=info.bind(params), limits=limits)
+            query = builtin(info.text)  # shipped with khalis-kg
+            result = self.backend.query(query, bindings=info.bind(params), limits=limits)
             return [dict(r) for r in result.to_python()]
 
         def nothing(what: str) -> InputError:
@@ -407,7 +406,7 @@ class KnowledgeGraph:
         timeline on a related event, the place diagram on the event and its places."""
         info = self.diagram_queries.get("pictures-of")
         result = self.backend.query(
-            info.text,
+            builtin(info.text),  # shipped with khalis-kg
             bindings=info.bind({"resource": iri}),
             limits=Limits(timeout=timeout, max_rows=100),
         )

@@ -443,7 +443,7 @@ def decide(
         held = held_graphs() if callable(held_graphs) else held_graphs
         for kind, iri in facts.dataset:
             if iri is None or iri not in held:
-                shown = f"<{iri}>" if iri else "a relative IRI with no base to resolve it"
+                shown = f"<{iri}>" if iri else "an unresolvable IRI"
                 raise QueryRefusedError(
                     f"{kind.upper()} {shown} is refused: it names no graph held by this store, "
                     "and queries never load local files or web documents"
@@ -545,9 +545,9 @@ def _resolve_dataset(
     namespaces: dict[str, str | None] = dict(prefixes)
     for decl in prologue:
         if decl.name == "Base":
-            base = resolve_iri(base, str(decl.iri))
+            base = _against(base, str(decl.iri))
         elif decl.name == "PrefixDecl":
-            namespaces[decl.prefix or ""] = resolve_iri(base, str(decl.iri))
+            namespaces[decl.prefix or ""] = _against(base, str(decl.iri))
     for clause in clauses:
         kind, iri = (
             ("from", clause.default)
@@ -562,84 +562,17 @@ def _resolve_dataset(
             local = _PN_LOCAL_ESCAPE.sub(r"\1", iri.localname or "")
             yield kind, None if namespace is None else namespace + local
         else:
-            yield kind, resolve_iri(base, str(iri))
+            yield kind, _against(base, str(iri))
 
 
 _PN_LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
-_IRI_PARTS = re.compile(
-    r"^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$", re.S
-)
 
 
-def resolve_iri(base: str | None, ref: str) -> str | None:
-    """``ref`` resolved against ``base`` (RFC 3986, 5.2); ``None`` when it stays relative."""
-    m = _IRI_PARTS.match(ref)
-    assert m is not None  # every string matches
-    scheme, authority, path, query, fragment = m.groups()
-    if scheme is not None:
-        return _recompose(scheme, authority, _remove_dots(path), query, fragment)
-    if base is None:
-        return None
-    b = _IRI_PARTS.match(base)
-    assert b is not None
-    b_scheme, b_authority, b_path, b_query, _ = b.groups()
-    if b_scheme is None:
-        return None
-    if authority is not None:
-        return _recompose(b_scheme, authority, _remove_dots(path), query, fragment)
-    if path == "":
-        return _recompose(b_scheme, b_authority, b_path, b_query if query is None else query,
-                          fragment)  # fmt: skip
-    if path.startswith("/"):
-        merged = path
-    elif b_authority is not None and b_path == "":
-        merged = "/" + path
-    else:
-        merged = b_path[: b_path.rfind("/") + 1] + path
-    return _recompose(b_scheme, b_authority, _remove_dots(merged), query, fragment)
-
-
-def _remove_dots(path: str) -> str:
-    """RFC 3986, 5.2.4."""
-    out: list[str] = []
-    i = path
-    while i:
-        if i.startswith("../"):
-            i = i[3:]
-        elif i.startswith("./") or i.startswith("/./"):
-            i = i[2:]
-        elif i == "/.":
-            i = "/"
-        elif i.startswith("/../"):
-            i = i[3:]
-            if out:
-                out.pop()
-        elif i == "/..":
-            i = "/"
-            if out:
-                out.pop()
-        elif i in (".", ".."):
-            i = ""
-        else:
-            j = i.find("/", 1)
-            j = len(i) if j < 0 else j
-            out.append(i[:j])
-            i = i[j:]
-    return "".join(out)
-
-
-def _recompose(
-    scheme: str, authority: str | None, path: str, query: str | None, fragment: str | None
-) -> str:
-    out = scheme + ":"
-    if authority is not None:
-        out += "//" + authority
-    out += path
-    if query is not None:
-        out += "?" + query
-    if fragment is not None:
-        out += "#" + fragment
-    return out
+def _against(base: str | None, ref: str) -> str | None:
+    """``ref`` resolved against ``base`` (RFC 3986); ``None`` when it stays relative."""
+    if _SCHEME.match(ref):
+        return resolve_iri(ref, ref)  # absolute: only its dot segments are removed
+    return None if base is None else resolve_iri(ref, base)
 
 
 def _refuse_update(text: str) -> None:

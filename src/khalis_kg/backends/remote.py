@@ -60,6 +60,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from ..errors import (
     BackendError,
@@ -409,7 +410,6 @@ class RemoteBackend:
         ``text`` with the dataset ``params``, in this backend's request style. URL
         parameters go in httpx's ``params=``, so that error messages name the endpoint,
         not the query."""
-        from urllib.parse import urlencode
 
         dataset = list(params)
         if self.request_style == "direct":
