@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -327,6 +326,8 @@ print("HEAVY", heavy, file=sys.stderr)
 @pytest.mark.parametrize(
     "argv",
     [
+        ["sparql", "SELECT * WHERE { ?s ?p ?o } LIMIT 1", "--format", "json"],
+        ["sparql", "CONSTRUCT WHERE { ?s a kg:Claim }", "--format", "jsonld"],
         ["query", "event-quantities", "--format", "xml"],
         ["queries"],
         ["stats"],
@@ -341,27 +342,6 @@ def test_query_path_imports_no_rdflib_pyshacl_or_http(argv: list[str]) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "HEAVY []"
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["sparql", "SELECT * WHERE { ?s ?p ?o } LIMIT 1", "--format", "json"],
-        ["sparql", "CONSTRUCT WHERE { ?s a kg:Claim }", "--format", "jsonld"],
-    ],
-)
-def test_sparql_imports_rdflib_to_verify_the_query_and_nothing_else(argv: list[str]) -> None:
-    """An ad-hoc query is parsed by rdflib's SPARQL grammar before it runs (rdflib brings
-    its own urllib/http.client imports); no pyshacl, HTTP client or server is imported."""
-    code = PROBE.format(queries=str(TEST_QUERIES), argv=argv, heavy=set(HEAVY))
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
-    )
-    assert done.returncode == 0, done.stderr
-    heavy = ast.literal_eval(done.stderr.strip().splitlines()[-1].removeprefix("HEAVY "))
-    assert "rdflib.plugins.sparql.parser" in heavy
-    assert {m.split(".")[0] for m in heavy} == {"rdflib", "http", "urllib"}
 
 
 def test_import_khalis_kg_is_cheap() -> None:

@@ -251,3 +251,22 @@ def test_dataset_iris_resolve_as_rfc_3986_says() -> None:
     assert decide(
         "SELECT * FROM <file:///x/../etc/passwd> {}", None, {"file:///etc/passwd"}
     ).default_graphs == ("file:///etc/passwd",)
+
+
+def test_packaged_queries_and_stats_run_without_importing_rdflib() -> None:
+    """The fast path is real: the API runs packaged queries (and the statistics) on
+    Oxigraph without importing rdflib's parser; an ad-hoc query imports it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from khalis_kg import KnowledgeGraph\n"
+        "kg = KnowledgeGraph.load()\n"
+        "kg.query('casualties'); kg.query('timeline'); kg.stats()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('rdflib')))\n"
+        "kg.sparql('ASK {}')\n"
+        "print('rdflib.plugins.sparql.parser' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["[]", "True"]

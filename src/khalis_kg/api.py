@@ -30,7 +30,16 @@ from .namespaces import KG
 from .rdfio import Source
 from .resources import ontology_sources, packaged_source, queries_dir
 from .results import QueryResult
-from .safety import DEFAULT_MAX_ROWS, Limits, builtin, check_nesting, projection, tokenize
+from .safety import (
+    DEFAULT_MAX_ROWS,
+    Limits,
+    ReadOnlyQuery,
+    builtin,
+    check_nesting,
+    decide,
+    projection,
+    tokenize,
+)
 
 if TYPE_CHECKING:
     from .loader import LoadReport
@@ -239,9 +248,19 @@ class KnowledgeGraph:
             )
         return _star_ordered(info.text, self.backend.query(query, bindings=bindings, limits=limits))
 
+    def decide(self, text: str, *, base: str | None = None) -> ReadOnlyQuery:
+        """Admit ``text`` for this graph (:func:`khalis_kg.safety.decide` with ``base``
+        and the named graphs the store holds), or raise one line: SERVICE and FROM graphs
+        the store does not hold (QueryRefusedError), updates (ReadOnlyError), any text
+        that cannot be parsed (QuerySyntaxError). :meth:`sparql` does this itself;
+        deciding first lets a caller parse before it forbids new files (the command line
+        does)."""
+        check_nesting(text)  # before any parser: deep nesting crashes them
+        return decide(text, base, self.backend.graph_names)
+
     def sparql(
         self,
-        text: str,
+        query: str | ReadOnlyQuery,
         *,
         timeout: float | None = None,
         max_rows: int | None = DEFAULT_MAX_ROWS,
@@ -251,10 +270,9 @@ class KnowledgeGraph:
         isolated: bool = False,
         memory_limit: int | str | None = DEFAULT_MEMORY_LIMIT,
     ) -> QueryResult:
-        """Run a read-only SPARQL query, decided on its parse by
-        :func:`khalis_kg.safety.decide`: SERVICE (QueryRefusedError), updates
-        (ReadOnlyError), FROM graphs the store does not hold (QueryRefusedError) and any
-        text that cannot be parsed (QuerySyntaxError) are refused before an engine runs.
+        """Run a read-only SPARQL query, decided on its parse first (see :meth:`decide`;
+        a :class:`~khalis_kg.safety.ReadOnlyQuery` runs as decided): nothing that would
+        reach the network, read a file or write runs on any engine.
 
         ``max_rows`` caps the rows or triples returned (QueryTimeoutError past it).
 
@@ -284,15 +302,20 @@ class KnowledgeGraph:
             dataset = QueryDataset(tuple(default_graphs or ()), tuple(named_graphs or ()))
         limits = Limits(timeout=timeout, max_rows=max_rows)
 
-        check_nesting(text)  # before any parser: deep nesting crashes them
+        def decided() -> ReadOnlyQuery:
+            return query if isinstance(query, ReadOnlyQuery) else self.decide(query, base=base)
 
-        def run() -> QueryResult:
-            result = self.backend.query(text, limits=limits, base=base, dataset=dataset)
-            return _star_ordered(text, result)
+        def run(plan: ReadOnlyQuery) -> QueryResult:
+            result = self.backend.query(plan, limits=limits, dataset=dataset)
+            return _star_ordered(plan.text, result)
 
         if isolated:
-            return self._isolated(run, "the query", timeout, memory_limit)
-        return run()
+            # Decided in the child too, before its descriptors are locked: the parse
+            # imports rdflib's grammar, and a hostile text is stopped at the limit.
+            return self._isolated(
+                lambda: run(decided()), "the query", timeout, memory_limit, prepare=decided
+            )
+        return run(decided())
 
     def _isolated(
         self,
@@ -302,7 +325,11 @@ class KnowledgeGraph:
         memory_limit: int | str | None,
         *,
         lock: bool = True,
+        prepare: Callable[[], object] = lambda: None,
     ) -> T:
+        """``work()`` in an isolated child; ``prepare()`` runs there first, while files
+        may still be opened (to import and compute what ``work`` needs: a query's
+        decision is parsed there, and cached for ``work``)."""
         from . import isolation
 
         if not isolation.available():  # pragma: no cover - Windows
@@ -322,13 +349,14 @@ class KnowledgeGraph:
         if before_fork is not None:
             before_fork()
 
-        def prepare() -> None:
+        def ready() -> None:
             _preload()
             after_fork = getattr(self.backend, "after_fork", None)
             if after_fork is not None:
                 after_fork()
+            prepare()
 
-        return isolation.run(isolation.Work(prepare, lambda _: work(), what), limits)
+        return isolation.run(isolation.Work(ready, lambda _: work(), what), limits)
 
     # -- pictures ----------------------------------------------------------------------
     def diagram(

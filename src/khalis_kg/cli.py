@@ -47,6 +47,7 @@ from .terms import is_absolute_iri
 
 if TYPE_CHECKING:
     from .results import QueryResult
+    from .safety import ReadOnlyQuery
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -598,15 +599,17 @@ def sparql_command(
     if base is not None and not is_absolute_iri(base):
         raise ParameterError(f"--base must be an absolute IRI, got {base!r}")
 
-    def prepare() -> KnowledgeGraph:
+    def prepare() -> tuple[KnowledgeGraph, ReadOnlyQuery]:
         kg = settings.load()
+        plan = kg.decide(text, base=base)  # parsed (rdflib's grammar) before the lock
         api.preload_output()
-        return kg
+        return kg, plan
 
     table_width = _table_width(width)
 
-    def run(kg: KnowledgeGraph) -> bytes:
-        result = kg.sparql(text, base=base)
+    def run(prepared: tuple[KnowledgeGraph, ReadOnlyQuery]) -> bytes:
+        kg, plan = prepared
+        result = kg.sparql(plan)
         return _render(result, fmt, columns=columns, width=table_width, show_lang=show_lang)
 
     _write(settings.isolated(prepare, run, "the query", time_limit=timeout, lock=True), output)
