@@ -183,7 +183,7 @@ def test_sparql_graph_results(runner: CliRunner) -> None:
 def test_sparql_errors(runner: CliRunner, tmp_path: Path) -> None:
     syntax = run(runner, "sparql", "SELECT * WHERE {\n ?s ?p ?o }\nLIMIT x")
     assert syntax.exit_code == 2
-    assert syntax.stderr.startswith("khalis-kg: error: SPARQL syntax error at line 3, column 1: ")
+    assert syntax.stderr.startswith("khalis-kg: error: SPARQL syntax error at line 3, column 7: ")
     assert syntax.stderr.count("\n") == 1
     assert_error(
         run(runner, "sparql", "INSERT DATA { <http://a/b> <http://a/c> 1 }"),

@@ -432,7 +432,7 @@ def test_the_decision(corpus: list[Variant], listener: Listener) -> None:
         try:
             decide(v.text, None, {HELD})
         except KhalisError as exc:
-            got[v.name] = next((k for k, e in ERRORS.items() if type(exc) is e), repr(exc))
+            got[v.name] = next((k for k, e in ERRORS.items() if isinstance(exc, e)), repr(exc))
             messages.append(str(exc))
         else:
             got[v.name] = ADMITTED

@@ -7,7 +7,13 @@ import pytest
 
 from khalis_kg import api, resources
 from khalis_kg.catalogue import Catalogue
-from khalis_kg.errors import QueryError, QueryRefusedError, QuerySyntaxError, ReadOnlyError
+from khalis_kg.errors import (
+    QueryError,
+    QueryRefusedError,
+    QuerySyntaxError,
+    ReadOnlyError,
+    UnverifiableQueryError,
+)
 from khalis_kg.namespaces import KG
 from khalis_kg.safety import ReadOnlyQuery, builtin, decide, expand_escapes
 
@@ -162,12 +168,12 @@ def test_admitted_plans(
         ),
         (
             "SELECT * { ?s foo:bar ?o }",
-            QuerySyntaxError,
+            UnverifiableQueryError,
             "SPARQL syntax error: undeclared prefix 'foo:' (declare it with PREFIX)",
         ),
         (
             "SELECT * WHERE {\n ?s ?p ?o }\nLIMIT x",
-            QuerySyntaxError,
+            UnverifiableQueryError,
             "SPARQL syntax error at line 3, column 1: expected end of text, found 'LIMIT x'; "
             "the query cannot be verified as read-only",
         ),
@@ -270,3 +276,27 @@ def test_packaged_queries_and_stats_run_without_importing_rdflib() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == ["[]", "True"]
+
+
+def test_admit_explains_in_oxigraph_words_and_the_probe_reaches_nothing() -> None:
+    """admit() asks Oxigraph (which cannot parse without running) for its syntax
+    message in a locked child: a text only Oxigraph reads is still refused, and its
+    SERVICE, run there, cannot open a socket."""
+    import socket
+
+    from khalis_kg.backends.oxigraph import admit
+
+    with pytest.raises(QuerySyntaxError) as info:
+        admit("SELECT * WHERE {\n ?s ?p ?o }\nLIMIT x", None, HELD)
+    assert str(info.value) == "SPARQL syntax error at line 3, column 7: unexpected 'x'"
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        server.settimeout(0.2)
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/"
+        text = f"PREFIX pfx: <{url}>\nSELECT * WHERE {{ SERVICEpfx:x {{ ?s ?p ?o }} }}"
+        with pytest.raises(UnverifiableQueryError) as refused:
+            admit(text, None, HELD)
+        assert str(refused.value).endswith("the query cannot be verified as read-only")
+        with pytest.raises(TimeoutError):
+            server.accept()  # nobody called

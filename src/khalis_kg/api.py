@@ -36,7 +36,6 @@ from .safety import (
     ReadOnlyQuery,
     builtin,
     check_nesting,
-    decide,
     projection,
     tokenize,
 )
@@ -255,8 +254,10 @@ class KnowledgeGraph:
         that cannot be parsed (QuerySyntaxError). :meth:`sparql` does this itself;
         deciding first lets a caller parse before it forbids new files (the command line
         does)."""
+        from .backends.oxigraph import admit  # decide(), with Oxigraph's syntax words
+
         check_nesting(text)  # before any parser: deep nesting crashes them
-        return decide(text, base, self.backend.graph_names)
+        return admit(text, base, self.backend.graph_names)
 
     def sparql(
         self,

@@ -116,6 +116,11 @@ class QueryRefusedError(QueryError):
     http_status = 403
 
 
+class UnverifiableQueryError(QuerySyntaxError):
+    """A query the verifier's SPARQL grammar cannot read (or names an undeclared
+    prefix): refused and never run, since it cannot be verified as read-only."""
+
+
 class ReadOnlyError(QueryError):
     """A SPARQL Update (or other write) was sent to a read-only interface."""
 

@@ -51,6 +51,7 @@ from .errors import (
     QueryTimeoutError,
     ReadOnlyError,
     TimeLimitError,
+    UnverifiableQueryError,
 )
 from .namespaces import PREFIXES
 from .terms import is_absolute_iri
@@ -502,7 +503,7 @@ def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...])
         tree = parseQuery(text)
     except pyparsing.ParseBaseException as exc:
         _refuse_update(text)
-        raise QuerySyntaxError(
+        raise UnverifiableQueryError(
             f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: "
             f"{_expected(exc)}; the query cannot be verified as read-only",
             line=exc.lineno,
@@ -517,13 +518,14 @@ def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...])
     for decl in prologue:
         if decl.name == "PrefixDecl":
             declared[decl.prefix or ""] = str(decl.iri)
-    for node in _nodes(tree):
-        if node.name == "ServiceGraphPattern":
-            raise QueryRefusedError(
-                "SERVICE is refused: queries never reach other endpoints or the network"
-            )
+    nodes = list(_nodes(tree))
+    if any(node.name == "ServiceGraphPattern" for node in nodes):
+        raise QueryRefusedError(
+            "SERVICE is refused: queries never reach other endpoints or the network"
+        )
+    for node in nodes:
         if node.name == "pname" and (node.prefix or "") not in declared:
-            raise QuerySyntaxError(
+            raise UnverifiableQueryError(
                 f"SPARQL syntax error: undeclared prefix '{node.prefix or ''}:' "
                 "(declare it with PREFIX)"
             )

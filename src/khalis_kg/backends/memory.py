@@ -29,10 +29,10 @@ from ..errors import InputError, QueryError, QueryRefusedError, QuerySyntaxError
 from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, check_syntax, to_ox_triple
 from ..results import QueryResult, sort_rows
-from ..safety import Limits, ReadOnlyQuery, decide
+from ..safety import Limits, ReadOnlyQuery
 from ..terms import Row, Term, is_absolute_iri
 from .base import QueryDataset
-from .oxigraph import parse_query
+from .oxigraph import admit, parse_query
 
 
 def from_rdflib(term: Any) -> Term:
@@ -231,7 +231,7 @@ class MemoryBackend:
         base: str | None = None,
         dataset: QueryDataset | None = None,
     ) -> QueryResult:
-        plan = query if isinstance(query, ReadOnlyQuery) else decide(query, base, self.graph_names)
+        plan = query if isinstance(query, ReadOnlyQuery) else admit(query, base, self.graph_names)
         limits = limits or Limits()
         # Oxigraph's parser next: the invalid queries rdflib would accept are refused in
         # the oxigraph backend's words. (It runs the query on an empty store, so it comes

@@ -13,7 +13,14 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..errors import BackendError, InputError, QueryError, QuerySyntaxError, one_line
+from ..errors import (
+    BackendError,
+    InputError,
+    QueryError,
+    QuerySyntaxError,
+    UnverifiableQueryError,
+    one_line,
+)
 from ..files import pid_alive
 from ..namespaces import PREFIXES
 from ..rdfio import (
@@ -26,7 +33,7 @@ from ..rdfio import (
     token_too_long,
 )
 from ..results import QueryResult, sort_rows
-from ..safety import Limits, ReadOnlyQuery, decide
+from ..safety import HeldGraphs, Limits, ReadOnlyQuery, decide
 from ..terms import Row, Term
 from .base import QueryDataset
 
@@ -112,14 +119,72 @@ def _offset(text: str, line: int, column: int) -> int:
 
 
 def parse_query(text: str, base: str | None = None) -> None:
-    """Check ``text`` with Oxigraph's SPARQL parser (nothing is evaluated): both local
-    backends report syntax errors in the same words, and accept the same language."""
+    """Check ``text`` with Oxigraph's SPARQL parser: both local backends report syntax
+    errors in the same words, and accept the same language.
+
+    pyoxigraph has no parse-only call: ``Store.query`` parses *and runs* (on an empty
+    store here, so it finds nothing, but a ``SERVICE`` would still be called). So this
+    is for text already admitted by :func:`khalis_kg.safety.decide`, never before.
+    """
     try:
         ox.Store().query(text, base_iri=base, prefixes=PREFIXES)
     except SyntaxError as exc:
         raise syntax_error(exc, text) from None
     except (OSError, ValueError, RuntimeError):
         pass  # parsed; would fail when run (an unknown function), which is not a syntax error
+
+
+PROBE_TIMEOUT = 2.0
+"""Seconds the isolated syntax probe (:func:`admit`) may take."""
+PROBE_MEMORY = 512 * 1024**2
+"""Address-space cap of the isolated syntax probe, in bytes."""
+
+
+def admit(text: str, base: str | None, held_graphs: HeldGraphs) -> ReadOnlyQuery:
+    """:func:`khalis_kg.safety.decide`, with Oxigraph's own words for a syntax error.
+
+    When the verifier's grammar cannot read ``text``, the query is refused whatever
+    happens next; this only asks Oxigraph's parser for its message (line, column, the
+    offending token, an undeclared prefix named), so that both local engines explain a
+    mistake the same way. Oxigraph cannot parse without running, so the question is
+    asked in an isolated child (:mod:`khalis_kg.isolation`) whose descriptor table is
+    locked (no socket, no file can be opened there), with a time limit and a memory
+    cap, on an empty store. If Oxigraph reads the text without a syntax error, the two
+    parsers disagree and the verifier's refusal stands: "cannot be verified".
+    """
+    try:
+        return decide(text, base, held_graphs)
+    except UnverifiableQueryError as refusal:
+        explained = _oxigraph_says(text, base)
+        raise (refusal if explained is None else explained) from None
+
+
+def _oxigraph_says(text: str, base: str | None) -> QuerySyntaxError | None:
+    """Oxigraph's syntax error for ``text``, asked in a locked, isolated child; None
+    when it reads the text, or the probe cannot run or fails."""
+    from .. import isolation
+    from ..errors import KhalisError
+
+    if not isolation.available():  # pragma: no cover - Windows: nowhere safe to ask
+        return None
+
+    def probe(_: None) -> str | None:
+        try:
+            ox.Store().query(text, base_iri=base, prefixes=PREFIXES)
+        except SyntaxError as exc:
+            return str(exc)
+        except (OSError, ValueError, RuntimeError):
+            return None  # read, then failed while running (no socket can be opened)
+        return None
+
+    limits = isolation.Limits(timeout=PROBE_TIMEOUT, memory=PROBE_MEMORY, lock_descriptors=True)
+    try:
+        message = isolation.run(isolation.Work(lambda: None, probe, "the syntax check"), limits)
+    except KhalisError:  # the probe hit a limit or crashed: keep the verifier's words
+        return None
+    if message is None:
+        return None
+    return syntax_error(SyntaxError(message), text)
 
 
 class OxigraphBackend:
@@ -295,7 +360,7 @@ class OxigraphBackend:
         base: str | None = None,
         dataset: QueryDataset | None = None,
     ) -> QueryResult:
-        plan = query if isinstance(query, ReadOnlyQuery) else decide(query, base, self.graph_names)
+        plan = query if isinstance(query, ReadOnlyQuery) else admit(query, base, self.graph_names)
         limits = limits or Limits()
         substitutions: dict[ox.Variable, Any] = {
             ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()

@@ -374,7 +374,12 @@ class RemoteBackend:
         base: str | None = None,
         dataset: QueryDataset | None = None,
     ) -> QueryResult:
-        plan = query if isinstance(query, ReadOnlyQuery) else decide(query, base, self.graph_names)
+        if isinstance(query, ReadOnlyQuery):
+            plan = query
+        else:
+            from .oxigraph import admit  # decide(), with Oxigraph's syntax words
+
+            plan = admit(query, base, self.graph_names)
         limits = limits or Limits()
         sent = _prologue(plan.text) + bind_values(plan.text, bindings or {})
         if plan.base is not None:
