@@ -543,3 +543,30 @@ def test_http(
             assert r.text.strip().count("\n") == 0, (v.name, r.text)
     listener.settle()
     _check_clean(listener)
+
+
+def test_http_packaged_queries_with_hostile_parameters(
+    khalis_server: str, listener: Listener, secret: Path
+) -> None:
+    """``/queries/NAME``: the text is packaged and parameters are bound as terms, never
+    spliced, so values naming the listener or the secret file reach nothing."""
+    values = [
+        listener.url,
+        secret.as_uri(),
+        f"{listener.url}> }} SERVICE <{listener.url}> {{ ?s ?p ?o",
+        f"x' . SERVICE <{listener.url}> {{ }} #",
+    ]
+    with httpx.Client(base_url=khalis_server, timeout=30.0) as client:
+        statuses = []
+        for value in values:
+            for name, param in (("casualties", "event"), ("evidence", "resource")):
+                r = client.get(
+                    f"/queries/{name}",
+                    params={param: value},
+                    headers={"Accept": "application/sparql-results+json"},
+                )
+                statuses.append(r.status_code)
+                _check_clean(listener, r.text)
+    assert statuses == [200, 200, 200, 200, 400, 400, 400, 400]
+    listener.settle()
+    _check_clean(listener)
