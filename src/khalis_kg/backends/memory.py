@@ -155,23 +155,6 @@ def _cannot_run(exc: BaseException) -> QueryError:
     )
 
 
-@contextlib.contextmanager
-def _no_graph_loading() -> Iterator[None]:
-    """rdflib fetches a ``FROM`` graph it does not hold (a file, a web document) unless
-    ``SPARQL_LOAD_GRAPHS`` is off: off while our queries run (only held graphs pass
-    :func:`~khalis_kg.safety.decide`; this holds even if one did not). Process-wide, so
-    it is restored afterwards and guarded by the same lock as the parse switch."""
-    import rdflib.plugins.sparql as rdflib_sparql
-
-    with _NORMALIZE_LOCK:
-        previous = rdflib_sparql.SPARQL_LOAD_GRAPHS
-        rdflib_sparql.SPARQL_LOAD_GRAPHS = False
-        try:
-            yield
-        finally:
-            rdflib_sparql.SPARQL_LOAD_GRAPHS = previous
-
-
 class MemoryBackend:
     """An rdflib ``Dataset`` held in memory (named graphs kept apart, as in Oxigraph)."""
 
@@ -290,8 +273,7 @@ class MemoryBackend:
             Variable(k): to_rdflib(v) for k, v in (bindings or {}).items()
         }
         try:
-            with _no_graph_loading():
-                answer = self.dataset.query(prepared, initBindings=init)
+            answer = self.dataset.query(prepared, initBindings=init)
             if answer.type == "ASK":
                 return QueryResult("ask", boolean=bool(answer.askAnswer))
             if answer.type == "SELECT":
