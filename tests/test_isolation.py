@@ -326,14 +326,18 @@ def test_service_reaches_nothing_even_if_the_safety_check_were_bypassed(
     """Defence in depth: with the parse-based refusal switched off, the engine would
     send SERVICE over HTTP; the locked child cannot open the socket."""
     import khalis_kg.backends.oxigraph as oxigraph_backend
-    from khalis_kg import safety
+    from khalis_kg.safety import ReadOnlyQuery
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     listener.settimeout(0.2)
     port = listener.getsockname()[1]
-    monkeypatch.setattr(oxigraph_backend, "check_query", lambda text, *a, **k: safety.scan(text))
+
+    def no_decision(text: str, base: str | None, held: object) -> ReadOnlyQuery:
+        return ReadOnlyQuery(text=text, form="select", base=base)  # admitted unread
+
+    monkeypatch.setattr(oxigraph_backend, "admit", no_decision)
     query = f"PREFIX : <http://127.0.0.1:{port}/> SELECT * WHERE {{ SERVICE :x {{ ?s ?p ?o }} }}"
     result = cli_run("--timeout", "5", "sparql", query)
     hits = 0
