@@ -55,6 +55,16 @@ def test_hostile_queries_on_the_remote_backend(tmp_path: Path) -> None:
     with running_oxigraph(tmp_path / "store") as server:
         load_to_store(server.store_url, [packaged_source("data")], env={})
         counts = run_cases(remote_cases(corpus, server.query_url, server.store_url))
+        # The API's isolated mode over the remote backend: the child talks over its own
+        # connections, and the parent's pooled connection still answers afterwards.
+        from khalis_kg import KnowledgeGraph
+        from khalis_kg.backends.remote import RemoteBackend
+
+        with KnowledgeGraph(RemoteBackend(server.query_url, env={})) as kg:
+            count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+            expected = kg.sparql(count).rows
+            assert kg.sparql(count, isolated=True, timeout=10).rows == expected
+            assert kg.sparql(count).rows == expected
         alive = server.process.poll() is None
         died = "" if alive or server.process.stderr is None else server.process.stderr.read()
         assert alive, f"the store died: {died[-400:]!r}"  # nothing sent crashed it

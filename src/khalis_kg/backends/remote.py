@@ -274,6 +274,10 @@ def term_from_json(value: Mapping[str, Any]) -> Term:
     raise QueryError(f"unsupported RDF term in results: {kind!r}")
 
 
+_INHERITED: list[HttpSession] = []
+"""HTTP sessions a forked child inherited and must not use or close (see after_fork)."""
+
+
 class RemoteBackend:
     """A SPARQL 1.1 endpoint (``query_url``), optionally with a Graph Store
     (``store_url``) for loading and dumping."""
@@ -309,6 +313,16 @@ class RemoteBackend:
     @property
     def timeout(self) -> float:
         return self.http.timeout
+
+    def after_fork(self) -> None:
+        """In a forked child (``isolated=True``): talk over new connections. The
+        inherited pool's sockets are shared with the parent; a child killed in the middle
+        of an exchange on one of them would leave the parent a half-read response. The
+        inherited client is kept referenced, never closed (the child ends with
+        ``os._exit``)."""
+        _INHERITED.append(self.http)
+        self.http = HttpSession(timeout=self.http.timeout, env={})
+        self.http.headers = dict(_INHERITED[-1].headers)
 
     def request(
         self, method: str, url: str, *, timeout: float | None = None, **kwargs: Any
