@@ -181,6 +181,10 @@ class HostileCorpus:
                         f"{backend}/{command}/{name}",
                         ("--backend", backend, "--data", str(path), *_command(command)),
                     )
+                yield Case(
+                    f"{backend}/named-graph/{name}",
+                    ("--backend", backend, "--named-graph", f"urn:x-hostile:g={path}", "stats"),
+                )
             for name, path in sorted(self.queries.items()):
                 yield Case(
                     f"{backend}/sparql/{name}", ("--backend", backend, "sparql", "-f", str(path))

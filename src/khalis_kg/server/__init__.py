@@ -8,6 +8,7 @@ package imports (``khalis_kg.cli.KhalisGroup``). Needs POSIX (see :func:`serve`)
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,8 +53,14 @@ def named_graph_option(help_text: str) -> Callable[[F], F]:
                 raise click.BadParameter(f"{value!r} is not IRI=FILE", ctx, param)
             if not is_absolute_iri(iri):
                 raise click.BadParameter(f"{iri!r} is not an absolute IRI", ctx, param)
-            if not Path(path).is_file():
-                raise click.BadParameter(f"{path!r}: no such file", ctx, param)
+            try:
+                mode = os.stat(path).st_mode
+            except FileNotFoundError:
+                raise click.BadParameter(f"{path!r}: no such file", ctx, param) from None
+            except OSError as exc:  # too long a name, a symlink loop, no permission...
+                raise click.BadParameter(f"{path!r}: {exc.strerror}", ctx, param) from None
+            if not stat.S_ISREG(mode):  # read by files.read_input: a regular file only
+                raise click.BadParameter(f"{path!r}: not a regular file", ctx, param)
             pairs.append((iri, path))
         return tuple(pairs)
 
