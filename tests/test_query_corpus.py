@@ -36,6 +36,7 @@ from server_helpers import run_server
 from khalis_kg import KnowledgeGraph
 from khalis_kg.cli import cli
 from khalis_kg.errors import KhalisError, QueryRefusedError, QuerySyntaxError, ReadOnlyError
+from khalis_kg.namespaces import PREFIXES
 from khalis_kg.safety import decide
 
 SECRET = "TOP-SECRET-c0ffee-5a1t"
@@ -322,6 +323,30 @@ def update_variants(url: str, secret: Path) -> list[Variant]:
     return out
 
 
+def function_variants(url: str, secret: Path) -> list[Variant]:
+    """Extension functions: a store may implement one with I/O (Virtuoso's
+    bif:file_to_string, bif:http_get); only SPARQL's own functions and XSD casts run."""
+    calls = {
+        "bif-prefixed": ("PREFIX bif: <bif:>\n", f"bif:file_to_string('{secret}')"),
+        "bif-iri": ("", f"<bif:http_get>('{url}')"),
+        "openlink-iri": ("", f"<http://www.openlinksw.com/schemas/bif#http_get>('{url}')"),
+        "escaped-iri": ("", f"<\\u0062if:http_get>('{url}')"),
+        "distinct-call": ("", f"<{url}f>(DISTINCT ?o)"),
+        "relative-iri": (f"BASE <{url}>\n", "<f>(?o)"),
+    }
+    places = {
+        "select": "SELECT ({call} AS ?x) WHERE {{ ?s ?p ?o }}",
+        "filter": "SELECT * WHERE {{ ?s ?p ?o FILTER({call}) }}",
+        "bind": "SELECT * WHERE {{ ?s ?p ?o BIND({call} AS ?x) }}",
+        "order-by": "SELECT * WHERE {{ ?s ?p ?o }} ORDER BY ({call})",
+    }
+    return [
+        Variant(f"function-{c}-{w}", prologue + place.format(call=call), REFUSED)
+        for c, (prologue, call) in calls.items()
+        for w, place in places.items()
+    ]
+
+
 def admitted_variants(url: str, secret: Path) -> list[Variant]:
     """Look hostile to a word scanner, are harmless: admitted, and no request either."""
     texts = {
@@ -342,6 +367,10 @@ def admitted_variants(url: str, secret: Path) -> list[Variant]:
             "SELECT ?o FROM NAMED <http://example.org/\\u0067> { GRAPH ?g { ?s ?p ?o } }"
         ),
         "describe-file": f"DESCRIBE <{secret.as_uri()}>",
+        "xsd-cast": (
+            "SELECT (xsd:integer('7') AS ?n) "
+            "(<http://www.w3.org/2001/XMLSchema#string>(1) AS ?s) {}"
+        ),
         # the verifier reads FROM <http://example.org/g>; an engine that would read
         # FROM NAMED :g is given the held graph explicitly all the same
         "named-declared-as-prefix": (
@@ -358,6 +387,7 @@ def build_corpus(url: str, secret: Path) -> list[Variant]:
         + nesting_variants(url)
         + dataset_variants(url, secret)
         + update_variants(url, secret)
+        + function_variants(url, secret)
         + admitted_variants(url, secret)
     )
 
@@ -422,7 +452,7 @@ def test_the_corpus_is_a_class_not_a_list(corpus: list[Variant]) -> None:
         counts[v.expect] = counts.get(v.expect, 0) + 1
     assert len({v.name for v in corpus}) == len(corpus)
     assert len(corpus) - counts[ADMITTED] >= 100
-    assert counts == {REFUSED: 141, UNVERIFIABLE: 16, READ_ONLY: 42, ADMITTED: 14}
+    assert counts == {REFUSED: 165, UNVERIFIABLE: 16, READ_ONLY: 42, ADMITTED: 15}
 
 
 def test_the_decision(corpus: list[Variant], listener: Listener) -> None:
@@ -452,7 +482,7 @@ def test_admitted_variants_make_no_request_on_the_bare_engine(
         if v.expect != ADMITTED:
             continue
         plan = decide(v.text, None, {HELD})
-        answer = store.query(plan.text)
+        answer = store.query(plan.text, prefixes=PREFIXES)  # as the engines are given
         shown = str(list(answer)) if not isinstance(answer, ox.QueryBoolean) else str(answer)
         _check_clean(listener, shown)
     listener.settle()

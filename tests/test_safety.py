@@ -147,6 +147,12 @@ def test_admitted_plans(
             "and queries never load local files or web documents",
         ),
         (
+            "PREFIX bif: <bif:> SELECT (bif:file_to_string('/etc/passwd') AS ?x) {}",
+            QueryRefusedError,
+            "the function <bif:file_to_string> is refused: only SPARQL's own functions and "
+            "XSD casts run (a store may give other functions file or network access)",
+        ),
+        (
             "INSERT DATA { <http://a/b> <http://a/c> 1 }",
             ReadOnlyError,
             "SPARQL Update is not allowed: khalis-kg is read-only (found INSERT)",

@@ -359,6 +359,11 @@ HeldGraphs = Collection[str] | Callable[[], Collection[str]]
 """The IRIs of the non-empty named graphs a store holds, or a function that returns
 them (called only when a query has a dataset clause)."""
 
+XSD_NAMESPACE = "http://www.w3.org/2001/XMLSchema#"
+"""Functions named in this namespace are casts (SPARQL 1.1, 17.5); no other function
+IRI is called: an engine or remote store may implement one with I/O (Virtuoso's
+``bif:file_to_string``, ``bif:http_get``...)."""
+
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _ANY_ESCAPE = re.compile(r"\\[uU][0-9A-Fa-f]{4}")  # what any reader could take for one
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
@@ -529,6 +534,18 @@ def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...])
                 f"SPARQL syntax error: undeclared prefix '{node.prefix or ''}:' "
                 "(declare it with PREFIX)"
             )
+    for node in nodes:
+        if node.name == "Function":
+            iri = node.iri
+            if getattr(iri, "name", None) == "pname":
+                iri = declared.get(iri.prefix or "", "") + _PN_LOCAL_ESCAPE.sub(
+                    r"\1", iri.localname or ""
+                )
+            if not str(iri).startswith(XSD_NAMESPACE):
+                raise QueryRefusedError(
+                    f"the function <{iri}> is refused: only SPARQL's own functions and XSD "
+                    "casts run (a store may give other functions file or network access)"
+                )
     dataset = None
     if query.datasetClause:
         dataset = tuple(_resolve_dataset(prologue, query.datasetClause, base, prefixes))
