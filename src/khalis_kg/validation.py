@@ -20,7 +20,6 @@ line.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -408,13 +407,11 @@ def validate(
     ``engine``: ``turbo``, ``pyshacl`` or ``None`` (turbo when installed)."""
     _check_inference(inference)
     name, note = resolve_engine(engine)
-    if name == "turbo" and not any(_store_would_change(s) for s in sources):
-        store, origin = _load_store(sources)
-        store.extend(_ontology_quads())
-        return _run_turbo(store, inference=inference, origin=origin, note=note)
+    if name == "turbo":
+        return _run_turbo(
+            _exact_input(sources), inference=inference, origin=_LazyOrigin(sources), note=note
+        )
     target, parts = _parse_rdflib(sources)
-    if name == "turbo":  # an exact rdflib copy: see _store_would_change
-        return _run_turbo(target, inference=inference, origin=_GraphOrigin(parts), note=note)
     return _run_pyshacl(target, inference=inference, origin=_GraphOrigin(parts), note=note)
 
 
@@ -478,20 +475,61 @@ def validate_graph(
 _SOURCE_GRAPH = "urn:khalis-kg:validate:source:"
 
 
-# Oxigraph's store keeps the value of a typed literal, not its datatype IRI, for these:
-# "5"^^xsd:int is read back as "5"^^xsd:integer, so sh:datatype xsd:integer would accept
-# it (tests/data/engine-deviations.json). Input that may name one is validated on an
-# exact rdflib copy instead. A conservative scan: a false hit only costs speed.
-_LOSSY_DATATYPES = re.compile(
-    rb"[#:](?:int|long|short|byte|nonNegativeInteger|nonPositiveInteger|negativeInteger"
-    rb"|positiveInteger|unsignedLong|unsignedInt|unsignedShort|unsignedByte|dateTimeStamp)"
-    rb"(?![A-Za-z0-9_-])"
-)
+def _exact_input(sources: Sequence[Source]) -> Any:
+    """The sources and the ontology as one N-Quads text (named graphs merged into the
+    default graph: their union is validated, as with pySHACL), for pyshacl-turbo to
+    parse itself. Read with Oxigraph's parser (a syntax error names the file and the
+    line; blank nodes are renamed apart per file) but not through a ``Store``: a store
+    keeps the value of a typed literal rather than its datatype (``"5"^^xsd:int`` comes
+    back as ``"5"^^xsd:integer``, tests/data/engine-deviations.json), which
+    ``sh:datatype`` would see. ``Input`` is pyshacl-turbo's own holder of such text (the
+    version is pinned; tests/test_engines.py covers this path)."""
+    import pyoxigraph as ox
+    from pyshacl_turbo.rdf import Input
+
+    from .errors import InputError, one_line
+    from .rdfio import ox_format, rdf_syntax_error
+
+    chunks = []
+    for source in sources:
+        fmt = ox_format(source.spec().name)
+        try:
+            quads = ox.parse(source.data, fmt, base_iri=source.base_iri, rename_blank_nodes=True)
+            chunks.append(
+                ox.serialize(
+                    (ox.Quad(q.subject, q.predicate, q.object) for q in quads),
+                    format=ox.RdfFormat.N_QUADS,
+                )
+                or b""
+            )
+        except SyntaxError as exc:
+            raise rdf_syntax_error(source, exc) from None
+        except (ValueError, OSError) as exc:
+            raise InputError(f"{source.name}: cannot read: {one_line(str(exc))}") from None
+    chunks.append(_ontology_nquads())
+    text = b"".join(chunks).decode("utf-8")
+    return Input(text, "nquads", None, {}, {}, preserve_ids=True)
 
 
-def _store_would_change(source: Source) -> bool:
-    """Whether ``source`` may hold a literal whose datatype an Oxigraph store rewrites."""
-    return _LOSSY_DATATYPES.search(source.data) is not None
+@lru_cache(maxsize=1)
+def _ontology_nquads() -> bytes:
+    import pyoxigraph as ox
+
+    return ox.serialize(_ontology_quads(), format=ox.RdfFormat.N_QUADS) or b""
+
+
+class _LazyOrigin:
+    """File attribution for results of an exact-input validation: the sources are loaded
+    into a store (one named graph each) only when there is a result to attribute."""
+
+    def __init__(self, sources: Sequence[Source]) -> None:
+        self.sources = sources
+        self._origin: _StoreOrigin | None = None
+
+    def find(self, focus: Any, path: Any, value: Any) -> str | None:
+        if self._origin is None:
+            _store, self._origin = _load_store(self.sources)
+        return self._origin.find(focus, path, value)
 
 
 def _load_store(sources: Sequence[Source]) -> tuple[pyoxigraph.Store, _StoreOrigin]:
@@ -545,7 +583,7 @@ def _run_turbo(
         raise EngineCrashError(f"pyshacl-turbo failed: {exc}") from None
     if not hasattr(report, "subjects"):  # validate() returns a failure in place of a graph
         raise EngineCrashError(f"pyshacl-turbo failed: {text}")
-    data_graph = data if hasattr(data, "triples") else None
+    data_graph = data if hasattr(data, "triples") and hasattr(data, "serialize") else None
     return _report(conforms, report, data_graph, origin, engine="turbo", note=note)
 
 
