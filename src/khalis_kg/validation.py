@@ -1,11 +1,11 @@
 """SHACL validation with two engines behind one call, reported as typed
 :class:`ValidationReport` objects.
 
-* ``turbo`` (the default when installed): pyshacl-turbo, a Rust SHACL engine. It reads
-  a pyoxigraph ``Store``: input files are bulk-loaded into an in-memory store (each file
-  in its own named graph, so that a result can name the file it comes from), and
-  :meth:`khalis_kg.KnowledgeGraph.validate` hands it the store its queries already use.
-  The shapes are compiled once per process.
+* ``turbo`` (the default when installed): pyshacl-turbo, a Rust SHACL engine. Input
+  files are read with Oxigraph's parser and handed to it as N-Quads, which it parses
+  itself (datatypes as written: an Oxigraph store would turn ``xsd:int`` into
+  ``xsd:integer``); :meth:`khalis_kg.KnowledgeGraph.validate` hands it the pyoxigraph
+  ``Store`` its queries already use. The shapes are compiled once per process.
 * ``pyshacl``: pySHACL, the reference implementation, on an rdflib graph. The
   differential test (``tests/test_engines.py``) proves that both engines give the same
   results on the project's shapes.
