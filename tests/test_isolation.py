@@ -71,6 +71,28 @@ def test_memory_limit() -> None:
     assert info.value.exit_code == 4
 
 
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
+def test_memory_limit_is_headroom_above_a_large_host() -> None:
+    """A host that already maps more than the limit (a notebook with a big store, a long
+    test session) still leaves the work its limit: the cap is the size at the fork plus
+    the limit, and it still stops work that needs more."""
+    import mmap
+
+    reserved = mmap.mmap(-1, 1024**3)  # 1 GiB of address space, twice SMALL's limit
+    try:
+
+        def recurse(n: int) -> int:
+            return recurse(n + 1)
+
+        assert run_work(lambda: None, lambda _: len(bytearray(100 * 1024**2))) == 100 * 1024**2
+        with pytest.raises(InputError, match="nested too deeply"):
+            run_work(lambda: None, lambda _: recurse(0))
+        with pytest.raises(MemoryLimitError, match=r"more memory than the limit \(512 MiB\)"):
+            run_work(lambda: None, lambda _: bytearray(1024**3))
+    finally:
+        reserved.close()
+
+
 def test_crashes_are_named_not_blamed_on_memory() -> None:
     with pytest.raises(EngineCrashError, match=r"crashed \(SIGABRT\)") as info:
         run_work(lambda: None, lambda _: os.abort())

@@ -6,10 +6,12 @@ deeply segfaults it. So the command line (and :class:`~khalis_kg.KnowledgeGraph`
 ``isolated=True``) runs each unit of work (load and parse the user's files, run a
 query, validate, serialise) in a forked child:
 
-* **memory**: the child's address space is capped with ``RLIMIT_AS``
-  (:data:`DEFAULT_MEMORY_LIMIT`, 2 GiB, unless told otherwise); an allocation past the
-  cap ends the child (Python's ``MemoryError`` or Rust's "memory allocation of N bytes
-  failed" abort) and is reported as :class:`~khalis_kg.errors.MemoryLimitError`;
+* **memory**: the child's address space is capped with ``RLIMIT_AS`` at what it
+  inherited at the fork plus the limit (:data:`DEFAULT_MEMORY_LIMIT`, 2 GiB, unless
+  told otherwise), so the limit is what the work may add whatever the size of the host
+  process; an allocation past the cap ends the child (Python's ``MemoryError`` or
+  Rust's "memory allocation of N bytes failed" abort) and is reported as
+  :class:`~khalis_kg.errors.MemoryLimitError`;
 * **time**: the parent holds a wall-clock deadline and sends ``SIGKILL`` when it
   passes, whatever the child is doing (sort, aggregate, cartesian product, path, string
   functions, parse): :class:`~khalis_kg.errors.TimeLimitError`;
@@ -201,10 +203,25 @@ def _set_limits(limits: Limits) -> None:
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if limits.memory is not None:
+        # RLIMIT_AS counts the whole address space, the part inherited from the parent
+        # too: a host that already maps more than the limit (a notebook with a loaded
+        # store, a long test session) would leave the work no room at all. The limit is
+        # what the work may add, so the cap sits that far above the size at the fork.
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        cap = limits.memory if hard == resource.RLIM_INFINITY else min(limits.memory, hard)
+        wanted = _address_space() + limits.memory
+        cap = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         with contextlib.suppress(ValueError, OSError):  # e.g. macOS refuses some values
             resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def _address_space() -> int:
+    """The bytes this process maps now (Linux: /proc/self/statm); 0 where unknown."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def _open_descriptors() -> list[int]:
