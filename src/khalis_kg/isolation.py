@@ -386,13 +386,13 @@ def _classify(
     if "memory allocation of" in text and "failed" in text:
         return MemoryLimitError(f"{work.what} needed more memory than the limit{cap}")
     number = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
-    name = _signal_name(number) if number else None
+    name = signal_name(number) if number else None
     if "has overflowed its stack" in text:
         return EngineCrashError(
             f"the engine crashed with a stack overflow in {work.what} (input nested too deeply)",
             signal=name,
         )
-    panic = _panic_message(text)  # an abort, or pyo3's PanicException
+    panic = panic_message(text)  # an abort, or pyo3's PanicException
     if panic:
         return EngineCrashError(f"the engine crashed in {work.what}: {panic}", signal=name)
     if os.WIFEXITED(status):
@@ -418,14 +418,15 @@ def _classify(
     return EngineCrashError(f"the engine crashed ({name}) in {work.what}", signal=name)
 
 
-def _signal_name(number: int) -> str:
+def signal_name(number: int) -> str:
+    """``SIGSEGV`` for 11 (the name of a signal number; ``signal N`` when unknown)."""
     try:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
 
 
-def _panic_message(text: str) -> str | None:
+def panic_message(text: str) -> str | None:
     """The message of a Rust panic (``thread '…' panicked at FILE:\\nMESSAGE``)."""
     lines = text.splitlines()
     for i, line in enumerate(lines):

@@ -30,7 +30,8 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from ..errors import KhalisError, QueryTimeoutError
+from ..errors import KhalisError, QueryTimeoutError, truncate
+from ..isolation import panic_message, signal_name
 from .worker import Reply, WorkerConfig, worker_main
 
 log = logging.getLogger("khalis_kg.server.pool")
@@ -107,8 +108,8 @@ def death_cause(exitcode: int | None, stderr: str, memory_limit_mb: int | None) 
             f"the query was stopped: its worker was {how} from outside the server (the "
             "kernel's out-of-memory killer or an operator)"
         )
-    panic = _panic_line(stderr)
-    detail = f": {panic}" if panic else ""
+    panic = panic_message(stderr)
+    detail = f": {truncate(panic, 200)}" if panic else ""
     return WorkerCrashError(f"the query engine crashed ({how}{detail}); the worker was replaced")
 
 
@@ -116,23 +117,8 @@ def _exit_text(exitcode: int | None) -> str:
     if exitcode is None:
         return "ended"
     if exitcode < 0:
-        try:
-            return f"killed by {signal.Signals(-exitcode).name}"
-        except ValueError:
-            return f"killed by signal {-exitcode}"
+        return f"killed by {signal_name(-exitcode)}"
     return f"exit status {exitcode}"
-
-
-def _panic_line(stderr: str) -> str | None:
-    lines = stderr.splitlines()
-    for i, line in enumerate(lines):
-        if "panicked at" in line:
-            # Rust >= 1.73: "thread 'x' panicked at FILE:LINE:COL:" then the message.
-            rest = line.split("panicked at", 1)[1].strip()
-            if rest.endswith(":") and i + 1 < len(lines):
-                return "panic: " + lines[i + 1].strip()[:200]
-            return "panic: " + rest[:200]
-    return None
 
 
 class WorkerPool:
