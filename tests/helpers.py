@@ -11,10 +11,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -295,3 +296,60 @@ def running_virtuoso(directory: Path, *, buffers: int = 10_000) -> Iterator[Virt
             process.kill()
             process.wait(timeout=10)
         log.close()
+
+
+# ------------------------------------------------------------- a loopback listener
+@dataclass
+class Listener:
+    """A loopback HTTP listener for the no-outbound-request tests: records the first
+    bytes of every connection it accepts (``hits``) and answers 500 at once."""
+
+    sock: socket.socket
+    hits: list[bytes] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
+
+    def serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(0.5)
+                try:
+                    self.hits.append(conn.recv(300))
+                    conn.sendall(
+                        b"HTTP/1.1 500 No\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                except OSError:
+                    self.hits.append(b"<no data>")
+
+    def settle(self, seconds: float = 0.05) -> None:
+        """Give a late connection (if any) time to be accepted. (The engines make their
+        requests while the query runs and wait for the answer, so none is expected.)"""
+        time.sleep(seconds)
+
+
+@contextmanager
+def listening(backlog: int = 64) -> Iterator[Listener]:
+    """A :class:`Listener` on 127.0.0.1 for the duration of the block (bounded waits:
+    its thread checks ``stop`` 20 times a second)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(backlog)
+    sock.settimeout(0.05)
+    server = Listener(sock)
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.stop.set()
+        thread.join(timeout=2.0)
+        sock.close()

@@ -19,18 +19,15 @@ for each variant the verifier and the engine agree, or the variant is refused.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from helpers import OxigraphServer, running_oxigraph
+from helpers import Listener, OxigraphServer, listening, running_oxigraph
 from server_helpers import run_server
 
 from khalis_kg import KnowledgeGraph
@@ -55,55 +52,21 @@ ERRORS: dict[str, type[KhalisError]] = {
 
 
 # ------------------------------------------------------------------------ the listener
-@dataclass
-class Listener:
-    """A loopback HTTP listener: counts every connection, answers 500 at once."""
-
-    sock: socket.socket
-    hits: list[bytes] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
-
-    def serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(0.5)
-                try:
-                    self.hits.append(conn.recv(300))
-                    conn.sendall(
-                        b"HTTP/1.1 500 No\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    )
-                except OSError:
-                    self.hits.append(b"<no data>")
-
-    def settle(self) -> None:
-        """Give a late connection (if any) time to be accepted. (The engines make their
-        requests while the query runs and wait for the answer, so none is expected.)"""
-        time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
 def listener() -> Iterator[Listener]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    sock.settimeout(0.05)
-    server = Listener(sock)
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
-    yield server
-    server.stop.set()
-    thread.join(timeout=2.0)
-    sock.close()
+    with listening() as server:
+        yield server
+
+
+def test_the_listener_hears_an_unguarded_engine() -> None:
+    """The control that makes every ``hits == []`` below mean something: bare pyoxigraph,
+    with no decision in front of it, does reach the listener."""
+    with listening() as fresh:
+        with pytest.raises(OSError, match="500"):
+            list(ox.Store().query(f"SELECT * WHERE {{ SERVICE <{fresh.url}x> {{ ?s ?p ?o }} }}"))
+        fresh.settle(0.3)
+        assert len(fresh.hits) == 1
+        assert fresh.hits[0].startswith(b"POST /x HTTP/1.1")
 
 
 # -------------------------------------------------------------------------- the corpus

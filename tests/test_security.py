@@ -7,14 +7,12 @@ query may name, loading that fetches nothing, and the lexical scan that is left.
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import BACKENDS
+from helpers import BACKENDS, Listener, listening
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.errors import KhalisError
@@ -23,49 +21,10 @@ from khalis_kg.safety import scan
 SECRET = "TOP-SECRET-7f3a9c"
 
 
-@dataclass
-class Listener:
-    """A loopback TCP server that records every connection it accepts."""
-
-    sock: socket.socket
-    port: int
-    connections: list[bytes] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/sparql"
-
-    def serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.settimeout(1.0)
-            try:
-                self.connections.append(conn.recv(200))
-            except OSError:
-                self.connections.append(b"<no data>")
-            finally:
-                conn.close()
-
-
 @pytest.fixture
 def listener() -> Iterator[Listener]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    sock.settimeout(0.05)  # bounded waits: the thread checks `stop` 20 times a second
-    server = Listener(sock, sock.getsockname()[1])
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
-    yield server
-    server.stop.set()
-    thread.join(timeout=2.0)
-    sock.close()
+    with listening(backlog=8) as server:
+        yield server
 
 
 @pytest.fixture
@@ -88,13 +47,13 @@ def graphs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, KnowledgeGraph
 
 def _assert_clean(listener: Listener, output: str) -> None:
     assert SECRET not in output
-    assert listener.connections == []
+    assert listener.hits == []
 
 
 def _assert_no_late_connection(listener: Listener) -> None:
     # a connection would have been made during a query; allow 0.3 s for the accept
     threading.Event().wait(0.3)
-    assert listener.connections == []
+    assert listener.hits == []
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
