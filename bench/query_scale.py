@@ -43,16 +43,6 @@ def canonical(result: Any) -> Any:
     return ("ask", result.boolean)
 
 
-def timed(fn: Any, repeat: int, budget: float) -> tuple[list[float], Any]:
-    times: list[float] = []
-    result = None
-    while len(times) < repeat and sum(times) < budget:
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return times, result
-
-
 def main() -> int:
     from khalis_kg import KnowledgeGraph
     from khalis_kg.catalogue import Catalogue
@@ -101,7 +91,7 @@ def main() -> int:
                             continue
                     kg.catalogue = catalogue
                     params = bench.query_params(info, event)
-                    times, result = timed(
+                    times, result = bench.timed(
                         lambda kg=kg, name=name, params=params: kg.query(name, **params),
                         args.repeat,
                         args.budget,

@@ -122,6 +122,18 @@ def oxigraph_server(
 
 
 # ----------------------------------------------------------------------------- worker
+def timed(fn: Any, repeat: int, budget: float) -> tuple[list[float], Any]:
+    """Run ``fn`` up to ``repeat`` times within ``budget`` seconds: the times and the
+    last answer (query_scale and virtuoso_scale)."""
+    times: list[float] = []
+    result = None
+    while len(times) < repeat and sum(times) < budget:
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return times, result
+
+
 def query_params(info: Any, event: str) -> dict[str, object]:
     """Parameters for the synthetic corpus: ``event`` for every event parameter."""
     sample = {"date": "2015-05-08", "string": "en", "integer": 0}

@@ -85,16 +85,6 @@ def boolean_columns(result: Any) -> set[str]:
     }
 
 
-def timed(fn: Any, repeat: int, budget: float) -> tuple[list[float], Any]:
-    times: list[float] = []
-    result = None
-    while len(times) < repeat and sum(times) < budget:
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return times, result
-
-
 def main() -> int:
     from helpers import running_virtuoso
 
@@ -188,7 +178,7 @@ def main() -> int:
                     expected_booleans: set[str] = set()
                     for engine, kg in engines.items():
                         try:
-                            times, result = timed(
+                            times, result = bench.timed(
                                 lambda kg=kg, name=name, params=params: kg.query(
                                     name, **params, max_rows=None
                                 ),
