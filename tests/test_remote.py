@@ -390,15 +390,26 @@ def test_credentials_are_sent(server: OxigraphServer) -> None:
 
 
 @contextmanager
-def canned_server(status: int, body: bytes, content_type: str) -> Iterator[str]:
-    """A 127.0.0.1 HTTP server answering every request with one canned response."""
+def canned_server(
+    status: int, body: bytes, content_type: str, record: list[dict[str, str]] | None = None
+) -> Iterator[str]:
+    """A 127.0.0.1 HTTP server answering every request with one canned response; each
+    request (method, path, content type, body) is appended to ``record`` when given."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
+            sent = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+            if record is not None:
+                record.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "type": self.headers.get("Content-Type", ""),
+                        "body": sent,
+                    }
+                )
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -547,42 +558,10 @@ def test_remote_without_httpx_says_what_to_install(monkeypatch: pytest.MonkeyPat
 @contextmanager
 def recording_server() -> Iterator[tuple[str, list[dict[str, str]]]]:
     """A 127.0.0.1 server that records each request and answers ASK's ``true``."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     seen: list[dict[str, str]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            seen.append(
-                {
-                    "method": self.command,
-                    "path": self.path,
-                    "type": self.headers.get("Content-Type", ""),
-                    "body": self.rfile.read(length).decode("utf-8") if length else "",
-                }
-            )
-            body = b'{"head": {}, "boolean": true}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/sparql-results+json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = do_PUT = _answer  # noqa: N815 (http.server's names)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    answer = b'{"head": {}, "boolean": true}'
+    with canned_server(200, answer, "application/sparql-results+json", record=seen) as url:
+        yield url, seen
 
 
 GRAPH = "https://w3id.org/khalis-kg/graph"
