@@ -34,6 +34,16 @@ EVENT = "https://w3id.org/khalis-kg/id/event/al-khalis-prison-break-2015"
 START_TIMEOUT = 20.0
 
 
+def stop_process(process: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM, then SIGKILL if the process is still there after ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def oxigraph_binary() -> str | None:
     here = Path(sys.executable).parent / "oxigraph"
     return str(here) if here.exists() else shutil.which("oxigraph")
@@ -289,12 +299,7 @@ def running_virtuoso(directory: Path, *, buffers: int = 10_000) -> Iterator[Virt
         server.isql('GRANT SPARQL_UPDATE TO "SPARQL";')
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, grace=20)
         log.close()
 
 

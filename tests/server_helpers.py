@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from helpers import stop_process
 
 BASE = "https://w3id.org/khalis-kg/"
 DATASET = BASE + "dataset"
@@ -67,11 +68,6 @@ def run_server(*extra: str, start_timeout: float = START_TIMEOUT) -> Iterator[st
     finally:
         SERVER_PIDS.pop(base, None)
         SERVER_LOGS.pop(base, None)
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc, grace=15)
         log.close()
         os.unlink(log.name)
