@@ -211,6 +211,24 @@ def test_cli_usage_errors() -> None:
     assert "not a memory size" in bad.stderr
 
 
+@pytest.mark.parametrize("where", [(), ("serve",)], ids=["global", "serve"])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("lots", "not a memory size: 'lots' (write e.g. 512M, 2G, or none)"),
+        ("400", "memory limit '400' is too small (at least 64M; a number without a unit is bytes)"),
+        ("-1G", "memory limit '-1G' is too small"),
+    ],
+)
+def test_one_memory_size_notation(where: tuple[str, ...], value: str, message: str) -> None:
+    """The global --memory-limit and serve's take the same SIZE notation and refuse the
+    same values with the same words (serve's was once a bare number of MiB)."""
+    args = ("--memory-limit", value, "stats") if not where else ("serve", "--memory-limit", value)
+    bad = cli_run(*args)
+    assert bad.exit_code == 2, bad.stderr
+    assert message in bad.stderr, bad.stderr
+
+
 def test_ctrl_c_exits_130_without_aborted(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "khalis-kg"
     process = subprocess.Popen(

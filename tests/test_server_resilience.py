@@ -39,7 +39,7 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     with run_server(
-        "--workers", "2", "--timeout", "2", "--memory-limit", "400",
+        "--workers", "2", "--timeout", "2", "--memory-limit", "400M",
         "--header-timeout", str(HEADER_TIMEOUT), "--keep-alive", "2",
         "--max-connections", str(MAX_CONNECTIONS), "--queue-timeout", "5",
     ) as base:  # fmt: skip

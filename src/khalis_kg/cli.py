@@ -42,7 +42,7 @@ from .rdfio import (
     format_names,
     rdf_format,
 )
-from .server import named_graph_option
+from .server import memory_size, named_graph_option
 from .terms import is_absolute_iri
 
 if TYPE_CHECKING:
@@ -260,13 +260,6 @@ def _write(data: bytes, output: str | None) -> None:
     write_output(Path(output), data)
 
 
-def _memory_limit(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
-    try:
-        return isolation.parse_size(value)
-    except KhalisError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @click.group(cls=KhalisGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name=PROG)
 @click.option(
@@ -342,7 +335,7 @@ def _memory_limit(ctx: click.Context, param: click.Parameter, value: str) -> int
     metavar="SIZE",
     default="2G",
     show_default=True,
-    callback=_memory_limit,
+    callback=memory_size,
     help="Cap on the memory of each command's work, e.g. 512M, 4G, or none (exit 4).",
 )
 @click.pass_context

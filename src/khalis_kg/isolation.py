@@ -99,7 +99,9 @@ def parse_size(text: str) -> int | None:
         ) from None
     size = int(amount * _UNITS[unit])
     if not amount > 0 or size < 64 * 1024**2:
-        raise ParameterError(f"memory limit {text!r} is too small (at least 64M)")
+        raise ParameterError(
+            f"memory limit {text!r} is too small (at least 64M; a number without a unit is bytes)"
+        )
     return size
 
 

@@ -38,6 +38,18 @@ def default_workers() -> int:
     return min(8, max(2, os.cpu_count() or 2))
 
 
+def memory_size(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
+    """A ``--memory-limit SIZE`` value (``512M``, ``2G``, ``none``) in bytes, or None:
+    the one notation of the command line's memory limits (``isolation.parse_size``)."""
+    from ..errors import KhalisError
+    from ..isolation import parse_size
+
+    try:
+        return parse_size(value)
+    except KhalisError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 def named_graph_option(help_text: str) -> Callable[[F], F]:
     """A repeatable ``--named-graph IRI=FILE`` option giving ``(IRI, FILE)`` pairs."""
 
@@ -225,10 +237,11 @@ def serve(
 )
 @click.option(
     "--memory-limit",
-    type=click.IntRange(min=0),
-    default=2048,
+    metavar="SIZE",
+    default="2G",
     show_default=True,
-    help="Address-space limit of each query worker in MiB (0: none).",
+    callback=memory_size,
+    help="Address-space limit of each query worker, e.g. 512M, 4G, or none.",
 )
 @click.option(
     "--keep-alive",
@@ -276,7 +289,7 @@ def serve_command(
     max_results: int,
     workers: int | None,
     no_ontology: bool,
-    memory_limit: int,
+    memory_limit: int | None,
     keep_alive: int,
     header_timeout: float,
     max_connections: int,
@@ -301,7 +314,7 @@ def serve_command(
         max_results=max_results,
         workers=workers,
         with_ontology=not no_ontology,
-        memory_limit_mb=memory_limit or None,
+        memory_limit_mb=memory_limit // 1024**2 if memory_limit else None,
         log_level=log_level,
         endpoint=endpoint,
         remote_graph=remote_graph,
