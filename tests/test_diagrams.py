@@ -110,6 +110,10 @@ def test_timeline(full: KnowledgeGraph) -> None:
     assert "since June 2014" in by_text(events, "Prison breaks in Diyala")
     attacks = by_text(events, "uicide attacks")
     assert "at the same time" in attacks
+    # its date is ours (from "at the same time as the prison break"), and says so; the
+    # article's own dates do not
+    assert "8 May 2015 · at the same time the date is our inference" in attacks
+    assert [text for text in events.values() if "our inference" in text] == [attacks]
     assert "unclear whether related" in attacks
     assert "after" in by_text(events, "Curfew in Al Khalis")
     conflict = by_text(events, "Fighting between ISIL and the Iraqi military")
@@ -128,8 +132,10 @@ def test_places(full: KnowledgeGraph) -> None:
     assert sorted(edges(root, "within")) == [
         "Al Khalis lies within Diyala province",
         "Al Khalis prison lies within Al Khalis",
-        "Diyala province lies within Iraq",
+        "Diyala province lies within Iraq (our inference)",
     ]
+    # the article never says where Diyala province lies: that edge alone is ours, dashed
+    assert edges(root, "inferred") == ["Diyala province lies within Iraq (our inference)"]
     assert edges(root, "relative-location") == ["Al Khalis: 50 mi north of Baghdad"]
 
 

@@ -702,12 +702,17 @@ def test_serve_fronts_virtuoso(virtuoso: Any) -> None:
             timeout=30.0,
         )
         page = httpx.get(base + "/id/place/al-khalis", headers={"Accept": "text/html"})
+        province = httpx.get(base + "/id/place/diyala-province", headers={"Accept": "text/html"})
     assert got.status_code == 200, got.text
     expected = KnowledgeGraph.load(with_ontology=False).query("casualties").to_python()
     rows = [{k: v["value"] for k, v in row.items()} for row in got.json()["results"]["bindings"]]
     assert rows == [{k: str(v) for k, v in row.items() if v is not None} for row in expected]
     assert page.status_code == 200, page.text
     assert "Al Khalis is a town located in Diyala province" in page.text
+    assert "our inference, not the article" not in page.text
+    # the one inferred value of this page is marked on Virtuoso as on the embedded engine
+    assert province.text.count("our inference, not the article") == 1, province.text
+    assert 'href="/id/inference/diyala-province-in-iraq"' in province.text
 
 
 def test_chunks_never_split_a_blank_node() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -516,6 +517,62 @@ def test_resource_html(client: httpx.Client) -> None:
     assert "Al Khalis is a town located in Diyala province, 50 mi north of Baghdad." in html
     assert 'href="/id/place/diyala-province"' in html  # outgoing link, as a local page
     assert 'href="/id/event/al-khalis-prison-break-2015"' in html  # incoming link
+
+
+INFERRED_ON_PAGES = {
+    # page → (property CURIE shown, value text, the kg:Inference linked) for every value
+    # that is an inference of ours (data/authoring/khalis.trig, "inferences of ours")
+    "/id/event/diyala-suicide-attacks": [
+        ("sem:hasTimeStamp", "2015-05-08", "/id/inference/date-of-the-suicide-attacks")
+    ],
+    "/id/event/al-khalis-prison-break-2015": [
+        ("sem:hasPlace", "Al Khalis prison", "/id/inference/break-at-the-towns-prison")
+    ],
+    "/id/place/diyala-province": [
+        ("geo:sfWithin", "Iraq", "/id/inference/diyala-province-in-iraq")
+    ],
+    "/id/place/iraq": [
+        ("kg:placeType", "country", "/id/inference/general-knowledge"),
+        (
+            "schema:sameAs",
+            "wd:Q796",
+            "/id/inference/wikidata-identifiers",
+        ),
+    ],
+    "/id/quantity/escaped-prisoners": [
+        ("schema:minValue", "51", "/id/inference/least-whole-count")
+    ],
+    "/id/claim/official-escapee-breakdown": [
+        (
+            "kg:contradicts",
+            "Amaq: thirty ISIS members were among those who escaped",
+            "/id/inference/thirty-isis-members-against-nine",
+        )
+    ],
+    # the article's own statements only: nothing marked
+    "/id/place/al-khalis": [],
+    "/id/quantity/killed-police-officers": [],
+}
+
+
+@pytest.mark.parametrize("path", INFERRED_ON_PAGES)
+def test_resource_page_marks_our_inferences(client: httpx.Client, path: str) -> None:
+    """A value that is an inference of ours, not the article's, says so on its page and
+    links to the kg:Inference that says why; the article's own values are not marked."""
+    html = client.get(path, headers={"Accept": "text/html"}).text
+    marked = []
+    for row in re.findall(r'<tr><th scope="row">(.*?)</tr>', html, re.S):
+        prop = re.sub(r"<[^>]+>", "", row.split("</th>", 1)[0]).split()[0]
+        for item in re.findall(r'<li class="inferred">(.*?)</li>', row, re.S):
+            value = re.sub(r"<[^>]+>", "", item.split('<span class="inference">', 1)[0]).strip()
+            [inference] = re.findall(r'href="(/id/inference/[^"]+)"', item)
+            marked.append((prop, value, inference))
+    marked.sort()
+    expected = sorted(INFERRED_ON_PAGES[path])
+    assert [(p, i) for p, _, i in marked] == [(p, i) for p, _, i in expected], marked
+    for (_, value, _), (_, want, _) in zip(marked, expected, strict=True):
+        assert want in value, (value, want)
+    assert html.count("our inference, not the article") == len(expected)
 
 
 def test_resource_page_lists_claims_with_sources(client: httpx.Client) -> None:
