@@ -686,6 +686,28 @@ def test_cli_with_a_remote_graph_on_virtuoso(virtuoso: Any) -> None:
 
 
 @pytest.mark.virtuoso
+def test_virtuoso_restart_keeps_the_graph(tmp_path: Path) -> None:
+    """``VirtuosoServer.restart`` (what bench/virtuoso_scale.py does after a large load, so
+    that Virtuoso plans on fresh estimates: docs/scaling.md) keeps the loaded graph and
+    answers again, on the same ports, with a new process; its own Virtuoso, not the
+    session's."""
+    from helpers import running_virtuoso
+
+    graph = "https://w3id.org/khalis-kg/test/restart"
+    local = KnowledgeGraph.load(with_ontology=False)
+    with running_virtuoso(tmp_path) as server:
+        load_to_store(server.store_url, [DATA], graph, env={}, chunk_triples=500)
+        before = server.process.pid
+        server.restart()
+        assert server.process.pid != before
+        assert server.process.poll() is None
+        remote = KnowledgeGraph(server.backend(graph))
+        assert len(remote) == len(local)
+        assert remote.query("casualties").to_python() == local.query("casualties").to_python()
+    assert server.process.poll() is not None, "stopped on exit"
+
+
+@pytest.mark.virtuoso
 @pytest.mark.server
 def test_serve_fronts_virtuoso(virtuoso: Any) -> None:
     """`khalis-kg serve --backend remote --remote-graph G` in front of Virtuoso."""
