@@ -19,8 +19,10 @@ line.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -622,16 +624,78 @@ def _run_pyshacl(
 ) -> ValidationReport:
     import pyshacl
 
-    conforms, report, _text = pyshacl.validate(
-        target,
-        shacl_graph=_shapes_graph(),
-        inference=inference,
-        abort_on_first=False,
-        meta_shacl=False,
-        advanced=True,
-        allow_warnings=False,
-    )
+    with _queries_prepared_once():
+        conforms, report, _text = pyshacl.validate(
+            target,
+            shacl_graph=_shapes_graph(),
+            inference=inference,
+            abort_on_first=False,
+            meta_shacl=False,
+            advanced=True,
+            allow_warnings=False,
+        )
     return _report(conforms, report, target, origin, engine="pyshacl", note=note)
+
+
+# -- pySHACL's SPARQL-based constraints: each text parsed once ------------------------------
+# pySHACL runs a SPARQL-based constraint once per focus node, always with the same text
+# (``$this`` is bound with initBindings), and rdflib parses the text again on every call:
+# most of a pySHACL run went into rdflib's SPARQL grammar. While pySHACL validates, rdflib's
+# "sparql" processor is one that parses and translates each text once, exactly as rdflib
+# does (``translateQuery(parseQuery(text), base, initNs)``), and evaluates the prepared
+# query (rdflib's ``prepareQuery`` objects are made to be run many times).
+
+_PROCESSOR_LOCK = threading.Lock()
+PreparingProcessor: Any = None
+"""The processor class, made at the first pySHACL run (rdflib's plugin registry imports
+it from here by name)."""
+
+
+@lru_cache(maxsize=256)
+def _prepared_query(text: str, base: str | None, namespaces: tuple[tuple[str, Any], ...]) -> Any:
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    return translateQuery(parseQuery(text), base, dict(namespaces))
+
+
+def _preparing_processor() -> Any:
+    from rdflib.plugins.sparql.processor import SPARQLProcessor
+
+    class PreparingProcessor(SPARQLProcessor):  # type: ignore[misc]
+        def query(  # type: ignore[override] # rdflib's own signature
+            self,
+            strOrQuery: Any,  # noqa: N803
+            initBindings: Any = None,  # noqa: N803
+            initNs: Any = None,  # noqa: N803
+            base: str | None = None,
+            DEBUG: bool = False,  # noqa: N803
+        ) -> Any:
+            if isinstance(strOrQuery, str):
+                namespaces = tuple(sorted((initNs or {}).items()))
+                strOrQuery = _prepared_query(strOrQuery, base, namespaces)  # noqa: N806
+            return super().query(strOrQuery, initBindings, initNs, base, DEBUG)
+
+    return PreparingProcessor
+
+
+@contextlib.contextmanager
+def _queries_prepared_once() -> Iterator[None]:
+    """rdflib's "sparql" processor is :func:`_preparing_processor`'s for the block."""
+    from rdflib import plugin
+    from rdflib.query import Processor
+
+    global PreparingProcessor
+    with _PROCESSOR_LOCK:
+        if PreparingProcessor is None:
+            PreparingProcessor = _preparing_processor()
+        plugin.register("sparql", Processor, __name__, "PreparingProcessor")
+        try:
+            yield
+        finally:
+            plugin.register(
+                "sparql", Processor, "rdflib.plugins.sparql.processor", "SPARQLProcessor"
+            )
 
 
 # -- the report -------------------------------------------------------------------------
