@@ -6,10 +6,10 @@ PY := $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
 
 # Every test but the browser one (no root needed); `make test-all` or .ci/run for all.
 test:
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m pytest -m "not browser" -n auto
 
 test-all:
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 lint:
 	$(PY) -m ruff check src tests bench

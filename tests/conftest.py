@@ -38,6 +38,46 @@ ex:b ex:n 1 , 2 , 3 .
 """
 
 
+# ------------------------------------------------- pytest-xdist: one worker per module
+VIRTUOSO_MODULES = frozenset({"test_backends.py", "test_remote.py"})
+"""The modules that use the Virtuoso of the session: run on one worker together, so
+that one Virtuoso is started, not one per worker."""
+
+
+def _file_name(module: str) -> str:
+    return module.rsplit("/", 1)[-1]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under pytest-xdist (``-n auto``, as the README runs the suite) a worker runs a
+    whole module, so each module-scoped fixture (a server, a store) starts once, and the
+    :data:`VIRTUOSO_MODULES` together. Another ``--dist`` given explicitly is kept."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "virtuoso" if _file_name(module) in VIRTUOSO_MODULES else module
+
+    return ByModule(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A module that uses the Virtuoso of the session must be one of VIRTUOSO_MODULES."""
+    users = {
+        _file_name(i.nodeid.split("::", 1)[0])
+        for i in items
+        if "virtuoso" in getattr(i, "fixturenames", ())
+    }
+    if not users <= VIRTUOSO_MODULES:
+        raise pytest.UsageError(
+            f"tests/conftest.py: add {sorted(users - VIRTUOSO_MODULES)} to VIRTUOSO_MODULES"
+        )
+
+
 @pytest.fixture(scope="session")
 def kg() -> Iterator[KnowledgeGraph]:
     """The packaged data alone (no ontology) on the default (oxigraph) backend."""
