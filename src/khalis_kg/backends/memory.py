@@ -8,6 +8,7 @@ syntax errors the same way (file, line, column).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import threading
@@ -22,7 +23,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.plugins.sparql.sparql import SPARQLError
+from rdflib.plugins.sparql.sparql import Query, SPARQLError
 from rdflib.term import Identifier, Variable
 
 from ..errors import InputError, QueryError, QueryRefusedError, QuerySyntaxError, one_line
@@ -155,6 +156,41 @@ def _cannot_run(exc: BaseException) -> QueryError:
     )
 
 
+@functools.lru_cache(maxsize=128)
+def _prepare(text: str, base: str | None) -> Query:
+    """``text`` parsed and translated by rdflib, as ``prepareQuery`` does, and checked;
+    cached, as rdflib's grammar takes milliseconds to tens of milliseconds a query (a
+    prepared query is made to be run many times: rdflib's evaluation does not change
+    it). Errors are not cached: they are raised again on the next call."""
+    try:
+        parsed = parseQuery(_absolute_bases(text, base))
+        _check_prefixes(parsed)
+        prepared: Query = translateQuery(parsed, base, PREFIXES)  # as prepareQuery does
+        prepared._original_args = (text, PREFIXES, base)
+    except RecursionError:
+        raise QuerySyntaxError(f"the query is {_TOO_DEEP}") from None
+    except pyparsing.ParseBaseException as exc:
+        raise QuerySyntaxError(
+            f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: {one_line(exc.msg)}",
+            line=exc.lineno,
+            column=exc.col,
+        ) from None
+    except (ValueError, KeyError) as exc:
+        # rdflib raises these for e.g. undeclared prefixes
+        raise QuerySyntaxError(f"SPARQL syntax error: {one_line(str(exc))}") from None
+    except Exception as exc:
+        if type(exc) is not Exception:
+            raise
+        # rdflib raises a bare Exception for queries it cannot translate or run (a
+        # negated inverse path, !^p): valid SPARQL this engine does not run.
+        raise _cannot_run(exc) from None
+    # Defence in depth: the algebra rdflib will run must agree with the decision.
+    for node in _walk(prepared.algebra):
+        if node.name == "ServiceGraphPattern":
+            raise QueryRefusedError("SERVICE is refused: queries never reach the network")
+    return prepared
+
+
 class MemoryBackend:
     """An rdflib ``Dataset`` held in memory (named graphs kept apart, as in Oxigraph)."""
 
@@ -220,33 +256,12 @@ class MemoryBackend:
         # the oxigraph backend's words. (It runs the query on an empty store, so it comes
         # only after decide(): never on a text that was not admitted.)
         parse_query(plan.text, plan.base)
-        try:
-            parsed = parseQuery(_absolute_bases(plan.text, plan.base))
-            _check_prefixes(parsed)
-            prepared = translateQuery(parsed, plan.base, PREFIXES)  # as prepareQuery does
-            prepared._original_args = (plan.text, PREFIXES, plan.base)
-        except RecursionError:
-            raise QuerySyntaxError(f"the query is {_TOO_DEEP}") from None
-        except pyparsing.ParseBaseException as exc:
-            raise QuerySyntaxError(
-                f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: {one_line(exc.msg)}",
-                line=exc.lineno,
-                column=exc.col,
-            ) from None
-        except (ValueError, KeyError) as exc:
-            # rdflib raises these for e.g. undeclared prefixes
-            raise QuerySyntaxError(f"SPARQL syntax error: {one_line(str(exc))}") from None
-        except Exception as exc:
-            if type(exc) is not Exception:
-                raise
-            # rdflib raises a bare Exception for queries it cannot translate or run (a
-            # negated inverse path, !^p): valid SPARQL this engine does not run.
-            raise _cannot_run(exc) from None
-        # Defence in depth: the algebra rdflib will run must agree with the decision.
-        for node in _walk(prepared.algebra):
-            if node.name == "ServiceGraphPattern":
-                raise QueryRefusedError("SERVICE is refused: queries never reach the network")
+        prepared = _prepare(plan.text, plan.base)
         if dataset is not None:
+            # the dataset clause is set below: on a copy, never on the cached query
+            prepared = Query(
+                prepared.prologue, CompValue(prepared.algebra.name, **prepared.algebra)
+            )
             held = self.graph_names()
             dataset.check_held(held)
             # The protocol's dataset replaces the query's FROM / FROM NAMED; rdflib builds
