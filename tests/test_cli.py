@@ -13,7 +13,7 @@ import rdflib
 from click.testing import CliRunner, Result
 from helpers import BACKENDS, EVENT, TEST_QUERIES, TESTS
 
-from khalis_kg import __version__, resources
+from khalis_kg import KnowledgeGraph, __version__, resources
 from khalis_kg.catalogue import Catalogue
 from khalis_kg.cli import cli
 
@@ -256,6 +256,61 @@ def test_validate_input_errors(runner: CliRunner, tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert_error(
         run(runner, "validate", str(tmp_path / "x.ttl")), f"{tmp_path / 'x.ttl'}: no such file"
+    )
+
+
+@pytest.mark.parametrize("engine", ["turbo", "pyshacl"])
+def test_validate_store_reads_an_oxigraph_store_in_place(
+    runner: CliRunner, tmp_path: Path, engine: str
+) -> None:
+    """``validate --store DIR`` validates what an on-disk store holds, through
+    ``KnowledgeGraph.open_store`` (read-only: the store may be open for writing
+    elsewhere, here by this process), with the results of the same files."""
+    if engine == "turbo":
+        pytest.importorskip("pyshacl_turbo")
+    fixture = INVALID / "claim-without-claimant.ttl"
+    store = tmp_path / "store"
+    files = [TESTS.parent / "data" / "khalis.ttl", fixture]
+    with KnowledgeGraph.load(files, store=store, with_ontology=True) as kg:
+        triples = kg.backend.triple_count()
+        result = run(runner, "validate", "--store", str(store), "--engine", engine, "-o", "-")
+        assert result.exit_code == 1, result.output
+        assert "focus claim:armory-captured path kg:claimant: A claim needs a claimant" in (
+            result.output
+        )
+        in_store = json.loads(
+            run(
+                runner, "validate", "--store", str(store), "--engine", engine, "--format", "json"
+            ).output
+        )["results"]
+        assert kg.backend.triple_count() == triples  # nothing was written
+    from_files = json.loads(
+        run(
+            runner, "validate", "--with-data", str(fixture), "--engine", engine, "--format", "json"
+        ).output
+    )["results"]
+
+    def key(r: dict[str, object]) -> tuple[str, ...]:
+        return tuple(str(r[k]) for k in sorted(r) if k != "file")
+
+    assert sorted(map(key, in_store)) == sorted(map(key, from_files))
+    assert {r["file"] for r in in_store} == {None}
+
+
+def test_validate_store_errors(runner: CliRunner, tmp_path: Path) -> None:
+    assert_error(
+        run(runner, "validate", "--store", str(tmp_path)),
+        f"{tmp_path}: not an Oxigraph store directory",
+    )
+    usage = (
+        "--store DIR validates the store as it is: "
+        "give no FILES, --with-data, --data or --named-graph"
+    )
+    assert_error(run(runner, "validate", "--store", str(tmp_path), str(INVALID / "x.ttl")), usage)
+    assert_error(run(runner, "--data", "x.ttl", "validate", "--store", str(tmp_path)), usage)
+    assert_error(
+        run(runner, "--backend", "memory", "validate", "--store", str(tmp_path)),
+        "--store DIR is an Oxigraph store: use --backend oxigraph",
     )
 
 

@@ -26,7 +26,7 @@ from .backends.base import QueryDataset
 from .catalogue import Catalogue, QueryInfo
 from .errors import InputError, KhalisError, ParameterError
 from .isolation import DEFAULT_MEMORY_LIMIT
-from .namespaces import KG
+from .namespaces import KG, ONTOLOGY
 from .rdfio import Source
 from .resources import ontology_sources, packaged_source, queries_dir
 from .results import QueryResult
@@ -74,6 +74,7 @@ class Stats:
         }
 
 
+_HOLDS_ONTOLOGY = f"ASK {{ <{ONTOLOGY}> a <http://www.w3.org/2002/07/owl#Ontology> }}"
 _INSTANCES = """SELECT ?class (COUNT(DISTINCT ?s) AS ?n)
 WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n) ?class"""
 _CLAIMS = f"""SELECT (COUNT(DISTINCT ?claim) AS ?n) WHERE {{ ?claim a <{KG}Claim> }}"""
@@ -192,6 +193,19 @@ class KnowledgeGraph:
             # One call, so that an on-disk store is built with both or neither.
             engine.load([*sources, *ontology_sources()] if with_ontology else sources)
         return cls(engine, sources=sources, with_ontology=with_ontology)
+
+    @classmethod
+    def open_store(cls, directory: PathLike) -> KnowledgeGraph:
+        """The existing on-disk Oxigraph store in ``directory`` (built by
+        ``KnowledgeGraph.load(store=DIR)``, ``oxigraph load --location DIR`` ...), opened
+        read-only and used as it is: nothing is read into it or written to it, and
+        another process may hold it open for writing. Queries, :meth:`validate` (which
+        hands that store to pyshacl-turbo), :meth:`export` and :meth:`stats` see what it
+        holds; ``with_ontology`` says whether that includes the packaged ontology. A
+        directory that holds no store is an :class:`~khalis_kg.errors.InputError`."""
+        engine = create_backend("oxigraph", store=directory, read_only=True)
+        holds_ontology = engine.query(builtin(_HOLDS_ONTOLOGY)).boolean
+        return cls(engine, sources=[], with_ontology=bool(holds_ontology))
 
     # -- queries ---------------------------------------------------------------------
     @property

@@ -645,6 +645,15 @@ def _decode(data: bytes, where: str) -> str:
     help="SHACL engine: turbo (pyshacl-turbo, the default when installed) or pyshacl "
     "(pySHACL, the reference).",
 )
+@click.option(
+    "--store",
+    "store",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Validate what the on-disk Oxigraph store in DIR holds, read in place "
+    "(opened read-only; no FILES).",
+)
 @_output_option
 @click.pass_obj
 def validate_command(
@@ -654,19 +663,34 @@ def validate_command(
     inference: str,
     with_data: bool,
     engine: str | None,
+    store: str | None,
     output: str | None,
 ) -> None:
-    """SHACL-validate FILES (default: the packaged graph, or --data files).
+    """SHACL-validate FILES (default: the packaged graph, or --data files), or the
+    Oxigraph store in --store DIR.
 
     Exit 0 if the data conforms, 1 if it does not, 2 on input errors.
     """
     paths = list(files) or settings.data
+    if store is not None:
+        if files or with_data or settings.data or settings.named_graphs:
+            raise ParameterError(
+                "--store DIR validates the store as it is: give no FILES, --with-data, "
+                "--data or --named-graph"
+            )
+        if settings.backend != "oxigraph":
+            raise ParameterError("--store DIR is an Oxigraph store: use --backend oxigraph")
 
-    def prepare() -> list[Any]:
+    def prepare() -> Any:
+        if store is not None:
+            return KnowledgeGraph.open_store(store)
         return api.read_sources(paths, with_data=with_data)
 
-    def run(sources: list[Any]) -> tuple[bytes, bool, str | None]:
-        report = api.validate_sources(sources, inference=inference, engine=engine)
+    def run(sources: Any) -> tuple[bytes, bool, str | None]:
+        if store is not None:
+            report = sources.validate(inference=inference, engine=engine)
+        else:
+            report = api.validate_sources(sources, inference=inference, engine=engine)
         if fmt == "json":
             text = report.to_json()
         elif fmt == "turtle":

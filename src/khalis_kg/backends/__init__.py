@@ -28,6 +28,7 @@ def create_backend(
     timeout: float | None = None,
     remote_graph: str | None = None,
     remote_request: str | None = None,
+    read_only: bool = False,
 ) -> Backend:
     """A new backend called ``name``.
 
@@ -37,8 +38,11 @@ def create_backend(
     ``timeout`` (remote only) bounds every HTTP exchange, in seconds; ``remote_graph``
     (remote only) names the graph of the store that holds the data (queries are scoped
     to it, loads write there); ``remote_request`` (remote only) is the request style,
-    ``form`` (default), ``get`` or ``direct``.
+    ``form`` (default), ``get`` or ``direct``. ``read_only`` (oxigraph only) opens the
+    existing on-disk store at ``store`` read-only.
     """
+    if read_only and (name != "oxigraph" or store is None):
+        raise KhalisError("read_only applies to an on-disk Oxigraph store (store=DIR) only")
     remote_only = (graph_store, timeout, remote_graph, remote_request)
     if name != "remote" and any(x is not None for x in remote_only):
         raise KhalisError(
@@ -47,7 +51,7 @@ def create_backend(
     if name == "oxigraph":
         from .oxigraph import OxigraphBackend
 
-        return OxigraphBackend(store)
+        return OxigraphBackend(store, read_only=read_only)
     if name == "memory":
         if store is not None:
             raise KhalisError("the memory backend has no on-disk store; use backend='oxigraph'")

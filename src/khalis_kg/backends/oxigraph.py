@@ -195,17 +195,29 @@ class OxigraphBackend:
     into place when complete. A process killed mid-load leaves the target as it was
     (absent, so the next run loads again) and never half-filled; stale loading
     directories of dead processes are removed by the next load. An existing store is
-    opened as it is and never written by :meth:`load`'s bulk path.
+    opened as it is and never written by :meth:`load`'s bulk path. With ``read_only``
+    the directory must already hold a store, which is opened read-only (another process
+    may have it open for writing) and nothing can be loaded into it.
     """
 
     name = "oxigraph"
 
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
         self.path = None if path is None else Path(path)
+        self.read_only = read_only
         self._declared: set[str] = set()
         self._store: ox.Store | None = None
         self._snapshot: Path | None = None  # see before_fork
-        if self.path is None:
+        if read_only:
+            if self.path is None or not self.path.is_dir() or not is_store_directory(self.path):
+                raise InputError(f"{path}: not an Oxigraph store directory")
+            try:
+                self._store = ox.Store.read_only(str(self.path))
+            except OSError as exc:
+                raise BackendError(
+                    f"cannot open the Oxigraph store at {path}: {one_line(str(exc))}"
+                ) from None
+        elif self.path is None:
             self._store = ox.Store()
         elif self.path.exists() and any(self.path.iterdir()):
             if not is_store_directory(self.path):
@@ -230,6 +242,8 @@ class OxigraphBackend:
         return self._store
 
     def load(self, sources: Sequence[Source]) -> None:
+        if self.read_only:
+            raise BackendError(f"{self.path}: the store is open read-only; nothing can be loaded")
         # A named graph given by a file is held even when the file is empty.
         self._declared |= {s.graph for s in sources if s.graph is not None}
         if self.path is not None and self._store is None:
@@ -348,7 +362,8 @@ class OxigraphBackend:
             shutil.rmtree(self._snapshot, ignore_errors=True)
             self._snapshot = None
         if self.path is not None and self._store is not None:
-            self._store.flush()
+            if not self.read_only:
+                self._store.flush()
             self._store = None  # releases the on-disk store's lock
 
     def query(
