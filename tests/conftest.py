@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import BACKENDS, TEST_QUERIES
@@ -44,20 +45,60 @@ VIRTUOSO_MODULES = frozenset({"test_backends.py", "test_remote.py"})
 that one Virtuoso is started, not one per worker."""
 
 
+HEAVY_FIRST = (
+    "test_hostile.py",
+    "virtuoso",
+    "test_store_reliability.py",
+    "test_query_corpus.py",
+    "test_api.py",
+    "test_w3c.py",
+    "test_queries.py",
+    "test_engines.py",
+    "test_export.py",
+    "test_server.py",
+    "test_shapes.py",
+    "test_distribution.py",
+    "test_server_resilience.py",
+    "test_isolation.py",
+    "test_cli.py",
+)
+"""The modules (and the Virtuoso group) that take the most time, most first: a worker
+takes the heaviest unit left, so that none is left to run alone at the end."""
+
+
 def _file_name(module: str) -> str:
     return module.rsplit("/", 1)[-1]
 
 
+def _rank(scope: str) -> int:
+    name = _file_name(scope)
+    return HEAVY_FIRST.index(name) if name in HEAVY_FIRST else len(HEAVY_FIRST)
+
+
 @pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under pytest-xdist (``-n auto``, as the README runs the suite) a worker runs a
     whole module, so each module-scoped fixture (a server, a store) starts once, and the
-    :data:`VIRTUOSO_MODULES` together. Another ``--dist`` given explicitly is kept."""
+    :data:`VIRTUOSO_MODULES` together; the :data:`HEAVY_FIRST` modules are handed out
+    first. Another ``--dist`` given explicitly is kept."""
     if config.getvalue("dist") != "load":
         return None
+    from collections import OrderedDict
+
     from xdist.scheduler import LoadScopeScheduling
 
+    class HeavyFirst(OrderedDict[str, Any]):
+        def popitem(self, last: bool = True) -> tuple[str, Any]:
+            if last:
+                return super().popitem(last=True)
+            scope = min(self, key=_rank)  # the first of the heaviest left
+            return scope, self.pop(scope)
+
     class ByModule(LoadScopeScheduling):
+        def __init__(self, config: pytest.Config, log: Any) -> None:
+            super().__init__(config, log)
+            self.workqueue = HeavyFirst()
+
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
             return "virtuoso" if _file_name(module) in VIRTUOSO_MODULES else module
