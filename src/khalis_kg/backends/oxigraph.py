@@ -196,8 +196,9 @@ class OxigraphBackend:
     (absent, so the next run loads again) and never half-filled; stale loading
     directories of dead processes are removed by the next load. An existing store is
     opened as it is and never written by :meth:`load`'s bulk path. With ``read_only``
-    the directory must already hold a store, which is opened read-only (another process
-    may have it open for writing) and nothing can be loaded into it.
+    the directory must already hold a store and nothing can be loaded into it: it is
+    read through a private checkpoint (:func:`open_view`), so another process may have it
+    open for writing and compact it meanwhile.
     """
 
     name = "oxigraph"
@@ -208,15 +209,11 @@ class OxigraphBackend:
         self._declared: set[str] = set()
         self._store: ox.Store | None = None
         self._snapshot: Path | None = None  # see before_fork
+        self._for_children: ox.Store | None = None  # see before_fork
         if read_only:
             if self.path is None or not self.path.is_dir() or not is_store_directory(self.path):
                 raise InputError(f"{path}: not an Oxigraph store directory")
-            try:
-                self._store = ox.Store.read_only(str(self.path))
-            except OSError as exc:
-                raise BackendError(
-                    f"cannot open the Oxigraph store at {path}: {one_line(str(exc))}"
-                ) from None
+            self._store, self._snapshot = open_view(self.path)
         elif self.path is None:
             self._store = ox.Store()
         elif self.path.exists() and any(self.path.iterdir()):
@@ -322,49 +319,51 @@ class OxigraphBackend:
 
     def before_fork(self) -> None:
         """In the parent, before an isolated child is forked: an on-disk store gets a
-        checkpoint (``Store.backup``: hard links to its immutable files) once, that the
-        child opens read-only. The child never touches the parent's RocksDB instance,
-        whose background threads do not exist in the child, nor files that instance may
-        delete after a compaction."""
-        if self.path is None or self._store is None or self._snapshot is not None:
+        checkpoint (``Store.backup``: hard links to its immutable files) once, and a
+        read-only handle on it, opened here, in the parent, that children read through.
+        A child never touches the parent's RocksDB instance, whose background threads do
+        not exist in the child, nor files that instance may delete after a compaction;
+        and it opens nothing: opening a RocksDB database takes process-wide locks (its
+        thread pool's) that a compaction thread of the parent may hold at the instant of
+        the fork, and in the child no thread would ever release them."""
+        if self.path is None or self._store is None:
             return
-        import tempfile
-
-        holder = Path(tempfile.mkdtemp(prefix="khalis-kg-snapshot-"))
-        try:
-            self._store.backup(str(holder / "store"))
-        except OSError as exc:
-            import shutil
-
-            shutil.rmtree(holder, ignore_errors=True)
-            raise BackendError(
-                f"cannot snapshot the Oxigraph store at {self.path}: {exc}"
-            ) from None
-        self._snapshot = holder
+        if self._snapshot is None:
+            holder = _holder(self.path)
+            try:
+                self._store.backup(str(holder / "store"))
+            except OSError as exc:
+                _remove(holder)
+                raise BackendError(
+                    f"cannot snapshot the Oxigraph store at {self.path}: {one_line(str(exc))}"
+                ) from None
+            self._snapshot = holder
+        if self._for_children is None:
+            try:
+                self._for_children = ox.Store.read_only(str(self._snapshot / "store"))
+            except OSError as exc:
+                raise BackendError(
+                    f"cannot open the Oxigraph store at {self.path}: {one_line(str(exc))}"
+                ) from None
 
     def after_fork(self) -> None:
-        """In a forked child: read the checkpoint made by :meth:`before_fork` through a
-        fresh read-only handle. The inherited handle is kept referenced and never
-        dropped (dropping it would wait for threads that are not there); the child ends
-        with ``os._exit``."""
-        if self._snapshot is None or self._store is None:
+        """In a forked child: read through the handle :meth:`before_fork` opened. The
+        inherited handle is kept referenced and never dropped (dropping it would wait for
+        threads that are not there); the child ends with ``os._exit``."""
+        if self._for_children is None or self._store is None:
             return
         _INHERITED.append(self._store)
-        try:
-            self._store = ox.Store.read_only(str(self._snapshot / "store"))
-        except OSError as exc:
-            raise BackendError(f"cannot open the Oxigraph store at {self.path}: {exc}") from None
+        self._store = self._for_children
 
     def close(self) -> None:
-        if self._snapshot is not None:
-            import shutil
-
-            shutil.rmtree(self._snapshot, ignore_errors=True)
-            self._snapshot = None
+        self._for_children = None
         if self.path is not None and self._store is not None:
             if not self.read_only:
                 self._store.flush()
             self._store = None  # releases the on-disk store's lock
+        if self._snapshot is not None:
+            _remove(self._snapshot)
+            self._snapshot = None
 
     def query(
         self,
@@ -430,6 +429,64 @@ class OxigraphBackend:
 
 _INHERITED: list[ox.Store] = []
 """Store handles a forked child inherited and must never drop (see ``after_fork``)."""
+
+_VIEW_ATTEMPTS = 5
+
+
+def open_view(path: Path) -> tuple[ox.Store, Path]:
+    """A read-only handle on a private checkpoint of the store in ``path``, and the
+    directory holding that checkpoint (removed by :meth:`OxigraphBackend.close`).
+
+    A RocksDB database opened read-only while another process writes it sees the files
+    its manifest listed when it was opened; a compaction of the writer may delete one of
+    them before it is read ("IO error: No such file"). The checkpoint (hard links where
+    the file system allows) pins the files of one consistent state, so the reads that
+    follow cannot lose them. A compaction between reading the manifest and linking is
+    the one remaining race: the whole step is tried again, a bounded number of times."""
+    import time
+
+    for attempt in range(_VIEW_ATTEMPTS):
+        holder = _holder(path)
+        try:
+            source = ox.Store.read_only(str(path))
+            try:
+                source.backup(str(holder / "store"))
+            finally:
+                del source
+            return ox.Store.read_only(str(holder / "store")), holder
+        except (OSError, RuntimeError) as exc:  # RocksDB's "Corruption" is a RuntimeError
+            _remove(holder)
+            if attempt + 1 == _VIEW_ATTEMPTS or "No such file" not in str(exc):
+                raise BackendError(
+                    f"cannot open the Oxigraph store at {path}: {one_line(str(exc))}"
+                ) from None
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _holder(path: Path) -> Path:
+    """A new private directory for a checkpoint of the store in ``path``: beside it,
+    ``.NAME.view-PID-XXXX``, when that directory is writable (same file system: the
+    checkpoint is hard links, not a copy), else in the system's temporary directory.
+    Checkpoints left beside it by dead processes are removed first."""
+    import os
+    import tempfile
+
+    prefix = f".{path.name}.view-"
+    for stale in path.parent.glob(prefix + "*"):
+        pid = stale.name.removeprefix(prefix).split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            _remove(stale)
+    try:
+        return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=path.parent))
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="khalis-kg-snapshot-"))
+
+
+def _remove(holder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(holder, ignore_errors=True)
 
 
 def is_store_directory(path: Path) -> bool:
