@@ -228,8 +228,10 @@ class OxigraphBackend:
     def _open(path: Path) -> ox.Store:
         try:
             return ox.Store(str(path))
-        except OSError as exc:
-            raise BackendError(f"cannot open the Oxigraph store at {path}: {exc}") from None
+        except (OSError, RuntimeError) as exc:  # RocksDB "Corruption": RuntimeError
+            raise BackendError(
+                f"cannot open the Oxigraph store at {path}: {one_line(str(exc))}"
+            ) from None
 
     @property
     def store(self) -> ox.Store:
@@ -332,7 +334,7 @@ class OxigraphBackend:
             holder = _holder(self.path)
             try:
                 self._store.backup(str(holder / "store"))
-            except OSError as exc:
+            except (OSError, RuntimeError) as exc:
                 _remove(holder)
                 raise BackendError(
                     f"cannot snapshot the Oxigraph store at {self.path}: {one_line(str(exc))}"
@@ -341,7 +343,7 @@ class OxigraphBackend:
         if self._for_children is None:
             try:
                 self._for_children = ox.Store.read_only(str(self._snapshot / "store"))
-            except OSError as exc:
+            except (OSError, RuntimeError) as exc:
                 raise BackendError(
                     f"cannot open the Oxigraph store at {self.path}: {one_line(str(exc))}"
                 ) from None
