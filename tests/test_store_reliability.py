@@ -87,15 +87,16 @@ def test_open_store_while_the_writer_compacts(tmp_path: Path) -> None:
     through the private checkpoint, and the checkpoints are gone once closed."""
     data = Path(__file__).resolve().parents[1] / "data" / "khalis.ttl"
     opened = 0
-    deadline = time.monotonic() + 20
-    for round_ in range(12):
+    deadline = time.monotonic() + 4
+    for round_ in range(10):
         store = tmp_path / f"store-{round_}"
         with KnowledgeGraph.load([data], store=store, with_ontology=True) as writer:
             expected = len(writer)
-            for _ in range(3):
+            for attempt in range(3):
                 with KnowledgeGraph.open_store(store) as view:
                     assert len(view) == expected
-                    assert view.validate(engine="turbo" if _turbo() else "pyshacl").conforms
+                    if attempt == 0:  # a whole read of it, through the checkpoint
+                        assert view.validate(engine="turbo" if _turbo() else "pyshacl").conforms
                 opened += 1
         assert sorted(p.name for p in tmp_path.iterdir() if ".view-" in p.name) == []
         if time.monotonic() > deadline:
