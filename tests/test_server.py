@@ -572,7 +572,7 @@ def test_resource_page_marks_our_inferences(client: httpx.Client, path: str) -> 
     assert [(p, i) for p, _, i in marked] == [(p, i) for p, _, i in expected], marked
     for (_, value, _), (_, want, _) in zip(marked, expected, strict=True):
         assert want in value, (value, want)
-    assert html.count("our inference, not the article") == len(expected)
+    assert html.count('<span class="inference">our inference, not the article') == len(expected)
 
 
 def test_resource_page_lists_claims_with_sources(client: httpx.Client) -> None:

@@ -47,6 +47,8 @@ MUTED = "#52606d"
 ACCOUNT_COLOURS = ("#2f6f9f", "#a4502b", "#5b6b2f", "#6c4a9e")
 SUPPORT = "#2f7d4f"
 CONTRA = "#b3261e"
+INFERRED_LINK = "#a4502b"
+"""A link between claims that is an inference of ours, not the article's."""
 FACT_FILL = "#fdf7e3"
 FACT_STROKE = "#b08a1e"
 
@@ -460,6 +462,11 @@ def accounts_svg(
         svg.box(b)
 
     # -- corroboration and contradiction: arcs on the right of the claims, in lanes
+    inferred_arcs = {
+        (str(r["source"]), str(r["relation"]), str(r["target"]))
+        for r in links
+        if r.get("inferredBy")
+    }
     arcs: list[tuple[str, str, str]] = [
         (str(r["source"]), str(r["relation"]), str(r["target"]))
         for r in links
@@ -480,15 +487,21 @@ def accounts_svg(
             lanes.append([])
         lanes[lane].append((lo, hi))
         x = right + 18 + lane * 16
-        colour = SUPPORT if relation == "corroborates" else CONTRA
+        ours = (source, relation, target) in inferred_arcs
+        colour = (
+            (INFERRED_LINK if ours else SUPPORT)
+            if relation == "corroborates"
+            else (INFERRED_LINK if ours else CONTRA)
+        )
         off = 3 if relation == "corroborates" else -3
         svg.edge(
             f"M{right:.1f},{y1 + off:.1f} L{x:.1f},{y1 + off:.1f} L{x:.1f},{y2 - off:.1f} "
             f"L{right + 2:.1f},{y2 - off:.1f}",
             colour=colour,
             dashed=relation == "contradicts",
-            cls=f"edge {relation}",
-            title=f"{claim_label[source]} — {relation} — {claim_label[target]}",
+            cls=f"edge {relation}" + (" inferred" if ours else ""),
+            title=f"{claim_label[source]} — {relation} — {claim_label[target]}"
+            + (INFERRED if ours else ""),
         )
         svg.grow(x + 4, 0)
 
@@ -500,7 +513,13 @@ def accounts_svg(
         kind = r.get("kind")
         if kind == "date":
             fact_boxes.append(
-                Box(None, [format_date(r["date"])], w=fw, kind="fact", sub=["date of the event"])
+                Box(
+                    None,
+                    [format_date(r["date"])],
+                    w=fw,
+                    kind="fact",
+                    sub=["date of the event" + (INFERRED if r.get("inferredBy") else "")],
+                )
             )
         elif kind == "place":
             fact_boxes.append(
@@ -509,7 +528,7 @@ def accounts_svg(
                     wrap(_str(r, "label") or local_name(str(r["item"])), fw - 16),
                     w=fw,
                     kind="fact",
-                    sub=["where it happened"],
+                    sub=["where it happened" + (INFERRED if r.get("inferredBy") else "")],
                 )
             )
         elif kind == "quantity":
@@ -543,6 +562,14 @@ def accounts_svg(
         (CONTRA, True, "contradicts (the article sets them against each other)"),
         (ACCOUNT_COLOURS[0], False, "supports an account"),
     ]
+    for relation in sorted({relation for _, relation, _ in inferred_arcs & set(arcs)}):
+        legend.append(
+            (
+                INFERRED_LINK,
+                relation == "contradicts",
+                f"{relation}: our inference, not the article's",
+            )
+        )
     lx = 10.0
     for colour, dashed, text in legend:
         svg.edge(
