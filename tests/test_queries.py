@@ -779,18 +779,27 @@ def claims_by_source() -> list[dict[str, Any]]:
 
 
 def contradictions() -> list[dict[str, Any]]:
-    def pair(a: str, claimant_a: str, b: str, claimant_b: str) -> dict[str, Any]:
+    def pair(
+        a: str, claimant_a: str, b: str, claimant_b: str, inferred_by: str | None = None
+    ) -> dict[str, Any]:
         return {
             **ref("claimA", cl(a)),
             **ref("claimantA", claimant_a),
             **ref("claimB", cl(b)),
             **ref("claimantB", claimant_b),
+            **({"inferredBy": ID + "inference/" + inferred_by} if inferred_by else {}),
         }
 
     return [
         # Amaq's "thirty ISIS members among those who escaped" vs "nine ... on terrorism
         # charges and the rest were common criminals": an inference of ours
-        pair("amaq-thirty-isis-members-escaped", AMAQ, "official-escapee-breakdown", OFFICIALS),
+        pair(
+            "amaq-thirty-isis-members-escaped",
+            AMAQ,
+            "official-escapee-breakdown",
+            OFFICIALS,
+            "thirty-isis-members-against-nine",
+        ),
         # "ISIS, however, claimed ... a coordinated effort" vs the riot
         pair("isis-coordinated-effort", ISIL, "official-internal-riot", OFFICIALS),
         # "ISIS, however, claimed to have freed 'more than 30' militants" vs nine + common criminals
