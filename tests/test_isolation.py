@@ -303,6 +303,23 @@ def test_api_isolated_on_disk_store(tmp_path: Path) -> None:
         assert kg.sparql(count).rows == expected  # the parent's store is unharmed
 
 
+def test_isolated_reads_see_what_was_loaded_since(tmp_path: Path) -> None:
+    """The checkpoint an isolated child reads is made again after a load into the store:
+    a child never answers from the store as it was."""
+    from khalis_kg import KnowledgeGraph
+    from khalis_kg.rdfio import Source
+
+    extra = tmp_path / "extra.ttl"
+    extra.write_text('<http://example.org/a> <http://example.org/b> "c" .\n', "utf-8")
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    with KnowledgeGraph.load(store=tmp_path / "store") as kg:
+        before = int(kg.sparql(count, isolated=True, timeout=30).rows[0]["n"].value)
+        kg.backend.load([Source.from_path(extra)])
+        assert int(kg.sparql(count).rows[0]["n"].value) == before + 1
+        assert int(kg.sparql(count, isolated=True, timeout=30).rows[0]["n"].value) == before + 1
+    assert not list(tmp_path.glob(".store.view-*"))
+
+
 # -- stores and parameters -----------------------------------------------------------------
 
 

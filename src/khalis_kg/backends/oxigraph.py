@@ -248,8 +248,16 @@ class OxigraphBackend:
         if self.path is not None and self._store is None:
             self._build_on_disk(self.path, sources)
             return
+        self._forget_snapshot()  # children would read the store as it was
         for source in sources:
             self._load_one(self.store, source, bulk=False)
+
+    def _forget_snapshot(self) -> None:
+        """Drop the checkpoint :meth:`before_fork` made (the next fork makes a new one)."""
+        self._for_children = None
+        if self._snapshot is not None and not self.read_only:
+            _remove(self._snapshot)
+            self._snapshot = None
 
     def _build_on_disk(self, path: Path, sources: Sequence[Source]) -> None:
         import os
