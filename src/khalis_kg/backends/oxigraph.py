@@ -255,22 +255,18 @@ class OxigraphBackend:
     def _forget_snapshot(self) -> None:
         """Drop the checkpoint :meth:`before_fork` made (the next fork makes a new one)."""
         self._for_children = None
-        if self._snapshot is not None and not self.read_only:
+        if self._snapshot is not None:
             _remove(self._snapshot)
             self._snapshot = None
 
     def _build_on_disk(self, path: Path, sources: Sequence[Source]) -> None:
         import os
-        import shutil
 
         path.parent.mkdir(parents=True, exist_ok=True)
         prefix = f".{path.name}.loading-"
-        for stale in path.parent.glob(prefix + "*"):
-            pid = stale.name.removeprefix(prefix)
-            if pid.isdigit() and not pid_alive(int(pid)):
-                shutil.rmtree(stale, ignore_errors=True)
+        _remove_stale(path.parent, prefix)
         building = path.parent / f"{prefix}{os.getpid()}"
-        shutil.rmtree(building, ignore_errors=True)
+        _remove(building)
         try:
             store = self._open(building)
             for source in sources:
@@ -287,9 +283,9 @@ class OxigraphBackend:
                     raise BackendError(
                         f"cannot create the Oxigraph store at {path}: {exc.strerror}"
                     ) from None
-                shutil.rmtree(building, ignore_errors=True)
+                _remove(building)
         except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
+            _remove(building)
             raise
         self._store = self._open(path)
 
@@ -483,10 +479,7 @@ def _holder(path: Path) -> Path:
     import tempfile
 
     prefix = f".{path.name}.view-"
-    for stale in path.parent.glob(prefix + "*"):
-        pid = stale.name.removeprefix(prefix).split("-", 1)[0]
-        if pid.isdigit() and not pid_alive(int(pid)):
-            _remove(stale)
+    _remove_stale(path.parent, prefix)
     try:
         return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=path.parent))
     except OSError:
@@ -497,6 +490,15 @@ def _remove(holder: Path) -> None:
     import shutil
 
     shutil.rmtree(holder, ignore_errors=True)
+
+
+def _remove_stale(parent: Path, prefix: str) -> None:
+    """Remove the directories ``PREFIX<pid>`` or ``PREFIX<pid>-…`` in ``parent`` left by
+    processes that are no longer alive (a load or a read killed half-way)."""
+    for stale in parent.glob(prefix + "*"):
+        pid = stale.name.removeprefix(prefix).split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            _remove(stale)
 
 
 def is_store_directory(path: Path) -> bool:
