@@ -168,7 +168,7 @@ def description_queries(iri: str) -> list[str]:
         f"OPTIONAL {{ ?q <{KG}statedAs> ?statedAs }} "
         "OPTIONAL { ?q <https://schema.org/unitText> ?unit } } LIMIT 200",
     ]
-    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    rdf = PREFIXES["rdf"]
     prov = PREFIXES["prov"]
     queries.append(
         # 7: its statements that are inferences of ours, not the article's (the
@@ -526,8 +526,8 @@ def _statement_rows(
                     f"<li>{term_html(st.value, st.value_label)}: "
                     f'<span class="number">{esc(number)}</span></li>'
                 )
-            elif (st.predicate, st.value.get("value", "")) in inferred:
-                inference, why = inferred[(st.predicate, st.value.get("value", ""))]
+            elif (said := (st.predicate, st.value.get("value", ""))) in inferred:
+                inference, why = inferred[said]
                 values.append(
                     f'<li class="inferred">{term_html(st.value, st.value_label)} '
                     f'<span class="inference">our inference, not the article\'s words: '
