@@ -20,17 +20,18 @@ import json
 import os
 import platform
 import random
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from server_helpers import run_server
 
 HARD_CAP_SECONDS = 120.0
 BASE = "https://w3id.org/khalis-kg/"
@@ -162,46 +163,22 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def server(args: argparse.Namespace) -> Iterator[str]:
+    """The server under load: ``--url``, or ``khalis-kg serve`` started as the tests start
+    it (``tests/server_helpers.run_server``: a free loopback port, a bounded wait)."""
     if args.url:
         yield args.url.rstrip("/")
         return
-    port = free_port()
-    cmd = [sys.executable, "-m", "khalis_kg.server", "--host", "127.0.0.1", "--port", str(port),
-           "--log-level", "warning", "--timeout", str(args.timeout)]  # fmt: skip
+    extra = ["--timeout", str(args.timeout)]
     if args.workers:
-        cmd += ["--workers", str(args.workers)]
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
+        extra += ["--workers", str(args.workers)]
+    with ExitStack() as stack:
         try:
-            deadline = time.monotonic() + 90
-            while True:
-                if proc.poll() is not None:
-                    log.seek(0)
-                    raise SystemExit(f"server exited: {log.read().decode(errors='replace')}")
-                try:
-                    if httpx.get(base + "/sparql", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("server did not start within 90 s")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            base = stack.enter_context(run_server(*extra, start_timeout=90))
+        except RuntimeError as exc:  # it exited, or did not answer in time
+            raise SystemExit(str(exc)) from None
+        yield base
 
 
 async def run(base: str, args: argparse.Namespace) -> dict[str, object]:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,32 @@ def stop_process(process: subprocess.Popen[bytes], grace: float) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+def wait_until_answering(
+    process: subprocess.Popen[bytes],
+    url: str,
+    *,
+    timeout: float,
+    what: str,
+    output: Callable[[], str],
+    interval: float = 0.2,
+) -> None:
+    """Return once ``url`` answers 200; a bounded wait (``timeout`` seconds). Raises
+    RuntimeError, with ``output()`` (the process's last words), if ``process`` exits
+    first, or if the time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}: {output()}")
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not answer within {timeout:g} s")
+        time.sleep(interval)
 
 
 def oxigraph_binary() -> str | None:
@@ -87,18 +113,14 @@ def running_oxigraph(location: Path) -> Iterator[OxigraphServer]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                err = process.stderr.read().decode() if process.stderr else ""
-                pytest.fail(f"oxigraph server exited with {process.returncode}: {err}")
-            try:
-                httpx.get(base + "/query?query=ASK%7B%7D", timeout=1.0)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"oxigraph server did not answer within {START_TIMEOUT} s")
-                time.sleep(0.1)
+        wait_until_answering(
+            process,
+            base + "/query?query=ASK%7B%7D",
+            timeout=START_TIMEOUT,
+            what="oxigraph server",
+            output=lambda: process.stderr.read().decode() if process.stderr else "",
+            interval=0.1,
+        )
         yield OxigraphServer(base, process)
     finally:
         process.kill()
@@ -276,19 +298,14 @@ def _start_virtuoso(directory: Path, base: str) -> subprocess.Popen[bytes]:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + VIRTUOSO_START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                text = (directory / "stdout.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"Virtuoso exited with {process.returncode}: {text}")
-            try:
-                if httpx.get(base + "/sparql?query=ASK%7B%7D", timeout=2.0).status_code == 200:
-                    return process
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"Virtuoso did not answer within {VIRTUOSO_START_TIMEOUT:g} s")
-            time.sleep(0.2)
+        wait_until_answering(
+            process,
+            base + "/sparql?query=ASK%7B%7D",
+            timeout=VIRTUOSO_START_TIMEOUT,
+            what="Virtuoso",
+            output=lambda: (directory / "stdout.log").read_text(errors="replace")[-2000:],
+        )
+        return process
     except BaseException:
         stop_process(process, grace=20)
         raise

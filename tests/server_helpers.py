@@ -8,12 +8,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-from helpers import stop_process
+from helpers import stop_process, wait_until_answering
 
 BASE = "https://w3id.org/khalis-kg/"
 DATASET = BASE + "dataset"
@@ -47,21 +45,14 @@ def run_server(*extra: str, start_timeout: float = START_TIMEOUT) -> Iterator[st
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + start_timeout
     try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"server exited with {proc.returncode}: {Path(log.name).read_text()}"
-                )
-            try:
-                if httpx.get(base + "/sparql", timeout=2.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start in {start_timeout} s")
-            time.sleep(0.2)
+        wait_until_answering(
+            proc,
+            base + "/sparql",
+            timeout=start_timeout,
+            what="server",
+            output=lambda: Path(log.name).read_text(),
+        )
         SERVER_PIDS[base] = proc.pid
         SERVER_LOGS[base] = Path(log.name)
         yield base
