@@ -488,11 +488,7 @@ def accounts_svg(
         lanes[lane].append((lo, hi))
         x = right + 18 + lane * 16
         ours = (source, relation, target) in inferred_arcs
-        colour = (
-            (INFERRED_LINK if ours else SUPPORT)
-            if relation == "corroborates"
-            else (INFERRED_LINK if ours else CONTRA)
-        )
+        colour = INFERRED_LINK if ours else SUPPORT if relation == "corroborates" else CONTRA
         off = 3 if relation == "corroborates" else -3
         svg.edge(
             f"M{right:.1f},{y1 + off:.1f} L{x:.1f},{y1 + off:.1f} L{x:.1f},{y2 - off:.1f} "
