@@ -46,6 +46,7 @@ from .server import memory_size, named_graph_option
 from .terms import is_absolute_iri
 
 if TYPE_CHECKING:
+    from . import ValidationReport
     from .results import QueryResult
     from .safety import ReadOnlyQuery
 
@@ -681,16 +682,17 @@ def validate_command(
         if settings.backend != "oxigraph":
             raise ParameterError("--store DIR is an Oxigraph store: use --backend oxigraph")
 
-    def prepare() -> Any:
+    def prepare() -> Callable[[], ValidationReport]:
+        """Read the input (open the store, or read and parse the files); the validation
+        of what was read is left to ``run``."""
         if store is not None:
-            return KnowledgeGraph.open_store(store)
-        return api.read_sources(paths, with_data=with_data)
+            kg = KnowledgeGraph.open_store(store)
+            return partial(kg.validate, inference=inference, engine=engine)
+        sources = api.read_sources(paths, with_data=with_data)
+        return partial(api.validate_sources, sources, inference=inference, engine=engine)
 
-    def run(sources: Any) -> tuple[bytes, bool, str | None]:
-        if store is not None:
-            report = sources.validate(inference=inference, engine=engine)
-        else:
-            report = api.validate_sources(sources, inference=inference, engine=engine)
+    def run(validate: Callable[[], ValidationReport]) -> tuple[bytes, bool, str | None]:
+        report = validate()
         if fmt == "json":
             text = report.to_json()
         elif fmt == "turtle":
