@@ -34,6 +34,7 @@ from ..safety import Limits, ReadOnlyQuery
 from ..terms import Row, Term, is_absolute_iri
 from .base import QueryDataset
 from .oxigraph import admit, parse_query
+from .rdflib_joins import mark_hash_joins
 
 
 def from_rdflib(term: Any) -> Term:
@@ -161,7 +162,8 @@ def _prepare(text: str, base: str | None) -> Query:
     """``text`` parsed and translated by rdflib, as ``prepareQuery`` does, and checked;
     cached, as rdflib's grammar takes milliseconds to tens of milliseconds a query (a
     prepared query is made to be run many times: rdflib's evaluation does not change
-    it). Errors are not cached: they are raised again on the next call."""
+    it). Errors are not cached: they are raised again on the next call. The joins rdflib
+    would run as a nested loop are marked to run as hash joins (:mod:`.rdflib_joins`)."""
     try:
         parsed = parseQuery(_absolute_bases(text, base))
         _check_prefixes(parsed)
@@ -188,6 +190,7 @@ def _prepare(text: str, base: str | None) -> Query:
     for node in _walk(prepared.algebra):
         if node.name == "ServiceGraphPattern":
             raise QueryRefusedError("SERVICE is refused: queries never reach the network")
+    mark_hash_joins(_walk(prepared.algebra))  # rdflib's answers, without its nested loop
     return prepared
 
 
