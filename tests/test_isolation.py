@@ -3,6 +3,8 @@ errors that come back as themselves, and a child that can open nothing new."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
@@ -247,6 +249,119 @@ def test_ctrl_c_exits_130_without_aborted(tmp_path: Path) -> None:
     assert process.returncode == 130
     assert err == b"khalis-kg: error: interrupted\n"
     assert out == b""
+
+
+def _live_children(parent: int) -> list[int]:
+    """The processes whose parent is ``parent`` and that are not zombies (Linux /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue  # ended meanwhile
+        if int(ppid) == parent and state != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+
+AT_THE_FORK = r"""
+import json, os, signal, sys, time
+from pathlib import Path
+from khalis_kg import isolation
+
+moment = []
+
+def interrupt(where):
+    if where in moment:
+        os.kill(os.getpid(), signal.SIGINT)
+
+os.register_at_fork(
+    before=lambda: interrupt("before the fork"),
+    after_in_parent=lambda: interrupt("in the parent, just after the fork"),
+    after_in_child=lambda: interrupt("in the child, just after the fork"),
+)
+
+def forever(_):
+    while True:
+        time.sleep(0.01)
+
+def live_children():
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if int(ppid) == os.getpid() and state != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+outcomes = {}
+for where in sys.argv[1:]:
+    moment[:] = [where]
+    try:
+        isolation.run(isolation.Work(lambda: None, forever), isolation.Limits(timeout=0.5))
+        outcome = "answered"
+    except BaseException as exc:
+        outcome = type(exc).__name__
+    moment.clear()
+    left = live_children()
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    outcomes[where] = [outcome, len(left)]
+print(json.dumps(outcomes))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_ctrl_c_at_the_fork_leaves_no_child_running() -> None:
+    """Ctrl-C at the moment of the fork, sent by fork hooks (so, deterministic), in the
+    main thread of a fresh process as the command line meets it: the interrupted parent
+    kills its child; a child interrupted before it ignores SIGINT leaves the decision
+    to its parent (here, the time limit). No child is left running."""
+    moments = [
+        "before the fork",
+        "in the parent, just after the fork",
+        "in the child, just after the fork",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", AT_THE_FORK, *moments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(done.stdout) == {
+        "before the fork": ["KeyboardInterrupt", 0],
+        "in the parent, just after the fork": ["KeyboardInterrupt", 0],
+        "in the child, just after the fork": ["TimeLimitError", 0],
+    }, done.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_parent_killed_outright_takes_its_child_with_it() -> None:
+    script = Path(sys.executable).parent / "khalis-kg"
+    process = subprocess.Popen(
+        [str(script), "sparql", f"SELECT (COUNT(*) AS ?n) WHERE {CARTESIAN}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not (children := _live_children(process.pid)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(children) == 1, "the command line forked no child"
+        process.kill()  # SIGKILL: the parent cannot stop its child itself
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{children[0]}").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not Path(f"/proc/{children[0]}").exists(), "the child outlived its parent"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_khalis_error_pickles_with_its_attributes() -> None:

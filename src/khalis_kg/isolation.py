@@ -26,7 +26,10 @@ query, validate, serialise) in a forked child:
   on the parsed query (no SERVICE, no foreign FROM); this holds even if a parser
   disagreed with it. The remote backend needs its sockets, so it runs unlocked.
 * **Ctrl-C**: the child ignores SIGINT; the parent kills it and raises
-  ``KeyboardInterrupt`` (the command line exits 130).
+  ``KeyboardInterrupt`` (the command line exits 130). SIGINT is blocked over the fork,
+  so that no interrupt falls between the fork and the parent watching its child;
+* **no orphan**: on Linux the child is tied to the parent (``PR_SET_PDEATHSIG``), so a
+  parent killed outright takes its child with it.
 
 The answer (or a :class:`~khalis_kg.errors.KhalisError`, which pickles) comes back
 over a pipe. Only the standard library is imported here, so the parent stays light.
@@ -70,6 +73,7 @@ DEFAULT_MEMORY_LIMIT = 2 * 1024**3
 _STDERR_KEPT = 64 * 1024  # bytes of the child's stderr kept for the classification
 _EXIT_MEMORY = 86  # the child's exit status after a MemoryError (nothing else uses it)
 _EXIT_RECURSION = 87
+_EXIT_ORPHAN = 88  # the parent was gone before the child could be tied to it
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
@@ -147,25 +151,53 @@ def run(work: Work[Any, T], limits: Limits) -> T:
     """
     result_r, result_w = os.pipe()
     error_r, error_w = os.pipe()
+    # Ctrl-C is held back over the fork: a KeyboardInterrupt raised after the fork and
+    # before the parent watches the child would leave the child running, unwatched and
+    # with no time limit. It is let through once the child ignores it and the parent is
+    # ready to kill the child for it.
+    mask = _hold_interrupts()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        os.close(result_r)
-        os.close(error_r)
-        _child(work, limits, result_w, error_w)
-    os.close(result_w)
-    os.close(error_w)
-    return _parent(pid, work, limits, result_r, error_r)
+        _child(work, limits, (result_w, error_w), (result_r, error_r), parent, mask)
+    return _parent(pid, work, limits, (result_r, error_r), (result_w, error_w), mask)
+
+
+def _hold_interrupts() -> set[int | signal.Signals] | None:
+    """Block SIGINT in this thread; the mask to restore (None where it cannot be)."""
+    try:
+        return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    except (AttributeError, OSError, ValueError):  # no pthread_sigmask on this platform
+        return None
+
+
+def _release_interrupts(mask: set[int | signal.Signals] | None) -> None:
+    """Restore the mask: an interrupt that came meanwhile is delivered now."""
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 # -- the child -------------------------------------------------------------------------
 
 
-def _child(work: Work[Any, Any], limits: Limits, result_w: int, error_w: int) -> None:
+def _child(
+    work: Work[Any, Any],
+    limits: Limits,
+    writes: tuple[int, int],
+    parents: tuple[int, int],
+    parent: int,
+    mask: set[int | signal.Signals] | None,
+) -> None:
+    result_w, error_w = writes
     status = 70
     try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
+        _release_interrupts(mask)
+        _die_with_parent(parent)
+        for fd in parents:
+            os.close(fd)
         import traceback  # now: once the descriptors are locked nothing can be imported
 
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         os.dup2(error_w, 2)  # the engine's messages (panics, aborts) go to the parent
         if faulthandler.is_enabled():  # it would write a crash to the host's own stderr
@@ -197,6 +229,22 @@ def _child(work: Work[Any, Any], limits: Limits, result_w: int, error_w: int) ->
             sys.stderr.flush()
     finally:
         os._exit(status)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel kill this child when the thread that forked it ends, so
+    that a parent killed outright (``SIGKILL``, the OOM killer) leaves no child running
+    on; and end now if the parent is already gone. Elsewhere nothing is done (there,
+    only a parent that lives can stop its child)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(_EXIT_ORPHAN)
 
 
 def _set_limits(limits: Limits) -> None:
@@ -303,14 +351,26 @@ def _write_all(fd: int, data: bytes) -> None:
 # -- the parent ------------------------------------------------------------------------
 
 
-def _parent(pid: int, work: Work[Any, T], limits: Limits, result_r: int, error_r: int) -> T:
+def _parent(
+    pid: int,
+    work: Work[Any, T],
+    limits: Limits,
+    reads: tuple[int, int],
+    childs: tuple[int, int],
+    mask: set[int | signal.Signals] | None,
+) -> T:
+    result_r, error_r = reads
     started = time.monotonic()
     deadline = None if limits.timeout is None else started + limits.timeout
     chunks: list[bytes] = []
     stderr = bytearray()
     killed = False
-    selector = selectors.DefaultSelector()
+    selector: selectors.BaseSelector | None = None
     try:
+        for fd in childs:
+            os.close(fd)
+        _release_interrupts(mask)  # from here on, Ctrl-C kills the child (below)
+        selector = selectors.DefaultSelector()
         selector.register(result_r, selectors.EVENT_READ, "result")
         selector.register(error_r, selectors.EVENT_READ, "stderr")
         open_pipes = 2
@@ -341,7 +401,8 @@ def _parent(pid: int, work: Work[Any, T], limits: Limits, result_r: int, error_r
             os.waitpid(pid, 0)
         raise
     finally:
-        selector.close()
+        if selector is not None:
+            selector.close()
         os.close(result_r)
         os.close(error_r)
     elapsed = time.monotonic() - started
