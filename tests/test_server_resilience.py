@@ -298,3 +298,33 @@ def test_readme_synopsis_matches_serve_help() -> None:
             assert float(options[name].default) == float(value), name
         elif value and not value.isupper():
             assert options[name].default == value, name
+
+
+def test_first_request_after_the_pressure_is_served_not_sent_to_the_backoff(server: str) -> None:
+    """Pressure long enough for the supervisor's backoff to grow past a second; the
+    first request once it ends has a worker started at once and is answered 200, not
+    turned away until the backoff runs out."""
+    pid = SERVER_PIDS[server]
+    assert _wait_for(lambda: len(_worker_pids(pid)) == 2, 10)
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    with httpx.Client(base_url=server, timeout=30) as client:
+        assert client.get("/sparql", params={"query": COUNT}).status_code == 200  # connected
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, hard))
+        try:
+            for w in _worker_pids(pid):
+                os.kill(w, signal.SIGKILL)
+            assert _wait_for(lambda: _worker_pids(pid) == [], 5)
+            # The supervisor's own attempts fail 0.1, 0.3, 0.7, 1.5 and 3.1 s in; the
+            # requests meanwhile (which also keep the connection open) are turned away.
+            for _ in range(5):
+                down = client.get("/sparql", params={"query": COUNT})
+                assert down.status_code == 503, down.text
+                time.sleep(0.45)
+        finally:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+        t0 = time.monotonic()
+        first = client.get("/sparql", params={"query": COUNT})
+        waited = time.monotonic() - t0
+        assert first.status_code == 200, first.text
+        assert waited < 10, waited
+    assert _wait_for(lambda: len(_worker_pids(pid)) == 2, 10), _worker_pids(pid)

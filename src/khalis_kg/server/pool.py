@@ -13,7 +13,10 @@ fork refused, a worker that cannot load) it retries with a backoff (0.1 s doubli
 5 s) for as long as the server runs, so the pool always comes back once the pressure
 ends. It also notices idle workers killed from outside (within a second). While the pool
 has no worker and starting one fails, requests are answered 503 at once instead of
-waiting for a worker that cannot come.
+waiting for a worker that cannot come; but a request that finds the pool so, when the
+last attempt ended more than :data:`RETRY_AFTER` ago, has the supervisor try again at
+once (instead of at the end of its backoff) and waits for that attempt: the first
+request after the pressure ends is served, not turned away for a backoff.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ GRACE = 0.5
 BACKOFF_FIRST = 0.1
 BACKOFF_MAX = 5.0
 """Retry delays of the supervisor when starting a worker fails (doubling)."""
+RETRY_AFTER = 0.25
+"""Seconds after a failed attempt during which requests are turned away at once."""
 TICK = 1.0
 """How often the supervisor looks for idle workers that died."""
 STDERR_KEPT = 8192
@@ -141,6 +146,10 @@ class WorkerPool:
         self._workers: set[_Worker] = set()
         self._busy: set[_Worker] = set()
         self._wake = asyncio.Event()
+        self._retry_now = asyncio.Event()
+        self._attempted = asyncio.Event()
+        """Set when the attempt under way (or the next one) ends; then replaced."""
+        self._last_attempt = 0.0
         self._supervisor: asyncio.Task[None] | None = None
         self._closed = False
         self.spawn_failures = 0
@@ -302,9 +311,12 @@ class WorkerPool:
                     await asyncio.wait_for(self._wake.wait(), TICK)
                 continue
             if delay:
-                await asyncio.sleep(delay)
+                # the backoff, cut short when a request asks for an attempt now
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._retry_now.wait(), delay)
                 if self._closed:
                     return
+            self._retry_now.clear()  # a request asking meanwhile waits for this attempt
             try:
                 worker = await self._spawn()
             except (PoolError, OSError) as exc:
@@ -318,6 +330,7 @@ class WorkerPool:
                     self.size,
                     delay,
                 )
+                self._attempt_ended()
                 continue
             if self._closed:
                 self._discard(worker)
@@ -328,6 +341,12 @@ class WorkerPool:
             self.last_spawn_error = None
             delay = 0.0
             self._idle.put_nowait(worker)
+            self._attempt_ended()
+
+    def _attempt_ended(self) -> None:
+        self._last_attempt = time.monotonic()
+        ended, self._attempted = self._attempted, asyncio.Event()
+        ended.set()
 
     # ------------------------------------------------------------------ requests
 
@@ -364,7 +383,15 @@ class WorkerPool:
         while True:
             down = self._unavailable()
             if down is not None:
-                raise down
+                if time.monotonic() - self._last_attempt < RETRY_AFTER:
+                    raise down  # it has just failed: no waiting for a worker that cannot come
+                attempt = self._attempted
+                self._retry_now.set()
+                try:
+                    await asyncio.wait_for(attempt.wait(), max(0.0, deadline - time.monotonic()))
+                except asyncio.TimeoutError:
+                    raise down from None
+                continue  # started (then the queue has it) or failed (then 503 at once)
             # Wake up now and then: the pool may have lost every worker meanwhile.
             wait = min(TICK, deadline - time.monotonic())
             if wait <= 0:
