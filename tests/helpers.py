@@ -23,6 +23,7 @@ import pytest
 
 from khalis_kg.api import BACKENDS as ALL_BACKENDS
 from khalis_kg.backends.remote import RemoteBackend
+from khalis_kg.http_session import tls_context
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -57,17 +58,18 @@ def wait_until_answering(
     RuntimeError, with ``output()`` (the process's last words), if ``process`` exits
     first, or if the time runs out."""
     deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}: {output()}")
-        try:
-            if httpx.get(url, timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not answer within {timeout:g} s")
-        time.sleep(interval)
+    with httpx.Client(timeout=2.0, verify=tls_context()) as client:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{what} exited with {process.returncode}: {output()}")
+            try:
+                if client.get(url).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not answer within {timeout:g} s")
+            time.sleep(interval)
 
 
 def oxigraph_binary() -> str | None:

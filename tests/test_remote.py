@@ -41,7 +41,7 @@ from khalis_kg.errors import (
     QuerySyntaxError,
     ReadOnlyError,
 )
-from khalis_kg.http_session import auth_headers
+from khalis_kg.http_session import HttpSession, auth_headers
 from khalis_kg.loader import graph_url, load_to_store
 from khalis_kg.terms import Term
 
@@ -356,6 +356,25 @@ def test_slow_endpoint_times_out() -> None:
         for conn in accepted:
             conn.close()
         listener.close()
+
+
+def test_sessions_share_one_verifying_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One CA bundle read per process, and still httpx's verification: certificates
+    and host names checked, against certifi's bundle, whatever SSL_CERT_FILE says."""
+    import ssl
+
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
+    first, second = HttpSession(env={}), HttpSession(env={})
+    try:
+        # httpx keeps the context on its connection pool (private, but that is the wiring)
+        contexts = [s.client._transport._pool._ssl_context for s in (first, second)]  # type: ignore[attr-defined]
+    finally:
+        first.client.close()
+        second.client.close()
+    assert contexts[0] is contexts[1]
+    assert contexts[0].verify_mode == ssl.CERT_REQUIRED
+    assert contexts[0].check_hostname is True
+    assert contexts[0].cert_store_stats()["x509_ca"] > 100  # certifi's bundle
 
 
 def test_credentials_come_from_the_environment() -> None:

@@ -31,12 +31,14 @@ from server_helpers import (
     run_server,
 )
 
+from khalis_kg.http_session import tls_context
 from khalis_kg.server.negotiation import negotiate, parse_accept
 
 
 @pytest.fixture
 def client(live_server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=30.0) as c:
+    # one TLS context for every client (httpx reads the CA bundle for each new one)
+    with httpx.Client(base_url=live_server, timeout=30.0, verify=tls_context()) as c:
         yield c
 
 

@@ -715,7 +715,9 @@ def run_protocol(test: ProtocolTest, endpoint: str) -> str | None:
     ``None`` when every response is as the manifest expects, else what differed."""
     import httpx
 
-    with httpx.Client(timeout=30.0) as client:
+    from khalis_kg.http_session import tls_context
+
+    with httpx.Client(timeout=30.0, verify=tls_context()) as client:
         for req in test.requests:
             assert req.path.startswith("/sparql/"), req.path
             url = endpoint + req.path[len("/sparql/") :]  # "" or "?..."

@@ -7,6 +7,10 @@ credentials from the environment.
   secret ends up on a command line, in a shell history or in an error message.
 * **Time limits**: every request has a timeout; an endpoint that is down or too slow
   raises :class:`~khalis_kg.errors.BackendError` naming the URL and the limit.
+* **One TLS context per process** (:func:`tls_context`): httpx reads the whole CA bundle
+  for every client it makes (~20 ms); sessions share one context, built once with
+  httpx's own defaults (certificate verification on, environment ignored as the
+  client ignores it).
 
 httpx (the ``remote`` extra) is imported when the first request is sent.
 """
@@ -14,6 +18,7 @@ httpx (the ``remote`` extra) is imported when the first request is sent.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -22,6 +27,8 @@ from urllib.parse import urlsplit
 from .errors import BackendError, InputError, KhalisError, one_line
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 DEFAULT_TIMEOUT = 30.0
@@ -59,6 +66,16 @@ def auth_headers(env: Mapping[str, str]) -> dict[str, str]:
     return {}
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS context of every session of this process: httpx's default one (verifying
+    certificates against certifi's bundle), with the environment ignored as the client
+    ignores it (``trust_env=False``: no ``SSL_CERT_FILE``), built once."""
+    import httpx
+
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class HttpSession:
     """An httpx client with the credentials from the environment and a timeout; every
     failure to talk to the server becomes a :class:`BackendError` naming the URL."""
@@ -84,6 +101,7 @@ class HttpSession:
                 headers=self.headers,
                 follow_redirects=False,
                 trust_env=False,
+                verify=tls_context(),
             )
         return self._client
 
