@@ -231,14 +231,20 @@ def test_one_memory_size_notation(where: tuple[str, ...], value: str, message: s
     assert message in bad.stderr, bad.stderr
 
 
-def test_ctrl_c_exits_130_without_aborted(tmp_path: Path) -> None:
+def _endless_query(output: int) -> subprocess.Popen[bytes]:
+    """``khalis-kg sparql`` on a query that never ends (no time limit), in its own session
+    (its process group: as a terminal's foreground job)."""
     script = Path(sys.executable).parent / "khalis-kg"
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [str(script), "sparql", f"SELECT (COUNT(*) AS ?n) WHERE {CARTESIAN}"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=output,
+        stderr=output,
         start_new_session=True,
     )
+
+
+def test_ctrl_c_exits_130_without_aborted(tmp_path: Path) -> None:
+    process = _endless_query(subprocess.PIPE)
     time.sleep(1.0)
     os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole group
     try:
@@ -341,13 +347,7 @@ def test_ctrl_c_at_the_fork_leaves_no_child_running() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_a_parent_killed_outright_takes_its_child_with_it() -> None:
-    script = Path(sys.executable).parent / "khalis-kg"
-    process = subprocess.Popen(
-        [str(script), "sparql", f"SELECT (COUNT(*) AS ?n) WHERE {CARTESIAN}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = _endless_query(subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
         while not (children := _live_children(process.pid)) and time.monotonic() < deadline:
