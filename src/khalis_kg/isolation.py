@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import functools
 import os
 import pickle
 import selectors
@@ -74,6 +75,7 @@ _STDERR_KEPT = 64 * 1024  # bytes of the child's stderr kept for the classificat
 _EXIT_MEMORY = 86  # the child's exit status after a MemoryError (nothing else uses it)
 _EXIT_RECURSION = 87
 _EXIT_ORPHAN = 88  # the parent was gone before the child could be tied to it
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
@@ -155,6 +157,7 @@ def run(work: Work[Any, T], limits: Limits) -> T:
     # before the parent watches the child would leave the child running, unwatched and
     # with no time limit. It is let through once the child ignores it and the parent is
     # ready to kill the child for it.
+    _prctl()  # looked up here, once, rather than in every child
     mask = _hold_interrupts()
     parent = os.getpid()
     pid = os.fork()
@@ -184,7 +187,7 @@ def _child(
     work: Work[Any, Any],
     limits: Limits,
     writes: tuple[int, int],
-    parents: tuple[int, int],
+    parent_ends: tuple[int, int],
     parent: int,
     mask: set[int | signal.Signals] | None,
 ) -> None:
@@ -194,7 +197,7 @@ def _child(
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
         _release_interrupts(mask)
         _die_with_parent(parent)
-        for fd in parents:
+        for fd in parent_ends:
             os.close(fd)
         import traceback  # now: once the descriptors are locked nothing can be imported
 
@@ -231,18 +234,30 @@ def _child(
         os._exit(status)
 
 
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    """Linux's ``prctl``, looked up once in the parent (children find it ready); None
+    elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError):
+        return None
+    return function
+
+
 def _die_with_parent(parent: int) -> None:
     """Linux: have the kernel kill this child when the thread that forked it ends, so
     that a parent killed outright (``SIGKILL``, the OOM killer) leaves no child running
     on; and end now if the parent is already gone. Elsewhere nothing is done (there,
     only a parent that lives can stop its child)."""
-    if not sys.platform.startswith("linux"):
+    prctl = _prctl()
+    if prctl is None:
         return
-    import ctypes
-
-    pr_set_pdeathsig = 1  # <linux/prctl.h>
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(_EXIT_ORPHAN)
 
@@ -356,7 +371,7 @@ def _parent(
     work: Work[Any, T],
     limits: Limits,
     reads: tuple[int, int],
-    childs: tuple[int, int],
+    child_ends: tuple[int, int],
     mask: set[int | signal.Signals] | None,
 ) -> T:
     result_r, error_r = reads
@@ -367,7 +382,7 @@ def _parent(
     killed = False
     selector: selectors.BaseSelector | None = None
     try:
-        for fd in childs:
+        for fd in child_ends:
             os.close(fd)
         _release_interrupts(mask)  # from here on, Ctrl-C kills the child (below)
         selector = selectors.DefaultSelector()
@@ -399,6 +414,7 @@ def _parent(
         _kill(pid)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
+        _release_interrupts(mask)  # if what failed came before the release above
         raise
     finally:
         if selector is not None:
