@@ -229,9 +229,7 @@ class OxigraphBackend:
         try:
             return ox.Store(str(path))
         except (OSError, RuntimeError) as exc:  # RocksDB "Corruption": RuntimeError
-            raise BackendError(
-                f"cannot open the Oxigraph store at {path}: {one_line(str(exc))}"
-            ) from None
+            raise _cannot("open", path, exc) from None
 
     @property
     def store(self) -> ox.Store:
@@ -340,17 +338,13 @@ class OxigraphBackend:
                 self._store.backup(str(holder / "store"))
             except (OSError, RuntimeError) as exc:
                 _remove(holder)
-                raise BackendError(
-                    f"cannot snapshot the Oxigraph store at {self.path}: {one_line(str(exc))}"
-                ) from None
+                raise _cannot("snapshot", self.path, exc) from None
             self._snapshot = holder
         if self._for_children is None:
             try:
                 self._for_children = ox.Store.read_only(str(self._snapshot / "store"))
             except (OSError, RuntimeError) as exc:
-                raise BackendError(
-                    f"cannot open the Oxigraph store at {self.path}: {one_line(str(exc))}"
-                ) from None
+                raise _cannot("open", self.path, exc) from None
 
     def after_fork(self) -> None:
         """In a forked child: read through the handle :meth:`before_fork` opened. The
@@ -463,11 +457,15 @@ def open_view(path: Path) -> tuple[ox.Store, Path]:
         except (OSError, RuntimeError) as exc:  # RocksDB's "Corruption" is a RuntimeError
             _remove(holder)
             if attempt + 1 == _VIEW_ATTEMPTS or "No such file" not in str(exc):
-                raise BackendError(
-                    f"cannot open the Oxigraph store at {path}: {one_line(str(exc))}"
-                ) from None
+                raise _cannot("open", path, exc) from None
             time.sleep(0.05 * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _cannot(what: str, path: Path, exc: BaseException) -> BackendError:
+    """The one-line error for an on-disk store RocksDB refused (an ``OSError``, or a
+    ``RuntimeError`` for its "Corruption")."""
+    return BackendError(f"cannot {what} the Oxigraph store at {path}: {one_line(str(exc))}")
 
 
 def _holder(path: Path) -> Path:
