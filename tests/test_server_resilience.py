@@ -328,3 +328,31 @@ def test_first_request_after_the_pressure_is_served_not_sent_to_the_backoff(serv
         assert first.status_code == 200, first.text
         assert waited < 10, waited
     assert _wait_for(lambda: len(_worker_pids(pid)) == 2, 10), _worker_pids(pid)
+
+
+def test_a_request_waiting_for_a_worker_start_is_answered_when_the_pool_closes() -> None:
+    """A request waiting on the supervisor's attempt when the server shuts down gets the
+    shutdown's 503 at once, not a wait until its queue timeout."""
+    import asyncio
+
+    from khalis_kg.server.pool import PoolError, WorkerPool
+    from khalis_kg.server.worker import WorkerConfig
+
+    config = WorkerConfig(None, "oxigraph", False, 10, None)
+
+    async def scenario() -> tuple[str, float]:
+        pool = WorkerPool(config, size=1, queue_timeout=30)
+        pool.spawn_failures = 1  # down: no worker, the last start failed (long ago)
+        pool.last_spawn_error = "EMFILE: Too many open files"
+        request = asyncio.create_task(pool.run({"kind": "query"}, timeout=1))
+        await asyncio.sleep(0.1)
+        assert not request.done()  # waiting for the attempt it asked for
+        t0 = time.monotonic()
+        await pool.close()
+        with pytest.raises(PoolError) as info:
+            await asyncio.wait_for(request, 5)
+        return str(info.value), time.monotonic() - t0
+
+    message, waited = asyncio.run(scenario())
+    assert message == "the server is shutting down"
+    assert waited < 1, waited

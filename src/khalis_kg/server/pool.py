@@ -178,6 +178,7 @@ class WorkerPool:
     async def close(self) -> None:
         self._closed = True
         self._wake.set()
+        self._attempted.set()  # requests waiting for an attempt: there will be none
         if self._supervisor is not None:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -381,6 +382,8 @@ class WorkerPool:
 
     async def _borrow(self, deadline: float) -> _Worker:
         while True:
+            if self._closed:  # also for a request that waited through the close
+                raise PoolError("the server is shutting down")
             down = self._unavailable()
             if down is not None:
                 if time.monotonic() - self._last_attempt < RETRY_AFTER:
@@ -412,8 +415,6 @@ class WorkerPool:
 
         Raises a :class:`KhalisError` carrying the HTTP status for every failure.
         """
-        if self._closed:
-            raise PoolError("the server is shutting down")
         deadline = time.monotonic() + self.queue_timeout
         while True:
             worker = await self._borrow(deadline)
