@@ -153,11 +153,11 @@ def run(work: Work[Any, T], limits: Limits) -> T:
     """
     result_r, result_w = os.pipe()
     error_r, error_w = os.pipe()
+    _prctl()  # looked up here, once, rather than in every child
     # Ctrl-C is held back over the fork: a KeyboardInterrupt raised after the fork and
     # before the parent watches the child would leave the child running, unwatched and
     # with no time limit. It is let through once the child ignores it and the parent is
     # ready to kill the child for it.
-    _prctl()  # looked up here, once, rather than in every child
     mask = _hold_interrupts()
     parent = os.getpid()
     pid = os.fork()
