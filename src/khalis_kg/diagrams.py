@@ -677,6 +677,7 @@ def timeline_svg(
                 when = "no date given"
             relation = RELATION_WORDS.get(phase, _str(r, "linkTypeLabel") or "related")
             sure = CERTAINTY_WORDS.get(certainty, _str(r, "certaintyLabel") or "")
+            inferred_date = bool(r.get("date") and r.get("dateInferredBy"))
             b = Box(
                 item,
                 wrap(_str(r, "label") or local_name(item), col_w - 16),
@@ -685,9 +686,9 @@ def timeline_svg(
                 w=col_w,
                 kind="event related"
                 + ("" if r.get("date") or r.get("earliestBegin") else " undated")
-                + (" inferred-date" if r.get("date") and r.get("dateInferredBy") else ""),
+                + (" inferred-date" if inferred_date else ""),
                 sub=[f"{when} · {relation}"]
-                + ([INFERRED_DATE] if r.get("date") and r.get("dateInferredBy") else [])
+                + ([INFERRED_DATE] if inferred_date else [])
                 + ([sure] if sure else []),
                 stroke={"stated": INK, "unclear": "#a4502b"}.get(certainty, MUTED),
             )
