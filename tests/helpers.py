@@ -72,6 +72,19 @@ def wait_until_answering(
             time.sleep(interval)
 
 
+def live_children(parent: int) -> list[int]:
+    """The processes whose parent is ``parent`` and that are not zombies (Linux /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue  # ended meanwhile
+        if int(ppid) == parent and state != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+
 def oxigraph_binary() -> str | None:
     here = Path(sys.executable).parent / "oxigraph"
     return str(here) if here.exists() else shutil.which("oxigraph")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import BACKENDS
+from helpers import BACKENDS, TESTS, live_children
 
 from khalis_kg import isolation
 from khalis_kg.cli import cli
@@ -257,22 +257,10 @@ def test_ctrl_c_exits_130_without_aborted(tmp_path: Path) -> None:
     assert out == b""
 
 
-def _live_children(parent: int) -> list[int]:
-    """The processes whose parent is ``parent`` and that are not zombies (Linux /proc)."""
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
-        except (OSError, ValueError):
-            continue  # ended meanwhile
-        if int(ppid) == parent and state != "Z":
-            children.append(int(stat.parent.name))
-    return children
-
-
 AT_THE_FORK = r"""
 import json, os, signal, sys, time
-from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from helpers import live_children
 from khalis_kg import isolation
 
 moment = []
@@ -291,19 +279,8 @@ def forever(_):
     while True:
         time.sleep(0.01)
 
-def live_children():
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
-        except (OSError, ValueError):
-            continue
-        if int(ppid) == os.getpid() and state != "Z":
-            children.append(int(stat.parent.name))
-    return children
-
 outcomes = {}
-for where in sys.argv[1:]:
+for where in sys.argv[2:]:
     moment[:] = [where]
     try:
         isolation.run(isolation.Work(lambda: None, forever), isolation.Limits(timeout=0.5))
@@ -311,7 +288,7 @@ for where in sys.argv[1:]:
     except BaseException as exc:
         outcome = type(exc).__name__
     moment.clear()
-    left = live_children()
+    left = live_children(os.getpid())
     for pid in left:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -332,7 +309,7 @@ def test_ctrl_c_at_the_fork_leaves_no_child_running() -> None:
         "in the child, just after the fork",
     ]
     done = subprocess.run(
-        [sys.executable, "-c", AT_THE_FORK, *moments],
+        [sys.executable, "-c", AT_THE_FORK, str(TESTS), *moments],
         capture_output=True,
         text=True,
         timeout=60,
@@ -350,7 +327,7 @@ def test_a_parent_killed_outright_takes_its_child_with_it() -> None:
     process = _endless_query(subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
-        while not (children := _live_children(process.pid)) and time.monotonic() < deadline:
+        while not (children := live_children(process.pid)) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert len(children) == 1, "the command line forked no child"
         process.kill()  # SIGKILL: the parent cannot stop its child itself
