@@ -231,6 +231,13 @@ def test_one_memory_size_notation(where: tuple[str, ...], value: str, message: s
     assert message in bad.stderr, bad.stderr
 
 
+def _as_a_foreground_job() -> None:
+    """SIGINT handled by default, as in a terminal's foreground job, whatever this test
+    run inherited (a shell's background job starts with SIGINT ignored, and so would
+    every process it starts)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _endless_query(output: int) -> subprocess.Popen[bytes]:
     """``khalis-kg sparql`` on a query that never ends (no time limit), in its own session
     (its process group: as a terminal's foreground job)."""
@@ -240,6 +247,7 @@ def _endless_query(output: int) -> subprocess.Popen[bytes]:
         stdout=output,
         stderr=output,
         start_new_session=True,
+        preexec_fn=_as_a_foreground_job,
     )
 
 
@@ -310,6 +318,7 @@ def test_ctrl_c_at_the_fork_leaves_no_child_running() -> None:
     ]
     done = subprocess.run(
         [sys.executable, "-c", AT_THE_FORK, str(TESTS), *moments],
+        preexec_fn=_as_a_foreground_job,
         capture_output=True,
         text=True,
         timeout=60,

@@ -408,6 +408,11 @@ def test_credentials_are_sent(server: OxigraphServer) -> None:
     assert seen == ["Bearer t0k"]
 
 
+POLL = 0.02
+"""Seconds between a canned server's checks for shutdown (http.server's default is 0.5,
+which every test using one would wait once)."""
+
+
 @contextmanager
 def canned_server(
     status: int, body: bytes, content_type: str, record: list[dict[str, str]] | None = None
@@ -441,7 +446,8 @@ def canned_server(
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # shutdown() returns once serve_forever next checks for it: at most POLL seconds
+    thread = threading.Thread(target=httpd.serve_forever, args=(POLL,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}"
