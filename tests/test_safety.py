@@ -306,3 +306,46 @@ def test_admit_explains_in_oxigraph_words_and_the_probe_reaches_nothing() -> Non
         assert str(refused.value).endswith("the query cannot be verified as read-only")
         with pytest.raises(TimeoutError):
             server.accept()  # nobody called
+
+
+def test_the_decisions_parse_tree_is_given_once_to_the_same_text_only() -> None:
+    from khalis_kg.safety import take_parsed
+
+    text = "SELECT ?given WHERE { ?given ?p ?o } # a text no other test decides"
+    decide(text)
+    assert take_parsed("SELECT * WHERE { ?s ?p ?o }") is None  # another text: nothing
+    decide(text + " ")  # a fresh parse: the text differs
+    tree = take_parsed(text + " ")
+    assert tree is not None
+    assert tree[1].name == "SelectQuery"
+    assert take_parsed(text + " ") is None  # given away once
+    with pytest.raises(QueryRefusedError):
+        decide("SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } } # refused")
+    assert take_parsed("SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }") is None
+
+
+def test_the_memory_backend_parses_a_new_query_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The decision parses the text with rdflib's grammar; the memory backend translates
+    that tree rather than parse the text a second time, and answers the same."""
+    import rdflib.plugins.sparql.parser
+
+    from khalis_kg import KnowledgeGraph
+    from khalis_kg.backends import memory
+
+    parses: list[str] = []
+    real = rdflib.plugins.sparql.parser.parseQuery
+
+    def counted(text: str) -> object:
+        parses.append(text)
+        return real(text)
+
+    kg = KnowledgeGraph.load(backend="memory")
+    expected = kg.backend.triple_count()  # counted over the quads, not by SPARQL
+    monkeypatch.setattr(rdflib.plugins.sparql.parser, "parseQuery", counted)
+    monkeypatch.setattr(memory, "parseQuery", counted)
+    text = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(?p != <urn:x:parsed-once>) }"
+    rows = kg.sparql(text).rows
+    assert len(parses) == 1
+    assert [row["n"].value for row in rows] == [str(expected)]
+    kg.sparql(text)  # both caches hit: no parse at all
+    assert len(parses) == 1

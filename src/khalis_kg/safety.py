@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -491,6 +492,22 @@ def builtin(text: str) -> ReadOnlyQuery:
     return decide(text)
 
 
+_PARSED = threading.local()
+"""``tree``: (text, parse tree) of the last text :func:`_analyse` parsed and admitted on
+this thread, for :func:`take_parsed` (an engine that runs rdflib's grammar itself)."""
+
+
+def take_parsed(text: str) -> Any | None:
+    """rdflib's parse tree of ``text`` if the last decision on this thread parsed that very
+    text (escapes expanded) and admitted it, given away once (the engine may change it);
+    else None. The memory backend translates it instead of parsing the text again."""
+    kept = getattr(_PARSED, "tree", None)
+    _PARSED.tree = None
+    if kept is None or kept[0] != text:
+        return None
+    return kept[1]
+
+
 @dataclass(frozen=True)
 class _Facts:
     form: str
@@ -552,6 +569,7 @@ def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...])
     form = _FORMS.get(query.name)
     if form is None:  # pragma: no cover - the Query grammar has exactly these four forms
         raise QuerySyntaxError(f"not a SPARQL query form: {query.name}")
+    _PARSED.tree = (text, tree)
     return _Facts(form=form, ordered=query.orderby is not None, dataset=dataset)
 
 

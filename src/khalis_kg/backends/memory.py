@@ -30,7 +30,7 @@ from ..errors import InputError, QueryError, QueryRefusedError, QuerySyntaxError
 from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, check_syntax, to_ox_triple
 from ..results import QueryResult, sort_rows
-from ..safety import Limits, ReadOnlyQuery
+from ..safety import Limits, ReadOnlyQuery, take_parsed
 from ..terms import Row, Term, is_absolute_iri
 from .base import QueryDataset
 from .oxigraph import admit, parse_query
@@ -163,9 +163,13 @@ def _prepare(text: str, base: str | None) -> Query:
     cached, as rdflib's grammar takes milliseconds to tens of milliseconds a query (a
     prepared query is made to be run many times: rdflib's evaluation does not change
     it). Errors are not cached: they are raised again on the next call. The joins rdflib
-    would run as a nested loop are marked to run as hash joins (:mod:`.rdflib_joins`)."""
+    would run as a nested loop are marked to run as hash joins (:mod:`.rdflib_joins`).
+    The text is parsed once: when the decision that admitted it has just parsed it, its
+    tree is translated (:func:`~khalis_kg.safety.take_parsed`)."""
     try:
-        parsed = parseQuery(_absolute_bases(text, base))
+        absolute = _absolute_bases(text, base)
+        # the decision has just parsed this text, most often: its tree, not a second parse
+        parsed = take_parsed(absolute) or parseQuery(absolute)
         _check_prefixes(parsed)
         prepared: Query = translateQuery(parsed, base, PREFIXES)  # as prepareQuery does
         prepared._original_args = (text, PREFIXES, base)
