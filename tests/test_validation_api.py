@@ -168,3 +168,52 @@ def test_default_engine_falls_back_to_pyshacl_with_a_note(
         validation.validate([packaged_source("data")], engine="turbo")
     with pytest.raises(KhalisError, match="unknown SHACL engine 'jena'"):
         validation.validate([packaged_source("data")], engine="jena")
+
+
+def test_in_lists_read_once_give_pyshacls_own_report() -> None:
+    """While khalis-kg runs pySHACL it reads each ``sh:in`` list once (validation.py):
+    the report graph is the one pySHACL's own ``sh:in`` component gives, with RDFS
+    inference (every typed node gets several types, each checked against the list) on the
+    ontology and every invalid fixture (an unknown class among them), and pySHACL's
+    component is back
+    afterwards. (Both runs prepare SPARQL constraints once, the other speed-up; the
+    differential tests in test_engines.py check pySHACL's results, with and without
+    inference, against two other SHACL engines.)"""
+    import pyshacl
+    from pyshacl.constraints import CONSTRAINT_PARAMETERS_MAP
+    from pyshacl.constraints.core.other_constraints import InConstraintComponent
+    from rdflib.compare import graph_diff, isomorphic, to_isomorphic
+
+    from khalis_kg.validation import (
+        _in_lists_read_once,
+        _parse_rdflib,
+        _shapes_graph,
+        _sparql_prepared_once,
+    )
+
+    target, _parts = _parse_rdflib([Source.from_path(p) for p in INVALID])
+    options = {
+        "shacl_graph": _shapes_graph(),
+        "inference": "rdfs",
+        "abort_on_first": False,
+        "meta_shacl": False,
+        "advanced": True,
+        "allow_warnings": False,
+    }
+    with _sparql_prepared_once():
+        alone = pyshacl.validate(target, **options)
+        with _in_lists_read_once():
+            faster = pyshacl.validate(target, **options)
+    (sh_in,) = InConstraintComponent.constraint_parameters()
+    assert CONSTRAINT_PARAMETERS_MAP[sh_in] is InConstraintComponent
+    assert faster[0] is alone[0] is False
+    assert "Unknown class" in alone[2]  # the sh:in violation is among the results
+    if not isomorphic(faster[1], alone[1]):
+        diff = graph_diff(to_isomorphic(faster[1]), to_isomorphic(alone[1]))
+        _both, only_faster, only_alone = diff
+        pytest.fail(
+            "reports differ\nonly with the lists read once:\n"
+            + only_faster.serialize(format="nt")
+            + "only with pySHACL's own sh:in component:\n"
+            + only_alone.serialize(format="nt")
+        )

@@ -624,7 +624,7 @@ def _run_pyshacl(
 ) -> ValidationReport:
     import pyshacl
 
-    with _queries_prepared_once():
+    with _pyshacl_accelerated():
         conforms, report, _text = pyshacl.validate(
             target,
             shacl_graph=_shapes_graph(),
@@ -637,15 +637,29 @@ def _run_pyshacl(
     return _report(conforms, report, target, origin, engine="pyshacl", note=note)
 
 
-# -- pySHACL's SPARQL-based constraints: each text parsed once ------------------------------
-# pySHACL runs a SPARQL-based constraint once per focus node, always with the same text
-# (``$this`` is bound with initBindings), and rdflib parses the text again on every call:
-# most of a pySHACL run went into rdflib's SPARQL grammar. While pySHACL validates, rdflib's
-# "sparql" processor is one that parses and translates each text once, exactly as rdflib
-# does (``translateQuery(parseQuery(text), base, initNs)``), and evaluates the prepared
-# query (rdflib's ``prepareQuery`` objects are made to be run many times).
+# -- pySHACL, made faster without changing a result -----------------------------------------
+# Two things pySHACL repeats on every focus node, done once per validation while it runs:
+#
+# * SPARQL-based constraints. pySHACL runs one once per focus node, always with the same
+#   text (``$this`` is bound with initBindings), and rdflib parses the text again on every
+#   call: most of a pySHACL run went into rdflib's SPARQL grammar. While pySHACL validates,
+#   rdflib's "sparql" processor is one that parses and translates each text once, exactly
+#   as rdflib does (``translateQuery(parseQuery(text), base, initNs)``), and evaluates the
+#   prepared query (rdflib's ``prepareQuery`` objects are made to be run many times).
+# * ``sh:in``. pySHACL builds every constraint component of a shape each time it validates
+#   the shape, and a shape inside ``sh:or`` is validated once per value node: the
+#   ``sh:in`` component walked its RDF list (kgsh:KnownClassShape: 58 members) in the shapes
+#   graph for every rdf:type value, about 40% of a pySHACL run with RDFS inference. While
+#   pySHACL validates, its ``sh:in`` component is a subclass that reads each shape's list
+#   once (the shapes graph does not change during a validation; the set of members is only
+#   read); reports are unchanged, ``sh:sourceConstraintComponent`` included.
+#
+# Both are in force only inside :func:`_pyshacl_accelerated`, one validation at a time
+# (a lock), and undone after it. The differential tests compare pySHACL's reports with
+# those of the other engines, and tests/test_validation_api.py compares them with pySHACL
+# left alone.
 
-_PROCESSOR_LOCK = threading.Lock()
+_PYSHACL_LOCK = threading.Lock()
 PreparingProcessor: Any = None
 """The processor class, made at the first pySHACL run (rdflib's plugin registry imports
 it from here by name)."""
@@ -679,23 +693,60 @@ def _preparing_processor() -> Any:
     return PreparingProcessor
 
 
+def _in_read_once(lists: dict[int, tuple[Any, Any, Any]]) -> Any:
+    """pySHACL's ``sh:in`` component, reading each shape's list once into ``lists``
+    (keyed by the shape's id; the shape is kept with its entry, so the id stays its own)."""
+    from pyshacl.constraints.constraint_component import ConstraintComponent
+    from pyshacl.constraints.core.other_constraints import InConstraintComponent
+
+    class InReadOnce(InConstraintComponent):  # type: ignore[misc]
+        def __init__(self, shape: Any) -> None:
+            known = lists.get(id(shape))
+            if known is not None and known[0] is shape:
+                ConstraintComponent.__init__(self, shape)
+                self.in_list, self.in_vals = known[1], known[2]
+                return
+            super().__init__(shape)
+            lists[id(shape)] = (shape, self.in_list, self.in_vals)
+
+    return InReadOnce
+
+
 @contextlib.contextmanager
-def _queries_prepared_once() -> Iterator[None]:
+def _pyshacl_accelerated() -> Iterator[None]:
+    """Both speed-ups, for the block, one validation at a time."""
+    with _PYSHACL_LOCK, _sparql_prepared_once(), _in_lists_read_once():
+        yield
+
+
+@contextlib.contextmanager
+def _sparql_prepared_once() -> Iterator[None]:
     """rdflib's "sparql" processor is :func:`_preparing_processor`'s for the block."""
     from rdflib import plugin
     from rdflib.query import Processor
 
     global PreparingProcessor
-    with _PROCESSOR_LOCK:
-        if PreparingProcessor is None:
-            PreparingProcessor = _preparing_processor()
-        plugin.register("sparql", Processor, __name__, "PreparingProcessor")
-        try:
-            yield
-        finally:
-            plugin.register(
-                "sparql", Processor, "rdflib.plugins.sparql.processor", "SPARQLProcessor"
-            )
+    if PreparingProcessor is None:
+        PreparingProcessor = _preparing_processor()
+    plugin.register("sparql", Processor, __name__, "PreparingProcessor")
+    try:
+        yield
+    finally:
+        plugin.register("sparql", Processor, "rdflib.plugins.sparql.processor", "SPARQLProcessor")
+
+
+@contextlib.contextmanager
+def _in_lists_read_once() -> Iterator[None]:
+    """pySHACL's ``sh:in`` component is :func:`_in_read_once`'s for the block."""
+    from pyshacl.constraints import CONSTRAINT_PARAMETERS_MAP
+    from pyshacl.constraints.core.other_constraints import InConstraintComponent
+
+    (sh_in,) = InConstraintComponent.constraint_parameters()
+    CONSTRAINT_PARAMETERS_MAP[sh_in] = _in_read_once({})
+    try:
+        yield
+    finally:
+        CONSTRAINT_PARAMETERS_MAP[sh_in] = InConstraintComponent
 
 
 # -- the report -------------------------------------------------------------------------
