@@ -99,24 +99,31 @@ def _closed_after(sock: socket.socket, dribble: bytes | None, limit: float) -> f
 
 
 def test_slow_header_and_silent_connections_are_closed(server: str) -> None:
-    # A head sent one byte at a time (that never ends) and a connection that sends nothing.
+    """Three stalled connections, watched at the same time (each is closed after the
+    header timeout, on its own): a head sent one byte at a time that never ends, a
+    connection that sends nothing, and a keep-alive connection that starts a second
+    request and stalls."""
+    from concurrent.futures import ThreadPoolExecutor
+
     dribble = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200
-    with socket.create_connection(_address(server)) as slow:
-        closed = _closed_after(slow, dribble, HEADER_TIMEOUT + 4)
-    assert closed is not None, "a slow-header client kept its connection"
-    assert HEADER_TIMEOUT - 0.2 <= closed <= HEADER_TIMEOUT + 1.5, closed
-    with socket.create_connection(_address(server)) as silent:
-        closed = _closed_after(silent, None, HEADER_TIMEOUT + 4)
-    assert closed is not None
-    assert closed <= HEADER_TIMEOUT + 1.5, closed
-    # A keep-alive connection that starts a second request and stalls is closed too.
-    with socket.create_connection(_address(server)) as again:
+    with contextlib.ExitStack() as stack:
+        slow, silent, again = (
+            stack.enter_context(socket.create_connection(_address(server))) for _ in range(3)
+        )
         again.sendall(b"GET /static/style.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         again.settimeout(5)
         assert again.recv(65536).startswith(b"HTTP/1.1 200")
-        closed = _closed_after(again, b"GET / HTTP/1.1\r\nHost: 1", HEADER_TIMEOUT + 4)
-    assert closed is not None
-    assert closed <= HEADER_TIMEOUT + 1.5, closed
+        watches = [(slow, dribble), (silent, None), (again, b"GET / HTTP/1.1\r\nHost: 1")]
+        with ThreadPoolExecutor(len(watches)) as pool:
+            closed = list(
+                pool.map(lambda w: _closed_after(w[0], w[1], HEADER_TIMEOUT + 4), watches)
+            )
+    times = [t for t in closed if t is not None]
+    assert len(times) == len(watches), f"a stalled connection was kept open: {closed}"
+    slow_closed, silent_closed, again_closed = times
+    assert HEADER_TIMEOUT - 0.2 <= slow_closed <= HEADER_TIMEOUT + 1.5, closed
+    assert silent_closed <= HEADER_TIMEOUT + 1.5, closed
+    assert again_closed <= HEADER_TIMEOUT + 1.5, closed
     # Ordinary clients are unaffected.
     assert httpx.get(server + "/sparql", params={"query": COUNT}, timeout=30).status_code == 200
 
