@@ -6,6 +6,7 @@ Other test modules may append fixtures here. Constants and helper functions live
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,24 @@ ex:a ex:int "01"^^xsd:integer ;
     ex:node [ ex:p ex:b ] .
 ex:b ex:n 1 , 2 , 3 .
 """
+
+
+# ------------------------------------------------- pytest-xdist: how many workers
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` starts one worker per available core, and one more. Much of the suite
+    waits rather than computes (servers starting, requests to stores and Virtuoso, work
+    stopped at a time limit, connections closed at a timeout), and the extra worker
+    runs meanwhile: on the 2-core machine the suite without the browser test takes ~90 s
+    with 3 workers and ~100 s with 2 (docs/benchmarks.md, "Test suite"). The
+    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` environment variable still decides when set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # pytest-xdist's own hook reads it
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return cores + 1
 
 
 # ------------------------------------------------- pytest-xdist: one worker per module
