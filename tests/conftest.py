@@ -47,7 +47,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     waits rather than computes (servers starting, requests to stores and Virtuoso, work
     stopped at a time limit, connections closed at a timeout), and the extra worker
     runs meanwhile: on the 2-core machine the suite without the browser test takes ~90 s
-    with 3 workers and ~100 s with 2 (docs/benchmarks.md, "Test suite"). The
+    with 3 workers and ~100 s with 2 (docs/benchmarks.md, "Test suite time"). The
     ``PYTEST_XDIST_AUTO_NUM_WORKERS`` environment variable still decides when set."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # pytest-xdist's own hook reads it
