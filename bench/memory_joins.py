@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import statistics
 import sys
 import time
@@ -68,16 +67,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "memory-joins.jsonl")
     args = parser.parse_args()
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     table: list[str] = []
-    with args.out.open("a", encoding="utf-8") as out:
-
-        def emit(**fields: Any) -> None:
-            out.write(json.dumps(fields) + "\n")
-            out.flush()
-            print(json.dumps(fields), file=sys.stderr, flush=True)
-
-        emit(kind="machine", **bench.machine())
+    with bench.jsonl_log(args.out) as emit:
         for size in args.sizes:
             if size == "packaged":
                 kg = KnowledgeGraph.load(backend="memory")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import statistics
 import sys
 import time
@@ -64,16 +63,8 @@ def main() -> int:
         "sparql prepared once": _sparql_prepared_once,
         "khalis-kg (both)": both,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     table: list[str] = []
-    with args.out.open("a", encoding="utf-8") as out:
-
-        def emit(**fields: Any) -> None:
-            out.write(json.dumps(fields) + "\n")
-            out.flush()
-            print(json.dumps(fields), file=sys.stderr, flush=True)
-
-        emit(kind="machine", **bench.machine())
+    with bench.jsonl_log(args.out) as emit:
         for size in args.sizes:
             if size == "packaged":
                 source = packaged_source("data")

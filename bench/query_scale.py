@@ -19,7 +19,6 @@ measurement goes to ``--out`` (default ``bench/results/query-scale.jsonl``).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -63,14 +62,7 @@ def main() -> int:
     if args.baseline is not None:
         versions["old"] = Catalogue.load(args.baseline)
     previous: dict[tuple[str, str], tuple[int, float]] = {}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("a", encoding="utf-8") as out:
-
-        def emit(**fields: Any) -> None:
-            out.write(json.dumps(fields) + "\n")
-            out.flush()
-            print(json.dumps(fields), flush=True)
-
+    with bench.jsonl_log(args.out, echo=sys.stdout, with_machine=False) as emit:
         for size in args.sizes:
             data, events = bench.generate(size, bench.SIZES[size])
             event = bench.ID + f"event/synthetic-{events // 2:07d}"

@@ -38,10 +38,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from khalis_kg.api import BACKENDS
 from khalis_kg.namespaces import ID
@@ -452,6 +452,27 @@ def serve_throughput(clients: int, seconds: float) -> dict[str, Any]:
     if "throughput" in k:
         result["ratio"] = k["throughput"] / o["throughput"]
     return result
+
+
+@contextmanager
+def jsonl_log(
+    path: Path, *, echo: TextIO | None = None, with_machine: bool = True
+) -> Iterator[Callable[..., None]]:
+    """``emit(**fields)``: append one JSON line per measurement to ``path`` (created with
+    its folder) and echo it on ``echo`` (standard error by default); the first line
+    describes the machine unless ``with_machine`` is false."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+
+        def emit(**fields: Any) -> None:
+            line = json.dumps(fields)
+            out.write(line + "\n")
+            out.flush()
+            print(line, file=echo or sys.stderr, flush=True)
+
+        if with_machine:
+            emit(kind="machine", **machine())
+        yield emit
 
 
 def machine() -> dict[str, Any]:
