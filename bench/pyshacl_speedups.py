@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import statistics
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -124,7 +123,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    started = time.perf_counter()
-    status = main()
-    print(f"\n{time.perf_counter() - started:.0f} s in all", file=sys.stderr)
-    sys.exit(status)
+    bench.script(main)

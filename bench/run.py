@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from khalis_kg.api import BACKENDS
 from khalis_kg.namespaces import ID
@@ -473,6 +473,15 @@ def jsonl_log(
         if with_machine:
             emit(kind="machine", **machine())
         yield emit
+
+
+def script(main: Callable[[], int]) -> NoReturn:
+    """Run a benchmark's ``main``, say on standard error how long it took, and exit with
+    its status."""
+    started = time.perf_counter()
+    status = main()
+    print(f"\n{time.perf_counter() - started:.0f} s in all", file=sys.stderr)
+    sys.exit(status)
 
 
 def machine() -> dict[str, Any]:
