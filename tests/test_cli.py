@@ -12,6 +12,7 @@ import pytest
 import rdflib
 from click.testing import CliRunner, Result
 from helpers import BACKENDS, EVENT, TEST_QUERIES, TESTS
+from rdflib.compare import isomorphic
 
 from khalis_kg import KnowledgeGraph, __version__, resources
 from khalis_kg.catalogue import Catalogue
@@ -311,6 +312,93 @@ def test_validate_store_errors(runner: CliRunner, tmp_path: Path) -> None:
     assert_error(
         run(runner, "--backend", "memory", "validate", "--store", str(tmp_path)),
         "--store DIR is an Oxigraph store: use --backend oxigraph",
+    )
+
+
+def _files_of(directory: Path) -> dict[str, tuple[int, int]]:
+    """Every file below ``directory``: (size, modification time in ns)."""
+    return {
+        str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_global_store_is_read_in_place_by_every_verb_that_reads_the_graph(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """``khalis-kg --store DIR VERB``: the on-disk store, opened read-only in each verb's
+    child, gives what the same data loaded from the files gives; nothing is written."""
+    store = tmp_path / "store"
+    with KnowledgeGraph.load(store=store, with_ontology=True) as kg:
+        held = kg.backend.triple_count()  # counted over the quads, not by SPARQL
+        dumped = rdflib.Graph().parse(data=kg.backend.dump(), format="nt")  # no named graph
+    before = _files_of(store)
+    on_store = ["--store", str(store)]
+
+    def same(*args: str) -> str:
+        got = run(runner, *on_store, *args)
+        assert got.exit_code == 0, got.output
+        assert got.output == run(runner, *args).output  # the packaged graph, with ontology
+        return got.output
+
+    same("query", "casualties", "--format", "json")
+    same("query", "event-summary")
+    same("diagram")
+    same("diagram", "--kind", "ontology")
+    count = run(
+        runner, *on_store, "sparql", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", "--format", "csv"
+    )
+    assert count.output.splitlines() == ["n", str(held)]
+    stats = json.loads(run(runner, *on_store, "stats", "--format", "json").output)
+    assert stats["triples"] == held  # what the store holds: the ontology too
+    exported = run(runner, *on_store, "export", "--format", "nt").output
+    assert isomorphic(rdflib.Graph().parse(data=exported, format="nt"), dumped)
+    validated = run(runner, *on_store, "validate", "--format", "json")
+    assert validated.exit_code == 0, validated.output
+    assert (
+        validated.output
+        == run(runner, "validate", "--store", str(store), "--format", "json").output
+    )
+    refused = run(runner, *on_store, "sparql", "SELECT * FROM <file:///etc/passwd> { ?s ?p ?o }")
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("khalis-kg: error: FROM <file:///etc/passwd> is refused")
+    assert _files_of(store) == before  # nothing written, not even a lock's timestamp
+    bare = tmp_path / "bare"
+    KnowledgeGraph.load(store=bare, with_ontology=False).close()
+    assert_error(
+        run(runner, "--store", str(bare), "diagram", "--kind", "ontology"),
+        "no ontology classes to draw: load the ontology (--with-ontology), "
+        "or use a store that holds it",
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--data", "x.ttl"], "--store DIR reads the store as it is: give no --data, "
+         "--named-graph, --with-ontology or --without-ontology"),
+        (["--named-graph", "http://e/g=FILE"], "--store DIR reads the store as it is"),
+        (["--with-ontology"], "--store DIR reads the store as it is"),
+        (["--without-ontology"], "--store DIR reads the store as it is"),
+        (["--backend", "memory"], "--store DIR is an Oxigraph store: use --backend oxigraph"),
+        (["--backend", "remote"], "--store DIR is an Oxigraph store: use --backend oxigraph"),
+    ],
+)  # fmt: skip
+def test_global_store_refuses_what_would_be_ignored(
+    runner: CliRunner, tmp_path: Path, options: list[str], message: str
+) -> None:
+    a_file = tmp_path / "g.ttl"
+    a_file.write_text("<http://e/a> <http://e/p> 1 .\n", "utf-8")
+    options = [o.replace("FILE", str(a_file)) for o in options]
+    for verb in (["stats"], ["sparql", "ASK {}"], ["export", "--format", "nt"]):
+        result = run(runner, "--store", str(tmp_path), *options, *verb)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"khalis-kg: error: {message}"), result.stderr
+        assert result.stderr.count("\n") == 1
+    assert_error(
+        run(runner, "--store", str(tmp_path / "none"), "stats"),
+        f"{tmp_path / 'none'}: not an Oxigraph store directory",
     )
 
 

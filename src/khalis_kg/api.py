@@ -413,7 +413,10 @@ class KnowledgeGraph:
         if kind == "ontology":
             found = rows("ontology")
             if not found:
-                raise InputError("no ontology classes to draw: load the ontology (--with-ontology)")
+                raise InputError(
+                    "no ontology classes to draw: load the ontology (--with-ontology), "
+                    "or use a store that holds it"
+                )
             return diagrams.ontology_svg(found, link=linker)
         if kind == "timeline":
             found = rows("timeline", event=event)

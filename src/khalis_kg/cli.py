@@ -179,6 +179,7 @@ class Settings:
         named_graphs: Sequence[tuple[str, str]] = (),
         remote_graph: str | None = None,
         remote_request: str | None = None,
+        store: str | None = None,
     ):
         self.backend = backend
         self.data = list(data)
@@ -197,6 +198,16 @@ class Settings:
         """Wall-clock seconds allowed to each command's work (None: no limit)."""
         self.memory_limit = memory_limit
         """Cap on the work's address space in bytes (None: no cap)."""
+        self.store = store
+        """An on-disk Oxigraph store to read in place (None: load the data)."""
+        if store is not None:
+            if self.data or self.named_graphs or with_ontology is not None:
+                raise ParameterError(
+                    "--store DIR reads the store as it is: give no --data, --named-graph, "
+                    "--with-ontology or --without-ontology"
+                )
+            if backend != "oxigraph":
+                raise ParameterError("--store DIR is an Oxigraph store: use --backend oxigraph")
 
     def isolated(
         self,
@@ -218,10 +229,16 @@ class Settings:
             timeout=self.time_limit if time_limit is None else time_limit,
             memory=self.memory_limit,
             lock_descriptors=lock and self.backend != "remote",
+            # an on-disk store keeps its files open: they stay, nothing new opens
+            keep_descriptors=self.store is not None,
         )
         return isolation.run(isolation.Work(prepare, run, what), limits)
 
     def load(self, *, with_ontology: bool | None = None) -> KnowledgeGraph:
+        """The graph the verb reads: the store in --store DIR opened read-only, or the
+        data (the packaged graph by default) loaded into the engine."""
+        if self.store is not None:
+            return KnowledgeGraph.open_store(self.store)
         if self.backend == "remote":
             if not self.endpoint:
                 raise ParameterError(
@@ -317,6 +334,16 @@ def _write(data: bytes, output: str | None) -> None:
     "with GRAPH, FROM or FROM NAMED."
 )
 @click.option(
+    "--store",
+    "store",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Read the on-disk Oxigraph store in DIR in place (opened read-only; built by "
+    "KnowledgeGraph.load(store=DIR) or oxigraph load) instead of loading data: query, "
+    "sparql, stats, export, diagram and validate.",
+)
+@click.option(
     "--with-ontology/--without-ontology",
     default=None,
     help="Load the packaged ontology beside the data, so that queries see concept labels "
@@ -350,6 +377,7 @@ def cli(
     remote_timeout: float | None,
     data: tuple[str, ...],
     named_graphs: tuple[tuple[str, str], ...],
+    store: str | None,
     with_ontology: bool | None,
     time_limit: float | None,
     memory_limit: int | None,
@@ -372,6 +400,7 @@ def cli(
         named_graphs=named_graphs,
         remote_graph=remote_graph,
         remote_request=remote_request,
+        store=store,
     )
 
 
@@ -653,7 +682,7 @@ def _decode(data: bytes, where: str) -> str:
     type=click.Path(file_okay=False),
     default=None,
     help="Validate what the on-disk Oxigraph store in DIR holds, read in place "
-    "(opened read-only; no FILES).",
+    "(opened read-only; no FILES); the same as the global --store.",
 )
 @_output_option
 @click.pass_obj
@@ -673,6 +702,7 @@ def validate_command(
     Exit 0 if the data conforms, 1 if it does not, 2 on input errors.
     """
     paths = list(files) or settings.data
+    store = store or settings.store
     if store is not None:
         if files or with_data or settings.data or settings.named_graphs:
             raise ParameterError(
