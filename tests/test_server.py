@@ -871,3 +871,60 @@ def test_serve_without_the_server_extra_says_what_to_install(
     assert done.exit_code == 2
     assert "pip install 'khalis-kg[server]'" in done.output
     assert "Traceback" not in done.output
+
+
+# ------------------------------------------------------------------ an on-disk store
+def _files_of(directory: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_serve_an_on_disk_store_in_place(tmp_path: Path) -> None:
+    """``serve --store DIR``: each worker opens the store read-only, nothing is loaded;
+    the answers are the store's, a worker killed at the time limit comes back on the
+    same store, and nothing in the store changes."""
+    from khalis_kg import KnowledgeGraph
+
+    store = tmp_path / "store"
+    with KnowledgeGraph.load(store=store, with_ontology=True) as kg:
+        held = kg.backend.triple_count()  # counted over the quads, not by SPARQL
+    before = _files_of(store)
+    count = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}
+    accept = {"Accept": "application/sparql-results+json"}
+    with (
+        run_server("--store", str(store), "--workers", "1", "--timeout", "1") as base,
+        httpx.Client(base_url=base, timeout=30, verify=tls_context()) as c,
+    ):
+        answer = c.get("/sparql", params=count, headers=accept).json()
+        assert answer["results"]["bindings"][0]["n"]["value"] == str(held)
+        page = c.get("/id/place/al-khalis", headers={"Accept": "text/html"})
+        assert "Al Khalis is a town located in Diyala province" in page.text
+        stopped = c.post("/sparql", data={"query": CARTESIAN_SORTED})
+        assert stopped.status_code == 503
+        again = c.get("/sparql", params=count, headers=accept).json()  # a new worker
+        assert again == answer
+    assert _files_of(store) == before
+
+
+def test_serve_store_refuses_what_would_be_ignored(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from khalis_kg.cli import cli
+
+    data = tmp_path / "a.ttl"
+    data.write_text("<http://e/a> <http://e/p> 1 .\n", "utf-8")
+    usage = (
+        "khalis-kg: error: serve --store DIR serves the store as it is: "
+        "give no --data, --named-graph or --no-ontology\n"
+    )
+    for extra in (["--data", str(data)], ["--no-ontology"]):
+        done = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path), *extra])
+        assert (done.exit_code, done.stderr) == (2, usage)
+    done = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path), "--backend", "memory"])
+    assert (done.exit_code, done.stderr) == (
+        2,
+        "khalis-kg: error: --store DIR is an Oxigraph store: use --backend oxigraph\n",
+    )

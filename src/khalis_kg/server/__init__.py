@@ -105,6 +105,7 @@ def serve(
     max_connections: int = 256,
     queue_timeout: float = 30.0,
     named_graphs: Sequence[tuple[str, str | Path]] = (),
+    store: str | Path | None = None,
 ) -> None:
     """Serve the knowledge graph over HTTP until interrupted (blocks).
 
@@ -115,7 +116,9 @@ def serve(
     With ``backend="remote"``, ``endpoint`` is the store's SPARQL query URL: the server
     then fronts that store (its data, or ``data`` loaded through the Graph Store);
     ``remote_graph`` names the graph of the store that holds the data (every query is
-    scoped to it).
+    scoped to it). ``store`` is an on-disk Oxigraph store served in place: each worker
+    opens it read-only (:meth:`KnowledgeGraph.open_store`), nothing is loaded, and
+    another process may hold it open for writing.
 
     Connections: an idle keep-alive connection is closed after ``keep_alive`` seconds; a
     client must send a complete request head within ``header_timeout`` seconds (and then
@@ -135,6 +138,16 @@ def serve(
         from ..errors import KhalisError
 
         raise KhalisError("serve --backend remote needs --endpoint URL (the store's query URL)")
+    if store is not None:
+        from ..errors import ParameterError
+
+        if data or named_graphs or not with_ontology:
+            raise ParameterError(
+                "serve --store DIR serves the store as it is: give no --data, --named-graph "
+                "or --no-ontology"
+            )
+        if backend != "oxigraph":
+            raise ParameterError("--store DIR is an Oxigraph store: use --backend oxigraph")
     try:
         import uvicorn
 
@@ -156,6 +169,7 @@ def serve(
         backend=backend,
         endpoint=endpoint,
         remote_graph=remote_graph,
+        store=None if store is None else str(store),
         with_ontology=with_ontology,
         timeout=timeout,
         max_results=max_results,
@@ -193,6 +207,15 @@ def serve(
     help="RDF file to serve instead of the packaged graph (repeatable).",
 )
 @named_graph_option("Serve FILE as the named graph IRI (repeatable) [default: the group's].")
+@click.option(
+    "--store",
+    "store",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Serve the on-disk Oxigraph store in DIR in place (each worker opens it "
+    "read-only; no --data) [default: the group's].",
+)
 @click.option(
     "--backend",
     type=click.Choice(BACKENDS),
@@ -282,6 +305,7 @@ def serve_command(
     port: int,
     data: tuple[str, ...],
     named_graphs: tuple[tuple[str, str], ...],
+    store: str | None,
     backend: str | None,
     endpoint: str | None,
     remote_graph: str | None,
@@ -305,6 +329,7 @@ def serve_command(
     backend = backend or getattr(parent, "backend", None) or "oxigraph"
     endpoint = endpoint or getattr(parent, "endpoint", None)
     remote_graph = remote_graph or getattr(parent, "remote_graph", None)
+    store = store or getattr(parent, "store", None)
     serve(
         host=host,
         port=port,
@@ -323,4 +348,5 @@ def serve_command(
         max_connections=max_connections,
         queue_timeout=queue_timeout,
         named_graphs=named_graphs,
+        store=store,
     )

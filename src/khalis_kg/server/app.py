@@ -84,6 +84,8 @@ class Settings:
     """The SPARQL query URL of the store, for ``backend="remote"``."""
     remote_graph: str | None = None
     """The graph of the store that holds the data, for ``backend="remote"``."""
+    store: str | None = None
+    """An on-disk Oxigraph store served in place (each worker opens it read-only)."""
     with_ontology: bool = True
     timeout: float = 5.0
     max_results: int = 10_000
@@ -675,6 +677,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             backend=settings.backend,
             endpoint=settings.endpoint,
             remote_graph=settings.remote_graph,
+            store=settings.store,
             with_ontology=settings.with_ontology,
             max_results=settings.max_results,
             memory_limit_mb=settings.memory_limit_mb,

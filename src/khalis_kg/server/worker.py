@@ -42,6 +42,8 @@ class WorkerConfig:
     """``(graph IRI, file)`` pairs loaded as named graphs."""
     remote_graph: str | None = None
     """The graph of the store that holds the data, for the remote backend."""
+    store: str | None = None
+    """An on-disk Oxigraph store each worker opens read-only, in place of ``data``."""
 
 
 def _limit_memory(megabytes: int | None) -> None:
@@ -230,14 +232,17 @@ def worker_main(conn: Connection, config: WorkerConfig, stderr: Connection | Non
     try:
         from ..api import KnowledgeGraph
 
-        kg = KnowledgeGraph.load(
-            list(config.data) if config.data else None,
-            backend=config.backend,
-            with_ontology=config.with_ontology,
-            store=config.endpoint if config.backend == "remote" else None,
-            named_graphs=dict(config.named_graphs) or None,
-            remote_graph=config.remote_graph if config.backend == "remote" else None,
-        )
+        if config.store is not None:
+            kg = KnowledgeGraph.open_store(config.store)
+        else:
+            kg = KnowledgeGraph.load(
+                list(config.data) if config.data else None,
+                backend=config.backend,
+                with_ontology=config.with_ontology,
+                store=config.endpoint if config.backend == "remote" else None,
+                named_graphs=dict(config.named_graphs) or None,
+                remote_graph=config.remote_graph if config.backend == "remote" else None,
+            )
         conn.send(("ready", None))
     except KhalisError as exc:
         conn.send(_error(exc.http_status, f"cannot load the knowledge graph: {exc}"))
