@@ -39,6 +39,30 @@ def run_work(prepare, run, limits=SMALL):  # type: ignore[no-untyped-def]
     return isolation.run(isolation.Work(prepare, run, "the work"), limits)
 
 
+def test_what_the_child_holds_once_prepared_is_frozen_for_the_collector() -> None:
+    """The child freezes what it holds after ``prepare`` (the inherited heap and what was
+    prepared, such as a loaded graph: it lives until the child exits), so a collection in
+    ``run`` scans only what ``run`` allocates; the parent's collector is untouched."""
+    import gc
+
+    parent_frozen = gc.get_freeze_count()
+
+    def prepare() -> list[object]:
+        return [[] for _ in range(1000)]  # 1000 tracked objects made in the child
+
+    def run(state: list[object]) -> tuple[int, bool, int]:
+        fresh = [[] for _ in range(10)]  # made by the work: not frozen
+        frozen = gc.get_freeze_count()
+        tracked = {id(o) for o in gc.get_objects()}
+        return frozen, any(id(o) in tracked for o in state), sum(id(o) in tracked for o in fresh)
+
+    frozen, prepared_scanned, fresh_scanned = run_work(prepare, run)
+    assert frozen >= parent_frozen + 1000  # what was prepared, and what was inherited
+    assert prepared_scanned is False  # the prepared lists: frozen, no longer in a generation
+    assert fresh_scanned == 10  # the work's own: scanned as usual
+    assert gc.get_freeze_count() == parent_frozen
+
+
 def test_answer_and_errors_come_back_as_themselves() -> None:
     assert run_work(lambda: 20, lambda s: s + 1) == 21
 

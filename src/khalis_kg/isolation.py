@@ -29,7 +29,13 @@ query, validate, serialise) in a forked child:
   ``KeyboardInterrupt`` (the command line exits 130). SIGINT is blocked over the fork,
   so that no interrupt falls between the fork and the parent watching its child;
 * **no orphan**: on Linux the child is tied to the parent (``PR_SET_PDEATHSIG``), so a
-  parent killed outright takes its child with it.
+  parent killed outright takes its child with it;
+* **no garbage collector scanning what lives anyway**: once ``prepare`` is done,
+  everything the child holds (what it inherited from the parent and what it prepared,
+  such as a loaded rdflib graph) lives until the child exits, so it is frozen
+  (``gc.freeze``): the collector scans only what the work allocates, instead of the
+  whole heap at each full collection (the loaded graph and, in a notebook, the host's
+  own objects), and leaves the inherited pages unwritten (``bench/memory_gc.py``).
 
 The answer (or a :class:`~khalis_kg.errors.KhalisError`, which pickles) comes back
 over a pipe. Only the standard library is imported here, so the parent stays light.
@@ -46,6 +52,7 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import functools
+import gc
 import os
 import pickle
 import selectors
@@ -209,6 +216,7 @@ def _child(
         _set_limits(limits)
         try:
             state = work.prepare()
+            gc.freeze()  # what the child holds now lives until it exits: never scanned
             if limits.lock_descriptors:
                 result_w = lock_descriptors(result_w, close_others=not limits.keep_descriptors)
             answer: tuple[str, Any] = ("ok", work.run(state))
