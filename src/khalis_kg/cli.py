@@ -42,7 +42,7 @@ from .rdfio import (
     format_names,
     rdf_format,
 )
-from .server import memory_size, named_graph_option
+from .server import STORE_NEEDS_OXIGRAPH, memory_size, named_graph_option, store_option
 from .terms import is_absolute_iri
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ class Settings:
                     "--with-ontology or --without-ontology"
                 )
             if backend != "oxigraph":
-                raise ParameterError("--store DIR is an Oxigraph store: use --backend oxigraph")
+                raise ParameterError(STORE_NEEDS_OXIGRAPH)
 
     def isolated(
         self,
@@ -333,15 +333,10 @@ def _write(data: bytes, output: str | None) -> None:
     "Load FILE as the named graph IRI, beside the data (repeatable): queries reach it "
     "with GRAPH, FROM or FROM NAMED."
 )
-@click.option(
-    "--store",
-    "store",
-    metavar="DIR",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Read the on-disk Oxigraph store in DIR in place (opened read-only; built by "
+@store_option(
+    "Read the on-disk Oxigraph store in DIR in place (opened read-only; built by "
     "KnowledgeGraph.load(store=DIR) or oxigraph load) instead of loading data: query, "
-    "sparql, stats, export, diagram and validate.",
+    "sparql, stats, export, diagram and validate."
 )
 @click.option(
     "--with-ontology/--without-ontology",
@@ -675,14 +670,9 @@ def _decode(data: bytes, where: str) -> str:
     help="SHACL engine: turbo (pyshacl-turbo, the default when installed) or pyshacl "
     "(pySHACL, the reference).",
 )
-@click.option(
-    "--store",
-    "store",
-    metavar="DIR",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Validate what the on-disk Oxigraph store in DIR holds, read in place "
-    "(opened read-only; no FILES); the same as the global --store.",
+@store_option(
+    "Validate what the on-disk Oxigraph store in DIR holds, read in place (opened "
+    "read-only; no FILES); the same as the global --store."
 )
 @_output_option
 @click.pass_obj
@@ -710,7 +700,7 @@ def validate_command(
                 "--data or --named-graph"
             )
         if settings.backend != "oxigraph":
-            raise ParameterError("--store DIR is an Oxigraph store: use --backend oxigraph")
+            raise ParameterError(STORE_NEEDS_OXIGRAPH)
 
     def prepare() -> Callable[[], ValidationReport]:
         """Read the input (open the store, or read and parse the files); the validation

@@ -20,10 +20,12 @@ from ..api import BACKENDS
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
+    "STORE_NEEDS_OXIGRAPH",
     "default_workers",
     "named_graph_option",
     "serve",
     "serve_command",
+    "store_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,6 +50,17 @@ def memory_size(ctx: click.Context, param: click.Parameter, value: str) -> int |
         return parse_size(value)
     except KhalisError as exc:
         raise click.BadParameter(str(exc), ctx, param) from None
+
+
+STORE_NEEDS_OXIGRAPH = "--store DIR is an Oxigraph store: use --backend oxigraph"
+"""The refusal of ``--store DIR`` with another backend, wherever the option is given."""
+
+
+def store_option(help_text: str) -> Callable[[F], F]:
+    """A ``--store DIR`` option: an on-disk Oxigraph store, read in place."""
+    return click.option(
+        "--store", "store", metavar="DIR", type=click.Path(file_okay=False), help=help_text
+    )
 
 
 def named_graph_option(help_text: str) -> Callable[[F], F]:
@@ -147,7 +160,7 @@ def serve(
                 "or --no-ontology"
             )
         if backend != "oxigraph":
-            raise ParameterError("--store DIR is an Oxigraph store: use --backend oxigraph")
+            raise ParameterError(STORE_NEEDS_OXIGRAPH)
     try:
         import uvicorn
 
@@ -207,14 +220,9 @@ def serve(
     help="RDF file to serve instead of the packaged graph (repeatable).",
 )
 @named_graph_option("Serve FILE as the named graph IRI (repeatable) [default: the group's].")
-@click.option(
-    "--store",
-    "store",
-    metavar="DIR",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Serve the on-disk Oxigraph store in DIR in place (each worker opens it "
-    "read-only; no --data) [default: the group's].",
+@store_option(
+    "Serve the on-disk Oxigraph store in DIR in place (each worker opens it read-only; "
+    "no --data) [default: the group's]."
 )
 @click.option(
     "--backend",
