@@ -36,7 +36,6 @@ ALL_ROWS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 50000"
 
 
 def main() -> int:
-    from khalis_kg import KnowledgeGraph
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="*", default=["packaged", "10k", "100k"])
@@ -47,13 +46,8 @@ def main() -> int:
     table: list[str] = []
     with bench.jsonl_log(args.out) as emit:
         for size in args.sizes:
-            if size == "packaged":
-                kg = KnowledgeGraph.load(backend="memory")
-                event = bench.ID + "event/al-khalis-prison-break-2015"
-            else:
-                data, events = bench.generate(size, bench.SIZES[size])
-                kg = KnowledgeGraph.load([data], backend="memory")
-                event = bench.ID + f"event/synthetic-{events // 2:07d}"
+            kg, synthetic = bench.memory_corpus(size)
+            event = synthetic or bench.ID + "event/al-khalis-prison-break-2015"
             triples = len(kg)
             started = time.perf_counter()
             gc.collect()

@@ -55,7 +55,6 @@ def rdflib_joins() -> Iterator[None]:
 
 
 def main() -> int:
-    from khalis_kg import KnowledgeGraph
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="*", default=["packaged", "10k"])
@@ -69,13 +68,7 @@ def main() -> int:
     table: list[str] = []
     with bench.jsonl_log(args.out) as emit:
         for size in args.sizes:
-            if size == "packaged":
-                kg = KnowledgeGraph.load(backend="memory")
-                event = None
-            else:
-                data, events = bench.generate(size, bench.SIZES[size])
-                kg = KnowledgeGraph.load([data], backend="memory")
-                event = bench.ID + f"event/synthetic-{events // 2:07d}"
+            kg, event = bench.memory_corpus(size)
             triples = len(kg)
             for name in args.queries or kg.catalogue.names():
                 info = kg.catalogue.get(name)

@@ -330,6 +330,18 @@ def generate(size: str, triples: int) -> tuple[Path, int]:
     return path, events
 
 
+def memory_corpus(size: str) -> tuple[Any, str | None]:
+    """A ``KnowledgeGraph`` on the memory backend: the packaged graph with its ontology
+    (``"packaged"``: no event to bind, None) or a synthetic corpus and its middle event."""
+    from khalis_kg import KnowledgeGraph
+
+    if size == "packaged":
+        return KnowledgeGraph.load(backend="memory"), None
+    data, events = generate(size, SIZES[size])
+    kg = KnowledgeGraph.load([data], backend="memory")
+    return kg, ID + f"event/synthetic-{events // 2:07d}"
+
+
 def cold_start(repeat: int) -> dict[str, Any]:
     """``khalis-kg query casualties`` vs a bare rdflib script, both cold subprocesses."""
     query = REPO / "queries" / "casualties.rq"
