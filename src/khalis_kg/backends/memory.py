@@ -169,7 +169,9 @@ def _prepare(text: str, base: str | None) -> Query:
     try:
         absolute = _absolute_bases(text, base)
         # the decision has just parsed this text, most often: its tree, not a second parse
-        parsed = take_parsed(absolute) or parseQuery(absolute)
+        parsed = take_parsed(absolute)
+        if parsed is None:
+            parsed = parseQuery(absolute)
         _check_prefixes(parsed)
         prepared: Query = translateQuery(parsed, base, PREFIXES)  # as prepareQuery does
         prepared._original_args = (text, PREFIXES, base)
