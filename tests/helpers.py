@@ -85,6 +85,16 @@ def live_children(parent: int) -> list[int]:
     return children
 
 
+def files_of(directory: Path) -> dict[str, tuple[int, int]]:
+    """Every file below ``directory``: (size, modification time in ns), to show that
+    nothing in it was written."""
+    return {
+        str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
 def oxigraph_binary() -> str | None:
     here = Path(sys.executable).parent / "oxigraph"
     return str(here) if here.exists() else shutil.which("oxigraph")

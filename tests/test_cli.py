@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import rdflib
 from click.testing import CliRunner, Result
-from helpers import BACKENDS, EVENT, TEST_QUERIES, TESTS
+from helpers import BACKENDS, EVENT, TEST_QUERIES, TESTS, files_of
 from rdflib.compare import isomorphic
 
 from khalis_kg import KnowledgeGraph, __version__, resources
@@ -315,15 +315,6 @@ def test_validate_store_errors(runner: CliRunner, tmp_path: Path) -> None:
     )
 
 
-def _files_of(directory: Path) -> dict[str, tuple[int, int]]:
-    """Every file below ``directory``: (size, modification time in ns)."""
-    return {
-        str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
-        for p in sorted(directory.rglob("*"))
-        if p.is_file()
-    }
-
-
 def test_global_store_is_read_in_place_by_every_verb_that_reads_the_graph(
     runner: CliRunner, tmp_path: Path
 ) -> None:
@@ -333,7 +324,7 @@ def test_global_store_is_read_in_place_by_every_verb_that_reads_the_graph(
     with KnowledgeGraph.load(store=store, with_ontology=True) as kg:
         held = kg.backend.triple_count()  # counted over the quads, not by SPARQL
         dumped = rdflib.Graph().parse(data=kg.backend.dump(), format="nt")  # no named graph
-    before = _files_of(store)
+    before = files_of(store)
     on_store = ["--store", str(store)]
 
     def same(*args: str) -> str:
@@ -363,7 +354,7 @@ def test_global_store_is_read_in_place_by_every_verb_that_reads_the_graph(
     refused = run(runner, *on_store, "sparql", "SELECT * FROM <file:///etc/passwd> { ?s ?p ?o }")
     assert refused.exit_code == 2
     assert refused.stderr.startswith("khalis-kg: error: FROM <file:///etc/passwd> is refused")
-    assert _files_of(store) == before  # nothing written, not even a lock's timestamp
+    assert files_of(store) == before  # nothing written, not even a lock's timestamp
     bare = tmp_path / "bare"
     KnowledgeGraph.load(store=bare, with_ontology=False).close()
     assert_error(

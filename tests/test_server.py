@@ -22,6 +22,7 @@ from typing import ClassVar
 
 import httpx
 import pytest
+from helpers import files_of
 from server_helpers import (
     BASE,
     DATASET,
@@ -29,6 +30,7 @@ from server_helpers import (
     TEST_MAX_RESULTS,
     TEST_TIMEOUT,
     run_server,
+    worker_pids,
 )
 
 from khalis_kg.http_session import tls_context
@@ -780,16 +782,6 @@ def memory_server() -> Iterator[str]:
         yield base
 
 
-def _worker_pids(server_pid: int) -> list[int]:
-    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
-    pids = []
-    for pid in map(int, children):
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-        if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
-            pids.append(pid)
-    return pids
-
-
 def test_memory_backend_is_stopped_too(memory_server: str) -> None:
     """rdflib's engine cannot be interrupted either: its worker is killed at the limit."""
     with httpx.Client(base_url=memory_server, timeout=60) as c:
@@ -808,7 +800,7 @@ def test_memory_backend_is_stopped_too(memory_server: str) -> None:
 def test_a_worker_killed_while_idle_is_replaced(memory_server: str) -> None:
     import signal
 
-    pids = _worker_pids(SERVER_PIDS[memory_server])
+    pids = worker_pids(SERVER_PIDS[memory_server])
     assert len(pids) == 2
     os.kill(pids[0], signal.SIGKILL)
     time.sleep(0.2)
@@ -816,9 +808,9 @@ def test_a_worker_killed_while_idle_is_replaced(memory_server: str) -> None:
         for _ in range(6):  # every request succeeds: the dead worker is skipped and replaced
             assert c.get("/sparql", params={"query": COUNT}).status_code == 200
     deadline = time.monotonic() + 30
-    while len(_worker_pids(SERVER_PIDS[memory_server])) < 2 and time.monotonic() < deadline:
+    while len(worker_pids(SERVER_PIDS[memory_server])) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert len(_worker_pids(SERVER_PIDS[memory_server])) == 2
+    assert len(worker_pids(SERVER_PIDS[memory_server])) == 2
 
 
 def test_shapes_document(client: httpx.Client) -> None:
@@ -874,14 +866,6 @@ def test_serve_without_the_server_extra_says_what_to_install(
 
 
 # ------------------------------------------------------------------ an on-disk store
-def _files_of(directory: Path) -> dict[str, tuple[int, int]]:
-    return {
-        str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
-        for p in sorted(directory.rglob("*"))
-        if p.is_file()
-    }
-
-
 def test_serve_an_on_disk_store_in_place(tmp_path: Path) -> None:
     """``serve --store DIR``: each worker opens the store read-only, nothing is loaded;
     the answers are the store's, a worker killed at the time limit comes back on the
@@ -891,7 +875,7 @@ def test_serve_an_on_disk_store_in_place(tmp_path: Path) -> None:
     store = tmp_path / "store"
     with KnowledgeGraph.load(store=store, with_ontology=True) as kg:
         held = kg.backend.triple_count()  # counted over the quads, not by SPARQL
-    before = _files_of(store)
+    before = files_of(store)
     count = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}
     accept = {"Accept": "application/sparql-results+json"}
     with (
@@ -906,7 +890,7 @@ def test_serve_an_on_disk_store_in_place(tmp_path: Path) -> None:
         assert stopped.status_code == 503
         again = c.get("/sparql", params=count, headers=accept).json()  # a new worker
         assert again == answer
-    assert _files_of(store) == before
+    assert files_of(store) == before
 
 
 def test_serve_store_refuses_what_would_be_ignored(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_helpers import SERVER_LOGS, SERVER_PIDS, run_server
+from server_helpers import SERVER_LOGS, SERVER_PIDS, run_server, worker_pids
 
 pytestmark = [
     pytest.mark.server,
@@ -51,17 +51,6 @@ def _address(base: str) -> tuple[str, int]:
     assert url.host
     assert url.port
     return url.host, url.port
-
-
-def _worker_pids(server_pid: int) -> list[int]:
-    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
-    pids = []
-    for pid in map(int, children):
-        with contextlib.suppress(FileNotFoundError):
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
-                pids.append(pid)
-    return pids
 
 
 def _wait_for(predicate: object, timeout: float) -> bool:
@@ -195,11 +184,11 @@ def test_a_crash_signal_is_a_crash(server: str, sig: signal.Signals) -> None:
 
     # Both workers started and idle (a replacement from an earlier test may be loading).
     assert _wait_for(
-        lambda: len(_worker_pids(pid)) == 2 and {state(w) for w in _worker_pids(pid)} == {"S"},
+        lambda: len(worker_pids(pid)) == 2 and {state(w) for w in worker_pids(pid)} == {"S"},
         10,
     )
     time.sleep(0.3)
-    before = set(_worker_pids(pid))
+    before = set(worker_pids(pid))
     result: list[httpx.Response] = []
     thread = threading.Thread(
         target=lambda: result.append(
@@ -233,7 +222,7 @@ def test_pool_heals_after_its_workers_die_while_descriptors_are_exhausted(server
     def log_tail() -> str:  # for the failure messages: what the server said
         return log.read_text("utf-8", "replace")[-4000:]
 
-    assert _wait_for(lambda: len(_worker_pids(pid)) == 2, 10)
+    assert _wait_for(lambda: len(worker_pids(pid)) == 2, 10)
     soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
     late: list[httpx.Response] = []
     with httpx.Client(base_url=server, timeout=30) as client:
@@ -242,7 +231,7 @@ def test_pool_heals_after_its_workers_die_while_descriptors_are_exhausted(server
         # No descriptor can be opened any more: 3 is below every descriptor in use.
         resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, hard))
         try:
-            for w in _worker_pids(pid):
+            for w in worker_pids(pid):
                 os.kill(w, signal.SIGKILL)
             # A new client cannot even be accepted now; it is served once pressure ends.
             newcomer = threading.Thread(
@@ -267,7 +256,7 @@ def test_pool_heals_after_its_workers_die_while_descriptors_are_exhausted(server
             assert r.text.endswith("); try again later\n")
             assert "EMFILE" in r.text or "EOFError" in r.text, r.text
             assert burst < 10, burst
-            assert _worker_pids(pid) == []
+            assert worker_pids(pid) == []
         finally:
             resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
         # The pressure ends: the pool is back at its size and answers again.
@@ -277,7 +266,7 @@ def test_pool_heals_after_its_workers_die_while_descriptors_are_exhausted(server
             lambda: client.get("/sparql", params={"query": COUNT}).status_code == 200, 15
         ), log_tail()
         answered = time.monotonic() - t0
-        assert _wait_for(lambda: len(_worker_pids(pid)) == 2, 10), (_worker_pids(pid), log_tail())
+        assert _wait_for(lambda: len(worker_pids(pid)) == 2, 10), (worker_pids(pid), log_tail())
         healed = time.monotonic() - t0
         assert client.get("/sparql", params={"query": COUNT}).status_code == 200
     newcomer.join(30)
@@ -316,15 +305,15 @@ def test_first_request_after_the_pressure_is_served_not_sent_to_the_backoff(serv
     first request once it ends has a worker started at once and is answered 200, not
     turned away until the backoff runs out."""
     pid = SERVER_PIDS[server]
-    assert _wait_for(lambda: len(_worker_pids(pid)) == 2, 10)
+    assert _wait_for(lambda: len(worker_pids(pid)) == 2, 10)
     soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
     with httpx.Client(base_url=server, timeout=30) as client:
         assert client.get("/sparql", params={"query": COUNT}).status_code == 200  # connected
         resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, hard))
         try:
-            for w in _worker_pids(pid):
+            for w in worker_pids(pid):
                 os.kill(w, signal.SIGKILL)
-            assert _wait_for(lambda: _worker_pids(pid) == [], 5)
+            assert _wait_for(lambda: worker_pids(pid) == [], 5)
             # The supervisor's own attempts fail 0.1, 0.3, 0.7, 1.5 and 3.1 s in; the
             # requests meanwhile (which also keep the connection open) are turned away.
             for _ in range(5):
@@ -338,7 +327,7 @@ def test_first_request_after_the_pressure_is_served_not_sent_to_the_backoff(serv
         waited = time.monotonic() - t0
         assert first.status_code == 200, first.text
         assert waited < 10, waited
-    assert _wait_for(lambda: len(_worker_pids(pid)) == 2, 10), _worker_pids(pid)
+    assert _wait_for(lambda: len(worker_pids(pid)) == 2, 10), worker_pids(pid)
 
 
 def test_a_request_waiting_for_a_worker_start_is_answered_when_the_pool_closes() -> None:
