@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph
 import pytest
 import rdflib
-from rdflib import RDF, RDFS, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, XSD, Literal, Namespace, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 
 from khalis_kg import resources
@@ -354,8 +355,8 @@ def test_every_world_statement_is_supported(data: rdflib.Graph) -> None:
         if p not in NAMES and (s, p, o) not in statements
     )
     assert unsupported == []
-    assert len(statements) == 348
-    assert len(set(data.subjects(RDF.type, K.Inference))) == 10
+    assert len(statements) == 358
+    assert len(set(data.subjects(RDF.type, K.Inference))) == 12
 
 
 def test_statements_come_from_the_sentence_that_says_them(data: rdflib.Graph) -> None:
@@ -414,7 +415,111 @@ def test_nothing_beyond_the_article(data: rdflib.Graph) -> None:
 def test_contradictions_are_stored_both_ways(data: rdflib.Graph) -> None:
     pairs = set(data.subject_objects(K.contradicts))
     assert pairs == {(b, a) for a, b in pairs}
-    assert len(pairs) == 8
+    assert len(pairs) == 14
+
+
+def _exact(data: rdflib.Graph, span: Any) -> str:
+    quotes = [
+        str(data.value(sel, OA.exact))
+        for sel in data.objects(span, OA.hasSelector)
+        if (sel, RDF.type, OA.TextQuoteSelector) in data
+    ]
+    assert len(quotes) == 1, span
+    return quotes[0]
+
+
+def test_every_however_and_although_sets_claims_against_each_other(
+    data: rdflib.Graph, article: str
+) -> None:
+    # The class of audit defect 1: each sentence that opposes claims ("however", or
+    # "although" in the text that leads into the span) supports kg:contradicts
+    # statements, both directions from the same span.
+    def start(span: Any) -> int:
+        return next(
+            int(data.value(sel, OA.start))
+            for sel in data.objects(span, OA.hasSelector)
+            if (sel, RDF.type, OA.TextPositionSelector) in data
+        )
+
+    spans = sorted(data.subjects(RDF.type, OA.SpecificResource), key=start)
+    opposing = []
+    for before, span in zip([None, *spans], spans, strict=False):
+        lead = article[start(before) + len(_exact(data, before)) : start(span)] if before else ""
+        if re.search(r"\b(however|although)\b", lead + _exact(data, span)):
+            opposing.append(str(span).rsplit("/", 1)[1])
+    assert opposing == ["cause-7", "cause-13b", "aftermath-3"]
+    said: dict[str, set[tuple[Any, Any]]] = {}
+    for st in data.subjects(RDF.predicate, K.contradicts):
+        pair = (data.value(st, RDF.subject), data.value(st, RDF.object))
+        for source in data.objects(st, PROV.wasDerivedFrom):
+            said.setdefault(str(source).rsplit("/", 1)[1], set()).add(pair)
+    for slug in opposing:
+        pairs = said.get(slug, set())
+        assert pairs, f"{slug} opposes claims but supports no kg:contradicts"
+        assert pairs == {(b, a) for a, b in pairs}, f"{slug}: one direction only"
+    assert sorted(said) == ["aftermath-3", "cause-13a", "cause-13b", "cause-7"]
+
+
+def test_every_conflict_of_content_is_a_contradiction(data: rdflib.Graph) -> None:
+    # Two claims about the same event asserting different causes, or "no external attack"
+    # against an attack reported, are linked by kg:contradicts (stated or inferred).
+    claims = set(data.subjects(RDF.type, K.Claim))
+    unlinked = []
+    for a in claims:
+        for b in claims:
+            if str(a) >= str(b) or data.value(a, K.about) != data.value(b, K.about):
+                continue
+            causes = set(data.objects(a, K.assertsCause)), set(data.objects(b, K.assertsCause))
+            attacks = (
+                set(data.objects(a, K.assertsExternalAttack)),
+                set(data.objects(b, K.assertsExternalAttack)),
+            )
+            cause_conflict = all(causes) and causes[0] != causes[1]
+            denial = C["no-external-attack"]
+            attack_conflict = all(attacks) and (denial in attacks[0]) != (denial in attacks[1])
+            if (cause_conflict or attack_conflict) and (a, K.contradicts, b) not in data:
+                unlinked.append((str(a), str(b)))
+    assert unlinked == []
+
+
+def test_text_values_stand_in_their_sentences(data: rdflib.Graph) -> None:
+    # The class of audit defect 3 (skos:altLabel "Amaq" cited the sentence that says
+    # "Amaq News Agency"): every stated value that is text (a name, an alternative label,
+    # the article's words for a number, a time or a circumstance, a quotation) stands in
+    # every sentence it is derived from.
+    checked = 0
+    wrong = []
+    for st in data.subjects(RDF.type, RDF.Statement):
+        value = data.value(st, RDF.object)
+        if not isinstance(value, Literal) or value.datatype not in (None, XSD.string):
+            continue
+        for span in data.objects(st, PROV.wasDerivedFrom):
+            checked += 1
+            if str(value) not in _exact(data, span):
+                wrong.append((str(data.value(st, RDF.predicate)), str(value), str(span)))
+    assert wrong == []
+    assert checked == 32
+    amaq = [
+        str(s)
+        for st in data.subjects(RDF.object, Literal("Amaq", lang="en"))
+        for s in data.objects(st, PROV.wasDerivedFrom)
+    ]
+    assert amaq == [ID + "span/cause-10"]
+
+
+def test_words_kept_in_structured_data(data: rdflib.Graph) -> None:
+    # The class of audit defect 5: what a sentence says is in triples, not only in labels.
+    # "An estimated fifty other prisoners": the dead are not among the escapees.
+    killed, escaped = (
+        URIRef(ID + "quantity/" + s) for s in ("killed-prisoners", "escaped-prisoners")
+    )
+    assert (killed, K.otherThan, escaped) in data
+    # "a series of suicide attacks"
+    assert (URIRef(ID + "event/diyala-suicide-attacks"), K.multiplicity, C.series) in data
+    # "houses in the area are being searched": houses, in an area the article leaves unnamed
+    searches = URIRef(ID + "event/al-khalis-house-searches")
+    assert (searches, K.target, C.houses) in data
+    assert (searches, SEM.hasPlace, URIRef(ID + "place/the-area-of-the-searches")) in data
 
 
 def test_quotations_are_verbatim(data: rdflib.Graph, article: str) -> None:
@@ -432,4 +537,4 @@ def test_concept_schemes_are_apart_from_the_ontology() -> None:
     assert (None, RDF.type, SKOS.ConceptScheme) not in onto
     assert (None, RDF.type, SKOS.Concept) not in onto
     assert (None, RDF.type, OWL.Ontology) not in concepts
-    assert len(set(concepts.subjects(RDF.type, SKOS.ConceptScheme))) == 21
+    assert len(set(concepts.subjects(RDF.type, SKOS.ConceptScheme))) == 22

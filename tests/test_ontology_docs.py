@@ -26,7 +26,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def test_one_page_for_the_ontology_and_one_per_vocabulary(files: dict[str, str]) -> None:
     vocabularies = sorted(n for n in files if n.startswith("vocab-"))
-    assert len(vocabularies) == 21
+    assert len(vocabularies) == 22
     assert {"index.html", "pylode.css", "ontology.svg", "vocab-causes.html"} <= set(files)
     index = files["index.html"]
     assert "<h1>khalis-kg event ontology</h1>" in index

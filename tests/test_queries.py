@@ -98,6 +98,7 @@ LABEL = {
     e("significant-violence-in-the-area"): "Significant violence in the area in recent years",
     pl("the-area"): "the area",
     pl("the-region"): "the region",
+    pl("the-area-of-the-searches"): "the area where houses are searched",
     ID + "group/prison-guards": "the guards",
     ID + "group/al-khalis-prisoners": "prisoners of Al Khalis prison",
     A_PRISONER: "a prisoner (unnamed)",
@@ -379,6 +380,26 @@ INFERENCE = {
             "other."
         ),
     ),
+    "official-reports-cause": (
+        "The official reports attribute the jailbreak to an internal riot",
+        (
+            "Saad Maan Ibrahim 'also attributed the jailbreak to an internal riot': the "
+            "'also' says someone before him did, and the official reports' account begins "
+            "'a riot broke out at the prison'. No sentence of the official reports says in "
+            "its own words that the riot caused the break. The same rule for every 'also': "
+            "the sentence states its own subject's claim and that it agrees with the "
+            "earlier one (kg:corroborates); what it implies the earlier claimant said is ours."
+        ),
+    ),
+    "no-external-attack-against-break-in": (
+        "The official denial of an external attack contradicts Amaq's break-in",
+        (
+            "Official reports said 'no external attack had occurred on the prison'; Amaq "
+            "said 'ISIL militants broke into the prison with the help of explosives', an "
+            "attack from outside. One denies what the other asserts, but the article sets "
+            "the denial against the local sources only ('although')."
+        ),
+    ),
     "wikidata-identifiers": (
         "Wikidata identifiers, checked by the curators",
         (
@@ -445,6 +466,24 @@ INFERENCE_ROWS = [
     ),
     _inferred("least-whole-count", q("escaped-prisoners"), SCHEMA + "minValue", 51),
     _inferred("least-whole-count", q("isis-freed-militants"), SCHEMA + "minValue", 31),
+    _inferred(
+        "no-external-attack-against-break-in",
+        cl("amaq-break-in-with-explosives"),
+        KG + "contradicts",
+        cl("official-no-external-attack"),
+    ),
+    _inferred(
+        "no-external-attack-against-break-in",
+        cl("official-no-external-attack"),
+        KG + "contradicts",
+        cl("amaq-break-in-with-explosives"),
+    ),
+    _inferred(
+        "official-reports-cause",
+        cl("official-internal-riot"),
+        KG + "assertsCause",
+        c("internal-riot"),
+    ),
     _inferred("statute-mile", q("al-khalis-baghdad-distance"), SCHEMA + "unitCode", "SMI"),
     _inferred(
         "thirty-isis-members-against-nine",
@@ -497,6 +536,8 @@ def event_summary() -> list[dict[str, Any]]:
             **ref("location", pl("al-khalis")),
             **ref("admin1", pl("diyala-province")),
             **ref("country", pl("iraq")),
+            # that Iraq is a country is general knowledge, not the article's
+            "countryInferredBy": ID + "inference/general-knowledge",
             "fatalities": 62,
         }
     ]
@@ -677,6 +718,7 @@ def accounts() -> list[dict[str, Any]]:
         channel: str | None = None,
         cause: str | None = None,
         external: str | None = None,
+        cause_inferred_by: str | None = None,
     ) -> dict[str, Any]:
         return {
             "event": EVENT,
@@ -686,6 +728,11 @@ def accounts() -> list[dict[str, Any]]:
             **ref("channel", channel),
             **concept("extent", c(extent)),
             **concept("cause", cause and c(cause)),
+            **(
+                {"causeInferredBy": ID + "inference/" + cause_inferred_by}
+                if cause_inferred_by
+                else {}
+            ),
             **concept("externalAttack", external and c(external)),
         }
 
@@ -729,7 +776,11 @@ def accounts() -> list[dict[str, Any]]:
             "whole-account",
             None,
             "internal-riot",
+            None,
+            "eyewitness-backs-the-cause",
         ),
+        # the official reports' cause is read from Saad Maan Ibrahim's "also attributed":
+        # an inference of ours, by the same rule as the eyewitness's
         supports(
             riot,
             "official-internal-riot",
@@ -737,6 +788,8 @@ def accounts() -> list[dict[str, Any]]:
             "whole-account",
             OFFICIAL_REPORTS,
             "internal-riot",
+            None,
+            "official-reports-cause",
         ),
         supports(
             riot,
@@ -791,6 +844,16 @@ def contradictions() -> list[dict[str, Any]]:
         }
 
     return [
+        # Amaq's "broke into the prison with the help of explosives" vs "no external attack
+        # had occurred on the prison": denial against assertion, which the article does not
+        # link by a connective (its "although" joins the denial to the local sources)
+        pair(
+            "amaq-break-in-with-explosives",
+            AMAQ,
+            "official-no-external-attack",
+            OFFICIALS,
+            "no-external-attack-against-break-in",
+        ),
         # Amaq's "thirty ISIS members among those who escaped" vs "nine ... on terrorism
         # charges and the rest were common criminals": an inference of ours
         pair(
@@ -800,8 +863,11 @@ def contradictions() -> list[dict[str, Any]]:
             OFFICIALS,
             "thirty-isis-members-against-nine",
         ),
-        # "ISIS, however, claimed ... a coordinated effort" vs the riot
+        # "ISIS, however, claimed ... a coordinated effort" vs the paragraph before it: the
+        # official reports' riot, the eyewitness who backed it, Saad Maan Ibrahim's riot
+        pair("eyewitness-backs-official-account", EYEWITNESS, "isis-coordinated-effort", ISIL),
         pair("isis-coordinated-effort", ISIL, "official-internal-riot", OFFICIALS),
+        pair("isis-coordinated-effort", ISIL, "saad-maan-ibrahim-internal-riot", SAAD),
         # "ISIS, however, claimed to have freed 'more than 30' militants" vs nine + common criminals
         pair("isis-freed-more-than-30", ISIL, "official-escapee-breakdown", OFFICIALS),
         # "no external attack ..., although some local sources reported seeing ISIS vehicles"
@@ -826,7 +892,13 @@ def conflicting_claims() -> list[dict[str, Any]]:
     }
 
     def conflict(
-        aspect: str, a: str, b: str, what_a: str, what_b: str, stated: bool
+        aspect: str,
+        a: str,
+        b: str,
+        what_a: str,
+        what_b: str,
+        stated: bool,
+        inferred: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         def asserts(key: str, slug: str) -> dict[str, Any]:
             if aspect == "number":
@@ -843,24 +915,36 @@ def conflicting_claims() -> list[dict[str, Any]]:
             **ref("claimantB", claimant[b]),
             **asserts("assertsB", what_b),
             "statedContradiction": stated,
+            **{k: ID + "inference/" + v for k, v in (inferred or {}).items()},
         }
 
     riot, coordinated = "internal-riot", "coordinated-attack"
+    witness = {"assertsAInferredBy": "eyewitness-backs-the-cause"}
+    officials = {"assertsBInferredBy": "official-reports-cause"}
+    thirty = {"statedContradictionInferredBy": "thirty-isis-members-against-nine"}
     return [
         # an internal riot (official reports, the eyewitness, Brigadier General Saad Maan
-        # Ibrahim) against ISIS's coordinated effort: the article sets only ISIS's claim
-        # against the official reports ("however"). Amaq and ISIS social media state no
-        # cause: they describe steps.
+        # Ibrahim) against ISIS's coordinated effort: "ISIS, however, claimed" sets ISIS's
+        # claim against all three. The causes of the official reports and of the
+        # eyewitness are ours ("also attributed", "backed this account"). Amaq and ISIS
+        # social media state no cause: they describe steps.
         conflict(
             "cause",
             "eyewitness-backs-official-account",
             "isis-coordinated-effort",
             riot,
             coordinated,
-            False,
+            True,
+            witness,
         ),
         conflict(
-            "cause", "isis-coordinated-effort", "official-internal-riot", coordinated, riot, True
+            "cause",
+            "isis-coordinated-effort",
+            "official-internal-riot",
+            coordinated,
+            riot,
+            True,
+            officials,
         ),
         conflict(
             "cause",
@@ -868,18 +952,20 @@ def conflicting_claims() -> list[dict[str, Any]]:
             "saad-maan-ibrahim-internal-riot",
             coordinated,
             riot,
-            False,
+            True,
         ),
-        # "no external attack had occurred on the prison" against Amaq's break-in and the
-        # vehicles local sources saw ("although"); ISIS social media's bombs hit vehicles
-        # near the prison, not the prison.
+        # "no external attack had occurred on the prison" against Amaq's break-in (denial
+        # against assertion: an inference of ours) and the vehicles local sources saw
+        # ("although"); ISIS social media's bombs hit vehicles near the prison, not the
+        # prison.
         conflict(
             "external attack",
             "amaq-break-in-with-explosives",
             "official-no-external-attack",
             "external-attack-occurred",
             "no-external-attack",
-            False,
+            True,
+            {"statedContradictionInferredBy": "no-external-attack-against-break-in"},
         ),
         conflict(
             "external attack",
@@ -898,6 +984,7 @@ def conflicting_claims() -> list[dict[str, Any]]:
             "amaq-escaped-isis-members",
             "escaped-common-criminals",
             True,
+            thirty,
         ),
         conflict(
             "number",
@@ -906,6 +993,7 @@ def conflicting_claims() -> list[dict[str, Any]]:
             "amaq-escaped-isis-members",
             "official-escaped-terrorism-charges",
             True,
+            thirty,
         ),
         conflict(
             "number",
@@ -981,14 +1069,20 @@ def people_and_roles() -> list[dict[str, Any]]:
 
 
 def place_hierarchy() -> list[dict[str, Any]]:
-    def within(place: str, kind: str, other: str, steps: int) -> dict[str, Any]:
+    def within(
+        place: str, kind: str, other: str, steps: int, inferred: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         return {
             **ref("place", pl(place)),
             **concept("placeType", c(kind)),
             "relation": "within",
             **ref("other", pl(other)),
             "steps": steps,
+            **{k: ID + "inference/" + v for k, v in (inferred or {}).items()},
         }
+
+    diyala = {"stepsInferredBy": "diyala-province-in-iraq"}
+    known = {"placeTypeInferredBy": "general-knowledge", "stepsInferredBy": "general-knowledge"}
 
     return [
         # "50 mi north of Baghdad"
@@ -1000,20 +1094,23 @@ def place_hierarchy() -> list[dict[str, Any]]:
             **concept("direction", c("north")),
             "distance": 50,
             "unitCode": "SMI",
+            # "mi" read as the statute mile: ours
+            "unitCodeInferredBy": ID + "inference/statute-mile",
             "unitText": "mi",
             "statedAs": "50 mi",
         },
-        # "Al Khalis is a town located in Diyala province"; "the Iraqi town"
+        # "Al Khalis is a town located in Diyala province"; "the Iraqi town": two steps
+        # up to Iraq only through our Diyala province in Iraq
         within("al-khalis", "town", "diyala-province", 1),
-        within("al-khalis", "town", "iraq", 2),
+        within("al-khalis", "town", "iraq", 2, diyala),
         # "The town's prison"
         within("al-khalis-prison", "prison", "al-khalis", 1),
         within("al-khalis-prison", "prison", "diyala-province", 2),
-        within("al-khalis-prison", "prison", "iraq", 3),
-        # general knowledge, marked as an inference of ours
-        within("baghdad", "city", "iraq", 1),
+        within("al-khalis-prison", "prison", "iraq", 3, diyala),
+        # general knowledge, marked as an inference of ours: Baghdad a city within Iraq
+        within("baghdad", "city", "iraq", 1, known),
         # an inference of ours: the Iraqi town of Al Khalis is in Diyala province
-        within("diyala-province", "province", "iraq", 1),
+        within("diyala-province", "province", "iraq", 1, diyala),
     ]
 
 
@@ -1064,18 +1161,29 @@ def related_events() -> list[dict[str, Any]]:
 
 
 def aftermath() -> list[dict[str, Any]]:
-    def after(slug: str, kind: str) -> dict[str, Any]:
+    def after(slug: str, kind: str, place: str, inferred: bool = False) -> dict[str, Any]:
         return {
             "event": EVENT,
             "aftermathEvent": e(slug),
             "label": LABEL[e(slug)],
             **concept("eventType", c(kind)),
-            **ref("place", pl("al-khalis")),
+            **ref("place", pl(place)),
+            **(
+                {"placeInferredBy": ID + "inference/house-searches-in-al-khalis"}
+                if inferred
+                else {}
+            ),
             **concept("certainty", c("stated")),
             "quote": QUOTE["aftermath-5"],
         }
 
-    return [after("al-khalis-curfew", "curfew"), after("al-khalis-house-searches", "house-search")]
+    # "A curfew has been imposed in Al Khalis, and houses in the area are being searched":
+    # the searches are in "the area"; that the area is Al Khalis is ours
+    return [
+        after("al-khalis-curfew", "curfew", "al-khalis"),
+        after("al-khalis-house-searches", "house-search", "al-khalis", inferred=True),
+        after("al-khalis-house-searches", "house-search", "the-area-of-the-searches"),
+    ]
 
 
 def evidence() -> list[dict[str, Any]]:
@@ -1127,14 +1235,22 @@ def uncertain_numbers() -> list[dict[str, Any]]:
         n("suicide-attacks-killed", number("at-least", 22, "at least 22"), True, True, 0),
         n(
             "escaped-prisoners",
-            {**number("more-than", 50, "More than fifty"), "minValue": 51},
+            {
+                **number("more-than", 50, "More than fifty"),
+                "minValue": 51,
+                "minValueInferredBy": ID + "inference/least-whole-count",
+            },
             True,
             True,
             0,
         ),
         n(
             "isis-freed-militants",
-            {**number("more-than", 30, "more than 30"), "minValue": 31},
+            {
+                **number("more-than", 30, "more than 30"),
+                "minValue": 31,
+                "minValueInferredBy": ID + "inference/least-whole-count",
+            },
             True,
             False,
             1,
@@ -1191,15 +1307,23 @@ def external_identifiers() -> list[dict[str, Any]]:
             "resource": ISIL,
             "label": LABEL[ISIL],
             "sameAs": wd + "Q2429253",
+            "sameAsInferredBy": ID + "inference/wikidata-identifiers",
             "authority": "Wikidata",
         },
         {
             "resource": pl("baghdad"),
             "label": "Baghdad",
             "sameAs": wd + "Q1530",
+            "sameAsInferredBy": ID + "inference/wikidata-identifiers",
             "authority": "Wikidata",
         },
-        {"resource": pl("iraq"), "label": "Iraq", "sameAs": wd + "Q796", "authority": "Wikidata"},
+        {
+            "resource": pl("iraq"),
+            "label": "Iraq",
+            "sameAs": wd + "Q796",
+            "sameAsInferredBy": ID + "inference/wikidata-identifiers",
+            "authority": "Wikidata",
+        },
     ]
 
 
@@ -1568,6 +1692,7 @@ def test_event_summary_of_another_event(full: dict[str, KnowledgeGraph]) -> None
             **concept("eventType", c("suicide-attack")),
             **ref("admin1", pl("diyala-province")),
             **ref("country", pl("iraq")),
+            "countryInferredBy": ID + "inference/general-knowledge",
             "fatalities": 22,
         }
     ]
@@ -1806,7 +1931,7 @@ def test_construct_event_subgraph(full: dict[str, KnowledgeGraph]) -> None:
     # the whole answer, against the data read without SPARQL
     expected = expected_subgraph()
     assert got == expected
-    assert len(got) == 850
+    assert len(got) == 862
     # the ontology adds nothing to the subgraph
     assert answers["oxigraph"] == full["oxigraph"].query("construct-event-subgraph")
 
