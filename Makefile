@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
 
-.PHONY: test test-all lint validate typecheck format
+.PHONY: test test-all lint validate typecheck format docs
 
 # Every test but the browser one (no root needed); `make test-all` or .ci/run for all.
 test:
@@ -25,3 +25,8 @@ format:
 # SHACL-validate the packaged graph (exit 1 if it does not conform)
 validate:
 	$(PY) -m khalis_kg.cli validate
+
+# The documentation site (site/) and the tutorial notebook, as CI builds and runs them
+docs:
+	$(VENV)/bin/mkdocs build --strict
+	$(PY) -m pytest --nbmake docs/tutorial.ipynb -p no:cacheprovider -q
