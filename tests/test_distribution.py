@@ -23,11 +23,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from installer import install
+from installer.destinations import SchemeDictionaryDestination
+from installer.sources import WheelFile
 
 import khalis_kg
 
 REPO = Path(__file__).resolve().parents[1]
 QUERIES = sorted(p.stem for p in (REPO / "queries").glob("*.rq"))
+# installer's scheme names, each with the sysconfig path it stands for
+SCHEME_KEYS = {
+    "purelib": "purelib",
+    "platlib": "platlib",
+    "headers": "include",
+    "scripts": "scripts",
+    "data": "data",
+}
 
 
 def _run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -108,20 +119,23 @@ def _fresh_venv(root: Path) -> Path:
 def installed(wheel_from_sdist: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
     root = tmp_path_factory.mktemp("venv")
     python = _fresh_venv(root)
-    _run(
-        sys.executable,
-        "-m",
-        "pip",
-        "--python",
-        python,
-        "install",
-        "-q",
-        "--no-deps",
-        "--no-index",
-        "--ignore-installed",  # the outer environment's khalis-kg is visible: not it
-        wheel_from_sdist,
-        cwd=root,
+    # Installed with pypa's `installer` (no pip needed in either environment), into the
+    # fresh environment's own scheme: the outer environment's khalis-kg is visible, not it.
+    scheme = json.loads(
+        _run(
+            python,
+            "-c",
+            "import json, sysconfig; print(json.dumps(sysconfig.get_paths()))",
+            cwd=root,
+        )
     )
+    destination = SchemeDictionaryDestination(
+        {name: scheme[key] for name, key in SCHEME_KEYS.items()},
+        interpreter=str(python),
+        script_kind="win-amd64" if os.name == "nt" else "posix",
+    )
+    with WheelFile.open(wheel_from_sdist) as source:
+        install(source, destination, additional_metadata={})
     where = _run(
         python, "-c", "import khalis_kg, os; print(os.path.dirname(khalis_kg.__file__))", cwd=root
     )

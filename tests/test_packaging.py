@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 import khalis_kg
 
@@ -70,3 +72,37 @@ def test_command_works_from_another_directory(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Conforms: yes")
+
+
+# Where pyshacl-turbo 0.6.5 publishes wheels (cp311-abi3), and two places it does not.
+TURBO_WHEELS = {
+    "linux x86-64": ("linux", "x86_64", "3.11", "CPython", True),
+    "linux ARM64": ("linux", "aarch64", "3.13", "CPython", True),
+    "macOS ARM64": ("darwin", "arm64", "3.12", "CPython", True),
+    "macOS x86-64": ("darwin", "x86_64", "3.11", "CPython", True),
+    "Windows x86-64": ("win32", "AMD64", "3.11", "CPython", True),
+    "Windows ARM64": ("win32", "ARM64", "3.12", "CPython", False),
+    "Python 3.10": ("linux", "x86_64", "3.10", "CPython", False),
+    "PyPy": ("linux", "x86_64", "3.11", "PyPy", False),
+    "Linux s390x": ("linux", "s390x", "3.11", "CPython", False),
+}
+
+
+@pytest.mark.parametrize("where", TURBO_WHEELS)
+def test_the_fast_engine_is_a_dependency_exactly_where_it_has_wheels(
+    wheel: zipfile.ZipFile, where: str
+) -> None:
+    (metadata,) = (n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+    requires = Parser().parsestr(wheel.read(metadata).decode()).get_all("Requires-Dist")
+    (turbo,) = (
+        Requirement(r) for r in requires if r.startswith("pyshacl-turbo") and "extra ==" not in r
+    )
+    platform, machine, python, implementation, expected = TURBO_WHEELS[where]
+    environment = {
+        "sys_platform": platform,
+        "platform_machine": machine,
+        "python_version": python,
+        "platform_python_implementation": implementation,
+    }
+    assert turbo.marker is not None
+    assert turbo.marker.evaluate(environment) is expected, (where, str(turbo.marker))

@@ -13,6 +13,7 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -619,7 +620,16 @@ def test_request_styles(request_style: str, graph: str | None, expected: dict[st
             assert backend.query("ASK { ?s ?p ?o }").boolean is True
         finally:
             backend.close()
-    assert seen == [expected]
+    # Compared as decoded parameters, in order: a space is `+` or `%20` alike in a query
+    # string (httpx 0.27 writes one, later releases the other).
+    assert [_decoded(request) for request in seen] == [_decoded(expected)]
+
+
+def _decoded(request: dict[str, str]) -> dict[str, object]:
+    path, _, query = request["path"].partition("?")
+    form = request["type"] == "application/x-www-form-urlencoded"
+    body = urllib.parse.parse_qsl(request["body"], strict_parsing=True) if form else request["body"]
+    return {**request, "path": (path, urllib.parse.parse_qsl(query)), "body": body}
 
 
 def test_long_get_queries_go_as_forms() -> None:
