@@ -41,6 +41,7 @@ from khalis_kg.errors import (
     QueryError,
     QuerySyntaxError,
     ReadOnlyError,
+    RemoteAnswerError,
 )
 from khalis_kg.http_session import HttpSession, auth_headers
 from khalis_kg.loader import graph_url, load_to_store
@@ -464,7 +465,7 @@ def canned_server(
         (401, b"no", "text/plain", BackendError, "KHALIS_KG_TOKEN"),
         (500, b"engine exploded\nstack", "text/plain", BackendError, "HTTP 500: engine exploded"),
         (400, b"Parser error at 1:5", "text/plain", QuerySyntaxError, "Parser error"),
-        (200, b"<html>not json</html>", "text/html", BackendError, "not SPARQL JSON"),
+        (200, b"<html>not json</html>", "text/html", RemoteAnswerError, "not valid SPARQL JSON"),
     ],
 )
 def test_endpoint_errors_are_named(
@@ -525,7 +526,7 @@ def test_cli_remote_endpoint_down_is_a_clear_error() -> None:
     url = f"http://127.0.0.1:{free_port()}/query"
     args = ["--backend", "remote", "--endpoint", url, "--remote-timeout", "2"]
     done = CliRunner().invoke(cli, [*args, "query", "casualties"])
-    assert done.exit_code == 2
+    assert done.exit_code == 6  # the remote store failed
     assert url in done.output
     assert "Traceback" not in done.output
 

@@ -12,12 +12,16 @@ code  meaning
 3     stopped at the time limit (``--timeout``)
 4     stopped at the memory limit (``--memory-limit``)
 5     the engine crashed (a Rust panic, a segmentation fault, a stack overflow)
+6     the remote store failed: unreachable, no complete answer within
+      ``--remote-timeout``, not 2xx, or a malformed, truncated or over-deep answer
+8     the server could not start (its data, its remote store, its address)
 130   interrupted (Ctrl-C), as shells expect (128 + SIGINT)
 ====  ==========================================================================
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 EXIT_OK = 0
@@ -32,6 +36,10 @@ EXIT_MEMORY_LIMIT = 4
 """The work was stopped at its memory limit."""
 EXIT_CRASH = 5
 """The engine crashed (panic, segmentation fault, abort, stack overflow)."""
+EXIT_REMOTE = 6
+"""The remote store failed: unreachable, too slow, not 2xx, or an answer that is not valid."""
+EXIT_CANNOT_START = 8
+"""``serve`` could not start: the address is in use or cannot be bound."""
 EXIT_INTERRUPTED = 130
 """Interrupted by Ctrl-C (SIGINT)."""
 
@@ -42,6 +50,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_TIME_LIMIT: "stopped at the time limit",
     EXIT_MEMORY_LIMIT: "stopped at the memory limit",
     EXIT_CRASH: "the engine crashed",
+    EXIT_REMOTE: "the remote store failed (unreachable, too slow, not 2xx, or a bad answer)",
+    EXIT_CANNOT_START: "the server could not start (address in use or cannot be bound)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
 """Every exit code of the command line, with its meaning."""
@@ -62,11 +72,29 @@ def truncate(text: str, limit: int) -> str:
     return text[: limit - 1] + "…" if limit > 0 else ""
 
 
+def printable(text: str) -> str:
+    """``text`` with every control character shown escaped (``\\x1b``, ``\\x9b``,
+    ``\\u2028``...): C0 other than tab and newline, DEL, C1, and the line and
+    paragraph separators, so that text from outside (a remote store's answer, a label in
+    the data) cannot move the cursor, set the window title or the clipboard, or clear
+    the terminal. Tab and newline are kept; backslashes are kept as they are."""
+    return _CONTROL.sub(_escape, text)
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
 def one_line(message: str, limit: int = 200, *, empty: str = "syntax error") -> str:
-    """The first line of a (library or engine) message, cut to ``limit`` characters;
-    ``empty`` stands for a blank message."""
+    """The first line of a (library or engine) message, cut to ``limit`` characters,
+    its control characters escaped (:func:`printable`); ``empty`` stands for a blank
+    message."""
     stripped = message.strip()
-    return truncate(stripped.splitlines()[0] if stripped else empty, limit)
+    return truncate(printable(stripped.splitlines()[0]) if stripped else empty, limit)
 
 
 class KhalisError(Exception):
@@ -189,3 +217,24 @@ class BackendError(KhalisError):
     """A store or remote endpoint failed (unreachable, timed out, refused)."""
 
     http_status = 502
+
+
+class RemoteStoreError(BackendError):
+    """The remote store failed: unreachable, no complete answer within the remote
+    timeout, refused (401/403), an answer that is not 2xx, or a redirect that is not
+    followed (a write redirected, a read sent to another origin). Exit 6, HTTP 502."""
+
+    exit_code = EXIT_REMOTE
+
+
+class RemoteAnswerError(RemoteStoreError):
+    """The remote store answered 2xx, but not with a valid answer: malformed,
+    truncated, nested too deeply, wrongly typed, or in a format that was not asked for.
+    The store's fault, not the query's: exit 6, HTTP 502."""
+
+
+class ServerStartError(KhalisError):
+    """``serve`` could not start: the address is in use or cannot be bound. Exit 8."""
+
+    exit_code = EXIT_CANNOT_START
+    http_status = 500

@@ -1,12 +1,25 @@
-"""HTTP for the remote backend and the loader: one httpx session with a timeout and the
-credentials from the environment.
+"""HTTP for the remote backend and the loader: one httpx session with a total deadline
+per exchange and the credentials from the environment. The store is untrusted input.
 
 * **Credentials** come only from the environment: ``KHALIS_KG_TOKEN`` (sent as
   ``Authorization: Bearer``) or ``KHALIS_KG_USER`` + ``KHALIS_KG_PASSWORD`` (HTTP
-  Basic). A URL with a user or password in it is refused (:func:`check_url`), so that no
-  secret ends up on a command line, in a shell history or in an error message.
-* **Time limits**: every request has a timeout; an endpoint that is down or too slow
-  raises :class:`~khalis_kg.errors.BackendError` naming the URL and the limit.
+  Basic), checked when read (:func:`auth_headers`: a control character, a line break
+  or an undecodable byte is one :class:`~khalis_kg.errors.InputError` naming the
+  variable, never its value). A URL with a user or password in it is refused
+  (:func:`check_url`), so that no secret ends up on a command line, in a shell history
+  or in an error message; and no message of this module ever holds a secret (the
+  session's own secrets are masked in every text that could reach one).
+* **One total deadline per exchange** (connect, request, headers and the whole body):
+  the session's ``timeout`` (``--remote-timeout``), or the query's time limit when it
+  is tighter. httpx's timeouts bound each network operation, not the exchange (a store
+  sending one byte a second never trips them): the exchange runs in a helper thread
+  that streams the body and stops at the deadline, and the caller waits for it at most
+  until the deadline. Past it, :class:`~khalis_kg.errors.RemoteStoreError` names the
+  URL and the limit.
+* **Redirects**: a write (``PUT``/``POST`` to a Graph Store) succeeds only on a 2xx; a
+  3xx is an error naming its ``Location`` (nothing was stored). A read follows a
+  redirect only to the same origin (scheme, host and port), at most
+  :data:`MAX_REDIRECTS` times, so credentials never travel to another origin.
 * **One TLS context per process** (:func:`tls_context`): httpx reads the whole CA bundle
   for every client it makes (~20 ms); sessions share one context, built once with
   httpx's own defaults (certificate verification on, environment ignored as the
@@ -20,11 +33,14 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import threading
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from .errors import BackendError, InputError, KhalisError, one_line
+from .errors import InputError, KhalisError, RemoteStoreError, one_line, printable
 
 if TYPE_CHECKING:
     import ssl
@@ -32,7 +48,11 @@ if TYPE_CHECKING:
     import httpx
 
 DEFAULT_TIMEOUT = 30.0
-"""Seconds allowed for one HTTP exchange with the endpoint."""
+"""Seconds allowed for one HTTP exchange with the endpoint (connect, headers, body)."""
+MAX_REDIRECTS = 5
+"""Same-origin redirects a read follows at most."""
+MAX_TIMEOUT = 7 * 24 * 3600.0
+"""The longest remote timeout accepted (a week): a finite deadline."""
 
 ENV_USER = "KHALIS_KG_USER"
 ENV_PASSWORD = "KHALIS_KG_PASSWORD"  # noqa: S105 (the variable's name, not a secret)
@@ -40,10 +60,20 @@ ENV_TOKEN = "KHALIS_KG_TOKEN"  # noqa: S105
 
 
 def check_url(url: str) -> None:
-    """An http(s) URL without credentials in it (InputError otherwise)."""
-    parts = urlsplit(url)
+    """An http(s) URL with a host, without credentials and without control characters
+    or spaces (InputError otherwise, one line)."""
+    shown = printable(url)
+    if not isinstance(url, str) or any(c <= " " or "\x7f" <= c <= "\x9f" for c in url):
+        raise InputError(
+            f"not an http(s) endpoint URL: {shown!r} (control characters or spaces in it)"
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (parsed on access: ValueError when out of range)
+    except ValueError as exc:
+        raise InputError(f"not an http(s) endpoint URL: {shown!r} ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"not an http(s) endpoint URL: {url!r}")
+        raise InputError(f"not an http(s) endpoint URL: {shown!r}")
     if parts.username or parts.password:
         raise InputError(
             "credentials in an endpoint URL are refused: set "
@@ -51,19 +81,51 @@ def check_url(url: str) -> None:
         )
 
 
+def _secret(env: Mapping[str, str], name: str, *, ascii_only: bool) -> str | None:
+    """The variable ``name`` of ``env``, checked: InputError naming it (never its value)
+    if it holds a control character, a line break, a byte that is not UTF-8 or (with
+    ``ascii_only``) a character that is not ASCII."""
+    value = env.get(name)
+    if value is None:
+        return None
+    why = None
+    if any(c < " " or "\x7f" <= c <= "\x9f" for c in value):
+        why = "a control character or a line break (a file's line ending?)"
+    elif any("\ud800" <= c <= "\udfff" for c in value):
+        why = "a byte that is not UTF-8"
+    elif ascii_only and not value.isascii():
+        why = "a character that is not ASCII"
+    elif value != value.strip():
+        why = "leading or trailing spaces"
+    if why is not None:
+        raise InputError(f"{name} holds {why}; its value is not shown")
+    return value
+
+
 def auth_headers(env: Mapping[str, str]) -> dict[str, str]:
     """The Authorization header from ``KHALIS_KG_TOKEN`` or ``KHALIS_KG_USER`` and
-    ``KHALIS_KG_PASSWORD`` (none when unset)."""
-    token = env.get(ENV_TOKEN)
+    ``KHALIS_KG_PASSWORD`` (none when unset), each variable checked (:func:`_secret`)."""
+    token = _secret(env, ENV_TOKEN, ascii_only=True)
     if token:
         return {"Authorization": f"Bearer {token}"}
-    user, password = env.get(ENV_USER), env.get(ENV_PASSWORD)
+    user = _secret(env, ENV_USER, ascii_only=False)
+    password = _secret(env, ENV_PASSWORD, ascii_only=False)
     if user:
         if password is None:
             raise InputError(f"{ENV_USER} is set but {ENV_PASSWORD} is not")
+        if ":" in user:
+            raise InputError(f"{ENV_USER} holds a colon, which HTTP Basic cannot send")
         raw = f"{user}:{password}".encode()
         return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
     return {}
+
+
+def _secrets_of(env: Mapping[str, str], headers: Mapping[str, str]) -> tuple[str, ...]:
+    """Every text of a secret the session holds, longest first (for :meth:`mask`)."""
+    found = [env.get(n) or "" for n in (ENV_TOKEN, ENV_USER, ENV_PASSWORD)]
+    found += list(headers.values())
+    found += [v.split(" ", 1)[-1] for v in headers.values()]
+    return tuple(sorted({s for s in found if len(s) >= 3}, key=len, reverse=True))
 
 
 @functools.cache
@@ -76,16 +138,79 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=False)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A store's complete answer to one exchange (the body read in full, decoded from
+    its content coding)."""
+
+    url: str
+    """The URL that answered (after same-origin redirects)."""
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    encoding: str = "utf-8"
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(self.encoding, "replace")
+
+    @property
+    def media_type(self) -> str:
+        """The Content-Type without its parameters, lower case ('' when absent)."""
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def first_line(self) -> str:
+        """The first line of the body, escaped, for an error message."""
+        return one_line(self.text, empty="(empty answer)")
+
+    def __repr__(self) -> str:  # the headers are the store's, but keep reprs short
+        return f"Answer({self.url!r}, {self.status}, {len(self.content)} bytes)"
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+class _Late(Exception):  # noqa: N818 (a signal between the two threads, never raised out)
+    """The body was still arriving at the deadline."""
+
+
 class HttpSession:
-    """An httpx client with the credentials from the environment and a timeout; every
-    failure to talk to the server becomes a :class:`BackendError` naming the URL."""
+    """An httpx client with the credentials from the environment and a total deadline
+    per exchange; every failure to talk to the store becomes a
+    :class:`~khalis_kg.errors.RemoteStoreError` naming the URL, never holding a secret."""
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, env: Mapping[str, str] | None = None):
-        if timeout <= 0:
-            raise KhalisError("the remote timeout must be a positive number of seconds")
-        self.timeout = timeout
-        self.headers = auth_headers(os.environ if env is None else env)
+        if not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
+            raise InputError(
+                f"the remote timeout must be a number of seconds above 0 and at most "
+                f"{MAX_TIMEOUT:g}"
+            )
+        self.timeout = float(timeout)
+        env = os.environ if env is None else env
+        self.headers = auth_headers(env)
+        self._secrets = _secrets_of(env, self.headers)
         self._client: httpx.Client | None = None
+
+    def __repr__(self) -> str:
+        return f"HttpSession(timeout={self.timeout:g}, credentials={bool(self.headers)})"
+
+    def inherit(self, other: HttpSession) -> None:
+        """Use ``other``'s credentials (a forked child's new session)."""
+        self.headers = dict(other.headers)
+        self._secrets = other._secrets
+
+    def mask(self, text: str) -> str:
+        """``text`` with every secret of this session replaced by ``***``."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     @property
     def client(self) -> httpx.Client:
@@ -93,7 +218,7 @@ class HttpSession:
             try:
                 import httpx
             except ImportError:
-                raise BackendError(
+                raise KhalisError(
                     "the remote backend needs httpx: pip install 'khalis-kg[remote]'"
                 ) from None
             self._client = httpx.Client(
@@ -111,47 +236,147 @@ class HttpSession:
         url: str,
         *,
         timeout: float | None = None,
+        write: bool = False,
         **kwargs: Any,
-    ) -> httpx.Response:
-        """One HTTP exchange; connection problems and timeouts → BackendError."""
+    ) -> Answer:
+        """One exchange, whole, within ``timeout`` (at most the session's) seconds in all,
+        same-origin redirects of a read included (``write``: a redirect is an error, the
+        write did not happen). Returns the answer when its status is
+        not 1xx/3xx; a redirect not followed, a refusal (401/403), a connection problem
+        or the deadline → RemoteStoreError."""
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        deadline = time.monotonic() + limit
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            answer = self._exchange(method, current, limit, deadline, kwargs)
+            if not 300 <= answer.status < 400:
+                break
+            current = self._redirect(method, current, answer, write)
+        else:
+            raise RemoteStoreError(f"{printable(url)}: more than {MAX_REDIRECTS} redirects")
+        if answer.status in (401, 403):
+            raise RemoteStoreError(
+                f"{printable(current)}: access refused (HTTP {answer.status}); set {ENV_TOKEN}, "
+                f"or {ENV_USER} and {ENV_PASSWORD}"
+            )
+        return answer
+
+    def _redirect(self, method: str, url: str, answer: Answer, write: bool) -> str:
+        """Where a 3xx ``answer`` leads, when it may be followed; else RemoteStoreError."""
+        location = answer.headers.get("location")
+        shown = printable(url)
+        if not location:
+            raise RemoteStoreError(f"{shown}: HTTP {answer.status} without a Location")
+        target = urljoin(url, location)
+        where = self.mask(one_line(target, empty="(empty)"))
+        if write:
+            raise RemoteStoreError(
+                f"{shown}: the store answered the {method} with HTTP {answer.status}, "
+                f"Location {where}: nothing was stored; give that URL instead"
+            )
+        if method.upper() != "GET" and answer.status not in (307, 308):
+            raise RemoteStoreError(
+                f"{shown}: the store answered the {method} with HTTP {answer.status}, "
+                f"Location {where}: not followed (it would drop the request's body)"
+            )
+        try:
+            same = _origin(target) == _origin(url)
+            check_url(target)
+        except (ValueError, InputError):
+            same = False
+        if not same:
+            raise RemoteStoreError(
+                f"{shown}: redirected (HTTP {answer.status}) to another origin, {where}: "
+                "not followed (credentials never go to another origin); give that URL "
+                "if you trust it"
+            )
+        return target
+
+    def _exchange(
+        self, method: str, url: str, limit: float, deadline: float, kwargs: dict[str, Any]
+    ) -> Answer:
         client = self.client  # says what to install when httpx is missing
         import httpx
 
-        limit = self.timeout if timeout is None else min(timeout, self.timeout)
-        try:
-            response = client.request(method, url, timeout=httpx.Timeout(limit), **kwargs)
-        except httpx.ConnectTimeout:
-            raise BackendError(
-                f"{url}: no connection within {limit:g} s (the host does not answer; is the "
+        outcome: list[Answer | BaseException] = []
+        phase = ["connecting"]
+        done = threading.Event()
+
+        def trace(event: str, info: Mapping[str, Any]) -> None:
+            # httpcore's documented "trace" extension: how far the exchange got
+            connected = event.startswith(("http11.", "connection.connect_tcp.complete"))
+            if connected and phase[0] == "connecting":
+                phase[0] = "connected"
+
+        def run() -> None:
+            try:
+                remaining = max(deadline - time.monotonic(), 0.001)
+                with client.stream(
+                    method,
+                    url,
+                    timeout=httpx.Timeout(remaining),
+                    extensions={"trace": trace},
+                    **kwargs,
+                ) as response:
+                    phase[0] = "the body"
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if time.monotonic() > deadline:
+                            raise _Late
+                    outcome.append(
+                        Answer(
+                            url,
+                            response.status_code,
+                            dict(response.headers),
+                            bytes(body),
+                            response.encoding or "utf-8",
+                        )
+                    )
+            except BaseException as exc:  # noqa: BLE001 (handed to the caller, which sorts it)
+                outcome.append(exc)
+            finally:
+                done.set()
+
+        helper = threading.Thread(target=run, name="khalis-kg-http", daemon=True)
+        helper.start()
+        shown = printable(url)
+        finished = done.wait(max(deadline - time.monotonic(), 0.0))
+        result = outcome[0] if finished else None
+        if isinstance(result, Answer):
+            return result
+        if result is None or isinstance(result, (_Late, httpx.TimeoutException)):
+            if phase[0] == "the body":
+                raise RemoteStoreError(
+                    f"{shown}: the answer did not arrive whole within {limit:g} s (the store "
+                    "sends it too slowly; the remote timeout bounds the whole exchange)"
+                )
+            if phase[0] == "connected" or isinstance(
+                result, (httpx.ReadTimeout, httpx.WriteTimeout)
+            ):
+                raise RemoteStoreError(
+                    f"{shown}: connected, but no answer within {limit:g} s (the endpoint is "
+                    "silent: a slow query, an overloaded store, or a request style it does not "
+                    "answer, e.g. Virtuoso with a direct POST: use the form request style)"
+                )
+            raise RemoteStoreError(
+                f"{shown}: no connection within {limit:g} s (the host does not answer; is the "
                 "address right, or a firewall dropping packets?)"
-            ) from None
-        except httpx.ConnectError as exc:
-            raise BackendError(
-                f"{url}: cannot connect ({_reason(exc)}); is the endpoint up?"
-            ) from None
-        except (httpx.ReadTimeout, httpx.WriteTimeout):
-            raise BackendError(
-                f"{url}: connected, but no answer within {limit:g} s (the endpoint is silent: "
-                "a slow query, an overloaded store, or a request style it does not answer, "
-                "e.g. Virtuoso with a direct POST: use the form request style)"
-            ) from None
-        except httpx.TimeoutException:
-            raise BackendError(f"{url}: no answer within {limit:g} s (timeout)") from None
-        except httpx.HTTPError as exc:
-            raise BackendError(f"{url}: cannot reach the endpoint ({_reason(exc)})") from None
-        if response.status_code in (401, 403):
-            raise BackendError(
-                f"{url}: access refused (HTTP {response.status_code}); set {ENV_TOKEN}, "
-                f"or {ENV_USER} and {ENV_PASSWORD}"
             )
-        return response
+        if isinstance(result, httpx.ConnectError):
+            raise RemoteStoreError(
+                f"{shown}: cannot connect ({self._reason(result)}); is the endpoint up?"
+            )
+        if isinstance(result, httpx.HTTPError):
+            raise RemoteStoreError(f"{shown}: cannot reach the endpoint ({self._reason(result)})")
+        if isinstance(result, httpx.InvalidURL):
+            raise InputError(f"not an http(s) endpoint URL: {shown!r} ({self._reason(result)})")
+        raise result  # not a network failure: our own bug, or KeyboardInterrupt/MemoryError
+
+    def _reason(self, exc: BaseException) -> str:
+        return self.mask(one_line(str(exc) or type(exc).__name__, 120, empty="(no reason)"))
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return one_line(text, 120, empty="(empty answer)")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from .errors import BackendError, InputError, one_line
+from .errors import InputError, RemoteStoreError, printable
 from .http_session import DEFAULT_TIMEOUT, HttpSession, check_url
 from .rdfio import Source, parse, rdf_format
 from .rdfio import serialize as rdf_serialize
@@ -95,13 +95,17 @@ def to_ntriples(sources: Sequence[Source]) -> tuple[bytes, int]:
 
 
 def _send(session: HttpSession, method: str, url: str, body: bytes) -> int:
-    response = session.request(method, url, content=body, headers={"Content-Type": N_TRIPLES})
-    if response.status_code >= 400:
-        text = one_line(response.text, empty="")
-        raise BackendError(
-            f"{url}: the Graph Store refused the {method} (HTTP {response.status_code}) {text}"
+    """One write; success only on a 2xx from the store (a 3xx is an error naming its
+    Location, raised by the session: nothing was stored)."""
+    answer = session.request(
+        method, url, write=True, content=body, headers={"Content-Type": N_TRIPLES}
+    )
+    if not answer.ok:
+        raise RemoteStoreError(
+            f"{printable(url)}: the Graph Store refused the {method} (HTTP {answer.status}) "
+            f"{answer.first_line()}"
         )
-    return response.status_code
+    return answer.status
 
 
 _BNODE = re.compile(rb"_:[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -149,7 +153,8 @@ def load_to_store(
     many triples and a ``POST`` of each further piece (see :func:`chunks`), for stores
     that cannot take one large request (Virtuoso 7 stalls on a 140 MB ``PUT``). The
     final state is the same; an interrupted chunked load leaves part of the graph, which
-    running it again replaces. ``timeout`` bounds each request."""
+    running it again replaces. ``timeout`` bounds each request, whole (connect, send,
+    answer)."""
     check_url(store_url)
     items = [s if isinstance(s, Source) else Source.from_path(s) for s in sources]
     if not items:

@@ -19,9 +19,18 @@
   ``Authorization: Bearer``) or ``KHALIS_KG_USER`` + ``KHALIS_KG_PASSWORD`` (HTTP
   Basic). A URL with a user or password in it is refused, so that no secret ends up
   on a command line, in a shell history or in an error message.
-* **Time limits**: every request has a timeout (connect, read, write, pool); an
-  endpoint that is down or too slow raises :class:`BackendError` naming the URL and
-  the limit, never hangs.
+* **Time limits**: every exchange has one total deadline (connect, headers and the
+  whole body; :mod:`khalis_kg.http_session`); an endpoint that is down, too slow or
+  dripping its answer raises :class:`~khalis_kg.errors.RemoteStoreError` (exit 6)
+  naming the URL and the limit, never hangs.
+* **Answers are untrusted input**: SELECT and ASK answers must be SPARQL JSON results
+  of the right shape (``head`` an object, ``vars`` a list of variable names,
+  ``bindings`` a list of objects whose terms have the right types and absolute IRIs, a
+  real JSON boolean for ASK); CONSTRUCT, DESCRIBE and Graph Store answers must parse as
+  N-Triples or N-Quads. Anything else (malformed, truncated, nested too deeply, wrongly
+  typed, another results format, a missing ``results``) is a
+  :class:`~khalis_kg.errors.RemoteAnswerError` (exit 6, HTTP 502 from ``serve``) and
+  never an answer.
 
 Parameters (``bindings``)
 -------------------------
@@ -58,20 +67,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlencode
 
 from ..errors import (
-    BackendError,
     InputError,
     ParameterError,
     QueryError,
     QuerySyntaxError,
     ReadOnlyError,
+    RemoteAnswerError,
+    RemoteStoreError,
     one_line,
+    printable,
 )
-from ..http_session import DEFAULT_TIMEOUT, HttpSession, check_url
+from ..http_session import DEFAULT_TIMEOUT, Answer, HttpSession, check_url
 from ..loader import post_sources
 from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, rdf_format, result_format
@@ -79,9 +90,6 @@ from ..results import QueryResult, sort_rows
 from ..safety import Limits, ReadOnlyQuery, decide, tokenize
 from ..terms import Row, Term, is_absolute_iri
 from .base import QueryDataset
-
-if TYPE_CHECKING:
-    import httpx
 
 REQUEST_STYLES = ("form", "get", "direct")
 """How queries are sent: form-encoded POST (default), GET, or a direct POST."""
@@ -259,19 +267,114 @@ def _prologue(text: str) -> str:
 
 
 # ------------------------------------------------------------------------- results
-def term_from_json(value: Mapping[str, Any]) -> Term:
-    """A SPARQL JSON results binding as a neutral term."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+JSON_TYPES = ("application/sparql-results+json", "application/json")
+OTHER_RESULTS = {
+    "application/sparql-results+xml": "SPARQL XML results",
+    "text/csv": "SPARQL CSV results",
+    "text/tab-separated-values": "SPARQL TSV results",
+}
+
+
+def _bad(url: str, what: str) -> RemoteAnswerError:
+    return RemoteAnswerError(
+        f"{printable(url)}: the answer is not valid SPARQL JSON results ({what})"
+    )
+
+
+def _text(value: object, url: str, what: str) -> str:
+    if not isinstance(value, str) or _SURROGATE.search(value):
+        raise _bad(url, f"{what} is not a string")
+    return value
+
+
+def term_from_json(value: object, url: str = "the endpoint") -> Term:
+    """A SPARQL JSON results term, validated: RemoteAnswerError unless it is an object
+    with a known ``type``, a string ``value``, and (literals) an optional string
+    ``xml:lang`` that is a language tag or an absolute ``datatype`` IRI."""
+    if not isinstance(value, dict):
+        raise _bad(url, "a binding is not an object")
     kind = value.get("type")
-    text = value.get("value")
-    if not isinstance(text, str):
-        raise BackendError("malformed SPARQL JSON results: a binding has no string value")
+    text = _text(value.get("value"), url, "a term's value")
     if kind == "uri":
+        if not is_absolute_iri(text):
+            raise _bad(url, f"not an absolute IRI: {printable(text)[:80]!r}")
         return Term.iri(text)
     if kind == "bnode":
+        if not text:
+            raise _bad(url, "an empty blank node label")
         return Term.bnode(text)
     if kind in ("literal", "typed-literal"):
-        return Term.literal(text, value.get("datatype"), value.get("xml:lang"))
-    raise QueryError(f"unsupported RDF term in results: {kind!r}")
+        lang, datatype = value.get("xml:lang"), value.get("datatype")
+        if lang is not None and not _LANG.fullmatch(_text(lang, url, "a language tag")):
+            raise _bad(url, f"a bad language tag {printable(lang)[:40]!r}")
+        if datatype is not None and not is_absolute_iri(_text(datatype, url, "a datatype")):
+            raise _bad(url, f"a datatype that is not an absolute IRI {printable(datatype)[:80]!r}")
+        return Term.literal(text, datatype, lang)
+    raise _bad(url, f"a term of type {printable(str(kind))[:40]!r}")
+
+
+def read_json_results(answer: Answer, form: str, guard: Any = iter) -> QueryResult:
+    """The SPARQL JSON results of ``answer`` as a QueryResult of ``form`` (``select`` or
+    ``ask``), validated (see the module documentation); ``guard`` wraps the bindings
+    (a row limit). RemoteAnswerError for anything that is not a valid answer."""
+    url = answer.url
+    kind = answer.media_type
+    if kind in OTHER_RESULTS:
+        raise RemoteAnswerError(
+            f"{printable(url)}: the store answered with {OTHER_RESULTS[kind]}, not the SPARQL "
+            "JSON results asked for"
+        )
+    try:
+        data = json.loads(answer.content)
+    except RecursionError:
+        raise _bad(url, "nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise _bad(url, f"{type(exc).__name__} {one_line(str(exc), 80)}") from None
+    if not isinstance(data, dict):
+        raise _bad(url, "not a JSON object")
+    head = data.get("head")
+    if not isinstance(head, dict):
+        raise _bad(url, "'head' is not an object")
+    if form == "ask":
+        if "boolean" not in data or type(data["boolean"]) is not bool:
+            raise _bad(url, "an ASK answer without a true or false 'boolean'")
+        return QueryResult("ask", boolean=data["boolean"])
+    if "boolean" in data:
+        raise _bad(url, "an ASK answer to a SELECT query")
+    names = head.get("vars")
+    if not isinstance(names, list) or not all(
+        isinstance(v, str) and _VARNAME.fullmatch(v) for v in names
+    ):
+        raise _bad(url, "'head.vars' is not a list of variable names")
+    variables: list[str] = names
+    known = set(variables)
+    results = data.get("results")
+    if not isinstance(results, dict) or not isinstance(results.get("bindings"), list):
+        raise _bad(url, "no 'results.bindings' list")
+    rows: list[Row] = []
+    for binding in guard(results["bindings"]):
+        if not isinstance(binding, dict):
+            raise _bad(url, "a solution is not an object")
+        for name in binding:
+            if name not in known:
+                raise _bad(url, f"a solution binds {printable(name)[:40]!r}, not in 'head.vars'")
+        rows.append({k: term_from_json(v, url) for k, v in binding.items()})
+    return QueryResult("select", variables=variables, rows=rows)
+
+
+def parse_rdf_answer(answer: Answer, fmt: Any, guard: Any = iter) -> list[Any]:
+    """The triples or quads of ``answer`` (N-Triples or N-Quads, ``fmt`` a pyoxigraph
+    RdfFormat), parsed whole: RemoteAnswerError if it is not valid."""
+    import pyoxigraph as ox
+
+    try:
+        return list(guard(ox.parse(answer.content, fmt)))
+    except (SyntaxError, ValueError) as exc:
+        raise RemoteAnswerError(
+            f"{printable(answer.url)}: the answer is not valid {fmt.name} "
+            f"({one_line(str(exc), 120)})"
+        ) from None
 
 
 _INHERITED: list[HttpSession] = []
@@ -322,11 +425,14 @@ class RemoteBackend:
         ``os._exit``)."""
         _INHERITED.append(self.http)
         self.http = HttpSession(timeout=self.http.timeout, env={})
-        self.http.headers = dict(_INHERITED[-1].headers)
+        self.http.inherit(_INHERITED[-1])
+
+    def __repr__(self) -> str:
+        return f"RemoteBackend({self.query_url!r}, store_url={self.store_url!r}, {self.http!r})"
 
     def request(
         self, method: str, url: str, *, timeout: float | None = None, **kwargs: Any
-    ) -> httpx.Response:
+    ) -> Answer:
         return self.http.request(method, url, timeout=timeout, **kwargs)
 
     # -- Backend protocol -----------------------------------------------------------
@@ -350,23 +456,31 @@ class RemoteBackend:
 
     def triple_count(self) -> int:
         rows = self._select(_COUNT_QUERY, Limits(), []).rows
-        return int(rows[0]["n"].value) if rows and "n" in rows[0] else 0
+        if len(rows) != 1 or "n" not in rows[0] or not rows[0]["n"].value.isdigit():
+            raise RemoteAnswerError(
+                f"{printable(self.query_url)}: the answer to the triple count is not one "
+                "non-negative integer"
+            )
+        return int(rows[0]["n"].value)
 
     def dump(self) -> bytes:
         """The whole dataset as N-Quads (with ``graph``: that graph's triples): a Graph
         Store GET when a store URL is known and answers with N-Quads or N-Triples
         (Oxigraph does), else a SELECT."""
         if self.store_url is not None:
+            import pyoxigraph as ox
+
             if self.graph is None:
-                url, accept = self.store_url, N_QUADS
+                url, accept, fmt = self.store_url, N_QUADS, ox.RdfFormat.N_QUADS
             else:
                 from ..loader import graph_url
 
                 url, accept = graph_url(self.store_url, self.graph), N_TRIPLES
-            response = self.request("GET", url, headers={"Accept": accept})
-            kind = response.headers.get("content-type", "").split(";")[0].strip()
-            if response.status_code == 200 and kind == accept:
-                return response.content
+                fmt = ox.RdfFormat.N_TRIPLES
+            answer = self.request("GET", url, headers={"Accept": accept})
+            if answer.status == 200 and answer.media_type == accept:
+                parse_rdf_answer(answer, fmt)  # validated whole before it is used
+                return answer.content
         result = self._select(_DATASET_QUERY, Limits(max_rows=None), [])
         lines = []
         for row in result.rows:
@@ -419,7 +533,7 @@ class RemoteBackend:
             params += [("named-graph-uri", g) for g in plan.named_graphs or ()]
         if plan.form in ("construct", "describe"):
             return self._graph(sent, limits, params)
-        return self._select(sent, limits, params, ordered=plan.ordered)
+        return self._select(sent, limits, params, ordered=plan.ordered, form=plan.form)
 
     # -- helpers ---------------------------------------------------------------------
     def protocol_request(
@@ -445,55 +559,41 @@ class RemoteBackend:
 
     def _post_query(
         self, text: str, accept: str, limits: Limits, params: list[tuple[str, str]]
-    ) -> httpx.Response:
+    ) -> Answer:
         if not params and self.graph is not None:  # every request is scoped to the graph
             params = [("default-graph-uri", self.graph), ("named-graph-uri", NO_NAMED_GRAPHS)]
         method, url, arguments = self.protocol_request(text, params)
         arguments["headers"]["Accept"] = accept
-        response = self.request(method, url, timeout=limits.timeout, **arguments)
-        if response.status_code == 400:
-            raise QuerySyntaxError(f"the endpoint refused the query: {_first_line(response.text)}")
-        if response.status_code >= 400:
-            raise BackendError(
-                f"{self.query_url}: HTTP {response.status_code}: {_first_line(response.text)}"
+        answer = self.request(method, url, timeout=limits.timeout, **arguments)
+        if answer.status == 400:
+            raise QuerySyntaxError(f"the endpoint refused the query: {answer.first_line()}")
+        if not answer.ok:
+            raise RemoteStoreError(
+                f"{printable(answer.url)}: HTTP {answer.status}: {answer.first_line()}"
             )
-        return response
+        return answer
 
     def _select(
-        self, text: str, limits: Limits, params: list[tuple[str, str]], *, ordered: bool = False
+        self,
+        text: str,
+        limits: Limits,
+        params: list[tuple[str, str]],
+        *,
+        ordered: bool = False,
+        form: str = "select",
     ) -> QueryResult:
-        response = self._post_query(text, SPARQL_JSON, limits, params)
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            raise BackendError(f"{self.query_url}: the answer is not SPARQL JSON results") from None
-        if not isinstance(data, dict):
-            raise BackendError(f"{self.query_url}: the answer is not SPARQL JSON results")
-        if "boolean" in data:
-            return QueryResult("ask", boolean=bool(data["boolean"]))
-        variables = [str(v) for v in data.get("head", {}).get("vars", [])]
-        rows: list[Row] = []
-        for binding in limits.guard(data.get("results", {}).get("bindings", [])):
-            rows.append({k: term_from_json(v) for k, v in binding.items()})
-        if not ordered:
-            rows = sort_rows(rows, variables)
-        return QueryResult("select", variables=variables, rows=rows)
+        answer = self._post_query(text, SPARQL_JSON, limits, params)
+        result = read_json_results(answer, form, limits.guard)
+        if result.form == "select" and not ordered:
+            result = QueryResult(
+                "select", variables=result.variables, rows=sort_rows(result.rows, result.variables)
+            )
+        return result
 
     def _graph(self, text: str, limits: Limits, params: list[tuple[str, str]]) -> QueryResult:
         import pyoxigraph as ox
 
-        response = self._post_query(text, N_TRIPLES, limits, params)
-        try:
-            parsed: Iterator[Any] = ox.parse(response.content, ox.RdfFormat.N_TRIPLES)
-            triples = list(limits.guard(parsed))
-        except SyntaxError as exc:
-            raise BackendError(
-                f"{self.query_url}: the answer is not N-Triples ({_first_line(str(exc))})"
-            ) from None
+        answer = self._post_query(text, N_TRIPLES, limits, params)
+        triples = parse_rdf_answer(answer, ox.RdfFormat.N_TRIPLES, limits.guard)
         # Blank nodes relabelled with RDFC-1.0, as every engine does (docs/architecture.md).
         return QueryResult("graph", triples=canonical_triples(triples))
-
-
-def _first_line(text: str) -> str:
-    """The first line of an endpoint's answer, for an error message."""
-    return one_line(text, empty="(empty answer)")
