@@ -7,7 +7,10 @@ package imports (``khalis_kg.cli.KhalisGroup``). Needs POSIX (see :func:`serve`)
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import socket
 import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +25,7 @@ __all__ = [
     "DEFAULT_PORT",
     "STORE_NEEDS_OXIGRAPH",
     "default_workers",
+    "listen",
     "named_graph_option",
     "serve",
     "serve_command",
@@ -165,7 +169,7 @@ def serve(
         import uvicorn
 
         from . import guard
-        from .app import Settings, create_app
+        from .app import Settings, create_app, running
     except ImportError as exc:
         from ..errors import KhalisError
 
@@ -191,8 +195,10 @@ def serve(
         header_timeout=header_timeout,
         queue_timeout=queue_timeout,
     )
+    app = create_app(settings)
+    listener = listen(host, port)  # first: a busy port fails at once, before any worker
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         log_level=log_level,
@@ -204,9 +210,59 @@ def serve(
         h11_max_incomplete_event_size=2 * 1024 * 1024,
         server_header=False,
         timeout_graceful_shutdown=5,
+        # The workers are started here (running(), below), not in uvicorn's lifespan,
+        # so that a failure to start is the KhalisError itself: one line and its exit
+        # code from the command line, not uvicorn's lifespan traceback and exit 3.
+        lifespan="off",
+        loop="asyncio",
     )
     guard.install_logging(log_level)
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        async with running(app, settings):
+            shown = f"[{host}]" if ":" in host else host
+            logging.getLogger("khalis_kg.server").info(
+                "listening on http://%s:%d (Ctrl-C to stop)", shown, listener.getsockname()[1]
+            )
+            await server.serve(sockets=[listener])
+
+    try:
+        asyncio.run(main())
+    finally:
+        listener.close()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port`` (as uvicorn binds it: SO_REUSEADDR), or
+    :class:`~khalis_kg.errors.ServerStartError` (exit 8) in one line when the address
+    is in use, not this machine's, or the port out of range."""
+    from ..errors import ServerStartError
+
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if not 0 <= port <= 65535:
+        raise ServerStartError(f"cannot listen on {where}: a port is a number from 0 to 65535")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except (OSError, UnicodeError) as exc:
+        raise ServerStartError(f"cannot listen on {where}: {_why(exc)}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ServerStartError(f"cannot listen on {where}: {_why(exc)}") from None
+    return sock
+
+
+def _why(exc: BaseException) -> str:
+    from ..errors import one_line
+
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return one_line(text or type(exc).__name__, 120, empty=type(exc).__name__)
 
 
 @click.command("serve")

@@ -665,44 +665,54 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+@contextlib.asynccontextmanager
+async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
+    """The query workers of ``app``, started (each has loaded the graph) and asked for
+    the graph's figures, for as long as the context lasts; a failure to start is the
+    KhalisError that caused it (the data unreadable, the remote store failing)."""
+    config = WorkerConfig(
+        data=settings.data,
+        named_graphs=settings.named_graphs,
+        backend=settings.backend,
+        endpoint=settings.endpoint,
+        remote_graph=settings.remote_graph,
+        store=settings.store,
+        with_ontology=settings.with_ontology,
+        max_results=settings.max_results,
+        memory_limit_mb=settings.memory_limit_mb,
+    )
+    asyncio.get_running_loop().set_exception_handler(guard.loop_exception_handler)
+    pool = WorkerPool(config, settings.workers, queue_timeout=settings.queue_timeout)
+    started = time.monotonic()
+    await pool.start()
+    summaries = asyncio.get_running_loop().create_task(_log_summaries())
+    try:
+        app.state.info = await pool.run({"op": "info"}, 120.0)
+        app.state.pool = pool
+        app.state.settings = settings
+        log.info(
+            "%d query workers ready in %.1f s (%d triples, %d packaged queries)",
+            pool.alive,
+            time.monotonic() - started,
+            app.state.info["triples"],
+            len(app.state.info["queries"]),
+        )
+        yield
+    finally:
+        summaries.cancel()
+        await pool.close()
+        guard.emit_summaries()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
-    """The ASGI application; its lifespan starts and stops the query workers."""
+    """The ASGI application; its lifespan starts and stops the query workers
+    (:func:`running`, which ``serve`` enters itself before it listens)."""
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        config = WorkerConfig(
-            data=settings.data,
-            named_graphs=settings.named_graphs,
-            backend=settings.backend,
-            endpoint=settings.endpoint,
-            remote_graph=settings.remote_graph,
-            store=settings.store,
-            with_ontology=settings.with_ontology,
-            max_results=settings.max_results,
-            memory_limit_mb=settings.memory_limit_mb,
-        )
-        asyncio.get_running_loop().set_exception_handler(guard.loop_exception_handler)
-        pool = WorkerPool(config, settings.workers, queue_timeout=settings.queue_timeout)
-        started = time.monotonic()
-        await pool.start()
-        summaries = asyncio.get_running_loop().create_task(_log_summaries())
-        try:
-            app.state.info = await pool.run({"op": "info"}, 120.0)
-            app.state.pool = pool
-            app.state.settings = settings
-            log.info(
-                "%d query workers ready in %.1f s (%d triples, %d packaged queries)",
-                pool.alive,
-                time.monotonic() - started,
-                app.state.info["triples"],
-                len(app.state.info["queries"]),
-            )
+        async with running(app, settings):
             yield
-        finally:
-            summaries.cancel()
-            await pool.close()
-            guard.emit_summaries()
 
     routes = [
         Route("/", index, methods=["GET"]),

@@ -72,11 +72,21 @@ class WorkerCrashError(PoolError):
 
 
 class WorkerError(KhalisError):
-    """An error a worker reported, with the HTTP status it chose."""
+    """An error a worker reported, with the HTTP status and exit code it chose."""
 
-    def __init__(self, message: str, http_status: int) -> None:
+    def __init__(self, message: str, http_status: int, exit_code: int = 2) -> None:
         super().__init__(message)
         self.http_status = http_status
+        self.exit_code = exit_code
+
+
+class WorkerStartError(PoolError):
+    """A worker could not load the graph (the data unreadable, the remote store
+    failing); ``exit_code`` is the cause's, which ``serve`` exits with."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass(eq=False)
@@ -231,7 +241,9 @@ class WorkerPool:
             raise
         if reply[0] != "ready":
             self._discard(worker)
-            raise PoolError(str(reply[2]) if len(reply) > 2 else "a query worker failed to start")
+            if len(reply) > 3:
+                raise WorkerStartError(str(reply[2]), int(reply[3]))
+            raise PoolError("a query worker failed to start")
         return worker
 
     # ------------------------------------------------------------------ stderr
@@ -455,7 +467,7 @@ class WorkerPool:
         self._idle.put_nowait(worker)
         if reply[0] == "ok":
             return reply[1]
-        raise WorkerError(str(reply[2]), int(reply[1]))
+        raise WorkerError(str(reply[2]), int(reply[1]), int(reply[3]))
 
 
 def _describe(exc: BaseException) -> str:

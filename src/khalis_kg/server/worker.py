@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("khalis_kg.server.worker")
 
 Reply = tuple[Any, ...]
-"""``("ok", payload)`` or ``("error", http_status, message)``."""
+"""``("ok", payload)`` or ``("error", http_status, message, exit_code)``."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,10 @@ def _no_core_dumps() -> None:
         log.warning("could not turn off core dumps: %s", exc)
 
 
-def _error(status: int, message: str) -> Reply:
-    return ("error", status, message)
+def _error(status: int, message: str, exit_code: int = 2) -> Reply:
+    """An error reply: the HTTP status, the message, and the command line's exit code
+    (for a failure to start: ``serve`` exits with it)."""
+    return ("error", status, message, exit_code)
 
 
 def _too_many(max_results: int) -> Reply:
@@ -202,7 +204,7 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], config: WorkerConfig) -> Re
             return ("ok", {"bodies": bodies, "diagrams": [list(d) for d in pictures]})
         return _error(500, f"unknown worker task {op!r}")
     except KhalisError as exc:
-        return _error(exc.http_status, str(exc))
+        return _error(exc.http_status, str(exc), exc.exit_code)
     except MemoryError:
         return _error(503, "the query needed more memory than this server allows")
     except RecursionError:
@@ -249,7 +251,8 @@ def worker_main(conn: Connection, config: WorkerConfig, stderr: Connection | Non
         gc.freeze()
         conn.send(("ready", None))
     except KhalisError as exc:
-        conn.send(_error(exc.http_status, f"cannot load the knowledge graph: {exc}"))
+        message = f"cannot load the knowledge graph: {exc}"
+        conn.send(_error(exc.http_status, message, exc.exit_code))
         return
     while True:
         try:
