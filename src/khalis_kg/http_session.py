@@ -36,11 +36,11 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from .errors import InputError, KhalisError, RemoteStoreError, one_line, printable
+from .errors import InputError, KhalisError, RemoteStoreError, one_line, printable, truncate
 
 if TYPE_CHECKING:
     import ssl
@@ -83,8 +83,9 @@ def check_url(url: str) -> None:
 
 def _secret(env: Mapping[str, str], name: str, *, ascii_only: bool) -> str | None:
     """The variable ``name`` of ``env``, checked: InputError naming it (never its value)
-    if it holds a control character, a line break, a byte that is not UTF-8 or (with
-    ``ascii_only``) a character that is not ASCII."""
+    if it holds a control character, a line break, a byte that is not UTF-8, leading or
+    trailing spaces or (a token: ``ascii_only``) a character that is not ASCII or a
+    space."""
     value = env.get(name)
     if value is None:
         return None
@@ -95,6 +96,8 @@ def _secret(env: Mapping[str, str], name: str, *, ascii_only: bool) -> str | Non
         why = "a byte that is not UTF-8"
     elif ascii_only and not value.isascii():
         why = "a character that is not ASCII"
+    elif ascii_only and " " in value:
+        why = "a space (a token has none)"
     elif value != value.strip():
         why = "leading or trailing spaces"
     if why is not None:
@@ -149,6 +152,8 @@ class Answer:
     headers: Mapping[str, str]
     content: bytes
     encoding: str = "utf-8"
+    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    """The session's secrets, masked in :meth:`first_line` (a store may echo them)."""
 
     @property
     def text(self) -> str:
@@ -164,8 +169,12 @@ class Answer:
         return 200 <= self.status < 300
 
     def first_line(self) -> str:
-        """The first line of the body, escaped, for an error message."""
-        return one_line(self.text, empty="(empty answer)")
+        """The first line of the body, escaped and without the session's secrets, for
+        an error message."""
+        text = one_line(self.text, len(self.content) + 1, empty="(empty answer)")
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return truncate(text, 200)
 
     def __repr__(self) -> str:  # the headers are the store's, but keep reprs short
         return f"Answer({self.url!r}, {self.status}, {len(self.content)} bytes)"
@@ -207,7 +216,8 @@ class HttpSession:
         self._secrets = other._secrets
 
     def mask(self, text: str) -> str:
-        """``text`` with every secret of this session replaced by ``***``."""
+        """``text`` with every secret of this session replaced by ``***`` (the URL of a
+        redirect, an exception's text: a secret can hide in either)."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
@@ -331,6 +341,7 @@ class HttpSession:
                             dict(response.headers),
                             bytes(body),
                             response.encoding or "utf-8",
+                            self._secrets,
                         )
                     )
             except BaseException as exc:  # noqa: BLE001 (handed to the caller, which sorts it)

@@ -1,8 +1,11 @@
-"""``python -m khalis_kg.server``: the same as ``khalis-kg serve``."""
+"""``python -m khalis_kg.server``: the same as ``khalis-kg serve`` (through the command
+line's group, so that a failure to start is one line and its exit code)."""
 
 from __future__ import annotations
 
-from . import serve_command
+import sys
+
+from ..cli import main
 
 if __name__ == "__main__":
-    serve_command(prog_name="khalis-kg serve")
+    main(["serve", *sys.argv[1:]])
