@@ -2,7 +2,8 @@
 
 Exit codes (defined once in :mod:`khalis_kg.errors`): 0 success (or conforms), 1 does
 not conform, 2 input or usage error, 3 stopped at the time limit, 4 stopped at the memory
-limit, 5 engine crash, 130 interrupted. Every end that is not a success is one line,
+limit, 5 engine crash, 6 the remote store failed, 8 the server could not start, 130
+interrupted. Every end that is not a success is one line,
 ``khalis-kg: error: ...``, on stderr; never a traceback.
 
 Every verb but ``serve`` runs its work (reading and parsing the user's files, running
@@ -319,7 +320,8 @@ def _write(data: bytes, output: str | None) -> None:
     "--remote-timeout",
     type=click.FloatRange(min=0.1),
     default=None,
-    help="Seconds allowed for each HTTP exchange with the remote endpoint [default: 30].",
+    help="Seconds allowed for each HTTP exchange with the remote endpoint, whole (connect, "
+    "headers, body) [default: 30].",
 )
 @click.option(
     "--data",
@@ -381,7 +383,7 @@ def cli(
 
     Exit codes: 0 success (validate: conforms), 1 does not conform, 2 input or usage
     error, 3 stopped at the time limit, 4 stopped at the memory limit, 5 engine crash,
-    130 interrupted.
+    6 the remote store failed, 8 the server could not start, 130 interrupted.
     """
     ctx.obj = Settings(
         backend,
