@@ -36,8 +36,7 @@ from .safety import (
     ReadOnlyQuery,
     builtin,
     check_nesting,
-    projection,
-    tokenize,
+    lexical,
 )
 
 if TYPE_CHECKING:
@@ -85,12 +84,12 @@ WHERE {{ ?claim a <{kg}Claim> ; <{kg}{prop}> ?by }} GROUP BY ?by ORDER BY DESC(?
 def _star_ordered(text: str, result: QueryResult) -> QueryResult:
     """``SELECT *`` columns in the order the variables first appear in the query (the
     engines each choose their own order), the same on every backend."""
-    if result.form != "select" or projection(text) is not None:
+    if result.form != "select":
         return result
-    first: dict[str, int] = {}
-    for k, tok in enumerate(tokenize(text)):
-        if tok.kind == "var":
-            first.setdefault(tok.text[1:], k)
+    facts = lexical(text)  # one tokenisation per text, shared with the decision
+    if facts.projection is not None:
+        return result
+    first = facts.variables
     result.variables.sort(key=lambda v: first.get(v, len(first)))
     return result
 

@@ -207,13 +207,101 @@ def scan(
 
 def projection(text: str) -> list[str] | None:
     """Variables projected by a SELECT query (``None`` for ``SELECT *`` or other forms)."""
+    found = lexical(text).projection
+    return None if found is None else list(found)
+
+
+def variable_order(text: str) -> dict[str, int]:
+    """Each variable of ``text`` (without ``?``) and the rank of its first appearance."""
+    return lexical(text).variables
+
+
+@dataclass(frozen=True)
+class Lexical:
+    """What one tokenisation of a query text tells (:func:`lexical`)."""
+
+    projection: tuple[str, ...] | None
+    """As :func:`projection`."""
+    variables: dict[str, int]
+    """As :func:`variable_order` (read only)."""
+    too_deep: Token | None
+    """The first bracket nested deeper than :data:`MAX_NESTING`, if any."""
+    plainly_clean: bool
+    """No update keyword and no word that contains ``service`` or starts with ``from``
+    (:func:`builtin`)."""
+    form: str | None
+    """The first query form or update keyword (as :attr:`QueryScan.form`)."""
+    ordered: bool
+    """Whether the outer query has ORDER BY."""
+
+
+LEXICAL_CACHE_CHARS = 64 * 1024
+"""Texts up to this many characters keep their :func:`lexical` facts (in a bounded
+cache); longer ones are tokenised again when asked."""
+
+
+def lexical(text: str) -> Lexical:
+    """The lexical facts of ``text``, from one tokenisation: its projection, the order of
+    its variables, its nesting, and what :func:`builtin` asks. Cached per text (the 512
+    most recent texts of at most :data:`LEXICAL_CACHE_CHARS` characters)."""
+    if len(text) <= LEXICAL_CACHE_CHARS:
+        return _lexical_cached(text)
+    return _lexical(text)
+
+
+def _lexical(text: str) -> Lexical:
     tokens = list(tokenize(text))
-    start = next(
-        (k for k, t in enumerate(tokens) if t.kind == "word" and t.text.lower() == "select"),
-        None,
+    depth = 0  # brackets of every kind, for the nesting guard
+    braces = 0  # { } only, for the outer ORDER BY
+    too_deep: Token | None = None
+    variables: dict[str, int] = {}
+    clean = True
+    form: str | None = None
+    ordered = False
+    select_at: int | None = None
+    for k, tok in enumerate(tokens):
+        kind, word = tok.kind, tok.text
+        if kind == "punct":
+            if word in "({[":
+                depth += 1
+                if depth > MAX_NESTING and too_deep is None:
+                    too_deep = tok
+                braces += word == "{"
+            elif word in ")}]":
+                depth = max(depth - 1, 0)
+                braces -= word == "}"
+        elif kind == "var":
+            variables.setdefault(word[1:], k)
+        elif kind == "word":
+            low = word.lower()
+            if low in UPDATE_KEYWORDS or "service" in low or low.startswith("from"):
+                clean = False
+            if form is None and (low in QUERY_FORMS or low in UPDATE_KEYWORDS):
+                form = low
+            if low == "select" and select_at is None:
+                select_at = k
+            elif (
+                low == "order"
+                and braces == 0
+                and k + 1 < len(tokens)
+                and tokens[k + 1].text.lower() == "by"
+            ):
+                ordered = True
+    return Lexical(
+        projection=None if select_at is None else _projected(tokens, select_at),
+        variables=variables,
+        too_deep=too_deep,
+        plainly_clean=clean,
+        form=form,
+        ordered=ordered,
     )
-    if start is None:
-        return None
+
+
+_lexical_cached = functools.lru_cache(maxsize=512)(_lexical)
+
+
+def _projected(tokens: list[Token], start: int) -> tuple[str, ...] | None:
+    """The variables projected by the SELECT at ``tokens[start]``; None for ``*``."""
     names: list[str] = []
     depth = 0
     for k in range(start + 1, len(tokens)):
@@ -232,7 +320,7 @@ def projection(text: str) -> list[str] | None:
             depth -= 1
         elif tok.kind == "var" and (depth == 0 or (k > 0 and tokens[k - 1].text.lower() == "as")):
             names.append(tok.text[1:])
-    return names
+    return tuple(names)
 
 
 def _resolve(tok: Token | None, prefixes: dict[str, str], base: str | None) -> str | None:
@@ -315,6 +403,11 @@ def resolve_iri(reference: str, base: str) -> str:
 def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
     """Refuse a query whose brackets nest deeper than ``limit`` (counted on its tokens,
     so brackets inside strings, IRIs and comments do not count)."""
+    if limit == MAX_NESTING:
+        tok = lexical(text).too_deep  # the tokenisation the other lexical facts share
+        if tok is not None:
+            raise _too_deep(tok, limit)
+        return
     depth = 0
     for tok in tokenize(text):
         if tok.kind != "punct":
@@ -322,14 +415,18 @@ def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
         if tok.text in "({[":
             depth += 1
             if depth > limit:
-                raise QuerySyntaxError(
-                    f"the query nests brackets more than {limit} deep (line {tok.line}, "
-                    f"column {tok.column}); refused before parsing",
-                    line=tok.line,
-                    column=tok.column,
-                )
+                raise _too_deep(tok, limit)
         elif tok.text in ")}]":
             depth = max(depth - 1, 0)
+
+
+def _too_deep(tok: Token, limit: int) -> QuerySyntaxError:
+    return QuerySyntaxError(
+        f"the query nests brackets more than {limit} deep (line {tok.line}, "
+        f"column {tok.column}); refused before parsing",
+        line=tok.line,
+        column=tok.column,
+    )
 
 
 @dataclass(frozen=True)
@@ -467,10 +564,12 @@ def decide(
     )
 
 
+@functools.lru_cache(maxsize=512)
 def builtin(text: str) -> ReadOnlyQuery:
     """Admit a query that ships with khalis-kg (a packaged ``.rq`` file, a statistics
     query) without importing the parser, when its text is plainly clean; anything else
-    goes through :func:`decide`.
+    goes through :func:`decide`. Decided once per text and process (a bounded cache:
+    the packaged texts are few).
 
     Plainly clean, read conservatively on the lexical tokens: a query form, no escape,
     no update keyword, and no word (keyword or prefixed name: ``SERVICE:x`` is one) that
@@ -479,15 +578,10 @@ def builtin(text: str) -> ReadOnlyQuery:
     every query khalis-kg ships.
     """
     if "\\u" not in text and "\\U" not in text:
-        found = scan(text)
-        words = [t.text.lower() for t in tokenize(text) if t.kind == "word"]
-        if (
-            found.form in QUERY_FORMS
-            and not (found.is_update or found.has_service or found.dataset)
-            and not any("service" in w or w.startswith("from") for w in words)
-        ):
+        facts = lexical(text)
+        if facts.form in QUERY_FORMS and facts.plainly_clean:
             return ReadOnlyQuery(
-                text=text, form=found.form, ordered=found.has_order_by, verified="builtin"
+                text=text, form=facts.form, ordered=facts.ordered, verified="builtin"
             )
     return decide(text)
 
