@@ -96,6 +96,9 @@ def _star_ordered(text: str, result: QueryResult) -> QueryResult:
 
 def _preload() -> None:
     """Import what answering needs before an isolated child's descriptors are locked."""
+    import csv  # noqa: F401 - results' writers import these when they write
+    import json  # noqa: F401
+
     from . import results, terms  # noqa: F401
 
 
@@ -664,11 +667,19 @@ def write_docs(directory: PathLike, files: Mapping[str, bytes]) -> list[Path]:
     return docs.write(Path(directory), dict(files))
 
 
-def preload_output() -> None:
-    """Import what running a query and serialising its answer needs, ahead of time (the
-    command line does it before an isolated child locks its descriptors)."""
-    from . import export
+def preload_output(fmt: str | None = None) -> None:
+    """Import what running a query and serialising its answer in ``fmt`` needs, ahead of
+    time (the command line does it before an isolated child locks its descriptors).
+    ``None``, ``table``, ``turtle`` and ``nt`` need nothing more than the engine; any
+    other name (or alias) prepares every writer."""
     from .backends import oxigraph  # noqa: F401
+
+    if fmt in (None, "table", "turtle", "nt"):
+        return
+    import csv  # noqa: F401 - results' writers import these when they write
+    import json  # noqa: F401
+
+    from . import export
 
     export.jsonld_context()
 

@@ -19,7 +19,6 @@ substitutes values through the projection (SEP-0007) and refuses other variables
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -331,6 +330,8 @@ class Catalogue:
         if info is not None:
             return info
         known = sorted({*self._queries, *self._files()})  # lists the directory, reads no file
+        import difflib  # only for a name that is not there
+
         suggestions = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         raise UnknownQueryError(name, suggestions)
 

@@ -24,7 +24,6 @@ JSON-LD export and ``validate``; pySHACL only by ``validate``.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -36,6 +35,7 @@ import click
 from . import __version__, api, isolation
 from .api import BACKENDS, DEFAULT_BACKEND, KnowledgeGraph
 from .errors import EXIT_INTERRUPTED, InputError, KhalisError, ParameterError
+from .options import STORE_NEEDS_OXIGRAPH, memory_size, named_graph_option, store_option
 from .rdfio import (
     GRAPH_FORMAT_NAMES,
     RDF_FORMAT_NAMES,
@@ -43,7 +43,6 @@ from .rdfio import (
     format_names,
     rdf_format,
 )
-from .server import STORE_NEEDS_OXIGRAPH, memory_size, named_graph_option, store_option
 from .terms import is_absolute_iri
 
 if TYPE_CHECKING:
@@ -417,6 +416,8 @@ def _load_catalogue() -> Any:
 
 def _list_queries(fmt: str, catalogue: Any) -> bytes:
     if fmt == "json":
+        import json  # here: the query verbs need no JSON module
+
         text = json.dumps([q.to_dict() for q in catalogue.list()], indent=1) + "\n"
         return text.encode("utf-8")
     lines = []
@@ -554,7 +555,7 @@ def query_command(
         info.bind(bound)
         kg = settings.load()
         kg.catalogue = catalogue
-        api.preload_output()
+        api.preload_output(fmt)
         return kg
 
     table_width = _table_width(width)
@@ -622,7 +623,7 @@ def sparql_command(
     def prepare() -> tuple[KnowledgeGraph, ReadOnlyQuery]:
         kg = settings.load()
         plan = kg.decide(text, base=base)  # parsed (rdflib's grammar) before the lock
-        api.preload_output()
+        api.preload_output(fmt)
         return kg, plan
 
     table_width = _table_width(width)
@@ -764,6 +765,8 @@ def _stats(fmt: str, kg: KnowledgeGraph) -> bytes:
 
     stats = kg.stats()
     if fmt == "json":
+        import json
+
         return (json.dumps(stats.to_dict(), indent=1) + "\n").encode("utf-8")
     lines = [
         f"triples        {stats.triples}",

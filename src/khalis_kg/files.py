@@ -26,7 +26,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 from pathlib import Path
 
@@ -145,6 +144,8 @@ def _write_in_place(target: Path, data: bytes, *, fifo: bool) -> None:
 def temporary_name(target: Path, pid: int | None = None) -> Path:
     """The temporary file for ``target``: ``.NAME.khalis-PID-RANDOM.tmp`` beside it
     (NAME shortened so that the whole stays within the 255-byte name limit)."""
+    import secrets  # not at import: it brings hashlib and random to every command
+
     suffix = f".khalis-{os.getpid() if pid is None else pid}-{secrets.token_hex(4)}.tmp"
     return target.parent / (_stem(target) + suffix)
 

@@ -13,9 +13,7 @@ those of :mod:`khalis_kg.rdfio`. No engine is imported here.
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -251,6 +249,8 @@ def to_csv(result: QueryResult) -> str:
     """SPARQL 1.1 Query Results CSV. ASK answers are a single ``true``/``false`` line."""
     if result.form == "ask":
         return ("true" if result.boolean else "false") + "\r\n"
+    import csv  # here: most commands never write CSV
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(result.variables)
@@ -274,6 +274,8 @@ def to_tsv(result: QueryResult) -> str:
 def to_json(result: QueryResult) -> str:
     """SPARQL 1.1 Query Results JSON, on one line (not indented: ~36 % smaller at 100k
     triples, and written by the json module's C encoder, which indentation turns off)."""
+    import json  # here: a table or CSV needs no JSON
+
     if result.form == "ask":
         return json.dumps({"head": {}, "boolean": bool(result.boolean)}) + "\n"
     data = {

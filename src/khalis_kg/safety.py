@@ -43,7 +43,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from .errors import (
     QueryError,
@@ -78,8 +78,10 @@ DEFAULT_MAX_ROWS = 100_000
 """Largest number of rows (or triples) a query may return before it is stopped."""
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One lexical token (a named tuple: tokenising makes many, and a class of them is
+    cheaper to define at import than a dataclass)."""
+
     kind: str  # "word", "iri", "string", "var", "punct"
     text: str
     line: int
@@ -216,8 +218,7 @@ def variable_order(text: str) -> dict[str, int]:
     return lexical(text).variables
 
 
-@dataclass(frozen=True)
-class Lexical:
+class Lexical(NamedTuple):
     """What one tokenisation of a query text tells (:func:`lexical`)."""
 
     projection: tuple[str, ...] | None
@@ -602,8 +603,7 @@ def take_parsed(text: str) -> Any | None:
     return kept[1]
 
 
-@dataclass(frozen=True)
-class _Facts:
+class _Facts(NamedTuple):
     form: str
     ordered: bool
     dataset: tuple[tuple[str, str | None], ...] | None

@@ -1,0 +1,93 @@
+"""What ``khalis-kg query NAME`` imports: only what the verb needs (issue 23).
+
+A cold ``khalis-kg query casualties`` was mostly imports; these tests pin the set. The
+parent process (which forks the isolated child that loads and queries) imports no
+engine, no server, no JSON, CSV or hashing module and no traceback formatter; the whole
+verb (parent and child, run here in one process with the isolation switched off)
+imports no server, HTTP client, rdflib, SHACL engine, export or validation module, and
+no writer for formats it does not print. Timings are in bench/overhead.py, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+NEVER = {
+    "khalis_kg.server",
+    "khalis_kg.export",
+    "khalis_kg.validation",
+    "khalis_kg.loader",
+    "khalis_kg.http_session",
+    "starlette",
+    "uvicorn",
+    "httpx",
+    "http.client",
+    "rdflib",
+    "pyshacl",
+    "pyshacl_turbo",
+    "csv",
+    "json",
+    "secrets",
+    "hashlib",
+    "difflib",
+}
+"""Modules the query verb never imports, in either process."""
+
+PARENT_NEVER = NEVER | {"pyoxigraph", "khalis_kg.backends.oxigraph", "traceback"}
+"""And in the parent: the engine is the child's, and so is any traceback."""
+
+ROWS = {"casualties": "(3 rows)", "accounts": "(10 rows)"}
+
+PROBE = """
+import sys
+{setup}
+from khalis_kg.cli import main
+try:
+    main({argv!r})
+except SystemExit as exc:
+    assert exc.code in (0, None), exc.code
+print("MODULES", sorted(m for m in sys.modules if m in {never!r}), file=sys.stderr)
+"""
+
+
+def imported(argv: list[str], never: set[str], *, isolated: bool) -> str:
+    setup = "" if isolated else "import khalis_kg.isolation as i; i.available = lambda: False"
+    code = PROBE.format(setup=setup, argv=argv, never=never)
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == ROWS[argv[1]]  # the answer was printed
+    return done.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "argv", [["query", "casualties"], ["query", "accounts", "--width", "0"]], ids=str
+)
+def test_query_parent_imports(argv: list[str]) -> None:
+    assert imported(argv, PARENT_NEVER, isolated=True) == "MODULES []"
+
+
+@pytest.mark.parametrize(
+    "argv", [["query", "casualties"], ["query", "accounts", "--width", "0"]], ids=str
+)
+def test_query_verb_imports(argv: list[str]) -> None:
+    assert imported(argv, NEVER, isolated=False) == "MODULES []"
+
+
+def test_writers_work_in_the_locked_child() -> None:
+    """CSV and JSON writers are imported before the child's descriptors are locked."""
+    for fmt, start in (("csv", "event,status"), ("json", '{"head": {"vars": ["event"')):
+        done = subprocess.run(
+            [sys.executable, "-m", "khalis_kg.cli", "query", "casualties", "--format", fmt],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert (done.returncode, done.stderr) == (0, "")
+        assert done.stdout.startswith(start)
