@@ -320,12 +320,13 @@ def to_xml(result: QueryResult) -> str:
 
 def graph_bytes(result: QueryResult, fmt: str) -> bytes:
     """The triples of a graph answer as turtle, nt, jsonld or xml."""
-    from .export import jsonld_bytes
     from .rdfio import serialize as rdf_serialize
     from .rdfio import to_ox_triple
 
     triples = [to_ox_triple(t) for t in result.triples]
     if fmt == "jsonld":
+        from .export import jsonld_bytes
+
         # Compact JSON-LD with the packaged context, as the export writes it.
         return jsonld_bytes(rdf_serialize(triples, "nt"))
     used = used_prefixes(t.value for triple in result.triples for t in triple if t.is_iri)
