@@ -176,8 +176,11 @@ def build(diagram_svg: str | None = None) -> dict[str, bytes]:
 _EXTRA_CSS = """
 /* khalis-kg additions */
 .khalis-docs-nav { font-size: 0.9em; padding: 0.4em 0; border-bottom: 1px solid #ccc; }
+/* the diagram fits its column (scaled down), or scrolls sideways once that would make
+   its text too small: never wider than the column without a scrollbar */
 .diagram-scroll { overflow-x: auto; }
-.diagram-scroll svg { max-width: none; height: auto; }
+.diagram-scroll svg { display: block; width: 100%; min-width: 56rem; max-width: none;
+  height: auto; }
 """
 
 
