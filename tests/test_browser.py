@@ -1,14 +1,15 @@
-"""The query page in a real browser: Debian's chromium driven by Playwright.
+"""The query page (YASGUI) and the resource pages in a real browser: Debian's chromium
+driven by Playwright.
 
-Open ``/``, click a packaged query, check the results table, follow a resource link
-and check the resource page and its quote from the article. Screenshots go to
-``tests/artifacts/`` (git-ignored).
+On ``/``: type a query with completion, run it, read, sort and page the table, open a
+packaged query, follow a result link and check the resource page and its quote from
+the article; no console error (a CSP violation is one) and no request to another host.
+Screenshots go to ``tests/artifacts/`` (git-ignored).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,29 +56,25 @@ def page() -> Iterator[Any]:
             browser.close()
 
 
-def _display(term: dict[str, str]) -> str:
-    """What the page shows for a term (compact names are not reproduced: use values)."""
-    return term["value"]
-
-
-def _pick(base: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """A packaged query without required parameters whose answer links to a quoted page."""
+def _pick(base: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A packaged query without required parameters whose answer has rows."""
     with httpx.Client(base_url=base, timeout=30) as c:
         for entry in c.get("/queries").json():
             if entry["check"] or any(p["required"] for p in entry["parameters"]):
                 continue
             answer = c.get(entry["url"], headers={"Accept": "application/sparql-results+json"})
-            if answer.status_code != 200 or "results" not in answer.json():
-                continue
-            if answer.json()["results"]["bindings"]:
+            if answer.status_code == 200 and answer.json().get("results", {}).get("bindings"):
                 return entry, answer.json()
-    return None
+    raise AssertionError("no packaged query answers rows")
 
 
-def test_query_page_end_to_end(live_server: str, page: Any) -> None:
-    from playwright.sync_api import expect
+def _editor_text(page: Any) -> str:
+    return str(page.evaluate("() => document.querySelector('.tabPanel.active .CodeMirror')"
+                             ".CodeMirror.getValue()"))  # fmt: skip
 
-    ARTIFACTS.mkdir(exist_ok=True)
+
+def _watch(page: Any, live_server: str) -> tuple[list[str], list[str]]:
+    """Console errors (a CSP violation is one) and requests to any other host."""
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -86,45 +83,97 @@ def test_query_page_end_to_end(live_server: str, page: Any) -> None:
         "request",
         lambda r: outside.append(r.url) if not r.url.startswith(live_server) else None,
     )
+    return errors, outside
 
+
+CLAIMS = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX kg: <https://w3id.org/khalis-kg/ontology#>
+SELECT ?claim ?label WHERE { ?claim a kg:Claim ; rdfs:label ?label } ORDER BY ?label"""
+
+
+def test_query_page_end_to_end(live_server: str, page: Any) -> None:
+    """YASGUI used as a person would: type a query with completion, run it, read, sort and
+    page the table, open a packaged query, follow a result link to its page."""
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors, outside = _watch(page, live_server)
     page.goto(live_server + "/")
-    expect(page.locator("h1#editor-title")).to_have_text("SPARQL query")
-    picked = _pick(live_server)
-    if picked is None:
-        # No packaged query yet: run the editor's example query instead.
-        page.click("#run")
-        table = page.locator("table.results-table")
-        expect(table).to_be_visible()
-        expected_cells: list[str] = ["Official reports: no external attack occurred on the prison"]
-    else:
-        entry, answer = picked
-        button = page.locator(f'.query-list button[data-name="{entry["name"]}"]')
-        expect(button).to_be_visible()
-        button.click()
-        expect(button).to_have_attribute("aria-pressed", "true")
-        # The header comments are the description above the editor; it shows the SPARQL.
-        body = entry["text"][entry["text"].index("\nPREFIX") + 1 :]
-        expect(page.locator("#editor")).to_have_value(body)
-        expect(page.locator("#about")).to_be_visible()
-        expect(page.locator("#about-question")).to_have_text(entry["question"])
-        table = page.locator("table.results-table")
-        expect(table).to_be_visible()
-        rows = answer["results"]["bindings"]
-        expect(table.locator("tbody tr")).to_have_count(len(rows))
-        first = rows[0]
-        expected_cells = [
-            _display(t) for t in first.values() if t["type"] == "literal" and t["value"]
-        ]
-        expect(page.locator("#status")).to_contain_text(f"{len(rows)} row")
-    for cell in expected_cells[:3]:
-        expect(table.locator("td", has_text=cell).first).to_be_visible()
-    # Download links for the same results.
-    csv_link = page.locator("#downloads a", has_text="CSV")
-    expect(csv_link).to_have_attribute("href", re.compile(r"format=csv$"))
+    editor = page.locator(".tabPanel.active .CodeMirror")
+    expect(editor).to_be_visible()
+    expect(editor).to_contain_text("kg:Claim")  # the example query
+    expect(page.locator(".tabPanel.active .CodeMirror-code .cm-keyword").first).to_be_visible()
+
+    # Type a query; the classes and properties complete from the server's configuration,
+    # and a prefix used without its declaration gets one (no request leaves the server).
+    editor.locator(".CodeMirror-code").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.type("PREFIX kg: <https://w3id.org/khalis-kg/ontology#>\n")
+    page.keyboard.type("SELECT ?claim ?label WHERE { ?claim a kg:Cl")
+    page.keyboard.press("Control+Space")
+    hints = page.locator(".CodeMirror-hints li")
+    expect(hints).to_have_text(["kg:Claim"])
+    page.screenshot(path=str(ARTIFACTS / "query-completion.png"), full_page=False)
+    page.keyboard.press("Enter")
+    page.keyboard.type(" ; rdfs:lab")
+    page.keyboard.press("Control+Space")
+    expect(hints.first).to_have_text("rdfs:label")
+    page.keyboard.press("Enter")
+    page.keyboard.type(" ?label } ORDER BY ?label")
+    assert _editor_text(page) == CLAIMS
+
+    # Run it (Ctrl+Enter) and read the table: the endpoint's own answer, row by row.
+    page.keyboard.press("Control+Enter")
+    with httpx.Client(base_url=live_server, timeout=30) as c:
+        answer = c.post("/sparql", data={"query": CLAIMS}).json()["results"]["bindings"]
+    labels = [row["label"]["value"] for row in answer]
+    assert len(labels) == 14
+    rows = page.locator(".tabPanel.active .yasr_results tbody tr")
+    expect(rows).to_have_count(14)
+    expect(page.locator(".tabPanel.active .yasr_response_chip")).to_contain_text("14 results")
+    expect(rows.first.locator("td").nth(2)).to_contain_text(labels[0])
+    first_link = rows.first.locator("td").nth(1).locator("a")
+    expect(first_link).to_have_attribute("href", answer[0]["claim"]["value"].replace(
+        "https://w3id.org/khalis-kg", ""))  # fmt: skip
+    expect(first_link).to_have_text(
+        answer[0]["claim"]["value"].replace("https://w3id.org/khalis-kg/id/claim/", "claim:")
+    )
+    # Sorting: the label column's header, once ascending, then descending.
+    header = page.locator(".tabPanel.active .yasr_results thead th", has_text="label")
+    header.click()
+    header.click()
+    expect(rows.first.locator("td").nth(2)).to_contain_text(labels[-1])
+    # Paging: 10 a page, then the second page has the other 4.
+    page.locator(".tabPanel.active select.tableSizer").select_option("10")
+    expect(rows).to_have_count(10)
+    page.locator(".tabPanel.active .dt-paging button", has_text="2").click()
+    expect(rows).to_have_count(4)
     page.screenshot(path=str(ARTIFACTS / "query-page.png"), full_page=False)
 
-    # Follow a link to a resource under the project namespace that has a quote.
-    links = table.locator('a.local[href^="/id/"]:visible')
+    # Open a packaged query: its own tab, its description and parameters, its answer.
+    entry, packaged = _pick(live_server)
+    button = page.locator(f'.query-list button[data-name="{entry["name"]}"]')
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("tab", name=entry["title"], selected=True)).to_be_visible()
+    expect(page.locator("#about-question")).to_have_text(entry["question"])
+    for p in entry["parameters"]:
+        expect(page.locator(f'#params input[data-param="{p["name"]}"]')).to_have_value(p["default"])
+    # the header comments are the description; the editor shows the SPARQL
+    assert _editor_text(page) == entry["text"][entry["text"].index("\nPREFIX") + 1 :]
+    bindings = packaged["results"]["bindings"]
+    rows = page.locator(".tabPanel.active .yasr_results tbody tr")
+    expect(rows).to_have_count(min(len(bindings), 50))
+    literal = next(t["value"] for t in bindings[0].values() if t["type"] == "literal")
+    expect(rows.first).to_contain_text(literal[:40])
+    page.screenshot(path=str(ARTIFACTS / "query-packaged.png"), full_page=False)
+
+    # Follow a link to a resource under the project namespace that has a quote, once the
+    # cells show their whole text (an ellipsed cell's first click expands it).
+    page.locator(".tabPanel.active .tableControls label", has_text="Ellipse").click()
+    expect(page.locator(".tabPanel.active .yasr_results table.ellipseTable")).to_have_count(0)
+    links = page.locator('.tabPanel.active .yasr_results a.local[href^="/id/"]')
     assert links.count() > 0
     target = None
     with httpx.Client(base_url=live_server, timeout=30) as c:
@@ -135,7 +184,19 @@ def test_query_page_end_to_end(live_server: str, page: Any) -> None:
                 break
     assert target is not None, "no linked resource with a quote"
     href = target.get_attribute("href")
-    target.click()
+    assert target.get_attribute("target") is None  # same window
+    # Click where a person sees it: a point of the link that nothing covers (the column
+    # resizer's grips sit on the cell borders).
+    target.scroll_into_view_if_needed()
+    point = target.evaluate(
+        """a => { const r = a.getClientRects()[0];  // its first line
+           for (let x = r.left + 2; x < r.right; x += 4) {
+             const hit = document.elementFromPoint(x, r.top + r.height / 2);
+             if (hit && a.contains(hit)) return [x, r.top + r.height / 2];
+           } return null; }"""
+    )
+    assert point is not None, "the link is covered"
+    page.mouse.click(point[0], point[1])
     page.wait_for_url(live_server + href)
     expect(page.locator("main.resource h1")).to_be_visible()
     quote = page.locator("section.quotes blockquote").first
@@ -159,10 +220,9 @@ def test_claims_on_an_organisation_page(live_server: str, page: Any) -> None:
     page.screenshot(path=str(ARTIFACTS / "claims-page.png"), full_page=True)
     # "query it" opens the query page with a query about this resource, already run.
     page.click("text=query it")
-    isil = re.escape("<https://w3id.org/khalis-kg/id/organization/isil>")
-    expect(page.locator("#editor")).to_have_value(re.compile(isil))
-    table = page.locator("table.results-table")
+    table = page.locator(".tabPanel.active .yasr_results table")
     expect(table).to_be_visible()
+    assert "<https://w3id.org/khalis-kg/id/organization/isil>" in _editor_text(page)
     expect(
         table.locator("td", has_text="Islamic State of Iraq and the Levant").first
     ).to_be_visible()
@@ -172,38 +232,40 @@ def test_query_error_is_shown(live_server: str, page: Any) -> None:
     from playwright.sync_api import expect
 
     page.goto(live_server + "/")
-    page.fill("#editor", "SELECT ?x WHERE { ?x ?y }")
+    page.locator(".tabPanel.active .CodeMirror-code").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.type("SELECT ?x WHERE { ?x ?y }")
     page.keyboard.press("Control+Enter")
-    error = page.locator("#error")
+    error = page.locator(".tabPanel.active .yasr .errorResult")
     expect(error).to_be_visible()
-    expect(error).to_contain_text("HTTP 400")
-    # no stale hint or rows under the error
-    expect(page.locator("#results")).to_have_text("")
+    expect(error).to_contain_text("SPARQL syntax error at line 1, column 26")
+    # no stale rows under the error
+    expect(page.locator(".tabPanel.active .yasr_results table")).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / "query-error.png"), full_page=False)
 
 
 def test_wide_result_reads_well(live_server: str, page: Any) -> None:
+    """``/#NAME`` opens a packaged query; a wide answer scrolls inside its box."""
     from playwright.sync_api import expect
 
     page.goto("about:blank")  # a new document: the hash alone would not reload the page
     page.goto(live_server + "/#casualties")
     expect(page.locator('button[data-name="casualties"]')).to_have_attribute("aria-pressed", "true")
-    expect(page.locator("#status")).to_contain_text("3 rows")
-    table = page.locator("table.results-table")
-    expect(table).to_be_visible()
-    headers = table.locator("thead th:visible")
-    # label columns are shown in their IRI's column, empty and parameter columns hidden
-    shown = [h.strip() for h in headers.all_inner_texts()]
-    assert "claimantLabel" not in shown
-    assert "event" not in shown
-    assert "claimant" in shown
-    expect(table.locator("a.labelled", has_text="Amaq News Agency").first).to_be_visible()
-    assert "@en" not in table.inner_text()
-    # the column chooser brings a hidden column back
-    page.click("#columns summary")
-    page.check('#columns-list input[data-column="claimantLabel"]')
-    expect(table.locator("thead th", has_text="claimantLabel")).to_be_visible()
-    expect(page.locator("#columns-count")).to_contain_text("shown")
+    expect(page.locator(".tabPanel.active .yasr_response_chip")).to_contain_text("3 results")
+    table = page.locator(".tabPanel.active .yasr_results table")
+    expect(table.locator("tbody tr")).to_have_count(3)
+    expect(table.locator("td", has_text="Amaq News Agency").first).to_be_visible()
+    box = page.locator(".tabPanel.active .yasr_results")
+    fits = box.evaluate(
+        "b => getComputedStyle(b).overflowX === 'auto' && "
+        "b.getBoundingClientRect().right <= document.documentElement.clientWidth"
+    )
+    assert fits
+    # a parameter changed and the packaged query run again (bound by the server)
+    page.fill('#params input[data-param="event"]', "https://w3id.org/khalis-kg/id/event/none")
+    page.click("#run-packaged")
+    expect(page.locator(".tabPanel.active .yasr_response_chip")).to_contain_text("0 results")
     page.screenshot(path=str(ARTIFACTS / "query-wide-result.png"), full_page=False)
 
 
@@ -257,6 +319,21 @@ def test_ontology_documentation(live_server: str, page: Any) -> None:
     expect(drawn.locator("g.class")).to_have_count(9)
     page.screenshot(path=str(ARTIFACTS / "ontology-docs.png"), full_page=False)
     drawn.screenshot(path=str(ARTIFACTS / "ontology-diagram.png"))
+    # The diagram fits its column (scaled) on a wide window, and scrolls sideways inside
+    # its box on a narrow one: never wider than the column and cut off.
+    fit = """d => { const b = d.getBoundingClientRect(), s = d.querySelector('svg')
+        .getBoundingClientRect(); return {inside: s.left >= b.left - 1 && s.right <= b.right + 1,
+        scrolls: d.scrollWidth > d.clientWidth, overflow: getComputedStyle(d).overflowX}; }"""
+    box = page.locator("#diagram .diagram-scroll")
+    assert box.evaluate(fit) == {"inside": True, "scrolls": False, "overflow": "auto"}
+    box.screenshot(path=str(ARTIFACTS / "ontology-diagram-column.png"))
+    page.set_viewport_size({"width": 700, "height": 900})
+    narrow = box.evaluate(fit)
+    assert narrow["scrolls"], narrow
+    assert narrow["overflow"] == "auto", narrow
+    assert box.evaluate("d => d.getBoundingClientRect().right") <= 700
+    box.screenshot(path=str(ARTIFACTS / "ontology-diagram-narrow.png"))
+    page.set_viewport_size({"width": 1360, "height": 900})
     page.locator("#vocabularies a", has_text="Causes").click()
     page.wait_for_url(live_server + "/ontology/docs/vocab-causes.html")
     expect(page.locator("h1")).to_contain_text("Causes")

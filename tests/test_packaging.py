@@ -40,6 +40,9 @@ def test_wheel_ships_data_ontology_queries_and_pages(wheel: zipfile.ZipFile) -> 
         "khalis_kg/ontology/shapes.ttl",
         "khalis_kg/ontology/context.jsonld",
         "khalis_kg/static/index.html",
+        "khalis_kg/static/yasgui/yasgui.min.js",
+        "khalis_kg/static/yasgui/yasgui.min.css",
+        "khalis_kg/static/yasgui/LICENSE",
     ):
         assert required in names
     queries = {n for n in names if n.startswith("khalis_kg/queries/") and n.endswith(".rq")}

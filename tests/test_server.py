@@ -690,6 +690,29 @@ def test_query_page_and_static_files(client: httpx.Client) -> None:
         a = client.get(asset)
         assert a.status_code == 200, asset
     assert client.get("/static/app.js").headers["content-type"].startswith("text/javascript")
+    # YASGUI, vendored with its licence (docs/server.md)
+    assert "/static/yasgui/yasgui.min.js" in assets
+    assert "/static/yasgui/yasgui.min.css" in assets
+    licence = client.get("/static/yasgui/LICENSE")
+    assert licence.headers["content-type"].startswith("text/plain")
+    assert licence.text.startswith("YASGUI 4.6.2 (npm: @zazuko/yasgui")
+    assert client.get("/static/yasgui/%2e%2e/app.js").status_code == 404
+    assert client.get("/static/other/app.js").status_code == 404
+    # the page's configuration: the endpoint, the project's prefixes, terms to complete
+    import html
+    import json
+
+    from khalis_kg.namespaces import KG, PREFIXES
+
+    found = re.search(r'<div id="yasgui" data-config="([^"]*)"', r.text)
+    assert found
+    config = json.loads(html.unescape(found.group(1)))
+    assert config["endpoint"] == "/sparql"
+    assert config["prefixes"] == PREFIXES
+    assert {KG + "Claim", KG + "Account"} <= set(config["classes"])
+    assert {KG + "claimant", "http://www.w3.org/2000/01/rdf-schema#label"} <= set(
+        config["properties"]
+    )
     assert client.get("/static/..%2Fserver%2Fapp.py").status_code == 404
     assert client.get("/static/missing.js").status_code == 404
 
@@ -815,6 +838,7 @@ def test_a_worker_killed_while_idle_is_replaced(memory_server: str) -> None:
 
 def test_shapes_document(client: httpx.Client) -> None:
     import rdflib
+    import rdflib.compare
 
     ttl = client.get("/shapes", headers={"Accept": "text/turtle"})
     assert ttl.status_code == 200
@@ -825,7 +849,24 @@ def test_shapes_document(client: httpx.Client) -> None:
     assert page.status_code == 200
     assert "sh:NodeShape" in page.text
     assert "<script" not in page.text
-    assert client.get("/shapes", headers={"Accept": "application/ld+json"}).status_code == 406
+    # every RDF format /ontology is served in, negotiated the same way: the same graph
+    shapes = rdflib.Graph().parse(data=ttl.text, format="turtle")
+    for media, fmt in (
+        ("application/ld+json", "json-ld"),
+        ("application/n-triples", "nt"),
+        ("application/rdf+xml", "xml"),
+    ):
+        answer = client.get("/shapes", headers={"Accept": media})
+        assert answer.status_code == 200, media
+        assert answer.headers["content-type"].split(";")[0] == media
+        assert client.get("/ontology", headers={"Accept": media}).status_code == 200
+        parsed = rdflib.Graph().parse(data=answer.text, format=fmt)
+        assert rdflib.compare.isomorphic(parsed, shapes), media
+    assert (
+        client.get("/shapes?format=nt").headers["content-type"].startswith("application/n-triples")
+    )
+    assert client.get("/shapes", headers={"Accept": "image/png"}).status_code == 406
+    assert client.get("/ontology", headers={"Accept": "image/png"}).status_code == 406
 
 
 def test_memory_backend_makes_no_outbound_reads(memory_server: str, tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__, resources
 from ..errors import KhalisError, ReadOnlyError
-from ..namespaces import BASE, DATASET, ONTOLOGY
+from ..namespaces import BASE, DATASET, ONTOLOGY, PREFIXES
 from . import formats, guard, pages
 from .negotiation import negotiate, parse_accept, quality
 from .pool import WorkerPool
@@ -44,10 +44,17 @@ from .worker import WorkerConfig
 
 log = logging.getLogger("khalis_kg.server")
 
+RESIZER_STYLES = (
+    "'sha256-zCK2EVMoPc04mRF/g5CotUvxbJPWS+8V0b+s9ptqQIk=' "
+    "'sha256-c0O6TmFAkgpNbHxKAa1BrveWHHopjEtC47i0PzMudxg='"
+)
+"""The two fixed ``<style>`` elements YASR's column resizer (column-resizer 1.4.0, bundled
+in static/yasgui/) adds: its table rules and, while a column is dragged,
+``*{cursor:col-resize!important}``. Allowed by hash, not with 'unsafe-inline'."""
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
+    f"default-src 'self'; script-src 'self'; style-src 'self' {RESIZER_STYLES}; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
 )
 HTML_HEADERS = {"Content-Security-Policy": CSP, "Vary": "Accept"}
 
@@ -66,8 +73,11 @@ STATIC_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
     ".png": "image/png",
+    "LICENSE": "text/plain; charset=utf-8",
 }
-STATIC_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.(?:html|js|css|svg|png)")
+STATIC_NAME = re.compile(r"(?:yasgui/)?(?:[a-z0-9][a-z0-9_.-]*\.(?:html|js|css|svg|png)|LICENSE)")
+"""The query page's own files, and YASGUI's (vendored in ``static/yasgui/``, see
+docs/server.md): no other path, no ``..``."""
 RDFLIB_DEFAULT_GRAPH = "urn:x-rdflib:default"
 RESOURCE_ROOTS = ("id/", "concept/", "ontology", "dataset", "shapes")
 
@@ -398,16 +408,20 @@ def service_description(request: Request) -> Response:
         sd:defaultGraph [ a sd:Graph ; void:triples {int(info["triples"])} ]{named}
     ] .
 """
-    data = body.encode()
-    fmt = formats.GRAPH_OFFERS.get(media, "turtle")
-    if fmt != "turtle":
-        import pyoxigraph as ox
-
-        from ..rdfio import ox_format
-
-        quads = ox.parse(data, ox.RdfFormat.TURTLE)
-        data = ox.serialize(quads, format=ox_format(fmt)) or b""
+    data = _turtle_as(body.encode(), formats.GRAPH_OFFERS.get(media, "turtle"))
     return Response(data, media_type=_with_charset(media), headers={"Vary": "Accept"})
+
+
+def _turtle_as(data: bytes, fmt: str) -> bytes:
+    """Turtle ``data`` in the RDF format named ``fmt`` (:mod:`khalis_kg.rdfio` names)."""
+    if fmt == "turtle":
+        return data
+    import pyoxigraph as ox
+
+    from ..rdfio import ox_format
+
+    quads = ox.parse(data, ox.RdfFormat.TURTLE)
+    return ox.serialize(quads, format=ox_format(fmt)) or b""
 
 
 # ------------------------------------------------------------------ /queries
@@ -447,10 +461,39 @@ def _static_bytes(name: str) -> bytes | None:
 
 
 async def index(request: Request) -> Response:
+    """The query page (YASGUI): ``index.html`` with the page's configuration (the
+    endpoint, the project's prefixes, the graph's classes and properties for completion)
+    in a data attribute, read by ``static/app.js``."""
     body = _static_bytes("index.html")
     if body is None:
         raise NotFoundError("the query page is missing from this installation")
+    config = {"endpoint": "/sparql", "prefixes": PREFIXES, **request.app.state.terms}
+    attribute = pages.esc(json.dumps(config, separators=(",", ":"))).encode()
+    body = body.replace(b'data-config=""', b'data-config="' + attribute + b'"', 1)
     return Response(body, media_type="text/html; charset=utf-8", headers=HTML_HEADERS)
+
+
+async def _graph_terms(pool: WorkerPool, timeout: float) -> dict[str, list[str]]:
+    """The classes and properties the graph declares or uses (``pages.TERMS_QUERY``), for
+    the query page's completion; none when the query fails (the page still works)."""
+    task = {
+        "op": "sparql",
+        "text": pages.TERMS_QUERY,
+        "accept": "application/sparql-results+json",
+        "format": [],
+        "timeout": timeout,
+    }
+    try:
+        payload = await pool.run(task, timeout)
+        rows = json.loads(payload["body"])["results"]["bindings"]
+    except (KhalisError, ValueError, KeyError, TypeError) as exc:
+        log.warning("no classes and properties for the query page's completion: %s", exc)
+        rows = []
+    terms: dict[str, list[str]] = {"classes": [], "properties": []}
+    for row in rows:
+        kind = "classes" if row["kind"]["value"] == "class" else "properties"
+        terms[kind].append(row["term"]["value"])
+    return terms
 
 
 async def static(request: Request) -> Response:
@@ -458,7 +501,7 @@ async def static(request: Request) -> Response:
     body = _static_bytes(name) if STATIC_NAME.fullmatch(name) else None
     if body is None:
         raise NotFoundError(f"no static file {name!r}")
-    suffix = name[name.rfind(".") :]
+    suffix = "LICENSE" if name.endswith("LICENSE") else name[name.rfind(".") :]
     return Response(
         body, media_type=STATIC_TYPES[suffix], headers={"Cache-Control": "public, max-age=300"}
     )
@@ -515,8 +558,6 @@ async def resource(request: Request) -> Response:
     path = request.url.path.lstrip("/")
     if not path.startswith(RESOURCE_ROOTS) or not pages.SAFE_PATH.fullmatch(path):
         raise NotFoundError(f"nothing at /{path}")
-    if path == "shapes":
-        return shapes_document(request)
     iri = ONTOLOGY if path in {"ontology", "ontology/"} else BASE + path
     settings = _settings(request)
     params = parse_qsl(request.url.query, keep_blank_values=True)
@@ -532,6 +573,8 @@ async def resource(request: Request) -> Response:
         if chosen is None:
             raise NotAcceptableError("this resource is available as " + ", ".join(RESOURCE_OFFERS))
         media = chosen
+    if path == "shapes":
+        return shapes_document(media)
     pool = _pool(request)
     if RESOURCE_OFFERS[media] != "html":
         task = {
@@ -568,28 +611,24 @@ async def resource(request: Request) -> Response:
     return HTMLResponse(pages.resource_page(description, path="/" + path), headers=HTML_HEADERS)
 
 
-def shapes_document(request: Request) -> Response:
-    """``/shapes``: the SHACL shapes are not in the queried graph; serve the packaged file
-    as Turtle, or shown in an HTML page (``/shapes#Shape`` anchors are the file's)."""
+def shapes_document(media: str) -> Response:
+    """``/shapes``: the SHACL shapes are not in the queried graph; the packaged file in
+    the RDF format negotiated as for every resource (Turtle as it is written), or shown
+    in an HTML page (``/shapes#Shape`` anchors are the file's)."""
     try:
         body = resources.read_bytes(resources.shapes_file())
     except KhalisError:
         raise NotFoundError("the SHACL shapes are missing from this installation") from None
-    params = parse_qsl(request.url.query, keep_blank_values=True)
-    fmt = (_single(params, "format") or "").lower()
-    offers = ["text/html", "text/turtle"]
-    if fmt:
-        media = {"html": "text/html", **formats.TURTLE_PARAM}.get(fmt)
-    else:
-        media = negotiate(request.headers.get("accept"), offers)
-    if media is None:
-        raise NotAcceptableError("the SHACL shapes are available as text/turtle and text/html")
-    if media == "text/turtle":
-        return Response(body, media_type="text/turtle; charset=utf-8", headers={"Vary": "Accept"})
+    fmt = RESOURCE_OFFERS[media]
+    if fmt != "html":
+        data = _turtle_as(body, fmt)
+        return Response(data, media_type=_with_charset(media), headers={"Vary": "Accept"})
     html = pages.page(
         "SHACL shapes",
         f'<h1>SHACL shapes</h1><p class="iri-line"><code>{pages.esc(BASE)}shapes</code></p>'
-        '<p class="downloads">As <a href="/shapes?format=ttl">Turtle</a></p>'
+        '<p class="downloads">As '
+        + ", ".join(f'<a href="/shapes?format={k}">{label}</a>' for k, label in pages.RDF_FORMATS)
+        + "</p>"
         f'<pre class="turtle">{pages.esc(body.decode("utf-8", "replace"))}</pre>',
     )
     return HTMLResponse(html, headers=HTML_HEADERS)
@@ -688,6 +727,7 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     summaries = asyncio.get_running_loop().create_task(_log_summaries())
     try:
         app.state.info = await pool.run({"op": "info"}, 120.0)
+        app.state.terms = await _graph_terms(pool, settings.timeout)
         app.state.pool = pool
         app.state.settings = settings
         log.info(
@@ -719,7 +759,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/sparql", sparql_endpoint, methods=["GET", "POST"]),
         Route("/queries", list_queries, methods=["GET"]),
         Route("/queries/{name:str}", run_packaged, methods=["GET"]),
-        Route("/static/{name:str}", static, methods=["GET"]),
+        Route("/static/{name:path}", static, methods=["GET"]),
         Route("/ontology/docs/{name:str}", ontology_doc, methods=["GET"]),
         Route("/{path:path}", resource, methods=["GET"]),
     ]

@@ -190,6 +190,25 @@ def description_queries(iri: str) -> list[str]:
     return queries
 
 
+TERMS_QUERY = """PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX owl:  <http://www.w3.org/2002/07/owl#>
+SELECT DISTINCT ?term ?kind WHERE {
+  { VALUES ?type { owl:Class rdfs:Class } ?term a ?type BIND ("class" AS ?kind) }
+  UNION { [] a ?term BIND ("class" AS ?kind) }
+  UNION {
+    VALUES ?type { rdf:Property owl:ObjectProperty owl:DatatypeProperty owl:AnnotationProperty }
+    ?term a ?type BIND ("property" AS ?kind)
+  }
+  UNION { [] ?term [] BIND ("property" AS ?kind) }
+  FILTER (isIRI(?term))
+}
+ORDER BY ?kind ?term
+LIMIT 5000"""
+"""The classes and properties the graph declares (the ontology's) or uses, offered by
+the query page's completion (``/``)."""
+
+
 def construct_query(iri: str) -> str:
     """CONSTRUCT the resource's description: out, blank-node closure (2 levels), in."""
     s = f"<{iri}>"
