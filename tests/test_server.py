@@ -698,6 +698,18 @@ def test_query_page_and_static_files(client: httpx.Client) -> None:
     assert licence.text.startswith("YASGUI 4.6.2 (npm: @zazuko/yasgui")
     assert client.get("/static/yasgui/%2e%2e/app.js").status_code == 404
     assert client.get("/static/other/app.js").status_code == 404
+    for hostile in (
+        "yasgui/..%2F..%2Fserver%2Fapp.py",
+        "yasgui/%2E%2E%2Fapp.js",
+        "yasgui//yasgui.min.js",
+        "yasgui/yasgui.min.js.map",  # not vendored: the browser asks only with devtools open
+        "YASGUI/yasgui.min.js",
+        "yasgui/LICENSE/x",
+        "yasgui/yasgui/yasgui.min.js",
+        "LICENSE%00.js",
+        ".%2Fapp.js",
+    ):
+        assert client.get("/static/" + hostile).status_code == 404, hostile
     # the page's configuration: the endpoint, the project's prefixes, terms to complete
     import html
     import json
