@@ -23,6 +23,8 @@ from typing import ClassVar
 import httpx
 import pytest
 from helpers import files_of
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from server_helpers import (
     BASE,
     DATASET,
@@ -879,6 +881,67 @@ def test_shapes_document(client: httpx.Client) -> None:
     )
     assert client.get("/shapes", headers={"Accept": "image/png"}).status_code == 406
     assert client.get("/ontology", headers={"Accept": "image/png"}).status_code == 406
+
+
+BOUNDED = settings(
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+"""Bounded, derandomized examples: the same cases on every run and in CI."""
+
+MEDIA_RANGES = st.sampled_from(
+    [
+        "text/html",
+        "application/xhtml+xml",
+        "text/turtle",
+        "application/ld+json",
+        "application/n-triples",
+        "application/rdf+xml",
+        "text/*",
+        "application/*",
+        "*/*",
+        "image/png",
+        "text/plain",
+        "application/json",
+        "nonsense",
+    ]
+)
+ACCEPT = st.lists(
+    st.tuples(MEDIA_RANGES, st.sampled_from(["", ";q=0", ";q=0.2", ";q=0.9", ";q=1", ";q=x"])),
+    max_size=4,
+).map(lambda ranges: ", ".join(media + q for media, q in ranges))
+
+
+@BOUNDED
+@given(accept=ACCEPT)
+def test_shapes_are_negotiated_as_the_ontology_is(client: httpx.Client, accept: str) -> None:
+    """Any Accept header: /shapes and /ontology answer with the same status and media
+    type (one code path), 200 or 406, never another."""
+    shapes = client.get("/shapes", headers={"Accept": accept})
+    ontology = client.get("/ontology", headers={"Accept": accept})
+    assert shapes.status_code in (200, 406), accept
+    assert shapes.status_code == ontology.status_code, accept
+    media = shapes.headers["content-type"].split(";")[0]
+    assert media == ontology.headers["content-type"].split(";")[0], accept
+
+
+STATIC_FILES = {
+    p.read_bytes()
+    for p in Path(__file__).parent.parent.joinpath("src/khalis_kg/static").rglob("*")
+    if p.is_file()
+}
+
+
+@BOUNDED
+@given(name=st.text(alphabet="abcijLICENSE./%2Fey-_09", max_size=30))
+def test_static_serves_only_its_own_files(client: httpx.Client, name: str) -> None:
+    """Any name under /static/: one of the page's files, or a 404; nothing else is read."""
+    r = client.get("/static/" + name)
+    assert r.status_code in (200, 404), name
+    if r.status_code == 200:
+        assert r.content in STATIC_FILES, name
 
 
 def test_memory_backend_makes_no_outbound_reads(memory_server: str, tmp_path: Path) -> None:
