@@ -109,3 +109,25 @@ def test_the_fast_engine_is_a_dependency_exactly_where_it_has_wheels(
     }
     assert turbo.marker is not None
     assert turbo.marker.evaluate(environment) is expected, (where, str(turbo.marker))
+
+
+def test_vendored_yasgui_is_what_docs_server_md_says() -> None:
+    """The YASGUI files in the package are the ones whose SHA-256 docs/server.md records
+    (tools/vendor-yasgui.sh prints them): an edit by hand, or an update whose figures were
+    not written down, fails here."""
+    import hashlib
+    import re
+
+    docs = (REPO / "docs" / "server.md").read_text(encoding="utf-8")
+    recorded = dict(
+        re.findall(r"\| `(yasgui\.min\.(?:js|css))` \| SHA-256 `([0-9a-f]{64})` \|", docs)
+    )
+    assert set(recorded) == {"yasgui.min.js", "yasgui.min.css"}
+    folder = REPO / "src" / "khalis_kg" / "static" / "yasgui"
+    for name, digest in recorded.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "LICENSE",
+        "yasgui.min.css",
+        "yasgui.min.js",
+    ]
