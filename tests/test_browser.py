@@ -281,10 +281,12 @@ def test_event_page_pictures(live_server: str, page: Any) -> None:
     claims = diagram.locator("g.claim")
     expect(claims).to_have_count(14)
     expect(diagram.locator("g.account")).to_have_count(2)
-    # the four contradictions the article sets up (issue 10): riot vs coordinated effort,
-    # no external attack vs ISIS vehicles, and the officials' nine-and-the-rest vs
-    # Amaq's thirty and ISIS's more than 30 (each drawn once, stored both ways)
-    expect(diagram.locator("g.contradicts")).to_have_count(4)
+    # the seven contradictions the article sets up (issue 22's audit; each drawn once,
+    # stored both ways): the coordinated effort against the internal riot (officials,
+    # Saad Maan Ibrahim) and against the eyewitness who backs the officials; no external
+    # attack against ISIS vehicles and against Amaq's break-in with explosives; the
+    # officials' nine-and-the-rest against Amaq's thirty and ISIS's more than 30
+    expect(diagram.locator("g.contradicts")).to_have_count(7)
     expect(diagram.locator("g.own-voice")).to_be_visible()
     expect(diagram.locator("g.fact", has_text="more than 50 prisoners who escaped")).to_be_visible()
     diagram.screenshot(path=str(ARTIFACTS / "account-map.png"))
