@@ -135,6 +135,28 @@ def _run(command: str) -> tuple[int, list[str]]:
     return result.exit_code, (result.stdout + result.stderr).splitlines()
 
 
+def _curl(command: str, base: str) -> list[str]:
+    """What ``curl -s [-H 'NAME: VALUE']... [--data-urlencode 'KEY=VALUE']... URL`` prints,
+    URL's host and port replaced by ``base``: a GET, or a form POST with data."""
+    args = shlex.split(command)[1:]
+    headers: dict[str, str] = {}
+    form: dict[str, str] = {}
+    url = ""
+    while args:
+        arg = args.pop(0)
+        if arg == "-H":
+            name, value = args.pop(0).split(":", 1)
+            headers[name] = value.strip()
+        elif arg == "--data-urlencode":
+            key, value = args.pop(0).split("=", 1)
+            form[key] = value
+        elif arg != "-s":
+            url = _LOCAL.sub(base, arg)
+    method = "POST" if form else "GET"
+    response = httpx.request(method, url, headers=headers, data=form or None, timeout=30)
+    return response.text.splitlines()
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
 def test_command_line_example(example: Example, scratch: Path) -> None:
     base = ""
@@ -146,11 +168,12 @@ def test_command_line_example(example: Example, scratch: Path) -> None:
                 assert [str(code)] == step.expected, where
             elif step.command.startswith("khalis-kg serve") and step.command.endswith("&"):
                 args = shlex.split(step.command[: -len("&")])[2:]
+                for option in ("--port", "--host"):  # the test server's own, on a free port
+                    if option in args:
+                        del args[args.index(option) : args.index(option) + 2]
                 base = stack.enter_context(run_server(*args))
             elif step.command.startswith("curl "):
-                url = _LOCAL.sub(base, shlex.split(step.command)[-1])
-                lines = httpx.get(url, timeout=30).text.splitlines()
-                assert lines == step.expected, where
+                assert _curl(step.command, base) == step.expected, where
             elif step.command.startswith("khalis-kg "):
                 code, lines = _run(step.command)
                 if step.expected == [NOT_COMPARED]:
@@ -161,6 +184,16 @@ def test_command_line_example(example: Example, scratch: Path) -> None:
                 if not (following and following[0].command == "echo $?"):
                     errors = lines and lines[-1].startswith("khalis-kg: error:")
                     assert code == (2 if errors else 0), where
+
+
+def test_the_readme_and_the_site_have_examples() -> None:
+    """The README's five examples (a question, according to whom, an export, a
+    validation, the endpoint) are among the examples run."""
+    readme = [e for e in EXAMPLES if e.page.name == "README.md"]
+    commands = " ".join(s.command for e in readme for s in e.steps)
+    for needed in ("query event-summary", "query casualties", "export", "validate", "curl"):
+        assert needed in commands, needed
+    assert len(EXAMPLES) >= 15
 
 
 def test_the_map_of_the_accounts_is_the_current_diagram() -> None:

@@ -282,13 +282,14 @@ def test_pool_heals_after_its_workers_die_while_descriptors_are_exhausted(server
     assert text.count("the server has no query worker right now") <= 2, text
 
 
-def test_readme_synopsis_matches_serve_help() -> None:
-    """Every ``[--option DEFAULT]`` of the README's ``serve`` heading is an option of
-    ``serve`` with that default (a placeholder such as ``N`` only has to exist)."""
+def test_server_page_synopsis_matches_serve_help() -> None:
+    """Every ``[--option DEFAULT]`` of the ``serve`` heading of docs/server.md is an option
+    of ``serve`` with that default (a placeholder such as ``N`` only has to exist)."""
     from khalis_kg.server import serve_command
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    heading = next(line for line in readme.splitlines() if line.startswith("### `khalis-kg serve"))
+    page = Path(__file__).resolve().parents[1] / "docs" / "server.md"
+    text = page.read_text(encoding="utf-8")
+    heading = next(line for line in text.splitlines() if line.startswith("### `khalis-kg serve"))
     shown = re.findall(r"\[(--[a-z-]+)(?: ([^\]]+))?\]", heading)
     assert len(shown) >= 10, heading
     options = {opt: p for p in serve_command.params for opt in getattr(p, "opts", [])}
