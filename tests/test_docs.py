@@ -103,3 +103,16 @@ def test_the_query_page_lists_the_predeclared_prefixes() -> None:
     )
     rows = {line for line in table.splitlines() if line.startswith("| `")}
     assert rows == {f"| `{p}:` | `{ns}` |" for p, ns in PREFIXES.items()}
+
+
+def test_every_page_is_in_the_site_navigation() -> None:
+    """``mkdocs build --strict`` (a CI step of its own) refuses a page of docs/ left out
+    of the navigation of mkdocs.yml: said here first, in the test suite."""
+    config = (REPO / "mkdocs.yml").read_text("utf-8")
+    nav = config.split("\nnav:\n", 1)[1]
+    listed = set(re.findall(r":\s+(\S+\.(?:md|ipynb))\s*$", nav, re.M))
+    pages = {p.relative_to(REPO / "docs").as_posix() for p in (REPO / "docs").rglob("*.md")}
+    pages |= {"tutorial.ipynb"}
+    generated = {"reference/cli.md", "reference/queries.md", "reference/diagrams.md"}
+    assert pages - listed == set(), "add these pages to the nav of mkdocs.yml"
+    assert listed - pages - generated == set(), "mkdocs.yml lists pages that do not exist"
