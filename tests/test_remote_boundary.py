@@ -568,6 +568,58 @@ def test_a_same_origin_redirect_is_followed_once_there(store: FakeStore) -> None
         other.close()
 
 
+# ------------------------------------------------------------------ the Python API
+def _select(variables: list[str], *rows: dict[str, Any]) -> bytes:
+    return json.dumps({"head": {"vars": variables}, "results": {"bindings": list(rows)}}).encode()
+
+
+IRI = {"type": "uri", "value": "http://e/a"}
+LITERAL = {"type": "literal", "value": "x"}
+
+
+@FEW
+@given(
+    case=st.sampled_from(
+        [
+            ("stats", _select(["class", "n"], {"class": IRI, "n": LITERAL})),
+            ("stats", _select(["class", "n"], {"class": IRI})),
+            ("stats", _select(["class", "n"], {"class": IRI, "n": {**LITERAL, "value": "-1"}})),
+            ("export", _select(["s", "p", "o", "g"], {"p": IRI, "o": IRI})),
+            ("export", _select(["s", "p", "o", "g"], {"s": LITERAL, "p": IRI, "o": IRI})),
+            ("export", _select(["s", "p", "o", "g"], {"s": IRI, "p": LITERAL, "o": IRI})),
+            ("export", _select(["s", "p", "o", "g"], {"s": IRI, "p": IRI, "o": IRI, "g": LITERAL})),
+        ]
+    )
+)
+def test_well_formed_answers_that_cannot_be_what_was_asked(
+    store: FakeStore, case: tuple[str, bytes]
+) -> None:
+    """Valid SPARQL JSON, but a count that is no number, a triple without a subject:
+    RemoteAnswerError from the API, never a KeyError or ValueError."""
+    from khalis_kg import KnowledgeGraph
+
+    verb, body = case
+    count(f"api-{verb}")
+    store.serve(Script(body=body))
+    kg = KnowledgeGraph.load(backend="remote", store=store.url + "/sparql", timeout=5.0)
+    with kg, pytest.raises(RemoteAnswerError):
+        kg.stats() if verb == "stats" else kg.export("nt")
+
+
+def test_the_api_ends_a_dripping_answer_at_the_remote_timeout(store: FakeStore) -> None:
+    """The issue's third reproduction: the query's own limit (5 s) is looser than the
+    remote timeout (1 s), which bounds the exchange."""
+    from khalis_kg import KnowledgeGraph
+
+    count("api-drip")
+    store.serve(Script(body=b"{}" + b" " * 100, drip=0.3))
+    with KnowledgeGraph.load(backend="remote", store=store.url + "/sparql", timeout=1.0) as kg:
+        started = time.monotonic()
+        with pytest.raises(RemoteStoreError, match="did not arrive whole within 1 s"):
+            kg.sparql(SELECT, timeout=5)
+        assert time.monotonic() - started < 1 + SLACK
+
+
 # ------------------------------------------------------------------ the command line
 CLI_CASES = st.sampled_from(
     [

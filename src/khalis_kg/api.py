@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .backends import BACKENDS, DEFAULT_BACKEND, Backend, BackendName, create_backend
 from .backends.base import QueryDataset
 from .catalogue import Catalogue, QueryInfo
-from .errors import InputError, KhalisError, ParameterError
+from .errors import InputError, KhalisError, ParameterError, RemoteAnswerError
 from .isolation import DEFAULT_MEMORY_LIMIT
 from .namespaces import KG, ONTOLOGY
 from .rdfio import Source
@@ -41,6 +41,7 @@ from .safety import (
 
 if TYPE_CHECKING:
     from .loader import LoadReport
+    from .terms import Row
     from .validation import ValidationReport
 
 T = TypeVar("T")
@@ -574,15 +575,22 @@ class KnowledgeGraph:
         def run(text: str) -> QueryResult:
             return self.backend.query(builtin(text))
 
-        instances = {
-            r["class"].value: int(r["n"].value) for r in run(_INSTANCES).rows if "class" in r
-        }
+        def number(row: Row) -> int:
+            # a remote store may answer anything: a count that is not one is its fault
+            if "n" not in row or not row["n"].value.isdigit():
+                raise RemoteAnswerError(
+                    f"the {self.backend.name} store answered a count with something that is "
+                    "not a non-negative integer"
+                )
+            return int(row["n"].value)
+
+        instances = {r["class"].value: number(r) for r in run(_INSTANCES).rows if "class" in r}
         claims_row = run(_CLAIMS).rows
-        claims = int(claims_row[0]["n"].value) if claims_row else 0
+        claims = number(claims_row[0]) if claims_row else 0
 
         def by(prop: str) -> dict[str, int]:
             result = run(_CLAIMS_BY.format(kg=KG, prop=prop))
-            return {r["by"].value: int(r["n"].value) for r in result.rows if "by" in r}
+            return {r["by"].value: number(r) for r in result.rows if "by" in r}
 
         return Stats(
             triples=self.backend.triple_count(),

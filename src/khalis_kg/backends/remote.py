@@ -484,9 +484,20 @@ class RemoteBackend:
         result = self._select(_DATASET_QUERY, Limits(max_rows=None), [])
         lines = []
         for row in result.rows:
-            parts = [row[v].to_ntriples() for v in ("s", "p", "o")]
-            if "g" in row:
-                parts.append(row["g"].to_ntriples())
+            s, p, o, g = (row.get(v) for v in ("s", "p", "o", "g"))
+            if (
+                s is None
+                or s.type == "literal"
+                or p is None
+                or not p.is_iri
+                or o is None
+                or (g is not None and not g.is_iri)
+            ):
+                raise RemoteAnswerError(
+                    f"{printable(self.query_url)}: the answer to the dataset query holds a "
+                    "solution that is not a triple or quad (?s ?p ?o, ?g)"
+                )
+            parts = [t.to_ntriples() for t in (s, p, o)] + ([g.to_ntriples()] if g else [])
             lines.append(" ".join(parts) + " .\n")
         return "".join(lines).encode("utf-8")
 
