@@ -62,18 +62,18 @@ ENV_TOKEN = "KHALIS_KG_TOKEN"  # noqa: S105
 def check_url(url: str) -> None:
     """An http(s) URL with a host, without credentials and without control characters
     or spaces (InputError otherwise, one line)."""
-    shown = printable(url)
+    shown = repr(url)  # every control character escaped, quotes included
     if not isinstance(url, str) or any(c <= " " or "\x7f" <= c <= "\x9f" for c in url):
         raise InputError(
-            f"not an http(s) endpoint URL: {shown!r} (control characters or spaces in it)"
+            f"not an http(s) endpoint URL: {shown} (control characters or spaces in it)"
         )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (parsed on access: ValueError when out of range)
     except ValueError as exc:
-        raise InputError(f"not an http(s) endpoint URL: {shown!r} ({exc})") from None
+        raise InputError(f"not an http(s) endpoint URL: {shown} ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"not an http(s) endpoint URL: {shown!r}")
+        raise InputError(f"not an http(s) endpoint URL: {shown}")
     if parts.username or parts.password:
         raise InputError(
             "credentials in an endpoint URL are refused: set "
@@ -381,7 +381,7 @@ class HttpSession:
         if isinstance(result, httpx.HTTPError):
             raise RemoteStoreError(f"{shown}: cannot reach the endpoint ({self._reason(result)})")
         if isinstance(result, httpx.InvalidURL):
-            raise InputError(f"not an http(s) endpoint URL: {shown!r} ({self._reason(result)})")
+            raise InputError(f"not an http(s) endpoint URL: {url!r} ({self._reason(result)})")
         raise result  # not a network failure: our own bug, or KeyboardInterrupt/MemoryError
 
     def _reason(self, exc: BaseException) -> str:
