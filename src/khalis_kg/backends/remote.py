@@ -306,10 +306,13 @@ def term_from_json(value: object, url: str = "the endpoint") -> Term:
         return Term.bnode(text)
     if kind in ("literal", "typed-literal"):
         lang, datatype = value.get("xml:lang"), value.get("datatype")
-        if lang is not None and not _LANG.fullmatch(_text(lang, url, "a language tag")):
-            raise _bad(url, f"a bad language tag {printable(lang)[:40]!r}")
-        if datatype is not None and not is_absolute_iri(_text(datatype, url, "a datatype")):
-            raise _bad(url, f"a datatype that is not an absolute IRI {printable(datatype)[:80]!r}")
+        # present means a string (null is no language tag: a malformed answer)
+        if "xml:lang" in value and not _LANG.fullmatch(_text(lang, url, "a language tag")):
+            raise _bad(url, f"a bad language tag {printable(str(lang))[:40]!r}")
+        if "datatype" in value and not is_absolute_iri(_text(datatype, url, "a datatype")):
+            raise _bad(
+                url, f"a datatype that is not an absolute IRI {printable(str(datatype))[:80]!r}"
+            )
         return Term.literal(text, datatype, lang)
     raise _bad(url, f"a term of type {printable(str(kind))[:40]!r}")
 
