@@ -166,6 +166,7 @@ def test_every_span_is_cited(data: rdflib.Graph) -> None:
 
 
 UNTRACED_TYPES = {
+    URIRef("http://spdx.org/rdf/terms#Checksum"),
     OA.TextQuoteSelector,
     OA.TextPositionSelector,
     OA.SpecificResource,

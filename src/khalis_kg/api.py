@@ -41,6 +41,7 @@ from .safety import (
 
 if TYPE_CHECKING:
     from .loader import LoadReport
+    from .sourcecheck import SourceReport
     from .terms import Row
     from .validation import ValidationReport
 
@@ -500,6 +501,70 @@ class KnowledgeGraph:
         if self._diagram_catalogue is None:
             self._diagram_catalogue = Catalogue.open(queries_dir() / "diagrams")
         return self._diagram_catalogue
+
+    # -- the article ------------------------------------------------------------------
+    def check_source(self, path: PathLike) -> SourceReport:
+        """Re-anchor every span of the graph in the text of the article in ``path`` (UTF-8)
+        and say, per span, ``unchanged``, ``moved``, ``changed`` or ``missing``, and per
+        statement ``supported`` or ``review`` (:mod:`khalis_kg.sourcecheck`). A missing,
+        unreadable or non-UTF-8 file, or a graph that quotes no document or several,
+        is an :class:`~khalis_kg.errors.InputError`."""
+        from . import sourcecheck
+        from .files import read_input
+
+        data = read_input(path, limit=sourcecheck.MAX_BYTES)
+        try:
+            new = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+        def rows(text: str) -> list[dict[str, Any]]:
+            result: list[dict[str, Any]] = self.backend.query(builtin(text)).to_python()
+            return result
+
+        documents = rows(sourcecheck.DOCUMENTS)
+        if len(documents) != 1:
+            raise InputError(
+                f"the graph quotes {len(documents)} documents (nif:isString); "
+                "check-source compares one"
+            )
+        document = documents[0]
+        return sourcecheck.check(
+            str(document["document"]),
+            str(document["text"]),
+            None if document.get("sha256") is None else str(document["sha256"]).lower(),
+            sourcecheck.spans_of(rows(sourcecheck.SPANS)),
+            sourcecheck.statements_of(rows(sourcecheck.STATEMENTS)),
+            new,
+            file=str(path),
+        )
+
+    def reanchored(self, report: SourceReport, path: PathLike | None = None) -> bytes:
+        """The graph's data as Turtle, re-anchored to the text ``report`` checked (its
+        text, checksum and encoding date, the spans' offsets, prefixes and suffixes);
+        written atomically to ``path`` when given. Only when every span is unchanged or
+        moved; otherwise an :class:`~khalis_kg.errors.InputError` (a person decides what
+        an edited sentence now says)."""
+        import datetime as dt
+
+        from rdflib import Graph
+
+        from . import sourcecheck
+        from .files import write_output
+        from .namespaces import PREFIXES
+
+        if not report.anchored:
+            raise InputError("some sentences changed or are missing: nothing re-anchored")
+        graph = Graph()
+        graph.parse(data=self.export("nt"), format="nt")
+        for prefix, namespace in PREFIXES.items():
+            graph.bind(prefix, namespace)
+        today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+        sourcecheck.reanchor(graph, report, created=today)
+        data: bytes = graph.serialize(format="turtle", encoding="utf-8")
+        if path is not None:
+            write_output(path, data)
+        return data
 
     # -- validation, export, stats -----------------------------------------------------
     def validate(

@@ -43,6 +43,8 @@ SKOS_NS = "http://www.w3.org/2004/02/skos/core#"
 PROV_NS = "http://www.w3.org/ns/prov#"
 XSD_NS = "http://www.w3.org/2001/XMLSchema#"
 OA_NS = "http://www.w3.org/ns/oa#"
+NIF_NS = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"
+SPDX_NS = "http://spdx.org/rdf/terms#"
 
 WORLD_KINDS = (
     "event",
@@ -177,6 +179,7 @@ def build(source: str) -> str:
     if errors:
         raise AuthoringError("\n".join(errors))
 
+    _anchor(out, spans)
     for (s, _p, _o), names in stated.items():
         for span in names:
             out.add((s, wdf, span))
@@ -190,6 +193,41 @@ def build(source: str) -> str:
             for name in names:
                 out.add((node, link, name))
     return _serialize(out, prefixes)
+
+
+def _anchor(graph: Any, spans: Iterable[Any]) -> None:
+    """Add what follows from the document's text: its SHA-256 (``spdx:checksum``) and,
+    on each span's ``oa:TextQuoteSelector``, ``oa:prefix`` and ``oa:suffix`` (the
+    characters around the offsets of its ``oa:TextPositionSelector``)."""
+    from rdflib import RDF, BNode, Literal, URIRef
+
+    from .sourcecheck import context, sha256
+
+    oa, nif, spdx = OA_NS, NIF_NS, SPDX_NS
+    texts = {}
+    for document, text in graph.subject_objects(URIRef(nif + "isString")):
+        texts[document] = str(text)
+        checksum = BNode(f"checksum-{hashlib.sha256(str(document).encode()).hexdigest()[:12]}")
+        graph.add((document, URIRef(spdx + "checksum"), checksum))
+        graph.add((checksum, RDF.type, URIRef(spdx + "Checksum")))
+        graph.add((checksum, URIRef(spdx + "algorithm"), URIRef(spdx + "checksumAlgorithm_sha256")))
+        value = Literal(sha256(str(text)), datatype=URIRef(XSD_NS + "hexBinary"))
+        graph.add((checksum, URIRef(spdx + "checksumValue"), value))
+    for span in spans:
+        text = texts.get(graph.value(span, URIRef(oa + "hasSource")))
+        if text is None:
+            continue  # a span of a document whose text the source does not give
+        selectors = list(graph.objects(span, URIRef(oa + "hasSelector")))
+        position = next(
+            s for s in selectors if (s, RDF.type, URIRef(oa + "TextPositionSelector")) in graph
+        )
+        start = int(graph.value(position, URIRef(oa + "start")))
+        end = int(graph.value(position, URIRef(oa + "end")))
+        prefix, suffix = context(text, start, end)
+        for quote in selectors:
+            if (quote, RDF.type, URIRef(oa + "TextQuoteSelector")) in graph:
+                graph.add((quote, URIRef(oa + "prefix"), Literal(prefix)))
+                graph.add((quote, URIRef(oa + "suffix"), Literal(suffix)))
 
 
 def _declared_prefixes(source: str) -> list[str]:

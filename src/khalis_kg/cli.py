@@ -750,6 +750,45 @@ def export_command(settings: Settings, fmt: str, output: str | None, with_ontolo
     _write(data, output)
 
 
+@cli.command("check-source")
+@click.argument("file")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="OUT.ttl",
+    help="Write the graph re-anchored to FILE (Turtle); only when every span is unchanged "
+    "or moved.",
+)
+@click.pass_obj
+def check_source_command(settings: Settings, file: str, fmt: str, output: str | None) -> None:
+    """Re-anchor every span of the graph in FILE, a new text of its article (UTF-8), and
+    report each span (unchanged, moved, changed, missing) and each statement (supported,
+    review). docs/check-source.md says how.
+
+    Exit 0 if every span is unchanged or moved, 1 if any changed or is missing (then -o
+    writes nothing), 2 on input errors.
+    """
+
+    def run(kg: KnowledgeGraph) -> tuple[bytes, int, bytes | None]:
+        report = kg.check_source(file)
+        text = report.to_json() if fmt == "json" else report.to_text()
+        graph = kg.reanchored(report) if output is not None and report.anchored else None
+        return text.encode("utf-8"), report.exit_code, graph
+
+    text, code, graph = settings.isolated(settings.load, run, "the source check")
+    _write(text, None)
+    if output is not None and graph is None:
+        click.echo(f"{PROG}: note: {output} not written: sentences changed or missing", err=True)
+    elif graph is not None:
+        _write(graph, output)
+    sys.exit(code)
+
+
 @cli.command("stats")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True

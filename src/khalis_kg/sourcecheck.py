@@ -1,0 +1,437 @@
+"""Re-anchor the graph's spans in a new text of its article (``khalis-kg check-source``).
+
+The graph quotes one text by character offsets (``oa:TextPositionSelector``) and by
+quote (``oa:TextQuoteSelector``: ``oa:exact`` with ``oa:prefix`` and ``oa:suffix``, the
+:data:`CONTEXT` characters around it, as the Web Annotation model recommends for robust
+anchoring). Given a new text of the article, each span is found again the way the
+Hypothesis annotation client does it, with Google's diff-match-patch:
+
+1. the exact quote at the same offsets: ``unchanged``;
+2. else the exact quote elsewhere, the occurrence whose prefix and suffix best match the
+   recorded ones (then the nearest to where the diff of the two texts maps the span):
+   ``moved``;
+3. else the text the diff maps the span to, compared with the quote (similarity = 1 -
+   Levenshtein distance / the longer length): ``changed`` when the similarity is at least
+   :data:`MIN_SIMILARITY`, otherwise ``missing``.
+
+A statement is ``review`` when every sentence it is derived from is changed or missing,
+and an inferred one when any sentence its inference used is; otherwise ``supported``.
+Offsets count characters (code points) from 0, end exclusive, as the graph's do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+CONTEXT = 32
+"""Characters of ``oa:prefix`` and ``oa:suffix`` (fewer at the ends of the text), as
+the Hypothesis client records."""
+
+MIN_SIMILARITY = 0.5
+"""Below this similarity to its quote, the text a span maps to is not that sentence
+edited: the span is ``missing``."""
+
+DIFF_TIMEOUT = 5.0
+"""Seconds diff-match-patch may spend on the diff of the two texts; past them it returns
+a coarser (still valid) diff. The article takes milliseconds."""
+
+MAX_CHARACTERS = 2_000_000
+"""Largest text compared (characters): a Wikipedia article is far shorter."""
+
+STATUSES = ("unchanged", "moved", "changed", "missing")
+
+
+def context(text: str, start: int, end: int) -> tuple[str, str]:
+    """``(prefix, suffix)``: the :data:`CONTEXT` characters before ``start`` and after
+    ``end`` in ``text`` (fewer at its ends)."""
+    return text[max(0, start - CONTEXT) : start], text[end : end + CONTEXT]
+
+
+def sha256(text: str) -> str:
+    """The SHA-256 of ``text`` in UTF-8, as 64 lowercase hex digits (SPARQL's SHA256)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Span:
+    """A span as the graph records it."""
+
+    iri: str
+    exact: str
+    start: int
+    end: int
+    prefix: str = ""
+    suffix: str = ""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A reified statement and the spans it rests on (its sentences, or those its
+    inference used)."""
+
+    iri: str
+    subject: str
+    predicate: str
+    object: str
+    inferred: bool
+    spans: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SpanCheck:
+    span: str
+    status: str
+    start: int
+    end: int
+    new_start: int | None
+    new_end: int | None
+    similarity: float
+    new_text: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "span": self.span,
+            "status": self.status,
+            "start": self.start,
+            "end": self.end,
+            "new_start": self.new_start,
+            "new_end": self.new_end,
+            "similarity": self.similarity,
+            "new_text": self.new_text,
+        }
+
+
+@dataclass(frozen=True)
+class StatementCheck:
+    statement: str
+    subject: str
+    predicate: str
+    object: str
+    status: str
+    spans: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "statement": self.statement,
+            "subject": self.subject,
+            "predicate": self.predicate,
+            "object": self.object,
+            "status": self.status,
+            "spans": list(self.spans),
+        }
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What :func:`check` found: the document, each span, each statement."""
+
+    document: Mapping[str, Any]
+    spans: tuple[SpanCheck, ...]
+    statements: tuple[StatementCheck, ...]
+    text: str = field(repr=False)
+    """The new text (what a re-anchored graph would quote)."""
+
+    @property
+    def anchored(self) -> bool:
+        """Every span unchanged or moved: the graph can be re-anchored as it is."""
+        return all(s.status in ("unchanged", "moved") for s in self.spans)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every span is unchanged or moved, 1 when any changed or is missing."""
+        return 0 if self.anchored else 1
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for c in self.spans if c.status == s) for s in STATUSES}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "document": dict(self.document),
+            "spans": [s.to_dict() for s in self.spans],
+            "statements": [s.to_dict() for s in self.statements],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def to_text(self) -> str:
+        doc = self.document
+        same = "the same text" if doc["sha256"] == doc["recorded_sha256"] else "a different text"
+        lines = [
+            f"document {doc['document']}: {same} "
+            f"({doc['length']} characters, sha256 {doc['sha256'][:16]}…; "
+            f"recorded {doc['recorded_length']}, {str(doc['recorded_sha256'])[:16]}…)",
+            f"spans: {len(self.spans)}, "
+            + ", ".join(f"{n} {status}" for status, n in self.counts().items()),
+        ]
+        for s in self.spans:
+            if s.status == "unchanged":
+                continue
+            where = f"{s.start}-{s.end}"
+            if s.new_start is not None:
+                where += f" -> {s.new_start}-{s.new_end}"
+            lines.append(f"  {s.status:<8} {s.span} {where} similarity {s.similarity:.2f}")
+            if s.status == "changed":
+                lines.append(f"           now: {s.new_text}")
+        review = [st for st in self.statements if st.status == "review"]
+        lines.append(
+            f"statements: {len(self.statements)}, {len(self.statements) - len(review)} "
+            f"supported, {len(review)} to review"
+        )
+        for st in review:
+            lines.append(f"  review   {st.statement} ({st.subject} {st.predicate} {st.object})")
+            lines.append(f"           rests on {', '.join(st.spans)}")
+        return "\n".join(lines) + "\n"
+
+
+def _similarity(dmp: Any, a: str, b: str) -> float:
+    longest = max(len(a), len(b))
+    if longest == 0:
+        return 1.0
+    distance = int(dmp.diff_levenshtein(dmp.diff_main(a, b, False)))
+    return round(1 - distance / longest, 4)
+
+
+def _best(dmp: Any, new: str, found: Sequence[int], span: Span, expected: int) -> int:
+    """The occurrence of the quote whose context best matches the recorded prefix and
+    suffix; among equals, the nearest to where the diff maps the span."""
+    size = span.end - span.start
+
+    def fit(at: int) -> tuple[float, int]:
+        prefix, suffix = context(new, at, at + size)
+        score = _similarity(dmp, span.prefix, prefix) + _similarity(dmp, span.suffix, suffix)
+        return (-score, abs(at - expected))
+
+    return min(found, key=fit)
+
+
+def _occurrences(text: str, exact: str) -> list[int]:
+    found = []
+    at = text.find(exact)
+    while at != -1:
+        found.append(at)
+        at = text.find(exact, at + 1)
+    return found
+
+
+def anchor(spans: Iterable[Span], old: str, new: str) -> list[SpanCheck]:
+    """Each of ``spans`` (anchored in ``old``) found again in ``new``."""
+    from diff_match_patch import diff_match_patch
+
+    dmp = diff_match_patch()
+    dmp.Diff_Timeout = DIFF_TIMEOUT
+    diffs = dmp.diff_main(old, new, len(old) + len(new) > 100_000)
+    out = []
+    for span in spans:
+        size = span.end - span.start
+        if new[span.start : span.end] == span.exact:
+            out.append(
+                SpanCheck(
+                    span.iri, "unchanged", span.start, span.end, span.start, span.end, 1.0, None
+                )
+            )
+            continue
+        expected = dmp.diff_xIndex(diffs, span.start)
+        found = _occurrences(new, span.exact)
+        if found:
+            at = _best(dmp, new, found, span, expected)
+            out.append(SpanCheck(span.iri, "moved", span.start, span.end, at, at + size, 1.0, None))
+            continue
+        start, end = expected, max(expected, dmp.diff_xIndex(diffs, span.end))
+        region = new[start:end]
+        similarity = _similarity(dmp, span.exact, region)
+        if region and similarity >= MIN_SIMILARITY:
+            out.append(
+                SpanCheck(span.iri, "changed", span.start, span.end, start, end, similarity, region)
+            )
+        else:
+            out.append(
+                SpanCheck(span.iri, "missing", span.start, span.end, None, None, similarity, None)
+            )
+    return out
+
+
+def judge(statements: Iterable[Statement], spans: Sequence[SpanCheck]) -> list[StatementCheck]:
+    """``review`` for a statement whose every sentence is changed or missing, or an
+    inferred one whose inference used such a sentence; ``supported`` otherwise."""
+    lost = {s.span for s in spans if s.status in ("changed", "missing")}
+    out = []
+    for st in statements:
+        if st.inferred:
+            review = any(s in lost for s in st.spans)
+        else:
+            review = bool(st.spans) and all(s in lost for s in st.spans)
+        out.append(
+            StatementCheck(
+                st.iri,
+                st.subject,
+                st.predicate,
+                st.object,
+                "review" if review else "supported",
+                st.spans,
+            )
+        )
+    return out
+
+
+def check(
+    document: str,
+    old: str,
+    recorded_sha256: str | None,
+    spans: Iterable[Span],
+    statements: Iterable[Statement],
+    new: str,
+    *,
+    file: str,
+) -> SourceReport:
+    """The report on re-anchoring ``spans`` (quoting the text ``old`` of ``document``)
+    in ``new``, read from ``file``."""
+    from .errors import InputError
+
+    if len(new) > MAX_CHARACTERS:
+        raise InputError(f"{file}: longer than {MAX_CHARACTERS} characters; not an article")
+    span_list = sorted(spans, key=lambda s: (s.start, s.end, s.iri))
+    checked = anchor(span_list, old, new)
+    judged = judge(sorted(statements, key=lambda s: s.iri), checked)
+    info = {
+        "document": document,
+        "file": file,
+        "length": len(new),
+        "sha256": sha256(new),
+        "recorded_length": len(old),
+        "recorded_sha256": recorded_sha256,
+        "recorded_text_sha256": sha256(old),
+    }
+    return SourceReport(info, tuple(checked), tuple(judged), new)
+
+
+def reanchor(graph: Any, report: SourceReport, *, created: str) -> Any:
+    """``graph`` (an rdflib Graph, changed in place and returned) re-anchored to the
+    report's text: the document's text, checksum and ``dcterms:created`` (``created``,
+    an ISO date), and every span's offsets, prefix and suffix. Only when every span is
+    unchanged or moved (:attr:`SourceReport.anchored`)."""
+    from rdflib import RDF, BNode, Literal, Namespace, URIRef
+    from rdflib.namespace import DCTERMS, XSD
+
+    from .errors import InputError
+
+    if not report.anchored:
+        raise InputError("some sentences changed or are missing: nothing re-anchored")
+    oa = Namespace("http://www.w3.org/ns/oa#")
+    nif = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
+    spdx = Namespace("http://spdx.org/rdf/terms#")
+    text = report.text
+    document = URIRef(report.document["document"])
+    graph.set((document, nif.isString, Literal(text)))
+    graph.set((document, DCTERMS.created, Literal(created, datatype=XSD.date)))
+    for checksum in list(graph.objects(document, spdx.checksum)):
+        graph.remove((checksum, None, None))
+        graph.remove((document, spdx.checksum, checksum))
+    checksum = BNode()
+    graph.add((document, spdx.checksum, checksum))
+    graph.add((checksum, RDF.type, spdx.Checksum))
+    graph.add((checksum, spdx.algorithm, spdx.checksumAlgorithm_sha256))
+    graph.add((checksum, spdx.checksumValue, Literal(sha256(text), datatype=XSD.hexBinary)))
+    for span in report.spans:
+        assert span.new_start is not None
+        assert span.new_end is not None
+        prefix, suffix = context(text, span.new_start, span.new_end)
+        for selector in graph.objects(URIRef(span.span), oa.hasSelector):
+            if (selector, RDF.type, oa.TextPositionSelector) in graph:
+                nonneg = XSD.nonNegativeInteger
+                graph.set((selector, oa.start, Literal(str(span.new_start), datatype=nonneg)))
+                graph.set((selector, oa.end, Literal(str(span.new_end), datatype=nonneg)))
+            if (selector, RDF.type, oa.TextQuoteSelector) in graph:
+                graph.set((selector, oa.prefix, Literal(prefix)))
+                graph.set((selector, oa.suffix, Literal(suffix)))
+    return graph
+
+
+MAX_BYTES = 8 << 20
+"""Largest FILE read (8 MiB)."""
+
+_PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX spdx: <http://spdx.org/rdf/terms#>
+"""
+
+DOCUMENTS = (
+    _PREFIXES
+    + """SELECT ?document ?text ?sha256 WHERE {
+  ?document nif:isString ?text .
+  OPTIONAL {
+    ?document spdx:checksum ?checksum .
+    ?checksum spdx:algorithm spdx:checksumAlgorithm_sha256 ; spdx:checksumValue ?sha256 .
+  }
+} ORDER BY ?document"""
+)
+"""The documents whose text the graph quotes, with their recorded SHA-256."""
+
+SPANS = (
+    _PREFIXES
+    + """SELECT ?span ?document ?exact ?prefix ?suffix ?start ?end WHERE {
+  ?span oa:hasSource ?document ; oa:hasSelector ?quote , ?position .
+  ?quote a oa:TextQuoteSelector ; oa:exact ?exact .
+  ?position a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end .
+  OPTIONAL { ?quote oa:prefix ?prefix }
+  OPTIONAL { ?quote oa:suffix ?suffix }
+} ORDER BY ?start ?span"""
+)
+"""Every span with its quote, context and offsets."""
+
+STATEMENTS = (
+    _PREFIXES
+    + """SELECT ?statement ?subject ?predicate ?object ?span ?inference WHERE {
+  ?statement a rdf:Statement ; rdf:subject ?subject ; rdf:predicate ?predicate ;
+      rdf:object ?object .
+  { ?statement prov:wasDerivedFrom ?span }
+  UNION
+  { ?statement prov:wasGeneratedBy ?inference OPTIONAL { ?inference prov:used ?span } }
+} ORDER BY ?statement ?span"""
+)
+"""Every reified statement with the spans it rests on: its sentences, or those its
+inference used (a row with ``?inference`` and no span: an inference that used none)."""
+
+
+def spans_of(rows: Iterable[Mapping[str, Any]]) -> list[Span]:
+    """:class:`Span` objects from rows of :data:`SPANS` (values as plain Python)."""
+    return [
+        Span(
+            str(r["span"]),
+            str(r["exact"]),
+            int(r["start"]),
+            int(r["end"]),
+            str(r.get("prefix") or ""),
+            str(r.get("suffix") or ""),
+        )
+        for r in rows
+    ]
+
+
+def statements_of(rows: Iterable[Mapping[str, Any]]) -> list[Statement]:
+    """:class:`Statement` objects from rows of :data:`STATEMENTS` (plain Python)."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        st = grouped.setdefault(
+            str(r["statement"]),
+            {
+                "subject": str(r["subject"]),
+                "predicate": str(r["predicate"]),
+                "object": str(r["object"]),
+                "inferred": False,
+                "spans": [],
+            },
+        )
+        st["inferred"] = st["inferred"] or r.get("inference") is not None
+        if r.get("span") is not None and str(r["span"]) not in st["spans"]:
+            st["spans"].append(str(r["span"]))
+    return [
+        Statement(iri, v["subject"], v["predicate"], v["object"], v["inferred"], tuple(v["spans"]))
+        for iri, v in grouped.items()
+    ]
