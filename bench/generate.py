@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import os
 import random
 import sys
@@ -41,6 +42,7 @@ SEM, PROV, OA, NIF, DCT, FOAF, GEO, SCHEMA = (
 )
 RDF = PREFIXES["rdf"]
 LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
+SPDX = "http://spdx.org/rdf/terms#"
 
 TRIPLES_PER_EVENT = 512  # measured average, used to turn --triples into a number of events
 EVENT_TYPES = ("prison-break", "suicide-attack", "armed-conflict", "curfew", "house-search")
@@ -158,6 +160,13 @@ class Generator:
             add(iri(span), iri(OA + "hasSelector"), position)
             add(quote, iri(RDF_TYPE), iri(OA + "TextQuoteSelector"))
             add(quote, iri(OA + "exact"), lit(sentence))
+            # the Web Annotation context (32 characters, as the shapes require)
+            add(quote, iri(OA + "prefix"), lit(text[max(0, start - 32) : start]))
+            add(
+                quote,
+                iri(OA + "suffix"),
+                lit(text[start + len(sentence) : start + len(sentence) + 32]),
+            )
             add(position, iri(RDF_TYPE), iri(OA + "TextPositionSelector"))
             add(position, iri(OA + "start"), f'"{start}"^^<{XSD}nonNegativeInteger>')
             add(position, iri(OA + "end"), f'"{start + len(sentence)}"^^<{XSD}nonNegativeInteger>')
@@ -180,6 +189,13 @@ class Generator:
         add(iri(doc), iri(DCT + "source"), iri(f"https://example.org/synthetic/{tag}"))
         add(iri(doc), iri(DCT + "license"), iri(LICENSE))
         add(iri(doc), iri(NIF + "isString"), lit(text))
+        add(iri(doc), iri(DCT + "created"), lit(day.isoformat(), XSD + "date"))
+        checksum = f"_:c{tag}"
+        add(iri(doc), iri(SPDX + "checksum"), checksum)
+        add(checksum, iri(RDF_TYPE), iri(SPDX + "Checksum"))
+        add(checksum, iri(SPDX + "algorithm"), iri(SPDX + "checksumAlgorithm_sha256"))
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        add(checksum, iri(SPDX + "checksumValue"), lit(digest, XSD + "hexBinary"))
 
         # the event
         q = [ID + f"quantity/synthetic-{tag}-{n}" for n in range(5)]

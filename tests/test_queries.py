@@ -1931,7 +1931,7 @@ def test_construct_event_subgraph(full: dict[str, KnowledgeGraph]) -> None:
     # the whole answer, against the data read without SPARQL
     expected = expected_subgraph()
     assert got == expected
-    assert len(got) == 862
+    assert len(got) == 918
     # the ontology adds nothing to the subgraph
     assert answers["oxigraph"] == full["oxigraph"].query("construct-event-subgraph")
 

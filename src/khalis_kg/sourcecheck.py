@@ -159,10 +159,14 @@ class SourceReport:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
     def to_text(self) -> str:
+        """A summary: the document, the spans that are not unchanged, the statements to
+        review (IRIs shortened with the packaged prefixes)."""
+        from .namespaces import shorten
+
         doc = self.document
         same = "the same text" if doc["sha256"] == doc["recorded_sha256"] else "a different text"
         lines = [
-            f"document {doc['document']}: {same} "
+            f"document {shorten(doc['document'])}: {same} "
             f"({doc['length']} characters, sha256 {doc['sha256'][:16]}…; "
             f"recorded {doc['recorded_length']}, {str(doc['recorded_sha256'])[:16]}…)",
             f"spans: {len(self.spans)}, "
@@ -174,7 +178,7 @@ class SourceReport:
             where = f"{s.start}-{s.end}"
             if s.new_start is not None:
                 where += f" -> {s.new_start}-{s.new_end}"
-            lines.append(f"  {s.status:<8} {s.span} {where} similarity {s.similarity:.2f}")
+            lines.append(f"  {s.status:<8} {shorten(s.span)} {where} similarity {s.similarity:.2f}")
             if s.status == "changed":
                 lines.append(f"           now: {s.new_text}")
         review = [st for st in self.statements if st.status == "review"]
@@ -183,8 +187,9 @@ class SourceReport:
             f"supported, {len(review)} to review"
         )
         for st in review:
-            lines.append(f"  review   {st.statement} ({st.subject} {st.predicate} {st.object})")
-            lines.append(f"           rests on {', '.join(st.spans)}")
+            triple = " ".join(shorten(x) for x in (st.subject, st.predicate, st.object))
+            lines.append(f"  review   {shorten(st.statement)} ({triple})")
+            lines.append(f"           rests on {', '.join(shorten(x) for x in st.spans)}")
         return "\n".join(lines) + "\n"
 
 
