@@ -19,6 +19,9 @@ really prints.
   that needs a store running elsewhere);
   ```` ```pycon ```` blocks are doctests (the ``>>>`` lines, their output compared).
 * Docstring examples (``>>>``) in ``src/khalis_kg`` run as doctests.
+
+After a change of the data or of an output, ``python tests/test_doc_examples.py``
+rewrites what the ``$`` steps show (:func:`update_shown_output`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import doctest
 import importlib
+import os
 import re
 import shlex
 from collections.abc import Iterator
@@ -54,6 +58,7 @@ class Step:
     line: int
     command: str
     expected: list[str] = field(default_factory=list)
+    end: int = 0  # the line after the command (its last continuation line included)
 
 
 @dataclass
@@ -92,7 +97,7 @@ def _steps(start: int, language: str, body: str) -> list[Step]:
             command = command[:-1] + " " + lines[i].strip()
         command = command.strip()
         if line.startswith("$ "):
-            steps.append(Step(start + first, command))
+            steps.append(Step(start + first, command, end=start + i + 1))
         elif language == "sh" and line.startswith("khalis-kg "):
             if not _needs_service(command):
                 steps.append(Step(start + first, command, [NOT_COMPARED]))
@@ -232,3 +237,39 @@ def test_docstring_examples_in_src() -> None:
             module = importlib.import_module(name.removesuffix(".__init__"))
             failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
             assert failures == 0, name
+
+
+def update_shown_output() -> None:
+    """Rewrite, in place, what every ``$ khalis-kg`` and ``$ echo $?`` step of the README
+    and the site shows, from what it prints now (after a change of the data or of an
+    output): ``python tests/test_doc_examples.py``. Review the diff before committing."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in _SEEN_BY_COMMANDS:
+            (Path(tmp) / name).symlink_to(REPO / name, target_is_directory=True)
+        os.chdir(tmp)
+        os.environ.pop("COLUMNS", None)
+        for page in PAGES:
+            lines = page.read_text("utf-8").split("\n")
+            edits: list[tuple[int, int, list[str]]] = []
+            code = 0
+            for example in (e for e in EXAMPLES if e.page == page):
+                for step in example.steps:
+                    if step.expected == [NOT_COMPARED] or step.command.endswith("&"):
+                        continue
+                    if step.command.startswith("khalis-kg "):
+                        code, shown = _run(step.command)
+                    elif step.command == "echo $?":
+                        shown = [str(code)]
+                    else:
+                        continue
+                    start = step.end - 1  # 0-based: the line after the command
+                    edits.append((start, start + len(step.expected), shown))
+            for begin, stop, shown in reversed(edits):
+                lines[begin:stop] = shown
+            page.write_text("\n".join(lines), "utf-8")
+
+
+if __name__ == "__main__":
+    update_shown_output()
