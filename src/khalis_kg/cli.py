@@ -8,7 +8,8 @@ interrupted. Every end that is not a success is one line,
 
 Every verb but ``serve`` runs its work (reading and parsing the user's files, running
 the query, validating, serialising) in an isolated child process
-(:mod:`khalis_kg.isolation`) with a memory cap (``--memory-limit``, 2 GiB by default)
+(:mod:`khalis_kg.isolation`) with a memory cap (``--memory-limit``: 2 GiB by default,
+more for big input files, :func:`khalis_kg.options.auto_memory_limit`)
 and, when given, a wall-clock limit (``--timeout``): a runaway query or parse is
 killed, an engine crash becomes exit 5. The parent imports no RDF library; it writes
 the child's bytes to stdout or, safely, to ``-o FILE`` (:mod:`khalis_kg.files`).
@@ -35,7 +36,14 @@ import click
 from . import __version__, api, isolation
 from .api import BACKENDS, DEFAULT_BACKEND, KnowledgeGraph
 from .errors import EXIT_INTERRUPTED, InputError, KhalisError, ParameterError
-from .options import STORE_NEEDS_OXIGRAPH, memory_size, named_graph_option, store_option
+from .options import (
+    AUTO,
+    STORE_NEEDS_OXIGRAPH,
+    auto_memory_limit,
+    memory_limit_or_auto,
+    named_graph_option,
+    store_option,
+)
 from .rdfio import (
     GRAPH_FORMAT_NAMES,
     RDF_FORMAT_NAMES,
@@ -175,7 +183,7 @@ class Settings:
         timeout: float | None = None,
         *,
         time_limit: float | None = None,
-        memory_limit: int | None = isolation.DEFAULT_MEMORY_LIMIT,
+        memory_limit: int | str | None = AUTO,
         named_graphs: Sequence[tuple[str, str]] = (),
         remote_graph: str | None = None,
         remote_request: str | None = None,
@@ -197,7 +205,8 @@ class Settings:
         self.time_limit = time_limit
         """Wall-clock seconds allowed to each command's work (None: no limit)."""
         self.memory_limit = memory_limit
-        """Cap on the work's address space in bytes (None: no cap)."""
+        """Cap on the work's address space in bytes (None: no cap; ``auto``: by the size
+        of the input files, :func:`khalis_kg.options.auto_memory_limit`)."""
         self.store = store
         """An on-disk Oxigraph store to read in place (None: load the data)."""
         if store is not None:
@@ -217,6 +226,7 @@ class Settings:
         *,
         time_limit: float | None = None,
         lock: bool = False,
+        inputs: Sequence[str] = (),
     ) -> T:
         """``run(prepare())`` in an isolated child with this command's limits.
 
@@ -227,12 +237,20 @@ class Settings:
             return run(prepare())
         limits = isolation.Limits(
             timeout=self.time_limit if time_limit is None else time_limit,
-            memory=self.memory_limit,
+            memory=self._memory(inputs),
             lock_descriptors=lock and self.backend != "remote",
             # an on-disk store keeps its files open: they stay, nothing new opens
             keep_descriptors=self.store is not None,
         )
         return isolation.run(isolation.Work(prepare, run, what), limits)
+
+    def _memory(self, inputs: Sequence[str]) -> int | None:
+        """The memory cap in bytes: as given, or ``auto`` for the data files and
+        ``inputs`` (the verb's own files)."""
+        if self.memory_limit != AUTO:
+            return self.memory_limit if isinstance(self.memory_limit, int) else None
+        files = dict.fromkeys([*self.data, *(path for _iri, path in self.named_graphs), *inputs])
+        return auto_memory_limit(files)
 
     def load(self, *, with_ontology: bool | None = None) -> KnowledgeGraph:
         """The graph the verb reads: the store in --store DIR opened read-only, or the
@@ -357,10 +375,11 @@ def _write(data: bytes, output: str | None) -> None:
 @click.option(
     "--memory-limit",
     metavar="SIZE",
-    default="2G",
-    show_default=True,
-    callback=memory_size,
-    help="Cap on the memory of each command's work, e.g. 512M, 4G, or none (exit 4).",
+    default=AUTO,
+    callback=memory_limit_or_auto,
+    help="Cap on the memory of each command's work, e.g. 512M, 4G, or none (exit 4) "
+    "[default: auto: 2G, or 16 times the size of the input files when that is more, "
+    "at most the machine's memory].",
 )
 @click.pass_context
 def cli(
@@ -376,7 +395,7 @@ def cli(
     store: str | None,
     with_ontology: bool | None,
     time_limit: float | None,
-    memory_limit: int | None,
+    memory_limit: int | str | None,
 ) -> None:
     """Query, validate and export the 2015 Al Khalis prison break knowledge graph.
 
@@ -724,7 +743,7 @@ def validate_command(
             text = report.text
         return text.encode("utf-8"), report.conforms, report.note
 
-    data, conforms, note = settings.isolated(prepare, run, "the validation")
+    data, conforms, note = settings.isolated(prepare, run, "the validation", inputs=paths)
     if note:
         click.echo(f"{PROG}: note: {note}", err=True)
     _write(data, output)
@@ -944,7 +963,7 @@ def load_command(
     def run(sources: list[Any]) -> Any:
         return api.load_to_store(store_url, sources, graph, timeout=timeout, chunk_triples=chunk)
 
-    report = settings.isolated(prepare, run, "the load")
+    report = settings.isolated(prepare, run, "the load", inputs=paths)
     target = f"<{graph}>" if graph else "the default graph"
     click.echo(
         f"loaded {report.triples} triples into {target} at {store_url} "

@@ -1,0 +1,487 @@
+"""What khalis-kg adds around the engine, against what a user would run instead (issue 23).
+
+    .venv/bin/python bench/overhead.py cold        # khalis-kg query / --help, cold processes
+    .venv/bin/python bench/overhead.py inproc      # KnowledgeGraph.query vs Store.query
+    .venv/bin/python bench/overhead.py endpoint    # khalis-kg serve vs oxigraph serve-read-only
+    .venv/bin/python bench/overhead.py validate    # validation vs a bare bulk_load, 1M
+    ... --baseline-src DIR                         # also time the code in DIR/src (before)
+
+Every figure is **CPU time** (user + system, children included), not wall time: the
+machine is shared, and CPU time is what another process's load disturbs least. Each
+mode runs the two sides as **pairs**, one after the other (the order alternating), and
+reports the median of each side and the median of the pairs' ratios. The baselines,
+named in each mode:
+
+* ``cold``: ``khalis-kg query casualties`` against a bare pyoxigraph script that loads
+  the same files (the packaged data and ontology) and runs the same query text with the
+  same binding, printing each row; ``khalis-kg --help`` against ``python -c pass``. Run
+  twice: as this environment runs it (``PYTHONDONTWRITEBYTECODE`` as set), and with
+  bytecode cached for everything (``PYTHONPYCACHEPREFIX``, warmed first), as a wheel
+  install runs it.
+* ``inproc``: ``KnowledgeGraph.query("casualties")`` on the packaged graph against
+  ``Store.query`` of the same text with the same substitution on the same store, rows
+  materialised (one subprocess per source tree; the ratio is taken inside it).
+* ``endpoint``: ``khalis-kg serve`` against ``oxigraph serve-read-only`` on a store
+  holding the same data, 4 client threads (keep-alive ``http.client``), the casualties
+  text with its event written in as ``VALUES`` (what a client sends), SPARQL JSON;
+  requests/s, p50/p99 latency and the server's CPU per request (the server and its
+  worker processes). Also at 100k triples (the synthetic corpus, middle event).
+* ``validate``: ``khalis_kg.validation.validate([FILE])`` (what ``khalis-kg validate
+  FILE`` runs in its child) against ``Store().bulk_load(path=FILE)``, each in a fresh
+  subprocess: CPU seconds and peak RSS (``ru_maxrss``). ``--cli`` also runs ``khalis-kg
+  validate FILE`` with the default limits (``--sizes 5M``: a corpus that fits).
+
+Results: one JSON line per measurement in ``bench/results/overhead.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import run
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+LOG = HERE / "results" / "overhead.jsonl"
+EVENT = run.EVENT
+QUERY = REPO / "queries" / "casualties.rq"
+DATA_FILES = [
+    REPO / "data" / "khalis.ttl",
+    REPO / "ontology" / "khalis.ttl",
+    REPO / "ontology" / "concepts.ttl",
+]
+SIZES = {"100k": 100_000, "1M": 1_000_000, "5M": 5_000_000}
+
+BARE_QUERY = """\
+import sys
+import pyoxigraph as ox
+store = ox.Store()
+for path in sys.argv[3:]:
+    store.load(path=path, format=ox.RdfFormat.TURTLE)
+with open(sys.argv[1], encoding="utf-8") as f:
+    text = f.read()
+answer = store.query(text, substitutions={ox.Variable("event"): ox.NamedNode(sys.argv[2])})
+names = answer.variables
+for solution in answer:
+    print("\\t".join(str(solution[v]) for v in names))
+"""
+
+
+def cpu_of(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """CPU seconds (user + system, children included) and peak RSS (MB) of ``cmd``, run to
+    its end (it must exit 0)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]}... exited {proc.returncode}: {err[-500:]}")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def env_for(src: Path | None, **extra: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    for k, v in extra.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
+
+
+def paired(sides: dict[str, tuple[list[str], dict[str, str]]], pairs: int) -> dict[str, Any]:
+    """Each side once per round, the order rotating; medians and per-round ratios to the
+    last side (the baseline)."""
+    names = list(sides)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(pairs):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            cmd, env = sides[name]
+            times[name].append(cpu_of(cmd, env)[0])
+    base = names[-1]
+    out: dict[str, Any] = {"pairs": pairs, "baseline": base}
+    for name in names:
+        out[name] = {
+            "median_ms": 1000 * statistics.median(times[name]),
+            "runs_ms": [round(1000 * t, 2) for t in times[name]],
+        }
+        if name != base:
+            ratios = [a / b for a, b in zip(times[name], times[base], strict=True)]
+            out[name]["ratio"] = statistics.median(ratios)
+    return out
+
+
+def cold(args: argparse.Namespace, emit: Any) -> None:
+    trees: dict[str, Path | None] = {"after": None}
+    if args.baseline_src:
+        trees = {"before": Path(args.baseline_src) / "src", **trees}
+    cli = [str(BIN / "khalis-kg")]
+    bare = [PYTHON, "-c", BARE_QUERY, str(QUERY), EVENT, *map(str, DATA_FILES)]
+    with tempfile.TemporaryDirectory(prefix="khalis-pyc-") as pyc:
+        for label, extra in (
+            ("as this environment runs it", {}),
+            ("bytecode cached", {"PYTHONDONTWRITEBYTECODE": None, "PYTHONPYCACHEPREFIX": pyc}),
+        ):
+            query_sides = {
+                f"cli {t}": ([*cli, "query", "casualties"], env_for(s, **extra))
+                for t, s in trees.items()
+            }
+            query_sides["bare pyoxigraph"] = (bare, env_for(None, **extra))
+            help_sides = {
+                f"--help {t}": ([*cli, "--help"], env_for(s, **extra)) for t, s in trees.items()
+            }
+            help_sides["python -c pass"] = ([PYTHON, "-c", "pass"], env_for(None, **extra))
+            for sides in (query_sides, help_sides):
+                for cmd, env in sides.values():  # warm the caches (and fail early)
+                    cpu_of(cmd, env)
+            for what, sides in (("query casualties", query_sides), ("--help", help_sides)):
+                emit(kind="cold", what=what, setting=label, **paired(sides, args.pairs))
+
+
+INPROC = """\
+import json, statistics, sys, time
+import pyoxigraph as ox
+from khalis_kg import KnowledgeGraph
+from khalis_kg.namespaces import PREFIXES
+kg = KnowledgeGraph.load()
+store = kg.backend.store
+text = kg.catalogue.get("casualties").text
+subs = {ox.Variable("event"): ox.NamedNode(sys.argv[1])}
+def bare():
+    answer = store.query(text, prefixes=PREFIXES, substitutions=subs)
+    names = answer.variables
+    return [[s[v] for v in names] for s in answer]
+def facade():
+    return kg.query("casualties", event=sys.argv[1])
+assert len(bare()) == len(facade())
+t = {"facade": [], "bare": []}
+clock = time.process_time
+for r in range(int(sys.argv[2])):
+    for name, fn in (("facade", facade), ("bare", bare))[:: 1 if r % 2 else -1]:
+        t0 = clock(); fn(); t[name].append(clock() - t0)
+ratios = [a / b for a, b in zip(t["facade"], t["bare"])]
+print(json.dumps({"facade_ms": 1000 * statistics.median(t["facade"]),
+                  "bare_ms": 1000 * statistics.median(t["bare"]),
+                  "ratio": statistics.median(ratios), "rows": len(bare())}))
+"""
+
+
+def inproc(args: argparse.Namespace, emit: Any) -> None:
+    trees: dict[str, Path | None] = {"after": None}
+    if args.baseline_src:
+        trees = {"before": Path(args.baseline_src) / "src", **trees}
+    for label, src in trees.items():
+        out = subprocess.run(
+            [PYTHON, "-c", INPROC, EVENT, str(args.calls)],
+            env=env_for(src),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        )
+        emit(kind="inproc", tree=label, calls=args.calls, **json.loads(out.stdout))
+
+
+# ------------------------------------------------------------------ endpoint
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and of its living descendants (their own, not reaped)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    own: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        own[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += own.get(p, 0.0)
+        todo += [c for c, pp in parents.items() if pp == p]
+    return total
+
+
+def _hammer(
+    url: str, path: str, body: bytes, threads: int, seconds: float, server_pid: int
+) -> dict[str, Any]:
+    parsed = urllib.parse.urlsplit(url)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Accept": "application/sparql-results+json",
+    }
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+        mine: list[float] = []
+        bad = 0
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - t0)
+            bad += response.status != 200
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    cpu0 = _proc_cpu(server_pid)
+    t0 = time.monotonic()
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    elapsed = time.monotonic() - t0
+    cpu = _proc_cpu(server_pid) - cpu0
+    latencies.sort()
+    n = len(latencies)
+    return {
+        "requests": n,
+        "errors": errors[0],
+        "rate": n / elapsed,
+        "p50_ms": 1000 * latencies[n // 2],
+        "p99_ms": 1000 * latencies[min(n - 1, int(n * 0.99))],
+        "server_cpu_ms_per_request": 1000 * cpu / max(n, 1),
+    }
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def endpoint(args: argparse.Namespace, emit: Any) -> None:
+    from khalis_kg.backends.remote import bind_values
+    from khalis_kg.catalogue import Catalogue
+
+    info = Catalogue.open().get("casualties")
+    trees: dict[str, Path | None] = {"after": None}
+    if args.baseline_src:
+        trees = {"before": Path(args.baseline_src) / "src", **trees}
+    corpora: dict[str, tuple[list[Path], str]] = {"packaged": (DATA_FILES, EVENT)}
+    for size in args.sizes:
+        data, events = run.generate(size, SIZES[size])
+        corpora[size] = ([data, *DATA_FILES[1:]], run.ID + f"event/synthetic-{events // 2:07d}")
+    for corpus, (files, event) in corpora.items():
+        text = bind_values(info.text, info.bind({"event": event}))
+        body = urllib.parse.urlencode({"query": text}).encode()
+        with tempfile.TemporaryDirectory(prefix="khalis-ep-") as tmp:
+            store = Path(tmp) / "store"
+            for f in files:
+                subprocess.run(
+                    [str(BIN / "oxigraph"), "load", "--location", str(store), "--file", str(f)],
+                    check=True,
+                    capture_output=True,
+                )
+            servers: dict[str, tuple[list[str], dict[str, str], str]] = {}
+            port = run.free_port()
+            servers["oxigraph serve-read-only"] = (
+                [
+                    str(BIN / "oxigraph"),
+                    "serve-read-only",
+                    "--location",
+                    str(store),
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                ],
+                env_for(None),
+                f"http://127.0.0.1:{port}/query",
+            )
+            data_args = [] if corpus == "packaged" else ["--data", str(files[0])]
+            for label, src in trees.items():
+                port = run.free_port()
+                servers[f"khalis-kg serve {label}"] = (
+                    [
+                        str(BIN / "khalis-kg"),
+                        "serve",
+                        "--port",
+                        str(port),
+                        "--log-level",
+                        "warning",
+                        "--workers",
+                        str(args.workers),
+                        *data_args,
+                    ],
+                    env_for(src),
+                    f"http://127.0.0.1:{port}/sparql",
+                )
+            procs = {}
+            try:
+                for name, (cmd, env, url) in servers.items():
+                    procs[name] = subprocess.Popen(
+                        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    )
+                    run.wait_http(url.rsplit("/", 1)[0] + "/", procs[name], 120)
+                rounds: dict[str, list[dict[str, Any]]] = {n: [] for n in servers}
+                names = list(servers)
+                for r in range(args.rounds):
+                    for name in names[r % len(names) :] + names[: r % len(names)]:
+                        url = servers[name][2]
+                        parsed = urllib.parse.urlsplit(url)
+                        rounds[name].append(
+                            _hammer(
+                                url, parsed.path, body, args.threads, args.seconds, procs[name].pid
+                            )
+                        )
+            finally:
+                for proc in procs.values():
+                    _stop(proc)
+            base = "oxigraph serve-read-only"
+            out: dict[str, Any] = {}
+            for name, runs in rounds.items():
+                out[name] = {
+                    k: statistics.median(r[k] for r in runs)
+                    for k in ("rate", "p50_ms", "p99_ms", "server_cpu_ms_per_request")
+                }
+                out[name]["requests"] = sum(r["requests"] for r in runs)
+                out[name]["errors"] = sum(r["errors"] for r in runs)
+                if name != base:
+                    out[name]["rate_ratio"] = statistics.median(
+                        a["rate"] / b["rate"] for a, b in zip(runs, rounds[base], strict=True)
+                    )
+            emit(
+                kind="endpoint",
+                corpus=corpus,
+                threads=args.threads,
+                seconds=args.seconds,
+                rounds=args.rounds,
+                workers=args.workers,
+                baseline=base,
+                **out,
+            )
+
+
+# ------------------------------------------------------------------ validation
+BARE_LOAD = """\
+import sys, pyoxigraph as ox
+store = ox.Store()
+store.bulk_load(path=sys.argv[1], format=ox.RdfFormat.N_TRIPLES)
+print(len(store))
+"""
+VALIDATE = """\
+import sys
+from khalis_kg.rdfio import Source
+from khalis_kg.validation import validate
+report = validate([Source.from_path(sys.argv[1])], engine="turbo")
+assert report.conforms, report.text[:2000]
+"""
+
+
+def validate(args: argparse.Namespace, emit: Any) -> None:
+    trees: dict[str, Path | None] = {"after": None}
+    if args.baseline_src:
+        trees = {"before": Path(args.baseline_src) / "src", **trees}
+    for size in args.sizes:
+        data, _events = run.generate(size, SIZES[size])
+        sides: dict[str, tuple[list[str], dict[str, str]]] = {
+            f"validate {t}": ([PYTHON, "-c", VALIDATE, str(data)], env_for(s))
+            for t, s in trees.items()
+        }
+        if args.cli:
+            sides.update(
+                {
+                    f"khalis-kg validate {t}": (
+                        [str(BIN / "khalis-kg"), "validate", str(data)],
+                        env_for(s),
+                    )
+                    for t, s in trees.items()
+                }
+            )
+        sides["bare bulk_load"] = ([PYTHON, "-c", BARE_LOAD, str(data)], env_for(None))
+        names = list(sides)
+        cpu: dict[str, list[float]] = {n: [] for n in names}
+        rss: dict[str, list[float]] = {n: [] for n in names}
+        for r in range(args.pairs):
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                cmd, env = sides[name]
+                c, m = cpu_of(["timeout", str(args.cap), *cmd], env)
+                cpu[name].append(c)
+                rss[name].append(m)
+        base = "bare bulk_load"
+        out: dict[str, Any] = {}
+        for name in [base, *names[:-1]]:
+            out[name] = {
+                "cpu_s": statistics.median(cpu[name]),
+                "peak_rss_mb": statistics.median(rss[name]),
+                "runs_cpu_s": [round(c, 2) for c in cpu[name]],
+            }
+            if name != base:
+                out[name]["cpu_ratio"] = statistics.median(
+                    a / b for a, b in zip(cpu[name], cpu[base], strict=True)
+                )
+                out[name]["rss_ratio"] = out[name]["peak_rss_mb"] / out[base]["peak_rss_mb"]
+        emit(kind="validate", size=size, pairs=args.pairs, baseline=base, **out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=["cold", "inproc", "endpoint", "validate"])
+    parser.add_argument(
+        "--baseline-src",
+        metavar="DIR",
+        help="a checkout of the code to compare with (its src/ is used)",
+    )
+    parser.add_argument("--pairs", type=int, default=9)
+    parser.add_argument("--calls", type=int, default=301, help="inproc: calls per side")
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="khalis-kg serve --workers")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sizes", nargs="*", choices=list(SIZES), default=None)
+    parser.add_argument("--cli", action="store_true", help="validate: also khalis-kg validate")
+    parser.add_argument("--cap", type=int, default=900, help="validate: seconds per run")
+    args = parser.parse_args()
+    if args.sizes is None:
+        args.sizes = {"endpoint": ["100k"], "validate": ["1M"]}.get(args.mode, [])
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    with run.jsonl_log(LOG) as emit:
+        emit(
+            kind="start",
+            mode=args.mode,
+            baseline_src=args.baseline_src,
+            loadavg=os.getloadavg(),
+            date=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        )
+        {"cold": cold, "inproc": inproc, "endpoint": endpoint, "validate": validate}[args.mode](
+            args, emit
+        )
+        emit(kind="end", mode=args.mode, loadavg=os.getloadavg())
+    return 0
+
+
+if __name__ == "__main__":
+    run.script(main)
