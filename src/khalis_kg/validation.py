@@ -526,24 +526,24 @@ def _exact_input(sources: Sequence[Source]) -> Any:
     from .errors import InputError, one_line
     from .rdfio import ox_format, rdf_syntax_error
 
-    chunks = []
+    chunks: list[str] = []  # decoded one source at a time: no joined copy in bytes
     for source in sources:
         fmt = ox_format(source.spec().name)
         try:
             quads = ox.parse(source.data, fmt, base_iri=source.base_iri, rename_blank_nodes=True)
-            chunks.append(
-                ox.serialize(
-                    (ox.Quad(q.subject, q.predicate, q.object) for q in quads),
-                    format=ox.RdfFormat.N_QUADS,
-                )
-                or b""
+            nquads = ox.serialize(
+                (ox.Quad(q.subject, q.predicate, q.object) for q in quads),
+                format=ox.RdfFormat.N_QUADS,
             )
+            chunks.append((nquads or b"").decode("utf-8"))
+            del nquads
         except SyntaxError as exc:
             raise rdf_syntax_error(source, exc) from None
         except (ValueError, OSError) as exc:
             raise InputError(f"{source.name}: cannot read: {one_line(str(exc))}") from None
-    chunks.append(_ontology_nquads())
-    text = b"".join(chunks).decode("utf-8")
+    chunks.append(_ontology_nquads().decode("utf-8"))
+    text = "".join(chunks)
+    del chunks
     return Input(text, "nquads", None, {}, {}, preserve_ids=True)
 
 
