@@ -91,3 +91,40 @@ def test_writers_work_in_the_locked_child() -> None:
         )
         assert (done.returncode, done.stderr) == (0, "")
         assert done.stdout.startswith(start)
+
+
+HELP_PROBE = """
+import sys
+{setup}
+from khalis_kg.cli import main
+try:
+    main(["--help"])
+except SystemExit as exc:
+    assert exc.code in (0, None), exc.code
+print("SERVER", "khalis_kg.server" in sys.modules, file=sys.stderr)
+"""
+
+
+def test_help_lists_serve_without_importing_the_server() -> None:
+    """``--help`` shows serve's line from :data:`khalis_kg.options.SERVE_HELP`, the same
+    as with the server package imported, and imports no server (asyncio, sockets)."""
+    outputs = []
+    for setup, imported in (("", "False"), ("import khalis_kg.server", "True")):
+        done = subprocess.run(
+            [sys.executable, "-c", HELP_PROBE.format(setup=setup)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "COLUMNS": "100"},
+        )
+        assert done.stderr.strip().splitlines()[-1] == f"SERVER {imported}"
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert "  serve     Serve a read-only SPARQL endpoint" in outputs[0]
+
+
+def test_serve_help_is_the_one_listed() -> None:
+    from khalis_kg.options import SERVE_HELP
+    from khalis_kg.server import serve_command
+
+    assert serve_command.help == SERVE_HELP

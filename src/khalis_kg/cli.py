@@ -28,6 +28,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
@@ -38,6 +39,7 @@ from .api import BACKENDS, DEFAULT_BACKEND, KnowledgeGraph
 from .errors import EXIT_INTERRUPTED, InputError, KhalisError, ParameterError
 from .options import (
     AUTO,
+    SERVE_HELP,
     STORE_NEEDS_OXIGRAPH,
     auto_memory_limit,
     memory_limit_or_auto,
@@ -151,15 +153,28 @@ class KhalisGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = super().list_commands(ctx)
-        if "serve" not in names and _serve_command() is not None:
+        if "serve" not in names and find_spec(f"{__package__}.server") is not None:
             names = sorted([*names, "serve"])
         return names
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
         if command is None and cmd_name == "serve":
+            if self._listing and f"{__package__}.server" not in sys.modules:
+                return click.Command("serve", help=SERVE_HELP)  # its line in --help
             return _serve_command()
         return command
+
+    _listing = False
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click's, but ``serve`` is listed by its help line alone: the server package
+        (asyncio, sockets, logging) is imported when ``serve`` runs, not for ``--help``."""
+        self._listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
 
 
 def _serve_command() -> click.Command | None:

@@ -16,6 +16,10 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+SERVE_HELP = "Serve a read-only SPARQL endpoint, the query page and linked-data pages."
+"""``khalis-kg serve``'s help (its docstring: tests/test_startup.py keeps them equal), shown
+in ``khalis-kg --help`` without importing the server package."""
+
 
 def memory_size(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
     """A ``--memory-limit SIZE`` value (``512M``, ``2G``, ``none``) in bytes, or None:
