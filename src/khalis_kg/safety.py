@@ -404,12 +404,12 @@ def resolve_iri(reference: str, base: str) -> str:
 def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
     """Refuse a query whose brackets nest deeper than ``limit`` (counted on its tokens,
     so brackets inside strings, IRIs and comments do not count)."""
-    if limit == MAX_NESTING:
+    if limit == MAX_NESTING and len(text) <= LEXICAL_CACHE_CHARS:
         tok = lexical(text).too_deep  # the tokenisation the other lexical facts share
         if tok is not None:
             raise _too_deep(tok, limit)
         return
-    depth = 0
+    depth = 0  # a long text: streamed, and refused at the first bracket too deep
     for tok in tokenize(text):
         if tok.kind != "punct":
             continue
