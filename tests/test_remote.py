@@ -516,6 +516,11 @@ def test_cli_load_then_query_the_remote_store(tmp_path: Path) -> None:
         assert done.exit_code == 0, done.output
         expected = local.query("casualties").serialize("json")[0].decode("utf-8")
         assert done.output == expected
+        # validate reads what the store holds (it used to validate the packaged files and
+        # never ask the store): a store that does not answer cannot conform
+        done = runner.invoke(cli, [*remote_args, "validate", "--format", "json"])
+        assert done.exit_code == 0, done.output
+        assert json.loads(done.output)["conforms"] is True
 
 
 def test_cli_remote_endpoint_down_is_a_clear_error() -> None:

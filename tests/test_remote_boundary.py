@@ -55,7 +55,7 @@ PROFILE = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 """Bounded, derandomized examples: the same cases on every run and in CI."""
-FEW = settings(PROFILE, max_examples=8)
+FEW = settings(PROFILE, max_examples=10)
 """For the classes whose every example waits for a deadline, or forks the CLI's child."""
 
 TIMEOUT = 0.6
@@ -636,7 +636,7 @@ CLI_CASES = st.sampled_from(
 
 
 @FEW
-@given(script=CLI_CASES, verb=st.sampled_from(["sparql", "stats", "export"]))
+@given(script=CLI_CASES, verb=st.sampled_from(["sparql", "query", "stats", "export", "validate"]))
 def test_cli_remote_failures_are_one_line_exit_6(
     store: FakeStore, script: Script, verb: str
 ) -> None:
@@ -645,8 +645,10 @@ def test_cli_remote_failures_are_one_line_exit_6(
     args = ["--backend", "remote", "--endpoint", store.url + "/sparql", "--remote-timeout", "1"]
     tail = {
         "sparql": ["sparql", SELECT],
+        "query": ["query", "casualties"],
         "stats": ["stats"],
         "export": ["export", "--format", "nt"],
+        "validate": ["validate"],
     }[verb]
     started = time.monotonic()
     done = CliRunner().invoke(cli, [*args, *tail])
@@ -817,19 +819,25 @@ def test_serve_answers_502_for_a_bad_store_answer(store: FakeStore) -> None:
     store.serve(Script(body=b'{"head": []}', count_answer=COUNT_OK))
     os.environ["KHALIS_KG_TOKEN"] = CANARY
     try:
-        with run_server(
-            "--backend", "remote", "--endpoint", store.url + "/sparql", "--workers", "1"
-        ) as base:
+        remote = ["--backend", "remote", "--endpoint", store.url + "/sparql"]
+        with run_server(*remote, "--workers", "1", "--remote-timeout", "1") as base:
             answers = []
             for script in [Script(body=b'{"head": []}'), *ECHOES[:5]]:
                 script.count_answer = COUNT_OK
                 store.serve(script)
                 got = httpx.post(base + "/sparql", data={"query": SELECT}, timeout=30)
                 answers.append((got.status_code, got.text))
+            store.serve(Script(body=b"{}" + b" " * 100, drip=0.2, count_answer=COUNT_OK))
+            started = time.monotonic()
+            got = httpx.post(base + "/sparql", data={"query": SELECT}, timeout=30)
+            answers.append((got.status_code, got.text))
+            elapsed = time.monotonic() - started
             log = SERVER_LOGS[base].read_text()
     finally:
         del os.environ["KHALIS_KG_TOKEN"]
-    assert [status for status, _ in answers] == [502] * 6
+    assert [status for status, _ in answers] == [502] * 7
+    assert "did not arrive whole within 1 s" in answers[-1][1]
+    assert elapsed < 1 + SLACK  # serve --remote-timeout bounds the exchange
     assert all(text.count("\n") == 1 for _, text in answers)
     _no_canary(answers, log)
     assert "Traceback" not in log

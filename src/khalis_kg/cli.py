@@ -745,6 +745,9 @@ def validate_command(
         if store is not None:
             kg = KnowledgeGraph.open_store(store)
             return partial(kg.validate, inference=inference, engine=engine)
+        if settings.backend == "remote" and not files:
+            # what the store holds (its graph with --remote-graph), not the packaged data
+            return partial(settings.load().validate, inference=inference, engine=engine)
         sources = api.read_sources(paths, with_data=with_data)
         return partial(api.validate_sources, sources, inference=inference, engine=engine)
 

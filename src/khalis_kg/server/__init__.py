@@ -58,6 +58,7 @@ def serve(
     log_level: str = "info",
     endpoint: str | None = None,
     remote_graph: str | None = None,
+    remote_timeout: float | None = None,
     keep_alive: int = 5,
     header_timeout: float = 10.0,
     max_connections: int = 256,
@@ -73,6 +74,7 @@ def serve(
     ``timeout`` seconds and return ``max_results`` results. Binds 127.0.0.1 by default.
     With ``backend="remote"``, ``endpoint`` is the store's SPARQL query URL: the server
     then fronts that store (its data, or ``data`` loaded through the Graph Store);
+    ``remote_timeout`` bounds each HTTP exchange with the store, whole (30 s when None);
     ``remote_graph`` names the graph of the store that holds the data (every query is
     scoped to it). ``store`` is an on-disk Oxigraph store served in place: each worker
     opens it read-only (:meth:`KnowledgeGraph.open_store`), nothing is loaded, and
@@ -127,6 +129,7 @@ def serve(
         backend=backend,
         endpoint=endpoint,
         remote_graph=remote_graph,
+        remote_timeout=remote_timeout,
         store=None if store is None else str(store),
         with_ontology=with_ontology,
         timeout=timeout,
@@ -241,6 +244,14 @@ def _why(exc: BaseException) -> str:
     "[default: the group's, else the store's default graph].",
 )
 @click.option(
+    "--remote-timeout",
+    metavar="SECONDS",
+    type=click.FloatRange(min=0.1, max=7 * 24 * 3600.0),
+    default=None,
+    help="With --backend remote: seconds allowed for each HTTP exchange with the store, "
+    "whole [default: the group's, else 30].",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
     default=5.0,
@@ -314,6 +325,7 @@ def serve_command(
     backend: str | None,
     endpoint: str | None,
     remote_graph: str | None,
+    remote_timeout: float | None,
     timeout: float,
     max_results: int,
     workers: int | None,
@@ -334,6 +346,7 @@ def serve_command(
     backend = backend or getattr(parent, "backend", None) or "oxigraph"
     endpoint = endpoint or getattr(parent, "endpoint", None)
     remote_graph = remote_graph or getattr(parent, "remote_graph", None)
+    remote_timeout = remote_timeout or getattr(parent, "timeout", None)
     store = store or getattr(parent, "store", None)
     serve(
         host=host,
@@ -348,6 +361,7 @@ def serve_command(
         log_level=log_level,
         endpoint=endpoint,
         remote_graph=remote_graph,
+        remote_timeout=remote_timeout,
         keep_alive=keep_alive,
         header_timeout=header_timeout,
         max_connections=max_connections,

@@ -94,6 +94,8 @@ class Settings:
     """The SPARQL query URL of the store, for ``backend="remote"``."""
     remote_graph: str | None = None
     """The graph of the store that holds the data, for ``backend="remote"``."""
+    remote_timeout: float | None = None
+    """Seconds for each HTTP exchange with the store, whole (None: 30)."""
     store: str | None = None
     """An on-disk Oxigraph store served in place (each worker opens it read-only)."""
     with_ontology: bool = True
@@ -715,6 +717,7 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
         backend=settings.backend,
         endpoint=settings.endpoint,
         remote_graph=settings.remote_graph,
+        remote_timeout=settings.remote_timeout,
         store=settings.store,
         with_ontology=settings.with_ontology,
         max_results=settings.max_results,

@@ -43,6 +43,8 @@ class WorkerConfig:
     """``(graph IRI, file)`` pairs loaded as named graphs."""
     remote_graph: str | None = None
     """The graph of the store that holds the data, for the remote backend."""
+    remote_timeout: float | None = None
+    """Seconds for each HTTP exchange with the store, whole (None: 30)."""
     store: str | None = None
     """An on-disk Oxigraph store each worker opens read-only, in place of ``data``."""
 
@@ -257,6 +259,7 @@ def worker_main(conn: Connection, config: WorkerConfig, stderr: Connection | Non
                 store=config.endpoint if config.backend == "remote" else None,
                 named_graphs=dict(config.named_graphs) or None,
                 remote_graph=config.remote_graph if config.backend == "remote" else None,
+                timeout=config.remote_timeout if config.backend == "remote" else None,
             )
         # The graph lives as long as the worker: the collector need not scan it at every
         # full collection (a memory-backend graph is ~7 objects a triple).
