@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .backends import BACKENDS, DEFAULT_BACKEND, Backend, BackendName, create_backend
 from .backends.base import QueryDataset
 from .catalogue import Catalogue, QueryInfo
+from .checks import optional_count
 from .errors import InputError, KhalisError, ParameterError, RemoteAnswerError
 from .isolation import DEFAULT_MEMORY_LIMIT
 from .namespaces import KG, ONTOLOGY
@@ -354,7 +355,14 @@ class KnowledgeGraph:
         if not isolation.available():  # pragma: no cover - Windows
             raise KhalisError("isolated=True needs os.fork and the resource module (POSIX)")
         memory = (
-            isolation.parse_size(memory_limit) if isinstance(memory_limit, str) else memory_limit
+            isolation.parse_size(memory_limit)
+            if isinstance(memory_limit, str)
+            else optional_count(
+                memory_limit,
+                "memory_limit",
+                minimum=64 * 1024**2,
+                maximum=isolation.MAX_MEMORY_LIMIT,
+            )
         )
         limits = isolation.Limits(
             timeout=timeout,

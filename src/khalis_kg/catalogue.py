@@ -14,6 +14,11 @@ nothing gives a ``string`` parameter the empty string as default (an optional fi
 A SELECT query must list its parameters in its projection (``SELECT ?event ?group ...``): Oxigraph
 substitutes values through the projection (SEP-0007) and refuses other variables. Names ending in
 ``-violation`` are quality checks (they must return no rows).
+
+A query's name is its file name without ``.rq``: a letter, digit or underscore, then
+letters, digits, ``_``, ``.`` and ``-``, no ``..``, at most :data:`MAX_NAME` characters
+(:func:`is_query_name`). Any other name is an unknown query (UnknownQueryError: exit 2,
+HTTP 404) before any file is opened; a file whose name breaks the rule is not a query.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import resources
-from .errors import InputError, ParameterError, QueryError, UnknownQueryError
+from .errors import InputError, ParameterError, QueryError, UnknownQueryError, truncate
 from .namespaces import XSD
 from .safety import projection, scan
 from .terms import XSD_DATE, XSD_INTEGER, Term, is_absolute_iri
@@ -37,7 +42,16 @@ if TYPE_CHECKING:
 PARAM_TYPES = ("iri", "string", "integer", "date")
 
 _HEADER = re.compile(r"#\s*([A-Za-z_-]+)\s*:\s?(.*)$")
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+MAX_NAME = 100
+"""The longest query name, in characters."""
+_NAME = re.compile(rf"[A-Za-z0-9_][A-Za-z0-9_.-]{{0,{MAX_NAME - 1}}}")
+
+
+def is_query_name(name: object) -> bool:
+    """Whether ``name`` follows the catalogue's naming rule (see the module's text)."""
+    return isinstance(name, str) and bool(_NAME.fullmatch(name)) and ".." not in name
+
+
 _PARAM = re.compile(
     r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<type>[a-z]+)"
     r"(?:\s*=\s*(?P<default>.*?))?\s*(?:--\s*(?P<description>.*))?$"
@@ -277,7 +291,11 @@ class Catalogue:
             entries = list(root.iterdir())
         except OSError as exc:
             raise InputError(f"cannot read the query directory {root} ({exc})") from None
-        files = {e.name[:-3]: e for e in entries if e.name.endswith(".rq") and e.is_file()}
+        files = {
+            e.name[:-3]: e
+            for e in entries
+            if e.name.endswith(".rq") and is_query_name(e.name[:-3]) and e.is_file()
+        }
         if not files and not self._queries:
             raise InputError(f"no queries (*.rq files) in {root}")
         return files
@@ -294,7 +312,7 @@ class Catalogue:
     def _read_one(self, name: str) -> QueryInfo | None:
         """``NAME.rq`` of a lazy catalogue's directory, read and parsed, or None."""
         root = self._root
-        if root is None or not _NAME.fullmatch(name) or ".." in name:
+        if root is None or not is_query_name(name):
             return None
         entry = root / f"{name}.rq"
         if not entry.is_file():
@@ -312,9 +330,9 @@ class Catalogue:
         return len(self._queries)
 
     def __contains__(self, name: object) -> bool:
-        if name in self._queries:
-            return True
-        return isinstance(name, str) and self._read_one(name) is not None
+        if not isinstance(name, str):
+            return False
+        return name in self._queries or self._read_one(name) is not None
 
     def names(self) -> list[str]:
         self._complete()
@@ -326,6 +344,8 @@ class Catalogue:
 
     def get(self, name: str) -> QueryInfo:
         """The query called ``name``, or UnknownQueryError with the closest names."""
+        if not is_query_name(name):
+            raise UnknownQueryError(truncate(str(name), 40), [])
         info = self._queries.get(name) or self._read_one(name)
         if info is not None:
             return info
@@ -336,4 +356,13 @@ class Catalogue:
         raise UnknownQueryError(name, suggestions)
 
 
-__all__ = ["XSD", "Catalogue", "Parameter", "QueryInfo", "coerce", "parse_query_file"]
+__all__ = [
+    "MAX_NAME",
+    "XSD",
+    "Catalogue",
+    "Parameter",
+    "QueryInfo",
+    "coerce",
+    "is_query_name",
+    "parse_query_file",
+]

@@ -2,9 +2,11 @@
 
 Exit codes (defined once in :mod:`khalis_kg.errors`): 0 success (or conforms), 1 does
 not conform, 2 input or usage error, 3 stopped at the time limit, 4 stopped at the memory
-limit, 5 engine crash, 6 the remote store failed, 8 the server could not start, 130
-interrupted. Every end that is not a success is one line,
-``khalis-kg: error: ...``, on stderr; never a traceback.
+limit, 5 engine crash, 6 the remote store failed, 7 the output could not be written, 8
+the server could not start, 130 interrupted. Every end that is not a success is one line,
+``khalis-kg: error: ...``, on stderr; never a traceback. A closed pipe on standard output
+(``| head``) ends in exit 7 without a line: the reader went away on purpose. When the
+error line itself cannot be written (stderr full), the exit code still says what failed.
 
 Every verb but ``serve`` runs its work (reading and parsing the user's files, running
 the query, validating, serialising) in an isolated child process
@@ -25,6 +27,8 @@ JSON-LD export and ``validate``; pySHACL only by ``validate``.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -36,11 +40,22 @@ import click
 
 from . import __version__, api, isolation
 from .api import BACKENDS, DEFAULT_BACKEND, KnowledgeGraph
-from .errors import EXIT_INTERRUPTED, InputError, KhalisError, ParameterError
+from .errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT,
+    InputError,
+    KhalisError,
+    ParameterError,
+    WriteError,
+    printable,
+)
 from .options import (
     AUTO,
+    SECONDS,
     SERVE_HELP,
     STORE_NEEDS_OXIGRAPH,
+    URL,
+    PathType,
     auto_memory_limit,
     memory_limit_or_auto,
     named_graph_option,
@@ -107,10 +122,47 @@ def _canonical(kind: Literal["rdf", "results", "graph"]) -> tuple[str, ...]:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print ``khalis-kg: error: message`` on stderr and exit with ``code``."""
-    one_line = " ".join(str(message).split())
-    click.echo(f"{PROG}: error: {one_line}", err=True)
+    """Print ``khalis-kg: error: message`` on stderr (one line, control characters
+    escaped) and exit with ``code`` — that code still when stderr cannot take the line."""
+    one_line = " ".join(printable(str(message)).split())
+    try:
+        click.echo(f"{PROG}: error: {one_line}", err=True)
+    except OSError:
+        _silence_output()
     sys.exit(code)
+
+
+_OUTPUT_ERRNOS = frozenset(
+    {errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EBADF}
+    | {errno.ENXIO, errno.EAGAIN, errno.ECONNRESET}
+)
+"""What a write to standard output or error fails with (full device, closed pipe, I/O
+error, a closed or non-blocking descriptor)."""
+
+
+def _output_failed(exc: OSError) -> NoReturn:
+    """Standard output or error could not be written: exit 7, silently for a closed pipe
+    (the reader went away, as ``| head`` does), else with one line when stderr takes it."""
+    if not isinstance(exc, BrokenPipeError):
+        with contextlib.suppress(OSError):  # stderr failed too: the code alone says it
+            click.echo(f"{PROG}: error: cannot write the output ({exc.strerror})", err=True)
+    _silence_output()  # what is still buffered must not fail again at exit
+    sys.exit(EXIT_OUTPUT)
+
+
+def _silence_output() -> None:
+    """Point standard output and error at /dev/null, so that what is still buffered in
+    them fails no more (the interpreter flushes them on exit)."""
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # closed, or not a file (tests)
+            continue
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
 
 
 class KhalisGroup(click.Group):
@@ -131,6 +183,12 @@ class KhalisGroup(click.Group):
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
+            if sys.stdout is not None:
+                sys.stdout.flush()
+        except OSError as exc:  # writing help, a result, a note: the other OSErrors are typed
+            if exc.errno not in _OUTPUT_ERRNOS:
+                raise
+            _output_failed(exc)
         except click.ClickException as exc:
             hint = ""
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
@@ -147,9 +205,21 @@ class KhalisGroup(click.Group):
             fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted", EXIT_INTERRUPTED)
-        except BrokenPipeError:
-            sys.stderr.close()  # the reader went away (e.g. `| head`): stop quietly
-            sys.exit(0)
+        except BrokenPipeError as exc:  # before click's own handling (exit 1)
+            _output_failed(exc)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """As click's; a closed pipe while the help or the version is written exits 7."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError as exc:
+            _output_failed(exc)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = super().list_commands(ctx)
@@ -303,7 +373,10 @@ class Settings:
 
 
 def _write(data: bytes, output: str | None) -> None:
+    """``data`` to ``-o output`` (safely, :mod:`khalis_kg.files`) or standard output."""
     if output is None or output == "-":
+        if sys.stdout is None:  # started with standard output closed (>&-)
+            raise WriteError("standard output is closed; nothing written")
         click.echo(data, nl=False)
         return
     from .files import write_output
@@ -322,14 +395,14 @@ def _write(data: bytes, output: str | None) -> None:
 )
 @click.option(
     "--endpoint",
-    metavar="URL",
+    type=URL(),
     envvar="KHALIS_KG_ENDPOINT",
     help="SPARQL query URL for --backend remote. Credentials: set KHALIS_KG_TOKEN, or "
     "KHALIS_KG_USER and KHALIS_KG_PASSWORD, in the environment (never in the URL).",
 )
 @click.option(
     "--graph-store",
-    metavar="URL",
+    type=URL(),
     envvar="KHALIS_KG_GRAPH_STORE",
     help="SPARQL Graph Store URL of the remote endpoint (Oxigraph server: .../store).",
 )
@@ -350,7 +423,7 @@ def _write(data: bytes, output: str | None) -> None:
 )
 @click.option(
     "--remote-timeout",
-    type=click.FloatRange(min=0.1),
+    type=SECONDS,
     default=None,
     help="Seconds allowed for each HTTP exchange with the remote endpoint, whole (connect, "
     "headers, body) [default: 30].",
@@ -360,7 +433,7 @@ def _write(data: bytes, output: str | None) -> None:
     "data",
     multiple=True,
     metavar="FILE",
-    type=click.Path(dir_okay=False),
+    type=PathType(dir_okay=False),
     help="Use this RDF file instead of the packaged graph (repeat for several).",
 )
 @named_graph_option(
@@ -382,10 +455,10 @@ def _write(data: bytes, output: str | None) -> None:
 @click.option(
     "--timeout",
     "time_limit",
-    type=click.FloatRange(min=0, min_open=True),
+    type=SECONDS,
     default=None,
-    help="Stop each command's work (parse, query, validation) after SECONDS, "
-    "whatever it is doing (exit 3) [default: no limit].",
+    help="Stop each command's work (parse, query, validation) after SECONDS (at most "
+    "86400), whatever it is doing (exit 3) [default: no limit].",
 )
 @click.option(
     "--memory-limit",
@@ -416,7 +489,8 @@ def cli(
 
     Exit codes: 0 success (validate: conforms), 1 does not conform, 2 input or usage
     error, 3 stopped at the time limit, 4 stopped at the memory limit, 5 engine crash,
-    6 the remote store failed, 8 the server could not start, 130 interrupted.
+    6 the remote store failed, 7 the output could not be written (full device, closed
+    pipe, I/O error), 8 the server could not start, 130 interrupted.
     """
     ctx.obj = Settings(
         backend,
@@ -533,7 +607,7 @@ def _table_options(command: Any) -> Any:
     command = click.option(
         "--width",
         metavar="N",
-        type=click.IntRange(min=0),
+        type=click.IntRange(min=0, max=1_000_000),
         default=None,
         help="Table width in characters (0: no limit) [default: $COLUMNS, the terminal's, "
         "or 100]. "
@@ -557,7 +631,7 @@ _format_option = click.option(
     "nt, jsonld, xml. Any case; aliases such as ttl, srj, json-ld (docs/formats.md).",
 )
 _output_option = click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE."
+    "-o", "--output", type=PathType(dir_okay=False), default=None, help="Write to FILE."
 )
 
 
@@ -604,11 +678,11 @@ def query_command(
 @cli.command("sparql")
 @click.argument("query", required=False)
 @click.option(
-    "-f", "--file", "file", type=click.Path(dir_okay=False), help="Read the query from FILE."
+    "-f", "--file", "file", type=PathType(dir_okay=False), help="Read the query from FILE."
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=SECONDS,
     default=None,
     help="Time limit in seconds (as the global --timeout, for this query).",
 )
@@ -680,7 +754,7 @@ def _decode(data: bytes, where: str) -> str:
 
 
 @cli.command("validate")
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, type=PathType(dir_okay=False))
 @click.option(
     "--format",
     "fmt",
@@ -878,7 +952,7 @@ def _stats(fmt: str, kg: KnowledgeGraph) -> bytes:
     help="The event to draw [default: the 2015 Al Khalis prison break].",
 )
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE.svg."
+    "-o", "--output", type=PathType(dir_okay=False), default=None, help="Write to FILE.svg."
 )
 @click.pass_obj
 def diagram_command(
@@ -905,7 +979,7 @@ def diagram_command(
     "--output",
     "directory",
     metavar="DIR",
-    type=click.Path(file_okay=False),
+    type=PathType(file_okay=False),
     required=True,
     help="Directory to write the documentation into (created if missing).",
 )
@@ -919,16 +993,16 @@ def docs_command(settings: Settings, directory: str) -> None:
     files = settings.isolated(
         lambda: None, lambda _: KnowledgeGraph.ontology_docs(), "the documentation"
     )
-    for path in api.write_docs(directory, files):
-        click.echo(str(path))
+    written = api.write_docs(directory, files)
+    _write(b"".join(bytes(path) + b"\n" for path in written), None)  # the names as they are
 
 
 @cli.command("load")
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, type=PathType(dir_okay=False))
 @click.option(
     "--graph-store",
     "store_url",
-    metavar="URL",
+    type=URL(),
     envvar="KHALIS_KG_GRAPH_STORE",
     required=True,
     help="SPARQL Graph Store URL (Oxigraph server: http://HOST:PORT/store).",
@@ -941,7 +1015,7 @@ def docs_command(settings: Settings, directory: str) -> None:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=SECONDS,
     default=300.0,
     show_default=True,
     help="Seconds allowed for each request.",
@@ -949,7 +1023,7 @@ def docs_command(settings: Settings, directory: str) -> None:
 @click.option(
     "--chunk",
     "chunk",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=2**63 - 1),
     default=None,
     metavar="TRIPLES",
     help="Send a PUT of about TRIPLES triples, then a POST per further piece, for stores "

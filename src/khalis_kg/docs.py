@@ -297,10 +297,11 @@ def _esc(text: str) -> str:
 
 def write(directory: Path, files: dict[str, bytes]) -> list[Path]:
     """Write ``files`` into ``directory`` (created), each atomically, following no
-    symbolic link (:func:`khalis_kg.files.write_output`)."""
-    from .files import write_output
+    symbolic link (:func:`khalis_kg.files.output_directory` and
+    :func:`~khalis_kg.files.write_output`)."""
+    from .files import output_directory, write_output
 
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = output_directory(directory)
     written = []
     for name, data in sorted(files.items()):
         target = directory / name

@@ -14,6 +14,8 @@ code  meaning
 5     the engine crashed (a Rust panic, a segmentation fault, a stack overflow)
 6     the remote store failed: unreachable, no complete answer within
       ``--remote-timeout``, not 2xx, or a malformed, truncated or over-deep answer
+7     the output could not be written (full device, closed pipe, I/O error on
+      standard output or error, or on ``-o FILE`` / ``docs -o DIR``)
 8     the server could not start (its data, its remote store, its address)
 130   interrupted (Ctrl-C), as shells expect (128 + SIGINT)
 ====  ==========================================================================
@@ -38,6 +40,10 @@ EXIT_CRASH = 5
 """The engine crashed (panic, segmentation fault, abort, stack overflow)."""
 EXIT_REMOTE = 6
 """The remote store failed: unreachable, too slow, not 2xx, or an answer that is not valid."""
+EXIT_OUTPUT = 7
+"""The output could not be written: a full device, a closed pipe (then silently: the
+reader went away, as ``| head`` does), an I/O error, on standard output or error or on
+``-o FILE``."""
 EXIT_CANNOT_START = 8
 """``serve`` could not start: the address is in use or cannot be bound."""
 EXIT_INTERRUPTED = 130
@@ -51,6 +57,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_MEMORY_LIMIT: "stopped at the memory limit",
     EXIT_CRASH: "the engine crashed",
     EXIT_REMOTE: "the remote store failed (unreachable, too slow, not 2xx, or a bad answer)",
+    EXIT_OUTPUT: "the output could not be written",
     EXIT_CANNOT_START: "the server could not start (address in use or cannot be bound)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
@@ -77,11 +84,13 @@ def printable(text: str) -> str:
     ``\\u2028``...): C0 other than tab and newline, DEL, C1, and the line and
     paragraph separators, so that text from outside (a remote store's answer, a label in
     the data) cannot move the cursor, set the window title or the clipboard, or clear
-    the terminal. Tab and newline are kept; backslashes are kept as they are."""
+    the terminal; and lone surrogates (bytes of a name or an argument that were not
+    UTF-8, ``\\udcff``), which no terminal encoding can write. Tab and newline are kept;
+    backslashes are kept as they are. Machine formats are never passed through it."""
     return _CONTROL.sub(_escape, text)
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -210,7 +219,16 @@ class ParameterError(KhalisError):
 
 
 class OutputError(KhalisError):
-    """An output file cannot be written."""
+    """An output target is refused before anything is written to it: a symbolic link, a
+    directory, a socket, a FIFO without a reader, a missing directory."""
+
+
+class WriteError(OutputError):
+    """Writing the output failed: a full device, a closed pipe, an I/O error, no
+    permission (on standard output or error, ``-o FILE`` or ``docs -o DIR``)."""
+
+    exit_code = EXIT_OUTPUT
+    http_status = 500
 
 
 class BackendError(KhalisError):

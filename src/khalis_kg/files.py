@@ -11,10 +11,19 @@ follows a symbolic link:
 * an absent path or a regular file is written atomically: a temporary file in the same
   directory, ``fsync``, then ``rename`` over the target; on any failure the temporary
   file is removed and the target left as it was;
-* a character device (``/dev/null``, ``/dev/stdout``, a terminal) or a FIFO with a
-  reader is written in place, as a shell redirection would; a FIFO without a reader is
-  refused rather than waited for;
-* a symbolic link, a directory, a block device or a socket is refused with one line;
+* a character device (``/dev/null``, a terminal) or a FIFO with a reader is written in
+  place, as a shell redirection would; a FIFO without a reader is refused rather than
+  waited for. So is a symbolic link to one of them (``/dev/stdout`` and ``/dev/stderr``
+  are links to the process's own descriptors): nothing is replaced through it;
+* any other symbolic link (to a file, a directory, nowhere), a directory, a block device
+  or a socket is refused with one line;
+* a path refused for what it is (above), in a directory that does not exist, or too long
+  a name is an :class:`~khalis_kg.errors.OutputError` (exit 2); a failure to open, write,
+  sync or rename (a full device, an I/O error, no permission) is a
+  :class:`~khalis_kg.errors.WriteError` (exit 7);
+* :func:`output_directory` (``docs -o DIR``) follows the same rules for a directory: an
+  absent one is created, an existing directory used, anything else (a symbolic link, a
+  file, a device, a FIFO, a socket) refused;
 * the temporary files are named ``.NAME.khalis-PID-RANDOM.tmp``: one left behind by a
   killed run (its PID no longer running) is removed by the next write to the same
   target.
@@ -29,7 +38,7 @@ import re
 import stat
 from pathlib import Path
 
-from .errors import InputError, OutputError
+from .errors import InputError, OutputError, ParameterError, WriteError
 
 MAX_INPUT_BYTES = 1 << 30
 """Largest file read as input (1 GiB); past the memory limit a file fails anyway."""
@@ -54,12 +63,27 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def as_path(value: object, what: str = "the path") -> Path:
+    """``value`` (a ``str`` or ``os.PathLike``) as a Path: ParameterError for anything
+    else, InputError for a NUL character (no file has one in its name)."""
+    try:
+        path = Path(value)  # type: ignore[arg-type]  # checked here
+    except TypeError:
+        raise ParameterError(
+            f"{what}: expected a str or a Path, got {type(value).__name__}"
+        ) from None
+    if "\0" in str(path):
+        raise InputError(f"{what} {str(path)!r} has a NUL character; no file is named so")
+    return path
+
+
 def read_input(path: str | Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of the regular file ``path``, at most ``limit`` of them.
 
     Anything else (FIFO, device, socket, directory), a missing or unreadable file and a
     file over the limit raise InputError with one line.
     """
+    path = as_path(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     flags |= getattr(os, "O_CLOEXEC", 0)
     try:
@@ -103,14 +127,16 @@ def write_output(path: str | Path, data: bytes) -> None:
         info = None
     except NotADirectoryError:
         raise OutputError(f"{target}: directory {target.parent} does not exist") from None
-    except OSError as exc:
-        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+    except (OSError, ValueError) as exc:  # too long a name, a NUL byte
+        raise OutputError(f"{target}: cannot write ({_reason(exc)})") from None
     if info is not None and not stat.S_ISREG(info.st_mode):
         mode = info.st_mode
-        if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
-            _write_in_place(target, data, fifo=stat.S_ISFIFO(mode))
-            return
         if stat.S_ISLNK(mode):
+            mode = _link_target_mode(target)
+        if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+            _write_in_place(target, data, fifo=stat.S_ISFIFO(mode), link=info.st_mode != mode)
+            return
+        if stat.S_ISLNK(info.st_mode):
             raise OutputError(
                 f"{target}: is a symbolic link; not followed (give the file it points to)"
             )
@@ -118,8 +144,52 @@ def write_output(path: str | Path, data: bytes) -> None:
     _write_atomic(target, data)
 
 
-def _write_in_place(target: Path, data: bytes, *, fifo: bool) -> None:
-    flags = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
+def _reason(exc: OSError | ValueError) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or "error"
+    return "a NUL character in the name"
+
+
+def _link_target_mode(link: Path) -> int:
+    """The mode of what the symbolic link ``link`` points to (its own when it dangles)."""
+    try:
+        return os.stat(link).st_mode
+    except OSError:
+        return stat.S_IFLNK
+
+
+def output_directory(path: str | Path) -> Path:
+    """``path`` as a directory to write files into: created (with its parents) when
+    absent, used when it is a directory, refused (OutputError, one line) when it is
+    anything else — a symbolic link is not followed, as for :func:`write_output`."""
+    target = Path(path)
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except NotADirectoryError:
+            raise OutputError(f"{target}: a parent of it is not a directory") from None
+        except OSError as exc:
+            raise WriteError(f"{target}: cannot create the directory ({exc.strerror})") from None
+        return output_directory(target)  # checked as it now is (created, or raced)
+    except NotADirectoryError:
+        raise OutputError(f"{target}: a parent of it is not a directory") from None
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"{target}: cannot write ({_reason(exc)})") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise OutputError(
+            f"{target}: is a symbolic link; not followed (give the directory it points to)"
+        )
+    if not stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"{target}: is {_kind(info.st_mode)}, not a directory; refused")
+    return target
+
+
+def _write_in_place(target: Path, data: bytes, *, fifo: bool, link: bool = False) -> None:
+    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0)
+    if not link:  # a link to a device or a FIFO is followed (checked again below)
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     if fifo:
         flags |= getattr(os, "O_NONBLOCK", 0)  # no reader: ENXIO now, not a hang
     try:
@@ -127,7 +197,7 @@ def _write_in_place(target: Path, data: bytes, *, fifo: bool) -> None:
     except OSError as exc:
         if exc.errno == errno.ENXIO:
             raise OutputError(f"{target}: a FIFO with no reader; refused") from None
-        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+        raise WriteError(f"{target}: cannot write ({exc.strerror})") from None
     try:
         info = os.fstat(fd)
         if not (stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
@@ -136,7 +206,7 @@ def _write_in_place(target: Path, data: bytes, *, fifo: bool) -> None:
             os.set_blocking(fd, True)
         _write_all(fd, data)
     except OSError as exc:
-        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+        raise WriteError(f"{target}: cannot write ({exc.strerror})") from None
     finally:
         os.close(fd)
 
@@ -210,7 +280,7 @@ def _write_atomic(target: Path, data: bytes) -> None:
     try:
         fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
     except OSError as exc:
-        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+        raise WriteError(f"{target}: cannot write ({exc.strerror})") from None
     try:
         try:
             _write_all(fd, data)
@@ -221,7 +291,7 @@ def _write_atomic(target: Path, data: bytes) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+        raise WriteError(f"{target}: cannot write ({exc.strerror})") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -236,6 +306,8 @@ def _write_all(fd: int, data: bytes) -> None:
 
 __all__ = [
     "MAX_INPUT_BYTES",
+    "as_path",
+    "output_directory",
     "read_input",
     "remove_stale_temporaries",
     "temporary_name",

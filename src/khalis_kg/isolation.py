@@ -53,6 +53,7 @@ import contextlib
 import faulthandler
 import functools
 import gc
+import math
 import os
 import pickle
 import selectors
@@ -84,7 +85,9 @@ _EXIT_RECURSION = 87
 _EXIT_ORPHAN = 88  # the parent was gone before the child could be tied to it
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
-_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
+MAX_MEMORY_LIMIT = 1024**5
+"""The largest memory limit (1 PiB); beyond it no machine has the memory: give none."""
 
 
 def available() -> bool:
@@ -110,6 +113,10 @@ def parse_size(text: str) -> int | None:
         raise ParameterError(
             f"not a memory size: {text!r} (write e.g. 512M, 2G, or none)"
         ) from None
+    if not (math.isfinite(amount) and amount * _UNITS[unit] <= MAX_MEMORY_LIMIT):
+        raise ParameterError(
+            f"memory limit {text!r} is not a size from 64M to 1P (or none, for no cap)"
+        )
     size = int(amount * _UNITS[unit])
     if not amount > 0 or size < 64 * 1024**2:
         raise ParameterError(

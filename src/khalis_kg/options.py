@@ -1,5 +1,7 @@
 """The click options the command line and ``khalis-kg serve`` share: one spelling of
-``--memory-limit SIZE``, ``--store DIR`` and ``--named-graph IRI=FILE``.
+``--memory-limit SIZE``, ``--store DIR`` and ``--named-graph IRI=FILE``, and the types
+of their values checked at the edge (:mod:`khalis_kg.checks`): time limits
+(:data:`SECONDS`), ports (:data:`PORT`), URLs (:class:`URL`) and paths (:class:`PathType`).
 
 A module of its own, light (click only), so that ``khalis-kg query`` does not import the
 server package to build its options.
@@ -21,6 +23,78 @@ SERVE_HELP = "Serve a read-only SPARQL endpoint, the query page and linked-data 
 in ``khalis-kg --help`` without importing the server package."""
 
 
+class Seconds(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
+    """A time limit in seconds: a finite number, more than 0, at most a day
+    (:func:`khalis_kg.checks.seconds`)."""
+
+    name = "seconds"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "SECONDS"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        from .checks import seconds
+        from .errors import ParameterError
+
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        try:
+            return seconds(value, "the time limit")
+        except ParameterError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class URL(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
+    """An http or https URL that parses (:func:`khalis_kg.checks.url`); a bad one read
+    from an environment variable is named by that variable."""
+
+    name = "url"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "URL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from .checks import url
+        from .errors import ParameterError
+
+        try:
+            return url(str(value), _source(param, ctx))
+        except ParameterError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _source(param: click.Parameter | None, ctx: click.Context | None) -> str:
+    """Where a value came from: the environment variable that held it, else ``the value``."""
+    from click.core import ParameterSource
+
+    if param is None or ctx is None or param.name is None:
+        return "the value"
+    if ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT:
+        return f"the environment variable {param.envvar}"
+    return "the value"
+
+
+class PathType(click.Path):
+    """click's Path, refusing a NUL character in one line (click's check of the file
+    would raise ValueError: no file has one in its name)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, (str, bytes)) and "\0" in os.fsdecode(value):
+            self.fail(f"{value!r} has a NUL character; no file is named so", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+SECONDS = Seconds()
+"""The type of every time-limit option."""
+PORT = click.IntRange(1, 65535)
+"""A TCP port to bind."""
+
+
 def memory_size(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
     """A ``--memory-limit SIZE`` value (``512M``, ``2G``, ``none``) in bytes, or None:
     the one notation of the command line's memory limits (``isolation.parse_size``)."""
@@ -40,7 +114,7 @@ STORE_NEEDS_OXIGRAPH = "--store DIR is an Oxigraph store: use --backend oxigraph
 def store_option(help_text: str) -> Callable[[F], F]:
     """A ``--store DIR`` option: an on-disk Oxigraph store, read in place."""
     return click.option(
-        "--store", "store", metavar="DIR", type=click.Path(file_okay=False), help=help_text
+        "--store", "store", metavar="DIR", type=PathType(file_okay=False), help=help_text
     )
 
 

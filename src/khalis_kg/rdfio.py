@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import InputError, KhalisError, ParameterError, QueryError, RDFSyntaxError, one_line
-from .files import read_input
+from .files import as_path, read_input
 from .terms import Term, Triple
 
 if TYPE_CHECKING:
@@ -262,9 +262,13 @@ class Source:
 
     @classmethod
     def from_path(cls, path: str | Path) -> Source:
-        p = Path(path)
+        from .nesting import check_input_nesting
+
+        p = as_path(path)
         data = read_input(p)  # a regular file only: never a FIFO or a device
-        return cls(str(path), data, format_for(p.name), p.resolve().as_uri())
+        fmt = format_for(p.name)
+        check_input_nesting(data, fmt, str(path))  # before any parser reads it
+        return cls(str(path), data, fmt, p.resolve().as_uri())
 
     def spec(self) -> Format:
         """This source's format (InputError naming the file if it is not an RDF syntax)."""

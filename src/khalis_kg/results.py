@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import KhalisError, ParameterError, truncate
+from .errors import KhalisError, ParameterError, printable, truncate
 from .namespaces import shorten, used_prefixes
 from .rdfio import result_format
 from .terms import Form, Row, Term, Triple
@@ -142,7 +142,8 @@ def _cell(term: Term | None, show_lang: bool = False) -> str:
         text = f"_:{term.value}"
     else:
         text = term.value + (f"@{term.lang}" if term.lang and show_lang else "")
-    return " ".join(text.replace("\t", " ").split("\n")).strip()
+    # one line, and nothing the terminal would act on (escape sequences: printable)
+    return printable(" ".join(text.replace("\t", " ").split("\n")).strip())
 
 
 TABLE_WIDTH = 100

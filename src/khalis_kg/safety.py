@@ -45,6 +45,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
+from .checks import optional_count, optional_seconds
 from .errors import (
     QueryError,
     QueryRefusedError,
@@ -766,6 +767,12 @@ class Limits:
 
     timeout: float | None = None
     max_rows: int | None = DEFAULT_MAX_ROWS
+
+    def __post_init__(self) -> None:
+        """Checked when made (ParameterError): a finite time limit in (0, a day], a
+        cap of at least one row — not a string, an infinity or a NaN."""
+        self.timeout = optional_seconds(self.timeout, "timeout")
+        self.max_rows = optional_count(self.max_rows, "max_rows")
 
     def guard(self, items: Iterable[T]) -> Iterator[T]:
         """Yield from ``items``, raising QueryTimeoutError past the time limit or the cap."""

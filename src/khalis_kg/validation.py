@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from .errors import EngineCrashError, KhalisError
+from .errors import EngineCrashError, KhalisError, printable
 from .namespaces import ONTOLOGY, OWL, RDF_TYPE, SH, shorten
 from .rdfio import Source, check_syntax
 from .resources import ontology_sources, packaged_source
@@ -109,7 +109,8 @@ class ValidationReport:
             for (severity, message, shape), names in same.items():
                 caught = ", ".join(names) + (f" in {shape}" if shape else "")
                 lines.append(f"  {severity}: {message} [{caught}]")
-        return "\n".join(lines) + "\n"
+        # each result on its line, and no escape sequence from the data reaches a terminal
+        return "\n".join(printable(" ".join(line.split("\n"))) for line in lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
         return {"conforms": self.conforms, "results": [asdict(r) for r in self.results]}

@@ -6,7 +6,9 @@ never written into the query text.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from ..errors import (
     UnverifiableQueryError,
     one_line,
 )
-from ..files import pid_alive
+from ..files import as_path, pid_alive
 from ..namespaces import PREFIXES
 from ..rdfio import (
     Source,
@@ -204,7 +206,7 @@ class OxigraphBackend:
     name = "oxigraph"
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
-        self.path = None if path is None else Path(path)
+        self.path = None if path is None else _store_path(path)
         self.read_only = read_only
         self._declared: set[str] = set()
         self._store: ox.Store | None = None
@@ -497,6 +499,21 @@ def _remove_stale(parent: Path, prefix: str) -> None:
         pid = stale.name.removeprefix(prefix).split("-", 1)[0]
         if pid.isdigit() and not pid_alive(int(pid)):
             _remove(stale)
+
+
+def _store_path(value: str | Path) -> Path:
+    """``value`` as the directory of an on-disk store: InputError (one line) for a NUL
+    in it, or for a path that exists and is not a directory."""
+    path = as_path(value, "the store")
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return path
+    except OSError as exc:  # too long a name, a parent that is a file, a symlink loop
+        raise InputError(f"{path}: cannot be a store directory ({exc.strerror})") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{path}: not a directory; an on-disk store is a directory")
+    return path
 
 
 def is_store_directory(path: Path) -> bool:

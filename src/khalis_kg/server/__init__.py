@@ -18,7 +18,16 @@ from typing import Any, TypeVar
 import click
 
 from ..api import BACKENDS
-from ..options import STORE_NEEDS_OXIGRAPH, memory_size, named_graph_option, store_option
+from ..options import (
+    PORT,
+    SECONDS,
+    STORE_NEEDS_OXIGRAPH,
+    URL,
+    PathType,
+    memory_size,
+    named_graph_option,
+    store_option,
+)
 
 __all__ = [
     "DEFAULT_HOST",
@@ -211,12 +220,12 @@ def _why(exc: BaseException) -> str:
 
 @click.command("serve")
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Interface to bind.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="TCP port.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=PORT, help="TCP port.")
 @click.option(
     "--data",
     "data",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
+    type=PathType(exists=True, dir_okay=False),
     help="RDF file to serve instead of the packaged graph (repeatable).",
 )
 @named_graph_option("Serve FILE as the named graph IRI (repeatable) [default: the group's].")
@@ -232,7 +241,7 @@ def _why(exc: BaseException) -> str:
 )
 @click.option(
     "--endpoint",
-    metavar="URL",
+    type=URL(),
     default=None,
     help="With --backend remote: the store's SPARQL query URL [default: the group's].",
 )
@@ -253,14 +262,14 @@ def _why(exc: BaseException) -> str:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=SECONDS,
     default=5.0,
     show_default=True,
     help="Seconds a query may run before it is stopped.",
 )
 @click.option(
     "--max-results",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=2**63 - 1),
     default=10_000,
     show_default=True,
     help="Most rows (or triples) a query may return.",
@@ -284,28 +293,28 @@ def _why(exc: BaseException) -> str:
 )
 @click.option(
     "--keep-alive",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=86_400),
     default=5,
     show_default=True,
     help="Seconds an idle keep-alive connection stays open.",
 )
 @click.option(
     "--header-timeout",
-    type=click.FloatRange(min=0.1),
+    type=SECONDS,
     default=10.0,
     show_default=True,
     help="Seconds a client has to send a request's head (then as many for its body).",
 )
 @click.option(
     "--max-connections",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=1_000_000),
     default=256,
     show_default=True,
     help="Open connections at most; more are answered 503 and closed.",
 )
 @click.option(
     "--queue-timeout",
-    type=click.FloatRange(min=0.1),
+    type=SECONDS,
     default=30.0,
     show_default=True,
     help="Seconds a request waits for a free query worker before a 503.",

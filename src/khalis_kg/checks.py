@@ -1,0 +1,101 @@
+"""Checks of the numbers and URLs that come from outside (the command line, the Python
+API, the server's settings), made before any work: one :class:`ParameterError` line
+naming the option, never a builtin exception from deep inside.
+
+* a time limit is a finite number of seconds, more than 0 and at most
+  :data:`MAX_SECONDS` (a day: past that "no limit" is what is meant — leave it out);
+* a count (rows, a table's width, triples per request) is an integer (not a bool) in its
+  range;
+* a URL is ``http`` or ``https``, with a host, a valid port, no whitespace or control
+  character, and parses.
+
+Light: imports nothing beyond the standard library and :mod:`khalis_kg.errors`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .errors import ParameterError
+
+MAX_SECONDS = 86_400.0
+"""The longest time limit accepted anywhere (one day)."""
+
+MAX_COUNT = 2**63 - 1
+"""The largest count accepted (a signed 64-bit integer, what the engines index with)."""
+
+
+def seconds(value: object, what: str) -> float:
+    """``value`` as a time limit in seconds: a finite number in (0, MAX_SECONDS]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParameterError(f"{what} must be a number of seconds, got {_shown(value)}")
+    if isinstance(value, int) and not 0 < value <= MAX_SECONDS:
+        number = math.inf if value > 0 else -1.0
+    else:
+        number = float(value)
+    if not (math.isfinite(number) and 0 < number <= MAX_SECONDS):
+        raise ParameterError(
+            f"{what} must be more than 0 and at most {MAX_SECONDS:g} seconds, got {_shown(value)}"
+        )
+    return number
+
+
+def optional_seconds(value: object, what: str) -> float | None:
+    """:func:`seconds`, or None (no limit)."""
+    return None if value is None else seconds(value, what)
+
+
+def count(value: object, what: str, *, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
+    """``value`` as an integer from ``minimum`` to ``maximum`` (a bool is not one)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterError(f"{what} must be an integer, got {_shown(value)}")
+    if not minimum <= value <= maximum:
+        raise ParameterError(f"{what} must be from {minimum} to {maximum}, got {_shown(value)}")
+    return value
+
+
+def optional_count(
+    value: object, what: str, *, minimum: int = 1, maximum: int = MAX_COUNT
+) -> int | None:
+    """:func:`count`, or None (no cap)."""
+    return None if value is None else count(value, what, minimum=minimum, maximum=maximum)
+
+
+def url(value: str, what: str) -> str:
+    """``value`` if it is an absolute ``http``/``https`` URL that parses, with a host and
+    a valid port, and no whitespace, control character or lone surrogate (a byte that
+    was not UTF-8) in it."""
+    from urllib.parse import urlsplit
+
+    bad = next((c for c in value if c <= " " or "\x7f" <= c <= "\x9f" or _surrogate(c)), None)
+    if bad is not None:
+        raise ParameterError(f"{what}: {_shown(value)} is not a URL ({bad!r} in it)")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise ParameterError(f"{what}: {_shown(value)} is not a URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ParameterError(f"{what}: {_shown(value)} is not an http or https URL with a host")
+    return value
+
+
+def _surrogate(char: str) -> bool:
+    return "\ud800" <= char <= "\udfff"
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    from .errors import truncate
+
+    return truncate(repr(value), limit)
+
+
+__all__ = [
+    "MAX_COUNT",
+    "MAX_SECONDS",
+    "count",
+    "optional_count",
+    "optional_seconds",
+    "seconds",
+    "url",
+]
