@@ -50,8 +50,10 @@ from khalis_kg.files import output_directory, write_output
 from khalis_kg.nesting import MAX_INPUT_NESTING, check_input_nesting
 from khalis_kg.terms import is_absolute_iri
 
+EXAMPLES = int(os.environ.get("KHALIS_KG_EXAMPLES", "25"))
+"""Examples a class (25 in the suite; the note's counts were run with more)."""
 PROPERTY = settings(
-    max_examples=25,
+    max_examples=EXAMPLES,
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -243,6 +245,15 @@ def test_the_measured_members(argv: list[str], code: int, says: str, offline: Pa
     assert result.exit_code == code, result.output
     assert says in result.stderr
     _check(result, argv)
+
+
+@settings(PROPERTY, max_examples=10)
+@given(columns=hostile.filter(lambda v: "\x00" not in v))  # no environment holds a NUL
+def test_columns_from_the_environment(tiny: Path, columns: str) -> None:
+    argv = ["--data", str(tiny), "sparql", "ASK {}"]
+    result = CliRunner(env={"COLUMNS": columns}).invoke(cli, argv)
+    _check(result, ["COLUMNS", columns])
+    assert result.exit_code == 0
 
 
 def test_a_bad_variable_is_named(offline: Path) -> None:

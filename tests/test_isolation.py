@@ -172,7 +172,7 @@ def test_parse_size() -> None:
 
 
 def test_exit_codes_are_documented_once() -> None:
-    assert sorted(EXIT_CODES) == [0, 1, 2, 3, 4, 5, 6, 8, 130]
+    assert sorted(EXIT_CODES) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 130]
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
     for code in EXIT_CODES:
         assert f"| `{code}` |" in readme

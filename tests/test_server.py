@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import quote, quote_from_bytes
 
 import httpx
 import pytest
@@ -783,6 +784,38 @@ def test_errors_never_show_a_stack_trace(client: httpx.Client) -> None:
 def test_json_error_shape(client: httpx.Client) -> None:
     body = json.loads(client.get("/queries/nope").text)
     assert body["error"]["status"] == 404
+
+
+@settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # one server, read only
+)
+@given(
+    name=st.one_of(
+        st.text(min_size=1, max_size=40), st.text(alphabet="a-._", min_size=90, max_size=400)
+    ),
+    event=st.one_of(
+        st.text(max_size=20).map(lambda t: "http://x/" + t),
+        st.binary(max_size=8).map(lambda b: "http://x/" + quote_from_bytes(b, safe="")),
+    ),
+)
+def test_query_names_and_iris_over_http(client: httpx.Client, name: str, event: str) -> None:
+    """Any name is a query or simply unknown (404); an IRI parameter is refused (400)
+    exactly when the engine would refuse it — never a 500 (Hypothesis, fixed seed)."""
+    from urllib.parse import unquote
+
+    from khalis_kg.catalogue import Catalogue
+    from khalis_kg.terms import is_absolute_iri
+
+    path = quote(name, safe="").replace(".", "%2E")  # no dot segment for the client to resolve
+    r = client.get("/queries/" + path, params={"format": "json"})
+    known = name in Catalogue.load().names()
+    assert r.status_code == (200 if known else 404), (name, r.text[:200])
+    r = client.get(f"/queries/event-summary?event={quote(event, safe=':/%')}&format=json")
+    decoded = unquote(event, errors="replace")
+    assert r.status_code == (200 if is_absolute_iri(decoded.strip()) else 400), (event, r.text)
 
 
 def test_service_description_in_a_browser(client: httpx.Client) -> None:

@@ -585,8 +585,9 @@ def _table_width(width: int | None) -> int | None:
 
     if width is not None:
         return width or None
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
+    columns = os.environ.get("COLUMNS", "").strip()
+    # ASCII digits only ("²" is a digit to isdigit, not to int), and not 4,300 of them
+    if columns.isascii() and columns.isdigit() and int(columns[:8]) > 0 and len(columns) <= 7:
         return max(40, int(columns))
     for fd in (1, 2):
         try:
