@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from helpers import free_port
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -860,7 +861,7 @@ def test_serve_start_up_with_an_odd_store_is_one_line_exit_6(
     count("serve-start")
     store.serve(Script(body=b"", count_answer=count_answer))
     done = subprocess.run(
-        [sys.executable, "-m", "khalis_kg.server", "--port", "0", "--workers", "1",
+        [sys.executable, "-m", "khalis_kg.server", "--port", str(free_port()), "--workers", "1",
          "--backend", "remote", "--endpoint", store.url + "/sparql"],
         capture_output=True, text=True, timeout=60, check=False,
         env={**os.environ, "KHALIS_KG_TOKEN": CANARY},
@@ -894,7 +895,7 @@ def test_serve_with_data_that_cannot_be_read_is_one_line_exit_2(tmp_path: Path) 
     bad = tmp_path / "bad.ttl"
     bad.write_text("garbage <<\n", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "khalis_kg.server", "--port", "0", "--workers", "1",
+        [sys.executable, "-m", "khalis_kg.server", "--port", str(free_port()), "--workers", "1",
          "--data", str(bad)],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
