@@ -59,6 +59,8 @@ PROPERTY = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
+ARTICLE = Path(__file__).resolve().parents[1] / "data/source/2015_Al_Khalis_prison_break.txt"
+
 TINY = (
     "@prefix e: <http://example.org/> .\n"
     'e:s e:p "a \\u001B]0;title\\u0007 b \\u001B[2J c \\u009B d" ; e:q e:o .\n'
@@ -472,6 +474,7 @@ def _every_verb(tiny: Path, store: str, tmp: Path) -> dict[str, list[str]]:
         "stats": [*data, "stats"],
         "validate": ["validate", str(tiny)],
         "diagram": ["diagram"],
+        "check-source": ["check-source", str(ARTICLE)],
     }
 
 
