@@ -317,6 +317,20 @@ def test_the_json_report(tmp_path: Path) -> None:
     }
     statement = report["statements"][0]
     assert sorted(statement) == ["object", "predicate", "spans", "statement", "status", "subject"]
+    # objects as the graph writes them (lexical forms), with the spans they rest on
+    value = next(
+        s
+        for s in report["statements"]
+        if s["subject"] == ID + "quantity/prison-inmates-terror-convicts"
+        and s["predicate"] == "https://schema.org/value"
+    )
+    assert (value["object"], value["status"], value["spans"]) == (
+        "300",
+        "review",
+        [ID + "span/background-2"],
+    )
+    dated = [s["object"] for s in report["statements"] if s["predicate"].endswith("hasTimeStamp")]
+    assert dated == ["2015-05-08", "2015-05-08"]
     assert {s["status"] for s in report["statements"]} == {"supported", "review"}
 
 

@@ -526,9 +526,10 @@ class KnowledgeGraph:
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
-        def rows(text: str) -> list[dict[str, Any]]:
-            result: list[dict[str, Any]] = self.backend.query(builtin(text)).to_python()
-            return result
+        def rows(text: str) -> list[dict[str, str]]:
+            # lexical forms: a statement's object is reported as the graph writes it
+            result = self.backend.query(builtin(text))
+            return [{k: term.value for k, term in row.items()} for row in result.rows]
 
         documents = rows(sourcecheck.DOCUMENTS)
         if len(documents) != 1:
