@@ -539,10 +539,20 @@ def test_a_dripping_answer_ends_at_the_deadline(
     assert time.monotonic() - started < TIMEOUT + SLACK
 
 
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_an_answer_whose_content_coding_is_broken_is_an_error(
+    store: FakeStore, coding: str
+) -> None:
+    count("content-coding")
+    script = Script(body=b'{"head": {}, "boolean": true}', headers=[("Content-Encoding", coding)])
+    with pytest.raises(RemoteAnswerError, match="content coding cannot be decoded"):
+        run(store, script, "ASK {}")
+
+
 def test_an_answer_shorter_than_announced_is_an_error(store: FakeStore) -> None:
     count("truncated-body")
     body = b'{"head": {}, "boolean": true}'
-    with pytest.raises(RemoteStoreError, match="cannot reach the endpoint"):
+    with pytest.raises(RemoteStoreError, match="the answer broke off or broke the HTTP protocol"):
         run(store, Script(body=body, declared=len(body) + 100), "ASK {}")
 
 

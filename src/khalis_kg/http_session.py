@@ -40,7 +40,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from .errors import InputError, KhalisError, RemoteStoreError, one_line, printable, truncate
+from .errors import (
+    InputError,
+    KhalisError,
+    RemoteAnswerError,
+    RemoteStoreError,
+    one_line,
+    printable,
+    truncate,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -377,6 +385,14 @@ class HttpSession:
         if isinstance(result, httpx.ConnectError):
             raise RemoteStoreError(
                 f"{shown}: cannot connect ({self._reason(result)}); is the endpoint up?"
+            )
+        if isinstance(result, httpx.DecodingError):
+            raise RemoteAnswerError(
+                f"{shown}: the answer's content coding cannot be decoded ({self._reason(result)})"
+            )
+        if isinstance(result, httpx.RemoteProtocolError):
+            raise RemoteStoreError(
+                f"{shown}: the answer broke off or broke the HTTP protocol ({self._reason(result)})"
             )
         if isinstance(result, httpx.HTTPError):
             raise RemoteStoreError(f"{shown}: cannot reach the endpoint ({self._reason(result)})")
