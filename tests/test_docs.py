@@ -116,3 +116,12 @@ def test_every_page_is_in_the_site_navigation() -> None:
     generated = {"reference/cli.md", "reference/queries.md", "reference/diagrams.md"}
     assert pages - listed == set(), "add these pages to the nav of mkdocs.yml"
     assert listed - pages - generated == set(), "mkdocs.yml lists pages that do not exist"
+
+
+def test_the_readme_stays_a_front_door() -> None:
+    """README.md is at most 200 lines: what it is, the picture, the two commands, five
+    examples, the exit codes and links; the rest belongs in a page of the site."""
+    assert len(README.splitlines()) <= 200
+    for section in ("## Two commands", "## Five examples", "## Exit codes", "## Documentation"):
+        assert section in README, section
+    assert re.search(r"^!\[[^\]]+\]\(docs/accounts\.svg\)$", README, re.M), "the picture"
