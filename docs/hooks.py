@@ -88,8 +88,11 @@ def _cell(text: str) -> str:
 def queries_page() -> str:
     infos = sorted(query_catalogue(), key=lambda q: q.name)
     groups = [
-        ("Questions (SELECT)", [q for q in infos if q.form != "CONSTRUCT" and not q.is_check]),
-        ("Graphs (CONSTRUCT)", [q for q in infos if q.form == "CONSTRUCT"]),
+        (
+            "Questions (SELECT)",
+            [q for q in infos if q.form.lower() != "construct" and not q.is_check],
+        ),
+        ("Graphs (CONSTRUCT)", [q for q in infos if q.form.lower() == "construct"]),
         ("Quality checks (must return no rows)", [q for q in infos if q.is_check]),
     ]
     lines = [
