@@ -65,13 +65,7 @@ def run_server(*extra: str, start_timeout: float = START_TIMEOUT) -> Iterator[st
 
 
 def worker_pids(server_pid: int) -> list[int]:
-    """The query workers among the children of the server ``server_pid`` (Linux /proc):
-    the spawned processes, not multiprocessing's resource tracker."""
+    """The query workers of the server ``server_pid``: its children (Linux /proc), each
+    forked from it (a worker that ended counts until the server reaps it)."""
     children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
-    pids = []
-    for pid in map(int, children):
-        with contextlib.suppress(FileNotFoundError):  # ended meanwhile
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
-                pids.append(pid)
-    return pids
+    return [int(pid) for pid in children]

@@ -161,6 +161,48 @@ def test_locked_child_opens_no_file_and_no_socket(tmp_path: Path) -> None:
     assert run_work(lambda: None, lambda _: secret.read_text("utf-8"), unlocked) == "x"
 
 
+def test_a_worker_is_the_same_child_answering_task_after_task() -> None:
+    """:func:`isolation.fork_worker` (the server's query workers): the same set-up (the
+    frozen heap), errors that come back as themselves, each task's memory headroom
+    above what the worker holds, and the same classifier of how it ended."""
+    import gc
+
+    def serve(task: str) -> object:
+        if task == "frozen":
+            return gc.get_freeze_count() > 0
+        if task == "error":
+            raise UnknownQueryError("casualty", ["casualties"])
+        if task == "fits":  # twice, so each task has its own headroom
+            return len(bytearray(300 * 1024**2))
+        return len(bytearray(600 * 1024**2))
+
+    worker = isolation.fork_worker(serve, isolation.Limits(memory=512 * 1024**2))
+    try:
+        answers = []
+        for task in ("frozen", "fits", "fits"):
+            worker.channel.send(task)
+            answers.append(isolation.unpickle(worker.channel.recv_bytes()))
+        assert answers == [True, 300 * 1024**2, 300 * 1024**2]
+        worker.channel.send("error")
+        with pytest.raises(UnknownQueryError):
+            isolation.unpickle(worker.channel.recv_bytes())
+        worker.channel.send("too much")
+        with pytest.raises(EOFError):
+            worker.channel.recv_bytes()
+        status = os.waitpid(worker.pid, 0)[1]
+        error = isolation.classify(
+            status, os.read(worker.stderr, 65536), "the query", 512 * 1024**2
+        )
+        assert isinstance(error, MemoryLimitError)
+        assert str(error) == "the query needed more memory than the limit (512 MiB)"
+    finally:
+        worker.channel.close()
+        os.close(worker.stderr)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(worker.pid, signal.SIGKILL)
+            os.waitpid(worker.pid, 0)
+
+
 def test_parse_size() -> None:
     assert isolation.parse_size("512M") == 512 * 1024**2
     assert isolation.parse_size("2G") == 2 * 1024**3

@@ -1,9 +1,11 @@
 """``khalis-kg serve`` under attack: a real server in a subprocess, hostile clients.
 
-* slow-header (slow-loris) and silent connections are closed after ``--header-timeout``;
-* connections over ``--max-connections`` are answered 503 and closed at once;
+* an idle keep-alive connection is closed after ``--keep-alive``; a slow-header
+  (slow-loris) or silent connection is held (no header timeout: uvicorn has none, it is
+  a reverse proxy's job, docs/server.md) and counts towards ``--max-connections``;
+* with ``--max-connections`` connections open, requests are answered 503 at once;
 * an engine crash (SIGSEGV, SIGABRT), the memory limit and the time limit are three
-  different answers;
+  different answers, in the command line's words (one classifier, isolation.py);
 * the worker pool comes back to its size after its workers are killed while the server's
   file descriptors are exhausted (its ``RLIMIT_NOFILE`` lowered below what it has open),
   and a burst of identical failures is logged as one line plus a count.
@@ -31,7 +33,7 @@ pytestmark = [
     pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc"),
 ]
 
-HEADER_TIMEOUT = 1.0
+KEEP_ALIVE = 1
 MAX_CONNECTIONS = 6
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
@@ -40,7 +42,7 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 def server() -> Iterator[str]:
     with run_server(
         "--workers", "2", "--timeout", "2", "--memory-limit", "400M",
-        "--header-timeout", str(HEADER_TIMEOUT), "--keep-alive", "2",
+        "--body-timeout", "1", "--keep-alive", str(KEEP_ALIVE),
         "--max-connections", str(MAX_CONNECTIONS), "--queue-timeout", "5",
     ) as base:  # fmt: skip
         yield base
@@ -87,51 +89,45 @@ def _closed_after(sock: socket.socket, dribble: bytes | None, limit: float) -> f
     return None
 
 
-def test_slow_header_and_silent_connections_are_closed(server: str) -> None:
-    """Three stalled connections, watched at the same time (each is closed after the
-    header timeout, on its own): a head sent one byte at a time that never ends, a
-    connection that sends nothing, and a keep-alive connection that starts a second
-    request and stalls."""
+def test_idle_connections_close_and_slow_heads_are_held(server: str) -> None:
+    """Three connections watched at the same time: an idle keep-alive one is closed after
+    ``--keep-alive``; a head sent one byte every 0.2 s that never ends and a connection
+    that sends nothing are still open 4 s later (the behaviour dropped with the protocol
+    subclass: docs/server.md measures what it costs). Ordinary clients are served."""
     from concurrent.futures import ThreadPoolExecutor
 
     dribble = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200
     with contextlib.ExitStack() as stack:
-        slow, silent, again = (
+        idle, slow, silent = (
             stack.enter_context(socket.create_connection(_address(server))) for _ in range(3)
         )
-        again.sendall(b"GET /static/style.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        again.settimeout(5)
-        assert again.recv(65536).startswith(b"HTTP/1.1 200")
-        watches = [(slow, dribble), (silent, None), (again, b"GET / HTTP/1.1\r\nHost: 1")]
+        idle.sendall(b"GET /static/style.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        idle.settimeout(5)
+        assert idle.recv(65536).startswith(b"HTTP/1.1 200")
+        watches = [(idle, None), (slow, dribble), (silent, None)]
         with ThreadPoolExecutor(len(watches)) as pool:
-            closed = list(
-                pool.map(lambda w: _closed_after(w[0], w[1], HEADER_TIMEOUT + 4), watches)
-            )
-    times = [t for t in closed if t is not None]
-    assert len(times) == len(watches), f"a stalled connection was kept open: {closed}"
-    slow_closed, silent_closed, again_closed = times
-    assert HEADER_TIMEOUT - 0.2 <= slow_closed <= HEADER_TIMEOUT + 1.5, closed
-    assert silent_closed <= HEADER_TIMEOUT + 1.5, closed
-    assert again_closed <= HEADER_TIMEOUT + 1.5, closed
-    # Ordinary clients are unaffected.
-    assert httpx.get(server + "/sparql", params={"query": COUNT}, timeout=30).status_code == 200
+            closed = list(pool.map(lambda w: _closed_after(w[0], w[1], KEEP_ALIVE + 3), watches))
+        idle_closed, slow_closed, silent_closed = closed
+        assert idle_closed is not None, closed
+        assert idle_closed <= KEEP_ALIVE + 1.5, closed
+        assert (slow_closed, silent_closed) == (None, None), closed
+        # Ordinary clients are served meanwhile (below --max-connections).
+        assert httpx.get(server + "/sparql", params={"query": COUNT}, timeout=30).status_code == 200
 
 
-def test_connections_over_the_cap_are_refused_at_once(server: str) -> None:
+def test_requests_are_refused_at_the_connection_cap(server: str) -> None:
+    """uvicorn's ``limit_concurrency``: with --max-connections connections open (idle
+    ones count), a request is answered 503 at once; once they close, 200 again."""
     idle = [socket.create_connection(_address(server)) for _ in range(MAX_CONNECTIONS)]
     try:
         time.sleep(0.2)
-        with socket.create_connection(_address(server)) as extra:
-            extra.settimeout(5)
-            t0 = time.monotonic()
-            answer = extra.recv(4096)
-            assert time.monotonic() - t0 < 1.0
-        assert answer.startswith(b"HTTP/1.1 503"), answer
-        assert answer.endswith(b"the server has too many open connections; try later\n")
+        t0 = time.monotonic()
+        refused = httpx.get(server + "/sparql", params={"query": COUNT}, timeout=5)
+        assert time.monotonic() - t0 < 1.0
+        assert (refused.status_code, refused.text) == (503, "Service Unavailable")
     finally:
         for s in idle:
             s.close()
-    # Once they are gone, the server answers again.
     assert _wait_for(
         lambda: (
             httpx.get(server + "/sparql", params={"query": COUNT}, timeout=30).status_code == 200
@@ -147,14 +143,13 @@ def test_connections_over_the_cap_are_refused_at_once(server: str) -> None:
         (
             "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a ?i",
             503,
-            "the query was stopped at this server's memory limit (400 MiB per query "
-            "worker); narrow the query",
+            "the query needed more memory than the limit (400 MiB)",
         ),
         # Counting it needs no memory and runs past the 2 s time limit.
         (
             "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
             503,
-            "the query was stopped after 2 s (this server's time limit)",
+            "the query was stopped at the time limit (2 s)",
         ),
     ],
     ids=["memory", "time"],
@@ -167,8 +162,19 @@ def test_crash_memory_and_time_limits_are_told_apart(
     assert httpx.get(server + "/sparql", params={"query": COUNT}, timeout=30).status_code == 200
 
 
-@pytest.mark.parametrize("sig", [signal.SIGSEGV, signal.SIGABRT], ids=lambda s: s.name)
-def test_a_crash_signal_is_a_crash(server: str, sig: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    ("sig", "message"),
+    [
+        (
+            signal.SIGSEGV,
+            "the engine crashed (segmentation fault) in the query; "
+            "deeply nested input is the usual cause",
+        ),
+        (signal.SIGABRT, "the engine crashed (SIGABRT) in the query"),
+    ],
+    ids=["SIGSEGV", "SIGABRT"],
+)
+def test_a_crash_signal_is_a_crash(server: str, sig: signal.Signals, message: str) -> None:
     """A worker that dies of SIGSEGV or SIGABRT (what an engine panic or a failed
     assertion ends in) in the middle of a query: a 500 that says crash, and names the
     signal. (pyoxigraph's sort panic, the crash found first, is now guarded before it
@@ -209,10 +215,7 @@ def test_a_crash_signal_is_a_crash(server: str, sig: signal.Signals) -> None:
     os.kill(busy[0], sig)
     thread.join(30)
     r = result[0]
-    assert (r.status_code, r.text) == (
-        500,
-        f"the query engine crashed (killed by {sig.name}); the worker was replaced\n",
-    )
+    assert (r.status_code, r.text) == (500, message + "\n")
 
 
 def test_pool_heals_after_its_workers_die_while_descriptors_are_exhausted(server: str) -> None:
@@ -248,13 +251,10 @@ def test_pool_heals_after_its_workers_die_while_descriptors_are_exhausted(server
                 statuses.append(r.status_code)
             burst = time.monotonic() - t0
             assert statuses == [503] * 40
-            # Why the start failed depends on where it first needed a descriptor: the
-            # pipes (EMFILE) or the child's set-up (it ends at once: EOFError).
-            assert r.text.startswith(
+            assert r.text == (
                 "the server has no query worker right now (starting one failed: "
+                "EMFILE: Too many open files); try again later\n"
             )
-            assert r.text.endswith("); try again later\n")
-            assert "EMFILE" in r.text or "EOFError" in r.text, r.text
             assert burst < 10, burst
             assert worker_pids(pid) == []
         finally:
@@ -302,9 +302,9 @@ def test_server_page_synopsis_matches_serve_help() -> None:
 
 
 def test_first_request_after_the_pressure_is_served_not_sent_to_the_backoff(server: str) -> None:
-    """Pressure long enough for the supervisor's backoff to grow past a second; the
-    first request once it ends has a worker started at once and is answered 200, not
-    turned away until the backoff runs out."""
+    """Pressure for over two seconds (once a supervisor's backoff grew past a second
+    meanwhile; now each request tries a fork itself, there is no backoff): the first
+    request once it ends has a worker started at once and is answered 200."""
     pid = SERVER_PIDS[server]
     assert _wait_for(lambda: len(worker_pids(pid)) == 2, 10)
     soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
@@ -315,8 +315,7 @@ def test_first_request_after_the_pressure_is_served_not_sent_to_the_backoff(serv
             for w in worker_pids(pid):
                 os.kill(w, signal.SIGKILL)
             assert _wait_for(lambda: worker_pids(pid) == [], 5)
-            # The supervisor's own attempts fail 0.1, 0.3, 0.7, 1.5 and 3.1 s in; the
-            # requests meanwhile (which also keep the connection open) are turned away.
+            # The requests meanwhile (which also keep the connection open) are turned away.
             for _ in range(5):
                 down = client.get("/sparql", params={"query": COUNT})
                 assert down.status_code == 503, down.text
@@ -331,29 +330,122 @@ def test_first_request_after_the_pressure_is_served_not_sent_to_the_backoff(serv
     assert _wait_for(lambda: len(worker_pids(pid)) == 2, 10), worker_pids(pid)
 
 
-def test_a_request_waiting_for_a_worker_start_is_answered_when_the_pool_closes() -> None:
-    """A request waiting on the supervisor's attempt when the server shuts down gets the
-    shutdown's 503 at once, not a wait until its queue timeout."""
+def test_a_request_waiting_for_a_worker_is_answered_when_the_pool_closes() -> None:
+    """A request waiting for a free worker when the server shuts down gets the
+    shutdown's 503 at once, not a wait until its queue timeout; so does the request
+    whose worker was busy (killed)."""
     import asyncio
 
+    from khalis_kg import isolation
     from khalis_kg.server.pool import PoolError, WorkerPool
-    from khalis_kg.server.worker import WorkerConfig
 
-    config = WorkerConfig(None, "oxigraph", False, 10, None)
+    def serve(task: dict[str, float]) -> str:
+        time.sleep(task["sleep"])
+        return "done"
 
-    async def scenario() -> tuple[str, float]:
-        pool = WorkerPool(config, size=1, queue_timeout=30)
-        pool.spawn_failures = 1  # down: no worker, the last start failed (long ago)
-        pool.last_spawn_error = "EMFILE: Too many open files"
-        request = asyncio.create_task(pool.run({"kind": "query"}, timeout=1))
-        await asyncio.sleep(0.1)
-        assert not request.done()  # waiting for the attempt it asked for
+    async def scenario() -> tuple[list[str], float]:
+        pool = WorkerPool(
+            lambda: isolation.fork_worker(serve, isolation.Limits(memory=None)),
+            size=1,
+            memory=None,
+            queue_timeout=30,
+        )
+        await pool.start()
+        assert await pool.run({"sleep": 0}, timeout=5) == "done"
+        busy = asyncio.create_task(pool.run({"sleep": 20}, timeout=30))
+        await asyncio.sleep(0.2)
+        waiting = asyncio.create_task(pool.run({"sleep": 0}, timeout=5))
+        await asyncio.sleep(0.2)
+        assert not busy.done()
+        assert not waiting.done()
         t0 = time.monotonic()
         await pool.close()
-        with pytest.raises(PoolError) as info:
-            await asyncio.wait_for(request, 5)
-        return str(info.value), time.monotonic() - t0
+        messages = []
+        for request in (busy, waiting):
+            with pytest.raises(PoolError) as info:
+                await asyncio.wait_for(request, 5)
+            messages.append(str(info.value))
+        return messages, time.monotonic() - t0
 
-    message, waited = asyncio.run(scenario())
-    assert message == "the server is shutting down"
+    messages, waited = asyncio.run(scenario())
+    assert messages == ["the server is shutting down"] * 2
     assert waited < 1, waited
+
+
+def _concatenation(copies: int) -> str:
+    """A query whose memory grows with ``copies``: the article's text (2,780 characters)
+    concatenated once per triple of the graph and per copy, about 10 MB a copy (its
+    peak, measured by the maximum resident size: 20 MB plus 19 MB a copy)."""
+    values = " ".join(str(i) for i in range(copies))
+    return (
+        "SELECT (STRLEN(?x) AS ?n) WHERE { { SELECT (GROUP_CONCAT(?t) AS ?x) WHERE { "
+        "?doc <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#isString> ?t . "
+        f"?a ?b ?c . VALUES ?k {{ {values} }} }} }} }}"
+    )
+
+
+def test_sparql_and_serve_stop_the_same_query_at_the_same_size() -> None:
+    """One meaning of ``--memory-limit``: what a query may add to what its process
+    holds. At 200M both ``khalis-kg sparql`` and ``serve`` answer the query at 6 copies
+    (about 135 MB) and stop it at 12 (about 250 MB); both switch between 8 and 10
+    copies (docs/server.md)."""
+    from click.testing import CliRunner
+
+    from khalis_kg.cli import cli
+
+    small, large = _concatenation(6), _concatenation(12)
+    runner = CliRunner()
+    answered = runner.invoke(cli, ["--memory-limit", "200M", "sparql", "--format", "csv", small])
+    assert (answered.exit_code, answered.stdout) == (0, "n\n59251985\n"), answered.output
+    stopped = runner.invoke(cli, ["--memory-limit", "200M", "sparql", large])
+    assert (stopped.exit_code, stopped.stderr) == (
+        4,
+        "khalis-kg: error: the query needed more memory than the limit (200 MiB)\n",
+    )
+    with run_server("--workers", "1", "--timeout", "60", "--memory-limit", "200M") as base:
+        r = httpx.post(base + "/sparql", data={"query": small}, timeout=90)
+        assert r.status_code == 200, r.text
+        assert r.json()["results"]["bindings"][0]["n"]["value"] == "59251985"
+        r = httpx.post(base + "/sparql", data={"query": large}, timeout=90)
+        assert (r.status_code, r.text) == (
+            503,
+            "the query needed more memory than the limit (200 MiB)\n",
+        )
+
+
+def test_workers_are_isolated_children(server: str) -> None:
+    """Each query worker is set up as the command line's children are: no core dump, its
+    address space capped 400M above what it holds, standard input and output on
+    /dev/null, and no socket but its own channel (not the server's listening socket
+    nor its clients' connections, which it would otherwise keep open)."""
+    pid = SERVER_PIDS[server]
+    with httpx.Client(base_url=server, timeout=30) as client:  # a client connection open
+        assert client.get("/sparql", params={"query": COUNT}).status_code == 200
+        assert _wait_for(lambda: len(worker_pids(pid)) == 2, 10)
+        for worker in worker_pids(pid):
+            limits = Path(f"/proc/{worker}/limits").read_text()
+            core = next(x for x in limits.splitlines() if x.startswith("Max core file size"))
+            assert core.split()[4:6] == ["0", "0"], core
+            space = next(x for x in limits.splitlines() if x.startswith("Max address space"))
+            status = Path(f"/proc/{worker}/status").read_text()
+            size = int(next(x for x in status.splitlines() if x.startswith("VmSize")).split()[1])
+            headroom = int(space.split()[3]) - size * 1024
+            assert 300 * 1024**2 < headroom <= 400 * 1024**2, (space, size)
+            fds = {
+                int(fd): os.readlink(f"/proc/{worker}/fd/{fd}")
+                for fd in os.listdir(f"/proc/{worker}/fd")
+            }
+            assert fds[0] == fds[1] == "/dev/null", fds
+            sockets = [fd for fd, target in fds.items() if target.startswith("socket:")]
+            assert len(sockets) == 1, fds
+
+
+def test_workers_end_with_a_server_killed_outright() -> None:
+    """PR_SET_PDEATHSIG, as for the command line's children: a server killed with
+    SIGKILL takes its workers with it."""
+    with run_server("--workers", "2") as base:
+        pid = SERVER_PIDS[base]
+        workers = worker_pids(pid)
+        assert len(workers) == 2
+        os.kill(pid, signal.SIGKILL)
+        assert _wait_for(lambda: not any(Path(f"/proc/{w}").exists() for w in workers), 5)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import isolation
 from .backends import BACKENDS, DEFAULT_BACKEND, Backend, BackendName, create_backend
 from .backends.base import QueryDataset
 from .catalogue import Catalogue, QueryInfo
@@ -350,7 +351,6 @@ class KnowledgeGraph:
         """``work()`` in an isolated child; ``prepare()`` runs there first, while files
         may still be opened (to import and compute what ``work`` needs: a query's
         decision is parsed there, and cached for ``work``)."""
-        from . import isolation
 
         if not isolation.available():  # pragma: no cover - Windows
             raise KhalisError("isolated=True needs os.fork and the resource module (POSIX)")
@@ -372,18 +372,39 @@ class KnowledgeGraph:
             keep_descriptors=getattr(self.backend, "path", None) is not None,
         )
 
+        forked = self._before_fork()
+
+        def ready() -> None:
+            forked()
+            prepare()
+
+        return isolation.run(isolation.Work(ready, lambda _: work(), what), limits)
+
+    def fork_worker(
+        self, serve: Callable[[Any], Any], memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+    ) -> isolation.Worker:
+        """A long-lived isolated child holding this graph (forked: nothing is loaded
+        again) that answers ``serve(task)`` for each task sent on its channel, each
+        within ``memory_limit`` bytes more than it holds then (:func:`isolation.fork_worker`;
+        the server's query workers). POSIX only."""
+
+        forked = self._before_fork()
+        return isolation.fork_worker(serve, isolation.Limits(memory=memory_limit), ready=forked)
+
+    def _before_fork(self) -> Callable[[], None]:
+        """Ready the backend for a fork (an on-disk store's checkpoint); returns what the
+        forked child runs first (the backend's own hook, the imports answering needs)."""
         before_fork = getattr(self.backend, "before_fork", None)
         if before_fork is not None:
             before_fork()
 
-        def ready() -> None:
+        def forked() -> None:
             _preload()
             after_fork = getattr(self.backend, "after_fork", None)
             if after_fork is not None:
                 after_fork()
-            prepare()
 
-        return isolation.run(isolation.Work(ready, lambda _: work(), what), limits)
+        return forked
 
     # -- pictures ----------------------------------------------------------------------
     def diagram(

@@ -465,9 +465,9 @@ def _write(data: bytes, output: str | None) -> None:
     metavar="SIZE",
     default=AUTO,
     callback=memory_limit_or_auto,
-    help="Cap on the memory of each command's work, e.g. 512M, 4G, or none (exit 4) "
-    "[default: auto: 2G, or 16 times the size of the input files when that is more, "
-    "at most the machine's memory].",
+    help="Memory the parsing of the data, and then the query, may each add to what the "
+    "process holds, e.g. 512M, 4G, or none (exit 4) [default: auto: 2G, or 16 times the "
+    "size of the input files when that is more, at most the machine's memory].",
 )
 @click.pass_context
 def cli(

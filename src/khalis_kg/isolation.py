@@ -6,12 +6,14 @@ deeply segfaults it. So the command line (and :class:`~khalis_kg.KnowledgeGraph`
 ``isolated=True``) runs each unit of work (load and parse the user's files, run a
 query, validate, serialise) in a forked child:
 
-* **memory**: the child's address space is capped with ``RLIMIT_AS`` at what it
-  inherited at the fork plus the limit (:data:`DEFAULT_MEMORY_LIMIT`, 2 GiB, unless
-  told otherwise), so the limit is what the work may add whatever the size of the host
-  process; an allocation past the cap ends the child (Python's ``MemoryError`` or
-  Rust's "memory allocation of N bytes failed" abort) and is reported as
-  :class:`~khalis_kg.errors.MemoryLimitError`;
+* **memory**: each step's address space is capped with ``RLIMIT_AS`` at what the
+  process maps when the step begins plus the limit (:data:`DEFAULT_MEMORY_LIMIT`, 2 GiB,
+  unless told otherwise): ``prepare`` (reading the files) may add the limit, then the
+  work may add the limit again above what was prepared (a loaded graph does not count
+  against its query), whatever the size of the host process. A server's query worker
+  gets the same headroom for each task above what it holds then. An allocation past the
+  cap ends the child (Python's ``MemoryError`` or Rust's "memory allocation of N bytes
+  failed" abort): :class:`~khalis_kg.errors.MemoryLimitError`;
 * **time**: the parent holds a wall-clock deadline and sends ``SIGKILL`` when it
   passes, whatever the child is doing (sort, aggregate, cartesian product, path, string
   functions, parse): :class:`~khalis_kg.errors.TimeLimitError`;
@@ -40,6 +42,12 @@ query, validate, serialise) in a forked child:
 The answer (or a :class:`~khalis_kg.errors.KhalisError`, which pickles) comes back
 over a pipe. Only the standard library is imported here, so the parent stays light.
 
+The server's query workers are the same children, long-lived (:func:`fork_worker`):
+forked from the server once it holds the graph, they answer task after task on a socket
+pair; the same set-up (signals, parent death, stderr, no core, limits, frozen heap), the
+same per-task memory headroom and the same :func:`classify` of how one ended; the
+server holds each task's deadline (``khalis_kg.server.pool``).
+
 Platforms: this needs ``os.fork`` and the ``resource`` module (Linux, macOS, the BSDs).
 On macOS ``RLIMIT_AS`` is not enforced by the kernel, so the memory cap does not hold
 there (time limits, crash containment and the descriptor lock do). On Windows
@@ -58,11 +66,12 @@ import os
 import pickle
 import selectors
 import signal
+import stat
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import (
     EngineCrashError,
@@ -72,6 +81,9 @@ from .errors import (
     ParameterError,
     TimeLimitError,
 )
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -176,8 +188,110 @@ def run(work: Work[Any, T], limits: Limits) -> T:
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        _child(work, limits, (result_w, error_w), (result_r, error_r), parent, mask)
+
+        def answer() -> None:
+            fd = result_w
+            outcome = prepared = _outcome(work.prepare)
+            if prepared[0] == "ok":
+                gc.freeze()  # what the child holds now lives until it exits: never scanned
+                _cap_memory(limits.memory)  # the work's headroom, above what was prepared
+                if limits.lock_descriptors:
+                    fd = lock_descriptors(result_w, close_others=not limits.keep_descriptors)
+                outcome = _outcome(lambda: work.run(prepared[1]))
+            _write_all(fd, _pickled(outcome))
+
+        _child(answer, limits, error_w, (result_r, error_r), parent, mask)
     return _parent(pid, work, limits, (result_r, error_r), (result_w, error_w), mask)
+
+
+@dataclass(eq=False)
+class Worker:
+    """A long-lived isolated child (:func:`fork_worker`): ``channel`` carries tasks to it
+    and answers back, ``stderr`` is the read end of its standard error."""
+
+    pid: int
+    channel: Connection
+    stderr: int
+
+
+def fork_worker(
+    serve: Callable[[Any], Any], limits: Limits, *, ready: Callable[[], object] = lambda: None
+) -> Worker:
+    """Fork a child that runs ``ready()``, then answers ``serve(task)`` for each task
+    sent on its channel,
+    until the channel closes; the answer is ``("ok", value)`` or ``("error",
+    KhalisError)``, and a limit or a crash ends the child (:func:`classify` tells why).
+
+    The child is set up as :func:`run`'s; it closes every socket and pipe it inherited
+    (a server's listening socket and its clients' connections) but its own, keeps
+    regular files (an on-disk store's), and locks nothing (``limits.lock_descriptors``
+    is not applied: its tasks may import and open files). ``limits.timeout`` is the
+    caller's to hold. Raises OSError when the pipes or the fork cannot be made.
+    """
+    from multiprocessing import Pipe
+
+    mine, theirs = Pipe()
+    try:
+        error_r, error_w = os.pipe()
+    except BaseException:
+        mine.close()
+        theirs.close()
+        raise
+    _prctl()
+    mask = _hold_interrupts()
+    parent = os.getpid()
+    try:
+        pid = os.fork()
+    except BaseException:
+        for end in (mine, theirs):
+            end.close()
+        for fd in (error_r, error_w):
+            os.close(fd)
+        _release_interrupts(mask)
+        raise
+    if pid == 0:
+
+        def answer_tasks() -> None:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1):
+                os.dup2(null, fd)
+            os.close(null)
+            _close_inherited({0, 1, 2, theirs.fileno()})
+            ready()
+            gc.freeze()  # the graph lives as long as the worker: never scanned
+            while True:
+                try:
+                    task = theirs.recv()
+                except EOFError:
+                    return
+                _cap_memory(limits.memory)  # each task's headroom, above what is held now
+                theirs.send_bytes(_pickled(_outcome(functools.partial(serve, task))))
+
+        _child(answer_tasks, limits, error_w, (mine.fileno(), error_r), parent, mask)
+    theirs.close()
+    os.close(error_w)
+    _release_interrupts(mask)
+    return Worker(pid, mine, error_r)
+
+
+def _outcome(compute: Callable[[], Any]) -> tuple[str, Any]:
+    """``("ok", compute())``, or ``("error", KhalisError)``; a MemoryError or a
+    RecursionError ends the child with its own status (:func:`classify`)."""
+    try:
+        return ("ok", compute())
+    except KhalisError as exc:
+        return ("error", exc)
+    except MemoryError:
+        os._exit(_EXIT_MEMORY)
+    except RecursionError:
+        os._exit(_EXIT_RECURSION)
+
+
+def _pickled(outcome: tuple[str, Any]) -> bytes:
+    try:
+        return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        os._exit(_EXIT_MEMORY)
 
 
 def _hold_interrupts() -> set[int | signal.Signals] | None:
@@ -198,14 +312,14 @@ def _release_interrupts(mask: set[int | signal.Signals] | None) -> None:
 
 
 def _child(
-    work: Work[Any, Any],
+    body: Callable[[], None],
     limits: Limits,
-    writes: tuple[int, int],
+    error_w: int,
     parent_ends: tuple[int, int],
     parent: int,
     mask: set[int | signal.Signals] | None,
 ) -> None:
-    result_w, error_w = writes
+    """The set-up of every isolated child, then ``body()``; never returns."""
     status = 70
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
@@ -215,29 +329,21 @@ def _child(
             os.close(fd)
         import traceback  # now: once the descriptors are locked nothing can be imported
 
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        # A server's handlers (SIGTERM: shut down) and wake-up pipe are the parent's.
+        signal.set_wakeup_fd(-1)
+        for number in (signal.SIGPIPE, signal.SIGTERM):
+            signal.signal(number, signal.SIG_DFL)
         os.dup2(error_w, 2)  # the engine's messages (panics, aborts) go to the parent
+        os.close(error_w)
         if faulthandler.is_enabled():  # it would write a crash to the host's own stderr
             faulthandler.disable()
         sys.stderr = open(2, "w", closefd=False, errors="backslashreplace")  # noqa: SIM115
-        _set_limits(limits)
-        try:
-            state = work.prepare()
-            gc.freeze()  # what the child holds now lives until it exits: never scanned
-            if limits.lock_descriptors:
-                result_w = lock_descriptors(result_w, close_others=not limits.keep_descriptors)
-            answer: tuple[str, Any] = ("ok", work.run(state))
-        except KhalisError as exc:
-            answer = ("error", exc)
-        except MemoryError:
-            os._exit(_EXIT_MEMORY)
-        except RecursionError:
-            os._exit(_EXIT_RECURSION)
-        try:
-            payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            os._exit(_EXIT_MEMORY)
-        _write_all(result_w, payload)
+        import resource
+
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        _cap_memory(limits.memory)
+        body()
         status = 0
     except BaseException:  # noqa: BLE001 - the process boundary: report, never return
         # An unexpected error (a bug, or a Rust panic raised as PanicException): its
@@ -277,21 +383,22 @@ def _die_with_parent(parent: int) -> None:
         os._exit(_EXIT_ORPHAN)
 
 
-def _set_limits(limits: Limits) -> None:
+def _cap_memory(memory: int | None) -> None:
+    """Cap the address space at what is mapped now plus ``memory`` bytes (None: no cap).
+
+    ``RLIMIT_AS`` counts the whole address space, what was inherited or prepared too: a
+    host that already maps more than the limit (a notebook with a loaded store, a server
+    holding a large graph) would leave the work no room at all. The limit is what the
+    step may add, so the cap sits that far above the size when the step begins."""
+    if memory is None:
+        return
     import resource
 
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if limits.memory is not None:
-        # RLIMIT_AS counts the whole address space, the part inherited from the parent
-        # too: a host that already maps more than the limit (a notebook with a loaded
-        # store, a long test session) would leave the work no room at all. The limit is
-        # what the work may add, so the cap sits that far above the size at the fork.
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        wanted = _address_space() + limits.memory
-        cap = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        with contextlib.suppress(ValueError, OSError):  # e.g. macOS refuses some values
-            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = _address_space() + memory
+    cap = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    with contextlib.suppress(ValueError, OSError):  # e.g. macOS refuses some values
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
 def _address_space() -> int:
@@ -305,33 +412,29 @@ def _address_space() -> int:
 
 
 def _open_descriptors() -> list[int]:
+    """The open descriptors (Linux's /proc/self/fd, macOS's and the BSDs' /dev/fd)."""
     for listing in ("/proc/self/fd", "/dev/fd"):
-        try:
+        with contextlib.suppress(OSError):
             names = os.listdir(listing)
-        except OSError:
-            continue
-        fds = []
-        for name in names:
-            if name.isdigit():
-                fd = int(name)
+            fds = []
+            for fd in (int(name) for name in names if name.isdigit()):
                 try:
                     os.fstat(fd)
                 except OSError:
                     continue  # the listing's own descriptor, now closed
                 fds.append(fd)
-        return sorted(fds)
-    import resource
+            return sorted(fds)
+    raise OSError("cannot list the open descriptors (no /proc/self/fd or /dev/fd)")
 
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    top = 4096 if soft == resource.RLIM_INFINITY else min(soft, 4096)
-    found = []
-    for fd in range(top):
-        try:
-            os.fstat(fd)
-        except OSError:
-            continue
-        found.append(fd)
-    return found
+
+def _close_inherited(keep: set[int]) -> None:
+    """Close every socket and pipe but ``keep``: a worker must not hold a server's
+    listening socket, its clients' connections or another worker's channel open."""
+    for fd in _open_descriptors():
+        with contextlib.suppress(OSError):
+            mode = os.fstat(fd).st_mode
+            if fd not in keep and (stat.S_ISSOCK(mode) or stat.S_ISFIFO(mode)):
+                os.close(fd)
 
 
 def lock_descriptors(keep: int, *, close_others: bool = True) -> int:
@@ -436,21 +539,27 @@ def _parent(
             selector.close()
         os.close(result_r)
         os.close(error_r)
-    elapsed = time.monotonic() - started
     if killed:
         assert limits.timeout is not None
-        raise TimeLimitError(f"{work.what} was stopped at the time limit ({limits.timeout:g} s)")
+        raise time_limit(work.what, limits.timeout)
     assert status is not None
     payload = b"".join(chunks)
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and payload:
-        kind, value = pickle.loads(payload)  # noqa: S301 - our own child's answer
-        if kind == "error":
-            raise value
-        return value  # type: ignore[no-any-return]
-    error = _classify(status, bytes(stderr), work, limits, elapsed)
-    if isinstance(error, EngineCrashError):
-        error.detail = bytes(stderr).decode("utf-8", "replace")
-    raise error
+        return unpickle(payload)  # type: ignore[no-any-return]
+    raise classify(status, bytes(stderr), work.what, limits.memory)
+
+
+def unpickle(payload: bytes) -> Any:
+    """The answer a child sent: its value, or the KhalisError it raised, raised here."""
+    kind, value = pickle.loads(payload)  # noqa: S301 - our own child's answer
+    if kind == "error":
+        raise value
+    return value
+
+
+def time_limit(what: str, timeout: float) -> TimeLimitError:
+    """The error for work killed at its time limit."""
+    return TimeLimitError(f"{what} was stopped at the time limit ({timeout:g} s)")
 
 
 def _kill(pid: int) -> None:
@@ -471,45 +580,52 @@ def _wait(pid: int, deadline: float | None) -> int | None:
         time.sleep(0.005)
 
 
-def _classify(
-    status: int, stderr: bytes, work: Work[Any, Any], limits: Limits, elapsed: float
-) -> KhalisError:
-    """The error for a child that ended without an answer."""
+def classify(status: int, stderr: bytes, what: str, memory: int | None) -> KhalisError:
+    """Why a child ended without an answer, as the error to raise: the memory limit
+    (Rust's "memory allocation of N bytes failed", Python's MemoryError), a crash (a
+    panic, a stack overflow, a signal, SIGKILL from outside included), input nested too
+    deeply for Python, or an internal error; ``status`` is its wait status, ``stderr``
+    what it wrote last."""
     text = stderr.decode("utf-8", "replace")
-    cap = "" if limits.memory is None else f" ({format_size(limits.memory)})"
+    error = _cause(os.waitstatus_to_exitcode(status), text, what, memory)
+    if isinstance(error, EngineCrashError):
+        error.detail = text
+    return error
+
+
+def _cause(code: int, text: str, what: str, memory: int | None) -> KhalisError:
+    cap = "" if memory is None else f" ({format_size(memory)})"
     if "memory allocation of" in text and "failed" in text:
-        return MemoryLimitError(f"{work.what} needed more memory than the limit{cap}")
-    number = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+        return MemoryLimitError(f"{what} needed more memory than the limit{cap}")
+    number = -code if code < 0 else 0
     name = signal_name(number) if number else None
     if "has overflowed its stack" in text:
         return EngineCrashError(
-            f"the engine crashed with a stack overflow in {work.what} (input nested too deeply)",
+            f"the engine crashed with a stack overflow in {what} (input nested too deeply)",
             signal=name,
         )
     panic = panic_message(text)  # an abort, or pyo3's PanicException
     if panic:
-        return EngineCrashError(f"the engine crashed in {work.what}: {panic}", signal=name)
-    if os.WIFEXITED(status):
-        code = os.WEXITSTATUS(status)
+        return EngineCrashError(f"the engine crashed in {what}: {panic}", signal=name)
+    if code >= 0:
         if code == _EXIT_MEMORY:
-            return MemoryLimitError(f"{work.what} needed more memory than the limit{cap}")
+            return MemoryLimitError(f"{what} needed more memory than the limit{cap}")
         if code == _EXIT_RECURSION:
-            return InputError(f"{work.what} is nested too deeply (Python recursion limit)")
+            return InputError(f"{what} is nested too deeply (Python recursion limit)")
         last = _last_line(text) or f"exit status {code}"
-        return EngineCrashError(f"internal error in {work.what}: {last}")
+        return EngineCrashError(f"internal error in {what}: {last}")
     if number == signal.SIGSEGV:
         return EngineCrashError(
-            f"the engine crashed (segmentation fault) in {work.what}; "
+            f"the engine crashed (segmentation fault) in {what}; "
             "deeply nested input is the usual cause",
             signal=name,
         )
     if number == signal.SIGKILL:
         return EngineCrashError(
-            f"{work.what} was killed (SIGKILL from outside, e.g. the system's "
-            "out-of-memory killer)",
+            f"{what} was killed (SIGKILL from outside, e.g. the system's out-of-memory killer)",
             signal=name,
         )
-    return EngineCrashError(f"the engine crashed ({name}) in {work.what}", signal=name)
+    return EngineCrashError(f"the engine crashed ({name}) in {what}", signal=name)
 
 
 def signal_name(number: int) -> str:
@@ -544,9 +660,14 @@ __all__ = [
     "DEFAULT_MEMORY_LIMIT",
     "Limits",
     "Work",
+    "Worker",
     "available",
+    "classify",
+    "fork_worker",
     "format_size",
     "lock_descriptors",
     "parse_size",
     "run",
+    "time_limit",
+    "unpickle",
 ]

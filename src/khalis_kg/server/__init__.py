@@ -63,13 +63,13 @@ def serve(
     *,
     workers: int | None = None,
     with_ontology: bool = True,
-    memory_limit_mb: int | None = 2048,
+    memory_limit: int | None = 2 * 1024**3,
     log_level: str = "info",
     endpoint: str | None = None,
     remote_graph: str | None = None,
     remote_timeout: float | None = None,
     keep_alive: int = 5,
-    header_timeout: float = 10.0,
+    body_timeout: float = 10.0,
     max_connections: int = 256,
     queue_timeout: float = 30.0,
     named_graphs: Sequence[tuple[str, str | Path]] = (),
@@ -89,11 +89,15 @@ def serve(
     opens it read-only (:meth:`KnowledgeGraph.open_store`), nothing is loaded, and
     another process may hold it open for writing.
 
-    Connections: an idle keep-alive connection is closed after ``keep_alive`` seconds; a
-    client must send a complete request head within ``header_timeout`` seconds (and then
-    its body within as many); at most ``max_connections`` are open at once (more are
-    answered 503 and closed). A request waits at most ``queue_timeout`` seconds for a
-    free query worker. See docs/server.md.
+    Each query may add ``memory_limit`` bytes to what its worker holds (the loaded graph
+    does not count), as each step of a command-line verb may (``--memory-limit``).
+
+    Connections (uvicorn's own settings): an idle keep-alive connection is closed after
+    ``keep_alive`` seconds; once a request head is read its body must arrive within
+    ``body_timeout`` seconds (408); with ``max_connections`` connections open, requests
+    are answered 503 (uvicorn's ``limit_concurrency``). There is no timeout on a request
+    head: a reverse proxy's job (docs/server.md). A request waits at most
+    ``queue_timeout`` seconds for a free query worker.
     """
     if os.name != "posix":  # pragma: no cover - Windows
         from ..errors import KhalisError
@@ -144,8 +148,8 @@ def serve(
         timeout=timeout,
         max_results=max_results,
         workers=workers or default_workers(),
-        memory_limit_mb=memory_limit_mb,
-        header_timeout=header_timeout,
+        memory_limit=memory_limit,
+        body_timeout=body_timeout,
         queue_timeout=queue_timeout,
     )
     app = create_app(settings)
@@ -155,8 +159,8 @@ def serve(
         host=host,
         port=port,
         log_level=log_level,
-        # h11 (pure Python) with a header timeout and a connection cap: see guard.py.
-        http=guard.guarded_protocol(header_timeout, max_connections),
+        http="h11",  # pure Python, and the one that reads h11_max_incomplete_event_size
+        limit_concurrency=max_connections,
         timeout_keep_alive=keep_alive,
         # Long GET URLs must reach the application so that it answers 413 itself; a
         # request head larger than this is refused by h11 (400) without being buffered.
@@ -289,7 +293,8 @@ def _why(exc: BaseException) -> str:
     default="2G",
     show_default=True,
     callback=memory_size,
-    help="Address-space limit of each query worker, e.g. 512M, 4G, or none.",
+    help="Memory each query may add to what its worker holds (the loaded data), "
+    "e.g. 512M, 4G, or none (503).",
 )
 @click.option(
     "--keep-alive",
@@ -299,18 +304,18 @@ def _why(exc: BaseException) -> str:
     help="Seconds an idle keep-alive connection stays open.",
 )
 @click.option(
-    "--header-timeout",
+    "--body-timeout",
     type=SECONDS,
     default=10.0,
     show_default=True,
-    help="Seconds a client has to send a request's head (then as many for its body).",
+    help="Seconds a client has to send a request's body once its head is read.",
 )
 @click.option(
     "--max-connections",
     type=click.IntRange(min=1, max=1_000_000),
     default=256,
     show_default=True,
-    help="Open connections at most; more are answered 503 and closed.",
+    help="Open connections at most; while they are open, requests are answered 503.",
 )
 @click.option(
     "--queue-timeout",
@@ -341,7 +346,7 @@ def serve_command(
     no_ontology: bool,
     memory_limit: int | None,
     keep_alive: int,
-    header_timeout: float,
+    body_timeout: float,
     max_connections: int,
     queue_timeout: float,
     log_level: str,
@@ -366,13 +371,13 @@ def serve_command(
         max_results=max_results,
         workers=workers,
         with_ontology=not no_ontology,
-        memory_limit_mb=memory_limit // 1024**2 if memory_limit else None,
+        memory_limit=memory_limit,
         log_level=log_level,
         endpoint=endpoint,
         remote_graph=remote_graph,
         remote_timeout=remote_timeout,
         keep_alive=keep_alive,
-        header_timeout=header_timeout,
+        body_timeout=body_timeout,
         max_connections=max_connections,
         queue_timeout=queue_timeout,
         named_graphs=named_graphs,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -35,12 +36,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__, resources
+from ..api import KnowledgeGraph
 from ..errors import KhalisError, ReadOnlyError
+from ..isolation import DEFAULT_MEMORY_LIMIT
 from ..namespaces import BASE, DATASET, ONTOLOGY, PREFIXES
 from . import formats, guard, pages
 from .negotiation import negotiate, parse_accept, quality
 from .pool import WorkerPool
-from .worker import WorkerConfig
+from .worker import handle
 
 log = logging.getLogger("khalis_kg.server")
 
@@ -97,19 +100,19 @@ class Settings:
     remote_timeout: float | None = None
     """Seconds for each HTTP exchange with the store, whole (None: 30)."""
     store: str | None = None
-    """An on-disk Oxigraph store served in place (each worker opens it read-only)."""
+    """An on-disk Oxigraph store served in place (opened read-only)."""
     with_ontology: bool = True
     timeout: float = 5.0
     max_results: int = 10_000
     workers: int = 2
-    memory_limit_mb: int | None = 2048
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+    """Bytes each query may add to what its worker holds (None: no cap)."""
     max_body_bytes: int = 1024 * 1024
     max_query_chars: int = 100_000
     queue_timeout: float = 30.0
     """Seconds a request waits for a free query worker before a 503."""
-    header_timeout: float = 10.0
-    """Seconds a client has to send a request head (connection-level, see ``guard``) and,
-    once it is read, its body."""
+    body_timeout: float = 10.0
+    """Seconds a client has, once its request head is read, to send the body (408)."""
 
 
 class RequestTooLargeError(KhalisError):
@@ -273,7 +276,7 @@ async def sparql_endpoint(request: Request) -> Response:
         media = _media_type(request)
         if media == "application/sparql-update":
             raise ReadOnlyError("SPARQL Update is not allowed: this endpoint is read-only")
-        body = await _read_body(request, settings.max_body_bytes, settings.header_timeout)
+        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout)
         if media == "application/x-www-form-urlencoded":
             form = parse_qsl(_decode(body, "the form"), keep_blank_values=True)
             if any(k == "update" for k, _ in form):
@@ -708,24 +711,21 @@ class SecurityHeaders:
 
 @contextlib.asynccontextmanager
 async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
-    """The query workers of ``app``, started (each has loaded the graph) and asked for
-    the graph's figures, for as long as the context lasts; a failure to start is the
-    KhalisError that caused it (the data unreadable, the remote store failing)."""
-    config = WorkerConfig(
-        data=settings.data,
-        named_graphs=settings.named_graphs,
-        backend=settings.backend,
-        endpoint=settings.endpoint,
-        remote_graph=settings.remote_graph,
-        remote_timeout=settings.remote_timeout,
-        store=settings.store,
-        with_ontology=settings.with_ontology,
-        max_results=settings.max_results,
-        memory_limit_mb=settings.memory_limit_mb,
-    )
+    """The graph loaded (once, in this process) and the query workers forked from it
+    and asked for the graph's figures, for as long as the context lasts; a failure to
+    start is the KhalisError that caused it (the data unreadable, the remote store
+    failing)."""
     asyncio.get_running_loop().set_exception_handler(guard.loop_exception_handler)
-    pool = WorkerPool(config, settings.workers, queue_timeout=settings.queue_timeout)
     started = time.monotonic()
+    kg = _load(settings)
+    kg.decide("ASK {}")  # the query verifier's grammar, imported once for every worker
+    serve = functools.partial(handle, kg, max_results=settings.max_results)
+    pool = WorkerPool(
+        lambda: kg.fork_worker(serve, settings.memory_limit),
+        settings.workers,
+        memory=settings.memory_limit,
+        queue_timeout=settings.queue_timeout,
+    )
     await pool.start()
     summaries = asyncio.get_running_loop().create_task(_log_summaries())
     try:
@@ -745,6 +745,23 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
         summaries.cancel()
         await pool.close()
         guard.emit_summaries()
+
+
+def _load(settings: Settings) -> KnowledgeGraph:
+    """The graph, loaded once in the server process; its query workers are forked
+    from it (see :mod:`khalis_kg.server.pool`)."""
+    if settings.store is not None:
+        return KnowledgeGraph.open_store(settings.store)
+    remote = settings.backend == "remote"
+    return KnowledgeGraph.load(
+        list(settings.data) if settings.data else None,
+        backend=settings.backend,
+        with_ontology=settings.with_ontology,
+        store=settings.endpoint if remote else None,
+        named_graphs=dict(settings.named_graphs) or None,
+        remote_graph=settings.remote_graph if remote else None,
+        timeout=settings.remote_timeout if remote else None,
+    )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -1,11 +1,5 @@
-"""Connection hardening and log hygiene for ``khalis-kg serve``.
+"""Log hygiene for ``khalis-kg serve`` (connections are uvicorn's: see docs/server.md).
 
-* :func:`guarded_protocol`: uvicorn's h11 protocol with a **header timeout** (a client
-  must send a complete request head within ``header_timeout`` seconds of connecting, or
-  of the end of the previous response on a keep-alive connection; uvicorn itself only
-  times out connections that send nothing *after* a response) and a **connection cap**
-  (a connection over ``max_connections`` is answered 503 and closed at once, so idle
-  sockets cannot take every file descriptor of the process).
 * :class:`RepeatFilter`: a logging filter that lets the first record of a kind through
   (with its traceback) and counts the repeats in the next ``window`` seconds; the count is
   logged as one line when the window ends (:meth:`RepeatFilter.flush`, called every second
@@ -24,87 +18,7 @@ import threading
 import time
 from typing import Any
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
-
-log = logging.getLogger("khalis_kg.server.connections")
-
-DEFAULT_HEADER_TIMEOUT = 10.0
-DEFAULT_KEEP_ALIVE = 5.0
-DEFAULT_MAX_CONNECTIONS = 256
 DEFAULT_REPEAT_WINDOW = 5.0
-
-_OVER_CAP = (
-    b"HTTP/1.1 503 Service Unavailable\r\n"
-    b"content-type: text/plain; charset=utf-8\r\n"
-    b"connection: close\r\n"
-    b"content-length: 53\r\n"
-    b"\r\n"
-    b"the server has too many open connections; try later\n"
-)
-
-
-class _GuardedH11Protocol(H11Protocol):
-    header_timeout: float = DEFAULT_HEADER_TIMEOUT
-    max_connections: int = DEFAULT_MAX_CONNECTIONS
-    _header_timer: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)  # type: ignore[arg-type]
-        if len(self.connections) > self.max_connections:
-            log.warning(
-                "connection refused: %d connections open (cap %d, --max-connections)",
-                len(self.connections) - 1,
-                self.max_connections,
-            )
-            self.transport.write(_OVER_CAP)
-            self.transport.close()
-            return
-        self._arm_header_timer()
-
-    def _awaiting_head(self) -> bool:
-        return self.cycle is None or self.cycle.response_complete
-
-    def _arm_header_timer(self) -> None:
-        self._cancel_header_timer()
-        self._header_timer = self.loop.call_later(self.header_timeout, self._header_timed_out)
-
-    def _cancel_header_timer(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
-
-    def _header_timed_out(self) -> None:
-        self._header_timer = None
-        if self._awaiting_head() and not self.transport.is_closing():
-            log.warning(
-                "closed a connection that sent no complete request head within %g s "
-                "(--header-timeout)",
-                self.header_timeout,
-            )
-            self.transport.close()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if not self._awaiting_head():
-            self._cancel_header_timer()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if self._awaiting_head() and not self.transport.is_closing():
-            self._arm_header_timer()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_header_timer()
-        super().connection_lost(exc)
-
-
-def guarded_protocol(header_timeout: float, max_connections: int) -> type[H11Protocol]:
-    """uvicorn's h11 protocol class with this header timeout and connection cap."""
-    return type(
-        "GuardedH11Protocol",
-        (_GuardedH11Protocol,),
-        {"header_timeout": header_timeout, "max_connections": max_connections},
-    )
 
 
 class RepeatFilter(logging.Filter):

@@ -1,479 +1,270 @@
-"""A small pool of query worker processes that can be killed one at a time.
+"""The query workers of ``khalis-kg serve``: the command line's isolated children, kept.
 
-Each worker is a spawned process with one duplex pipe for tasks and replies, and one
-pipe for its standard error (forwarded to the server's log, and kept to tell why a
-worker died). A request borrows an idle worker, sends it a task and awaits the reply
-with a deadline, without blocking the event loop (the pipe's file descriptor is watched
-with ``loop.add_reader``). When the deadline passes, or the worker dies (a memory
-limit, a crash), the worker is killed and discarded.
+The server process loads the graph once; each worker is forked from it
+(:meth:`KnowledgeGraph.fork_worker`, the engine of :mod:`khalis_kg.isolation`: the
+same set-up, memory headroom per task and classification of how a child ended as
+every command-line verb), so it holds the graph from its first instant and a new one
+is ready in about a millisecond. A request borrows an idle worker, sends it a task and
+awaits the answer without blocking the event loop (``loop.add_reader`` on the
+channel); at the deadline the worker is killed (a time limit, 503). A worker that dies
+(the memory limit, a crash, a kill from outside) is reaped and its end classified from
+its wait status and what it wrote last on its standard error (which is forwarded to
+the log line by line).
 
-A **supervisor** task keeps the pool at its configured size: it starts a worker for
-every one missing, and when that fails (``EMFILE`` while descriptors are exhausted, a
-fork refused, a worker that cannot load) it retries with a backoff (0.1 s doubling to
-5 s) for as long as the server runs, so the pool always comes back once the pressure
-ends. It also notices idle workers killed from outside (within a second). While the pool
-has no worker and starting one fails, requests are answered 503 at once instead of
-waiting for a worker that cannot come; but a request that finds the pool so, when the
-last attempt ended more than :data:`RETRY_AFTER` ago, has the supervisor try again at
-once (instead of at the end of its backoff) and waits for that attempt: the first
-request after the pressure ends is served, not turned away for a backoff.
+**One respawn policy**: the pool is topped up to its size, by forking, whenever a
+worker ends and whenever a request finds it short. When a fork fails (``EMFILE`` while
+the descriptors are exhausted), a request that finds no worker at all is answered 503
+at once with the reason, and the next request tries again: a fork costs a millisecond,
+so there is no backoff to wait through and the first request after the pressure is
+served.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
-import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any
 
-from ..errors import KhalisError, QueryTimeoutError, truncate
-from ..isolation import panic_message, signal_name
-from .worker import Reply, WorkerConfig, worker_main
+from .. import isolation
+from ..errors import KhalisError
 
 log = logging.getLogger("khalis_kg.server.pool")
 worker_log = logging.getLogger("khalis_kg.server.worker")
 
-GRACE = 0.5
-"""Seconds a worker gets beyond the query timeout before it is killed."""
-BACKOFF_FIRST = 0.1
-BACKOFF_MAX = 5.0
-"""Retry delays of the supervisor when starting a worker fails (doubling)."""
-RETRY_AFTER = 0.25
-"""Seconds after a failed attempt during which requests are turned away at once."""
-TICK = 1.0
-"""How often the supervisor looks for idle workers that died."""
 STDERR_KEPT = 8192
-"""Bytes of a worker's most recent standard error kept to classify its death."""
+"""Bytes of a worker's most recent standard error kept to classify its end."""
+WHAT = "the query"
 
 
 class PoolError(KhalisError):
-    """The pool cannot serve the request (no worker became free, a worker died)."""
+    """The pool cannot serve the request (no worker free, none can be started)."""
 
     http_status = 503
-
-
-class WorkerMemoryError(PoolError):
-    """A query made its worker exceed the memory limit; the worker was replaced."""
-
-    http_status = 503
-
-
-class WorkerCrashError(PoolError):
-    """The engine crashed in a worker (panic, abort, segmentation fault)."""
-
-    http_status = 500
-
-
-class WorkerError(KhalisError):
-    """An error a worker reported, with the HTTP status and exit code it chose."""
-
-    def __init__(self, message: str, http_status: int, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-        self.exit_code = exit_code
-
-
-class WorkerStartError(PoolError):
-    """A worker could not load the graph (the data unreadable, the remote store
-    failing); ``exit_code`` is the cause's, which ``serve`` exits with."""
-
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 @dataclass(eq=False)
 class _Worker:
-    process: BaseProcess
-    conn: Connection
-    stderr: Connection
+    child: isolation.Worker
     tail: bytearray = field(default_factory=bytearray)
-    """The end of the worker's standard error (at most STDERR_KEPT bytes)."""
     partial: bytes = b""
     """A line of standard error not yet ended by a newline."""
-
-
-def death_cause(exitcode: int | None, stderr: str, memory_limit_mb: int | None) -> PoolError:
-    """Why a worker died while running a query, as the error for the client.
-
-    A memory limit shows in the worker's standard error (Rust's "memory allocation of N
-    bytes failed", Python's MemoryError) before it aborts; a kill from outside (SIGKILL:
-    the kernel's OOM killer, an operator) is reported as such; anything else — a Rust
-    panic that aborts, a segmentation fault, an abort, an unexpected exit — is a crash.
-    """
-    limit = f" ({memory_limit_mb} MiB per query worker)" if memory_limit_mb else ""
-    if (
-        ("memory allocation of" in stderr and "failed" in stderr)
-        or "MemoryError" in stderr
-        or "Cannot allocate memory" in stderr
-    ):
-        return WorkerMemoryError(
-            f"the query was stopped at this server's memory limit{limit}; narrow the query"
-        )
-    how = _exit_text(exitcode)
-    if exitcode == -signal.SIGKILL:
-        return PoolError(
-            f"the query was stopped: its worker was {how} from outside the server (the "
-            "kernel's out-of-memory killer or an operator)"
-        )
-    panic = panic_message(stderr)
-    detail = f": {truncate(panic, 200)}" if panic else ""
-    return WorkerCrashError(f"the query engine crashed ({how}{detail}); the worker was replaced")
-
-
-def _exit_text(exitcode: int | None) -> str:
-    if exitcode is None:
-        return "ended"
-    if exitcode < 0:
-        return f"killed by {signal_name(-exitcode)}"
-    return f"exit status {exitcode}"
+    status: int | None = None
+    """The wait status once reaped."""
+    busy: bool = False
+    answered: asyncio.Future[None] | None = None
+    """Set when the channel is readable (an answer, or EOF), or the worker discarded."""
+    gone: bool = False
+    """Discarded: its descriptors are closed (their numbers may be another's now)."""
 
 
 class WorkerPool:
+    """``size`` workers made by ``fork``; ``memory`` is each task's headroom in bytes."""
+
     def __init__(
         self,
-        config: WorkerConfig,
-        size: int = 2,
+        fork: Callable[[], isolation.Worker],
+        size: int,
         *,
-        start_timeout: float = 120.0,
+        memory: int | None,
         queue_timeout: float = 30.0,
     ) -> None:
         if size < 1:
             raise ValueError("a worker pool needs at least one worker")
-        self.config = config
+        self._fork = fork
         self.size = size
-        self.start_timeout = start_timeout
+        self.memory = memory
         self.queue_timeout = queue_timeout
-        self._ctx = multiprocessing.get_context("spawn")
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._workers: set[_Worker] = set()
-        self._busy: set[_Worker] = set()
-        self._wake = asyncio.Event()
-        self._retry_now = asyncio.Event()
-        self._attempted = asyncio.Event()
-        """Set when the attempt under way (or the next one) ends; then replaced."""
-        self._last_attempt = 0.0
-        self._supervisor: asyncio.Task[None] | None = None
+        self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
+        """Idle workers; None wakes a request waiting when the pool closes."""
         self._closed = False
-        self.spawn_failures = 0
-        """Consecutive failures to start a worker (0 once one starts)."""
-        self.last_spawn_error: str | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-
-    async def start(self) -> None:
-        """Start every worker and wait until each has loaded the graph; then supervise."""
-        workers = await asyncio.gather(
-            *(self._spawn() for _ in range(self.size)), return_exceptions=True
-        )
-        failures = [w for w in workers if isinstance(w, BaseException)]
-        for w in workers:
-            if isinstance(w, _Worker):
-                self._idle.put_nowait(w)
-        if failures:
-            await self.close()
-            first = failures[0]
-            if isinstance(first, KhalisError):
-                raise first
-            raise PoolError(f"query workers did not start: {first}") from first
-        self._supervisor = asyncio.get_running_loop().create_task(self._supervise())
-
-    async def close(self) -> None:
-        self._closed = True
-        self._wake.set()
-        self._attempted.set()  # requests waiting for an attempt: there will be none
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
-        for worker in list(self._workers):
-            worker.conn.close()  # the worker sees EOF and exits
-        deadline = time.monotonic() + 5.0
-        for worker in list(self._workers):
-            await asyncio.to_thread(worker.process.join, max(0.0, deadline - time.monotonic()))
-            self._discard(worker)
-        self._workers.clear()
 
     @property
     def alive(self) -> int:
         return len(self._workers)
 
-    async def _spawn(self) -> _Worker:
-        """Start one worker and wait for it to be ready. Raises :class:`PoolError` or
-        :class:`OSError` (descriptors or processes exhausted), leaving nothing behind."""
-        opened: list[Connection] = []
-        try:
-            parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-            opened += [parent_conn, child_conn]
-            err_read, err_write = self._ctx.Pipe(duplex=False)
-            opened += [err_read, err_write]
-            process = self._ctx.Process(
-                target=worker_main,
-                args=(child_conn, self.config, err_write),
-                name="khalis-kg-query-worker",
-                daemon=True,
-            )
-            process.start()
-        except BaseException:
-            for c in opened:
-                c.close()
-            raise
-        child_conn.close()  # only the child holds its ends: EOF when it dies
-        err_write.close()
-        worker = _Worker(process, parent_conn, err_read)
+    async def start(self) -> None:
+        """Fork every worker (OSError when one cannot be forked)."""
+        for _ in range(self.size):
+            self._add()
+
+    async def close(self) -> None:
+        """Close the idle workers' channels (a worker sees EOF and exits) and kill the
+        busy ones, then reap them all (killed after 5 s)."""
+        self._closed = True
+        self._idle.put_nowait(None)
+        for worker in list(self._workers):
+            if worker.busy:  # its request is told the server is shutting down
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(worker.child.pid, signal.SIGKILL)
+            else:
+                worker.child.channel.close()
+        deadline = time.monotonic() + 5.0
+        for worker in list(self._workers):
+            while self._reap(worker) is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            self._discard(worker)
+
+    # ------------------------------------------------------------------ workers
+
+    def _add(self) -> _Worker:
+        worker = _Worker(self._fork())
         self._workers.add(worker)
-        self._watch_stderr(worker)
-        try:
-            reply = await self._receive(worker, self.start_timeout)
-        except (asyncio.TimeoutError, EOFError, OSError) as exc:
-            self._discard(worker)
-            why = self._tail_line(worker) or type(exc).__name__
-            raise PoolError(f"a query worker failed to start ({why})") from exc
-        except asyncio.CancelledError:
-            self._discard(worker)
-            raise
-        if reply[0] != "ready":
-            self._discard(worker)
-            if len(reply) > 3:
-                raise WorkerStartError(str(reply[2]), int(reply[3]))
-            raise PoolError("a query worker failed to start")
+        os.set_blocking(worker.child.stderr, False)
+        asyncio.get_running_loop().add_reader(worker.child.stderr, self._drain, worker)
+        self._idle.put_nowait(worker)
         return worker
 
-    # ------------------------------------------------------------------ stderr
-
-    def _watch_stderr(self, worker: _Worker) -> None:
-        os.set_blocking(worker.stderr.fileno(), False)
-        asyncio.get_running_loop().add_reader(worker.stderr.fileno(), self._drain, worker)
+    def _top_up(self) -> None:
+        """Fork the workers missing; a failure is logged and, when no worker is left,
+        raised as the request's 503."""
+        while not self._closed and len(self._workers) < self.size:
+            try:
+                self._add()
+            except OSError as exc:
+                why = f"{errno.errorcode.get(exc.errno or 0, exc.errno)}: {exc.strerror}"
+                log.error("could not start a query worker (%s); %d running", why, self.alive)
+                if not self._workers:
+                    raise PoolError(
+                        f"the server has no query worker right now (starting one failed: "
+                        f"{why}); try again later"
+                    ) from None
+                return
 
     def _drain(self, worker: _Worker) -> None:
-        """Read what the worker wrote to stderr: log whole lines, keep the tail."""
-        fd = worker.stderr.fileno()
-        while True:
+        """Read what the worker wrote on stderr: log whole lines, keep the tail. At EOF
+        (it ended) an idle worker is discarded and another forked; a busy one is left
+        to its request, which sees its channel close."""
+        fd = worker.child.stderr
+        while not worker.gone:
             try:
                 data = os.read(fd, 65536)
             except BlockingIOError:
                 return
             except OSError:
                 data = b""
+            *lines, rest = (worker.partial + data).split(b"\n")
+            worker.partial = rest[-STDERR_KEPT:] if data else b""
+            for line in lines if data else [*lines, rest]:  # at EOF, the unfinished one too
+                text = line.decode("utf-8", "replace").rstrip()
+                if text:  # told apart by their text, not by the worker's pid
+                    worker_log.warning(
+                        "worker %s: %s", worker.child.pid, text, extra={"repeat_key": text}
+                    )
+            worker.tail = (worker.tail + data)[-STDERR_KEPT:]
             if not data:
                 asyncio.get_running_loop().remove_reader(fd)
-                if worker.partial:
-                    self._log_lines(worker, [worker.partial])
-                    worker.partial = b""
+                if not worker.busy and not self._closed:
+                    log.warning("an idle query worker ended; starting another")
+                    self._discard(worker)
+                    with contextlib.suppress(PoolError):
+                        self._top_up()
                 return
-            worker.tail += data
-            del worker.tail[:-STDERR_KEPT]
-            lines = (worker.partial + data).split(b"\n")
-            worker.partial = lines.pop()[-STDERR_KEPT:]
-            self._log_lines(worker, lines)
 
-    @staticmethod
-    def _log_lines(worker: _Worker, lines: list[bytes]) -> None:
-        for line in lines:
-            text = line.decode("utf-8", "replace").rstrip()
-            if text:
-                # Lines of a worker's stderr are told apart by their text, not their pid.
-                worker_log.warning(
-                    "worker %s: %s", worker.process.pid, text, extra={"repeat_key": text}
-                )
-
-    @staticmethod
-    def _tail_line(worker: _Worker) -> str | None:
-        lines = [x for x in worker.tail.decode("utf-8", "replace").splitlines() if x.strip()]
-        return lines[-1].strip()[:300] if lines else None
+    def _reap(self, worker: _Worker) -> int | None:
+        if worker.status is None:
+            with contextlib.suppress(ChildProcessError):
+                pid, status = os.waitpid(worker.child.pid, os.WNOHANG)
+                if pid:
+                    worker.status = status
+        return worker.status
 
     def _discard(self, worker: _Worker) -> None:
+        """Kill (if alive) and reap ``worker``, read the rest of its stderr, close its
+        ends (once)."""
         self._workers.discard(worker)
-        self._busy.discard(worker)
-        if worker.process.is_alive():
-            worker.process.kill()
-        worker.process.join(timeout=2.0)
-        if not worker.stderr.closed:
-            with contextlib.suppress(ValueError, RuntimeError):
-                asyncio.get_running_loop().remove_reader(worker.stderr.fileno())
-            worker.stderr.close()
-        worker.conn.close()
-
-    def _replace(self, worker: _Worker) -> None:
-        self._discard(worker)
-        self._wake.set()
-
-    # ------------------------------------------------------------------ supervision
-
-    async def _supervise(self) -> None:
-        """Keep ``size`` workers, retrying with a backoff for as long as the pool runs."""
-        delay = 0.0
-        while not self._closed:
-            for worker in list(self._workers - self._busy):
-                if not worker.process.is_alive():  # killed from outside while idle
-                    log.warning(
-                        "an idle query worker died (%s); starting another",
-                        _exit_text(worker.process.exitcode),
-                    )
-                    self._replace(worker)
-            if len(self._workers) >= self.size:
-                self._wake.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), TICK)
-                continue
-            if delay:
-                # the backoff, cut short when a request asks for an attempt now
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._retry_now.wait(), delay)
-                if self._closed:
-                    return
-            self._retry_now.clear()  # a request asking meanwhile waits for this attempt
-            try:
-                worker = await self._spawn()
-            except (PoolError, OSError) as exc:
-                self.spawn_failures += 1
-                self.last_spawn_error = _describe(exc)
-                delay = min(BACKOFF_MAX, max(BACKOFF_FIRST, delay * 2))
-                log.error(
-                    "could not start a query worker (%s); %d of %d running, retrying in %g s",
-                    self.last_spawn_error,
-                    len(self._workers),
-                    self.size,
-                    delay,
-                )
-                self._attempt_ended()
-                continue
-            if self._closed:
-                self._discard(worker)
-                return
-            if self.spawn_failures:
-                log.warning("started a query worker after %d failed attempts", self.spawn_failures)
-            self.spawn_failures = 0
-            self.last_spawn_error = None
-            delay = 0.0
-            self._idle.put_nowait(worker)
-            self._attempt_ended()
-
-    def _attempt_ended(self) -> None:
-        self._last_attempt = time.monotonic()
-        ended, self._attempted = self._attempted, asyncio.Event()
-        ended.set()
+        if worker.gone:
+            return
+        if self._reap(worker) is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.child.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                worker.status = os.waitpid(worker.child.pid, 0)[1]
+        worker.busy = True  # the last words are read here, not as an idle worker's
+        self._drain(worker)  # it has exited: everything it wrote is there
+        worker.gone = True
+        if worker.answered is not None and not worker.answered.done():
+            worker.answered.set_result(None)  # its request sees the channel closed
+        worker.child.channel.close()
+        with contextlib.suppress(ValueError, RuntimeError):
+            asyncio.get_running_loop().remove_reader(worker.child.stderr)
+        os.close(worker.child.stderr)
 
     # ------------------------------------------------------------------ requests
 
-    @staticmethod
-    async def _receive(worker: _Worker, timeout: float) -> Reply:
+    async def _borrow(self, deadline: float) -> _Worker:
+        while True:
+            if self._closed:
+                raise PoolError("the server is shutting down")
+            self._top_up()
+            try:
+                worker = await asyncio.wait_for(
+                    self._idle.get(), min(1.0, max(0.0, deadline - time.monotonic()))
+                )
+            except asyncio.TimeoutError:
+                if time.monotonic() < deadline:
+                    continue  # look again: the pool may have lost every worker meanwhile
+                raise PoolError(
+                    f"the server is busy: no query worker became free within "
+                    f"{self.queue_timeout:g} s; try again later"
+                ) from None
+            if worker is None:  # the pool closed: the next waiter is woken too
+                self._idle.put_nowait(None)
+            elif worker in self._workers and self._reap(worker) is None:
+                return worker
+            else:
+                self._discard(worker)  # ended while idle (killed from outside): another
+
+    async def run(self, task: dict[str, Any], timeout: float) -> Any:
+        """Run ``task`` on an idle worker within ``timeout`` seconds; its answer.
+
+        Raises a :class:`KhalisError` carrying the HTTP status for every failure: the
+        task's own, the time limit, the memory limit, a crash (isolation's)."""
+        worker = await self._borrow(time.monotonic() + self.queue_timeout)
         loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-        fd = worker.conn.fileno()
+        channel = worker.child.channel
+        fd = channel.fileno()
+        ready = worker.answered = loop.create_future()
 
         def readable() -> None:
             if not ready.done():
                 ready.set_result(None)
 
-        loop.add_reader(fd, readable)
+        worker.busy = True
         try:
-            await asyncio.wait_for(ready, timeout)
-        finally:
-            loop.remove_reader(fd)
-        # The first bytes are there and the worker writes its whole reply at once (replies
-        # are capped by max_results): read it here, without a thread hand-off whose GIL
-        # switch would add milliseconds to every request.
-        reply: Reply = worker.conn.recv()
-        return reply
-
-    def _unavailable(self) -> PoolError | None:
-        if not self._workers and self.spawn_failures:
-            return PoolError(
-                f"the server has no query worker right now (starting one failed: "
-                f"{self.last_spawn_error}); try again later"
-            )
-        return None
-
-    async def _borrow(self, deadline: float) -> _Worker:
-        while True:
-            if self._closed:  # also for a request that waited through the close
-                raise PoolError("the server is shutting down")
-            down = self._unavailable()
-            if down is not None:
-                if time.monotonic() - self._last_attempt < RETRY_AFTER:
-                    raise down  # it has just failed: no waiting for a worker that cannot come
-                attempt = self._attempted
-                self._retry_now.set()
-                try:
-                    await asyncio.wait_for(attempt.wait(), max(0.0, deadline - time.monotonic()))
-                except asyncio.TimeoutError:
-                    raise down from None
-                continue  # started (then the queue has it) or failed (then 503 at once)
-            # Wake up now and then: the pool may have lost every worker meanwhile.
-            wait = min(TICK, deadline - time.monotonic())
-            if wait <= 0:
-                raise PoolError(
-                    f"the server is busy: no query worker became free within "
-                    f"{self.queue_timeout:g} s; try again later"
-                )
+            channel.send(task)
+            loop.add_reader(fd, readable)
             try:
-                worker = await asyncio.wait_for(self._idle.get(), wait)
-            except asyncio.TimeoutError:
-                continue
-            if worker in self._workers:
-                return worker
-            # A worker discarded while it sat in the queue: skip it.
-
-    async def run(self, task: dict[str, Any], timeout: float) -> Any:
-        """Run ``task`` on an idle worker; the payload of an ``ok`` reply.
-
-        Raises a :class:`KhalisError` carrying the HTTP status for every failure.
-        """
-        deadline = time.monotonic() + self.queue_timeout
-        while True:
-            worker = await self._borrow(deadline)
-            if not worker.process.is_alive():
-                # Died while idle (an outside kill, the OOM killer): replace it, try another.
-                self._replace(worker)
-                continue
-            try:
-                worker.conn.send(task)
-            except OSError:
-                self._replace(worker)  # the task never reached it: safe to try another
-                continue
-            break
-        self._busy.add(worker)
-        try:
-            reply = await self._receive(worker, timeout + GRACE)
+                await asyncio.wait_for(ready, timeout)
+            finally:
+                loop.remove_reader(fd)
+            # The whole answer is written at once: read it here, without a thread.
+            payload = channel.recv_bytes()
         except asyncio.TimeoutError:
-            self._replace(worker)
-            raise QueryTimeoutError(
-                f"the query was stopped after {timeout:g} s (this server's time limit)"
-            ) from None
+            self._discard(worker)
+            with contextlib.suppress(PoolError):
+                self._top_up()
+            raise isolation.time_limit(WHAT, timeout) from None
         except (EOFError, OSError):
-            worker.process.join(timeout=2.0)  # reap it: its exit code is known after this
-            self._drain(worker)  # the last words (a panic, "memory allocation failed")
-            cause = death_cause(
-                worker.process.exitcode,
-                worker.tail.decode("utf-8", "replace"),
-                self.config.memory_limit_mb,
-            )
-            self._replace(worker)
-            log.warning("a query worker died: %s", cause)
+            self._discard(worker)  # it died: reaped, its last words read
+            if self._closed:
+                raise PoolError("the server is shutting down") from None
+            assert worker.status is not None
+            cause = isolation.classify(worker.status, bytes(worker.tail), WHAT, self.memory)
+            log.warning("a query worker ended: %s", cause)
+            with contextlib.suppress(PoolError):
+                self._top_up()
             raise cause from None
-        except BaseException:
-            # Cancelled (shutdown, client gone) while the worker may still be busy.
-            self._replace(worker)
+        except BaseException:  # cancelled (shutdown, client gone) while it may be busy
+            self._discard(worker)
             raise
-        self._busy.discard(worker)
+        worker.busy = False
         self._idle.put_nowait(worker)
-        if reply[0] == "ok":
-            return reply[1]
-        raise WorkerError(str(reply[2]), int(reply[1]), int(reply[3]))
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.errno is not None:
-        import errno as errno_module
-
-        name = errno_module.errorcode.get(exc.errno, str(exc.errno))
-        return f"{name}: {exc.strerror}"
-    return str(exc) or type(exc).__name__
+        return isolation.unpickle(payload)
