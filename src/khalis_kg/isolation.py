@@ -152,7 +152,8 @@ class Limits:
     timeout: float | None = None
     """Wall-clock seconds from the fork until the child is killed (None: no limit)."""
     memory: int | None = DEFAULT_MEMORY_LIMIT
-    """Cap on the child's address space in bytes (None: no cap)."""
+    """Bytes each step may add to what the child maps when the step begins (None: no
+    cap): ``prepare``, then ``run``; each task of a worker."""
     lock_descriptors: bool = True
     """Forbid new files and sockets after ``prepare`` (off for the remote backend)."""
     keep_descriptors: bool = False

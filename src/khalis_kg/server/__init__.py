@@ -85,9 +85,9 @@ def serve(
     then fronts that store (its data, or ``data`` loaded through the Graph Store);
     ``remote_timeout`` bounds each HTTP exchange with the store, whole (30 s when None);
     ``remote_graph`` names the graph of the store that holds the data (every query is
-    scoped to it). ``store`` is an on-disk Oxigraph store served in place: each worker
-    opens it read-only (:meth:`KnowledgeGraph.open_store`), nothing is loaded, and
-    another process may hold it open for writing.
+    scoped to it). ``store`` is an on-disk Oxigraph store served in place: opened
+    read-only (:meth:`KnowledgeGraph.open_store`), nothing is loaded, and another
+    process may hold it open for writing.
 
     Each query may add ``memory_limit`` bytes to what its worker holds (the loaded graph
     does not count), as each step of a command-line verb may (``--memory-limit``).
@@ -103,9 +103,9 @@ def serve(
         from ..errors import KhalisError
 
         raise KhalisError(
-            "khalis-kg serve needs a POSIX system (Linux, macOS): its worker pool watches "
-            "pipes with loop.add_reader and caps memory with RLIMIT_AS; the command line "
-            "and the Python API work here"
+            "khalis-kg serve needs a POSIX system (Linux, macOS): its query workers are "
+            "forked, watched with loop.add_reader and capped with RLIMIT_AS; the command "
+            "line and the Python API work here"
         )
     if backend == "remote" and not endpoint:
         from ..errors import KhalisError
@@ -234,8 +234,8 @@ def _why(exc: BaseException) -> str:
 )
 @named_graph_option("Serve FILE as the named graph IRI (repeatable) [default: the group's].")
 @store_option(
-    "Serve the on-disk Oxigraph store in DIR in place (each worker opens it read-only; "
-    "no --data) [default: the group's]."
+    "Serve the on-disk Oxigraph store in DIR in place (opened read-only; no --data) "
+    "[default: the group's]."
 )
 @click.option(
     "--backend",

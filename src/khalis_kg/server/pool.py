@@ -6,7 +6,7 @@ same set-up, memory headroom per task and classification of how a child ended as
 every command-line verb), so it holds the graph from its first instant and a new one
 is ready in about a millisecond. A request borrows an idle worker, sends it a task and
 awaits the answer without blocking the event loop (``loop.add_reader`` on the
-channel); at the deadline the worker is killed (a time limit, 503). A worker that dies
+channel); half a second past the task's time limit the worker is killed (503). A worker that dies
 (the memory limit, a crash, a kill from outside) is reaped and its end classified from
 its wait status and what it wrote last on its standard error (which is forwarded to
 the log line by line).
@@ -38,6 +38,9 @@ from ..errors import KhalisError
 log = logging.getLogger("khalis_kg.server.pool")
 worker_log = logging.getLogger("khalis_kg.server.worker")
 
+GRACE = 0.5
+"""Seconds a task gets beyond its time limit before its worker is killed: the core's
+own check between results stops a streaming query first, and its worker lives on."""
 STDERR_KEPT = 8192
 """Bytes of a worker's most recent standard error kept to classify its end."""
 WHAT = "the query"
@@ -227,7 +230,15 @@ class WorkerPool:
 
         Raises a :class:`KhalisError` carrying the HTTP status for every failure: the
         task's own, the time limit, the memory limit, a crash (isolation's)."""
-        worker = await self._borrow(time.monotonic() + self.queue_timeout)
+        deadline = time.monotonic() + self.queue_timeout
+        while True:
+            worker = await self._borrow(deadline)
+            worker.busy = True
+            try:
+                worker.child.channel.send(task)
+                break
+            except OSError:  # it ended since: the task never reached it, try another
+                self._discard(worker)
         loop = asyncio.get_running_loop()
         channel = worker.child.channel
         fd = channel.fileno()
@@ -237,12 +248,10 @@ class WorkerPool:
             if not ready.done():
                 ready.set_result(None)
 
-        worker.busy = True
         try:
-            channel.send(task)
             loop.add_reader(fd, readable)
             try:
-                await asyncio.wait_for(ready, timeout)
+                await asyncio.wait_for(ready, timeout + GRACE)
             finally:
                 loop.remove_reader(fd)
             # The whole answer is written at once: read it here, without a thread.
