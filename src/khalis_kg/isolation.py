@@ -179,30 +179,58 @@ def run(work: Work[Any, T], limits: Limits) -> T:
     the limits and crashes raise TimeLimitError, MemoryLimitError or EngineCrashError.
     """
     result_r, result_w = os.pipe()
-    error_r, error_w = os.pipe()
+    try:
+        error_r, error_w = os.pipe()
+    except BaseException:
+        _close(result_r, result_w)
+        raise
+
+    def answer() -> None:
+        fd = result_w
+        outcome = prepared = _outcome(work.prepare)
+        if prepared[0] == "ok":
+            gc.freeze()  # what the child holds now lives until it exits: never scanned
+            _cap_memory(limits.memory)  # the work's headroom, above what was prepared
+            if limits.lock_descriptors:
+                fd = lock_descriptors(result_w, close_others=not limits.keep_descriptors)
+            outcome = _outcome(lambda: work.run(prepared[1]))
+        _write_all(fd, _pickled(outcome))
+
+    try:
+        pid, mask = _fork(answer, limits, error_w, (result_r, error_r))
+    except BaseException:
+        _close(result_r, result_w, error_r, error_w)
+        raise
+    return _parent(pid, work, limits, (result_r, error_r), (result_w, error_w), mask)
+
+
+def _fork(
+    body: Callable[[], None], limits: Limits, error_w: int, parent_ends: tuple[int, int]
+) -> tuple[int, set[int | signal.Signals] | None]:
+    """Fork a child that is set up (:func:`_child`), then runs ``body()`` and exits; the
+    child's pid and the signal mask for the caller to restore once it watches it.
+
+    Ctrl-C is held back over the fork: a KeyboardInterrupt raised after the fork and
+    before the parent watches the child would leave the child running, unwatched and
+    with no time limit. It is let through once the child ignores it and the parent is
+    ready to kill the child for it."""
     _prctl()  # looked up here, once, rather than in every child
-    # Ctrl-C is held back over the fork: a KeyboardInterrupt raised after the fork and
-    # before the parent watches the child would leave the child running, unwatched and
-    # with no time limit. It is let through once the child ignores it and the parent is
-    # ready to kill the child for it.
     mask = _hold_interrupts()
     parent = os.getpid()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except BaseException:
+        _release_interrupts(mask)
+        raise
     if pid == 0:  # the child: never returns
+        _child(body, limits, error_w, parent_ends, parent, mask)
+    return pid, mask
 
-        def answer() -> None:
-            fd = result_w
-            outcome = prepared = _outcome(work.prepare)
-            if prepared[0] == "ok":
-                gc.freeze()  # what the child holds now lives until it exits: never scanned
-                _cap_memory(limits.memory)  # the work's headroom, above what was prepared
-                if limits.lock_descriptors:
-                    fd = lock_descriptors(result_w, close_others=not limits.keep_descriptors)
-                outcome = _outcome(lambda: work.run(prepared[1]))
-            _write_all(fd, _pickled(outcome))
 
-        _child(answer, limits, error_w, (result_r, error_r), parent, mask)
-    return _parent(pid, work, limits, (result_r, error_r), (result_w, error_w), mask)
+def _close(*fds: int) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 @dataclass(eq=False)
@@ -219,8 +247,7 @@ def fork_worker(
     serve: Callable[[Any], Any], limits: Limits, *, ready: Callable[[], object] = lambda: None
 ) -> Worker:
     """Fork a child that runs ``ready()``, then answers ``serve(task)`` for each task
-    sent on its channel,
-    until the channel closes; the answer is ``("ok", value)`` or ``("error",
+    sent on its channel until the channel closes; the answer is ``("ok", value)`` or ``("error",
     KhalisError)``, and a limit or a crash ends the child (:func:`classify` tells why).
 
     The child is set up as :func:`run`'s; it closes every socket and pipe it inherited
@@ -232,43 +259,34 @@ def fork_worker(
     from multiprocessing import Pipe
 
     mine, theirs = Pipe()
+
+    def answer_tasks() -> None:
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1):
+            os.dup2(null, fd)
+        os.close(null)
+        _close_inherited({0, 1, 2, theirs.fileno()})
+        ready()
+        gc.freeze()  # the graph lives as long as the worker: never scanned
+        while True:
+            try:
+                task = theirs.recv()
+            except EOFError:
+                return
+            _cap_memory(limits.memory)  # each task's headroom, above what is held now
+            theirs.send_bytes(_pickled(_outcome(functools.partial(serve, task))))
+
     try:
         error_r, error_w = os.pipe()
+        try:
+            pid, mask = _fork(answer_tasks, limits, error_w, (mine.fileno(), error_r))
+        except BaseException:
+            _close(error_r, error_w)
+            raise
     except BaseException:
         mine.close()
         theirs.close()
         raise
-    _prctl()
-    mask = _hold_interrupts()
-    parent = os.getpid()
-    try:
-        pid = os.fork()
-    except BaseException:
-        for end in (mine, theirs):
-            end.close()
-        for fd in (error_r, error_w):
-            os.close(fd)
-        _release_interrupts(mask)
-        raise
-    if pid == 0:
-
-        def answer_tasks() -> None:
-            null = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1):
-                os.dup2(null, fd)
-            os.close(null)
-            _close_inherited({0, 1, 2, theirs.fileno()})
-            ready()
-            gc.freeze()  # the graph lives as long as the worker: never scanned
-            while True:
-                try:
-                    task = theirs.recv()
-                except EOFError:
-                    return
-                _cap_memory(limits.memory)  # each task's headroom, above what is held now
-                theirs.send_bytes(_pickled(_outcome(functools.partial(serve, task))))
-
-        _child(answer_tasks, limits, error_w, (mine.fileno(), error_r), parent, mask)
     theirs.close()
     os.close(error_w)
     _release_interrupts(mask)
