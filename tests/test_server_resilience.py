@@ -41,7 +41,7 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     with run_server(
-        "--workers", "2", "--timeout", "2", "--memory-limit", "200M",
+        "--workers", "2", "--timeout", "2", "--memory-limit", "100M",
         "--body-timeout", "1", "--keep-alive", str(KEEP_ALIVE),
         "--max-connections", str(MAX_CONNECTIONS), "--queue-timeout", "5",
     ) as base:  # fmt: skip
@@ -139,11 +139,11 @@ def test_requests_are_refused_at_the_connection_cap(server: str) -> None:
 @pytest.mark.parametrize(
     ("query", "status", "message"),
     [
-        # A sorted cartesian product outgrows the 200 MiB limit within a second.
+        # A sorted cartesian product outgrows the 100 MiB limit within a second (idle).
         (
             "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a ?i",
             503,
-            "the query needed more memory than the limit (200 MiB)",
+            "the query needed more memory than the limit (100 MiB)",
         ),
         # Counting it needs no memory and runs past the 2 s time limit.
         (
@@ -417,7 +417,7 @@ def test_sparql_and_serve_stop_the_same_query_at_the_same_size() -> None:
 
 def test_workers_are_isolated_children(server: str) -> None:
     """Each query worker is set up as the command line's children are: no core dump, its
-    address space capped 200M above what it holds, standard input and output on
+    address space capped 100M above what it holds, standard input and output on
     /dev/null, and no socket but its own channel (not the server's listening socket
     nor its clients' connections, which it would otherwise keep open)."""
     pid = SERVER_PIDS[server]
@@ -432,7 +432,7 @@ def test_workers_are_isolated_children(server: str) -> None:
             status = Path(f"/proc/{worker}/status").read_text()
             size = int(next(x for x in status.splitlines() if x.startswith("VmSize")).split()[1])
             headroom = int(space.split()[3]) - size * 1024
-            assert 100 * 1024**2 < headroom <= 200 * 1024**2, (space, size)
+            assert 50 * 1024**2 < headroom <= 100 * 1024**2, (space, size)
             fds = {
                 int(fd): os.readlink(f"/proc/{worker}/fd/{fd}")
                 for fd in os.listdir(f"/proc/{worker}/fd")
