@@ -164,7 +164,7 @@ async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
         return await asyncio.wait_for(_read_body_now(request, limit), timeout)
     except asyncio.TimeoutError:
         raise RequestTimeoutError(
-            f"the request body did not arrive within {timeout:g} s (--header-timeout)"
+            f"the request body did not arrive within {timeout:g} s (--body-timeout)"
         ) from None
 
 
