@@ -203,6 +203,18 @@ def test_a_worker_is_the_same_child_answering_task_after_task() -> None:
             os.waitpid(worker.pid, 0)
 
 
+def test_a_kill_from_outside_is_told_apart() -> None:
+    """SIGKILL from outside (the out-of-memory killer, an operator): exit 5 on the command
+    line as before, but a 503 from the server (no crash of a valid query: a retry can
+    succeed), whether the worker was idle or busy when it came."""
+    error = isolation.classify(signal.SIGKILL, b"", "the query", None)  # its wait status
+    assert isinstance(error, EngineCrashError)
+    assert str(error) == (
+        "the query was killed (SIGKILL from outside, e.g. the system's out-of-memory killer)"
+    )
+    assert (error.exit_code, error.http_status, error.signal) == (5, 503, "SIGKILL")
+
+
 def test_parse_size() -> None:
     assert isolation.parse_size("512M") == 512 * 1024**2
     assert isolation.parse_size("2G") == 2 * 1024**3

@@ -640,10 +640,12 @@ def _cause(code: int, text: str, what: str, memory: int | None) -> KhalisError:
             signal=name,
         )
     if number == signal.SIGKILL:
-        return EngineCrashError(
+        killed = EngineCrashError(
             f"{what} was killed (SIGKILL from outside, e.g. the system's out-of-memory killer)",
             signal=name,
         )
+        killed.http_status = 503  # no crash of a valid query: a retry can succeed
+        return killed
     return EngineCrashError(f"the engine crashed ({name}) in {what}", signal=name)
 
 
