@@ -328,6 +328,10 @@ def test_the_measured_api_members(kg: KnowledgeGraph, tmp_path: Path) -> None:
         KnowledgeGraph.load(["a\x00b.ttl"])
     with pytest.raises(InputError, match="has a NUL character"):
         KnowledgeGraph.load(store="a\x00b")
+    with pytest.raises(InputError, match=r"cannot be a file name \(not encodable\)"):
+        KnowledgeGraph.load(["\ud800.ttl"])  # a lone surrogate: no file name gives it
+    with pytest.raises(OutputError, match=r"cannot be a file name \(not encodable\)"):
+        write_output("\ud800", b"x")
     with pytest.raises(ParameterError, match="expected a str or a Path, got int"):
         KnowledgeGraph.load([5])  # type: ignore[list-item]
     with pytest.raises(ParameterError, match="timeout must be more than 0"):

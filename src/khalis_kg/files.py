@@ -74,6 +74,10 @@ def as_path(value: object, what: str = "the path") -> Path:
         ) from None
     if "\0" in str(path):
         raise InputError(f"{what} {str(path)!r} has a NUL character; no file is named so")
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError:  # a lone surrogate no file system encoding can write
+        raise InputError(f"{what} {str(path)!r} cannot be a file name (not encodable)") from None
     return path
 
 
@@ -120,7 +124,7 @@ def read_input(path: str | Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
 
 def write_output(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` (see the module's documentation for what is refused)."""
-    target = Path(path)
+    target = _output_path(path)
     try:
         info: os.stat_result | None = os.lstat(target)
     except FileNotFoundError:
@@ -150,6 +154,14 @@ def _reason(exc: OSError | ValueError) -> str:
     return "a NUL character in the name"
 
 
+def _output_path(path: str | Path) -> Path:
+    """:func:`as_path`, its refusals as OutputError (exit 2): a target, not an input."""
+    try:
+        return as_path(path, "the output")
+    except InputError as exc:
+        raise OutputError(str(exc)) from None
+
+
 def _link_target_mode(link: Path) -> int:
     """The mode of what the symbolic link ``link`` points to (its own when it dangles)."""
     try:
@@ -162,7 +174,7 @@ def output_directory(path: str | Path) -> Path:
     """``path`` as a directory to write files into: created (with its parents) when
     absent, used when it is a directory, refused (OutputError, one line) when it is
     anything else — a symbolic link is not followed, as for :func:`write_output`."""
-    target = Path(path)
+    target = _output_path(path)
     try:
         info = os.lstat(target)
     except FileNotFoundError:

@@ -86,6 +86,10 @@ class PathType(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, (str, bytes)) and "\0" in os.fsdecode(value):
             self.fail(f"{value!r} has a NUL character; no file is named so", param, ctx)
+        try:
+            os.fsencode(value)
+        except UnicodeEncodeError:  # a lone surrogate that no byte of a name gives
+            self.fail(f"{value!r} cannot be a file name (not encodable)", param, ctx)
         return super().convert(value, param, ctx)
 
 
