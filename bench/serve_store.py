@@ -8,7 +8,7 @@ serve`` until ``/sparql`` answers (every worker has loaded the data, or opened t
 store: the pool starts them all before it serves) and the peak resident memory of each
 query worker (``VmHWM``), once with ``--data FILE`` (each worker loads the file: the
 baseline) and once with ``--store DIR`` (each worker opens the on-disk store that
-``KnowledgeGraph.load(store=DIR)`` built, read-only), both with the ontology; and
+``KnowledgeGraph.build_store(DIR)`` built, read-only), both with the ontology; and
 whether a ``COUNT(*)`` answers the same. Then, with one worker and a 1 s time limit, the
 seconds until the server answers again after a query was stopped at the limit (its
 worker killed and replaced: it loads the file again, or opens the store), three times.
@@ -112,7 +112,7 @@ def main() -> int:
             data, _events = bench.generate(size, bench.SIZES[size])
             store = data.with_name(data.stem + ".store")
             if not store.exists():
-                KnowledgeGraph.load([data], store=store, with_ontology=True).close()
+                KnowledgeGraph.build_store(store, [data], with_ontology=True).close()
             runs: dict[str, dict[str, Any]] = {}
             ways = {"data": ["--data", str(data)], "store": ["--store", str(store)]}
             for way, options in ways.items():

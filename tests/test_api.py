@@ -438,23 +438,73 @@ def test_timeout_and_row_cap(kg: KnowledgeGraph) -> None:
 
 def test_on_disk_store_is_reused(tmp_path: Path, tricky_file: Path) -> None:
     store = tmp_path / "store"
-    first = KnowledgeGraph.load([tricky_file], store=store)
+    first = KnowledgeGraph.build_store(store, [tricky_file])
     count = len(first)
     first.close()
     del first
-    again = KnowledgeGraph.load([tricky_file], store=store)
+    again = KnowledgeGraph.build_store(store, [tricky_file])
     assert len(again) == count == 20
 
 
-def test_memory_backend_has_no_store(tmp_path: Path) -> None:
-    from khalis_kg.errors import KhalisError
-
-    with pytest.raises(KhalisError, match="no on-disk store"):
-        KnowledgeGraph.load(backend="memory", store=tmp_path)
-    with pytest.raises(KhalisError, match="unknown backend 'jena'"):
+def test_load_takes_the_local_engines_only() -> None:
+    """``load`` reads files into this process; a remote store is ``connect``'s, an
+    on-disk one ``build_store``'s and ``open_store``'s."""
+    choose = "choose one of: oxigraph, memory; a remote store: KnowledgeGraph.connect"
+    with pytest.raises(ParameterError, match=f"unknown backend 'jena' for load \\({choose}"):
         KnowledgeGraph.load(backend="jena")
-    with pytest.raises(KhalisError, match="the remote backend needs the endpoint's query URL"):
+    with pytest.raises(ParameterError, match=f"unknown backend 'remote' for load \\({choose}"):
         KnowledgeGraph.load(backend="remote")
+
+
+def test_facade_constructors_are_small() -> None:
+    """At most six parameters each, none whose meaning depends on the engine (issue 21)."""
+    import inspect
+
+    shapes = {
+        name: list(inspect.signature(getattr(KnowledgeGraph, name)).parameters)
+        for name in ("load", "build_store", "open_store", "connect")
+    }
+    assert shapes == {
+        "load": ["files", "backend", "with_ontology", "named_graphs"],
+        "build_store": ["directory", "files", "with_ontology", "named_graphs"],
+        "open_store": ["directory"],
+        "connect": ["endpoint", "graph_store", "graph", "timeout", "request"],
+    }
+
+
+def test_public_names_import_from_the_package() -> None:
+    import khalis_kg
+    from khalis_kg import errors, results
+
+    assert khalis_kg.QueryResult is results.QueryResult
+    public_errors = {
+        n for n, v in vars(errors).items() if isinstance(v, type) and issubclass(v, Exception)
+    }
+    assert public_errors <= set(khalis_kg.__all__)
+    for name in public_errors:
+        assert getattr(khalis_kg, name) is getattr(errors, name)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_graph_answer_to_rdflib_converts_terms(backend: str) -> None:
+    """``to_rdflib()`` gives the graph the answer's Turtle parses to, blank nodes and
+    literals (language, datatype) included, without re-parsing."""
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    kg = KnowledgeGraph.load(backend=backend, with_ontology=False)
+    result = kg.sparql(
+        "CONSTRUCT { ?s <http://ex/p> [ <http://ex/l> ?l ; <http://ex/n> 5 ; "
+        '<http://ex/t> "x"@en ] } WHERE { ?s a <https://w3id.org/khalis-kg/ontology#Claim> ; '
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?l } LIMIT 3"
+    )
+    graph = result.to_rdflib()
+    assert isinstance(graph, Graph)
+    assert len(graph) == len(result.triples) == 12
+    turtle, _ = result.serialize("turtle")
+    assert isomorphic(graph, Graph().parse(data=turtle.decode(), format="turtle"))
+    with pytest.raises(ParameterError, match="to_rdflib\\(\\) takes a graph answer"):
+        kg.sparql("ASK { ?s ?p ?o }").to_rdflib()
 
 
 def test_stats(kg: KnowledgeGraph, kg_memory: KnowledgeGraph) -> None:

@@ -272,7 +272,7 @@ def test_validate_store_reads_an_oxigraph_store_in_place(
     fixture = INVALID / "claim-without-claimant.ttl"
     store = tmp_path / "store"
     files = [TESTS.parent / "data" / "khalis.ttl", fixture]
-    with KnowledgeGraph.load(files, store=store, with_ontology=True) as kg:
+    with KnowledgeGraph.build_store(store, files, with_ontology=True) as kg:
         triples = kg.backend.triple_count()
         result = run(runner, "validate", "--store", str(store), "--engine", engine, "-o", "-")
         assert result.exit_code == 1, result.output
@@ -321,7 +321,7 @@ def test_global_store_is_read_in_place_by_every_verb_that_reads_the_graph(
     """``khalis-kg --store DIR VERB``: the on-disk store, opened read-only in each verb's
     child, gives what the same data loaded from the files gives; nothing is written."""
     store = tmp_path / "store"
-    with KnowledgeGraph.load(store=store, with_ontology=True) as kg:
+    with KnowledgeGraph.build_store(store, with_ontology=True) as kg:
         held = kg.backend.triple_count()  # counted over the quads, not by SPARQL
         dumped = rdflib.Graph().parse(data=kg.backend.dump(), format="nt")  # no named graph
     before = files_of(store)
@@ -356,7 +356,7 @@ def test_global_store_is_read_in_place_by_every_verb_that_reads_the_graph(
     assert refused.stderr.startswith("khalis-kg: error: FROM <file:///etc/passwd> is refused")
     assert files_of(store) == before  # nothing written, not even a lock's timestamp
     bare = tmp_path / "bare"
-    KnowledgeGraph.load(store=bare, with_ontology=False).close()
+    KnowledgeGraph.build_store(bare, with_ontology=False).close()
     assert_error(
         run(runner, "--store", str(bare), "diagram", "--kind", "ontology"),
         "no ontology classes to draw: load the ontology (--with-ontology), "
@@ -391,6 +391,29 @@ def test_global_store_refuses_what_would_be_ignored(
         run(runner, "--store", str(tmp_path / "none"), "stats"),
         f"{tmp_path / 'none'}: not an Oxigraph store directory",
     )
+
+
+@pytest.mark.parametrize("option", ["--data", "--named-graph"])
+def test_remote_backend_refuses_files_to_load(
+    runner: CliRunner, tmp_path: Path, option: str
+) -> None:
+    """A remote store's data is put there by ``load`` (an idempotent PUT), not as a side
+    effect of a query: ``--data`` / ``--named-graph`` with ``--backend remote`` is a
+    usage error for the verbs and for ``serve``, before any request is sent."""
+    a_file = tmp_path / "g.ttl"
+    a_file.write_text("<http://e/a> <http://e/p> 1 .\n", "utf-8")
+    value = str(a_file) if option == "--data" else f"http://e/g={a_file}"
+    remote = ["--backend", "remote", "--endpoint", "http://127.0.0.1:9/query"]
+    for where in (["stats"], ["serve"]):
+        result = run(runner, *remote, option, value, *where)
+        assert_error(
+            result,
+            ("serve " if where == ["serve"] else "")
+            + "--backend remote "
+            + ("serves" if where == ["serve"] else "queries")
+            + " the store's data: put files there with khalis-kg load FILE --graph-store "
+            "URL, not --data or --named-graph",
+        )
 
 
 # --- export and stats --------------------------------------------------------------------------

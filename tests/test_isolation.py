@@ -469,7 +469,7 @@ def test_api_isolated_on_disk_store(tmp_path: Path) -> None:
     from khalis_kg import KnowledgeGraph
 
     store = tmp_path / "store"
-    with KnowledgeGraph.load(store=store) as kg:
+    with KnowledgeGraph.build_store(store) as kg:
         count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
         expected = kg.sparql(count).rows
         # Right after the bulk load RocksDB may be compacting in its own threads: the
@@ -491,7 +491,7 @@ def test_isolated_reads_see_what_was_loaded_since(tmp_path: Path) -> None:
     extra = tmp_path / "extra.ttl"
     extra.write_text('<http://example.org/a> <http://example.org/b> "c" .\n', "utf-8")
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    with KnowledgeGraph.load(store=tmp_path / "store") as kg:
+    with KnowledgeGraph.build_store(tmp_path / "store") as kg:
         before = int(kg.sparql(count, isolated=True, timeout=30).rows[0]["n"].value)
         kg.backend.load([Source.from_path(extra)])
         assert int(kg.sparql(count).rows[0]["n"].value) == before + 1
@@ -508,7 +508,7 @@ def test_store_refuses_an_ordinary_directory(tmp_path: Path) -> None:
 
     (tmp_path / "notes.txt").write_text("mine", "utf-8")
     with pytest.raises(BackendError, match="not an Oxigraph store; refused"):
-        KnowledgeGraph.load(store=tmp_path)
+        KnowledgeGraph.build_store(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
@@ -517,7 +517,7 @@ import sys
 from khalis_kg import KnowledgeGraph
 from khalis_kg.errors import KhalisError
 try:
-    with KnowledgeGraph.load(store=sys.argv[1]) as kg:
+    with KnowledgeGraph.build_store(sys.argv[1]) as kg:
         print(len(kg))
 except KhalisError as exc:  # the store's lock: one process at a time
     print(type(exc).__name__)

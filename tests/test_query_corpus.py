@@ -485,7 +485,7 @@ def test_api(
 def store_dir(tmp_path_factory: pytest.TempPathFactory, data_file: Path) -> Path:
     """The data in an on-disk Oxigraph store, for ``khalis-kg --store DIR``."""
     directory = tmp_path_factory.mktemp("store") / "store"
-    KnowledgeGraph.load([data_file], store=directory, with_ontology=False).close()
+    KnowledgeGraph.build_store(directory, [data_file], with_ontology=False).close()
     return directory
 
 

@@ -1022,7 +1022,7 @@ def test_serve_an_on_disk_store_in_place(tmp_path: Path) -> None:
     from khalis_kg import KnowledgeGraph
 
     store = tmp_path / "store"
-    with KnowledgeGraph.load(store=store, with_ontology=True) as kg:
+    with KnowledgeGraph.build_store(store, with_ontology=True) as kg:
         held = kg.backend.triple_count()  # counted over the quads, not by SPARQL
     before = files_of(store)
     count = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}

@@ -22,7 +22,7 @@ TRIPLES = 400_000
 LOADER = """
 import sys
 from khalis_kg import KnowledgeGraph
-KnowledgeGraph.load([sys.argv[1]], store=sys.argv[2]).close()
+KnowledgeGraph.build_store(sys.argv[2], [sys.argv[1]]).close()
 print("loaded", flush=True)
 """
 
@@ -55,10 +55,10 @@ def test_killed_mid_load_leaves_nothing_half_loaded(
     proc.wait(timeout=30)
     # Either the rename happened (the whole store) or the target is untouched.
     if store.exists():
-        with KnowledgeGraph.load([big_file], store=store) as kg:
+        with KnowledgeGraph.build_store(store, [big_file]) as kg:
             assert len(kg) == TRIPLES
     # Opening again completes the store if needed, and cleans the dead loader's files.
-    with KnowledgeGraph.load([big_file], store=store) as kg:
+    with KnowledgeGraph.build_store(store, [big_file]) as kg:
         assert len(kg) == TRIPLES
     assert _loading_dirs(store) == []
 
@@ -67,9 +67,9 @@ def test_existing_store_is_reused_not_rewritten(big_file: Path, tmp_path: Path) 
     store = tmp_path / "store"
     small = tmp_path / "small.nt"
     small.write_text('<http://example.org/a> <http://example.org/p> "x" .\n', "utf-8")
-    with KnowledgeGraph.load([small], store=store) as kg:
+    with KnowledgeGraph.build_store(store, [small]) as kg:
         assert len(kg) == 1
-    with KnowledgeGraph.load([big_file], store=store) as kg:
+    with KnowledgeGraph.build_store(store, [big_file]) as kg:
         assert len(kg) == 1  # the store already holds data: used as it is
         rows = kg.sparql("SELECT ?s ?o WHERE { ?s ?p ?o }").to_python()
     assert rows == [{"s": "http://example.org/a", "o": "x"}]
@@ -90,7 +90,7 @@ def test_open_store_while_the_writer_compacts(tmp_path: Path) -> None:
     deadline = time.monotonic() + 4
     for round_ in range(10):
         store = tmp_path / f"store-{round_}"
-        with KnowledgeGraph.load([data], store=store, with_ontology=True) as writer:
+        with KnowledgeGraph.build_store(store, [data], with_ontology=True) as writer:
             expected = len(writer)
             for attempt in range(3):
                 with KnowledgeGraph.open_store(store) as view:
@@ -116,7 +116,7 @@ def test_stale_views_of_dead_processes_are_removed(tmp_path: Path) -> None:
     leaves a live process's alone."""
     data = Path(__file__).resolve().parents[1] / "data" / "khalis.ttl"
     store = tmp_path / "store"
-    KnowledgeGraph.load([data], store=store).close()
+    KnowledgeGraph.build_store(store, [data]).close()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     stale = tmp_path / f".store.view-{dead}-abcd"

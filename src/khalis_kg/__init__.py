@@ -10,22 +10,63 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    from .api import KnowledgeGraph, Stats
+    from .errors import (
+        BackendError,
+        EngineCrashError,
+        InputError,
+        KhalisError,
+        LimitError,
+        MemoryLimitError,
+        OutputError,
+        ParameterError,
+        QueryError,
+        QueryRefusedError,
+        QuerySyntaxError,
+        QueryTimeoutError,
+        RDFSyntaxError,
+        ReadOnlyError,
+        TimeLimitError,
+        UnknownQueryError,
+        UnverifiableQueryError,
+    )
+    from .results import QueryResult
+    from .terms import Term
+    from .validation import ValidationReport, ValidationResult
+
 __all__ = [
+    "BackendError",
+    "EngineCrashError",
+    "InputError",
     "KhalisError",
     "KnowledgeGraph",
+    "LimitError",
+    "MemoryLimitError",
+    "OutputError",
+    "ParameterError",
+    "QueryError",
+    "QueryRefusedError",
+    "QueryResult",
+    "QuerySyntaxError",
+    "QueryTimeoutError",
+    "RDFSyntaxError",
+    "ReadOnlyError",
+    "Stats",
+    "Term",
+    "TimeLimitError",
+    "UnknownQueryError",
+    "UnverifiableQueryError",
     "ValidationReport",
     "ValidationResult",
     "__version__",
 ]
-
-if TYPE_CHECKING:
-    from .api import KnowledgeGraph
-    from .errors import KhalisError
-    from .validation import ValidationReport, ValidationResult
-
 _LAZY = {
+    **{name: ".errors" for name in __all__ if name.endswith("Error")},
     "KnowledgeGraph": ".api",
-    "KhalisError": ".errors",
+    "Stats": ".api",
+    "QueryResult": ".results",
+    "Term": ".terms",
     "ValidationReport": ".validation",
     "ValidationResult": ".validation",
 }

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import isolation
-from .backends import BACKENDS, DEFAULT_BACKEND, Backend, BackendName, create_backend
+from .backends import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    LOCAL_BACKENDS,
+    Backend,
+    BackendName,
+    LocalBackend,
+    create_backend,
+)
 from .backends.base import QueryDataset
 from .catalogue import Catalogue, QueryInfo
 from .checks import optional_count
@@ -138,72 +146,80 @@ class KnowledgeGraph:
     @classmethod
     def load(
         cls,
-        paths: Iterable[PathLike] | None = None,
+        files: Iterable[PathLike] | PathLike | None = None,
         *,
-        backend: BackendName | str = DEFAULT_BACKEND,
+        backend: LocalBackend | str = DEFAULT_BACKEND,
         with_ontology: bool | None = None,
-        store: PathLike | None = None,
-        graph_store: str | None = None,
-        timeout: float | None = None,
         named_graphs: Mapping[str, PathLike] | None = None,
-        remote_graph: str | None = None,
-        remote_request: str | None = None,
     ) -> KnowledgeGraph:
-        """Load ``paths`` (RDF files; the packaged graph when ``None``) into ``backend``.
+        """``files`` (RDF files; the packaged graph when ``None``) read into a new
+        in-memory ``backend``: ``oxigraph`` (pyoxigraph) or ``memory`` (rdflib).
 
         ``with_ontology`` also loads the packaged ontology, so that queries see the class
         hierarchy and the SKOS concepts' labels; :meth:`export`, :meth:`validate` and
         :meth:`stats` still speak of the data alone. By default (``None``) the ontology
-        comes with the packaged graph and not with your own files. ``store`` is, for Oxigraph, a
-        directory for an on-disk store: if it already holds data it is used as is (nothing
-        is re-read), otherwise the sources are bulk-loaded into it. For ``remote`` it is
-        the endpoint's query URL; with ``paths=None`` the endpoint's own data is queried,
-        otherwise ``paths`` are added to its default graph through ``graph_store`` (its
-        SPARQL Graph Store URL; a POST, which adds: use :func:`khalis_kg.loader.load_to_store`
-        to replace a graph idempotently). ``timeout`` (remote) bounds each HTTP exchange;
-        credentials come from ``KHALIS_KG_TOKEN`` or ``KHALIS_KG_USER``/``KHALIS_KG_PASSWORD``.
-        ``named_graphs`` maps graph IRIs to files loaded as those named graphs (beside
-        ``paths``, or beside the packaged graph when ``paths`` is None); queries then
+        comes with the packaged graph and not with your own files. ``named_graphs`` maps
+        graph IRIs to files loaded as those named graphs (beside ``files``); queries then
         reach them with ``GRAPH``, ``FROM``/``FROM NAMED`` or the protocol's dataset.
-        ``remote_graph`` (remote) is the IRI of the store's graph that holds the data:
-        every query is scoped to it (``default-graph-uri``), ``paths`` are added to it,
-        and :meth:`stats`, :meth:`validate` and :meth:`export` see only it (without it, the
-        store's default graph, which on Virtuoso is the union of all its graphs).
-        ``remote_request`` (remote) is how queries are sent: ``"form"`` (form-encoded
-        POST, the default), ``"get"`` or ``"direct"`` (``application/sparql-query``).
-        """
-        if isinstance(paths, (str, Path)):
-            paths = [paths]
-        if with_ontology is None:
-            with_ontology = paths is None
+        An on-disk store: :meth:`build_store`, :meth:`open_store`; a remote one:
+        :meth:`connect`."""
+        if backend not in LOCAL_BACKENDS:
+            raise ParameterError(
+                f"unknown backend {backend!r} for load (choose one of: "
+                f"{', '.join(LOCAL_BACKENDS)}; a remote store: KnowledgeGraph.connect(URL))"
+            )
+        return cls._filled(create_backend(backend), files, with_ontology, named_graphs)
+
+    @classmethod
+    def build_store(
+        cls,
+        directory: PathLike,
+        files: Iterable[PathLike] | PathLike | None = None,
+        *,
+        with_ontology: bool | None = None,
+        named_graphs: Mapping[str, PathLike] | None = None,
+    ) -> KnowledgeGraph:
+        """An on-disk Oxigraph store in ``directory``, for data larger than memory: when
+        the directory holds no data, ``files`` (as for :meth:`load`) are bulk-loaded into
+        it, with the ontology in the same call so that it holds both or neither; when it
+        already holds data, it is used as it is (nothing is re-read). Read it later, in
+        place and read-only, with :meth:`open_store` (``khalis-kg --store DIR``)."""
+        engine = create_backend("oxigraph", store=directory)
+        if engine.triple_count() == 0:
+            return cls._filled(engine, files, with_ontology, named_graphs)
+        sources, with_ontology = cls._sources(files, with_ontology, named_graphs)
+        return cls(engine, sources=sources, with_ontology=with_ontology)
+
+    @staticmethod
+    def _sources(
+        files: Iterable[PathLike] | PathLike | None,
+        with_ontology: bool | None,
+        named_graphs: Mapping[str, PathLike] | None,
+    ) -> tuple[list[Source], bool]:
+        if isinstance(files, (str, Path)):
+            files = [files]
         sources = (
-            [packaged_source("data")] if paths is None else [Source.from_path(p) for p in paths]
+            [packaged_source("data")] if files is None else [Source.from_path(p) for p in files]
         )
         sources += [Source.from_path(p).into_graph(iri) for iri, p in (named_graphs or {}).items()]
-        if backend == "remote":
-            engine = create_backend(
-                backend,
-                store=store,
-                graph_store=graph_store,
-                timeout=timeout,
-                remote_graph=remote_graph,
-                remote_request=remote_request,
-            )
-        else:
-            engine = create_backend(
-                backend, store=store, remote_graph=remote_graph, remote_request=remote_request
-            )
-        if backend == "remote" and paths is None:
-            return cls(engine, sources=[], with_ontology=with_ontology)  # the endpoint's data
-        if store is None or backend == "remote" or engine.triple_count() == 0:
-            # One call, so that an on-disk store is built with both or neither.
-            engine.load([*sources, *ontology_sources()] if with_ontology else sources)
+        return sources, files is None if with_ontology is None else with_ontology
+
+    @classmethod
+    def _filled(
+        cls,
+        engine: Backend,
+        files: Iterable[PathLike] | PathLike | None,
+        with_ontology: bool | None,
+        named_graphs: Mapping[str, PathLike] | None,
+    ) -> KnowledgeGraph:
+        sources, with_ontology = cls._sources(files, with_ontology, named_graphs)
+        engine.load([*sources, *ontology_sources()] if with_ontology else sources)
         return cls(engine, sources=sources, with_ontology=with_ontology)
 
     @classmethod
     def open_store(cls, directory: PathLike) -> KnowledgeGraph:
         """The existing on-disk Oxigraph store in ``directory`` (built by
-        ``KnowledgeGraph.load(store=DIR)``, ``oxigraph load --location DIR`` ...), opened
+        :meth:`build_store`, ``oxigraph load --location DIR`` ...), opened
         read-only and used as it is: nothing is read into it or written to it, and
         another process may hold it open for writing. Queries, :meth:`validate` (which
         hands that store to pyshacl-turbo), :meth:`export` and :meth:`stats` see what it
@@ -212,6 +228,39 @@ class KnowledgeGraph:
         engine = create_backend("oxigraph", store=directory, read_only=True)
         holds_ontology = engine.query(builtin(_HOLDS_ONTOLOGY)).boolean
         return cls(engine, sources=[], with_ontology=bool(holds_ontology))
+
+    @classmethod
+    def connect(
+        cls,
+        endpoint: str,
+        *,
+        graph_store: str | None = None,
+        graph: str | None = None,
+        timeout: float | None = None,
+        request: str = "form",
+    ) -> KnowledgeGraph:
+        """The data of the SPARQL 1.1 endpoint at ``endpoint`` (its query URL), queried
+        over HTTP; nothing is written to it (``khalis-kg load`` /
+        :func:`load_to_store` put files there). ``graph_store`` is its SPARQL Graph
+        Store URL, which lets :meth:`export` read the data in one request. ``graph`` is
+        the IRI of the store's graph that holds the data: every query is scoped to it
+        (``default-graph-uri``), and :meth:`stats`, :meth:`validate` and :meth:`export`
+        see only it (without it, the store's default graph, which on Virtuoso is the
+        union of all its graphs). ``timeout`` bounds each HTTP exchange (30 s by
+        default); ``request`` is how queries are sent: ``"form"`` (form-encoded POST),
+        ``"get"`` or ``"direct"`` (``application/sparql-query``). Credentials come from
+        ``KHALIS_KG_TOKEN`` or ``KHALIS_KG_USER``/``KHALIS_KG_PASSWORD``."""
+        from .backends.remote import RemoteBackend
+        from .http_session import DEFAULT_TIMEOUT
+
+        engine = RemoteBackend(
+            endpoint,
+            store_url=graph_store,
+            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+            graph=graph,
+            request=request,
+        )
+        return cls(engine, sources=[], with_ontology=False)
 
     # -- queries ---------------------------------------------------------------------
     @property
@@ -790,8 +839,10 @@ def preload_output(fmt: str | None = None) -> None:
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
+    "LOCAL_BACKENDS",
     "BackendName",
     "KnowledgeGraph",
+    "LocalBackend",
     "Stats",
     "load_to_store",
     "preload_output",

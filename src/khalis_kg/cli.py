@@ -347,16 +347,17 @@ class Settings:
                 raise ParameterError(
                     "--backend remote needs --endpoint URL (or KHALIS_KG_ENDPOINT)"
                 )
-            return KnowledgeGraph.load(
-                self.data or None,
-                backend="remote",
-                store=self.endpoint,
+            if self.data or self.named_graphs:
+                raise ParameterError(
+                    "--backend remote queries the store's data: put files there with "
+                    "khalis-kg load FILE --graph-store URL, not --data or --named-graph"
+                )
+            return KnowledgeGraph.connect(
+                self.endpoint,
                 graph_store=self.graph_store,
+                graph=self.remote_graph,
                 timeout=self.timeout,
-                with_ontology=self.with_ontology if with_ontology is None else with_ontology,
-                named_graphs=dict(self.named_graphs) or None,
-                remote_graph=self.remote_graph,
-                remote_request=self.remote_request,
+                request=self.remote_request or "form",
             )
         remote_only = (self.endpoint, self.graph_store, self.remote_graph, self.remote_request)
         if any(remote_only) or self.timeout is not None:
@@ -442,7 +443,7 @@ def _write(data: bytes, output: str | None) -> None:
 )
 @store_option(
     "Read the on-disk Oxigraph store in DIR in place (opened read-only; built by "
-    "KnowledgeGraph.load(store=DIR) or oxigraph load) instead of loading data: query, "
+    "KnowledgeGraph.build_store(DIR) or oxigraph load) instead of loading data: query, "
     "sparql, stats, export, diagram and validate."
 )
 @click.option(

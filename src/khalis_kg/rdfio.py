@@ -373,6 +373,35 @@ def to_ox_triple(triple: Triple) -> ox.Triple:
     return ox.Triple(to_ox(s), to_ox(p), to_ox(o))  # type: ignore[arg-type]
 
 
+def from_rdflib(term: Any) -> Term:
+    """An rdflib term as a neutral :class:`Term`."""
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(term, URIRef):
+        return Term.iri(str(term))
+    if isinstance(term, BNode):
+        return Term.bnode(str(term))
+    if isinstance(term, Literal):
+        datatype = None if term.datatype is None else str(term.datatype)
+        return Term.literal(str(term), datatype, term.language)
+    raise QueryError(f"unsupported RDF term in results: {term!r}")
+
+
+def to_rdflib(term: Term) -> Any:
+    """A neutral :class:`Term` as an rdflib term (``URIRef``, ``BNode``, ``Literal``)."""
+    from rdflib import BNode, Literal, URIRef
+
+    if term.type == "uri":
+        return URIRef(term.value)
+    if term.type == "bnode":
+        return BNode(term.value)
+    if term.lang:
+        return Literal(term.value, lang=term.lang)
+    if term.datatype:
+        return Literal(term.value, datatype=URIRef(term.datatype))
+    return Literal(term.value)
+
+
 def canonical_triples(triples: Sequence[Any]) -> list[Triple]:
     """pyoxigraph triples as sorted neutral triples, blank nodes relabelled with RDFC-1.0,
     so that every engine gives the same graph answer, labels included."""
@@ -402,6 +431,7 @@ __all__ = [
     "format_for",
     "format_names",
     "from_ox",
+    "from_rdflib",
     "ox_format",
     "parse",
     "rdf_format",
@@ -410,4 +440,5 @@ __all__ = [
     "serialize",
     "to_ox",
     "to_ox_triple",
+    "to_rdflib",
 ]

@@ -92,6 +92,27 @@ class QueryResult:
         """``(bytes, media type)`` in one of the result formats of :mod:`khalis_kg.rdfio`."""
         return serialize(self, fmt)
 
+    def to_rdflib(self) -> Any:
+        """A CONSTRUCT or DESCRIBE answer as an ``rdflib.Graph``, its terms converted one
+        by one (nothing is serialised and parsed again); the project's prefixes it uses
+        are bound. SELECT and ASK answers are a ParameterError."""
+        if self.form != "graph":
+            raise ParameterError(
+                f"to_rdflib() takes a graph answer (CONSTRUCT, DESCRIBE), not {self.form}"
+            )
+        from rdflib import Graph
+
+        from .rdfio import to_rdflib
+
+        graph = Graph()
+        for prefix, namespace in used_prefixes(
+            t.value for triple in self.triples for t in triple if t.is_iri
+        ).items():
+            graph.bind(prefix, namespace)
+        for s, p, o in self.triples:
+            graph.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
+        return graph
+
     def canonical(self) -> QueryResult:
         """A copy whose rows (or triples) are sorted: for comparing unordered answers."""
         rows = sorted(self.rows, key=lambda r: [_cell_key(r.get(v)) for v in self.variables])

@@ -17,8 +17,7 @@ from typing import Any
 
 import pyparsing
 import rdflib.plugins.sparql
-from rdflib import BNode, Dataset, URIRef
-from rdflib import Literal as RdfLiteral
+from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
@@ -28,38 +27,13 @@ from rdflib.term import Identifier, Variable
 
 from ..errors import InputError, QueryError, QueryRefusedError, QuerySyntaxError, one_line
 from ..namespaces import PREFIXES
-from ..rdfio import Source, canonical_triples, check_syntax, to_ox_triple
+from ..rdfio import Source, canonical_triples, check_syntax, from_rdflib, to_ox_triple, to_rdflib
 from ..results import QueryResult, sort_rows
 from ..safety import Limits, ReadOnlyQuery, take_parsed
 from ..terms import Row, Term, is_absolute_iri
 from .base import QueryDataset
 from .oxigraph import admit, parse_query
 from .rdflib_joins import mark_hash_joins
-
-
-def from_rdflib(term: Any) -> Term:
-    """An rdflib term as a neutral :class:`Term`."""
-    if isinstance(term, URIRef):
-        return Term.iri(str(term))
-    if isinstance(term, BNode):
-        return Term.bnode(str(term))
-    if isinstance(term, RdfLiteral):
-        datatype = None if term.datatype is None else str(term.datatype)
-        return Term.literal(str(term), datatype, term.language)
-    raise QueryError(f"unsupported RDF term in results: {term!r}")
-
-
-def to_rdflib(term: Term) -> Identifier:
-    """A neutral :class:`Term` as an rdflib term."""
-    if term.type == "uri":
-        return URIRef(term.value)
-    if term.type == "bnode":
-        return BNode(term.value)
-    if term.lang:
-        return RdfLiteral(term.value, lang=term.lang)
-    if term.datatype:
-        return RdfLiteral(term.value, datatype=URIRef(term.datatype))
-    return RdfLiteral(term.value)
 
 
 def _walk(node: Any) -> Iterator[CompValue]:

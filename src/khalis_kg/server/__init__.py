@@ -82,7 +82,7 @@ def serve(
     ``named-graph-uri`` can then choose); each query may run
     ``timeout`` seconds and return ``max_results`` results. Binds 127.0.0.1 by default.
     With ``backend="remote"``, ``endpoint`` is the store's SPARQL query URL: the server
-    then fronts that store (its data, or ``data`` loaded through the Graph Store);
+    then fronts that store's data (:meth:`KnowledgeGraph.connect`);
     ``remote_timeout`` bounds each HTTP exchange with the store, whole (30 s when None);
     ``remote_graph`` names the graph of the store that holds the data (every query is
     scoped to it). ``store`` is an on-disk Oxigraph store served in place: opened
@@ -111,6 +111,13 @@ def serve(
         from ..errors import KhalisError
 
         raise KhalisError("serve --backend remote needs --endpoint URL (the store's query URL)")
+    if backend == "remote" and (data or named_graphs):
+        from ..errors import ParameterError
+
+        raise ParameterError(
+            "serve --backend remote serves the store's data: put files there with "
+            "khalis-kg load FILE --graph-store URL, not --data or --named-graph"
+        )
     if store is not None:
         from ..errors import ParameterError
 

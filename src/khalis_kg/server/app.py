@@ -750,18 +750,18 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
 def _load(settings: Settings) -> KnowledgeGraph:
     """The graph, loaded once in the server process; its query workers are forked
     from it (see :mod:`khalis_kg.server.pool`)."""
-    remote = settings.backend == "remote"
     try:
         if settings.store is not None:
             return KnowledgeGraph.open_store(settings.store)
+        if settings.backend == "remote" and settings.endpoint is not None:
+            return KnowledgeGraph.connect(
+                settings.endpoint, graph=settings.remote_graph, timeout=settings.remote_timeout
+            )
         return KnowledgeGraph.load(
             list(settings.data) if settings.data else None,
             backend=settings.backend,
             with_ontology=settings.with_ontology,
-            store=settings.endpoint if remote else None,
             named_graphs=dict(settings.named_graphs) or None,
-            remote_graph=settings.remote_graph if remote else None,
-            timeout=settings.remote_timeout if remote else None,
         )
     except KhalisError as exc:  # itself (its exit code), said to be the start-up's
         exc.args = (f"cannot load the knowledge graph: {exc}", *exc.args[1:])
