@@ -12,15 +12,15 @@ test-all:
 	$(PY) -m pytest -n auto
 
 lint:
-	$(PY) -m ruff check src tests bench docs/hooks.py docs/tutorial.ipynb
-	$(PY) -m ruff format --check src tests bench docs/hooks.py docs/tutorial.ipynb
+	$(PY) -m ruff check src tests bench tools docs/hooks.py docs/tutorial.ipynb
+	$(PY) -m ruff format --check src tests bench tools docs/hooks.py docs/tutorial.ipynb
 	$(PY) -m mypy
 
 typecheck:
 	$(PY) -m mypy
 
 format:
-	$(PY) -m ruff format src tests bench docs/hooks.py docs/tutorial.ipynb
+	$(PY) -m ruff format src tests bench tools docs/hooks.py docs/tutorial.ipynb
 
 # SHACL-validate the packaged graph (exit 1 if it does not conform)
 validate:

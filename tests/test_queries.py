@@ -23,6 +23,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from authoring import statement_iri
 from click.testing import CliRunner
 from helpers import BACKENDS, EVENT, REPO
 from pyld import jsonld
@@ -30,7 +31,6 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
 from khalis_kg import KnowledgeGraph
-from khalis_kg.authoring import statement_iri
 from khalis_kg.catalogue import Catalogue
 from khalis_kg.cli import cli
 from khalis_kg.terms import Term

@@ -23,12 +23,12 @@ Content-Security-Policy when inlined, and looks the same as a standalone file.
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import esc
 from .namespaces import BASE, KG
 
 Row = Mapping[str, Any]
@@ -51,10 +51,6 @@ INFERRED_LINK = "#a4502b"
 """A link between claims that is an inference of ours, not the article's."""
 FACT_FILL = "#fdf7e3"
 FACT_STROKE = "#b08a1e"
-
-
-def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
 
 
 def wrap(text: str, width_px: float, size: float = 12.0, *, bold: bool = False) -> list[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import resources
-from .errors import InputError, KhalisError
+from .errors import InputError, KhalisError, esc
 from .namespaces import KG, PREFIXES
 
 SKOS = PREFIXES["skos"]
@@ -131,14 +131,14 @@ def build(diagram_svg: str | None = None) -> dict[str, bytes]:
     for iri, g in schemes.items():
         labels[iri] = str(g.value(_uri(iri), _uri(SKOS + "prefLabel")) or labels[iri])
     vocab_list = "".join(
-        f'<li><a href="{names[iri]}">{_esc(labels[iri])}</a></li>'
+        f'<li><a href="{names[iri]}">{esc(labels[iri])}</a></li>'
         for iri in sorted(schemes, key=lambda i: labels[i].lower())
     )
     header = (
         '<nav class="khalis-docs-nav"><a href="/">khalis-kg</a> · '
         '<a href="index.html">Ontology</a> · vocabularies: '
         + " ".join(
-            f'<a href="{names[iri]}">{_esc(labels[iri])}</a>'
+            f'<a href="{names[iri]}">{esc(labels[iri])}</a>'
             for iri in sorted(schemes, key=lambda i: labels[i].lower())
         )
         + "</nav>"
@@ -241,25 +241,25 @@ def _with_concepts(page: str, g: Any, scheme: str) -> str:
     for c in concepts:
         local = _slug(str(c))
         label = text(c, SKOSNS.prefLabel) or local
-        rows = [f"<tr><th>IRI</th><td><code>{_esc(str(c))}</code></td></tr>"]
+        rows = [f"<tr><th>IRI</th><td><code>{esc(str(c))}</code></td></tr>"]
         definition = text(c, SKOSNS.definition)
         if definition:
-            rows.append(f"<tr><th>Definition</th><td><p>{_esc(definition)}</p></td></tr>")
+            rows.append(f"<tr><th>Definition</th><td><p>{esc(definition)}</p></td></tr>")
         alt = sorted(str(a) for a in g.objects(c, SKOSNS.altLabel))
         if alt:
-            rows.append(f"<tr><th>Alternative labels</th><td>{_esc(', '.join(alt))}</td></tr>")
+            rows.append(f"<tr><th>Alternative labels</th><td>{esc(', '.join(alt))}</td></tr>")
         for prop, name in ((SKOSNS.broader, "Broader"), (SKOSNS.narrower, "Narrower")):
             related = sorted(str(o) for o in g.objects(c, prop) if isinstance(o, URIRef))
             if related:
-                links = ", ".join(f'<a href="#{_slug(o)}">{_esc(_slug(o))}</a>' for o in related)
+                links = ", ".join(f'<a href="#{_slug(o)}">{esc(_slug(o))}</a>' for o in related)
                 rows.append(f"<tr><th>{name}</th><td>{links}</td></tr>")
         top = " (top concept)" if (c, SKOSNS.topConceptOf, URIRef(scheme)) in g else ""
         entries.append(
-            f'<div class="property entity" id="{_esc(local)}"><h3>{_esc(label)}{top} '
+            f'<div class="property entity" id="{esc(local)}"><h3>{esc(label)}{top} '
             '<sup class="sup-c" title="SKOS Concept">c</sup></h3>'
             f"<table>{''.join(rows)}</table></div>"
         )
-        toc.append(f'<li><a href="#{_esc(local)}">{_esc(label)}</a></li>')
+        toc.append(f'<li><a href="#{esc(local)}">{esc(label)}</a></li>')
     section = f'<div class="section" id="concepts"><h2>Concepts</h2>{"".join(entries)}</div>'
     page = page.replace('<div id="namespaces">', section + '<div id="namespaces">', 1)
     toc_entry = (
@@ -287,12 +287,6 @@ def _uri(iri: str) -> Any:
     from rdflib import URIRef
 
     return URIRef(iri)
-
-
-def _esc(text: str) -> str:
-    import html
-
-    return html.escape(text, quote=True)
 
 
 def write(directory: Path, files: dict[str, bytes]) -> list[Path]:

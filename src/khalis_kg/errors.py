@@ -23,6 +23,7 @@ code  meaning
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -104,6 +105,12 @@ def one_line(message: str, limit: int = 200, *, empty: str = "syntax error") -> 
     message."""
     stripped = message.strip()
     return truncate(printable(stripped.splitlines()[0]) if stripped else empty, limit)
+
+
+def esc(text: object) -> str:
+    """``text`` escaped for HTML or XML text and attribute values (the one escaping
+    helper: the diagrams' SVG, the server's pages, the ontology documentation)."""
+    return html.escape(str(text), quote=True)
 
 
 class KhalisError(Exception):

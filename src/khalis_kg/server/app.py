@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__, resources
 from ..api import KnowledgeGraph
-from ..errors import KhalisError, ReadOnlyError
+from ..errors import KhalisError, ReadOnlyError, esc
 from ..isolation import DEFAULT_MEMORY_LIMIT
 from ..namespaces import BASE, DATASET, ONTOLOGY, PREFIXES
 from . import formats, guard, pages
@@ -473,7 +473,7 @@ async def index(request: Request) -> Response:
     if body is None:
         raise NotFoundError("the query page is missing from this installation")
     config = {"endpoint": "/sparql", "prefixes": PREFIXES, **request.app.state.terms}
-    attribute = pages.esc(json.dumps(config, separators=(",", ":"))).encode()
+    attribute = esc(json.dumps(config, separators=(",", ":"))).encode()
     body = body.replace(b'data-config=""', b'data-config="' + attribute + b'"', 1)
     return Response(body, media_type="text/html; charset=utf-8", headers=HTML_HEADERS)
 
@@ -630,11 +630,8 @@ def shapes_document(media: str) -> Response:
         return Response(data, media_type=_with_charset(media), headers={"Vary": "Accept"})
     html = pages.page(
         "SHACL shapes",
-        f'<h1>SHACL shapes</h1><p class="iri-line"><code>{pages.esc(BASE)}shapes</code></p>'
-        '<p class="downloads">As '
-        + ", ".join(f'<a href="/shapes?format={k}">{label}</a>' for k, label in pages.RDF_FORMATS)
-        + "</p>"
-        f'<pre class="turtle">{pages.esc(body.decode("utf-8", "replace"))}</pre>',
+from ..errors import KhalisError, ReadOnlyError, esc
+from ..namespaces import BASE, DATASET, ONTOLOGY, PREFIXES
     )
     return HTMLResponse(html, headers=HTML_HEADERS)
 

@@ -11,7 +11,6 @@ builds the SELECT queries from an IRI that the caller has already checked agains
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from urllib.parse import urlencode
 
 from .. import diagrams
 from ..diagrams import format_date
+from ..errors import esc
 from ..namespaces import BASE, KG, ONTOLOGY, PREFIXES, RDF_TYPE, RDFS, shorten
 
 SAFE_PATH = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
@@ -40,10 +40,6 @@ COMMENT_PREDICATES = (RDFS + "comment", "http://www.w3.org/2004/02/skos/core#def
 
 Binding = dict[str, dict[str, str]]
 """One row of SPARQL JSON results: variable -> {"type", "value", ...}."""
-
-
-def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
 
 
 def local_path(iri: str) -> str | None:

@@ -1,5 +1,8 @@
 """Build ``data/khalis.ttl`` from its authoring source ``data/authoring/khalis.trig``.
 
+A tool of the repository, not of the installed package (it needs a checkout and
+``pip install -e .``: it reads the project's namespaces from :mod:`khalis_kg.namespaces`).
+
 The authoring source is TriG. Its default graph holds the dataset, the document and
 its spans, the inferences of ours (``kg:Inference``) and the *names* of things
 (``rdf:type``, ``rdfs:label``, ``rdfs:comment``, ``skos:prefLabel``, and
@@ -21,7 +24,7 @@ two sentences sits in both graphs.
 
 The output is deterministic (sorted subjects, predicates and objects) and
 ``tests/test_authoring.py`` checks that the shipped file equals it. Regenerate with
-``python -m khalis_kg.authoring`` (``--check`` only compares).
+``python tools/authoring.py`` (``--check`` only compares).
 """
 
 from __future__ import annotations
@@ -35,16 +38,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-ID = "https://w3id.org/khalis-kg/id/"
-KG = "https://w3id.org/khalis-kg/ontology#"
-RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS_NS = "http://www.w3.org/2000/01/rdf-schema#"
-SKOS_NS = "http://www.w3.org/2004/02/skos/core#"
-PROV_NS = "http://www.w3.org/ns/prov#"
-XSD_NS = "http://www.w3.org/2001/XMLSchema#"
-OA_NS = "http://www.w3.org/ns/oa#"
-NIF_NS = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"
-SPDX_NS = "http://spdx.org/rdf/terms#"
+from khalis_kg.namespaces import ID, KG, PREFIXES
+from khalis_kg.namespaces import RDF as RDF_NS
+from khalis_kg.namespaces import RDFS as RDFS_NS
+from khalis_kg.namespaces import XSD as XSD_NS
+
+SKOS_NS = PREFIXES["skos"]
+PROV_NS = PREFIXES["prov"]
+OA_NS = PREFIXES["oa"]
+NIF_NS = PREFIXES["nif"]
+SPDX_NS = "http://spdx.org/rdf/terms#"  # not among the project's prefixes
 
 WORLD_KINDS = (
     "event",
@@ -90,7 +93,7 @@ HEADER = """\
 # The 2015 Al Khalis prison break as a knowledge graph.
 #
 # GENERATED FILE: do not edit. The source is data/authoring/khalis.trig; run
-#     python -m khalis_kg.authoring
+#     python tools/authoring.py
 # to regenerate (tests/test_authoring.py checks this file equals the output).
 #
 # Every triple about the world (events, claims, quantities, places, agents, steps
@@ -335,12 +338,13 @@ def _serialize(graph: Any, prefixes: dict[str, str]) -> str:
 
 
 def _repo_paths() -> tuple[Path, Path]:
-    return Path("data/authoring/khalis.trig"), Path("data/khalis.ttl")
+    root = Path(__file__).resolve().parent.parent  # the checkout this tool sits in
+    return root / "data" / "authoring" / "khalis.trig", root / "data" / "khalis.ttl"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     source_default, output_default = _repo_paths()
-    parser = argparse.ArgumentParser(prog="python -m khalis_kg.authoring", description=__doc__)
+    parser = argparse.ArgumentParser(prog="tools/authoring.py", description=__doc__)
     parser.add_argument("source", nargs="?", type=Path, default=source_default)
     parser.add_argument("output", nargs="?", type=Path, default=output_default)
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 if stale")
@@ -353,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         same = args.output.exists() and args.output.read_text(encoding="utf-8") == text
         if not same:
-            print(f"{args.output} is stale: run python -m khalis_kg.authoring", file=sys.stderr)
+            print(f"{args.output} is stale: run python tools/authoring.py", file=sys.stderr)
         return 0 if same else 1
     args.output.write_text(text, encoding="utf-8")
     return 0
