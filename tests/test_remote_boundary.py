@@ -614,7 +614,7 @@ def test_well_formed_answers_that_cannot_be_what_was_asked(
     verb, body = case
     count(f"api-{verb}")
     store.serve(Script(body=body))
-    kg = KnowledgeGraph.load(backend="remote", store=store.url + "/sparql", timeout=5.0)
+    kg = KnowledgeGraph.connect(store.url + "/sparql", timeout=5.0)
     with kg, pytest.raises(RemoteAnswerError):
         kg.stats() if verb == "stats" else kg.export("nt")
 
@@ -626,7 +626,7 @@ def test_the_api_ends_a_dripping_answer_at_the_remote_timeout(store: FakeStore) 
 
     count("api-drip")
     store.serve(Script(body=b"{}" + b" " * 100, drip=0.3))
-    with KnowledgeGraph.load(backend="remote", store=store.url + "/sparql", timeout=1.0) as kg:
+    with KnowledgeGraph.connect(store.url + "/sparql", timeout=1.0) as kg:
         started = time.monotonic()
         with pytest.raises(RemoteStoreError, match="did not arrive whole within 1 s"):
             kg.sparql(SELECT, timeout=5)

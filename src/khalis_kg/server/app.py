@@ -630,8 +630,11 @@ def shapes_document(media: str) -> Response:
         return Response(data, media_type=_with_charset(media), headers={"Vary": "Accept"})
     html = pages.page(
         "SHACL shapes",
-from ..errors import KhalisError, ReadOnlyError, esc
-from ..namespaces import BASE, DATASET, ONTOLOGY, PREFIXES
+        f'<h1>SHACL shapes</h1><p class="iri-line"><code>{esc(BASE)}shapes</code></p>'
+        '<p class="downloads">As '
+        + ", ".join(f'<a href="/shapes?format={k}">{label}</a>' for k, label in pages.RDF_FORMATS)
+        + "</p>"
+        f'<pre class="turtle">{esc(body.decode("utf-8", "replace"))}</pre>',
     )
     return HTMLResponse(html, headers=HTML_HEADERS)
 
