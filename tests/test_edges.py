@@ -323,11 +323,11 @@ def test_the_measured_api_members(kg: KnowledgeGraph, tmp_path: Path) -> None:
     a_file = tmp_path / "f"
     a_file.write_text("x")
     with pytest.raises(InputError, match="not a directory; an on-disk store is a directory"):
-        KnowledgeGraph.load(store=a_file)
+        KnowledgeGraph.build_store(a_file)
     with pytest.raises(InputError, match="has a NUL character"):
         KnowledgeGraph.load(["a\x00b.ttl"])
     with pytest.raises(InputError, match="has a NUL character"):
-        KnowledgeGraph.load(store="a\x00b")
+        KnowledgeGraph.build_store("a\x00b")
     with pytest.raises(InputError, match=r"cannot be a file name \(not encodable\)"):
         KnowledgeGraph.load(["\ud800.ttl"])  # a lone surrogate: no file name gives it
     with pytest.raises(OutputError, match=r"cannot be a file name \(not encodable\)"):

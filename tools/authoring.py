@@ -204,7 +204,7 @@ def _anchor(graph: Any, spans: Iterable[Any]) -> None:
     characters around the offsets of its ``oa:TextPositionSelector``)."""
     from rdflib import RDF, BNode, Literal, URIRef
 
-    from .sourcecheck import context, sha256
+    from khalis_kg.sourcecheck import context, sha256
 
     oa, nif, spdx = OA_NS, NIF_NS, SPDX_NS
     texts = {}

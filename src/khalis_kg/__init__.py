@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         TimeLimitError,
         UnknownQueryError,
         UnverifiableQueryError,
+        WriteError,
     )
     from .results import QueryResult
     from .terms import Term
@@ -65,6 +66,7 @@ __all__ = [
     "UnverifiableQueryError",
     "ValidationReport",
     "ValidationResult",
+    "WriteError",
     "__version__",
 ]
 _LAZY = {
