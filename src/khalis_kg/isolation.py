@@ -1,58 +1,43 @@
-"""Run a unit of work in a child process that can be stopped, with hard limits.
+"""Run work in a child process that can be stopped, with hard limits: the one engine
+of the command line's verbs, ``KnowledgeGraph(isolated=True)`` and the server's workers.
 
 Neither pyoxigraph nor rdflib can be interrupted from Python in the middle of a parse
 or a query, a pyoxigraph panic aborts the whole process, and a parser that recurses too
-deeply segfaults it. So the command line (and :class:`~khalis_kg.KnowledgeGraph` with
-``isolated=True``) runs each unit of work (load and parse the user's files, run a
-query, validate, serialise) in a forked child:
+deeply segfaults it. So each unit of work (parse the user's files, run a query,
+validate, serialise) runs in a forked child (:func:`run`), and the server's query
+workers are the same children, long-lived (:func:`fork_worker`: forked from the server
+once it holds the graph, answering task after task; the server holds each deadline).
 
-* **memory**: each step's address space is capped with ``RLIMIT_AS`` at what the
-  process maps when the step begins plus the limit (:data:`DEFAULT_MEMORY_LIMIT`, 2 GiB,
-  unless told otherwise): ``prepare`` (reading the files) may add the limit, then the
-  work may add the limit again above what was prepared (a loaded graph does not count
-  against its query), whatever the size of the host process. A server's query worker
-  gets the same headroom for each task above what it holds then. An allocation past the
-  cap ends the child (Python's ``MemoryError`` or Rust's "memory allocation of N bytes
-  failed" abort): :class:`~khalis_kg.errors.MemoryLimitError`;
-* **time**: the parent holds a wall-clock deadline and sends ``SIGKILL`` when it
-  passes, whatever the child is doing (sort, aggregate, cartesian product, path, string
-  functions, parse): :class:`~khalis_kg.errors.TimeLimitError`;
-* **crashes**: a panic, an abort, a segmentation fault or a stack overflow in the child
-  is :class:`~khalis_kg.errors.EngineCrashError`, one line naming the crash. Core dumps
-  are off in the child (``RLIMIT_CORE`` 0); the engine's own stderr is captured (and
-  read for the classification), never shown;
-* **no new file or socket**: once the child has read what it needs (the ``prepare``
-  step), :func:`lock_descriptors` closes the descriptors it does not need, fills every
-  hole below the highest kept one and lowers ``RLIMIT_NOFILE`` to that height, so no
-  file, socket or pipe can be opened any more (``EMFILE``). The safety module decides
-  on the parsed query (no SERVICE, no foreign FROM); this holds even if a parser
-  disagreed with it. The remote backend needs its sockets, so it runs unlocked.
+* **memory**: each step may add the limit (:data:`DEFAULT_MEMORY_LIMIT`, 2 GiB, or
+  ``--memory-limit``) to what the child maps when the step begins (``RLIMIT_AS``):
+  ``prepare`` (reading the files), then the work (a loaded graph does not count against
+  its query), or each task of a worker; whatever the size of the host process. Past it,
+  Python's ``MemoryError`` or Rust's "memory allocation of N bytes failed" ends the
+  child: :class:`~khalis_kg.errors.MemoryLimitError`;
+* **time**: the parent kills the child (``SIGKILL``) at its deadline, whatever it is
+  doing: :class:`~khalis_kg.errors.TimeLimitError`;
+* **crashes**: a panic, an abort, a segmentation fault or a stack overflow is
+  :class:`~khalis_kg.errors.EngineCrashError`, one line naming it (:func:`classify`,
+  from the wait status and the child's captured stderr, never shown). No core dump
+  (``RLIMIT_CORE`` 0);
+* **no new file or socket**: once :func:`run`'s child has read what it needs
+  (``prepare``), :func:`lock_descriptors` leaves it unable to open any (``EMFILE``), so
+  the parse-based refusal of SERVICE and foreign FROM holds even if a parser disagreed
+  (not for the remote backend, which needs its sockets, nor for a worker, whose tasks
+  import and open files: it closes every socket and pipe it inherited but its own);
 * **Ctrl-C**: the child ignores SIGINT; the parent kills it and raises
-  ``KeyboardInterrupt`` (the command line exits 130). SIGINT is blocked over the fork,
-  so that no interrupt falls between the fork and the parent watching its child;
-* **no orphan**: on Linux the child is tied to the parent (``PR_SET_PDEATHSIG``), so a
-  parent killed outright takes its child with it;
-* **no garbage collector scanning what lives anyway**: once ``prepare`` is done,
-  everything the child holds (what it inherited from the parent and what it prepared,
-  such as a loaded rdflib graph) lives until the child exits, so it is frozen
-  (``gc.freeze``): the collector scans only what the work allocates, instead of the
-  whole heap at each full collection (the loaded graph and, in a notebook, the host's
-  own objects), and leaves the inherited pages unwritten (``bench/memory_gc.py``).
+  ``KeyboardInterrupt`` (exit 130). SIGINT is held back over the fork, so that no
+  interrupt falls between the fork and the parent watching its child;
+* **no orphan**: on Linux the child dies with its parent (``PR_SET_PDEATHSIG``);
+* **no collector scanning what lives anyway**: what the child holds once prepared (the
+  inherited heap, a loaded graph) is frozen (``gc.freeze``, ``bench/memory_gc.py``).
 
-The answer (or a :class:`~khalis_kg.errors.KhalisError`, which pickles) comes back
-over a pipe. Only the standard library is imported here, so the parent stays light.
+The answer (or a :class:`~khalis_kg.errors.KhalisError`, which pickles) comes back over
+a pipe. Only the standard library is imported here, so the parent stays light.
 
-The server's query workers are the same children, long-lived (:func:`fork_worker`):
-forked from the server once it holds the graph, they answer task after task on a socket
-pair; the same set-up (signals, parent death, stderr, no core, limits, frozen heap), the
-same per-task memory headroom and the same :func:`classify` of how one ended; the
-server holds each task's deadline (``khalis_kg.server.pool``).
-
-Platforms: this needs ``os.fork`` and the ``resource`` module (Linux, macOS, the BSDs).
-On macOS ``RLIMIT_AS`` is not enforced by the kernel, so the memory cap does not hold
-there (time limits, crash containment and the descriptor lock do). On Windows
-:func:`available` is False and callers run the work in-process, where it cannot be
-stopped.
+Platforms: ``os.fork`` and ``resource`` (Linux, macOS, the BSDs). macOS does not enforce
+``RLIMIT_AS`` (the memory cap does not hold there). On Windows :func:`available` is
+False and callers run the work in-process, where it cannot be stopped.
 """
 
 from __future__ import annotations
