@@ -108,3 +108,29 @@ def test_cli_refuses_unknown_format() -> None:
     done = CliRunner().invoke(cli, ["export", "--format", "rdfa"])
     assert done.exit_code == 2
     assert "not a known format" in done.output
+
+
+def test_media_types_suffixes_and_labels_are_pyoxigraphs() -> None:
+    """The vocabulary's media types, file suffixes and labels are pyoxigraph's own for
+    every format it knows (``RdfFormat``, ``QueryResultsFormat``); rdfio.py says why they
+    are written out, not looked up."""
+    import pyoxigraph as ox
+
+    from khalis_kg.rdfio import FORMATS
+
+    for fmt in FORMATS:
+        if fmt.kind == "rdf":
+            assert fmt.ox is not None
+            theirs = getattr(ox.RdfFormat, fmt.ox)
+            label = theirs.name
+        elif fmt.name == "table":
+            continue  # ours alone
+        else:
+            theirs = getattr(ox.QueryResultsFormat, fmt.name.upper())
+            label = fmt.label
+        media_type = theirs.media_type.split(";")[0]
+        assert (fmt.label, fmt.media_type, fmt.suffix) == (
+            label,
+            media_type,
+            "." + theirs.file_extension,
+        ), fmt.name

@@ -205,3 +205,22 @@ def test_which_joins_are_marked() -> None:
     assert [n.name for n in _walk(plain.algebra) if n.name in ("Join", HASH_JOIN)] == []
     lazy = _prepare("SELECT * WHERE { ?s ?p ?o { ?o ?q ?r } }", None)
     assert [n.name for n in _walk(lazy.algebra) if n.name in ("Join", HASH_JOIN)] == ["Join"]
+
+
+def test_outside_the_tested_rdflib_releases_rdflib_joins_itself(
+    memory: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hash joins are made only for the rdflib releases they were tested with
+    (``rdflib_joins.ACTIVE``); without them nothing is marked, and the memory backend
+    gives every query's answer as it does with them."""
+    from khalis_kg.backends import rdflib_joins
+
+    expected = {name: memory.sparql(text).canonical() for name, text in QUERIES.items()}
+    monkeypatch.setattr(rdflib_joins, "ACTIVE", False)
+    _prepare.cache_clear()
+    try:
+        for name, text in QUERIES.items():
+            assert not any(n.name == HASH_JOIN for n in _walk(_prepare(text, None).algebra))
+            assert memory.sparql(text).canonical() == expected[name], name
+    finally:
+        _prepare.cache_clear()  # the next test prepares with the joins marked again

@@ -13,7 +13,12 @@
 
 It imports only the standard library and the package's bottom modules (``errors``,
 ``namespaces``, ``terms``); pyoxigraph is imported by the functions that parse or
-serialise, so naming a format costs nothing.
+serialise, so naming a format costs nothing. That is why the media types, suffixes and
+labels are written out rather than read from pyoxigraph's ``RdfFormat`` and
+``QueryResultsFormat`` (measured: importing pyoxigraph takes 36-53 ms, and the command
+line's parent process, which checks ``--format``, never imports it); pyoxigraph has
+neither the aliases nor ``table``. tests/test_formats.py checks that every media type,
+suffix and label here is pyoxigraph's own.
 """
 
 from __future__ import annotations

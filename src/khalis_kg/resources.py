@@ -43,6 +43,20 @@ ARTICLE_FILE = "source/2015_Al_Khalis_prison_break.txt"
 """The Wikipedia article the data is derived from (CC BY-SA 4.0, see NOTICE), in ``data/``."""
 
 
+def tested(distribution: str, low: tuple[int, int], high: tuple[int, int]) -> bool:
+    """Whether the installed ``distribution``'s version (major, minor) is in
+    ``[low, high)``: the releases a change to its behaviour was tested with (the floor
+    and the version the suite last ran with). Outside them the change is not made."""
+    import re
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = tuple(int(n) for n in re.findall(r"\d+", version(distribution))[:2])
+    except PackageNotFoundError:
+        return False
+    return low <= release < high
+
+
 def _has_data(root: Path | Traversable) -> bool:
     return all((root / name).is_dir() for name in DATA_DIRS)
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from .errors import EngineCrashError, KhalisError, printable
 from .namespaces import ONTOLOGY, OWL, RDF_TYPE, SH, shorten
 from .rdfio import Source, check_syntax
-from .resources import ontology_sources, packaged_source
+from .resources import ontology_sources, packaged_source, tested
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -694,6 +694,13 @@ def _run_pyshacl(
 # those of the other engines, and tests/test_validation_api.py compares them with pySHACL
 # left alone.
 
+ACCELERATED = tested("pyshacl", (0, 30), (0, 41)) and tested("rdflib", (7, 5), (7, 7))
+"""Both speed-ups lean on pySHACL's and rdflib's internals (the ``sh:in`` component class
+and ``CONSTRAINT_PARAMETERS_MAP``; the "sparql" processor plugin), so they are made only
+for the releases they were tested with: pySHACL 0.30 (the floor) to 0.40, rdflib 7.5 (the
+floor) to 7.6. Elsewhere pySHACL runs as it comes (slower, the same report);
+tests/test_validation_api.py compares the reports with and without them."""
+
 _PYSHACL_LOCK = threading.Lock()
 PreparingProcessor: Any = None
 """The processor class, made at the first pySHACL run (rdflib's plugin registry imports
@@ -749,7 +756,11 @@ def _in_read_once(lists: dict[int, tuple[Any, Any, Any]]) -> Any:
 
 @contextlib.contextmanager
 def _pyshacl_accelerated() -> Iterator[None]:
-    """Both speed-ups, for the block, one validation at a time."""
+    """Both speed-ups, for the block, one validation at a time (none outside the tested
+    releases, :data:`ACCELERATED`)."""
+    if not ACCELERATED:
+        yield
+        return
     with _PYSHACL_LOCK, _sparql_prepared_once(), _in_lists_read_once():
         yield
 

@@ -19,6 +19,11 @@ those variables to another value, so rdflib's test would have refused it: the an
 are rdflib's, joined in the same order (left solutions in turn, each with its
 compatible right ones in the order they were first seen). Nothing else is evaluated
 differently; any other part, or a query rdflib prepared itself, is left to rdflib.
+
+It relies on rdflib's documented extension point (``CUSTOM_EVALS``) and on the algebra
+rdflib's SPARQL module builds (``CompValue`` names, ``evalPart``), which a minor release
+may change: it is in force only for the rdflib releases it was tested with
+(:data:`ACTIVE`; tests/test_rdflib_joins.py compares the answers with and without it).
 """
 
 from __future__ import annotations
@@ -31,13 +36,22 @@ from rdflib.plugins.sparql.evaluate import evalPart
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import FrozenDict, QueryContext
 
+from ..resources import tested
+
+ACTIVE = tested("rdflib", (7, 5), (7, 7))
+"""rdflib 7.5 (the floor) to 7.6 (tested): elsewhere no join is marked and rdflib runs
+its own nested loop."""
+
 HASH_JOIN = "khalis_kg:HashJoin"
 """The algebra name of a join :func:`evaluate` runs (rdflib's own is ``Join``)."""
 
 
 def mark_hash_joins(nodes: Iterable[CompValue]) -> int:
     """Rename every join among ``nodes`` that rdflib would run as a nested loop (the
-    algebra of a freshly prepared query, walked); the number renamed."""
+    algebra of a freshly prepared query, walked); the number renamed (none outside the
+    tested rdflib releases, :data:`ACTIVE`)."""
+    if not ACTIVE:
+        return 0
     renamed = 0
     for node in nodes:
         if node.name == "Join" and not node.get("lazy"):
@@ -97,4 +111,5 @@ def _index(
     return index
 
 
-rdflib.plugins.sparql.CUSTOM_EVALS[HASH_JOIN] = evaluate
+if ACTIVE:
+    rdflib.plugins.sparql.CUSTOM_EVALS[HASH_JOIN] = evaluate
