@@ -1,4 +1,6 @@
-"""The module graph of ``src/khalis_kg``: no import cycle, and the skins stay thin.
+"""The module graph of ``src/khalis_kg`` is the one docs/architecture.md draws: every
+module in one of its layers and in its modules table, no module importing from a layer
+above its own, no import cycle, and the skins thin.
 
 Every import counts, also one written inside a function or under ``TYPE_CHECKING``:
 a cycle hidden behind a function-local import is still a cycle for whoever changes one
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,25 @@ def _module_name(path: Path) -> str:
 
 def _modules() -> dict[str, Path]:
     return {_module_name(p): p for p in sorted((SRC / PACKAGE).rglob("*.py"))}
+
+
+# -- what docs/architecture.md says ----------------------------------------------------------
+DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+
+
+def _short(module: str) -> str:
+    """A module as docs/architecture.md names it (``backends.oxigraph``, ``__init__``)."""
+    return "__init__" if module == PACKAGE else module[len(PACKAGE) + 1 :]
+
+
+@functools.cache
+def documented_layers() -> list[tuple[str, list[str]]]:
+    """The ``layers`` block of docs/architecture.md: (layer, its modules), top first."""
+    block = DOC.read_text("utf-8").split("```layers\n", 1)[1].split("```", 1)[0]
+    return [
+        (name.strip(), modules.split())
+        for name, _, modules in (line.partition(":") for line in block.splitlines())
+    ]
 
 
 def _resolve(current: str, is_package: bool, level: int, target: str | None) -> str:
@@ -121,15 +143,13 @@ def test_no_import_cycles() -> None:
     assert cycle is None, " -> ".join(cycle or [])
 
 
-BOTTOM = (
-    "khalis_kg.errors",
-    "khalis_kg.checks",
-    "khalis_kg.nesting",
-    "khalis_kg.files",
-    "khalis_kg.namespaces",
-    "khalis_kg.terms",
-    "khalis_kg.rdfio",
-)
+def layer(name: str) -> list[str]:
+    """The modules of one layer of docs/architecture.md, as importable names."""
+    (modules,) = [ms for n, ms in documented_layers() if n == name]
+    return [PACKAGE if m == "__init__" else f"{PACKAGE}.{m}" for m in modules]
+
+
+BOTTOM = tuple(layer("bottom"))
 
 
 @pytest.mark.parametrize("module", BOTTOM)
@@ -149,15 +169,8 @@ def test_shared_helpers_import_no_engine(module: str) -> None:
     assert not (import_graph()[module] & engines)
 
 
-SKINS = ["khalis_kg.cli"] + [m for m in _modules() if m.startswith("khalis_kg.server")]
-FACADE_INTERNALS = {
-    "khalis_kg.catalogue",
-    "khalis_kg.validation",
-    "khalis_kg.loader",
-    "khalis_kg.export",
-    "khalis_kg.http_session",
-    "khalis_kg.docs",
-}
+SKINS = layer("skins")
+FACADE_INTERNALS = {*layer("services"), "khalis_kg.export", "khalis_kg.http_session"}
 
 
 @pytest.mark.parametrize("skin", SKINS)
@@ -167,3 +180,28 @@ def test_skins_call_only_the_facade(skin: str) -> None:
     imported = import_graph()[skin]
     assert not {m for m in imported if m.startswith("khalis_kg.backends")}, imported
     assert not (imported & FACADE_INTERNALS), imported
+
+
+def test_every_module_is_in_one_documented_layer() -> None:
+    named = [m for _, modules in documented_layers() for m in modules]
+    assert sorted(named) == sorted(_short(m) for m in _modules())
+
+
+def test_no_module_imports_from_a_layer_above_its_own() -> None:
+    """The layers of docs/architecture.md, as built: each module imports from its own
+    layer and those below it only."""
+    layers = documented_layers()
+    layer = {m: (len(layers) - i, name) for i, (name, ms) in enumerate(layers) for m in ms}
+    climbs = [
+        f"{_short(m)} ({layer[_short(m)][1]}) imports {_short(t)} ({layer[_short(t)][1]})"
+        for m, targets in _without_parent_packages(import_graph()).items()
+        for t in sorted(targets)
+        if layer[_short(t)][0] > layer[_short(m)][0]
+    ]
+    assert not climbs, climbs
+
+
+def test_the_modules_table_names_every_module() -> None:
+    table = DOC.read_text("utf-8").split("## Modules (src/khalis_kg)", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([^`]+)` \|", table, flags=re.MULTILINE)
+    assert sorted(rows) == sorted(_short(m) for m in _modules())
