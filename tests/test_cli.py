@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import rdflib
@@ -531,3 +532,16 @@ def test_named_graph_and_base(runner: CliRunner, tmp_path: Path, backend: str) -
     usage = run(runner, "--named-graph", "no-equals-sign", "stats")
     assert usage.exit_code == 2
     assert "'no-equals-sign' is not IRI=FILE" in usage.stderr
+
+
+def test_serve_shares_the_groups_backend_options() -> None:
+    """``--backend``, ``--endpoint``, ``--remote-graph`` and ``--remote-timeout`` are
+    defined once (options.backend_options) for the group and ``serve``."""
+    from khalis_kg.server import serve_command
+
+    def spec(command: Any, name: str) -> tuple[Any, ...]:
+        (param,) = [p for p in command.params if p.name == name]
+        return (param.opts, type(param.type), param.default, param.help, param.envvar)
+
+    for name in ("backend", "endpoint", "remote_graph", "remote_timeout"):
+        assert spec(cli, name) == spec(serve_command, name), name

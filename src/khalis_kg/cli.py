@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 import click
 
 from . import __version__, api, isolation
-from .api import BACKENDS, DEFAULT_BACKEND, KnowledgeGraph
+from .api import DEFAULT_BACKEND, KnowledgeGraph
 from .errors import (
     EXIT_INTERRUPTED,
     EXIT_OUTPUT,
@@ -57,6 +57,7 @@ from .options import (
     URL,
     PathType,
     auto_memory_limit,
+    backend_options,
     memory_limit_or_auto,
     named_graph_option,
     store_option,
@@ -387,20 +388,7 @@ def _write(data: bytes, output: str | None) -> None:
 
 @click.group(cls=KhalisGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name=PROG)
-@click.option(
-    "--backend",
-    type=click.Choice(BACKENDS),
-    default=DEFAULT_BACKEND,
-    show_default=True,
-    help="Query engine: oxigraph (fast start), memory (rdflib) or remote (--endpoint).",
-)
-@click.option(
-    "--endpoint",
-    type=URL(),
-    envvar="KHALIS_KG_ENDPOINT",
-    help="SPARQL query URL for --backend remote. Credentials: set KHALIS_KG_TOKEN, or "
-    "KHALIS_KG_USER and KHALIS_KG_PASSWORD, in the environment (never in the URL).",
-)
+@backend_options
 @click.option(
     "--graph-store",
     type=URL(),
@@ -408,26 +396,11 @@ def _write(data: bytes, output: str | None) -> None:
     help="SPARQL Graph Store URL of the remote endpoint (Oxigraph server: .../store).",
 )
 @click.option(
-    "--remote-graph",
-    metavar="IRI",
-    envvar="KHALIS_KG_REMOTE_GRAPH",
-    help="With --backend remote: the graph of the store that holds the data; queries are "
-    "scoped to it (default-graph-uri), load writes there, stats and validate see only it "
-    "[default: the store's default graph].",
-)
-@click.option(
     "--remote-request",
     type=click.Choice(["form", "get", "direct"]),
     default=None,
     help="With --backend remote: send queries as a form POST, a GET (long ones as a form "
     "POST) or a direct application/sparql-query POST [default: form].",
-)
-@click.option(
-    "--remote-timeout",
-    type=SECONDS,
-    default=None,
-    help="Seconds allowed for each HTTP exchange with the remote endpoint, whole (connect, "
-    "headers, body) [default: 30].",
 )
 @click.option(
     "--data",
@@ -494,7 +467,7 @@ def cli(
     pipe, I/O error), 8 the server could not start, 130 interrupted.
     """
     ctx.obj = Settings(
-        backend,
+        backend or DEFAULT_BACKEND,
         data,
         with_ontology,
         endpoint,

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import click
 
+from .api import BACKENDS
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 SERVE_HELP = "Serve a read-only SPARQL endpoint, the query page and linked-data pages."
@@ -198,3 +200,43 @@ def auto_memory_limit(paths: Iterable[str]) -> int:
     except (OSError, ValueError):  # pragma: no cover - not POSIX: no cap is enforced there
         machine = wanted
     return max(DEFAULT_MEMORY_LIMIT, min(wanted, machine))
+
+
+def backend_options(command: F) -> F:
+    """``--backend``, ``--endpoint``, ``--remote-graph`` and ``--remote-timeout``: one
+    definition for the group and ``serve``, which takes the group's value of any it is
+    not given (``khalis-kg --backend remote --endpoint URL serve``)."""
+    options = (
+        click.option(
+            "--backend",
+            type=click.Choice(BACKENDS),
+            default=None,
+            help="Query engine: oxigraph (fast start; the default), memory (rdflib) or "
+            "remote (--endpoint).",
+        ),
+        click.option(
+            "--endpoint",
+            type=URL(),
+            envvar="KHALIS_KG_ENDPOINT",
+            help="SPARQL query URL for --backend remote. Credentials: set KHALIS_KG_TOKEN, "
+            "or KHALIS_KG_USER and KHALIS_KG_PASSWORD, in the environment (never in the URL).",
+        ),
+        click.option(
+            "--remote-graph",
+            metavar="IRI",
+            envvar="KHALIS_KG_REMOTE_GRAPH",
+            help="With --backend remote: the graph of the store that holds the data; queries "
+            "are scoped to it (default-graph-uri), load writes there, stats and validate "
+            "see only it [default: the store's default graph].",
+        ),
+        click.option(
+            "--remote-timeout",
+            type=SECONDS,
+            default=None,
+            help="Seconds allowed for each HTTP exchange with the remote endpoint, whole "
+            "(connect, headers, body) [default: 30].",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -17,13 +17,12 @@ from typing import Any, TypeVar
 
 import click
 
-from ..api import BACKENDS
 from ..options import (
     PORT,
     SECONDS,
     STORE_NEEDS_OXIGRAPH,
-    URL,
     PathType,
+    backend_options,
     memory_size,
     named_graph_option,
     store_option,
@@ -244,33 +243,7 @@ def _why(exc: BaseException) -> str:
     "Serve the on-disk Oxigraph store in DIR in place (opened read-only; no --data) "
     "[default: the group's]."
 )
-@click.option(
-    "--backend",
-    type=click.Choice(BACKENDS),
-    default=None,
-    help="Query engine [default: the group's --backend, else oxigraph].",
-)
-@click.option(
-    "--endpoint",
-    type=URL(),
-    default=None,
-    help="With --backend remote: the store's SPARQL query URL [default: the group's].",
-)
-@click.option(
-    "--remote-graph",
-    metavar="IRI",
-    default=None,
-    help="With --backend remote: the graph of the store that holds the data "
-    "[default: the group's, else the store's default graph].",
-)
-@click.option(
-    "--remote-timeout",
-    metavar="SECONDS",
-    type=click.FloatRange(min=0.1, max=7 * 24 * 3600.0),
-    default=None,
-    help="With --backend remote: seconds allowed for each HTTP exchange with the store, "
-    "whole [default: the group's, else 30].",
-)
+@backend_options
 @click.option(
     "--timeout",
     type=SECONDS,
