@@ -100,3 +100,42 @@ def test_rows_drawn_from_inferences_are_marked(
         else:
             assert bound, f"{name}: drawn from an inference of ours, unmarked: {row}"
             assert all(str(row[m]).startswith(ID + "inference/") for m in bound)
+
+
+CONSTRUCTS = [info.name for info in CATALOGUES[""] if info.form == "construct"]
+assert CONSTRUCTS == ["construct-event-subgraph", "construct-schema-org"]
+GENERATED_BY = "http://www.w3.org/ns/prov#wasGeneratedBy"
+
+
+# Known, not hidden: the event subgraph copies what its paths reach, inferred links
+# included, without their statements (strict: it fails here once that is mended).
+UNMARKED_VIEWS = {
+    "construct-event-subgraph": "follows inferred links (the house searches placed in Al "
+    "Khalis, Diyala province within Iraq) without copying their statements' marks",
+    "construct-schema-org": "schema.org cannot mark an inference: the place types and "
+    "containments that are ours are left out, but the event's location at the prison "
+    "(and what is reached through it) is still drawn from one",
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=UNMARKED_VIEWS[n]))
+        if n in UNMARKED_VIEWS
+        else n
+        for n in CONSTRUCTS
+    ],
+)
+def test_views_show_an_inference_only_with_its_mark(
+    name: str, graphs: dict[str, KnowledgeGraph]
+) -> None:
+    """A CONSTRUCT view either carries the marks (statements with their
+    prov:wasGeneratedBy) or shows nothing that only an inference of ours supports."""
+    full = set(graphs["full"].query(name).to_python())
+    stated = set(graphs["stated"].query(name).to_python())
+    if any(p == GENERATED_BY for _, p, _ in full):
+        inferences = {o for _, p, o in full if p == GENERATED_BY}
+        assert all(o.startswith(ID + "inference/") for o in inferences)
+    else:
+        assert full - stated == set(), f"{name} shows inferences of ours, unmarked"
