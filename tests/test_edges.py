@@ -564,6 +564,22 @@ def test_a_real_process_on_a_failing_output(argv: list[str]) -> None:
     assert (closed.returncode, closed.stderr) == (7, b"")
 
 
+def test_every_verb_started_with_its_output_closed(
+    tiny: Path, store_url: str, tmp_path: Path
+) -> None:
+    """Started with standard output closed (``>&-``: Python's sys.stdout is None, and
+    click drops what it writes): help, version and every verb end in exit 7 and one
+    line, never in a silent success."""
+    runs = {**_every_verb(tiny, store_url, tmp_path), "help": ["--help"], "version": ["-V"]}
+    for verb, argv in runs.items():
+        done = subprocess.run(["sh", "-c", 'exec "$0" "$@" >&-', _script(), *argv],
+                              stderr=subprocess.PIPE, check=False, timeout=120)  # fmt: skip
+        assert (done.returncode, done.stderr) == (
+            7,
+            b"khalis-kg: error: cannot write the output (standard output is closed)\n",
+        ), verb
+
+
 def test_a_full_stderr_keeps_the_code() -> None:
     """When the error line itself cannot be written, the code still says what failed."""
     with open("/dev/full", "wb") as err:

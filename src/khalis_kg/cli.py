@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -46,7 +47,6 @@ from .errors import (
     InputError,
     KhalisError,
     ParameterError,
-    WriteError,
     printable,
 )
 from .options import (
@@ -156,6 +156,8 @@ def _silence_output() -> None:
     them fails no more (the interpreter flushes them on exit)."""
     import os
 
+    if isinstance(sys.stdout, _ClosedStdout):  # what it holds would fail again at exit
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     for stream in (sys.stdout, sys.stderr):
         try:
             fd = stream.fileno()
@@ -164,6 +166,26 @@ def _silence_output() -> None:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, fd)
         os.close(null)
+
+
+class _ClosedOutput(io.RawIOBase):
+    """Standard output when the process started with it closed (``>&-``: Python sets
+    ``sys.stdout`` to None and click then drops every write): each write fails as a
+    write to a closed descriptor does, so that help, version and results end in exit 7,
+    never in a silent success."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+class _ClosedStdout(io.TextIOWrapper):
+    """``sys.stdout`` in place of None: text written to it reaches :class:`_ClosedOutput`."""
+
+    def __init__(self) -> None:
+        super().__init__(io.BufferedWriter(_ClosedOutput()), "utf-8")
 
 
 class KhalisGroup(click.Group):
@@ -182,6 +204,8 @@ class KhalisGroup(click.Group):
         2) and Ctrl-C while the options are read exits 130, never ``Aborted!``."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
+        if sys.stdout is None:  # started with standard output closed (>&-)
+            sys.stdout = _ClosedStdout()
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
             if sys.stdout is not None:
@@ -377,8 +401,6 @@ class Settings:
 def _write(data: bytes, output: str | None) -> None:
     """``data`` to ``-o output`` (safely, :mod:`khalis_kg.files`) or standard output."""
     if output is None or output == "-":
-        if sys.stdout is None:  # started with standard output closed (>&-)
-            raise WriteError("standard output is closed; nothing written")
         click.echo(data, nl=False)
         return
     from .files import write_output
