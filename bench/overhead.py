@@ -275,15 +275,6 @@ def _hammer(
     }
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
-
-
 def endpoint(args: argparse.Namespace, emit: Any) -> None:
     from khalis_kg.backends.remote import bind_values
     from khalis_kg.catalogue import Catalogue
@@ -359,7 +350,7 @@ def endpoint(args: argparse.Namespace, emit: Any) -> None:
                         )
             finally:
                 for proc in procs.values():
-                    _stop(proc)
+                    run.stop(proc)
             base = "oxigraph serve-read-only"
             out: dict[str, Any] = {}
             for name, runs in rounds.items():

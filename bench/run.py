@@ -78,6 +78,16 @@ def vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """A server started by a benchmark: SIGTERM, then SIGKILL after 15 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -454,12 +464,7 @@ def serve_throughput(clients: int, seconds: float) -> dict[str, Any]:
     except RuntimeError as exc:
         result["khalis_kg_serve"] = {"error": str(exc)}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop(proc)
     k, o = result.get("khalis_kg_serve", {}), result["oxigraph_serve"]
     if "throughput" in k:
         result["ratio"] = k["throughput"] / o["throughput"]
