@@ -187,6 +187,14 @@ def test_sparql_errors(runner: CliRunner, tmp_path: Path) -> None:
     assert syntax.exit_code == 2
     assert syntax.stderr.startswith("khalis-kg: error: SPARQL syntax error at line 3, column 7: ")
     assert syntax.stderr.count("\n") == 1
+    for backend in ("oxigraph", "memory"):
+        prefix = run(runner, "--backend", backend, "sparql", "SELECT * WHERE { ?s ex:p ?o }")
+        assert prefix.exit_code == 2
+        assert prefix.stderr.startswith(
+            "khalis-kg: error: SPARQL syntax error at line 1, column 21: the prefix 'ex:' is "
+            "not declared; add PREFIX ex: <...> (pre-declared: "
+        )
+        assert prefix.stderr.count("\n") == 1
     assert_error(
         run(runner, "sparql", "INSERT DATA { <http://a/b> <http://a/c> 1 }"),
         "SPARQL Update is not allowed: khalis-kg is read-only (found INSERT)",

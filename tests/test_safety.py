@@ -4,6 +4,8 @@ exact one-line refusals, and the packaged queries admitted without a parse."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from khalis_kg import api, resources
 from khalis_kg.catalogue import Catalogue
@@ -14,10 +16,11 @@ from khalis_kg.errors import (
     ReadOnlyError,
     UnverifiableQueryError,
 )
-from khalis_kg.namespaces import KG
+from khalis_kg.namespaces import KG, PREFIXES
 from khalis_kg.safety import ReadOnlyQuery, builtin, decide, expand_escapes
 
 HELD = frozenset({"http://example.org/g", "http://example.org/h"})
+DECLARED = ", ".join(f"{p}:" for p in sorted(PREFIXES))
 
 
 def _shipped_queries() -> dict[str, str]:
@@ -173,9 +176,16 @@ def test_admitted_plans(
             "SPARQL Update is not allowed: khalis-kg is read-only (found DROP)",
         ),
         (
-            "SELECT * { ?s foo:bar ?o }",
-            UnverifiableQueryError,
-            "SPARQL syntax error: undeclared prefix 'foo:' (declare it with PREFIX)",
+            "SELECT * { ?s ex:bar ?o }",
+            QuerySyntaxError,
+            "SPARQL syntax error at line 1, column 15: the prefix 'ex:' is not declared; "
+            f"add PREFIX ex: <...> (pre-declared: {DECLARED})",
+        ),
+        (
+            "SELECT * FROM:passwd { ?s ?p ?o }",
+            QuerySyntaxError,
+            "SPARQL syntax error at line 1, column 14: the prefix ':' is not declared; "
+            f"add PREFIX : <...> (pre-declared: {DECLARED})",
         ),
         (
             "SELECT * WHERE {\n ?s ?p ?o }\nLIMIT x",
@@ -349,3 +359,51 @@ def test_the_memory_backend_parses_a_new_query_once(monkeypatch: pytest.MonkeyPa
     assert [row["n"].value for row in rows] == [str(expected)]
     kg.sparql(text)  # both caches hit: no parse at all
     assert len(parses) == 1
+
+
+# PN_PREFIX: PN_CHARS_BASE ((PN_CHARS | '.')* PN_CHARS)?, over ASCII and a few others
+_BASE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\u00e9\u03a9\u4e2d"
+_CHARS = _BASE + "_-0123456789\u00b7"
+PN_PREFIX = st.builds(
+    lambda first, middle, last: first + middle + last,
+    st.sampled_from(_BASE),
+    st.text(_CHARS + ".", max_size=6),
+    st.sampled_from(["", *_CHARS]),
+).filter(lambda p: not p.endswith("."))
+EMPTY_OR_PN_PREFIX = st.one_of(st.just(""), PN_PREFIX)
+
+
+def _uses(prefix: str) -> str:
+    """A query using ``prefix:`` once as a name, after the same text in a string, an IRI
+    and a comment (which declare and use nothing)."""
+    return (
+        f"SELECT * WHERE {{\n  ?s ?p '{prefix}:s', <http://e/{prefix}:i> # {prefix}:c\n"
+        f"  . ?s {prefix}:name ?o }}"
+    )
+
+
+@settings(max_examples=50, derandomize=True, deadline=None)
+@given(EMPTY_OR_PN_PREFIX.filter(lambda p: p not in PREFIXES))
+def test_an_undeclared_prefix_is_named_wherever_it_is(prefix: str) -> None:
+    with pytest.raises(QuerySyntaxError) as info:
+        decide(_uses(prefix))
+    assert type(info.value) is QuerySyntaxError  # decided: no engine is asked again
+    message = str(info.value)
+    assert message.endswith(
+        f"the prefix '{prefix}:' is not declared; add PREFIX {prefix}: <...> "
+        f"(pre-declared: {DECLARED})"
+    )
+    if prefix.isascii():  # the tokens read ASCII names; others are named without a place
+        assert (info.value.line, info.value.column) == (3, 8)
+        assert message.startswith("SPARQL syntax error at line 3, column 8: ")
+    # only in a string, an IRI or a comment, it is no prefixed name
+    decide(_uses(prefix).replace(f"{prefix}:name", "<http://e/name>"))
+
+
+@settings(max_examples=50, derandomize=True, deadline=None)
+@given(st.one_of(EMPTY_OR_PN_PREFIX, st.sampled_from(sorted(PREFIXES))))
+def test_a_declared_prefix_is_no_error(prefix: str) -> None:
+    declared = f"PREFIX {prefix}: <http://e/>\n{_uses(prefix)}"
+    assert decide(declared).form == "select"
+    if prefix in PREFIXES:  # pre-declared by the project
+        assert decide(_uses(prefix)).form == "select"

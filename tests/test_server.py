@@ -289,6 +289,10 @@ def test_malformed_query(client: httpx.Client) -> None:
     assert r.status_code == 400
     assert r.text.strip()
     assert_no_trace(r)
+    prefix = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ex:p ?o }"})
+    assert prefix.status_code == 400
+    assert "the prefix 'ex:' is not declared; add PREFIX ex: <...>" in prefix.text
+    assert_no_trace(prefix)
     empty = client.post("/sparql", data={"query": "  "})
     assert empty.status_code == 400
     missing = client.post("/sparql", data={"nothing": "here"})

@@ -161,8 +161,9 @@ class QueryRefusedError(QueryError):
 
 
 class UnverifiableQueryError(QuerySyntaxError):
-    """A query the verifier's SPARQL grammar cannot read (or names an undeclared
-    prefix): refused and never run, since it cannot be verified as read-only."""
+    """A query the verifier's SPARQL grammar cannot read: refused and never run, since
+    it cannot be verified as read-only. (An undeclared prefix is a plain
+    :class:`QuerySyntaxError` naming it.)"""
 
 
 class ReadOnlyError(QueryError):

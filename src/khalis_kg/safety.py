@@ -22,7 +22,9 @@ admitted; every backend runs only what it returns (a :class:`ReadOnlyQuery`):
   caller's base IRI, are accepted only when ``<g>`` is a non-empty named graph the store
   holds, and the resolved graphs are handed to the engine explicitly; any other
   dataset clause is refused rather than silently answered from nothing;
-* an undeclared prefix is a syntax error (one line, not the engine's exception).
+* a prefixed name whose prefix is declared neither by the query nor in
+  :data:`~khalis_kg.namespaces.PREFIXES` is a syntax error naming that prefix (one
+  line, the same on every backend, decided on the parse tree, located on the tokens).
 
 Queries that ship with khalis-kg (the packaged ``queries/*.rq`` and the facade's own
 statistics queries) are admitted by :func:`builtin` without the parser, so that
@@ -430,6 +432,61 @@ def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
             depth = max(depth - 1, 0)
 
 
+_KEYWORDS_BEFORE_NAME = frozenset(("from", "named", "service", "graph"))
+"""Keywords the parsers read apart from a name written right after them: ``FROM:g`` is
+``FROM`` and ``:g`` (the tokens keep it as one word)."""
+
+
+def undeclared_names(
+    text: str, prefixes: Collection[str] = PREFIXES
+) -> Iterator[tuple[str, int, int]]:
+    """Each prefixed name of ``text`` (not in a string, an IRI or a comment) whose prefix
+    is declared neither by the query's ``PREFIX`` nor in ``prefixes``: its prefix
+    (``""`` for ``:name``), line and column."""
+    declared = set(prefixes)
+    after_prefix = False
+    lines = text.split("\n")
+    for tok in tokenize(text):
+        if tok.kind != "word":
+            after_prefix = False
+            continue
+        if after_prefix:
+            declared.add(tok.text.partition(":")[0])
+            after_prefix = False
+            continue
+        head, colon, _ = tok.text.partition(":")
+        if not colon:
+            after_prefix = head.lower() == "prefix"
+            continue
+        column = tok.column
+        if column > 1 and not lines[tok.line - 1][column - 2].isascii():
+            continue  # the tail of a name the tokens do not read (``éx:p``): not placed
+        if head.lower() in _KEYWORDS_BEFORE_NAME:
+            head, column = "", column + len(head)
+        if head not in declared:
+            yield head, tok.line, column
+
+
+def undeclared_prefix(
+    text: str, prefix: str, prefixes: Mapping[str, str] = PREFIXES
+) -> QuerySyntaxError:
+    """The one-line error for ``prefix``, used in ``text`` but declared neither by the
+    query nor in ``prefixes``, located at its first use."""
+    at = next(((n[1], n[2]) for n in undeclared_names(text, prefixes) if n[0] == prefix), None)
+    if at is None:  # a prefix spelt as a keyword (``from:x``): the tokens read it apart
+        words = (t for t in tokenize(text) if t.kind == "word")
+        at = next(((t.line, t.column) for t in words if t.text.startswith(prefix + ":")), None)
+    line, column = at or (None, None)
+    where = "SPARQL syntax error" + (f" at line {line}, column {column}" if line else "")
+    declared = ", ".join(f"{p}:" for p in sorted(prefixes))
+    return QuerySyntaxError(
+        f"{where}: the prefix '{prefix}:' is not declared; add PREFIX {prefix}: <...> "
+        f"(pre-declared: {declared})",
+        line=line,
+        column=column,
+    )
+
+
 def _too_deep(tok: Token, limit: int) -> QuerySyntaxError:
     return QuerySyntaxError(
         f"the query nests brackets more than {limit} deep (line {tok.line}, "
@@ -650,10 +707,7 @@ def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...])
         )
     for node in nodes:
         if node.name == "pname" and (node.prefix or "") not in declared:
-            raise UnverifiableQueryError(
-                f"SPARQL syntax error: undeclared prefix '{node.prefix or ''}:' "
-                "(declare it with PREFIX)"
-            )
+            raise undeclared_prefix(text, node.prefix or "", dict(prefixes))
     for node in nodes:
         if node.name == "Function":
             iri = node.iri

@@ -29,7 +29,7 @@ from ..errors import InputError, QueryError, QueryRefusedError, QuerySyntaxError
 from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, check_syntax, from_rdflib, to_ox_triple, to_rdflib
 from ..results import QueryResult, sort_rows
-from ..safety import Limits, ReadOnlyQuery, take_parsed
+from ..safety import Limits, ReadOnlyQuery, take_parsed, undeclared_prefix
 from ..terms import Row, Term, is_absolute_iri
 from .base import QueryDataset
 from .oxigraph import admit, parse_query
@@ -46,7 +46,7 @@ def _walk(node: Any) -> Iterator[CompValue]:
             yield from _walk(value)
 
 
-def _check_prefixes(parsed: Any) -> None:
+def _check_prefixes(parsed: Any, text: str) -> None:
     """Refuse a prefixed name whose prefix is declared neither in the query nor in
     :data:`PREFIXES`, on rdflib's parse tree (rdflib itself raises a bare Exception)."""
     declared = {str(k) for k in PREFIXES}
@@ -58,7 +58,7 @@ def _check_prefixes(parsed: Any) -> None:
         if node.name == "pname":
             prefix = node.get("prefix") or ""
             if prefix not in declared:
-                raise QuerySyntaxError(f"SPARQL syntax error: undeclared prefix {prefix}:")
+                raise undeclared_prefix(text, prefix)
 
 
 class _IllTypedLiteralWarnings(logging.Filter):
@@ -146,7 +146,7 @@ def _prepare(text: str, base: str | None) -> Query:
         parsed = take_parsed(absolute)
         if parsed is None:
             parsed = parseQuery(absolute)
-        _check_prefixes(parsed)
+        _check_prefixes(parsed, absolute)
         prepared: Query = translateQuery(parsed, base, PREFIXES)  # as prepareQuery does
         prepared._original_args = (text, PREFIXES, base)
     except RecursionError:

@@ -35,7 +35,14 @@ from ..rdfio import (
     token_too_long,
 )
 from ..results import QueryResult, sort_rows
-from ..safety import HeldGraphs, Limits, ReadOnlyQuery, decide
+from ..safety import (
+    HeldGraphs,
+    Limits,
+    ReadOnlyQuery,
+    decide,
+    undeclared_names,
+    undeclared_prefix,
+)
 from ..terms import Row, Term
 from .base import QueryDataset
 
@@ -71,14 +78,16 @@ def syntax_error(exc: SyntaxError, text: str = "") -> QuerySyntaxError:
     rest = message[m.end() :].lstrip(": ")
     near = _near(text, line, column) if text else None
     where = f"SPARQL syntax error at line {line}, column {column}"
-    if "Prefix not found" in rest and near and ":" in near:
-        prefix = near.split(":", 1)[0]
-        declared = ", ".join(f"{p}:" for p in sorted(PREFIXES))
-        explanation = (
-            f"the prefix '{prefix}:' is not declared; add PREFIX {prefix}: <...> "
-            f"(pre-declared: {declared})"
-        )
-    elif "IRI parsing failed" in rest:
+    if text:
+        # Oxigraph cannot read a name whose prefix is not declared, but says so only for
+        # some ("Prefix not found"), and past the name (``ex:p ?o``: "expected OPTIONAL"
+        # at ``?o``): a name read on our own tokens at or before its position is the
+        # mistake.
+        names = list(undeclared_names(text))
+        earlier = [n for n in names if (n[1], n[2]) <= (line, column)]
+        if earlier or (names and "Prefix not found" in rest):
+            return undeclared_prefix(text, (earlier[-1] if earlier else names[0])[0])
+    if "IRI parsing failed" in rest:
         bad = re.search(r"<[^<>]*>", text[_offset(text, line, 1) :]) if text else None
         explanation = "invalid IRI" + (f" {bad.group(0)}" if bad else "")
     elif text and not text[_offset(text, line, column) :].strip() and not _balanced_end(text):
