@@ -9,6 +9,11 @@ something only an inference of ours supports, so it must carry a mark: a column 
 ``inferredBy`` or ``<column>InferredBy`` bound to the kg:Inference. And a mark is never
 bound on a row the article alone supports. A column ``<column>InferredBy`` marks a
 column of the same query.
+
+The CONSTRUCT views are held to the same rule: each either carries the marks (for
+every triple it shows that is an inference of ours, its rdf:Statement with
+prov:wasGeneratedBy the kg:Inference, and that inference with its label) or shows
+nothing that only an inference supports (its answer is the same without them).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rdflib import Graph, Namespace
+from rdflib import Graph, Literal, Namespace
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.catalogue import Catalogue
@@ -42,13 +47,17 @@ def is_mark(column: str) -> bool:
     return column == "inferredBy" or column.endswith("InferredBy")
 
 
-def stated_only(path: Path) -> Graph:
-    graph = Graph()
-    graph.parse(REPO / "data" / "khalis.ttl")
-    inferred = [
+def inferred_triples(graph: Graph) -> list[tuple[Any, Any, Any]]:
+    return [
         (graph.value(st, RDF.subject), graph.value(st, RDF.predicate), graph.value(st, RDF.object))
         for st in graph.subjects(PROV.wasGeneratedBy, None)
     ]
+
+
+def stated_only(path: Path) -> Graph:
+    graph = Graph()
+    graph.parse(REPO / "data" / "khalis.ttl")
+    inferred = inferred_triples(graph)
     assert len(inferred) == 19  # the statements of the inferences in docs/modeling.md
     for triple in inferred:
         graph.remove(triple)
@@ -107,35 +116,57 @@ assert CONSTRUCTS == ["construct-event-subgraph", "construct-schema-org"]
 GENERATED_BY = "http://www.w3.org/ns/prov#wasGeneratedBy"
 
 
-# Known, not hidden: the event subgraph copies what its paths reach, inferred links
-# included, without their statements (strict: it fails here once that is mended).
-UNMARKED_VIEWS = {
-    "construct-event-subgraph": "follows inferred links (the house searches placed in Al "
-    "Khalis, Diyala province within Iraq) without copying their statements' marks",
-    "construct-schema-org": "schema.org cannot mark an inference: the place types and "
-    "containments that are ours are left out, but the event's location at the prison "
-    "(and what is reached through it) is still drawn from one",
-}
+def as_python(term: Any) -> Any:
+    return term.toPython() if isinstance(term, Literal) else str(term)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=UNMARKED_VIEWS[n]))
-        if n in UNMARKED_VIEWS
-        else n
-        for n in CONSTRUCTS
-    ],
-)
+def _inferred() -> set[tuple[Any, ...]]:
+    graph = Graph()
+    graph.parse(REPO / "data" / "khalis.ttl")
+    return {tuple(as_python(t) for t in triple) for triple in inferred_triples(graph)}
+
+
+INFERRED = _inferred()  # the 19 inferred triples, as a view's answer gives them
+RDF_ = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+INFERENCE = "https://w3id.org/khalis-kg/ontology#Inference"
+
+
+@pytest.mark.parametrize("name", CONSTRUCTS)
 def test_views_show_an_inference_only_with_its_mark(
     name: str, graphs: dict[str, KnowledgeGraph]
 ) -> None:
-    """A CONSTRUCT view either carries the marks (statements with their
-    prov:wasGeneratedBy) or shows nothing that only an inference of ours supports."""
+    """A CONSTRUCT view either carries the marks or shows nothing that only an
+    inference of ours supports. Carrying the marks: every triple it shows that is an
+    inference of ours comes with its rdf:Statement (subject, predicate, object,
+    prov:wasGeneratedBy) and the kg:Inference with its label; and it marks nothing else."""
     full = set(graphs["full"].query(name).to_python())
     stated = set(graphs["stated"].query(name).to_python())
+    inferred = {t for t in full if t in INFERRED}
     if any(p == GENERATED_BY for _, p, _ in full):
-        inferences = {o for _, p, o in full if p == GENERATED_BY}
-        assert all(o.startswith(ID + "inference/") for o in inferences)
+        for s, p, o in inferred:
+            statements = {
+                st
+                for st, q, v in full
+                if q == RDF_ + "subject"
+                and v == s
+                and (st, RDF_ + "predicate", p) in full
+                and (st, RDF_ + "object", o) in full
+                and (st, RDF_ + "type", RDF_ + "Statement") in full
+            }
+            marks = {v for st, q, v in full if st in statements and q == GENERATED_BY}
+            assert marks, f"{name} shows {(s, p, o)} without its mark"
+            for mark in marks:
+                assert mark.startswith(ID + "inference/")
+                assert (mark, RDF_ + "type", INFERENCE) in full
+                assert any(q == LABEL for m, q, _ in full if m == mark), mark
+        for st in {st for st, q, _ in full if q == GENERATED_BY}:
+            shown = tuple(
+                next(v for x, q, v in full if x == st and q == RDF_ + part)
+                for part in ("subject", "predicate", "object")
+            )
+            assert shown in inferred, f"{name} marks {shown}, which it does not show"
+        assert inferred, f"{name} carries marks of nothing"
     else:
         assert full - stated == set(), f"{name} shows inferences of ours, unmarked"
+        assert inferred == set()

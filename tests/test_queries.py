@@ -1871,10 +1871,15 @@ def _py(term: Any) -> Any:
     raise AssertionError(f"unexpected term {term!r}")
 
 
+RDF_ = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+PARTS = ("subject", "predicate", "object")
+
+
 def expected_subgraph() -> set[tuple[Any, Any, Any]]:
     """The subgraph computed from the data file with rdflib, independently of SPARQL:
     every triple of the nodes above, of the spans they derive from, and of those spans'
-    selectors (skolemised as <span>#quote-selector / #position-selector)."""
+    selectors (skolemised as <span>#quote-selector / #position-selector); and the
+    marks of the copied triples that are inferences of ours (statement, kg:Inference)."""
     data = Graph().parse(REPO / "data" / "khalis.ttl")
     assert len(SUBGRAPH_NODES) == 72
     out: set[tuple[Any, Any, Any]] = set()
@@ -1903,6 +1908,16 @@ def expected_subgraph() -> set[tuple[Any, Any, Any]]:
             out.add((str(span), OA + "hasSelector", selector))
             for _, sp, so in data.triples((o, None, None)):
                 out.add((selector, str(sp), _py(so)))
+    # the marks: the statement of every copied triple that is an inference of ours,
+    # and the kg:Inference that generated it, with all its triples
+    generated_by = URIRef("http://www.w3.org/ns/prov#wasGeneratedBy")
+    for statement, inference in data.subject_objects(generated_by):
+        link = tuple(_py(data.value(statement, URIRef(RDF_ + part))) for part in PARTS)
+        if link not in out:
+            continue
+        for node in (statement, inference):
+            for _, p, o in data.triples((node, None, None)):
+                out.add((str(node), str(p), _py(o)))
     return out
 
 
@@ -1931,7 +1946,21 @@ def test_construct_event_subgraph(full: dict[str, KnowledgeGraph]) -> None:
     # the whole answer, against the data read without SPARQL
     expected = expected_subgraph()
     assert got == expected
-    assert len(got) == 918
+    # 918 triples of the nodes and spans; the marks of the 19 inferred triples it shows
+    # (19 statements of 5 triples, 12 inferences with their label, reason and spans used)
+    assert len(got) == 1068
+    marks = {o for _, p, o in got if p == "http://www.w3.org/ns/prov#wasGeneratedBy"}
+    assert len(marks) == 12
+    assert (
+        EVENT,
+        "http://semanticweb.cs.vu.nl/2009/11/sem/hasPlace",
+        pl("al-khalis-prison"),
+    ) in got
+    assert (
+        ID + "statement/0b2f28c9d8eccdb4",
+        "http://www.w3.org/ns/prov#wasGeneratedBy",
+        ID + "inference/break-at-the-towns-prison",
+    ) in got
     # the ontology adds nothing to the subgraph
     assert answers["oxigraph"] == full["oxigraph"].query("construct-event-subgraph")
 
@@ -1962,11 +1991,13 @@ def test_construct_schema_org(full: dict[str, KnowledgeGraph]) -> None:
     assert answers["oxigraph"] == answers["memory"]
     result = answers["oxigraph"]
     got = set(result.to_python())
-    assert len(got) == len(result.triples) == 116
-    # 5 for the event, 12 for its four places (Al Khalis is within Diyala province and,
-    # "the Iraqi town", within Iraq; Diyala province within Iraq is our inference, left
-    # out), 6 for the article, 5 for each of the 14 claims, 23 for their 8 authors (name,
-    # type; 3 job titles; ISIL's Wikidata id; alternate names ISIL, ISIS, Amaq)
+    assert len(got) == len(result.triples) == 110
+    # 4 for the event (its location is Al Khalis: the break at the town's prison is our
+    # inference, left out with the prison), 8 for its three places (Al Khalis is within
+    # Diyala province and, "the Iraqi town", within Iraq; Diyala province within Iraq and
+    # the Wikidata ids are our inferences, left out), 6 for the article, 5 for each of
+    # the 14 claims, 22 for their 8 authors (name, type; 3 job titles; alternate names
+    # ISIL, ISIS, Amaq)
     types = {s: o.removeprefix(SCHEMA) for s, p, o in got if p == RDF_TYPE}
     for s, p, _ in got:
         assert p == RDF_TYPE or p.startswith(SCHEMA), p
@@ -1978,18 +2009,18 @@ def test_construct_schema_org(full: dict[str, KnowledgeGraph]) -> None:
     assert (EVENT, SCHEMA + "startDate", "2015-05-08") in got
     assert {o for s, p, o in got if s == EVENT and p == SCHEMA + "location"} == {
         pl("al-khalis"),
-        pl("al-khalis-prison"),
     }
+    assert not any(pl("al-khalis-prison") in (s, o) for s, _, o in got)
     chain = {(s, o) for s, p, o in got if p == SCHEMA + "containedInPlace"}
     assert chain == {
-        (pl("al-khalis-prison"), pl("al-khalis")),
         (pl("al-khalis"), pl("diyala-province")),
         (pl("al-khalis"), pl("iraq")),
     }
     # "Iraq a country" is our inference (general knowledge): a plain schema:Place here
     assert types[pl("iraq")] == "Place"
     assert types[pl("diyala-province")] == "AdministrativeArea"
-    assert (pl("iraq"), SCHEMA + "sameAs", "http://www.wikidata.org/entity/Q796") in got
+    # the Wikidata identifiers are ours (inference:wikidata-identifiers): none here
+    assert not any(p == SCHEMA + "sameAs" for _, p, _ in got)
     assert (DOC, SCHEMA + "about", EVENT) in got
     claims = {s for s, t in types.items() if t == "Claim"}
     assert claims == {iri for iri in LABEL if iri.startswith(ID + "claim/")}
@@ -2025,10 +2056,11 @@ def test_schema_org_view_is_json_ld(full: dict[str, KnowledgeGraph]) -> None:
     assert event["@type"] == "Event"
     assert event["name"] == "2015 Al Khalis prison break"
     assert event["startDate"] == "2015-05-08"
-    assert {p["@id"] for p in event["location"]} == {pl("al-khalis"), pl("al-khalis-prison")}
-    prison = nodes[pl("al-khalis-prison")]
-    assert prison["@type"] == "Place"
-    assert prison["containedInPlace"] == {"@id": pl("al-khalis")}
+    assert event["location"] == {"@id": pl("al-khalis")}
+    town = nodes[pl("al-khalis")]
+    assert town["@type"] == "Place"
+    assert {p["@id"] for p in town["containedInPlace"]} == {pl("diyala-province"), pl("iraq")}
+    assert pl("al-khalis-prison") not in nodes
     assert nodes[DOC]["@type"] == "Article"
     assert nodes[DOC]["about"] == {"@id": EVENT}
     assert nodes[cl("mayor-blames-isis")]["author"] == {"@id": MAYOR}
@@ -2042,6 +2074,14 @@ def test_construct_through_the_cli(full: dict[str, KnowledgeGraph]) -> None:
         got = {(t.subject.value, t.predicate.value, t.object.value) for t in quads}
         api = {(s.value, p.value, o.value) for s, p, o in full["oxigraph"].query(name).triples}
         assert got == api, name
+
+
+INFERENCES_OF_THE_CURFEW = (
+    "diyala-province-in-iraq",
+    "general-knowledge",
+    "wikidata-identifiers",
+    "statute-mile",
+)
 
 
 def test_construct_of_another_event(full: dict[str, KnowledgeGraph]) -> None:
@@ -2073,4 +2113,19 @@ def test_construct_of_another_event(full: dict[str, KnowledgeGraph]) -> None:
             ID + "span/aftermath-6",
             ID + "span/aftermath-6#quote-selector",
             ID + "span/aftermath-6#position-selector",
+            # the marks of the inferred links it shows: Diyala province and Baghdad
+            # within Iraq, Iraq a country, Baghdad a city, their Wikidata ids, the mile
+            *(ID + "inference/" + i for i in INFERENCES_OF_THE_CURFEW),
+            *(
+                ID + "statement/" + h
+                for h in (
+                    "f327ca36557b7302",
+                    "2552c2320e3b9c1f",
+                    "baf962760ae9ac32",
+                    "5f6a2add6179f5f7",
+                    "2a700e5d036c5cad",
+                    "ac697f76e15963fb",
+                    "fc63ca5755c719a0",
+                )
+            ),
         }
