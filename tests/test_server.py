@@ -387,7 +387,7 @@ def test_pathological_query_is_stopped_and_others_are_served(live_server: str) -
 
 
 def test_result_cap(client: httpx.Client) -> None:
-    # The whole graph (over 1000 triples) is more than this server's cap of 1000 results.
+    # The whole graph (3710 triples) is more than this server's cap of 2000 results.
     r = client.post("/sparql", data={"query": "SELECT * { ?s ?p ?o }"})
     assert r.status_code == 503
     assert f"more than {TEST_MAX_RESULTS} results" in r.text
