@@ -856,6 +856,16 @@ def test_serve_answers_502_for_a_bad_store_answer(store: FakeStore) -> None:
     assert "Traceback" not in log
 
 
+@pytest.mark.parametrize("value", ["x", "-1", "1.5", "\u00b2", "\u0663", "1" * 5000, ""])
+def test_a_triple_count_that_is_not_a_plain_integer_is_remote_answer_error(
+    store: FakeStore, value: str
+) -> None:
+    count("triple-count")
+    store.serve(Script(body=_count_answer(value)))
+    with pytest.raises(RemoteAnswerError, match="not one non-negative integer"):
+        backend(store).triple_count()
+
+
 @pytest.mark.server
 @pytest.mark.parametrize(
     ("count_answer", "message"),
@@ -863,6 +873,8 @@ def test_serve_answers_502_for_a_bad_store_answer(store: FakeStore) -> None:
         (b'{"head": []}', "the answer is not valid SPARQL JSON results ('head' is not an object)"),
         (b'{"head": {"vars": ["n"]}, "results": {"bindings": []}}', "not one non-negative integer"),
         (_count_answer("x"), "not one non-negative integer"),
+        (_count_answer("\u00b2"), "not one non-negative integer"),  # isdigit(), not int()
+        (_count_answer("1" * 5000), "not one non-negative integer"),  # past int()'s digits
     ],
 )  # fmt: skip
 def test_serve_start_up_with_an_odd_store_is_one_line_exit_6(

@@ -113,6 +113,18 @@ class QueryResult:
             graph.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
         return graph
 
+    def count(self, name: str = "n") -> int | None:
+        """The one non-negative integer a COUNT query answers (one row, ``name`` bound to
+        ASCII digits, at most 18 of them); None for any other answer (a remote store may
+        answer anything: ``"²".isdigit()`` holds, and ``int()`` takes neither it nor
+        5,000 digits)."""
+        if self.form != "select" or len(self.rows) != 1 or name not in self.rows[0]:
+            return None
+        value = self.rows[0][name].value
+        if not (0 < len(value) <= 18 and value.isascii() and value.isdigit()):
+            return None
+        return int(value)
+
     def canonical(self) -> QueryResult:
         """A copy whose rows (or triples) are sorted: for comparing unordered answers."""
         rows = sorted(self.rows, key=lambda r: [_cell_key(r.get(v)) for v in self.variables])

@@ -458,13 +458,13 @@ class RemoteBackend:
         return frozenset(r["g"].value for r in result.rows if "g" in r and r["g"].is_iri)
 
     def triple_count(self) -> int:
-        rows = self._select(_COUNT_QUERY, Limits(), []).rows
-        if len(rows) != 1 or "n" not in rows[0] or not rows[0]["n"].value.isdigit():
+        found = self._select(_COUNT_QUERY, Limits(), []).count()
+        if found is None:
             raise RemoteAnswerError(
                 f"{printable(self.query_url)}: the answer to the triple count is not one "
                 "non-negative integer"
             )
-        return int(rows[0]["n"].value)
+        return found
 
     def dump(self) -> bytes:
         """The whole dataset as N-Quads (with ``graph``: that graph's triples): a Graph

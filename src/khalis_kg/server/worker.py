@@ -23,16 +23,17 @@ def _error(status: int, message: str) -> KhalisError:
     return error
 
 
-def _count(rows: list[dict[str, Any]]) -> int:
+def _count(result: Any) -> int:
     """The one integer of a COUNT query's answer (a remote store may answer anything:
     RemoteAnswerError, exit 6 at start-up)."""
     from ..errors import RemoteAnswerError
 
-    if len(rows) != 1 or "n" not in rows[0] or not str(rows[0]["n"].value).isdigit():
+    found = result.count()
+    if found is None:
         raise RemoteAnswerError(
             "the store's answer to the triple count is not one non-negative integer"
         )
-    return int(rows[0]["n"].value)
+    return int(found)
 
 
 def _capped(result: Any, max_results: int) -> Any:
@@ -125,7 +126,7 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> Any:
         graphs = kg.sparql("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", timeout=60.0)
         return {
             "queries": _catalogue(kg),
-            "triples": _count(count.rows),
+            "triples": _count(count),
             "graphs": sorted(
                 {str(row["g"]) for row in graphs.to_python() if "g" in row}
                 | kg.backend.graph_names()
