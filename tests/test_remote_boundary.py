@@ -708,7 +708,9 @@ def test_cli_drip_and_load_redirect_in_a_real_process(store: FakeStore, tmp_path
 @given(
     url=st.sampled_from(["http://[::1", "http://[::1]:99999/q", "ftp://h/q", "http:///q", "h/q"])
     | st.builds(
-        lambda c, t: f"http://h/{t}{c}x", st.sampled_from("\r\n\t \x00\x1b\x7f\x85"), SAFE_TEXT
+        lambda c, t: f"http://h/{t}{c}x",
+        st.sampled_from("\r\n\t \x00\x1b\x7f\x85\udc80"),  # \udc80: a byte not UTF-8
+        SAFE_TEXT,
     )
 )
 def test_endpoint_urls_are_checked_where_they_enter(url: str) -> None:

@@ -43,6 +43,7 @@ from urllib.parse import urljoin, urlsplit
 from .errors import (
     InputError,
     KhalisError,
+    ParameterError,
     RemoteAnswerError,
     RemoteStoreError,
     one_line,
@@ -68,20 +69,18 @@ ENV_TOKEN = "KHALIS_KG_TOKEN"  # noqa: S105
 
 
 def check_url(url: str) -> None:
-    """An http(s) URL with a host, without credentials and without control characters
-    or spaces (InputError otherwise, one line)."""
-    shown = repr(url)  # every control character escaped, quotes included
-    if not isinstance(url, str) or any(c <= " " or "\x7f" <= c <= "\x9f" for c in url):
-        raise InputError(
-            f"not an http(s) endpoint URL: {shown} (control characters or spaces in it)"
-        )
+    """An http(s) URL with a host (:func:`khalis_kg.checks.url`: no whitespace, control
+    character or byte that is not UTF-8), and without credentials (InputError otherwise,
+    one line)."""
+    from .checks import url as checked
+
+    if not isinstance(url, str):
+        raise InputError(f"not an http(s) endpoint URL: {url!r}")
     try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (parsed on access: ValueError when out of range)
-    except ValueError as exc:
-        raise InputError(f"not an http(s) endpoint URL: {shown} ({exc})") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"not an http(s) endpoint URL: {shown}")
+        checked(url, "not an http(s) endpoint URL")
+    except ParameterError as exc:
+        raise InputError(str(exc)) from None
+    parts = urlsplit(url)
     if parts.username or parts.password:
         raise InputError(
             "credentials in an endpoint URL are refused: set "
