@@ -721,6 +721,21 @@ def test_endpoint_urls_are_checked_where_they_enter(url: str) -> None:
     assert "\r" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [f"http://user:{CANARY}@[::1", f"http://user:{CANARY}@h/\rx", f"ftp://{CANARY}@h/q",
+     f"http://{CANARY}:pw@h:99999/q", f"http://user:{CANARY}@h/q"],
+)  # fmt: skip
+def test_a_bad_url_with_credentials_is_refused_without_them(url: str) -> None:
+    count("url-credentials")
+    with pytest.raises(InputError) as info:
+        RemoteBackend(url, env={})
+    assert CANARY not in str(info.value)
+    done = CliRunner().invoke(cli, ["--endpoint", url, "--backend", "remote", "stats"])
+    assert done.exit_code == 2
+    assert CANARY not in done.output
+
+
 @PROFILE
 @given(
     name=st.sampled_from(["KHALIS_KG_TOKEN", "KHALIS_KG_USER", "KHALIS_KG_PASSWORD"]),

@@ -15,6 +15,7 @@ Light: imports nothing beyond the standard library and :mod:`khalis_kg.errors`.
 from __future__ import annotations
 
 import math
+import re
 
 from .errors import ParameterError
 
@@ -67,17 +68,22 @@ def url(value: str, what: str) -> str:
     was not UTF-8) in it."""
     from urllib.parse import urlsplit
 
+    shown = _shown(_USERINFO.sub(r"\1***@", value, count=1))  # never a password in a message
     bad = next((c for c in value if c <= " " or "\x7f" <= c <= "\x9f" or _surrogate(c)), None)
     if bad is not None:
-        raise ParameterError(f"{what}: {_shown(value)} is not a URL ({bad!r} in it)")
+        raise ParameterError(f"{what}: {shown} is not a URL ({bad!r} in it)")
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
     except ValueError as exc:
-        raise ParameterError(f"{what}: {_shown(value)} is not a URL ({exc})") from None
+        raise ParameterError(f"{what}: {shown} is not a URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ParameterError(f"{what}: {_shown(value)} is not an http or https URL with a host")
+        raise ParameterError(f"{what}: {shown} is not an http or https URL with a host")
     return value
+
+
+_USERINFO = re.compile(r"^([^:/?#]*:?//)[^/?#]*@")
+"""The user and password of a URL (``scheme://user:password@``), hidden when it is shown."""
 
 
 def _surrogate(char: str) -> bool:
