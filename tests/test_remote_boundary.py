@@ -495,6 +495,27 @@ def test_read_status_codes(store: FakeStore, status: int, location: str | None) 
 
 @PROFILE
 @given(
+    status=st.sampled_from([400, 500, 503]),
+    charset=st.sampled_from(["hex", "uu_codec", "idna", "undefined", "punycode", "utf-8"]),
+)
+def test_an_error_answer_in_any_declared_charset_is_one_typed_line(
+    store: FakeStore, status: int, charset: str
+) -> None:
+    """The first line of an error answer is shown whatever charset the store declares:
+    one a Python codec cannot decode text with (``hex``) is read as UTF-8."""
+    count("status-charset")
+    script = Script(
+        status=status, body=b"oops \xff\\x", content_type=f"text/plain; charset={charset}"
+    )
+    expected: type[KhalisError] = QuerySyntaxError if status == 400 else RemoteStoreError
+    with pytest.raises(expected) as info:
+        run(store, script, "ASK {}")
+    assert "oops" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@PROFILE
+@given(
     status=st.integers(200, 599),
     location=st.sampled_from(["/store?default", "http://127.0.0.2:9/x"]),
 )

@@ -164,7 +164,13 @@ class Answer:
 
     @property
     def text(self) -> str:
-        return self.content.decode(self.encoding, "replace")
+        """The body as text, in the declared charset; as UTF-8 when that is not a text
+        encoding Python can decode with replacement (``hex``, ``idna``: the store's
+        word, a LookupError or UnicodeError otherwise)."""
+        try:
+            return self.content.decode(self.encoding, "replace")
+        except (LookupError, ValueError):
+            return self.content.decode("utf-8", "replace")
 
     @property
     def media_type(self) -> str:
