@@ -34,6 +34,7 @@ from helpers import free_port
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from khalis_kg.api import KnowledgeGraph
 from khalis_kg.backends.remote import RemoteBackend
 from khalis_kg.cli import cli
 from khalis_kg.errors import (
@@ -902,6 +903,22 @@ def test_a_triple_count_that_is_not_a_plain_integer_is_remote_answer_error(
     store.serve(Script(body=_count_answer(value)))
     with pytest.raises(RemoteAnswerError, match="not one non-negative integer"):
         backend(store).triple_count()
+
+
+@pytest.mark.parametrize("value", ["x", "\u00b2", "1" * 5000])
+def test_stats_over_a_count_that_is_not_a_plain_integer_is_remote_answer_error(
+    store: FakeStore, value: str
+) -> None:
+    count("stats-count")
+    term = {"type": "literal", "value": value}
+    body = {"head": {"vars": ["class", "n"]}, "results": {"bindings": [
+        {"class": {"type": "uri", "value": "http://e/C"}, "n": term}]}}  # fmt: skip
+    store.serve(Script(body=json.dumps(body).encode()))
+    with (
+        KnowledgeGraph.connect(store.url + "/sparql") as kg,
+        pytest.raises(RemoteAnswerError, match="not a non-negative integer"),
+    ):
+        kg.stats()
 
 
 @pytest.mark.server

@@ -39,7 +39,7 @@ from .isolation import DEFAULT_MEMORY_LIMIT
 from .namespaces import KG, ONTOLOGY
 from .rdfio import Source
 from .resources import ontology_sources, packaged_source, queries_dir
-from .results import QueryResult
+from .results import QueryResult, count_of
 from .safety import (
     DEFAULT_MAX_ROWS,
     Limits,
@@ -721,12 +721,13 @@ class KnowledgeGraph:
 
         def number(row: Row) -> int:
             # a remote store may answer anything: a count that is not one is its fault
-            if "n" not in row or not row["n"].value.isdigit():
+            found = count_of(row.get("n"))
+            if found is None:
                 raise RemoteAnswerError(
                     f"the {self.backend.name} store answered a count with something that is "
                     "not a non-negative integer"
                 )
-            return int(row["n"].value)
+            return found
 
         instances = {r["class"].value: number(r) for r in run(_INSTANCES).rows if "class" in r}
         claims_row = run(_CLAIMS).rows

@@ -118,18 +118,26 @@ class QueryResult:
         ASCII digits, at most 18 of them); None for any other answer (a remote store may
         answer anything: ``"²".isdigit()`` holds, and ``int()`` takes neither it nor
         5,000 digits)."""
-        if self.form != "select" or len(self.rows) != 1 or name not in self.rows[0]:
+        if self.form != "select" or len(self.rows) != 1:
             return None
-        value = self.rows[0][name].value
-        if not (0 < len(value) <= 18 and value.isascii() and value.isdigit()):
-            return None
-        return int(value)
+        return count_of(self.rows[0].get(name))
 
     def canonical(self) -> QueryResult:
         """A copy whose rows (or triples) are sorted: for comparing unordered answers."""
         rows = sorted(self.rows, key=lambda r: [_cell_key(r.get(v)) for v in self.variables])
         triples = sorted(self.triples, key=lambda t: [x.sort_key() for x in t])
         return QueryResult(self.form, list(self.variables), rows, self.boolean, triples)
+
+
+def count_of(term: Term | None) -> int | None:
+    """The non-negative integer ``term`` writes (ASCII digits, at most 18), or None: the
+    one check of a count a store answered (:meth:`QueryResult.count`)."""
+    if term is None:
+        return None
+    value = term.value
+    if not (0 < len(value) <= 18 and value.isascii() and value.isdigit()):
+        return None
+    return int(value)
 
 
 def _cell_key(term: Term | None) -> tuple[int, str, str, str]:
