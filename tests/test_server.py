@@ -1068,3 +1068,29 @@ def test_serve_store_refuses_what_would_be_ignored(tmp_path: Path) -> None:
         2,
         "khalis-kg: error: --store DIR is an Oxigraph store: use --backend oxigraph\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"workers": -1}, "workers"),
+        ({"timeout": float("nan")}, "timeout"),
+        ({"timeout": "5"}, "timeout"),
+        ({"max_results": 0}, "max_results"),
+        ({"queue_timeout": float("inf")}, "queue_timeout"),
+        ({"body_timeout": -1.0}, "body_timeout"),
+        ({"remote_timeout": 0}, "remote_timeout"),
+        ({"memory_limit": 1024}, "memory_limit"),
+    ],
+)
+def test_serve_from_python_checks_its_numbers_before_starting(
+    given: dict[str, object], named: str
+) -> None:
+    """``serve(...)`` called from Python: a bad number is one ParameterError naming it,
+    before any worker or socket (not a ValueError from the pool, nor a server whose
+    every query then fails)."""
+    from khalis_kg.errors import ParameterError
+    from khalis_kg.server import serve
+
+    with pytest.raises(ParameterError, match=named):
+        serve(port=0, **given)  # type: ignore[arg-type]

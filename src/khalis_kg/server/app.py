@@ -114,6 +114,23 @@ class Settings:
     body_timeout: float = 10.0
     """Seconds a client has, once its request head is read, to send the body (408)."""
 
+    def __post_init__(self) -> None:
+        """The numbers checked when given (ParameterError naming the setting), before any
+        worker or socket: ``serve()`` is also called from Python."""
+        from ..checks import count, optional_count, optional_seconds, seconds
+        from ..isolation import MAX_MEMORY_LIMIT
+
+        for name in ("timeout", "queue_timeout", "body_timeout"):
+            seconds(getattr(self, name), name)
+        optional_seconds(self.remote_timeout, "remote_timeout")
+        count(self.max_results, "max_results")
+        count(self.workers, "workers", maximum=64)
+        count(self.max_body_bytes, "max_body_bytes")
+        count(self.max_query_chars, "max_query_chars")
+        optional_count(
+            self.memory_limit, "memory_limit", minimum=64 * 1024**2, maximum=MAX_MEMORY_LIMIT
+        )
+
 
 class RequestTooLargeError(KhalisError):
     http_status = 413
