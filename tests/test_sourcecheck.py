@@ -432,3 +432,31 @@ def test_the_shapes_check_the_context_and_the_checksum(tmp_path: Path) -> None:
         ("aftermath-2", "The context does not match the text: oa:"),
         ("wikipedia-2015-al-khalis-prison-break", "The checksum does not match the text: sp"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [('"abc"', '"5"'), ('"\u00b2"', '"5"'), ('"1"', '"x"'), ('"9"', '"2"')]
+)
+def test_a_graph_whose_span_offsets_are_not_offsets_is_one_line_exit_2(
+    tmp_path: Path, start: str, end: str
+) -> None:
+    """A user's graph (--data) whose oa:start / oa:end is not a non-negative integer, or
+    ends before it starts: one InputError line (exit 2), not a ValueError from int()
+    (which the isolated child reported as our own crash, exit 5)."""
+    data = tmp_path / "odd.ttl"
+    data.write_text(
+        "@prefix oa: <http://www.w3.org/ns/oa#> .\n"
+        "@prefix nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> .\n"
+        '<http://e/doc> nif:isString "Hello world." .\n'
+        "<http://e/span> oa:hasSource <http://e/doc> ;\n"
+        "  oa:hasSelector <http://e/q> , <http://e/p> .\n"
+        '<http://e/q> a oa:TextQuoteSelector ; oa:exact "Hello" .\n'
+        f"<http://e/p> a oa:TextPositionSelector ; oa:start {start} ; oa:end {end} .\n",
+        encoding="utf-8",
+    )
+    article = tmp_path / "article.txt"
+    article.write_text("Hello world.", encoding="utf-8")
+    done = run_cli("--data", str(data), "check-source", str(article))
+    assert done.exit_code == 2, done.output
+    assert "http://e/span" in done.output
+    assert len(done.output.strip().splitlines()) == 1

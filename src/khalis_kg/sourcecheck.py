@@ -405,18 +405,38 @@ inference used (a row with ``?inference`` and no span: an inference that used no
 
 
 def spans_of(rows: Iterable[Mapping[str, Any]]) -> list[Span]:
-    """:class:`Span` objects from rows of :data:`SPANS` (values as plain Python)."""
-    return [
-        Span(
-            str(r["span"]),
-            str(r["exact"]),
-            int(r["start"]),
-            int(r["end"]),
-            str(r.get("prefix") or ""),
-            str(r.get("suffix") or ""),
+    """:class:`Span` objects from rows of :data:`SPANS` (values as plain Python); a span
+    whose offsets are not non-negative integers, or that ends before it starts, is an
+    InputError naming it (the graph may be the user's, ``--data``)."""
+    spans = []
+    for r in rows:
+        start, end = _offset(r, "start"), _offset(r, "end")
+        if end < start:
+            raise _bad_span(r, f"ends ({end}) before it starts ({start})")
+        spans.append(
+            Span(
+                str(r["span"]),
+                str(r["exact"]),
+                start,
+                end,
+                str(r.get("prefix") or ""),
+                str(r.get("suffix") or ""),
+            )
         )
-        for r in rows
-    ]
+    return spans
+
+
+def _offset(row: Mapping[str, Any], name: str) -> int:
+    value = str(row[name])
+    if not (0 < len(value) <= 18 and value.isascii() and value.isdigit()):
+        raise _bad_span(row, f"has oa:{name} {value[:40]!r}, not a non-negative integer")
+    return int(value)
+
+
+def _bad_span(row: Mapping[str, Any], why: str) -> Exception:
+    from .errors import InputError, printable
+
+    return InputError(f"the span {printable(str(row['span']))[:200]} {why}")
 
 
 def statements_of(rows: Iterable[Mapping[str, Any]]) -> list[Statement]:
