@@ -435,7 +435,8 @@ def test_the_shapes_check_the_context_and_the_checksum(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "end"), [('"abc"', '"5"'), ('"\u00b2"', '"5"'), ('"1"', '"x"'), ('"9"', '"2"')]
+    ("start", "end"),
+    [('"abc"', '"5"'), ('"\u00b2"', '"5"'), ('"1"', '"x"'), ('"9"', '"2"'), ('"0"', '"4"')],
 )
 def test_a_graph_whose_span_offsets_are_not_offsets_is_one_line_exit_2(
     tmp_path: Path, start: str, end: str

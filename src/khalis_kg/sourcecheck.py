@@ -406,13 +406,18 @@ inference used (a row with ``?inference`` and no span: an inference that used no
 
 def spans_of(rows: Iterable[Mapping[str, Any]]) -> list[Span]:
     """:class:`Span` objects from rows of :data:`SPANS` (values as plain Python); a span
-    whose offsets are not non-negative integers, or that ends before it starts, is an
-    InputError naming it (the graph may be the user's, ``--data``)."""
+    whose offsets are not non-negative integers, that ends before it starts or whose
+    quote is not as long as its offsets say, is an InputError naming it (the graph may be
+    the user's, ``--data``)."""
     spans = []
     for r in rows:
         start, end = _offset(r, "start"), _offset(r, "end")
         if end < start:
             raise _bad_span(r, f"ends ({end}) before it starts ({start})")
+        if len(str(r["exact"])) != end - start:  # an empty quote would match everywhere
+            raise _bad_span(
+                r, f"quotes {len(str(r['exact']))} characters but its offsets span {end - start}"
+            )
         spans.append(
             Span(
                 str(r["span"]),
