@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 CONTEXT = 32
@@ -93,16 +93,7 @@ class SpanCheck:
     new_text: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "span": self.span,
-            "status": self.status,
-            "start": self.start,
-            "end": self.end,
-            "new_start": self.new_start,
-            "new_end": self.new_end,
-            "similarity": self.similarity,
-            "new_text": self.new_text,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -115,14 +106,7 @@ class StatementCheck:
     spans: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "statement": self.statement,
-            "subject": self.subject,
-            "predicate": self.predicate,
-            "object": self.object,
-            "status": self.status,
-            "spans": list(self.spans),
-        }
+        return {**asdict(self), "spans": list(self.spans)}
 
 
 @dataclass(frozen=True)
