@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,56 @@ BACKENDS = tuple(b for b in ALL_BACKENDS if b != "remote")
 
 EVENT = "https://w3id.org/khalis-kg/id/event/al-khalis-prison-break-2015"
 START_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What one in-process run of the command line left behind (see :func:`invoke`)."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    output: str
+    """What a terminal shows: standard output and standard error, interleaved."""
+    stdout_bytes: bytes
+    exception: BaseException | None
+    """None, the ``SystemExit`` of a run that did not exit 0, or (only with
+    ``catch_exceptions=True``) what the run raised."""
+
+
+def invoke(
+    args: Sequence[str],
+    *,
+    input: str | bytes | None = None,
+    env: Mapping[str, str | None] | None = None,
+    catch_exceptions: bool = False,
+) -> Invocation:
+    """Run ``khalis-kg ARGS`` in this process, as a user would type it, and return what it
+    left behind.
+
+    This is the ONE place that knows how the command line is called in-process: every
+    test runs the CLI through it (or as a real subprocess), never through the CLI
+    framework's own test runner. ``input`` is standard input; ``env`` sets (a value) or
+    unsets (None) environment variables for the run only. An exception the command does
+    not handle propagates, as a traceback would reach the user; with
+    ``catch_exceptions=True`` it is returned in ``exception`` instead, for tests that
+    collect every problem of many runs before failing.
+    """
+    from click.testing import CliRunner
+
+    from khalis_kg.cli import PROG, cli
+
+    result = CliRunner(env=env).invoke(
+        cli, list(args), input=input, catch_exceptions=catch_exceptions, prog_name=PROG
+    )
+    return Invocation(
+        exit_code=result.exit_code,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        output=result.output,
+        stdout_bytes=result.stdout_bytes,
+        exception=result.exception,
+    )
 
 
 def stop_process(process: subprocess.Popen[bytes], grace: float) -> None:

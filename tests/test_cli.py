@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 import rdflib
-from click.testing import CliRunner, Result
-from helpers import BACKENDS, EVENT, TEST_QUERIES, TESTS, files_of
+from helpers import BACKENDS, EVENT, TEST_QUERIES, TESTS, Invocation, files_of, invoke
 from rdflib.compare import isomorphic
 
 from khalis_kg import KnowledgeGraph, __version__, resources
@@ -23,22 +22,13 @@ INVALID = TESTS / "data" / "invalid"
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
 def example_queries(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Make the example queries the packaged catalogue for the CLI."""
     monkeypatch.setattr(resources, "queries_dir", lambda: TEST_QUERIES)
     return TEST_QUERIES
 
 
-def run(runner: CliRunner, *args: str, input: str | None = None) -> Result:
-    return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
-
-
-def assert_error(result: Result, message: str, code: int = 2) -> None:
+def assert_error(result: Invocation, message: str, code: int = 2) -> None:
     assert result.exit_code == code, result.output
     assert result.stdout == ""
     assert result.stderr == f"khalis-kg: error: {message}\n"
@@ -47,13 +37,13 @@ def assert_error(result: Result, message: str, code: int = 2) -> None:
 # --- help, version ---------------------------------------------------------------------------
 
 
-def test_help_and_version(runner: CliRunner) -> None:
-    result = run(runner, "--help")
+def test_help_and_version() -> None:
+    result = invoke(["--help"])
     assert result.exit_code == 0
     for command in ("queries", "query", "sparql", "validate", "export", "stats"):
         assert f"\n  {command} " in result.output
     assert "--backend [oxigraph|memory|remote]" in result.output
-    version = run(runner, "--version")
+    version = invoke(["--version"])
     assert version.output == f"khalis-kg, version {__version__}\n"
 
 
@@ -66,29 +56,29 @@ def test_console_script_runs() -> None:
 # --- queries and query -----------------------------------------------------------------------
 
 
-def test_queries_lists_the_catalogue(runner: CliRunner, example_queries: Path) -> None:
-    result = run(runner, "queries")
+def test_queries_lists_the_catalogue(example_queries: Path) -> None:
+    result = invoke(["queries"])
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert "event-quantities: Quantities of an event" in lines
     assert "unlabelled-event-violation [check]: Events without a label" in lines
     assert "    --param day=<date> (required) -- the day (YYYY-MM-DD)" in lines
     assert f"    --param event=<iri> = {EVENT} -- the event to report on" in lines
-    as_json = json.loads(run(runner, "queries", "--format", "json").output)
+    as_json = json.loads(invoke(["queries", "--format", "json"]).output)
     assert as_json == [q.to_dict() for q in Catalogue.load(TEST_QUERIES).list()]
 
 
-def test_queries_lists_the_packaged_catalogue(runner: CliRunner) -> None:
-    result = run(runner, "queries", "--format", "json")
+def test_queries_lists_the_packaged_catalogue() -> None:
+    result = invoke(["queries", "--format", "json"])
     assert [q["name"] for q in json.loads(result.output)] == Catalogue.load().names()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_query_csv(runner: CliRunner, example_queries: Path, backend: str) -> None:
-    result = run(
-        runner, "--backend", backend, "query", "events-on-day", "-p", "day=2015-05-08",
+def test_query_csv(example_queries: Path, backend: str) -> None:
+    result = invoke([
+        "--backend", backend, "query", "events-on-day", "-p", "day=2015-05-08",
         "--format", "csv",
-    )  # fmt: skip
+    ])  # fmt: skip
     assert result.exit_code == 0
     assert result.stdout_bytes.decode() == (
         "day,lang,event,label\r\n"
@@ -99,12 +89,12 @@ def test_query_csv(runner: CliRunner, example_queries: Path, backend: str) -> No
     )
 
 
-def test_query_default_table_and_other_formats(runner: CliRunner, example_queries: Path) -> None:
-    table = run(runner, "query", "event-quantities", "--param", "minimum=13", "--width", "0")
+def test_query_default_table_and_other_formats(example_queries: Path) -> None:
+    table = invoke(["query", "event-quantities", "--param", "minimum=13", "--width", "0"])
     assert table.exit_code == 0
     assert table.output.splitlines()[-1] == "(2 rows)"
     assert table.output.splitlines()[2].startswith("event:al-khalis-prison-break-2015  13  ")
-    as_json = json.loads(run(runner, "query", "event-quantities", "--format", "json").output)
+    as_json = json.loads(invoke(["query", "event-quantities", "--format", "json"]).output)
     assert as_json["head"]["vars"] == [
         "event",
         "minimum",
@@ -114,39 +104,39 @@ def test_query_default_table_and_other_formats(runner: CliRunner, example_querie
         "statedAs",
     ]
     assert len(as_json["results"]["bindings"]) == 4
-    tsv = run(runner, "query", "event-quantities", "-p", "minimum=50", "--format", "tsv").output
+    tsv = invoke(["query", "event-quantities", "-p", "minimum=50", "--format", "tsv"]).output
     assert tsv.splitlines()[0] == "?event\t?minimum\t?quantity\t?qualifier\t?value\t?statedAs"
     assert len(tsv.splitlines()) == 3
-    xml = run(runner, "query", "event-quantities", "--format", "xml").output
+    xml = invoke(["query", "event-quantities", "--format", "xml"]).output
     assert xml.count("<result>") == 4
-    graph = run(runner, "query", "construct-event", "-p", f"event={EVENT}", "--format", "nt")
+    graph = invoke(["query", "construct-event", "-p", f"event={EVENT}", "--format", "nt"])
     parsed = rdflib.Graph().parse(data=graph.output, format="nt")
     assert len(parsed) == len(graph.output.splitlines()) > 10
 
 
-def test_query_errors(runner: CliRunner, example_queries: Path) -> None:
+def test_query_errors(example_queries: Path) -> None:
     assert_error(
-        run(runner, "query", "event-quantity"),
+        invoke(["query", "event-quantity"]),
         "no packaged query named 'event-quantity'. Did you mean: event-quantities, events-on-day?",
     )
     assert_error(
-        run(runner, "query", "events-on-day"),
+        invoke(["query", "events-on-day"]),
         "query 'events-on-day' needs parameter 'day' (date): the day (YYYY-MM-DD)",
     )
     assert_error(
-        run(runner, "query", "events-on-day", "-p", "day=May 8"),
+        invoke(["query", "events-on-day", "-p", "day=May 8"]),
         "parameter 'day' must be a date (YYYY-MM-DD), got 'May 8'",
     )
     assert_error(
-        run(runner, "query", "events-on-day", "-p", "day"),
+        invoke(["query", "events-on-day", "-p", "day"]),
         "--param expects KEY=VALUE, got 'day'",
     )
     assert_error(
-        run(runner, "query", "event-quantities", "-p", "minimum=ten"),
+        invoke(["query", "event-quantities", "-p", "minimum=ten"]),
         "parameter 'minimum' must be an integer, got 'ten'",
     )
     assert_error(
-        run(runner, "query", "event-quantities", "-p", "event=not an iri"),
+        invoke(["query", "event-quantities", "-p", "event=not an iri"]),
         "parameter 'event' must be an absolute IRI, got 'not an iri'",
     )
 
@@ -156,39 +146,39 @@ def test_query_errors(runner: CliRunner, example_queries: Path) -> None:
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s a kg:Claim }"
 
 
-def test_sparql_inline_file_and_stdin(runner: CliRunner, tmp_path: Path) -> None:
+def test_sparql_inline_file_and_stdin(tmp_path: Path) -> None:
     expected = b"n\r\n14\r\n"
-    assert run(runner, "sparql", COUNT, "--format", "csv").stdout_bytes == expected
+    assert invoke(["sparql", COUNT, "--format", "csv"]).stdout_bytes == expected
     query = tmp_path / "q.rq"
     query.write_text(COUNT, "utf-8")
-    assert run(runner, "sparql", "-f", str(query), "--format", "csv").stdout_bytes == expected
-    assert run(runner, "sparql", "-", "--format", "csv", input=COUNT).stdout_bytes == expected
-    memory = run(runner, "--backend", "memory", "sparql", COUNT, "--format", "csv")
+    assert invoke(["sparql", "-f", str(query), "--format", "csv"]).stdout_bytes == expected
+    assert invoke(["sparql", "-", "--format", "csv"], input=COUNT).stdout_bytes == expected
+    memory = invoke(["--backend", "memory", "sparql", COUNT, "--format", "csv"])
     assert memory.stdout_bytes == expected
 
 
-def test_sparql_graph_results(runner: CliRunner) -> None:
+def test_sparql_graph_results() -> None:
     text = f"CONSTRUCT {{ <{EVENT}> ?p ?o }} WHERE {{ <{EVENT}> ?p ?o }}"
-    turtle = run(runner, "sparql", text)
+    turtle = invoke(["sparql", text])
     assert turtle.exit_code == 0
     assert "@prefix event: <https://w3id.org/khalis-kg/id/event/> ." in turtle.output
     graph = rdflib.Graph().parse(data=turtle.output, format="turtle")
     for fmt, rdflib_format in (("nt", "nt"), ("jsonld", "json-ld"), ("xml", "xml")):
-        other = run(runner, "sparql", text, "--format", fmt).output
+        other = invoke(["sparql", text, "--format", fmt]).output
         assert len(rdflib.Graph().parse(data=other, format=rdflib_format)) == len(graph)
     assert_error(
-        run(runner, "sparql", text, "--format", "csv"),
+        invoke(["sparql", text, "--format", "csv"]),
         "format 'csv' is not available for graph results (choose one of: turtle, nt, jsonld, xml)",
     )
 
 
-def test_sparql_errors(runner: CliRunner, tmp_path: Path) -> None:
-    syntax = run(runner, "sparql", "SELECT * WHERE {\n ?s ?p ?o }\nLIMIT x")
+def test_sparql_errors(tmp_path: Path) -> None:
+    syntax = invoke(["sparql", "SELECT * WHERE {\n ?s ?p ?o }\nLIMIT x"])
     assert syntax.exit_code == 2
     assert syntax.stderr.startswith("khalis-kg: error: SPARQL syntax error at line 3, column 7: ")
     assert syntax.stderr.count("\n") == 1
     for backend in ("oxigraph", "memory"):
-        prefix = run(runner, "--backend", backend, "sparql", "SELECT * WHERE { ?s ex:p ?o }")
+        prefix = invoke(["--backend", backend, "sparql", "SELECT * WHERE { ?s ex:p ?o }"])
         assert prefix.exit_code == 2
         assert prefix.stderr.startswith(
             "khalis-kg: error: SPARQL syntax error at line 1, column 21: the prefix 'ex:' is "
@@ -196,32 +186,32 @@ def test_sparql_errors(runner: CliRunner, tmp_path: Path) -> None:
         )
         assert prefix.stderr.count("\n") == 1
     assert_error(
-        run(runner, "sparql", "INSERT DATA { <http://a/b> <http://a/c> 1 }"),
+        invoke(["sparql", "INSERT DATA { <http://a/b> <http://a/c> 1 }"]),
         "SPARQL Update is not allowed: khalis-kg is read-only (found INSERT)",
     )
     assert_error(
-        run(runner, "sparql", "-f", str(tmp_path / "missing.rq")),
+        invoke(["sparql", "-f", str(tmp_path / "missing.rq")]),
         f"{tmp_path / 'missing.rq'}: no such file",
     )
-    both = run(runner, "sparql", "ASK {}", "-f", "x.rq")
+    both = invoke(["sparql", "ASK {}", "-f", "x.rq"])
     assert both.exit_code == 2
     assert "give exactly one of QUERY, -f FILE or - (stdin)" in both.stderr
     assert_error(
-        run(runner, "--data", str(tmp_path / "nope.ttl"), "sparql", "ASK {}"),
+        invoke(["--data", str(tmp_path / "nope.ttl"), "sparql", "ASK {}"]),
         f"{tmp_path / 'nope.ttl'}: no such file",
     )
     bad = tmp_path / "bad.ttl"
     bad.write_text("<http://a/b> <http://a/c> .\n", "utf-8")
-    result = run(runner, "--data", str(bad), "sparql", "ASK {}")
+    result = invoke(["--data", str(bad), "sparql", "ASK {}"])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"khalis-kg: error: {bad}:1: invalid turtle: ")
 
 
-def test_data_option_uses_user_files(runner: CliRunner, tricky_file: Path) -> None:
-    result = run(
-        runner, "--data", str(tricky_file), "sparql",
+def test_data_option_uses_user_files(tricky_file: Path) -> None:
+    result = invoke([
+        "--data", str(tricky_file), "sparql",
         "SELECT ?o WHERE { <http://example.org/b> ?p ?o }", "--format", "tsv",
-    )  # fmt: skip
+    ])  # fmt: skip
     assert result.output == (
         "?o\n"
         '"1"^^<http://www.w3.org/2001/XMLSchema#integer>\n'
@@ -233,46 +223,44 @@ def test_data_option_uses_user_files(runner: CliRunner, tricky_file: Path) -> No
 # --- validate --------------------------------------------------------------------------------
 
 
-def test_validate_packaged_data_conforms(runner: CliRunner) -> None:
-    result = run(runner, "validate")
+def test_validate_packaged_data_conforms() -> None:
+    result = invoke(["validate"])
     assert (result.exit_code, result.output) == (0, "Conforms: yes\n")
 
 
-def test_validate_reports_file_focus_path_message(runner: CliRunner) -> None:
+def test_validate_reports_file_focus_path_message() -> None:
     path = INVALID / "claim-without-claimant.ttl"
-    result = run(runner, "validate", "--with-data", str(path))
+    result = invoke(["validate", "--with-data", str(path)])
     assert result.exit_code == 1
     assert (
         f"{path}: Violation: focus claim:armory-captured path kg:claimant: "
         "A claim needs a claimant" in result.output
     )
     # without --with-data the file is validated alone (and fails for more reasons)
-    as_json = json.loads(run(runner, "validate", str(path), "--format", "json").output)
+    as_json = json.loads(invoke(["validate", str(path), "--format", "json"]).output)
     assert as_json["conforms"] is False
     assert {r["file"] for r in as_json["results"]} == {str(path)}
-    report = run(runner, "validate", str(path), "--format", "turtle")
+    report = invoke(["validate", str(path), "--format", "turtle"])
     assert report.exit_code == 1
     graph = rdflib.Graph().parse(data=report.output, format="turtle")
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
     assert set(graph.objects(None, sh.conforms)) == {rdflib.Literal(False)}
 
 
-def test_validate_input_errors(runner: CliRunner, tmp_path: Path) -> None:
+def test_validate_input_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.ttl"
     bad.write_text("@prefix ex: <http://example.org/> .\n\nex:a ex:b\n", "utf-8")
-    result = run(runner, "validate", str(bad))
+    result = invoke(["validate", str(bad)])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"khalis-kg: error: {bad}:")
     assert result.stderr.count("\n") == 1
     assert_error(
-        run(runner, "validate", str(tmp_path / "x.ttl")), f"{tmp_path / 'x.ttl'}: no such file"
+        invoke(["validate", str(tmp_path / "x.ttl")]), f"{tmp_path / 'x.ttl'}: no such file"
     )
 
 
 @pytest.mark.parametrize("engine", ["turbo", "pyshacl"])
-def test_validate_store_reads_an_oxigraph_store_in_place(
-    runner: CliRunner, tmp_path: Path, engine: str
-) -> None:
+def test_validate_store_reads_an_oxigraph_store_in_place(tmp_path: Path, engine: str) -> None:
     """``validate --store DIR`` validates what an on-disk store holds, through
     ``KnowledgeGraph.open_store`` (read-only: the store may be open for writing
     elsewhere, here by this process), with the results of the same files."""
@@ -283,20 +271,20 @@ def test_validate_store_reads_an_oxigraph_store_in_place(
     files = [TESTS.parent / "data" / "khalis.ttl", fixture]
     with KnowledgeGraph.build_store(store, files, with_ontology=True) as kg:
         triples = kg.backend.triple_count()
-        result = run(runner, "validate", "--store", str(store), "--engine", engine, "-o", "-")
+        result = invoke(["validate", "--store", str(store), "--engine", engine, "-o", "-"])
         assert result.exit_code == 1, result.output
         assert "focus claim:armory-captured path kg:claimant: A claim needs a claimant" in (
             result.output
         )
         in_store = json.loads(
-            run(
-                runner, "validate", "--store", str(store), "--engine", engine, "--format", "json"
+            invoke(
+                ["validate", "--store", str(store), "--engine", engine, "--format", "json"]
             ).output
         )["results"]
         assert kg.backend.triple_count() == triples  # nothing was written
     from_files = json.loads(
-        run(
-            runner, "validate", "--with-data", str(fixture), "--engine", engine, "--format", "json"
+        invoke(
+            ["validate", "--with-data", str(fixture), "--engine", engine, "--format", "json"]
         ).output
     )["results"]
 
@@ -307,26 +295,24 @@ def test_validate_store_reads_an_oxigraph_store_in_place(
     assert {r["file"] for r in in_store} == {None}
 
 
-def test_validate_store_errors(runner: CliRunner, tmp_path: Path) -> None:
+def test_validate_store_errors(tmp_path: Path) -> None:
     assert_error(
-        run(runner, "validate", "--store", str(tmp_path)),
+        invoke(["validate", "--store", str(tmp_path)]),
         f"{tmp_path}: not an Oxigraph store directory",
     )
     usage = (
         "--store DIR validates the store as it is: "
         "give no FILES, --with-data, --data or --named-graph"
     )
-    assert_error(run(runner, "validate", "--store", str(tmp_path), str(INVALID / "x.ttl")), usage)
-    assert_error(run(runner, "--data", "x.ttl", "validate", "--store", str(tmp_path)), usage)
+    assert_error(invoke(["validate", "--store", str(tmp_path), str(INVALID / "x.ttl")]), usage)
+    assert_error(invoke(["--data", "x.ttl", "validate", "--store", str(tmp_path)]), usage)
     assert_error(
-        run(runner, "--backend", "memory", "validate", "--store", str(tmp_path)),
+        invoke(["--backend", "memory", "validate", "--store", str(tmp_path)]),
         "--store DIR is an Oxigraph store: use --backend oxigraph",
     )
 
 
-def test_global_store_is_read_in_place_by_every_verb_that_reads_the_graph(
-    runner: CliRunner, tmp_path: Path
-) -> None:
+def test_global_store_is_read_in_place_by_every_verb_that_reads_the_graph(tmp_path: Path) -> None:
     """``khalis-kg --store DIR VERB``: the on-disk store, opened read-only in each verb's
     child, gives what the same data loaded from the files gives; nothing is written."""
     store = tmp_path / "store"
@@ -337,37 +323,34 @@ def test_global_store_is_read_in_place_by_every_verb_that_reads_the_graph(
     on_store = ["--store", str(store)]
 
     def same(*args: str) -> str:
-        got = run(runner, *on_store, *args)
+        got = invoke([*on_store, *args])
         assert got.exit_code == 0, got.output
-        assert got.output == run(runner, *args).output  # the packaged graph, with ontology
+        assert got.output == invoke([*args]).output  # the packaged graph, with ontology
         return got.output
 
     same("query", "casualties", "--format", "json")
     same("query", "event-summary")
     same("diagram")
     same("diagram", "--kind", "ontology")
-    count = run(
-        runner, *on_store, "sparql", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", "--format", "csv"
-    )
+    count = invoke([*on_store, "sparql", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", "--format", "csv"])
     assert count.output.splitlines() == ["n", str(held)]
-    stats = json.loads(run(runner, *on_store, "stats", "--format", "json").output)
+    stats = json.loads(invoke([*on_store, "stats", "--format", "json"]).output)
     assert stats["triples"] == held  # what the store holds: the ontology too
-    exported = run(runner, *on_store, "export", "--format", "nt").output
+    exported = invoke([*on_store, "export", "--format", "nt"]).output
     assert isomorphic(rdflib.Graph().parse(data=exported, format="nt"), dumped)
-    validated = run(runner, *on_store, "validate", "--format", "json")
+    validated = invoke([*on_store, "validate", "--format", "json"])
     assert validated.exit_code == 0, validated.output
     assert (
-        validated.output
-        == run(runner, "validate", "--store", str(store), "--format", "json").output
+        validated.output == invoke(["validate", "--store", str(store), "--format", "json"]).output
     )
-    refused = run(runner, *on_store, "sparql", "SELECT * FROM <file:///etc/passwd> { ?s ?p ?o }")
+    refused = invoke([*on_store, "sparql", "SELECT * FROM <file:///etc/passwd> { ?s ?p ?o }"])
     assert refused.exit_code == 2
     assert refused.stderr.startswith("khalis-kg: error: FROM <file:///etc/passwd> is refused")
     assert files_of(store) == before  # nothing written, not even a lock's timestamp
     bare = tmp_path / "bare"
     KnowledgeGraph.build_store(bare, with_ontology=False).close()
     assert_error(
-        run(runner, "--store", str(bare), "diagram", "--kind", "ontology"),
+        invoke(["--store", str(bare), "diagram", "--kind", "ontology"]),
         "no ontology classes to draw: load the ontology (--with-ontology), "
         "or use a store that holds it",
     )
@@ -386,26 +369,24 @@ def test_global_store_is_read_in_place_by_every_verb_that_reads_the_graph(
     ],
 )  # fmt: skip
 def test_global_store_refuses_what_would_be_ignored(
-    runner: CliRunner, tmp_path: Path, options: list[str], message: str
+    tmp_path: Path, options: list[str], message: str
 ) -> None:
     a_file = tmp_path / "g.ttl"
     a_file.write_text("<http://e/a> <http://e/p> 1 .\n", "utf-8")
     options = [o.replace("FILE", str(a_file)) for o in options]
     for verb in (["stats"], ["sparql", "ASK {}"], ["export", "--format", "nt"]):
-        result = run(runner, "--store", str(tmp_path), *options, *verb)
+        result = invoke(["--store", str(tmp_path), *options, *verb])
         assert result.exit_code == 2, result.output
         assert result.stderr.startswith(f"khalis-kg: error: {message}"), result.stderr
         assert result.stderr.count("\n") == 1
     assert_error(
-        run(runner, "--store", str(tmp_path / "none"), "stats"),
+        invoke(["--store", str(tmp_path / "none"), "stats"]),
         f"{tmp_path / 'none'}: not an Oxigraph store directory",
     )
 
 
 @pytest.mark.parametrize("option", ["--data", "--named-graph"])
-def test_remote_backend_refuses_files_to_load(
-    runner: CliRunner, tmp_path: Path, option: str
-) -> None:
+def test_remote_backend_refuses_files_to_load(tmp_path: Path, option: str) -> None:
     """A remote store's data is put there by ``load`` (an idempotent PUT), not as a side
     effect of a query: ``--data`` / ``--named-graph`` with ``--backend remote`` is a
     usage error for the verbs and for ``serve``, before any request is sent."""
@@ -414,7 +395,7 @@ def test_remote_backend_refuses_files_to_load(
     value = str(a_file) if option == "--data" else f"http://e/g={a_file}"
     remote = ["--backend", "remote", "--endpoint", "http://127.0.0.1:9/query"]
     for where in (["stats"], ["serve"]):
-        result = run(runner, *remote, option, value, *where)
+        result = invoke([*remote, option, value, *where])
         assert_error(
             result,
             ("serve " if where == ["serve"] else "")
@@ -428,35 +409,35 @@ def test_remote_backend_refuses_files_to_load(
 # --- export and stats --------------------------------------------------------------------------
 
 
-def test_export_to_file_and_stdout(runner: CliRunner, tmp_path: Path) -> None:
+def test_export_to_file_and_stdout(tmp_path: Path) -> None:
     target = tmp_path / "out.nt"
-    result = run(runner, "export", "--format", "nt", "-o", str(target))
+    result = invoke(["export", "--format", "nt", "-o", str(target)])
     assert (result.exit_code, result.output) == (0, "")
-    stdout = run(runner, "export", "--format", "nt")
+    stdout = invoke(["export", "--format", "nt"])
     assert stdout.output.encode() == target.read_bytes()
-    with_ontology = run(runner, "export", "--format", "nt", "--with-ontology").output
+    with_ontology = invoke(["export", "--format", "nt", "--with-ontology"]).output
     assert len(with_ontology.splitlines()) > len(stdout.output.splitlines())
 
 
-def test_export_errors(runner: CliRunner, tmp_path: Path) -> None:
+def test_export_errors(tmp_path: Path) -> None:
     assert_error(
-        run(runner, "export", "--format", "nt", "-o", str(tmp_path / "no" / "out.nt")),
+        invoke(["export", "--format", "nt", "-o", str(tmp_path / "no" / "out.nt")]),
         f"{tmp_path / 'no' / 'out.nt'}: directory {tmp_path / 'no'} does not exist",
     )
-    missing = run(runner, "export")
+    missing = invoke(["export"])
     assert missing.exit_code == 2
     assert "Missing option '--format'" in missing.stderr
 
 
-def test_stats(runner: CliRunner) -> None:
-    result = run(runner, "stats")
+def test_stats() -> None:
+    result = invoke(["stats"])
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[3] == "claims         14"
     assert "claims per source:" in lines
     assert "  channel:amaq-news-agency   3" in lines
-    as_json = json.loads(run(runner, "stats", "--format", "json").output)
-    memory = json.loads(run(runner, "--backend", "memory", "stats", "--format", "json").output)
+    as_json = json.loads(invoke(["stats", "--format", "json"]).output)
+    memory = json.loads(invoke(["--backend", "memory", "stats", "--format", "json"]).output)
     assert as_json == memory
     assert as_json["claims"] == 14
 
@@ -520,24 +501,24 @@ def test_import_khalis_kg_is_cheap() -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_named_graph_and_base(runner: CliRunner, tmp_path: Path, backend: str) -> None:
+def test_named_graph_and_base(tmp_path: Path, backend: str) -> None:
     data, graph = tmp_path / "d.nt", tmp_path / "g.nt"
     data.write_text("", "utf-8")
     graph.write_text('<http://ex/s> <http://ex/p> "in g" .\n', "utf-8")
     common = ["--backend", backend, "--data", str(data)]
     common += ["--named-graph", f"http://ex/graphs/g={graph}"]
     text = "SELECT ?o FROM <g> WHERE { ?s ?p ?o }"
-    ok = run(runner, *common, "sparql", "--base", "http://ex/graphs/", text, "--format", "csv")
+    ok = invoke([*common, "sparql", "--base", "http://ex/graphs/", text, "--format", "csv"])
     assert (ok.exit_code, ok.stdout.splitlines()) == (0, ["o", "in g"])
-    refused = run(runner, *common, "sparql", text)
+    refused = invoke([*common, "sparql", text])
     assert refused.exit_code == 2
     assert "FROM an unresolvable IRI is refused" in refused.stderr
-    bad = run(runner, *common, "sparql", "--base", "relative/", text)
+    bad = invoke([*common, "sparql", "--base", "relative/", text])
     assert (bad.exit_code, bad.stderr) == (
         2,
         "khalis-kg: error: --base must be an absolute IRI, got 'relative/'\n",
     )
-    usage = run(runner, "--named-graph", "no-equals-sign", "stats")
+    usage = invoke(["--named-graph", "no-equals-sign", "stats"])
     assert usage.exit_code == 2
     assert "'no-equals-sign' is not IRI=FILE" in usage.stderr
 

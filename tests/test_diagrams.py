@@ -10,11 +10,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import EVENT
+from helpers import EVENT, invoke
 
 from khalis_kg import KnowledgeGraph
-from khalis_kg.cli import cli
 from khalis_kg.errors import InputError, ParameterError
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -203,12 +201,12 @@ def test_errors(full: KnowledgeGraph) -> None:
 
 def test_cli_writes_an_svg(tmp_path: Path) -> None:
     out = tmp_path / "map.svg"
-    result = CliRunner().invoke(cli, ["diagram", "-o", str(out)])
+    result = invoke(["diagram", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert len(nodes(parse(out.read_text("utf-8")), "claim")) == 14
-    result = CliRunner().invoke(cli, ["diagram", "--kind", "timeline", "--resource", EVENT])
+    result = invoke(["diagram", "--kind", "timeline", "--resource", EVENT])
     assert result.exit_code == 0, result.output
     assert "since June 2014" in result.output
-    result = CliRunner().invoke(cli, ["diagram", "--resource", "not an iri"])
+    result = invoke(["diagram", "--resource", "not an iri"])
     assert result.exit_code == 2
     assert "absolute IRI" in result.output

@@ -38,10 +38,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
+from helpers import invoke
 from server_helpers import run_server
-
-from khalis_kg.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
@@ -132,7 +130,7 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _run(command: str) -> tuple[int, list[str]]:
     args = shlex.split(command)
     assert args[0] == "khalis-kg", command
-    result = CliRunner().invoke(cli, args[1:], prog_name="khalis-kg")
+    result = invoke(args[1:])
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         command,
         result.exception,
@@ -204,7 +202,7 @@ def test_the_readme_and_the_site_have_examples() -> None:
 def test_the_map_of_the_accounts_is_the_current_diagram() -> None:
     """README.md and the site's home page show docs/accounts.svg: what ``khalis-kg
     diagram`` draws now. Regenerate it with ``khalis-kg diagram -o docs/accounts.svg``."""
-    result = CliRunner().invoke(cli, ["diagram"])
+    result = invoke(["diagram"])
     assert result.exit_code == 0, result.output
     committed = (REPO / "docs" / "accounts.svg").read_text("utf-8")
     assert committed == result.stdout, "run: khalis-kg diagram -o docs/accounts.svg"

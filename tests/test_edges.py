@@ -28,7 +28,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 import pytest
-from click.testing import CliRunner
+from helpers import invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -210,13 +210,12 @@ def test_hostile_values_end_in_one_line_and_a_documented_code(
     verb: str, tiny: Path, offline: Path
 ) -> None:
     params = [p for v, p in TARGETS if v == verb]
-    runner = CliRunner(env={"COLUMNS": "100"})
 
     @PROPERTY
     @given(param=st.sampled_from(params), value=hostile)
     def attempt(param: click.Parameter, value: str) -> None:
         argv = _argv(verb, param, value, tiny)
-        _check(runner.invoke(cli, argv), argv)
+        _check(invoke(argv, env={"COLUMNS": "100"}), argv)
 
     attempt()
 
@@ -243,7 +242,7 @@ def test_hostile_values_end_in_one_line_and_a_documented_code(
     ],
 )
 def test_the_measured_members(argv: list[str], code: int, says: str, offline: Path) -> None:
-    result = CliRunner().invoke(cli, argv)
+    result = invoke(argv)
     assert result.exit_code == code, result.output
     assert says in result.stderr
     _check(result, argv)
@@ -253,14 +252,14 @@ def test_the_measured_members(argv: list[str], code: int, says: str, offline: Pa
 @given(columns=hostile.filter(lambda v: "\x00" not in v))  # no environment holds a NUL
 def test_columns_from_the_environment(tiny: Path, columns: str) -> None:
     argv = ["--data", str(tiny), "sparql", "ASK {}"]
-    result = CliRunner(env={"COLUMNS": columns}).invoke(cli, argv)
+    result = invoke(argv, env={"COLUMNS": columns})
     _check(result, ["COLUMNS", columns])
     assert result.exit_code == 0
 
 
 def test_a_bad_variable_is_named(offline: Path) -> None:
-    result = CliRunner(env={"KHALIS_KG_ENDPOINT": "http://x/\udcff"}).invoke(
-        cli, ["--backend", "remote", "queries"]
+    result = invoke(
+        ["--backend", "remote", "queries"], env={"KHALIS_KG_ENDPOINT": "http://x/\udcff"}
     )
     assert result.exit_code == 2
     assert "the environment variable KHALIS_KG_ENDPOINT" in result.stderr
@@ -628,28 +627,27 @@ def test_tables_escape_and_machine_formats_are_exact(label: str) -> None:
 
 
 def test_data_reaches_the_terminal_escaped_and_files_exact(tiny: Path) -> None:
-    runner = CliRunner()
     query = "SELECT ?o { ?s <http://example.org/p> ?o }"
-    table = runner.invoke(cli, ["--data", str(tiny), "sparql", query])
+    table = invoke(["--data", str(tiny), "sparql", query])
     assert table.exit_code == 0
     assert "\\x1b]0;title\\x07 b \\x1b[2J c \\x9b d" in table.stdout
     assert "\x1b" not in table.stdout
     assert "\x9b" not in table.stdout
     raw = "a \x1b]0;title\x07 b \x1b[2J c \x9b d"
     for fmt in ("csv", "tsv", "json", "xml"):
-        done = runner.invoke(cli, ["--data", str(tiny), "sparql", query, "--format", fmt])
+        done = invoke(["--data", str(tiny), "sparql", query, "--format", fmt])
         assert done.exit_code == 0
         text = done.stdout_bytes.decode("utf-8")
         assert "\\x1b" not in text  # no terminal escaping in a machine format
         if fmt == "json":
             assert json.loads(text)["results"]["bindings"][0]["o"]["value"] == raw
-    nt = runner.invoke(cli, ["--data", str(tiny), "export", "--format", "nt"])
+    nt = invoke(["--data", str(tiny), "export", "--format", "nt"])
     values = {q.object.value for q in ox.parse(nt.stdout_bytes, ox.RdfFormat.N_TRIPLES)}
     assert raw in values  # read back: byte-exact
 
 
 def test_an_error_line_escapes_what_it_quotes(offline: Path) -> None:
-    result = CliRunner().invoke(cli, ["sparql", "SELECT * { ?s ?p \x1b]52;c;aGk=\x07 }"])
+    result = invoke(["sparql", "SELECT * { ?s ?p \x1b]52;c;aGk=\x07 }"])
     assert result.exit_code == 2
     assert "\x1b" not in result.stderr
     assert "\x07" not in result.stderr
@@ -720,7 +718,7 @@ def test_deep_inputs_are_refused_before_parsing(
 def test_a_deep_file_is_one_line_on_the_command_line(tmp_path: Path) -> None:
     deep = tmp_path / "deep.rdf"
     deep.write_bytes(_nested("xml", 50_000))
-    result = CliRunner().invoke(cli, ["--data", str(deep), "stats"])
+    result = invoke(["--data", str(deep), "stats"])
     assert result.exit_code == 2
     assert result.stderr == (
         f"khalis-kg: error: {deep}:1: the data nests more than 256 levels deep; refused "

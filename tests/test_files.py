@@ -13,9 +13,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import invoke
 
-from khalis_kg.cli import cli
 from khalis_kg.errors import InputError, OutputError
 from khalis_kg.files import read_input, remove_stale_temporaries, temporary_name, write_output
 
@@ -151,7 +150,7 @@ def test_killed_export_leaves_a_temporary_that_the_next_run_removes(tmp_path: Pa
     done = subprocess.run([sys.executable, "-c", script, str(target)], check=False)
     assert done.returncode == -9
     assert len(leftovers(tmp_path)) == 1
-    result = CliRunner().invoke(cli, ["export", "--format", "nt", "-o", str(target)])
+    result = invoke(["export", "--format", "nt", "-o", str(target)])
     assert result.exit_code == 0, result.output
     assert leftovers(tmp_path) == []
     assert target.stat().st_size > 1000
@@ -177,16 +176,15 @@ def test_inputs_must_be_regular_files(tmp_path: Path) -> None:
 def test_cli_output_errors_are_one_line(tmp_path: Path) -> None:
     link = tmp_path / "link.nt"
     link.symlink_to(tmp_path / "elsewhere.nt")
-    runner = CliRunner()
     for target, message, code in (
         (link, f"{link}: is a symbolic link; not followed (give the file it points to)", 2),
         (Path("/dev/full"), "/dev/full: cannot write (No space left on device)", 7),
     ):
-        result = runner.invoke(cli, ["export", "--format", "nt", "-o", str(target)])
+        result = invoke(["export", "--format", "nt", "-o", str(target)])
         assert result.exit_code == code
         assert result.stderr == f"khalis-kg: error: {message}\n"
     assert not (tmp_path / "elsewhere.nt").exists()
-    ok = runner.invoke(cli, ["query", "event-summary", "-o", "/dev/null"])
+    ok = invoke(["query", "event-summary", "-o", "/dev/null"])
     assert ok.exit_code == 0
 
 

@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import invoke
 
-from khalis_kg.cli import cli
 from khalis_kg.errors import ParameterError
 from khalis_kg.rdfio import FORMATS, Format, format_for, rdf_format, result_format
 from khalis_kg.server import formats as server_formats
@@ -99,13 +98,13 @@ def test_server_accepts_the_same_names() -> None:
 
 @pytest.mark.parametrize("alias", ["SRJ", "Json", "sparql-json"])
 def test_cli_accepts_aliases(alias: str) -> None:
-    done = CliRunner().invoke(cli, ["sparql", "ASK { ?s ?p ?o }", "--format", alias])
+    done = invoke(["sparql", "ASK { ?s ?p ?o }", "--format", alias])
     assert done.exit_code == 0, done.output
     assert done.output.strip() == '{"head": {}, "boolean": true}'
 
 
 def test_cli_refuses_unknown_format() -> None:
-    done = CliRunner().invoke(cli, ["export", "--format", "rdfa"])
+    done = invoke(["export", "--format", "rdfa"])
     assert done.exit_code == 2
     assert "not a known format" in done.output
 

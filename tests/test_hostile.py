@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import invoke
 from hostile_corpus import (
     DOCUMENTED_EXIT_CODES,
     LIMIT_OPTIONS,
@@ -20,8 +20,6 @@ from hostile_corpus import (
     HostileCorpus,
     remote_cases,
 )
-
-from khalis_kg.cli import cli
 
 
 def setup_module() -> None:
@@ -72,12 +70,11 @@ def test_hostile_queries_on_the_remote_backend(tmp_path: Path) -> None:
 
 
 def run_cases(cases: Iterable[Case]) -> Counter[str]:
-    runner = CliRunner()
     counts: Counter[str] = Counter()
     problems: list[str] = []
     for case in cases:
         started = time.monotonic()
-        result = runner.invoke(cli, [*LIMIT_OPTIONS, *case.args], catch_exceptions=True)
+        result = invoke([*LIMIT_OPTIONS, *case.args], catch_exceptions=True)
         elapsed = time.monotonic() - started
         counts["inputs"] += 1
         counts[f"exit {result.exit_code}"] += 1

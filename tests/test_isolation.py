@@ -14,11 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import BACKENDS, TESTS, live_children
+from helpers import BACKENDS, TESTS, Invocation, invoke, live_children
 
 from khalis_kg import isolation
-from khalis_kg.cli import cli
 from khalis_kg.errors import (
     EXIT_CODES,
     EngineCrashError,
@@ -235,19 +233,15 @@ def test_exit_codes_are_documented_once() -> None:
 # -- the command line --------------------------------------------------------------------
 
 
-def cli_run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
-
-
-def one_line(result, code: int, message: str) -> None:  # type: ignore[no-untyped-def]
+def one_line(result: Invocation, code: int, message: str) -> None:
     assert result.exit_code == code, result.output
     assert result.stderr == f"khalis-kg: error: {message}\n"
     assert result.stdout == ""
 
 
 def test_cli_memory_limit() -> None:
-    result = cli_run(
-        "--memory-limit", "512M", "sparql", f"SELECT * WHERE {CARTESIAN} ORDER BY ?a ?i"
+    result = invoke(
+        ["--memory-limit", "512M", "sparql", f"SELECT * WHERE {CARTESIAN} ORDER BY ?a ?i"]
     )
     one_line(result, 4, "the query needed more memory than the limit (512 MiB)")
 
@@ -256,13 +250,15 @@ def test_cli_engine_crashes_are_one_line(tmp_path: Path) -> None:
     # The packaged graph of an earlier version: pyoxigraph 0.5.13's ORDER BY panics on it
     # (docs/upstream.md); the data has changed since, the engine has not.
     fixture = Path(__file__).resolve().parent / "data" / "sort-panic"
-    panic = cli_run(
-        "--data",
-        str(fixture / "data.ttl"),
-        "--data",
-        str(fixture / "ontology.ttl"),
-        "sparql",
-        "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?o ?s",
+    panic = invoke(
+        [
+            "--data",
+            str(fixture / "data.ttl"),
+            "--data",
+            str(fixture / "ontology.ttl"),
+            "sparql",
+            "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?o ?s",
+        ]
     )
     one_line(
         panic,
@@ -277,16 +273,16 @@ def test_cli_engine_crashes_are_one_line(tmp_path: Path) -> None:
     # The query decision parses first and refuses what it cannot parse: the engine
     # (which would segfault on this) never sees it.
     one_line(
-        cli_run("sparql", "-f", str(deep)),
+        invoke(["sparql", "-f", str(deep)]),
         2,
         "the query nests brackets more than 256 deep (line 1, column 279); refused before parsing",
     )
 
 
 def test_cli_usage_errors() -> None:
-    one_line(cli_run("sparql", "-", input=""), 2, "empty query")
-    one_line(cli_run("sparql", "-", input="  \n# nothing\n"[:3]), 2, "empty query")
-    bad = cli_run("--memory-limit", "lots", "stats")
+    one_line(invoke(["sparql", "-"], input=""), 2, "empty query")
+    one_line(invoke(["sparql", "-"], input="  \n# nothing\n"[:3]), 2, "empty query")
+    bad = invoke(["--memory-limit", "lots", "stats"])
     assert bad.exit_code == 2
     assert "not a memory size" in bad.stderr
 
@@ -304,7 +300,7 @@ def test_one_memory_size_notation(where: tuple[str, ...], value: str, message: s
     """The global --memory-limit and serve's take the same SIZE notation and refuse the
     same values with the same words (serve's was once a bare number of MiB)."""
     args = ("--memory-limit", value, "stats") if not where else ("serve", "--memory-limit", value)
-    bad = cli_run(*args)
+    bad = invoke(args)
     assert bad.exit_code == 2, bad.stderr
     assert message in bad.stderr, bad.stderr
 
@@ -575,7 +571,7 @@ def test_service_reaches_nothing_even_if_the_safety_check_were_bypassed(
 
     monkeypatch.setattr(oxigraph_backend, "admit", no_decision)
     query = f"PREFIX : <http://127.0.0.1:{port}/> SELECT * WHERE {{ SERVICE :x {{ ?s ?p ?o }} }}"
-    result = cli_run("--timeout", "5", "sparql", query)
+    result = invoke(["--timeout", "5", "sparql", query])
     hits = 0
     try:
         while True:

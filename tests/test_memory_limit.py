@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from click.testing import CliRunner
+from helpers import invoke
 
-from khalis_kg.cli import Settings, cli
+from khalis_kg.cli import Settings
 from khalis_kg.isolation import DEFAULT_MEMORY_LIMIT
 from khalis_kg.options import AUTO, AUTO_BYTES_PER_INPUT_BYTE, auto_memory_limit
 
@@ -48,10 +48,10 @@ def test_settings_count_data_named_graphs_and_the_verbs_files_once(tmp_path: Pat
 
 
 def test_help_says_so() -> None:
-    out = CliRunner().invoke(cli, ["--help"], terminal_width=200).output
+    out = invoke(["--help"]).output
     assert (
         "[default: auto: 2G, or 16 times the size of the input files when that is more, at "
         "most the machine's memory]" in " ".join(out.split())
     )
-    refused = CliRunner().invoke(cli, ["--memory-limit", "lots", "stats"])
+    refused = invoke(["--memory-limit", "lots", "stats"])
     assert refused.exit_code == 2

@@ -6,9 +6,7 @@ import re
 
 import httpx
 import pytest
-from click.testing import CliRunner
-
-from khalis_kg.cli import cli
+from helpers import invoke
 
 pytest.importorskip("pylode")
 
@@ -18,7 +16,7 @@ KG = "https://w3id.org/khalis-kg/ontology#"
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out = tmp_path_factory.mktemp("docs")
-    result = CliRunner().invoke(cli, ["docs", "-o", str(out)])
+    result = invoke(["docs", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert len(result.output.splitlines()) == len(list(out.iterdir()))
     return {p.name: p.read_text("utf-8") for p in out.iterdir()}

@@ -24,15 +24,13 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from authoring import statement_iri
-from click.testing import CliRunner
-from helpers import BACKENDS, EVENT, REPO
+from helpers import BACKENDS, EVENT, REPO, invoke
 from pyld import jsonld
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.catalogue import Catalogue
-from khalis_kg.cli import cli
 from khalis_kg.terms import Term
 
 ID = "https://w3id.org/khalis-kg/id/"
@@ -1621,7 +1619,7 @@ def test_file_is_self_contained(name: str) -> None:
 
 
 def test_cli_lists_every_query() -> None:
-    result = CliRunner().invoke(cli, ["queries", "--format", "json"])
+    result = invoke(["queries", "--format", "json"])
     assert result.exit_code == 0, result.output
     listed = json.loads(result.output)
     assert [q["name"] for q in listed] == CATALOGUE.names()
@@ -1670,7 +1668,7 @@ def _from_json(binding: dict[str, str]) -> Any:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_answer_through_the_cli(name: str, backend: str) -> None:
     args = ["--backend", backend, "--with-ontology", "query", name, "--format", "json"]
-    result = CliRunner().invoke(cli, args)
+    result = invoke(args)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["head"]["vars"] == list(CATALOGUE.get(name).columns)
@@ -1733,9 +1731,7 @@ def test_the_fact_and_the_claim_of_a_number_are_two_nodes(
         answers = [graph.query("evidence", resource=nine).to_python() for graph in full.values()]
         assert answers == [expected, expected]
     nine = q("escaped-terrorism-charges")
-    done = CliRunner().invoke(
-        cli, ["query", "evidence", "-p", f"resource={nine}", "--format", "csv"]
-    )
+    done = invoke(["query", "evidence", "-p", f"resource={nine}", "--format", "csv"])
     assert done.exit_code == 0, done.output
     assert done.output.splitlines()[0] == "resource,label,span,exact,start,end,document"
     assert len(done.output.splitlines()) == 2
@@ -2068,7 +2064,7 @@ def test_schema_org_view_is_json_ld(full: dict[str, KnowledgeGraph]) -> None:
 
 def test_construct_through_the_cli(full: dict[str, KnowledgeGraph]) -> None:
     for name in CONSTRUCTS:
-        done = CliRunner().invoke(cli, ["--with-ontology", "query", name, "--format", "nt"])
+        done = invoke(["--with-ontology", "query", name, "--format", "nt"])
         assert done.exit_code == 0, done.output
         quads = ox.parse(done.output.encode("utf-8"), ox.RdfFormat.N_TRIPLES)
         got = {(t.subject.value, t.predicate.value, t.object.value) for t in quads}

@@ -26,12 +26,10 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
-from click.testing import CliRunner
-from helpers import Listener, OxigraphServer, listening, running_oxigraph
+from helpers import Listener, OxigraphServer, invoke, listening, running_oxigraph
 from server_helpers import run_server
 
 from khalis_kg import KnowledgeGraph
-from khalis_kg.cli import cli
 from khalis_kg.errors import KhalisError, QueryRefusedError, QuerySyntaxError, ReadOnlyError
 from khalis_kg.namespaces import PREFIXES
 from khalis_kg.safety import decide
@@ -505,13 +503,12 @@ def test_cli(
 ) -> None:
     """The command line on each backend, and on an on-disk store read in place (whose
     child keeps the store's files open while it may open no new one)."""
-    runner = CliRunner()
     where = {
         "remote": ["--backend", "remote", "--endpoint", oxigraph_server.query_url],
         "store": ["--store", str(store_dir)],
     }.get(backend, ["--backend", backend, "--data", str(data_file)])
     for v in sample(corpus, full):
-        result = runner.invoke(cli, [*where, "sparql", v.text])
+        result = invoke([*where, "sparql", v.text])
         _check_clean(listener, result.output)
         assert "Traceback" not in result.output
         if v.expect == ADMITTED:

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import EVENT, REPO, TEST_QUERIES, OxigraphServer, free_port, running_oxigraph
+from helpers import EVENT, REPO, TEST_QUERIES, OxigraphServer, free_port, invoke, running_oxigraph
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
@@ -499,38 +499,31 @@ def test_graph_store_refusal_is_named(tmp_path: Path) -> None:
 @pytest.mark.oxigraph_server
 def test_cli_load_then_query_the_remote_store(tmp_path: Path) -> None:
     """`khalis-kg load` twice, then `--backend remote` answers as the local engine does."""
-    from click.testing import CliRunner
 
-    from khalis_kg.cli import cli
-
-    runner = CliRunner()
     with running_oxigraph(tmp_path / "store") as srv:
         for _ in range(2):  # idempotent
-            done = runner.invoke(cli, ["load", "--graph-store", srv.store_url])
+            done = invoke(["load", "--graph-store", srv.store_url])
             assert done.exit_code == 0, done.output
         count = srv.backend().query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
         local = KnowledgeGraph.load()
         assert int(count.rows[0]["n"].value) == len(local)
         remote_args = ["--backend", "remote", "--endpoint", srv.query_url]
-        done = runner.invoke(cli, [*remote_args, "query", "casualties", "--format", "json"])
+        done = invoke([*remote_args, "query", "casualties", "--format", "json"])
         assert done.exit_code == 0, done.output
         expected = local.query("casualties").serialize("json")[0].decode("utf-8")
         assert done.output == expected
         # validate reads what the store holds (it used to validate the packaged files and
         # never ask the store): a store that does not answer cannot conform
-        done = runner.invoke(cli, [*remote_args, "validate", "--format", "json"])
+        done = invoke([*remote_args, "validate", "--format", "json"])
         assert done.exit_code == 0, done.output
         assert json.loads(done.output)["conforms"] is True
 
 
 def test_cli_remote_endpoint_down_is_a_clear_error() -> None:
-    from click.testing import CliRunner
-
-    from khalis_kg.cli import cli
 
     url = f"http://127.0.0.1:{free_port()}/query"
     args = ["--backend", "remote", "--endpoint", url, "--remote-timeout", "2"]
-    done = CliRunner().invoke(cli, [*args, "query", "casualties"])
+    done = invoke([*args, "query", "casualties"])
     assert done.exit_code == 6  # the remote store failed
     assert url in done.output
     assert "Traceback" not in done.output
@@ -559,28 +552,21 @@ def test_serve_fronts_a_remote_store(tmp_path: Path) -> None:
 
 
 def test_serve_remote_without_endpoint_is_a_usage_error() -> None:
-    from click.testing import CliRunner
 
-    from khalis_kg.cli import cli
-
-    done = CliRunner().invoke(cli, ["serve", "--backend", "remote"])
+    done = invoke(["serve", "--backend", "remote"])
     assert done.exit_code == 2
     assert "needs --endpoint" in done.output
 
 
 def test_remote_without_httpx_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    from click.testing import CliRunner
-
-    from khalis_kg.cli import cli
 
     monkeypatch.setitem(sys.modules, "httpx", None)  # import httpx → ImportError
     url = f"http://127.0.0.1:{free_port()}"
-    runner = CliRunner()
     for args in (
         ["--backend", "remote", "--endpoint", url + "/query", "query", "casualties"],
         ["load", "--graph-store", url + "/store"],
     ):
-        done = runner.invoke(cli, args)
+        done = invoke(args)
         assert done.exit_code == 2, done.output
         assert "pip install 'khalis-kg[remote]'" in done.output
         assert "Traceback" not in done.output
@@ -656,11 +642,8 @@ def test_remote_options_are_checked() -> None:
         RemoteBackend("http://127.0.0.1:9/sparql", env={}, request="put")
     with pytest.raises(InputError, match="graph IRI"):
         RemoteBackend("http://127.0.0.1:9/sparql", env={}, graph="not an iri")
-    from click.testing import CliRunner
 
-    from khalis_kg.cli import cli
-
-    done = CliRunner().invoke(cli, ["--remote-graph", GRAPH, "stats"])
+    done = invoke(["--remote-graph", GRAPH, "stats"])
     assert done.exit_code == 2
     assert "need --backend remote" in done.output
 
@@ -688,34 +671,30 @@ def test_direct_post_to_virtuoso_is_reported_as_silent(virtuoso: Any) -> None:
 def test_cli_with_a_remote_graph_on_virtuoso(virtuoso: Any) -> None:
     """`--remote-graph G load`, then queries, stats and validate see that graph only
     (Virtuoso's default graph is the union of every graph it holds, its own included)."""
-    from click.testing import CliRunner
-
-    from khalis_kg.cli import cli
 
     graph = "https://w3id.org/khalis-kg/test/cli"
-    runner = CliRunner()
     scope = ["--remote-graph", graph, "--without-ontology"]
     # In pieces of about 100 triples (a PUT, then POSTs), as for a large corpus.
     load = ["load", "--graph-store", virtuoso.store_url, "--chunk", "100"]
-    done = runner.invoke(cli, [*scope, *load])
+    done = invoke([*scope, *load])
     assert done.exit_code == 0, done.output
     local = KnowledgeGraph.load(with_ontology=False)
     assert done.output.startswith(f"loaded {len(local)} triples into <{graph}> at ")
     assert re.search(r", [0-9]+ requests\)\n$", done.output), done.output
     remote = ["--backend", "remote", "--endpoint", virtuoso.query_url, *scope]
-    done = runner.invoke(cli, [*remote, "query", "casualties", "--format", "json"])
+    done = invoke([*remote, "query", "casualties", "--format", "json"])
     assert done.exit_code == 0, done.output
     assert done.output == local.query("casualties").serialize("json")[0].decode("utf-8")
-    done = runner.invoke(cli, [*remote, "stats", "--format", "json"])
+    done = invoke([*remote, "stats", "--format", "json"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.output) == json.loads(
-        runner.invoke(cli, ["--without-ontology", "stats", "--format", "json"]).output
+        invoke(["--without-ontology", "stats", "--format", "json"]).output
     )
-    done = runner.invoke(cli, [*remote, "validate"])
+    done = invoke([*remote, "validate"])
     assert done.exit_code == 0, done.output
     # No blank node was split between two requests: every selector is whole.
     selectors = "SELECT (COUNT(*) AS ?n) { ?span oa:hasSelector ?s . ?s a ?t ; ?p ?o }"
-    done = runner.invoke(cli, [*remote, "sparql", selectors, "--format", "csv"])
+    done = invoke([*remote, "sparql", selectors, "--format", "csv"])
     expected = local.sparql(selectors).serialize("csv")[0].decode("utf-8")
     assert done.output.splitlines() == expected.splitlines()
     # Unscoped, the store's default graph holds much more than the knowledge graph.

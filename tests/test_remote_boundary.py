@@ -29,14 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from helpers import free_port
+from helpers import free_port, invoke
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from khalis_kg.api import KnowledgeGraph
 from khalis_kg.backends.remote import RemoteBackend
-from khalis_kg.cli import cli
 from khalis_kg.errors import (
     EXIT_REMOTE,
     InputError,
@@ -689,7 +687,7 @@ def test_cli_remote_failures_are_one_line_exit_6(
         "validate": ["validate"],
     }[verb]
     started = time.monotonic()
-    done = CliRunner().invoke(cli, [*args, *tail])
+    done = invoke([*args, *tail])
     assert time.monotonic() - started < 1 + SLACK + START  # one exchange failing stops the verb
     assert done.exit_code == EXIT_REMOTE, done.output
     lines = done.output.splitlines()
@@ -756,7 +754,7 @@ def test_a_bad_url_with_credentials_is_refused_without_them(url: str) -> None:
     with pytest.raises(InputError) as info:
         RemoteBackend(url, env={})
     assert CANARY not in str(info.value)
-    done = CliRunner().invoke(cli, ["--endpoint", url, "--backend", "remote", "stats"])
+    done = invoke(["--endpoint", url, "--backend", "remote", "stats"])
     assert done.exit_code == 2
     assert CANARY not in done.output
 

@@ -23,7 +23,7 @@ from urllib.parse import quote, quote_from_bytes
 
 import httpx
 import pytest
-from helpers import files_of
+from helpers import files_of, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server_helpers import (
@@ -1010,12 +1010,9 @@ def test_memory_backend_makes_no_outbound_reads(memory_server: str, tmp_path: Pa
 def test_serve_without_the_server_extra_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from click.testing import CliRunner
-
-    from khalis_kg.cli import cli
 
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn → ImportError
-    done = CliRunner().invoke(cli, ["serve"])
+    done = invoke(["serve"])
     assert done.exit_code == 2
     assert "pip install 'khalis-kg[server]'" in done.output
     assert "Traceback" not in done.output
@@ -1050,9 +1047,6 @@ def test_serve_an_on_disk_store_in_place(tmp_path: Path) -> None:
 
 
 def test_serve_store_refuses_what_would_be_ignored(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from khalis_kg.cli import cli
 
     data = tmp_path / "a.ttl"
     data.write_text("<http://e/a> <http://e/p> 1 .\n", "utf-8")
@@ -1061,9 +1055,9 @@ def test_serve_store_refuses_what_would_be_ignored(tmp_path: Path) -> None:
         "give no --data, --named-graph or --no-ontology\n"
     )
     for extra in (["--data", str(data)], ["--no-ontology"]):
-        done = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path), *extra])
+        done = invoke(["serve", "--store", str(tmp_path), *extra])
         assert (done.exit_code, done.stderr) == (2, usage)
-    done = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path), "--backend", "memory"])
+    done = invoke(["serve", "--store", str(tmp_path), "--backend", "memory"])
     assert (done.exit_code, done.stderr) == (
         2,
         "khalis-kg: error: --store DIR is an Oxigraph store: use --backend oxigraph\n",

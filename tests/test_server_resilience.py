@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import invoke
 from server_helpers import SERVER_LOGS, SERVER_PIDS, run_server, worker_pids
 
 pytestmark = [
@@ -389,17 +390,13 @@ def test_sparql_and_serve_stop_the_same_query_at_the_same_size() -> None:
     holds. At 200M both ``khalis-kg sparql`` and ``serve`` answer the query at 6 copies
     (about 135 MB) and stop it at 12 (about 250 MB); both switch between 8 and 10
     copies (docs/server.md)."""
-    from click.testing import CliRunner
-
-    from khalis_kg.cli import cli
 
     small, large = _concatenation(6), _concatenation(12)
-    runner = CliRunner()
-    answered = runner.invoke(cli, ["--memory-limit", "200M", "sparql", "--format", "csv", small])
+    answered = invoke(["--memory-limit", "200M", "sparql", "--format", "csv", small])
     assert answered.exit_code == 0, answered.output
     length = int(answered.stdout.split()[1])  # the same in both, whatever the data holds
     assert length > 50_000_000, length
-    stopped = runner.invoke(cli, ["--memory-limit", "200M", "sparql", large])
+    stopped = invoke(["--memory-limit", "200M", "sparql", large])
     assert (stopped.exit_code, stopped.stderr) == (
         4,
         "khalis-kg: error: the query needed more memory than the limit (200 MiB)\n",

@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from helpers import REPO
+from helpers import REPO, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib import RDF, Graph, Namespace, URIRef
 
 from khalis_kg import KnowledgeGraph
-from khalis_kg.cli import cli
 from khalis_kg.sourcecheck import CONTEXT, context, sha256
 
 ARTICLE = (REPO / "data" / "source" / "2015_Al_Khalis_prison_break.txt").read_text("utf-8")
@@ -291,14 +289,10 @@ def test_a_sentence_duplicated_elsewhere(kg: KnowledgeGraph, tmp_path: Path) -> 
     assert report.exit_code == 0
 
 
-def run_cli(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args))
-
-
 def test_the_json_report(tmp_path: Path) -> None:
     path = tmp_path / "article.txt"
     path.write_text(ARTICLE.replace("held about 300", "held about 350"), encoding="utf-8")
-    done = run_cli("check-source", str(path), "--format", "json")
+    done = invoke(["check-source", str(path), "--format", "json"])
     assert done.exit_code == 1, done.output
     report = json.loads(done.output)
     assert sorted(report) == ["document", "spans", "statements"]
@@ -338,7 +332,7 @@ def test_o_is_refused_on_edits(tmp_path: Path) -> None:
     path = tmp_path / "article.txt"
     path.write_text(ARTICLE.replace(SENTENCE["cause-5"] + " ", ""), encoding="utf-8")
     out = tmp_path / "out.ttl"
-    done = run_cli("check-source", str(path), "-o", str(out))
+    done = invoke(["check-source", str(path), "-o", str(out)])
     assert done.exit_code == 1
     assert not out.exists()
     assert "missing" in done.output
@@ -352,16 +346,16 @@ def test_o_writes_a_valid_graph_on_moves(tmp_path: Path) -> None:
     path = tmp_path / "article.txt"
     path.write_text(text, encoding="utf-8")
     out = tmp_path / "out.ttl"
-    done = run_cli("check-source", str(path), "-o", str(out))
+    done = invoke(["check-source", str(path), "-o", str(out)])
     assert done.exit_code == 0, done.output
-    assert run_cli("--data", str(out), "validate").exit_code == 0
-    mismatches = run_cli(
-        "--data", str(out), "query", "quote-offset-mismatch-violation", "--format", "json"
+    assert invoke(["--data", str(out), "validate"]).exit_code == 0
+    mismatches = invoke(
+        ["--data", str(out), "query", "quote-offset-mismatch-violation", "--format", "json"]
     )
     assert mismatches.exit_code == 0, mismatches.output
     assert json.loads(mismatches.output)["results"]["bindings"] == []
     # the re-anchored graph quotes the new text: checked against it, nothing moved
-    again = run_cli("--data", str(out), "check-source", str(path), "--format", "json")
+    again = invoke(["--data", str(out), "check-source", str(path), "--format", "json"])
     assert again.exit_code == 0, again.output
     report = json.loads(again.output)
     assert {s["status"] for s in report["spans"]} == {"unchanged"}
@@ -377,7 +371,7 @@ def test_o_writes_a_valid_graph_on_moves(tmp_path: Path) -> None:
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path: Path, make: Any, message: str) -> None:
-    done = run_cli("check-source", str(make(tmp_path)))
+    done = invoke(["check-source", str(make(tmp_path))])
     assert done.exit_code == 2
     assert message in done.output
     assert len(done.output.strip().splitlines()) == 1
@@ -425,7 +419,7 @@ def test_the_shapes_check_the_context_and_the_checksum(tmp_path: Path) -> None:
     )
     path = tmp_path / "tampered.ttl"
     path.write_text(tampered, encoding="utf-8")
-    done = run_cli("validate", str(path), "--format", "json")
+    done = invoke(["validate", str(path), "--format", "json"])
     assert done.exit_code == 1, done.output
     results = json.loads(done.output)["results"]
     assert sorted((r["focus_node"].split(":", 1)[1], r["message"][:40]) for r in results) == [
@@ -457,7 +451,7 @@ def test_a_graph_whose_span_offsets_are_not_offsets_is_one_line_exit_2(
     )
     article = tmp_path / "article.txt"
     article.write_text("Hello world.", encoding="utf-8")
-    done = run_cli("--data", str(data), "check-source", str(article))
+    done = invoke(["--data", str(data), "check-source", str(article)])
     assert done.exit_code == 2, done.output
     assert "http://e/span" in done.output
     assert len(done.output.strip().splitlines()) == 1

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
+from helpers import invoke
 
-from khalis_kg.cli import cli
 from khalis_kg.results import QueryResult, select_columns, to_table
 from khalis_kg.terms import Term
 from khalis_kg.validation import ValidationReport, ValidationResult, constraint_name
@@ -14,7 +13,7 @@ WIDE = ["accounts", "people-and-roles", "escapees", "casualties", "timeline", "e
 
 
 def run(*args: str) -> str:
-    result = CliRunner(env={"COLUMNS": "100"}).invoke(cli, list(args))
+    result = invoke(args, env={"COLUMNS": "100"})
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -27,7 +26,7 @@ def test_packaged_tables_fit_100_columns(name: str) -> None:
 
 
 def test_columns_sets_the_default_width() -> None:
-    out = CliRunner(env={"COLUMNS": "80"}).invoke(cli, ["query", "escapees"]).output
+    out = invoke(["query", "escapees"], env={"COLUMNS": "80"}).output
     assert max(len(line) for line in out.splitlines()) == 80
 
 
@@ -56,7 +55,7 @@ def test_columns_picks_and_orders() -> None:
 
 
 def test_columns_unknown_is_a_usage_error() -> None:
-    result = CliRunner().invoke(cli, ["query", "accounts", "--columns", "nope"])
+    result = invoke(["query", "accounts", "--columns", "nope"])
     assert result.exit_code == 2
     assert "no column 'nope'" in result.output
     assert "claimLabel" in result.output
