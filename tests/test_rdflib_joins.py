@@ -18,9 +18,10 @@ from rdflib.plugins.sparql.evalutils import _join
 from rdflib.plugins.sparql.sparql import FrozenBindings, FrozenDict, QueryContext
 
 from khalis_kg import KnowledgeGraph
-from khalis_kg.backends.memory import _prepare, _walk
+from khalis_kg.backends.memory import _prepare
 from khalis_kg.backends.rdflib_joins import HASH_JOIN, hash_join
 from khalis_kg.resources import queries_dir, read_text
+from khalis_kg.safety import parse_nodes
 
 X, Y, Z, W = (Variable(v) for v in "xyzw")
 A, B, C = (URIRef(f"urn:x:{n}") for n in "abc")
@@ -179,7 +180,7 @@ def multiset(rows: Any) -> Counter[tuple[Any, ...]]:
 def test_memory_backend_answers_as_rdflib_does(memory: KnowledgeGraph, name: str) -> None:
     text = QUERIES[name]
     prepared = _prepare(text, None)
-    assert any(n.name == HASH_JOIN for n in _walk(prepared.algebra)), "no join marked"
+    assert any(n.name == HASH_JOIN for n in parse_nodes(prepared.algebra)), "no join marked"
     dataset = memory.backend.dataset  # type: ignore[attr-defined]
     assert isinstance(dataset, Dataset)
     theirs = dataset.query(text)  # rdflib prepares it itself: its own joins
@@ -200,11 +201,11 @@ def test_which_joins_are_marked() -> None:
     """The packaged query that needed it has its three nested-loop joins marked;
     a plain pattern (rdflib's lazy join) is left to rdflib."""
     marked = _prepare(read_text(queries_dir() / "construct-event-subgraph.rq"), None)
-    assert sum(n.name == HASH_JOIN for n in _walk(marked.algebra)) == 3
+    assert sum(n.name == HASH_JOIN for n in parse_nodes(marked.algebra)) == 3
     plain = _prepare("SELECT * WHERE { ?s ?p ?o . ?o ?q ?r }", None)
-    assert [n.name for n in _walk(plain.algebra) if n.name in ("Join", HASH_JOIN)] == []
+    assert [n.name for n in parse_nodes(plain.algebra) if n.name in ("Join", HASH_JOIN)] == []
     lazy = _prepare("SELECT * WHERE { ?s ?p ?o { ?o ?q ?r } }", None)
-    assert [n.name for n in _walk(lazy.algebra) if n.name in ("Join", HASH_JOIN)] == ["Join"]
+    assert [n.name for n in parse_nodes(lazy.algebra) if n.name in ("Join", HASH_JOIN)] == ["Join"]
 
 
 def test_outside_the_tested_rdflib_releases_rdflib_joins_itself(
@@ -220,7 +221,7 @@ def test_outside_the_tested_rdflib_releases_rdflib_joins_itself(
     _prepare.cache_clear()
     try:
         for name, text in QUERIES.items():
-            assert not any(n.name == HASH_JOIN for n in _walk(_prepare(text, None).algebra))
+            assert not any(n.name == HASH_JOIN for n in parse_nodes(_prepare(text, None).algebra))
             assert memory.sparql(text).canonical() == expected[name], name
     finally:
         _prepare.cache_clear()  # the next test prepares with the joins marked again

@@ -44,7 +44,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from .checks import optional_count, optional_seconds
@@ -148,77 +148,10 @@ def tokenize(text: str) -> Iterator[Token]:
         i += 1
 
 
-@dataclass
-class QueryScan:
-    """What a lexical scan of a query found."""
-
-    form: str | None = None
-    """``select``, ``construct``, ``ask``, ``describe``; or the update keyword."""
-    is_update: bool = False
-    has_service: bool = False
-    service_line: int | None = None
-    dataset: list[tuple[str, str | None]] = field(default_factory=list)
-    """``("from" | "from named", resolved IRI or None when it cannot be resolved)``."""
-    has_order_by: bool = False
-    """Whether the outer query has ORDER BY (unordered answers are sorted canonically)."""
-    prefixes: dict[str, str] = field(default_factory=dict)
-
-
-def scan(
-    text: str, default_prefixes: Mapping[str, str] | None = None, *, base: str | None = None
-) -> QueryScan:
-    """Scan ``text``: its form, SERVICE, dataset clauses, ORDER BY. ``base`` is the
-    caller's base IRI; the query's own ``BASE`` is resolved against it."""
-    result = QueryScan(prefixes=dict(default_prefixes or {}))
-    tokens = list(tokenize(text))
-    depth = 0
-    for k, tok in enumerate(tokens):
-        if tok.kind == "punct" and tok.text in "{}":
-            depth += 1 if tok.text == "{" else -1
-        if tok.kind != "word":
-            continue
-        word = tok.text.lower()
-        if word == "prefix" and k + 2 < len(tokens) and tokens[k + 2].kind == "iri":
-            result.prefixes[tokens[k + 1].text.rstrip(":")] = tokens[k + 2].text
-        elif word == "base" and k + 1 < len(tokens) and tokens[k + 1].kind == "iri":
-            base = _resolve(tokens[k + 1], {}, base)
-        elif result.form is None and (word in QUERY_FORMS or word in UPDATE_KEYWORDS):
-            result.form = word
-            result.is_update = word in UPDATE_KEYWORDS
-        elif word == "service":
-            result.has_service = True
-            result.service_line = result.service_line or tok.line
-        elif (
-            word == "order"
-            and depth == 0
-            and k + 1 < len(tokens)
-            and tokens[k + 1].text.lower() == "by"
-        ):
-            result.has_order_by = True  # only the outer query's ORDER BY orders the answer
-        elif word == "from":
-            kind = "from"
-            j = k + 1
-            if j < len(tokens) and tokens[j].text.lower() == "named":
-                kind = "from named"
-                j += 1
-            target = tokens[j] if j < len(tokens) else None
-            result.dataset.append((kind, _resolve(target, result.prefixes, base)))
-    if any(t.kind == "word" and t.text.lower() in UPDATE_KEYWORDS for t in tokens) and (
-        result.form is None or result.form not in QUERY_FORMS
-    ):
-        result.is_update = True
-    return result
-
-
 def projection(text: str) -> list[str] | None:
     """Variables projected by a SELECT query (``None`` for ``SELECT *`` or other forms)."""
     found = lexical(text).projection
     return None if found is None else list(found)
-
-
-def variable_order(text: str) -> dict[str, int]:
-    """Each variable of ``text`` (without ``?``) and the rank of its first appearance."""
-    return lexical(text).variables
 
 
 class Lexical(NamedTuple):
@@ -227,16 +160,20 @@ class Lexical(NamedTuple):
     projection: tuple[str, ...] | None
     """As :func:`projection`."""
     variables: dict[str, int]
-    """As :func:`variable_order` (read only)."""
+    """Each variable (without ``?``) and the rank of its first appearance (read only)."""
     too_deep: Token | None
     """The first bracket nested deeper than :data:`MAX_NESTING`, if any."""
     plainly_clean: bool
     """No update keyword and no word that contains ``service`` or starts with ``from``
     (:func:`builtin`)."""
     form: str | None
-    """The first query form or update keyword (as :attr:`QueryScan.form`)."""
-    ordered: bool
-    """Whether the outer query has ORDER BY."""
+    """``select``, ``construct``, ``ask``, ``describe``; or the first update keyword."""
+    is_update: bool
+    """An update keyword, and no query form before it."""
+    has_service: bool
+    """The keyword ``SERVICE`` (a prefixed name such as ``ex:service`` is not it)."""
+    has_order_by: bool
+    """Whether the outer query has ORDER BY (unordered answers are sorted canonically)."""
 
 
 LEXICAL_CACHE_CHARS = 64 * 1024
@@ -253,31 +190,29 @@ def lexical(text: str) -> Lexical:
     return _lexical(text)
 
 
+scan = lexical
+"""The lexical scan a refusal falls back on when a text does not parse (its form, an
+update, SERVICE, ORDER BY); the catalogue reads a query file's form with it."""
+
+
 def _lexical(text: str) -> Lexical:
     tokens = list(tokenize(text))
-    depth = 0  # brackets of every kind, for the nesting guard
     braces = 0  # { } only, for the outer ORDER BY
-    too_deep: Token | None = None
     variables: dict[str, int] = {}
     clean = True
+    update = service = ordered = False
     form: str | None = None
-    ordered = False
     select_at: int | None = None
     for k, tok in enumerate(tokens):
         kind, word = tok.kind, tok.text
         if kind == "punct":
-            if word in "({[":
-                depth += 1
-                if depth > MAX_NESTING and too_deep is None:
-                    too_deep = tok
-                braces += word == "{"
-            elif word in ")}]":
-                depth = max(depth - 1, 0)
-                braces -= word == "}"
+            braces += (word == "{") - (word == "}")
         elif kind == "var":
             variables.setdefault(word[1:], k)
         elif kind == "word":
             low = word.lower()
+            update = update or low in UPDATE_KEYWORDS
+            service = service or low == "service"
             if low in UPDATE_KEYWORDS or "service" in low or low.startswith("from"):
                 clean = False
             if form is None and (low in QUERY_FORMS or low in UPDATE_KEYWORDS):
@@ -294,10 +229,12 @@ def _lexical(text: str) -> Lexical:
     return Lexical(
         projection=None if select_at is None else _projected(tokens, select_at),
         variables=variables,
-        too_deep=too_deep,
+        too_deep=_too_deep(tokens),
         plainly_clean=clean,
         form=form,
-        ordered=ordered,
+        is_update=update and form not in QUERY_FORMS,
+        has_service=service,
+        has_order_by=ordered,
     )
 
 
@@ -325,20 +262,6 @@ def _projected(tokens: list[Token], start: int) -> tuple[str, ...] | None:
         elif tok.kind == "var" and (depth == 0 or (k > 0 and tokens[k - 1].text.lower() == "as")):
             names.append(tok.text[1:])
     return tuple(names)
-
-
-def _resolve(tok: Token | None, prefixes: dict[str, str], base: str | None) -> str | None:
-    if tok is None:
-        return None
-    if tok.kind == "iri":
-        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", tok.text):
-            return tok.text
-        return None if base is None else resolve_iri(tok.text, base)  # no base: refused
-    if tok.kind == "word" and ":" in tok.text:
-        prefix, _, local = tok.text.partition(":")
-        ns = prefixes.get(prefix)
-        return None if ns is None else ns + local
-    return None
 
 
 _IRI_PARTS = re.compile(r"^(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$")
@@ -412,24 +335,32 @@ def resolve_iri(reference: str, base: str) -> str:
     return out
 
 
-def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
-    """Refuse a query whose brackets nest deeper than ``limit`` (counted on its tokens,
-    so brackets inside strings, IRIs and comments do not count)."""
-    if limit == MAX_NESTING and len(text) <= LEXICAL_CACHE_CHARS:
-        tok = lexical(text).too_deep  # the tokenisation the other lexical facts share
-        if tok is not None:
-            raise _too_deep(tok, limit)
-        return
-    depth = 0  # a long text: streamed, and refused at the first bracket too deep
-    for tok in tokenize(text):
-        if tok.kind != "punct":
-            continue
-        if tok.text in "({[":
+def check_nesting(text: str) -> None:
+    """Refuse a query whose brackets nest deeper than :data:`MAX_NESTING` (counted on its
+    tokens, so brackets inside strings, IRIs and comments do not count). A long text is
+    streamed, and refused at the first bracket too deep."""
+    long = len(text) > LEXICAL_CACHE_CHARS  # else the tokenisation lexical() shares
+    tok = _too_deep(tokenize(text)) if long else lexical(text).too_deep
+    if tok is not None:
+        raise QuerySyntaxError(
+            f"the query nests brackets more than {MAX_NESTING} deep (line {tok.line}, "
+            f"column {tok.column}); refused before parsing",
+            line=tok.line,
+            column=tok.column,
+        )
+
+
+def _too_deep(tokens: Iterable[Token]) -> Token | None:
+    """The first bracket among ``tokens`` nested deeper than :data:`MAX_NESTING`."""
+    depth = 0
+    for tok in tokens:
+        if tok.kind == "punct" and tok.text in "({[":
             depth += 1
-            if depth > limit:
-                raise _too_deep(tok, limit)
-        elif tok.text in ")}]":
+            if depth > MAX_NESTING:
+                return tok
+        elif tok.kind == "punct" and tok.text in ")}]":
             depth = max(depth - 1, 0)
+    return None
 
 
 _KEYWORDS_BEFORE_NAME = frozenset(("from", "named", "service", "graph"))
@@ -484,15 +415,6 @@ def undeclared_prefix(
         f"(pre-declared: {declared})",
         line=line,
         column=column,
-    )
-
-
-def _too_deep(tok: Token, limit: int) -> QuerySyntaxError:
-    return QuerySyntaxError(
-        f"the query nests brackets more than {limit} deep (line {tok.line}, "
-        f"column {tok.column}); refused before parsing",
-        line=tok.line,
-        column=tok.column,
     )
 
 
@@ -648,7 +570,7 @@ def builtin(text: str) -> ReadOnlyQuery:
         facts = lexical(text)
         if facts.form in QUERY_FORMS and facts.plainly_clean:
             return ReadOnlyQuery(
-                text=text, form=facts.form, ordered=facts.ordered, verified="builtin"
+                text=text, form=facts.form, ordered=facts.has_order_by, verified="builtin"
             )
     return decide(text)
 
@@ -696,18 +618,12 @@ def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...])
             "the query is nested too deeply to be verified as read-only"
         ) from None
     prologue, query = tree[0], tree[1]
-    declared = dict(prefixes)
-    for decl in prologue:
-        if decl.name == "PrefixDecl":
-            declared[decl.prefix or ""] = str(decl.iri)
-    nodes = list(_nodes(tree))
+    nodes = list(parse_nodes(tree))
     if any(node.name == "ServiceGraphPattern" for node in nodes):
         raise QueryRefusedError(
             "SERVICE is refused: queries never reach other endpoints or the network"
         )
-    for node in nodes:
-        if node.name == "pname" and (node.prefix or "") not in declared:
-            raise undeclared_prefix(text, node.prefix or "", dict(prefixes))
+    declared = check_prefixes(prologue, nodes, text, dict(prefixes))
     for node in nodes:
         if node.name == "Function":
             iri = node.iri
@@ -743,14 +659,8 @@ def _resolve_dataset(
         elif decl.name == "PrefixDecl":
             namespaces[decl.prefix or ""] = _against(base, str(decl.iri))
     for clause in clauses:
-        kind, iri = (
-            ("from", clause.default)
-            if clause.default is not None
-            else (
-                "from named",
-                clause.named,
-            )
-        )
+        named = clause.default is None
+        kind, iri = ("from named", clause.named) if named else ("from", clause.default)
         if getattr(iri, "name", None) == "pname":
             namespace = namespaces.get(iri.prefix or "")
             local = _PN_LOCAL_ESCAPE.sub(r"\1", iri.localname or "")
@@ -796,7 +706,23 @@ def _refuse_update(text: str) -> None:
     raise ReadOnlyError(f"SPARQL Update is not allowed: khalis-kg is read-only (found {name})")
 
 
-def _nodes(node: Any) -> Iterator[Any]:
+def check_prefixes(
+    prologue: Any, nodes: Iterable[Any], text: str, prefixes: Mapping[str, str] = PREFIXES
+) -> dict[str, str]:
+    """Every prefix declared for a parsed query (``prefixes`` and the ``PREFIX``
+    declarations of its ``prologue``); the :func:`undeclared_prefix` error for the first
+    prefixed name among the parse tree's ``nodes`` whose prefix is not one of them."""
+    declared = dict(prefixes)
+    for decl in prologue:
+        if decl.name == "PrefixDecl":
+            declared[decl.prefix or ""] = str(decl.iri)
+    for node in nodes:
+        if node.name == "pname" and (node.prefix or "") not in declared:
+            raise undeclared_prefix(text, node.prefix or "", prefixes)
+    return declared
+
+
+def parse_nodes(node: Any) -> Iterator[Any]:
     """Every ``CompValue`` of a parse tree (depth-first, without recursion)."""
     from pyparsing import ParseResults
     from rdflib.plugins.sparql.parserutils import CompValue

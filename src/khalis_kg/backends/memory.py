@@ -13,7 +13,6 @@ import logging
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
 
 import pyparsing
 import rdflib.plugins.sparql
@@ -29,36 +28,11 @@ from ..errors import InputError, QueryError, QueryRefusedError, QuerySyntaxError
 from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, check_syntax, from_rdflib, to_ox_triple, to_rdflib
 from ..results import QueryResult, sort_rows
-from ..safety import Limits, ReadOnlyQuery, take_parsed, undeclared_prefix
+from ..safety import Limits, ReadOnlyQuery, check_prefixes, parse_nodes, take_parsed
 from ..terms import Row, Term, is_absolute_iri
 from .base import QueryDataset
 from .oxigraph import admit, parse_query
 from .rdflib_joins import mark_hash_joins
-
-
-def _walk(node: Any) -> Iterator[CompValue]:
-    if isinstance(node, CompValue):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, (list, tuple, pyparsing.ParseResults)):
-        for value in node:
-            yield from _walk(value)
-
-
-def _check_prefixes(parsed: Any, text: str) -> None:
-    """Refuse a prefixed name whose prefix is declared neither in the query nor in
-    :data:`PREFIXES`, on rdflib's parse tree (rdflib itself raises a bare Exception)."""
-    declared = {str(k) for k in PREFIXES}
-    prologue, body = parsed[0], parsed[1]
-    for decl in _walk(prologue):
-        if decl.name == "PrefixDecl":
-            declared.add(decl.get("prefix") or "")
-    for node in _walk(body):
-        if node.name == "pname":
-            prefix = node.get("prefix") or ""
-            if prefix not in declared:
-                raise undeclared_prefix(text, prefix)
 
 
 class _IllTypedLiteralWarnings(logging.Filter):
@@ -146,9 +120,8 @@ def _prepare(text: str, base: str | None) -> Query:
         parsed = take_parsed(absolute)
         if parsed is None:
             parsed = parseQuery(absolute)
-        _check_prefixes(parsed, absolute)
+        check_prefixes(parsed[0], parse_nodes(parsed[1]), absolute)
         prepared: Query = translateQuery(parsed, base, PREFIXES)  # as prepareQuery does
-        prepared._original_args = (text, PREFIXES, base)
     except RecursionError:
         raise QuerySyntaxError(f"the query is {_TOO_DEEP}") from None
     except pyparsing.ParseBaseException as exc:
@@ -167,10 +140,10 @@ def _prepare(text: str, base: str | None) -> Query:
         # negated inverse path, !^p): valid SPARQL this engine does not run.
         raise _cannot_run(exc) from None
     # Defence in depth: the algebra rdflib will run must agree with the decision.
-    for node in _walk(prepared.algebra):
+    for node in parse_nodes(prepared.algebra):
         if node.name == "ServiceGraphPattern":
             raise QueryRefusedError("SERVICE is refused: queries never reach the network")
-    mark_hash_joins(_walk(prepared.algebra))  # rdflib's answers, without its nested loop
+    mark_hash_joins(parse_nodes(prepared.algebra))  # rdflib's answers, without its nested loop
     return prepared
 
 
@@ -245,23 +218,15 @@ class MemoryBackend:
             prepared = Query(
                 prepared.prologue, CompValue(prepared.algebra.name, **prepared.algebra)
             )
-            held = self.graph_names()
-            dataset.check_held(held)
+            dataset.check_held(self.graph_names())
             # The protocol's dataset replaces the query's FROM / FROM NAMED; rdflib builds
             # it from graphs the store holds (checked just above), never fetching one.
             prepared.algebra["datasetClause"] = [
                 CompValue(
-                    "DatasetClause",
-                    default=DATASET_DEFAULT_GRAPH_ID if g is None else URIRef(g),
+                    "DatasetClause", default=DATASET_DEFAULT_GRAPH_ID if g is None else URIRef(g)
                 )
                 for g in dataset.default_graphs
             ] + [CompValue("DatasetClause", named=URIRef(g)) for g in dataset.named_graphs]
-            for clause in prepared.algebra["datasetClause"]:
-                iri = clause["default"] if "default" in clause else clause["named"]
-                if str(iri) not in held and iri != DATASET_DEFAULT_GRAPH_ID:
-                    raise QueryRefusedError(
-                        f"FROM <{iri}> is refused: it names no graph held by this store"
-                    )
         else:
             for clause in prepared.algebra.get("datasetClause") or []:
                 iri = str(clause["default"] if "default" in clause else clause["named"])
