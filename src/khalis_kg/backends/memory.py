@@ -12,7 +12,8 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import cast
 
 import pyparsing
 import rdflib.plugins.sparql
@@ -22,6 +23,7 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query, SPARQLError
+from rdflib.query import ResultRow
 from rdflib.term import Identifier, Variable
 
 from ..errors import InputError, QueryError, QueryRefusedError, QuerySyntaxError, one_line
@@ -242,12 +244,9 @@ class MemoryBackend:
             if answer.type == "SELECT":
                 variables = [str(v) for v in answer.vars or []]
                 rows: list[Row] = []
-                for solution in limits.guard(answer):
-                    row: Row = {}
-                    for var, value in zip(variables, solution, strict=True):  # type: ignore[arg-type]
-                        if value is not None:
-                            row[var] = from_rdflib(value)
-                    rows.append(row)
+                for row in cast("Iterable[ResultRow]", limits.guard(answer)):
+                    pairs = zip(variables, row, strict=True)
+                    rows.append({var: from_rdflib(x) for var, x in pairs if x is not None})
                 if not plan.ordered:
                     rows = sort_rows(rows, variables)
                 return QueryResult("select", variables=variables, rows=rows)

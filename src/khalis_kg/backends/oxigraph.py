@@ -137,12 +137,20 @@ def parse_query(text: str, base: str | None = None) -> None:
     store here, so it finds nothing, but a ``SERVICE`` would still be called). So this
     is for text already admitted by :func:`khalis_kg.safety.decide`, never before.
     """
+    message = _syntax_message(text, base)
+    if message is not None:
+        raise syntax_error(SyntaxError(message), text)
+
+
+def _syntax_message(text: str, base: str | None) -> str | None:
+    """Oxigraph's syntax error for ``text`` (run on an empty store), or None."""
     try:
         ox.Store().query(text, base_iri=base, prefixes=PREFIXES)
     except SyntaxError as exc:
-        raise syntax_error(exc, text) from None
+        return str(exc)
     except (OSError, ValueError, RuntimeError):
         pass  # parsed; would fail when run (an unknown function), which is not a syntax error
+    return None
 
 
 PROBE_TIMEOUT = 2.0
@@ -179,18 +187,10 @@ def _oxigraph_says(text: str, base: str | None) -> QuerySyntaxError | None:
     if not isolation.available():  # pragma: no cover - Windows: nowhere safe to ask
         return None
 
-    def probe(_: None) -> str | None:
-        try:
-            ox.Store().query(text, base_iri=base, prefixes=PREFIXES)
-        except SyntaxError as exc:
-            return str(exc)
-        except (OSError, ValueError, RuntimeError):
-            return None  # read, then failed while running (no socket can be opened)
-        return None
-
     limits = isolation.Limits(timeout=PROBE_TIMEOUT, memory=PROBE_MEMORY, lock_descriptors=True)
+    probe = isolation.Work(lambda: None, lambda _: _syntax_message(text, base), "the syntax check")
     try:
-        message = isolation.run(isolation.Work(lambda: None, probe, "the syntax check"), limits)
+        message = isolation.run(probe, limits)
     except KhalisError:  # the probe hit a limit or crashed: keep the verifier's words
         return None
     if message is None:
@@ -269,8 +269,6 @@ class OxigraphBackend:
             self._snapshot = None
 
     def _build_on_disk(self, path: Path, sources: Sequence[Source]) -> None:
-        import os
-
         path.parent.mkdir(parents=True, exist_ok=True)
         prefix = f".{path.name}.loading-"
         _remove_stale(path.parent, prefix)
@@ -424,12 +422,8 @@ class OxigraphBackend:
                 variables = [v.value for v in answer.variables]
                 rows: list[Row] = []
                 for solution in limits.guard(answer):
-                    row: Row = {}
-                    for var in variables:
-                        value = solution[var]
-                        if value is not None:
-                            row[var] = from_ox(value)
-                    rows.append(row)
+                    pairs = zip(variables, solution, strict=True)  # a solution's values, in order
+                    rows.append({var: from_ox(x) for var, x in pairs if x is not None})
                 if not plan.ordered:
                     rows = sort_rows(rows, variables)
                 return QueryResult("select", variables=variables, rows=rows)
@@ -484,7 +478,6 @@ def _holder(path: Path) -> Path:
     ``.NAME.view-PID-XXXX``, when that directory is writable (same file system: the
     checkpoint is hard links, not a copy), else in the system's temporary directory.
     Checkpoints left beside it by dead processes are removed first."""
-    import os
     import tempfile
 
     prefix = f".{path.name}.view-"
