@@ -1,24 +1,8 @@
 """The exception hierarchy: every error the library raises on purpose is a KhalisError.
 
 The command line maps these to exit codes and the HTTP server to status codes; nothing
-else should ever reach a user as a traceback. The exit codes are defined here, once:
-
-====  ==========================================================================
-code  meaning
-====  ==========================================================================
-0     success (``validate``: the data conforms)
-1     the data does not conform (``validate``)
-2     usage or input error (bad option, missing file, syntax error, refused query)
-3     stopped at the time limit (``--timeout``)
-4     stopped at the memory limit (``--memory-limit``)
-5     the engine crashed (a Rust panic, a segmentation fault, a stack overflow)
-6     the remote store failed: unreachable, no complete answer within
-      ``--remote-timeout``, not 2xx, or a malformed, truncated or over-deep answer
-7     the output could not be written (full device, closed pipe, I/O error on
-      standard output or error, or on ``-o FILE`` / ``docs -o DIR``)
-8     the server could not start (its data, its remote store, its address)
-130   interrupted (Ctrl-C), as shells expect (128 + SIGINT)
-====  ==========================================================================
+else should ever reach a user as a traceback. The exit codes are defined here, once
+(:data:`EXIT_CODES`; tests/test_isolation.py checks the README's table against it).
 """
 
 from __future__ import annotations
@@ -28,35 +12,26 @@ import re
 from typing import Any
 
 EXIT_OK = 0
-"""Success; ``validate``: the data conforms."""
 EXIT_NOT_CONFORMING = 1
-"""``validate``: the data does not conform to the shapes."""
 EXIT_USAGE = 2
-"""A usage or input error: bad option, missing or unreadable file, syntax error, refusal."""
 EXIT_TIME_LIMIT = 3
-"""The work was stopped at its time limit."""
 EXIT_MEMORY_LIMIT = 4
-"""The work was stopped at its memory limit."""
 EXIT_CRASH = 5
-"""The engine crashed (panic, segmentation fault, abort, stack overflow)."""
 EXIT_REMOTE = 6
-"""The remote store failed: unreachable, too slow, not 2xx, or an answer that is not valid."""
 EXIT_OUTPUT = 7
-"""The output could not be written: a full device, a closed pipe (then silently: the
-reader went away, as ``| head`` does), an I/O error, on standard output or error or on
-``-o FILE``."""
+"""Also for a closed pipe on standard output, then silently: the reader went away, as
+``| head`` does."""
 EXIT_CANNOT_START = 8
-"""``serve`` could not start: the address is in use or cannot be bound."""
 EXIT_INTERRUPTED = 130
-"""Interrupted by Ctrl-C (SIGINT)."""
+"""128 + SIGINT, as shells expect."""
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success (validate: the data conforms)",
     EXIT_NOT_CONFORMING: "the data does not conform (validate)",
-    EXIT_USAGE: "usage or input error",
+    EXIT_USAGE: "usage or input error (bad option, missing file, syntax error, refused query)",
     EXIT_TIME_LIMIT: "stopped at the time limit",
     EXIT_MEMORY_LIMIT: "stopped at the memory limit",
-    EXIT_CRASH: "the engine crashed",
+    EXIT_CRASH: "the engine crashed (a panic, a segmentation fault, an abort, a stack overflow)",
     EXIT_REMOTE: "the remote store failed (unreachable, too slow, not 2xx, or a bad answer)",
     EXIT_OUTPUT: "the output could not be written",
     EXIT_CANNOT_START: "the server could not start (address in use or cannot be bound)",
