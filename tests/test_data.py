@@ -33,10 +33,13 @@ C = Namespace(CONCEPT)
 DOCUMENT = URIRef(ID + "document/wikipedia-2015-al-khalis-prison-break")
 EVENT = URIRef(ID + "event/al-khalis-prison-break-2015")
 
+ONTOLOGY_FILE, CONCEPTS_FILE = resources.ontology_files()
+ARTICLE_FILE = resources.package_root() / "data" / "source" / "2015_Al_Khalis_prison_break.txt"
+
 TTL_FILES = {
     "data/khalis.ttl": resources.data_file(),
-    "ontology/khalis.ttl": resources.ontology_file(),
-    "ontology/concepts.ttl": resources.concepts_file(),
+    "ontology/khalis.ttl": ONTOLOGY_FILE,
+    "ontology/concepts.ttl": CONCEPTS_FILE,
     "ontology/shapes.ttl": resources.shapes_file(),
 }
 
@@ -56,7 +59,7 @@ def data() -> rdflib.Graph:
 
 @pytest.fixture(scope="module")
 def article() -> str:
-    return resources.read_text(resources.article_file())
+    return resources.read_text(ARTICLE_FILE)
 
 
 def test_vendored_article_is_the_shared_one() -> None:
@@ -66,7 +69,7 @@ def test_vendored_article_is_the_shared_one() -> None:
         if os.environ.get("KHALIS_KG_REQUIRE_SHARED") == "1":  # set by .ci/run
             pytest.fail(f"CI runs with ../shared beside the repository: {SHARED_ARTICLE}")
         pytest.skip("no ../shared beside the repository")
-    assert resources.read_bytes(resources.article_file()) == SHARED_ARTICLE.read_bytes()
+    assert resources.read_bytes(ARTICLE_FILE) == SHARED_ARTICLE.read_bytes()
 
 
 def _canonical(graph: rdflib.Graph) -> set[str]:
@@ -277,7 +280,7 @@ def test_external_identifiers_are_the_certain_ones(data: rdflib.Graph) -> None:
 
 
 def test_ontology_terms_are_documented() -> None:
-    onto = rdflib.Graph().parse(data=resources.ontology_file().read_text("utf-8"), format="turtle")
+    onto = rdflib.Graph().parse(data=ONTOLOGY_FILE.read_text("utf-8"), format="turtle")
     # kg:target and kg:aim apply to events and to steps, and kg:target to concepts and
     # places: no domain (or range) rather than a union that types things under inference
     open_ended = {K.target, K.aim}
@@ -531,10 +534,8 @@ def test_quotations_are_verbatim(data: rdflib.Graph, article: str) -> None:
 
 
 def test_concept_schemes_are_apart_from_the_ontology() -> None:
-    onto = rdflib.Graph().parse(data=resources.ontology_file().read_text("utf-8"), format="turtle")
-    concepts = rdflib.Graph().parse(
-        data=resources.concepts_file().read_text("utf-8"), format="turtle"
-    )
+    onto = rdflib.Graph().parse(data=ONTOLOGY_FILE.read_text("utf-8"), format="turtle")
+    concepts = rdflib.Graph().parse(data=CONCEPTS_FILE.read_text("utf-8"), format="turtle")
     assert (None, RDF.type, SKOS.ConceptScheme) not in onto
     assert (None, RDF.type, SKOS.Concept) not in onto
     assert (None, RDF.type, OWL.Ontology) not in concepts

@@ -113,7 +113,9 @@ def test_context_covers_prefixes_and_ontology_terms() -> None:
     context = jsonld_context()
     for prefix, namespace in PREFIXES.items():
         assert context[prefix] == namespace
-    ontology = rdflib.Graph().parse(data=resources.ontology_file().read_bytes(), format="turtle")
+    ontology = rdflib.Graph().parse(
+        data=resources.ontology_files()[0].read_bytes(), format="turtle"
+    )
     owl = rdflib.Namespace("http://www.w3.org/2002/07/owl#")
     local = {
         str(s)[len(KG) :]

@@ -31,7 +31,7 @@ def _graph(entry: object) -> rdflib.Graph:
 
 @pytest.fixture(scope="module")
 def ontology() -> rdflib.Graph:
-    return _graph(resources.ontology_file())
+    return _graph(resources.ontology_files()[0])
 
 
 @pytest.fixture(scope="module")

@@ -39,9 +39,6 @@ ontology, then its SKOS concept schemes)."""
 SHAPES_FILE = "shapes.ttl"
 """The SHACL shapes, in ``ontology/``."""
 
-ARTICLE_FILE = "source/2015_Al_Khalis_prison_break.txt"
-"""The Wikipedia article the data is derived from (CC BY-SA 4.0, see NOTICE), in ``data/``."""
-
 
 def tested(distribution: str, low: tuple[int, int], high: tuple[int, int]) -> bool:
     """Whether the installed ``distribution``'s version (major, minor) is in
@@ -102,20 +99,10 @@ def data_file() -> Traversable:
     return package_root() / "data" / "khalis.ttl"
 
 
-def ontology_file() -> Traversable:
-    """The main OWL ontology file: ``ontology/khalis.ttl``."""
-    return package_root() / "ontology" / ONTOLOGY_FILES[0]
-
-
 def ontology_files() -> list[Traversable]:
     """Every file of the ontology (:data:`ONTOLOGY_FILES`)."""
     root = package_root() / "ontology"
     return [root / name for name in ONTOLOGY_FILES]
-
-
-def concepts_file() -> Traversable:
-    """The SKOS concept schemes: ``ontology/concepts.ttl``."""
-    return package_root() / "ontology" / ONTOLOGY_FILES[1]
 
 
 def shapes_file() -> Traversable:
@@ -126,11 +113,6 @@ def shapes_file() -> Traversable:
 def jsonld_context_file() -> Traversable:
     """The compact JSON-LD ``@context`` used by the JSON-LD export."""
     return package_root() / "ontology" / "context.jsonld"
-
-
-def article_file() -> Traversable:
-    """The source article's text (``data/source/...``), which quote offsets point into."""
-    return package_root() / "data" / ARTICLE_FILE
 
 
 def queries_dir() -> Traversable:
