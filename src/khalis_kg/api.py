@@ -17,7 +17,7 @@ loaded (pyoxigraph for ``oxigraph``, rdflib for ``memory``), pyshacl only by
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -74,15 +74,7 @@ class Stats:
     """``kg:claimant`` → number of ``kg:Claim``."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "triples": self.triples,
-            "named_graphs": self.named_graphs,
-            "classes": self.classes,
-            "instances_per_class": dict(self.instances_per_class),
-            "claims": self.claims,
-            "claims_per_source": dict(self.claims_per_source),
-            "claims_per_claimant": dict(self.claims_per_claimant),
-        }
+        return asdict(self)
 
 
 _HOLDS_ONTOLOGY = f"ASK {{ <{ONTOLOGY}> a <http://www.w3.org/2002/07/owl#Ontology> }}"
