@@ -768,7 +768,7 @@ def test_a_bad_url_with_credentials_is_refused_without_them(url: str) -> None:
 def test_secrets_are_checked_when_read(name: str, bad: str, where: str) -> None:
     count("secret-check")
     value = {"end": CANARY + bad, "start": bad + CANARY, "middle": CANARY[:6] + bad + CANARY[6:]}
-    env = {"KHALIS_KG_USER": "ann", "KHALIS_KG_PASSWORD": "pw", name: value[where]}
+    env = {"KHALIS_KG_USER": "ann", "KHALIS_KG_PASSWORD": "pwd", name: value[where]}
     if bad == " " and where == "middle" and name != "KHALIS_KG_TOKEN":
         RemoteBackend("http://127.0.0.1:9/q", env=env)  # a user name or password may have one
         return
@@ -779,6 +779,78 @@ def test_secrets_are_checked_when_read(name: str, bad: str, where: str) -> None:
     assert message.endswith("its value is not shown")
     assert CANARY[:6] not in message
     assert CANARY[6:] not in message
+
+
+SECRET_NAMES = ["KHALIS_KG_TOKEN", "KHALIS_KG_USER", "KHALIS_KG_PASSWORD"]
+TOKEN_CHARS = st.characters(min_codepoint=0x21, max_codepoint=0x7E)  # '*' and ':' too
+"""What a token may hold (ASCII without a space); a user name has no colon."""
+
+
+@PROFILE
+@given(name=st.sampled_from(SECRET_NAMES), secret=st.text(TOKEN_CHARS, min_size=1, max_size=24))
+@example(name="KHALIS_KG_PASSWORD", secret="dba")  # Virtuoso's default: 3 characters
+@example(name="KHALIS_KG_TOKEN", secret="x**")  # the stars and a neighbour spell it again
+def test_a_secret_of_any_length_is_refused_or_masked(name: str, secret: str) -> None:
+    """The rule for credentials (http_session.MIN_SECRET): one or two characters are
+    refused when read (one line naming the variable, never the value; exit 2), every
+    longer secret is masked wherever a store echoes it: in an error answer's first
+    line, in a redirect's Location, in an exception's text."""
+    from khalis_kg.http_session import MIN_SECRET, Answer, HttpSession
+
+    count("secret-length")
+    if name == "KHALIS_KG_USER":
+        secret = secret.replace(":", ";")
+    env = {"KHALIS_KG_USER": "ann", "KHALIS_KG_PASSWORD": "pwd", name: secret}
+    if len(secret) < MIN_SECRET:
+        with pytest.raises(InputError) as info:
+            HttpSession(env=env)
+        assert str(info.value) == (
+            f"{name} holds fewer than 3 characters (too short to keep out of messages); "
+            "its value is not shown"
+        )
+        return
+    session = HttpSession(env=env)
+    auth = session.headers["Authorization"]
+    echoes = (f"you sent {secret}", secret[0] + secret, auth, f"*{secret}*", secret[:-1])
+    for echo in echoes:
+        answer = Answer("http://h/q", 500, {}, echo.encode(), secrets=session._secrets)
+        for shown in (answer.first_line(), session.mask(echo), repr(answer)):
+            assert secret not in shown, (echo, shown)
+            assert auth.split(" ", 1)[1] not in shown
+        if "*" not in secret and secret not in "you sent ":
+            assert session.mask(f"you sent {secret}.") == "you sent ***."
+
+
+@PROFILE
+@given(
+    timeout=st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(-(2**70), 2**70),
+        st.sampled_from([0, 86_400, 86_400.5, 7 * 86_400, True, "5", None]),
+    )
+)
+def test_the_remote_timeout_is_checked_once_with_every_time_limit(timeout: object) -> None:
+    """One check, one limit, one message: the remote timeout accepts exactly what every
+    time limit accepts (``checks.seconds``: more than 0, at most a day), and refuses the
+    rest in the same words, whether it comes to the session, the backend or the facade."""
+    from khalis_kg.checks import seconds
+    from khalis_kg.errors import ParameterError
+    from khalis_kg.http_session import HttpSession
+
+    count("remote-timeout")
+    try:
+        expected: float | str = seconds(timeout, "the remote timeout")
+    except ParameterError as exc:
+        expected = str(exc)
+    for make in (
+        lambda: HttpSession(timeout=timeout, env={}).timeout,  # type: ignore[arg-type]
+        lambda: RemoteBackend("http://h/q", timeout=timeout, env={}).timeout,  # type: ignore[arg-type]
+    ):
+        try:
+            got: float | str = make()
+        except ParameterError as exc:
+            got = str(exc)
+        assert got == expected
 
 
 def _no_canary(*texts: object) -> None:
@@ -837,19 +909,24 @@ def test_a_canary_secret_appears_nowhere(store: FakeStore, script: Script, tmp_p
     assert "Traceback" not in done.stderr
 
 
-def test_a_bad_secret_in_the_environment_is_one_line_exit_2(store: FakeStore) -> None:
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [(CANARY + "\r", "a control character or a line break (a file's line ending?)"),
+     ("Zq", "fewer than 3 characters (too short to keep out of messages)")],
+)  # fmt: skip
+def test_a_bad_secret_in_the_environment_is_one_line_exit_2(
+    store: FakeStore, value: str, why: str
+) -> None:
     count("secret-cli")
-    env = {**os.environ, "KHALIS_KG_TOKEN": CANARY + "\r"}
+    env = {**os.environ, "KHALIS_KG_TOKEN": value}
     done = subprocess.run(
         [sys.executable, "-m", "khalis_kg.cli", "--backend", "remote", "--endpoint",
          store.url + "/sparql", "sparql", SELECT],
         capture_output=True, text=True, timeout=30, check=False, env=env,
     )  # fmt: skip
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (
-        "khalis-kg: error: KHALIS_KG_TOKEN holds a control character or a line break "
-        "(a file's line ending?); its value is not shown\n"
-    )
+    assert done.stderr == f"khalis-kg: error: KHALIS_KG_TOKEN holds {why}; its value is not shown\n"
+    assert value not in done.stderr
 
 
 # ------------------------------------------------------------------ serve

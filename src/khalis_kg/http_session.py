@@ -3,12 +3,13 @@ per exchange and the credentials from the environment. The store is untrusted in
 
 * **Credentials** come only from the environment: ``KHALIS_KG_TOKEN`` (sent as
   ``Authorization: Bearer``) or ``KHALIS_KG_USER`` + ``KHALIS_KG_PASSWORD`` (HTTP
-  Basic), checked when read (:func:`auth_headers`: a control character, a line break
-  or an undecodable byte is one :class:`~khalis_kg.errors.InputError` naming the
-  variable, never its value). A URL with a user or password in it is refused
-  (:func:`check_url`), so that no secret ends up on a command line, in a shell history
-  or in an error message; and no message of this module ever holds a secret (the
-  session's own secrets are masked in every text that could reach one).
+  Basic), checked when read (:func:`auth_headers`: a control character, a line break,
+  an undecodable byte or fewer than :data:`MIN_SECRET` characters is one
+  :class:`~khalis_kg.errors.InputError` naming the variable, never its value). A URL
+  with a user or password in it is refused (:func:`check_url`), so that no secret ends
+  up on a command line, in a shell history or in an error message; and no message of
+  this module ever holds a secret (the session's own secrets are masked in every text
+  that could reach one, :func:`mask`).
 * **One total deadline per exchange** (connect, request, headers and the whole body):
   the session's ``timeout`` (``--remote-timeout``), or the query's time limit when it
   is tighter. httpx's timeouts bound each network operation, not the exchange (a store
@@ -60,8 +61,12 @@ DEFAULT_TIMEOUT = 30.0
 """Seconds allowed for one HTTP exchange with the endpoint (connect, headers, body)."""
 MAX_REDIRECTS = 5
 """Same-origin redirects a read follows at most."""
-MAX_TIMEOUT = 7 * 24 * 3600.0
-"""The longest remote timeout accepted (a week): a finite deadline."""
+MIN_SECRET = 3
+"""The fewest characters a credential variable may hold (when set and not empty). Every
+secret is masked in messages, and a shorter one cannot be: masking each ``a`` of a
+message would garble it and show where the secret's letters are. Three is what a
+store's defaults need (Virtuoso's user and password are both ``dba``); a one- or
+two-character password is guessed at once anyway."""
 
 ENV_USER = "KHALIS_KG_USER"
 ENV_PASSWORD = "KHALIS_KG_PASSWORD"  # noqa: S105 (the variable's name, not a secret)
@@ -91,8 +96,8 @@ def check_url(url: str) -> None:
 def _secret(env: Mapping[str, str], name: str, *, ascii_only: bool) -> str | None:
     """The variable ``name`` of ``env``, checked: InputError naming it (never its value)
     if it holds a control character, a line break, a byte that is not UTF-8, leading or
-    trailing spaces or (a token: ``ascii_only``) a character that is not ASCII or a
-    space."""
+    trailing spaces, (a token: ``ascii_only``) a character that is not ASCII or a space,
+    or is shorter than :data:`MIN_SECRET` without being empty."""
     value = env.get(name)
     if value is None:
         return None
@@ -107,6 +112,8 @@ def _secret(env: Mapping[str, str], name: str, *, ascii_only: bool) -> str | Non
         why = "a space (a token has none)"
     elif value != value.strip():
         why = "leading or trailing spaces"
+    elif 0 < len(value) < MIN_SECRET:
+        why = f"fewer than {MIN_SECRET} characters (too short to keep out of messages)"
     if why is not None:
         raise InputError(f"{name} holds {why}; its value is not shown")
     return value
@@ -135,7 +142,18 @@ def _secrets_of(env: Mapping[str, str], headers: Mapping[str, str]) -> tuple[str
     found = [env.get(n) or "" for n in (ENV_TOKEN, ENV_USER, ENV_PASSWORD)]
     found += list(headers.values())
     found += [v.split(" ", 1)[-1] for v in headers.values()]
-    return tuple(sorted({s for s in found if len(s) >= 3}, key=len, reverse=True))
+    return tuple(sorted({s for s in found if s}, key=len, reverse=True))
+
+
+def mask(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with every one of ``secrets`` replaced by ``***``; withheld whole when
+    a secret is still in it after that (the stars and their neighbours can spell one
+    again: ``x**`` in ``xx**``)."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    if any(secret in text for secret in secrets):
+        return "(withheld: it held a secret)"
+    return text
 
 
 @functools.cache
@@ -185,9 +203,7 @@ class Answer:
         """The first line of the body, escaped and without the session's secrets, for
         an error message."""
         text = one_line(self.text, len(self.content) + 1, empty="(empty answer)")
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return truncate(text, 200)
+        return truncate(mask(text, self.secrets), 200)
 
     def __repr__(self) -> str:  # the headers are the store's, but keep reprs short
         return f"Answer({self.url!r}, {self.status}, {len(self.content)} bytes)"
@@ -209,12 +225,9 @@ class HttpSession:
     :class:`~khalis_kg.errors.RemoteStoreError` naming the URL, never holding a secret."""
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, env: Mapping[str, str] | None = None):
-        if not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
-            raise InputError(
-                f"the remote timeout must be a number of seconds above 0 and at most "
-                f"{MAX_TIMEOUT:g}"
-            )
-        self.timeout = float(timeout)
+        from .checks import seconds
+
+        self.timeout = seconds(timeout, "the remote timeout")
         env = os.environ if env is None else env
         self.headers = auth_headers(env)
         self._secrets = _secrets_of(env, self.headers)
@@ -231,9 +244,7 @@ class HttpSession:
     def mask(self, text: str) -> str:
         """``text`` with every secret of this session replaced by ``***`` (the URL of a
         redirect, an exception's text: a secret can hide in either)."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return mask(text, self._secrets)
 
     @property
     def client(self) -> httpx.Client:
