@@ -134,29 +134,53 @@ def test_crashes_are_named_not_blamed_on_memory() -> None:
         run_work(lambda: None, lambda _: recurse(0))
 
 
+def _open_everything(secret: Path) -> list[str]:
+    """Open a file, a socket, a pipe and /dev/null: each ``opened`` or its error."""
+    outcomes = []
+    for action in (
+        lambda: open(secret, "rb"),  # noqa: SIM115
+        lambda: socket.socket(),
+        lambda: os.pipe(),
+        lambda: os.open(os.devnull, os.O_RDONLY),
+    ):
+        try:
+            action()
+            outcomes.append("opened")
+        except OSError as exc:
+            outcomes.append(os.strerror(exc.errno or 0))
+    return outcomes
+
+
 def test_locked_child_opens_no_file_and_no_socket(tmp_path: Path) -> None:
     secret = tmp_path / "secret"
     secret.write_text("x", "utf-8")
-
-    def attempt(_: object) -> list[str]:
-        outcomes = []
-        for action in (
-            lambda: open(secret, "rb"),  # noqa: SIM115
-            lambda: socket.socket(),
-            lambda: os.pipe(),
-            lambda: os.open(os.devnull, os.O_RDONLY),
-        ):
-            try:
-                action()
-                outcomes.append("opened")
-            except OSError as exc:
-                outcomes.append(os.strerror(exc.errno or 0))
-        return outcomes
-
-    assert run_work(lambda: None, attempt) == ["Too many open files"] * 4
+    assert run_work(lambda: None, lambda _: _open_everything(secret)) == ["Too many open files"] * 4
     # Without the lock (the remote backend) the same child may open files.
     unlocked = isolation.Limits(timeout=5, lock_descriptors=False)
     assert run_work(lambda: None, lambda _: secret.read_text("utf-8"), unlocked) == "x"
+
+
+def ask(worker: isolation.Worker, task: object) -> object:
+    """Send ``task`` to ``worker`` and read its answer (EOFError when it ends)."""
+    worker.channel.sendall(isolation.frame(task))
+    header = worker.channel.recv(isolation.LENGTH.size, socket.MSG_WAITALL)
+    if len(header) < isolation.LENGTH.size:
+        raise EOFError
+    size = isolation.LENGTH.unpack(header)[0]
+    return isolation.unpickle(worker.channel.recv(size, socket.MSG_WAITALL))
+
+
+@contextlib.contextmanager
+def forked_worker(serve, limits, ready=lambda: None):  # type: ignore[no-untyped-def]
+    worker = isolation.fork_worker(serve, limits, ready=ready)
+    try:
+        yield worker
+    finally:
+        worker.channel.close()
+        os.close(worker.stderr)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(worker.pid, signal.SIGKILL)
+            os.waitpid(worker.pid, 0)
 
 
 def test_a_worker_is_the_same_child_answering_task_after_task() -> None:
@@ -174,31 +198,53 @@ def test_a_worker_is_the_same_child_answering_task_after_task() -> None:
             return len(bytearray(300 * 1024**2))
         return len(bytearray(600 * 1024**2))
 
-    worker = isolation.fork_worker(serve, isolation.Limits(memory=512 * 1024**2))
-    try:
-        answers = []
-        for task in ("frozen", "fits", "fits"):
-            worker.channel.send(task)
-            answers.append(isolation.unpickle(worker.channel.recv_bytes()))
+    with forked_worker(serve, isolation.Limits(memory=512 * 1024**2)) as worker:
+        answers = [ask(worker, task) for task in ("frozen", "fits", "fits")]
         assert answers == [True, 300 * 1024**2, 300 * 1024**2]
-        worker.channel.send("error")
         with pytest.raises(UnknownQueryError):
-            isolation.unpickle(worker.channel.recv_bytes())
-        worker.channel.send("too much")
+            ask(worker, "error")
         with pytest.raises(EOFError):
-            worker.channel.recv_bytes()
+            ask(worker, "too much")
         status = os.waitpid(worker.pid, 0)[1]
         error = isolation.classify(
             status, os.read(worker.stderr, 65536), "the query", 512 * 1024**2
         )
         assert isinstance(error, MemoryLimitError)
         assert str(error) == "the query needed more memory than the limit (512 MiB)"
-    finally:
-        worker.channel.close()
-        os.close(worker.stderr)
-        with contextlib.suppress(ProcessLookupError, ChildProcessError):
-            os.kill(worker.pid, signal.SIGKILL)
-            os.waitpid(worker.pid, 0)
+
+
+def test_a_locked_worker_opens_no_file_and_no_socket(tmp_path: Path) -> None:
+    """The server's query workers are locked as the command line's query children are
+    (after ``ready``, which may open what the tasks need): no file, socket or pipe can
+    be opened by any task; a worker that keeps its descriptors (an on-disk store's)
+    still reads the file it held, and an unlocked one (the remote backend) opens."""
+    secret = tmp_path / "secret"
+    secret.write_text("x", "utf-8")
+    held: list[int] = []
+
+    def attempt(task: str) -> object:
+        if task == "fits":  # the headroom is measured once locked too (/proc/self/statm)
+            return len(bytearray(200 * 1024**2))
+        if task == "held":
+            os.lseek(held[0], 0, os.SEEK_SET)
+            return os.read(held[0], 10).decode()
+        return _open_everything(secret)
+
+    def ready() -> None:
+        held.append(os.open(secret, os.O_RDONLY))  # opened before the lock: kept
+
+    memory = 256 * 1024**2
+    for limits, expected in (
+        (isolation.Limits(memory=memory), ["Too many open files"] * 4),
+        (isolation.Limits(memory=memory, keep_descriptors=True), ["Too many open files"] * 4),
+        (isolation.Limits(memory=memory, lock_descriptors=False), ["opened"] * 4),
+    ):
+        with forked_worker(attempt, limits, ready) as worker:
+            assert ask(worker, "try") == expected
+            assert ask(worker, "fits") == ask(worker, "fits") == 200 * 1024**2
+            assert ask(worker, "try") == expected  # every task, not only the first
+            if limits.keep_descriptors or not limits.lock_descriptors:
+                assert ask(worker, "held") == "x"
 
 
 def test_a_kill_from_outside_is_told_apart() -> None:

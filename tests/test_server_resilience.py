@@ -27,6 +27,8 @@ from pathlib import Path
 import httpx
 import pytest
 from helpers import invoke
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from server_helpers import SERVER_LOGS, SERVER_PIDS, run_server, worker_pids
 
 pytestmark = [
@@ -371,6 +373,64 @@ def test_a_request_waiting_for_a_worker_is_answered_when_the_pool_closes() -> No
     messages, waited = asyncio.run(scenario())
     assert messages == ["the server is shutting down"] * 2
     assert waited < 1, waited
+
+
+PAUSE = 1.0
+"""Seconds the slow worker stops in the middle of writing its answer."""
+
+
+@settings(max_examples=2, deadline=None, derandomize=True, database=None)
+@given(cut=st.integers(0, 4000))
+@example(cut=0)  # its length written, then nothing
+@example(cut=1)  # one byte of the pickle
+def test_a_worker_writing_its_answer_slowly_stalls_no_other_request(cut: int) -> None:
+    """A worker that stops in the middle of writing its answer (here: ``cut`` bytes of
+    its pickle, then a pause) delays its own request only: another request is answered
+    by the other worker meanwhile, and the slow answer arrives whole after the pause
+    (the pool reads the channels with asyncio's streams, never blocking the loop)."""
+    import asyncio
+
+    from khalis_kg import isolation
+    from khalis_kg.server.pool import WorkerPool
+
+    slow_answer = "slow" * 1000
+    write_all = isolation._write_all
+
+    def paused(fd: int, data: bytes) -> None:  # the worker's writes, in the child
+        if b"slowslow" not in data:
+            write_all(fd, data)
+            return
+        write_all(fd, data[:cut])
+        time.sleep(PAUSE)
+        write_all(fd, data[cut:])
+
+    def serve(task: str) -> str:
+        return slow_answer if task == "slow" else task
+
+    async def scenario() -> tuple[str, bool, float, str]:
+        pool = WorkerPool(
+            lambda: isolation.fork_worker(serve, isolation.Limits(memory=None)),
+            size=2,
+            memory=None,
+            queue_timeout=10,
+        )
+        await pool.start()
+        try:
+            slow = asyncio.create_task(pool.run("slow", timeout=10))  # type: ignore[arg-type]
+            await asyncio.sleep(PAUSE / 3)  # its worker is now in the pause
+            started = time.monotonic()
+            fast = await pool.run("fast", timeout=10)  # type: ignore[arg-type]
+            waited = time.monotonic() - started
+            slow_pending = not slow.done()
+            return fast, slow_pending, waited, await slow
+        finally:
+            await pool.close()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(isolation, "_write_all", paused)  # inherited by the forked workers
+        fast, slow_pending, waited, slow = asyncio.run(scenario())
+    assert (fast, slow_pending, slow) == ("fast", True, slow_answer)
+    assert waited < PAUSE / 2, waited
 
 
 def _concatenation(copies: int) -> str:

@@ -427,10 +427,14 @@ class KnowledgeGraph:
         """A long-lived isolated child holding this graph (forked: nothing is loaded
         again) that answers ``serve(task)`` for each task sent on its channel, each
         within ``memory_limit`` bytes more than it holds then (:func:`isolation.fork_worker`;
-        the server's query workers). POSIX only."""
-
-        forked = self._before_fork()
-        return isolation.fork_worker(serve, isolation.Limits(memory=memory_limit), ready=forked)
+        the server's query workers), unable to open a file or a socket as the command
+        line's query children are (but with the remote backend). POSIX only."""
+        limits = isolation.Limits(
+            memory=memory_limit,
+            lock_descriptors=self.backend.name != "remote",
+            keep_descriptors=getattr(self.backend, "path", None) is not None,
+        )
+        return isolation.fork_worker(serve, limits, ready=self._before_fork())
 
     def _before_fork(self) -> Callable[[], None]:
         """Ready the backend for a fork (an on-disk store's checkpoint); returns what the

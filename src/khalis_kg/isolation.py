@@ -51,12 +51,14 @@ import os
 import pickle
 import selectors
 import signal
+import socket
 import stat
+import struct
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .errors import (
     EngineCrashError,
@@ -66,9 +68,6 @@ from .errors import (
     ParameterError,
     TimeLimitError,
 )
-
-if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -81,6 +80,8 @@ _EXIT_MEMORY = 86  # the child's exit status after a MemoryError (nothing else u
 _EXIT_RECURSION = 87
 _EXIT_ORPHAN = 88  # the parent was gone before the child could be tied to it
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_locked = False  # this process is a child whose descriptors are locked
+_statm: int | None = None  # /proc/self/statm, kept open (see _address_space)
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 MAX_MEMORY_LIMIT = 1024**5
@@ -162,7 +163,12 @@ def run(work: Work[Any, T], limits: Limits) -> T:
 
     The child's answer must pickle. A KhalisError raised in the child is raised here;
     the limits and crashes raise TimeLimitError, MemoryLimitError or EngineCrashError.
+    In a child whose descriptors are locked (a server's query worker asking Oxigraph
+    for its words on a syntax error), which can make no pipe and is isolated itself,
+    the work runs in place, within that child's limits.
     """
+    if _locked:
+        return work.run(work.prepare())
     result_r, result_w = os.pipe()
     try:
         error_r, error_w = os.pipe()
@@ -218,13 +224,24 @@ def _close(*fds: int) -> None:
             os.close(fd)
 
 
+LENGTH = struct.Struct("!Q")
+"""What comes before each message on a worker's channel: the length of its pickle."""
+
+
+def frame(value: object) -> bytes:
+    """``value`` pickled, after its length: one message on a worker's channel."""
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return LENGTH.pack(len(data)) + data
+
+
 @dataclass(eq=False)
 class Worker:
-    """A long-lived isolated child (:func:`fork_worker`): ``channel`` carries tasks to it
-    and answers back, ``stderr`` is the read end of its standard error."""
+    """A long-lived isolated child (:func:`fork_worker`): ``channel`` (a stream socket)
+    carries tasks to it and answers back, each a :func:`frame`; ``stderr`` is the read
+    end of its standard error."""
 
     pid: int
-    channel: Connection
+    channel: socket.socket
     stderr: int
 
 
@@ -232,34 +249,35 @@ def fork_worker(
     serve: Callable[[Any], Any], limits: Limits, *, ready: Callable[[], object] = lambda: None
 ) -> Worker:
     """Fork a child that runs ``ready()``, then answers ``serve(task)`` for each task
-    sent on its channel until the channel closes; the answer is ``("ok", value)`` or ``("error",
-    KhalisError)``, and a limit or a crash ends the child (:func:`classify` tells why).
+    sent on its channel until the channel closes; the answer is ``("ok", value)`` or
+    ``("error", KhalisError)`` (read it with :func:`unpickle`), and a limit or a crash
+    ends the child (:func:`classify` tells why).
 
-    The child is set up as :func:`run`'s; it closes every socket and pipe it inherited
-    (a server's listening socket and its clients' connections) but its own, keeps
-    regular files (an on-disk store's), and locks nothing (``limits.lock_descriptors``
-    is not applied: its tasks may import and open files). ``limits.timeout`` is the
-    caller's to hold. Raises OSError when the pipes or the fork cannot be made.
+    The child is set up as :func:`run`'s: it closes every socket and pipe it inherited
+    (a server's listening socket and its clients' connections) but its own, and once
+    ``ready()`` has opened what the tasks need, ``limits.lock_descriptors`` leaves it
+    unable to open any file or socket (keeping the regular files it holds with
+    ``limits.keep_descriptors``: an on-disk store's). ``limits.timeout`` is the
+    caller's to hold. Raises OSError when the channel or the fork cannot be made.
     """
-    from multiprocessing import Pipe
-
-    mine, theirs = Pipe()
+    mine, theirs = socket.socketpair()
 
     def answer_tasks() -> None:
+        fd = theirs.detach()
         null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1):
-            os.dup2(null, fd)
+        for number in (0, 1):
+            os.dup2(null, number)
         os.close(null)
-        _close_inherited({0, 1, 2, theirs.fileno()})
+        _close_inherited({0, 1, 2, fd})
         ready()
         gc.freeze()  # the graph lives as long as the worker: never scanned
-        while True:
-            try:
-                task = theirs.recv()
-            except EOFError:
-                return
+        if limits.lock_descriptors:
+            fd = lock_descriptors(fd, close_others=not limits.keep_descriptors)
+        while (task := _receive(fd)) is not None:
             _cap_memory(limits.memory)  # each task's headroom, above what is held now
-            theirs.send_bytes(_pickled(_outcome(functools.partial(serve, task))))
+            payload = _pickled(_outcome(lambda: serve(pickle.loads(task))))  # noqa: S301
+            _write_all(fd, LENGTH.pack(len(payload)))
+            _write_all(fd, payload)
 
     try:
         error_r, error_w = os.pipe()
@@ -276,6 +294,22 @@ def fork_worker(
     os.close(error_w)
     _release_interrupts(mask)
     return Worker(pid, mine, error_r)
+
+
+def _receive(fd: int) -> bytes | None:
+    """The next message on channel ``fd`` (blocking); None when it closes."""
+    header = _read_exactly(fd, LENGTH.size)
+    return None if header is None else _read_exactly(fd, LENGTH.unpack(header)[0])
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    data = bytearray()
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
 
 
 def _outcome(compute: Callable[[], Any]) -> tuple[str, Any]:
@@ -328,6 +362,7 @@ def _child(
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
         _release_interrupts(mask)
+        _forget_statm()
         _die_with_parent(parent)
         for fd in parent_ends:
             os.close(fd)
@@ -406,13 +441,25 @@ def _cap_memory(memory: int | None) -> None:
 
 
 def _address_space() -> int:
-    """The bytes this process maps now (Linux: /proc/self/statm); 0 where unknown."""
+    """The bytes this process maps now (Linux: /proc/self/statm, opened once per
+    process and kept, so that a locked child still reads it); 0 where unknown."""
+    global _statm
     try:
-        with open("/proc/self/statm", "rb") as statm:
-            pages = int(statm.read().split()[0])
+        if _statm is None:
+            _statm = os.open("/proc/self/statm", os.O_RDONLY)
+        pages = int(os.pread(_statm, 128, 0).split()[0])
     except (OSError, ValueError, IndexError):
         return 0
     return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _forget_statm() -> None:
+    """Close this process's /proc/self/statm (a child must read its own, not its
+    parent's: the next :func:`_address_space` opens it)."""
+    global _statm
+    if _statm is not None:
+        _close(_statm)
+        _statm = None
 
 
 def _open_descriptors() -> list[int]:
@@ -452,6 +499,8 @@ def lock_descriptors(keep: int, *, close_others: bool = True) -> int:
     """
     import resource
 
+    global _locked
+    _locked = True
     if keep < 3:  # not where stdin and stdout are about to go
         keep = os.dup(keep)
     null = os.open(os.devnull, os.O_RDWR)
@@ -459,12 +508,14 @@ def lock_descriptors(keep: int, *, close_others: bool = True) -> int:
     os.dup2(null, 1)
     if null > 2:
         os.close(null)
+    _forget_statm()
     if close_others:
         if keep != 3:
             os.dup2(keep, 3)
             os.close(keep)
             keep = 3
         os.closerange(4, _highest_descriptor() + 1)
+    _address_space()  # opened now, to measure each task's headroom once locked
     fds = _open_descriptors()
     height = max(fds) + 1
     for hole in sorted(set(range(height)) - set(fds)):
@@ -664,6 +715,7 @@ def _last_line(text: str) -> str | None:
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
+    "LENGTH",
     "Limits",
     "Work",
     "Worker",
@@ -671,6 +723,7 @@ __all__ = [
     "classify",
     "fork_worker",
     "format_size",
+    "frame",
     "lock_descriptors",
     "parse_size",
     "run",

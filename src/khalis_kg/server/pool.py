@@ -5,8 +5,9 @@ The server process loads the graph once; each worker is forked from it
 same set-up, memory headroom per task and classification of how a child ended as
 every command-line verb), so it holds the graph from its first instant and a new one
 is ready in about a millisecond. A request borrows an idle worker, sends it a task and
-awaits the answer without blocking the event loop (``loop.add_reader`` on the
-channel); half a second past the task's time limit the worker is killed (503). A worker that dies
+awaits the answer over asyncio's streams, never blocking the event loop: a worker that
+writes its answer slowly, or stops in the middle of it, delays its own request only;
+half a second past the task's time limit the worker is killed (503). A worker that dies
 (the memory limit, a crash, a kill from outside) is reaped and its end classified from
 its wait status and what it wrote last on its standard error (which is forwarded to
 the log line by line).
@@ -61,8 +62,8 @@ class _Worker:
     status: int | None = None
     """The wait status once reaped."""
     busy: bool = False
-    answered: asyncio.Future[None] | None = None
-    """Set when the channel is readable (an answer, or EOF), or the worker discarded."""
+    streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+    """Its channel as asyncio streams (made when it is first given a task)."""
     gone: bool = False
     """Discarded: its descriptors are closed (their numbers may be another's now)."""
 
@@ -108,7 +109,7 @@ class WorkerPool:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(worker.child.pid, signal.SIGKILL)
             else:
-                worker.child.channel.close()
+                self._close_channel(worker)  # it reads the end of its tasks and exits
         deadline = time.monotonic() + 5.0
         for worker in list(self._workers):
             while self._reap(worker) is None and time.monotonic() < deadline:
@@ -193,12 +194,17 @@ class WorkerPool:
         worker.busy = True  # the last words are read here, not as an idle worker's
         self._drain(worker)  # it has exited: everything it wrote is there
         worker.gone = True
-        if worker.answered is not None and not worker.answered.done():
-            worker.answered.set_result(None)  # its request sees the channel closed
-        worker.child.channel.close()
+        self._close_channel(worker)  # a request reading from it sees the channel end
         with contextlib.suppress(ValueError, RuntimeError):
             asyncio.get_running_loop().remove_reader(worker.child.stderr)
         os.close(worker.child.stderr)
+
+    @staticmethod
+    def _close_channel(worker: _Worker) -> None:
+        if worker.streams is None:
+            worker.child.channel.close()
+        else:
+            worker.streams[1].close()
 
     # ------------------------------------------------------------------ requests
 
@@ -234,34 +240,23 @@ class WorkerPool:
         while True:
             worker = await self._borrow(deadline)
             worker.busy = True
+            if worker.streams is None:
+                worker.streams = await asyncio.open_connection(sock=worker.child.channel)
+            reader, writer = worker.streams
             try:
-                worker.child.channel.send(task)
+                writer.write(isolation.frame(task))
+                await writer.drain()
                 break
             except OSError:  # it ended since: the task never reached it, try another
                 self._discard(worker)
-        loop = asyncio.get_running_loop()
-        channel = worker.child.channel
-        fd = channel.fileno()
-        ready = worker.answered = loop.create_future()
-
-        def readable() -> None:
-            if not ready.done():
-                ready.set_result(None)
-
         try:
-            loop.add_reader(fd, readable)
-            try:
-                await asyncio.wait_for(ready, timeout + GRACE)
-            finally:
-                loop.remove_reader(fd)
-            # The whole answer is written at once: read it here, without a thread.
-            payload = channel.recv_bytes()
+            payload = await asyncio.wait_for(_answer(reader), timeout + GRACE)
         except asyncio.TimeoutError:
             self._discard(worker)
             with contextlib.suppress(PoolError):
                 self._top_up()
             raise isolation.time_limit(WHAT, timeout) from None
-        except (EOFError, OSError):
+        except (asyncio.IncompleteReadError, OSError):
             self._discard(worker)  # it died: reaped, its last words read
             if self._closed:
                 raise PoolError("the server is shutting down") from None
@@ -277,3 +272,10 @@ class WorkerPool:
         worker.busy = False
         self._idle.put_nowait(worker)
         return isolation.unpickle(payload)
+
+
+async def _answer(reader: asyncio.StreamReader) -> bytes:
+    """One answer from a worker's channel (:func:`isolation.frame`), however slowly it
+    arrives."""
+    header = await reader.readexactly(isolation.LENGTH.size)
+    return await reader.readexactly(isolation.LENGTH.unpack(header)[0])

@@ -118,6 +118,19 @@ def _bodies(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> list[
     return bodies
 
 
+def prepare(kg: KnowledgeGraph) -> None:
+    """Read and import, once in the server before its workers are forked, what the
+    tasks need: a worker can open no file (it is locked as the command line's query
+    children are, :mod:`khalis_kg.isolation`)."""
+    from .. import diagrams  # noqa: F401 - a page's pictures
+    from ..api import preload_output
+
+    kg.decide("ASK {}")  # the query verifier's grammar
+    kg.queries()  # every packaged query file, and every diagram's
+    list(kg.diagram_queries)
+    preload_output("json-ld")  # every results and graph writer
+
+
 def handle(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> Any:
     """Run one task: its answer, or a KhalisError carrying its HTTP status."""
     op = task["op"]
@@ -142,9 +155,6 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> Any:
         )
     if op == "batch":
         return _bodies(kg, task, max_results)
-    if op == "docs":
-        # The ontology's documentation (pyLODE): generated once, cached by the server.
-        return kg.ontology_docs()
     if op == "page":
         # A resource page: its description queries and the diagrams that belong on it.
         from .pages import href
