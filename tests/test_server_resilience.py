@@ -472,6 +472,40 @@ def test_sparql_and_serve_stop_the_same_query_at_the_same_size() -> None:
         )
 
 
+def test_data_that_would_exhaust_the_memory_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    """The graph is loaded under the memory limit too (first in an isolated child, as a
+    command-line verb reads its files): a file that needs more than ``--memory-limit``
+    ends the start-up with exit 4 and one line, the server never killed by the system.
+    Run under a hard cap on the server's address space (4 GiB), so that a failure of
+    this test can never exhaust the machine."""
+    import subprocess
+    import sys
+
+    from server_helpers import free_port
+
+    big = tmp_path / "big.nt"
+    with big.open("wb") as out:  # 96 MB: one triple with a long literal
+        out.write(b'<http://example.org/s> <http://example.org/p> "')
+        for _ in range(96):
+            out.write(b"x" * 1024**2)
+        out.write(b'" .\n')
+
+    def hard_cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 1024**3, 4 * 1024**3))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "khalis_kg.server", "--port", str(free_port()),
+         "--data", str(big), "--memory-limit", "64M", "--workers", "1"],
+        capture_output=True, text=True, timeout=120, check=False, preexec_fn=hard_cap,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (
+        4,
+        "",
+        "khalis-kg: error: cannot load the knowledge graph: loading the data needed more "
+        "memory than the limit (64 MiB)\n",
+    )
+
+
 def test_workers_are_isolated_children(server: str) -> None:
     """Each query worker is set up as the command line's children are: no core dump, its
     address space capped 100M above what it holds, standard input and output on
