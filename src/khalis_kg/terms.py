@@ -33,7 +33,7 @@ import datetime as _dt
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 from .namespaces import RDF, XSD
@@ -85,10 +85,7 @@ def _canonical_decimal(lexical: str) -> str | None:
     text = lexical.strip()
     if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:  # pragma: no cover - guarded by the regex
-        return None
+    value = Decimal(text)  # the regex admits only what Decimal reads
     if value == 0:
         return "0.0"
     text = format(value.normalize(), "f")
@@ -104,10 +101,7 @@ def _canonical_double(lexical: str) -> str | None:
         return special
     if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
         return None
-    value = float(text)
-    if math.isinf(value):
-        return "INF" if value > 0 else "-INF"
-    return canonical_double(value)
+    return canonical_double(float(text))  # 1e999 is INF
 
 
 def canonical_double(value: float) -> str:
@@ -128,20 +122,12 @@ def canonical_double(value: float) -> str:
 
 
 def _canonical_boolean(lexical: str) -> str | None:
-    text = lexical.strip()
-    if text in ("true", "1"):
-        return "true"
-    if text in ("false", "0"):
-        return "false"
-    return None
+    return {"true": "true", "1": "true", "false": "false", "0": "false"}.get(lexical.strip())
 
 
 def _canonical_datetime(lexical: str) -> str:
-    text = lexical.strip()
-    if text.endswith(("+00:00", "-00:00")):
-        text = text[:-6] + "Z"
-    text = _FRACTION.sub(lambda m: "" if m.group(1) == "." else m.group(1), text)
-    return text
+    text = _canonical_date(lexical)
+    return _FRACTION.sub(lambda m: "" if m.group(1) == "." else m.group(1), text)
 
 
 def _canonical_date(lexical: str) -> str:
@@ -178,24 +164,14 @@ def canonical_literal(
     return (canon if canon is not None else value), datatype, None
 
 
-def _escape_nt(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return "".join(out)
+_NT_ESCAPES = {c: f"\\u{c:04X}" for c in [*range(0x20), 0x7F]} | {
+    ord("\\"): "\\\\",
+    ord('"'): '\\"',
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
+"""N-Triples string escapes: ECHAR where there is one, else ``\\uXXXX`` (controls)."""
 
 
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
@@ -275,7 +251,7 @@ class Term:
         if self.type == "bnode":
             label = re.sub(r"[^A-Za-z0-9_]", "_", self.value) or "b"
             return f"_:{label}"
-        text = f'"{_escape_nt(self.value)}"'
+        text = f'"{self.value.translate(_NT_ESCAPES)}"'
         if self.lang:
             return f"{text}@{self.lang}"
         if self.datatype:
