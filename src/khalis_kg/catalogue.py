@@ -23,6 +23,7 @@ HTTP 404) before any file is opened; a file whose name breaks the rule is not a 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,7 +33,6 @@ from typing import TYPE_CHECKING
 
 from . import resources
 from .errors import InputError, ParameterError, QueryError, UnknownQueryError, truncate
-from .namespaces import XSD
 from .safety import projection, scan
 from .terms import XSD_DATE, XSD_INTEGER, Term, is_absolute_iri
 
@@ -188,14 +188,10 @@ def coerce(name: str, type_: str, value: object) -> Term:
             raise ParameterError(f"parameter {name!r} must be a date (YYYY-MM-DD), got {value!r}")
         if isinstance(value, _dt.date):
             return Term.literal(value.isoformat(), XSD_DATE)
-        if isinstance(value, str):
-            try:
-                day = _dt.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-            else:
-                if re.fullmatch(r"\d{4}-\d\d-\d\d", value.strip()):
-                    return Term.literal(day.isoformat(), XSD_DATE)
+        text = value.strip() if isinstance(value, str) else ""
+        if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
+            with contextlib.suppress(ValueError):
+                return Term.literal(_dt.date.fromisoformat(text).isoformat(), XSD_DATE)
         raise ParameterError(f"parameter {name!r} must be a date (YYYY-MM-DD), got {value!r}")
     raise ParameterError(f"parameter {name!r} has unknown type {type_!r}")  # pragma: no cover
 
@@ -261,10 +257,10 @@ class Catalogue:
     ):
         self._queries = {q.name: q for q in sorted(queries, key=lambda q: q.name)}
         self._root = root
+        """Directory still to be read (lazy catalogue); None once everything is read."""
         self.packaged = False
         """Whether these are the queries that ship with khalis-kg (then they are admitted
         by :func:`khalis_kg.safety.builtin`, checked by the test suite, without a parse)."""
-        """Directory still to be read (lazy catalogue); None once everything is read."""
 
     @classmethod
     def load(cls, directory: Traversable | Path | None = None) -> Catalogue:
@@ -354,15 +350,3 @@ class Catalogue:
 
         suggestions = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         raise UnknownQueryError(name, suggestions)
-
-
-__all__ = [
-    "MAX_NAME",
-    "XSD",
-    "Catalogue",
-    "Parameter",
-    "QueryInfo",
-    "coerce",
-    "is_query_name",
-    "parse_query_file",
-]
