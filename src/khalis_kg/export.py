@@ -46,8 +46,10 @@ def export(
     """
     fmt = rdf_format(fmt).name
     data = jsonld_bytes(nquads, extra) if fmt == "jsonld" else rdf_bytes(nquads, fmt, extra)
-    if path is not None:
-        write_atomic(Path(path), data)
+    if path is not None:  # atomic for regular files; devices and FIFOs in place
+        from .files import write_output
+
+        write_output(path, data)
     return data
 
 
@@ -79,10 +81,7 @@ def rdf_bytes(nquads: bytes, fmt: str, extra: Sequence[Source] = ()) -> bytes:
     if fmt in ("nq", "trig"):
         items = quads
     else:
-        seen: dict[Any, None] = {}
-        for q in quads:
-            seen.setdefault(ox.Triple(q.subject, q.predicate, q.object), None)
-        items = list(seen)
+        items = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
     items.sort(key=str)  # deterministic output: same data, same bytes
     return rdf_serialize(items, fmt, prefixes)
 
@@ -130,32 +129,26 @@ class _Compactor:
     """IRI and value compaction against a context of prefixes and simple terms."""
 
     def __init__(self, context: dict[str, Any]):
-        self.prefixes: list[tuple[str, str]] = []
+        items = [(k, v) for k, v in context.items() if not k.startswith("@")]
+        prefixes = [(k, v) for k, v in items if isinstance(v, str) and v.endswith(("/", "#"))]
+        self.prefix_map = dict(sorted(prefixes, key=lambda p: -len(p[1])))
         self.terms: dict[str, tuple[str, bool]] = {}  # IRI -> (term, coerced to @id)
-        for key, value in context.items():
-            if key.startswith("@"):
+        for key, value in items:
+            if key in self.prefix_map:
                 continue
-            if isinstance(value, str) and value.endswith(("/", "#")):
-                self.prefixes.append((key, value))
-        for key, value in context.items():
-            if key.startswith("@"):
-                continue
-            iri = value if isinstance(value, str) else value.get("@id")
-            coerced = isinstance(value, dict) and value.get("@type") == "@id"
-            if isinstance(value, dict) and set(value) - {"@id", "@type"}:
+            if isinstance(value, str):
+                iri, coerced = value, False
+            elif set(value) <= {"@id", "@type"} and value.get("@type") in (None, "@id"):
+                iri, coerced = value.get("@id"), value.get("@type") == "@id"
+            else:
                 continue  # only simple term definitions are used
-            if isinstance(value, dict) and value.get("@type") not in (None, "@id"):
-                continue
-            if iri and not (isinstance(value, str) and value.endswith(("/", "#"))):
+            if iri:
                 self.terms.setdefault(self.expand(iri), (key, coerced))
-        self.prefixes.sort(key=lambda p: -len(p[1]))
-        self.prefix_map = dict(self.prefixes)
 
     def expand(self, text: str) -> str:
         prefix, sep, local = text.partition(":")
-        for name, namespace in self.prefixes:
-            if sep and name == prefix and not local.startswith("//"):
-                return namespace + local
+        if sep and prefix in self.prefix_map and not local.startswith("//"):
+            return self.prefix_map[prefix] + local
         return text
 
     def iri(self, iri: str) -> str:
@@ -201,10 +194,3 @@ def _compact_local(local: str) -> bool:
     """A JSON-LD compact IRI's suffix: not empty, not ``//`` (which would read as an IRI)."""
     return bool(local) and not local.startswith("//")
 
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` safely: see :func:`khalis_kg.files.write_output`
-    (atomic for regular files; devices and FIFOs in place; links and the rest refused)."""
-    from .files import write_output
-
-    write_output(path, data)
