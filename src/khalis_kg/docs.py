@@ -17,18 +17,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, RDF, SKOS
+
 from . import resources
 from .errors import InputError, KhalisError, esc
-from .namespaces import KG, PREFIXES
+from .namespaces import KG
 
-SKOS = PREFIXES["skos"]
 PYLODE_VERSION = "3.3.4"
-
-Linker = Callable[[str], str | None]
 
 
 class DocsError(KhalisError):
@@ -51,45 +51,34 @@ def ontology_paths() -> list[Path]:
     return [Path(str(entry)) for entry in resources.ontology_files()]
 
 
-def _split(paths: list[Path]) -> tuple[Any, dict[str, Any]]:
+def _split(paths: list[Path]) -> tuple[Graph, dict[str, Graph]]:
     """The OWL part of the ontology, and one graph per SKOS concept scheme."""
-    from rdflib import Graph, URIRef
-    from rdflib.namespace import RDF
-    from rdflib.namespace import SKOS as SKOSNS
-
     whole = Graph()
     for path in paths:
         try:
             whole.parse(path, format="turtle")
         except (OSError, ValueError, SyntaxError) as exc:
             raise InputError(f"{path}: cannot read the ontology ({exc})") from exc
-    schemes: dict[str, Any] = {}
-    skos_nodes: set[Any] = set()
-    for scheme in whole.subjects(RDF.type, SKOSNS.ConceptScheme):
+
+    def part(triples: Iterable[Any]) -> Graph:
         g = Graph()
         for prefix, ns in whole.namespaces():
             g.bind(prefix, ns)
-        members = {scheme} | set(whole.subjects(SKOSNS.inScheme, scheme))
-        members |= set(whole.objects(scheme, SKOSNS.hasTopConcept))
-        for node in members:
-            for triple in whole.triples((node, None, None)):
-                g.add(triple)
-        if not any(True for _ in g.triples((URIRef(str(scheme)), URIRef(_DCT_TITLE), None))):
+        g += triples
+        return g
+
+    schemes: dict[str, Graph] = {}
+    skos_nodes: set[Any] = set()
+    for scheme in whole.subjects(RDF.type, SKOS.ConceptScheme):
+        members = {scheme} | set(whole.subjects(SKOS.inScheme, scheme))
+        members |= set(whole.objects(scheme, SKOS.hasTopConcept))
+        g = part(t for node in members for t in whole.triples((node, None, None)))
+        if g.value(scheme, DCTERMS.title) is None:
             # VocPub needs a title: the scheme's preferred label
-            for label in whole.objects(scheme, SKOSNS.prefLabel):
-                g.add((scheme, URIRef(_DCT_TITLE), label))
+            g += ((scheme, DCTERMS.title, label) for label in whole.objects(scheme, SKOS.prefLabel))
         schemes[str(scheme)] = g
         skos_nodes |= members
-    ontology = Graph()
-    for prefix, ns in whole.namespaces():
-        ontology.bind(prefix, ns)
-    for triple in whole:
-        if triple[0] not in skos_nodes:
-            ontology.add(triple)
-    return ontology, schemes
-
-
-_DCT_TITLE = "http://purl.org/dc/terms/title"
+    return part(t for t in whole if t[0] not in skos_nodes), schemes
 
 
 def _slug(iri: str) -> str:
@@ -124,41 +113,34 @@ def build(diagram_svg: str | None = None) -> dict[str, bytes]:
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
     ontology, schemes = _split(ontology_paths())
     names = {iri: f"vocab-{_slug(iri)}.html" for iri in schemes}
-    labels = {
-        iri: str(next(iter(g.objects(None, _uri(SKOS + "prefLabel"))), _slug(iri)))
+    labels = {  # the scheme's preferred label, else one of its concepts', else its name
+        iri: str(
+            g.value(URIRef(iri), SKOS.prefLabel)
+            or next(iter(g.objects(None, SKOS.prefLabel)), _slug(iri))
+        )
         for iri, g in schemes.items()
     }
-    for iri, g in schemes.items():
-        labels[iri] = str(g.value(_uri(iri), _uri(SKOS + "prefLabel")) or labels[iri])
-    vocab_list = "".join(
-        f'<li><a href="{names[iri]}">{esc(labels[iri])}</a></li>'
+    links = [
+        f'<a href="{names[iri]}">{esc(labels[iri])}</a>'
         for iri in sorted(schemes, key=lambda i: labels[i].lower())
-    )
+    ]
     header = (
         '<nav class="khalis-docs-nav"><a href="/">khalis-kg</a> · '
-        '<a href="index.html">Ontology</a> · vocabularies: '
-        + " ".join(
-            f'<a href="{names[iri]}">{esc(labels[iri])}</a>'
-            for iri in sorted(schemes, key=lambda i: labels[i].lower())
-        )
-        + "</nav>"
+        f'<a href="index.html">Ontology</a> · vocabularies: {" ".join(links)}</nav>'
     )
-    extra = ""
-    if diagram_svg:
-        extra += (
-            '<div class="section" id="diagram"><h2>Classes and properties, drawn</h2>'
-            '<div class="diagram-scroll">{diagram}</div></div>'
-        )
-    extra += (
+    extra = (
         '<div class="section" id="vocabularies"><h2>Vocabularies (SKOS concept schemes)</h2>'
-        f"<ul>{vocab_list}</ul></div>"
+        f"<ul>{''.join(f'<li>{a}</li>' for a in links)}</ul></div>"
     )
     try:
         with _background_loaded_once():
             index = _term_ids(pylode.OntPub(ontology, sort_subjects=True).make_html(), KG)
             if diagram_svg:
                 diagram_svg = _anchors(diagram_svg, index)
-                extra = extra.replace("{diagram}", diagram_svg)
+                extra = (
+                    '<div class="section" id="diagram"><h2>Classes and properties, drawn</h2>'
+                    f'<div class="diagram-scroll">{diagram_svg}</div></div>{extra}'
+                )
             files = {"index.html": _finish(index, header, extra).encode()}
             for iri, g in schemes.items():
                 page = pylode.VocPub(g, sort_subjects=True).make_html(include_css=True)
@@ -223,37 +205,34 @@ def _with_concepts(page: str, g: Any, scheme: str) -> str:
     """pyLODE 3.3.4's VocPub profile documents a scheme's metadata but none of its
     concepts: add them, in pyLODE's own markup (so its stylesheet lays them out), with
     an entry each in its table of contents."""
-    from rdflib import URIRef
-    from rdflib.namespace import RDF
-    from rdflib.namespace import SKOS as SKOSNS
 
     def text(node: Any, prop: Any) -> str:
         value = g.value(node, prop)
         return "" if value is None else str(value)
 
     concepts = sorted(
-        set(g.subjects(RDF.type, SKOSNS.Concept)),
-        key=lambda c: (text(c, SKOSNS.prefLabel) or str(c)).lower(),
+        set(g.subjects(RDF.type, SKOS.Concept)),
+        key=lambda c: (text(c, SKOS.prefLabel) or str(c)).lower(),
     )
     if not concepts:
         return page
     entries, toc = [], []
     for c in concepts:
         local = _slug(str(c))
-        label = text(c, SKOSNS.prefLabel) or local
+        label = text(c, SKOS.prefLabel) or local
         rows = [f"<tr><th>IRI</th><td><code>{esc(str(c))}</code></td></tr>"]
-        definition = text(c, SKOSNS.definition)
+        definition = text(c, SKOS.definition)
         if definition:
             rows.append(f"<tr><th>Definition</th><td><p>{esc(definition)}</p></td></tr>")
-        alt = sorted(str(a) for a in g.objects(c, SKOSNS.altLabel))
+        alt = sorted(str(a) for a in g.objects(c, SKOS.altLabel))
         if alt:
             rows.append(f"<tr><th>Alternative labels</th><td>{esc(', '.join(alt))}</td></tr>")
-        for prop, name in ((SKOSNS.broader, "Broader"), (SKOSNS.narrower, "Narrower")):
+        for prop, name in ((SKOS.broader, "Broader"), (SKOS.narrower, "Narrower")):
             related = sorted(str(o) for o in g.objects(c, prop) if isinstance(o, URIRef))
             if related:
                 links = ", ".join(f'<a href="#{_slug(o)}">{esc(_slug(o))}</a>' for o in related)
                 rows.append(f"<tr><th>{name}</th><td>{links}</td></tr>")
-        top = " (top concept)" if (c, SKOSNS.topConceptOf, URIRef(scheme)) in g else ""
+        top = " (top concept)" if (c, SKOS.topConceptOf, URIRef(scheme)) in g else ""
         entries.append(
             f'<div class="property entity" id="{esc(local)}"><h3>{esc(label)}{top} '
             '<sup class="sup-c" title="SKOS Concept">c</sup></h3>'
@@ -283,12 +262,6 @@ def _anchors(svg: str, page: str) -> str:
     return re.sub(r'href="#([^"]+)"', fix, svg)
 
 
-def _uri(iri: str) -> Any:
-    from rdflib import URIRef
-
-    return URIRef(iri)
-
-
 def write(directory: Path, files: dict[str, bytes]) -> list[Path]:
     """Write ``files`` into ``directory`` (created), each atomically, following no
     symbolic link (:func:`khalis_kg.files.output_directory` and
@@ -296,9 +269,6 @@ def write(directory: Path, files: dict[str, bytes]) -> list[Path]:
     from .files import output_directory, write_output
 
     directory = output_directory(directory)
-    written = []
     for name, data in sorted(files.items()):
-        target = directory / name
-        write_output(target, data)
-        written.append(target)
-    return written
+        write_output(directory / name, data)
+    return [directory / name for name in sorted(files)]
