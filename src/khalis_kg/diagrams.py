@@ -22,8 +22,10 @@ Content-Security-Policy when inlined, and looks the same as a standalone file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +76,17 @@ def wrap(text: str, width_px: float, size: float = 12.0, *, bold: bool = False) 
     if current:
         lines.append(current)
     return lines or [""]
+
+
+def _path(*points: tuple[float, float]) -> str:
+    """An SVG path through ``points``: ``M10.0,20.0 L30.0,40.0``."""
+    return "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points)
+
+
+def _curve(x1: float, y1: float, x2: float, y2: float) -> str:
+    """A path from ``(x1, y1)`` to ``(x2, y2)`` leaving and arriving horizontally."""
+    mid = (x1 + x2) / 2
+    return f"M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
 
 
 def identity_link(iri: str) -> str | None:
@@ -128,12 +141,18 @@ class Svg:
         """The IRI of the page the diagram is shown on: its node is marked."""
         self.css_class = css_class
         self.parts: list[str] = []
+        self.arrows: set[str] = set()
+        """The colours of the arrowheads drawn (one ``<marker>`` each)."""
         self.width = 0.0
         self.height = 0.0
 
     def grow(self, x: float, y: float) -> None:
         self.width = max(self.width, x)
         self.height = max(self.height, y)
+
+    def note(self, x: float, y: float, text: str) -> None:
+        """A small muted line of text: a caption, a legend's entry."""
+        self.text(x, y, text, size=11, fill=MUTED)
 
     def text(
         self,
@@ -173,14 +192,13 @@ class Svg:
         tip = f"<title>{esc(b.tooltip or label)}{' (this page)' if here else ''}</title>"
         width = "3" if here else "1.4"
         fill = "#fff4cc" if here else b.fill
-        body = [
+        self.parts += [
             f'<g class="node {esc(b.kind)}{" here" if here else ""}">',
             open_,
             tip,
             f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" height="{b.h:.1f}" rx="6" '
             f'fill="{fill}" stroke="{b.stroke}" stroke-width="{width}"/>',
         ]
-        self.parts.extend(body)
         ty = b.y + 6 + 12
         for line in b.lines:
             self.text(b.x + 8, ty, line, weight="bold" if b.bold else "normal")
@@ -219,10 +237,12 @@ class Svg:
         cls: str = "edge",
         title: str = "",
         width: float = 1.4,
-        marker: str = "arrow",
+        arrow: bool = True,
     ) -> None:
         dash = ' stroke-dasharray="6 4"' if dashed else ""
-        end = f' marker-end="url(#{marker}-{colour.lstrip("#")})"' if marker else ""
+        end = f' marker-end="url(#arrow-{colour.lstrip("#")})"' if arrow else ""
+        if arrow:
+            self.arrows.add(colour.lstrip("#"))
         tip = f"<title>{esc(title)}</title>" if title else ""
         self.parts.append(
             f'<g class="{esc(cls)}">{tip}<path d="{d}" fill="none" stroke="{colour}" '
@@ -230,18 +250,11 @@ class Svg:
         )
 
     def render(self, description: str = "") -> str:
-        colours = sorted(
-            {
-                part.split("url(#arrow-", 1)[1].split(")", 1)[0]
-                for part in self.parts
-                if "url(#arrow-" in part
-            }
-        )
         markers = "".join(
             f'<marker id="arrow-{c}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
             f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
             f'fill="#{c}"/></marker>'
-            for c in colours
+            for c in sorted(self.arrows)
         )
         w, h = math.ceil(self.width + 12), math.ceil(self.height + 12)
         return (
@@ -266,14 +279,11 @@ def format_date(value: object) -> str:
     if isinstance(value, _dt.date):
         return f"{value.day} {value.strftime('%B')} {value.year}"
     text = str(value)
-    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.replace("-", "").isdigit():
-        try:
+    with contextlib.suppress(ValueError):  # not a date after all (month 13): as given
+        if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
             return format_date(_dt.date.fromisoformat(text))
-        except ValueError:
-            return text
-    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
-        month = _dt.date(2000, int(text[5:]), 1).strftime("%B")
-        return f"{month} {text[:4]}"
+        if re.fullmatch(r"\d{4}-\d\d", text):
+            return f"{_dt.date(2000, int(text[5:]), 1).strftime('%B')} {text[:4]}"
     return text
 
 
@@ -360,7 +370,7 @@ def accounts_svg(
         if not members:
             continue
         if account is None:
-            svg.text(claim_x, y + 10, "Claims that support neither account", size=11, fill=MUTED)
+            svg.note(claim_x, y + 10, "Claims that support neither account")
             y += 16
         start = y
         for c in members:
@@ -417,12 +427,8 @@ def accounts_svg(
         account_boxes[account] = b
         svg.box(b)
         for c in members:
-            cb = claim_boxes[c]
-            x1, y1 = cb.x, cb.cy
-            x2, y2 = b.x + b.w, b.cy
-            mid = (x1 + x2) / 2
             svg.edge(
-                f"M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}",
+                _curve(claim_boxes[c].x, claim_boxes[c].cy, b.x + b.w, b.cy),
                 colour=colour,
                 cls="edge supports",
                 title=f"{claim_label[c]} — supports — {label}",
@@ -431,15 +437,12 @@ def accounts_svg(
     # -- the event, centred between the accounts
     ev = Box(event, wrap(event_label, 154, bold=True), x=290, w=170, kind="event", bold=True)
     ev.fill = "#eef3f8"
-    if account_boxes:
-        ys = [b.cy for b in account_boxes.values()]
-        ev.y = (min(ys) + max(ys)) / 2 - ev.h / 2
-    else:
-        ev.y = top
+    ys = [b.cy for b in account_boxes.values()] or [top + ev.h / 2]  # no account: at the top
+    ev.y = (min(ys) + max(ys)) / 2 - ev.h / 2
     svg.box(ev)
     for account, b in account_boxes.items():
         svg.edge(
-            f"M{b.x:.1f},{b.cy:.1f} L{ev.x + ev.w:.1f},{ev.cy:.1f}",
+            _path((b.x, b.cy), (ev.x + ev.w, ev.cy)),
             colour=b.stroke,
             cls="edge account-of",
             title=f"{accounts[account]} — account of — {event_label}",
@@ -447,8 +450,7 @@ def accounts_svg(
     for c in (c for c, accs in claim_accounts.items() if not accs):
         cb = claim_boxes[c]
         svg.edge(
-            f"M{cb.x:.1f},{cb.cy:.1f} L{ev.x + ev.w / 2:.1f},{cb.cy:.1f} "
-            f"L{ev.x + ev.w / 2:.1f},{ev.y + ev.h:.1f}",
+            _path((cb.x, cb.cy), (ev.x + ev.w / 2, cb.cy), (ev.x + ev.w / 2, ev.y + ev.h)),
             colour=MUTED,
             dashed=True,
             cls="edge about",
@@ -487,8 +489,7 @@ def accounts_svg(
         colour = INFERRED_LINK if ours else SUPPORT if relation == "corroborates" else CONTRA
         off = 3 if relation == "corroborates" else -3
         svg.edge(
-            f"M{right:.1f},{y1 + off:.1f} L{x:.1f},{y1 + off:.1f} L{x:.1f},{y2 - off:.1f} "
-            f"L{right + 2:.1f},{y2 - off:.1f}",
+            _path((right, y1 + off), (x, y1 + off), (x, y2 - off), (right + 2, y2 - off)),
             colour=colour,
             dashed=relation == "contradicts",
             cls=f"edge {relation}" + (" inferred" if ours else ""),
@@ -502,38 +503,21 @@ def accounts_svg(
     fy = top
     fact_boxes: list[Box] = []
     for r in facts:
-        kind = r.get("kind")
+        kind, note = r.get("kind"), INFERRED if r.get("inferredBy") else ""
+        item = None if kind == "date" else _str(r, "item")  # a place or a quantity
         if kind == "date":
-            fact_boxes.append(
-                Box(
-                    None,
-                    [format_date(r["date"])],
-                    w=fw,
-                    kind="fact",
-                    sub=["date of the event" + (INFERRED if r.get("inferredBy") else "")],
-                )
-            )
+            lines, sub = [format_date(r["date"])], ["date of the event" + note]
         elif kind == "place":
-            fact_boxes.append(
-                Box(
-                    str(r["item"]),
-                    wrap(_str(r, "label") or local_name(str(r["item"])), fw - 16),
-                    w=fw,
-                    kind="fact",
-                    sub=["where it happened" + (INFERRED if r.get("inferredBy") else "")],
-                )
-            )
+            lines = wrap(_str(r, "label") or local_name(str(item)), fw - 16)
+            sub = ["where it happened" + note]
         elif kind == "quantity":
             said = _str(r, "statedAs")
-            fact_boxes.append(
-                Box(
-                    str(r["item"]),
-                    wrap(f"{quantity_words(r)} {_str(r, 'label') or ''}".strip(), fw - 16),
-                    w=fw,
-                    kind="fact",
-                    sub=[f"the article: “{said}”"] if said else [],
-                )
-            )
+            lines = wrap(f"{quantity_words(r)} {_str(r, 'label') or ''}".strip(), fw - 16)
+            sub = [f"the article: “{said}”"] if said else []
+        else:
+            continue
+        box = Box(item, lines, w=fw, kind="fact", sub=sub, fill="#fffdf5", stroke=FACT_STROKE)
+        fact_boxes.append(box)
     panel_h = sum(b.h + 6 for b in fact_boxes) + 10
     svg.parts.append(
         f'<g class="own-voice"><rect x="{fx - 6:.1f}" y="{fy - 6:.1f}" width="{fw + 12:.1f}" '
@@ -542,7 +526,6 @@ def accounts_svg(
     )
     for b in fact_boxes:
         b.x, b.y = fx, fy
-        b.fill, b.stroke = "#fffdf5", FACT_STROKE
         svg.box(b)
         fy += b.h + 6
     svg.grow(fx + fw, fy)
@@ -553,24 +536,14 @@ def accounts_svg(
         (SUPPORT, False, "corroborates (backs another claim)"),
         (CONTRA, True, "contradicts (the article sets them against each other)"),
         (ACCOUNT_COLOURS[0], False, "supports an account"),
+    ] + [
+        (INFERRED_LINK, relation == "contradicts", f"{relation}: our inference, not the article's")
+        for relation in sorted({relation for _, relation, _ in inferred_arcs & set(arcs)})
     ]
-    for relation in sorted({relation for _, relation, _ in inferred_arcs & set(arcs)}):
-        legend.append(
-            (
-                INFERRED_LINK,
-                relation == "contradicts",
-                f"{relation}: our inference, not the article's",
-            )
-        )
     lx = 10.0
     for colour, dashed, text in legend:
-        svg.edge(
-            f"M{lx:.1f},{ly:.1f} L{lx + 34:.1f},{ly:.1f}",
-            colour=colour,
-            dashed=dashed,
-            cls="legend",
-        )
-        svg.text(lx + 42, ly + 4, text, size=11, fill=MUTED)
+        svg.edge(_path((lx, ly), (lx + 34, ly)), colour=colour, dashed=dashed, cls="legend")
+        svg.note(lx + 42, ly + 4, text)
         lx += 42 + len(text) * CHAR_W * 11 / 12 + 24
     svg.grow(lx, ly + 8)
     n = len(claim_boxes)
@@ -689,44 +662,30 @@ def timeline_svg(
                 stroke={"stated": INK, "unclear": "#a4502b"}.get(certainty, MUTED),
             )
             svg.box(b)
-            if focus_box is not None:
-                if i == 1:  # concurrent: a double bar "=" to the focus
-                    x = b.x + 20
-                    svg.edge(
-                        f"M{x:.1f},{focus_box.y + focus_box.h:.1f} L{x:.1f},{b.y:.1f}",
-                        colour=b.stroke,
-                        dashed=certainty != "stated",
-                        cls="edge concurrent",
-                        title=f"{relation} ({sure})",
-                        marker="",
-                    )
-                    svg.text(x + 8, (focus_box.y + focus_box.h + b.y) / 2 + 4, relation, size=11)
-                elif i == 0:
-                    svg.edge(
-                        f"M{b.x + b.w:.1f},{b.cy:.1f} L{focus_box.x:.1f},{focus_box.cy:.1f}",
-                        colour=b.stroke,
-                        dashed=certainty != "stated",
-                        cls="edge background",
-                        title=f"{relation} ({sure})",
-                    )
-                else:
-                    svg.edge(
-                        f"M{focus_box.x + focus_box.w:.1f},{focus_box.cy:.1f} "
-                        f"L{b.x:.1f},{b.cy:.1f}",
-                        colour=b.stroke,
-                        dashed=certainty != "stated",
-                        cls="edge aftermath",
-                        title=f"{relation} ({sure})",
-                    )
+            if (f := focus_box) is not None:
+                x, bottom = b.x + 20, f.y + f.h  # concurrent: a bar down from the focus
+                paths = (
+                    _path((b.x + b.w, b.cy), (f.x, f.cy)),
+                    _path((x, bottom), (x, b.y)),
+                    _path((f.x + f.w, f.cy), (b.x, b.cy)),
+                )
+                svg.edge(
+                    paths[i],
+                    colour=b.stroke,
+                    dashed=certainty != "stated",
+                    cls=f"edge {list(PHASES)[i]}",
+                    title=f"{relation} ({sure})",
+                    arrow=i != 1,
+                )
+                if i == 1:
+                    svg.text(x + 8, (bottom + b.y) / 2 + 4, relation, size=11)
             ys[i] += b.h + 14
     ly = max(ys) + 10
-    svg.text(
+    svg.note(
         10,
         ly,
         "Columns order events as the article relates them, not to scale; "
         "dashed: the link is unclear or not stated.",
-        size=11,
-        fill=MUTED,
     )
     svg.grow(870, ly + 6)
     return svg.render(f"{len(rows)} events around {focus_label}")
@@ -786,7 +745,7 @@ def places_svg(
             x = ub.x + 14
             inferred = bool(r.get("withinInferredBy"))
             svg.edge(
-                f"M{b.x:.1f},{b.cy:.1f} L{x:.1f},{b.cy:.1f} L{x:.1f},{ub.y + ub.h:.1f}",
+                _path((b.x, b.cy), (x, b.cy), (x, ub.y + ub.h)),
                 colour=MUTED,
                 dashed=inferred,
                 cls="edge within inferred" if inferred else "edge within",
@@ -820,7 +779,7 @@ def places_svg(
         ob.y = max(30, ob.y)
         svg.box(ob)
         svg.edge(
-            f"M{ob.x:.1f},{ob.cy:.1f} L{b.x + b.w:.1f},{b.cy:.1f}",
+            _path((ob.x, ob.cy), (b.x + b.w, b.cy)),
             colour="#2f6f9f",
             cls="edge relative-location",
             title=f"{b.lines[0]}: {words}",
@@ -829,13 +788,7 @@ def places_svg(
         svg.grow(ob.x + len(words) * CHAR_W, ob.y + ob.h + 22)
         svg.grow(ob.x + ob.w, ob.y + ob.h)
     if any_inferred:
-        svg.text(
-            10,
-            y + 12,
-            "dashed: our inference, which the article does not state",
-            size=11,
-            fill=MUTED,
-        )
+        svg.note(10, y + 12, "dashed: our inference, which the article does not state")
         svg.grow(10 + 60 * CHAR_W, y + 18)
     return svg.render(f"{len(info)} places of the event and what contains them")
 
@@ -938,13 +891,15 @@ def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
         x1 = a.x + a.w if forward else a.x
         x2 = z.x if forward else z.x + z.w
         y1, y2 = a.cy, z.cy + (-8 if not forward else 0)
-        mid = (x1 + x2) / 2
-        svg.edge(
-            f"M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}",
-            colour=colour,
-            cls="edge property",
-            title=label,
+        svg.edge(_curve(x1, y1, x2, y2), colour=colour, cls="edge property", title=label)
+        svg.text(
+            (x1 + x2) / 2,
+            (y1 + y2) / 2 - 4,
+            label,
+            size=11,
+            fill=colour,
+            anchor="middle",
+            cls="halo",
         )
-        svg.text(mid, (y1 + y2) / 2 - 4, label, size=11, fill=colour, anchor="middle", cls="halo")
     svg.grow(svg.width + 10, max(ys) + 10)
     return svg.render(f"{len(own)} classes and {len(props)} properties")
