@@ -372,39 +372,32 @@ def build_description(iri: str, results: Sequence[Mapping[str, Any]]) -> Descrip
     """Turn the SPARQL JSON answers to :func:`description_queries` into a Description."""
 
     def rows(i: int) -> list[Binding]:
+        if i >= len(results):  # a query the description did not run (the ontology's terms)
+            return []
         bindings: list[Binding] = results[i].get("results", {}).get("bindings", [])
         return bindings
 
-    outgoing: list[Statement] = []
-    seen: set[tuple[str, str, str]] = set()
+    # Each statement, link and quote once (the first of its rows: the labels are OPTIONAL)
+    outgoing: dict[tuple[str, str, str], Statement] = {}
     for r in rows(0):
-        key = (r["p"]["value"], r["o"]["type"], r["o"]["value"] + r["o"].get("xml:lang", ""))
-        if key in seen:
-            continue
-        seen.add(key)
-        outgoing.append(
-            Statement(r["p"]["value"], _first(r, "pl", "pl2"), r["o"], _first(r, "ol", "ol2"))
+        o = r["o"]
+        outgoing.setdefault(
+            (r["p"]["value"], o["type"], o["value"] + o.get("xml:lang", "")),
+            Statement(r["p"]["value"], _first(r, "pl", "pl2"), o, _first(r, "ol", "ol2")),
         )
     blank: dict[str, list[tuple[str, dict[str, str]]]] = {}
     for r in rows(1):
         blank.setdefault(r["b"]["value"], []).append((r["p"]["value"], r["o"]))
-    incoming: list[Statement] = []
-    seen_in: set[tuple[str, str]] = set()
+    incoming: dict[tuple[str, str], Statement] = {}
     for r in rows(2):
-        key_in = (r["p"]["value"], r["s"]["value"])
-        if key_in in seen_in:
-            continue
-        seen_in.add(key_in)
-        incoming.append(
-            Statement(r["p"]["value"], _first(r, "pl", "pl2"), r["s"], _first(r, "sl", "sl2"))
+        incoming.setdefault(
+            (r["p"]["value"], r["s"]["value"]),
+            Statement(r["p"]["value"], _first(r, "pl", "pl2"), r["s"], _first(r, "sl", "sl2")),
         )
-    quotes: list[tuple[str, str, str | None, str | None]] = []
-    seen_q: set[tuple[str, str]] = set()
+    quotes: dict[tuple[str, str], tuple[str, str, str | None, str | None]] = {}
     for r in rows(3):
         span, exact = r["span"]["value"], r["exact"]["value"]
-        if (span, exact) not in seen_q:
-            seen_q.add((span, exact))
-            quotes.append((span, exact, _first(r, "start"), _first(r, "end")))
+        quotes.setdefault((span, exact), (span, exact, _first(r, "start"), _first(r, "end")))
     claims: dict[str, Claim] = {}
     for r in rows(4):
         c = claims.setdefault(r["claim"]["value"], Claim(r["claim"]["value"], _first(r, "cl")))
@@ -416,46 +409,43 @@ def build_description(iri: str, results: Sequence[Mapping[str, Any]]) -> Descrip
         claim_quote = _first(r, "exact")
         if claim_quote and claim_quote not in c.quotes:
             c.quotes.append(claim_quote)
-    terms: dict[str, Term] = {}
-    quantities: dict[str, str] = {}
     related: dict[str, Related] = {}
-    if len(results) > 6:
-        for r in rows(5):
-            related[r["link"]["value"]] = Related(
-                r["event"]["value"],
-                _first(r, "el"),
-                _first(r, "type"),
-                _first(r, "tl"),
-                _first(r, "certainty"),
-                _first(r, "cl"),
-                format_date(r["date"]["value"])
-                if "date" in r
-                else f"since {format_date(r['since']['value'])}"
-                if "since" in r
-                else None,
-            )
-        for r in rows(6):
-            quantities[r["q"]["value"]] = quantity_words(
-                {k: v["value"] for k, v in r.items() if k != "q"}
-            )
-    inferred: dict[tuple[str, str], tuple[str, str | None]] = {}
-    if len(results) > 7:
-        for r in rows(7):
-            key_inf = (r["p"]["value"], r["o"]["value"])
-            inferred[key_inf] = (r["inference"]["value"], _first(r, "il"))
-    if len(results) > 8:
-        for r in rows(8):
-            term = terms.setdefault(r["t"]["value"], Term(r["t"]["value"]))
-            if r["type"]["value"] not in term.types:
-                term.types.append(r["type"]["value"])
-            term.label = term.label or _first(r, "l")
-            term.comment = term.comment or _first(r, "c", "c2")
+    for r in rows(5):
+        when = None
+        if "date" in r:
+            when = format_date(r["date"]["value"])
+        elif "since" in r:
+            when = f"since {format_date(r['since']['value'])}"
+        related[r["link"]["value"]] = Related(
+            r["event"]["value"],
+            _first(r, "el"),
+            _first(r, "type"),
+            _first(r, "tl"),
+            _first(r, "certainty"),
+            _first(r, "cl"),
+            when,
+        )
+    quantities = {
+        r["q"]["value"]: quantity_words({k: v["value"] for k, v in r.items() if k != "q"})
+        for r in rows(6)
+    }
+    inferred = {
+        (r["p"]["value"], r["o"]["value"]): (r["inference"]["value"], _first(r, "il"))
+        for r in rows(7)
+    }
+    terms: dict[str, Term] = {}
+    for r in rows(8):
+        term = terms.setdefault(r["t"]["value"], Term(r["t"]["value"]))
+        if r["type"]["value"] not in term.types:
+            term.types.append(r["type"]["value"])
+        term.label = term.label or _first(r, "l")
+        term.comment = term.comment or _first(r, "c", "c2")
     return Description(
         iri,
-        outgoing,
+        list(outgoing.values()),
         blank,
-        incoming,
-        quotes,
+        list(incoming.values()),
+        list(quotes.values()),
         list(claims.values()),
         list(terms.values()),
         related=related,
@@ -509,16 +499,9 @@ def _related_html(r: Related) -> str:
     )
 
 
-def _statement_rows(
-    statements: Iterable[Statement],
-    blank: Mapping[str, list[tuple[str, dict[str, str]]]],
-    related: Mapping[str, Related] | None = None,
-    quantities: Mapping[str, str] | None = None,
-    inferred: Mapping[tuple[str, str], tuple[str, str | None]] | None = None,
-) -> str:
-    related = related or {}
-    quantities = quantities or {}
-    inferred = inferred or {}
+def _statement_rows(statements: Iterable[Statement], d: Description) -> str:
+    """The rows of the table of properties: one per predicate, its values in a list."""
+    blank, related, quantities, inferred = d.blank, d.related, d.quantities, d.inferred
     grouped: dict[str, list[Statement]] = {}
     for st in statements:
         grouped.setdefault(st.predicate, []).append(st)
@@ -559,67 +542,63 @@ def _statement_rows(
     return "".join(out)
 
 
+def _section(heading: str, body: str, attributes: str = "") -> str:
+    """A section of a page: ``attributes`` (HTML, escaped by the caller), its heading
+    (text) and ``body`` (HTML)."""
+    return f"<section{attributes}><h2>{esc(heading)}</h2>{body}</section>"
+
+
+def _claim_html(c: Claim) -> str:
+    """A claim: its label, by whom and where, how it refers to the resource, its quotes."""
+    roles = " and ".join(
+        f'<span class="role" title="{esc(shorten(p))}">{esc(role_phrase(p, lbl))}</span>'
+        for p, lbl in c.predicates.items()
+    )
+    who = ", ".join(link(i, lbl) for i, lbl in c.claimants.items())
+    via = ", ".join(link(i, lbl) for i, lbl in c.channels.items())
+    return (
+        f'<li class="claim"><p class="claim-label">{link(c.iri, c.label)}</p>'
+        f'<p class="claim-meta">claimed by {who or "a claimant the article does not name"}'
+        + (f" · published in {via}" if via else "")
+        + f" · {roles}</p>"
+        + "".join(f"<blockquote>{esc(q)}</blockquote>" for q in c.quotes)
+        + "</li>"
+    )
+
+
 def resource_page(d: Description, *, path: str) -> str:
-    parts: list[str] = []
     types = " ".join(
         f'<span class="type">{term_html(t.value, t.value_label)}</span>' for t in d.types
     )
-    parts.append(f'<h1>{esc(d.label)}</h1><p class="iri-line"><code>{esc(d.iri)}</code></p>')
+    parts = [f'<h1>{esc(d.label)}</h1><p class="iri-line"><code>{esc(d.iri)}</code></p>']
     if types:
         parts.append(f'<p class="types">{types}</p>')
-    for comment in d.comments:
-        parts.append(f'<p class="comment">{esc(comment)}</p>')
+    parts += [f'<p class="comment">{esc(comment)}</p>' for comment in d.comments]
     # The pictures first: a reader would rather look at the accounts than read 14 cards.
-    for kind, heading, svg in d.diagrams:
-        parts.append(
-            f'<section class="diagram-section {esc(kind)}" id="{esc(kind)}">'
-            f"<h2>{esc(heading)}</h2>"
-            f'<div class="diagram-scroll">{svg}</div></section>'
+    parts += [
+        _section(
+            heading,
+            f'<div class="diagram-scroll">{svg}</div>',
+            f' class="diagram-section {esc(kind)}" id="{esc(kind)}"',
         )
+        for kind, heading, svg in d.diagrams
+    ]
     if d.quotes:
-        items = []
-        for span, exact, start, end in d.quotes:
-            where = f" characters {esc(start)} to {esc(end)}" if start and end else ""
-            items.append(
-                f'<figure class="quote"><blockquote>{esc(exact)}</blockquote>'
-                f"<figcaption>{link(span)}{where} of the article</figcaption></figure>"
-            )
-        parts.append(
-            '<section class="quotes"><h2>From the article</h2>' + "".join(items) + "</section>"
+        quotes = (
+            f'<figure class="quote"><blockquote>{esc(exact)}</blockquote><figcaption>{link(span)}'
+            + (f" characters {esc(start)} to {esc(end)}" if start and end else "")
+            + " of the article</figcaption></figure>"
+            for span, exact, start, end in d.quotes
         )
-    others = [st for st in d.outgoing if st.predicate != RDF_TYPE]
-    if others:
-        parts.append(
-            '<section><h2>Properties</h2><table class="props">'
-            + _statement_rows(others, d.blank, d.related, d.quantities, d.inferred)
-            + "</table></section>"
-        )
+        parts.append(_section("From the article", "".join(quotes), ' class="quotes"'))
+    if others := [st for st in d.outgoing if st.predicate != RDF_TYPE]:
+        rows = _statement_rows(others, d)
+        parts.append(_section("Properties", f'<table class="props">{rows}</table>'))
     if d.claims:
-        items = []
-        for c in d.claims:
-            roles = " and ".join(
-                f'<span class="role" title="{esc(shorten(p))}">{esc(role_phrase(p, lbl))}</span>'
-                for p, lbl in c.predicates.items()
-            )
-            who = (
-                ", ".join(link(i, lbl) for i, lbl in c.claimants.items())
-                or "a claimant the article does not name"
-            )
-            via = ", ".join(link(i, lbl) for i, lbl in c.channels.items())
-            quotes = "".join(f"<blockquote>{esc(q)}</blockquote>" for q in c.quotes)
-            items.append(
-                f'<li class="claim"><p class="claim-label">{link(c.iri, c.label)}</p>'
-                f'<p class="claim-meta">claimed by {who}'
-                + (f" · published in {via}" if via else "")
-                + f" · {roles}</p>{quotes}</li>"
-            )
         about = all(p == KG + "about" for c in d.claims for p in c.predicates)
+        claims = f'<ul class="claims">{"".join(_claim_html(c) for c in d.claims)}</ul>'
         heading = "Claims about it" if about else "Claims that mention it"
-        parts.append(
-            f'<section class="claims"><h2>{heading}</h2><ul class="claims">'
-            + "".join(items)
-            + "</ul></section>"
-        )
+        parts.append(_section(heading, claims, ' class="claims"'))
     if d.terms:
         rows = "".join(
             f'<tr id="{esc(t.iri.rsplit("#", 1)[-1])}"><th scope="row">{link(t.iri)}</th>'
@@ -627,23 +606,19 @@ def resource_page(d: Description, *, path: str) -> str:
             f"<td>{esc(t.label or '')}</td><td>{esc(t.comment or '')}</td></tr>"
             for t in d.terms
         )
-        parts.append(
-            '<section><h2>Terms</h2><table class="terms"><thead><tr><th>term</th>'
-            "<th>type</th><th>label</th><th>comment</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></section>"
-        )
+        head = "<tr><th>term</th><th>type</th><th>label</th><th>comment</th></tr>"
+        table = f'<table class="terms"><thead>{head}</thead><tbody>{rows}</tbody></table>'
+        parts.append(_section("Terms", table))
     shown = {c.iri for c in d.claims}
-    incoming = [st for st in d.incoming if st.value.get("value") not in shown]
-    if incoming:
+    if incoming := [st for st in d.incoming if st.value.get("value") not in shown]:
+        rows = "".join(
+            f'<tr><th scope="row">{term_html(st.value, st.value_label)}</th>'
+            f"<td>{link(st.predicate)}</td></tr>"
+            for st in incoming
+        )
         note = " (besides the claims above)" if shown else ""
         parts.append(
-            f'<section><h2>Referenced by{esc(note)}</h2><table class="props incoming">'
-            + "".join(
-                f'<tr><th scope="row">{term_html(st.value, st.value_label)}</th>'
-                f"<td>{link(st.predicate)}</td></tr>"
-                for st in incoming
-            )
-            + "</table></section>"
+            _section(f"Referenced by{note}", f'<table class="props incoming">{rows}</table>')
         )
     downloads = " ".join(
         f'<a href="{esc(path)}?format={key}">{name}</a>' for key, name in RDF_FORMATS
