@@ -26,6 +26,7 @@ import contextlib
 import datetime as _dt
 import math
 import re
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,23 +59,13 @@ FACT_STROKE = "#b08a1e"
 def wrap(text: str, width_px: float, size: float = 12.0, *, bold: bool = False) -> list[str]:
     """Greedy word wrap to ``width_px`` at font ``size`` (estimated glyph widths)."""
     limit = max(8, int(width_px / (CHAR_W * size / 12.0 * (1.12 if bold else 1.0))))
-    lines: list[str] = []
-    current = ""
+    words = []
     for word in text.split():
-        while len(word) > limit:  # a very long word (an IRI): cut it
-            if current:
-                lines.append(current)
-                current = ""
-            lines.append(word[: limit - 1] + "…")
+        while len(word) > limit:  # a very long word (an IRI): cut, marked with an ellipsis
+            words.append(word[: limit - 1] + "…")
             word = word[limit - 1 :]
-        candidate = f"{current} {word}" if current else word
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            lines.append(current)
-            current = word
-    if current:
-        lines.append(current)
+        words.append(word)
+    lines = textwrap.wrap(" ".join(words), limit, break_long_words=False, break_on_hyphens=False)
     return lines or [""]
 
 
@@ -376,17 +367,13 @@ def accounts_svg(
         for c in members:
             if c in claim_boxes:
                 continue
-            who = claimants.get(c, {})
-            via = channels.get(c, {})
-            pieces: list[tuple[str, str | None]] = [("by", None)]
-            for i, (iri, lbl) in enumerate(who.items()):
-                pieces.append(((lbl or local_name(iri)) + ("," if i < len(who) - 1 else ""), iri))
-            if not who:
-                pieces.append(("an unnamed claimant", None))
-            if via:
-                pieces.append(("· via", None))
-                for iri, lbl in via.items():
-                    pieces.append((lbl or local_name(iri), iri))
+            who: list[tuple[str, str | None]] = [
+                (lbl or local_name(iri), iri) for iri, lbl in claimants.get(c, {}).items()
+            ]
+            who = [(name + ",", iri) for name, iri in who[:-1]] + who[-1:]
+            via = [(lbl or local_name(iri), iri) for iri, lbl in channels.get(c, {}).items()]
+            pieces = [("by", None), *(who or [("an unnamed claimant", None)])]
+            pieces += [("· via", None), *via] if via else []
             b = Box(
                 c,
                 wrap(claim_label[c], claim_w - 16),
@@ -799,46 +786,37 @@ def places_svg(
 def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
     """The ontology's classes as boxes (their properties listed in them) and the object
     properties between its classes as labelled arrows."""
-    classes: dict[str, dict[str, Any]] = {}
+    supers: dict[str, set[str]] = {}  # class -> its superclasses
     props: list[Row] = []
     for r in rows:
         if r.get("kind") == "class":
-            c = classes.setdefault(str(r["term"]), {"label": _str(r, "label"), "supers": set()})
+            parents = supers.setdefault(str(r["term"]), set())
             if r.get("superClass"):
-                c["supers"].add(str(r["superClass"]))
+                parents.add(str(r["superClass"]))
         else:
             props.append(r)
-    own = {c for c in classes if c.startswith(KG)}
+    own = {c for c in supers if c.startswith(KG)}
     # datatype/other-range properties go inside their domain's box; kg→kg ones are arrows
     inside: dict[str, list[str]] = {c: [] for c in own}
-    arrows: list[tuple[str, str, str, str]] = []
-    seen: set[tuple[str, str, str]] = set()
+    arrows: dict[tuple[str, str, str], None] = {}  # (domain, range, property), in order
     for r in props:
         dom, ran, term = _str(r, "domain"), _str(r, "range"), str(r["term"])
-        name = _str(r, "label") or local_name(term)
         if dom in own and ran in own:
-            if (dom, ran, term) not in seen:
-                seen.add((dom, ran, term))
-                arrows.append((dom, ran, term, name))
+            arrows[dom, ran, term] = None
         elif dom in own:
             line = f"{local_name(term)} → {local_name(ran) if ran else '…'}"
             if line not in inside[dom]:
                 inside[dom].append(line)
     svg = Svg("Classes and properties of the khalis-kg ontology", link, "ontology-map")
     # Three columns: the claim (the hub) | what a claim points to | the other classes.
-    columns = {
-        "Claim": 0,
-        "Account": 1,
-        "InformationSource": 1,
-        "Quantity": 1,
-    }
+    columns = {"Claim": 0, "Account": 1, "InformationSource": 1, "Quantity": 1}
     xs = (150.0, 540.0, 1000.0)
     width = 300.0
     ys = [20.0, 20.0, 20.0]
     boxes: dict[str, Box] = {}
     for n in sorted(own, key=lambda c: (columns.get(local_name(c), 2), local_name(c))):
         col = columns.get(local_name(n), 2)
-        supers = ", ".join(local_name(s) for s in sorted(classes[n]["supers"]))
+        above = ", ".join(local_name(s) for s in sorted(supers[n]))
         b = Box(
             n,
             [f"kg:{local_name(n)}"],
@@ -847,7 +825,7 @@ def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
             w=width,
             kind="class",
             bold=True,
-            sub=([f"subclass of {supers}"] if supers else []) + inside[n],
+            sub=([f"subclass of {above}"] if above else []) + inside[n],
             fill="#eef3f8",
         )
         boxes[n] = b
@@ -858,18 +836,16 @@ def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
             b.y = max(20.0, ys[1] / 2 - b.h / 2)
     for b in boxes.values():
         svg.box(b)
-    loops = {"left": 0, "right": 0}
-    for dom, ran, term, _name in arrows:
+    loops = {True: 0, False: 0}  # loops drawn so far on the left, on the right
+    colour = "#2f6f9f"
+    for dom, ran, term in arrows:
         a, z = boxes[dom], boxes[ran]
         label = f"kg:{local_name(term)}"
-        colour = "#2f6f9f"
         if dom == ran:  # from a class to itself: a loop on its outer side
-            side = "left" if a.x == xs[0] else "right"
-            k = loops[side]
-            loops[side] += 1
+            left = a.x == xs[0]
+            k, loops[left] = loops[left], loops[left] + 1
             y1, y2 = a.y + 16 + k * 26, a.y + 30 + k * 26
-            x = a.x if side == "left" else a.x + a.w
-            out = -46 if side == "left" else 46
+            x, out = (a.x, -46) if left else (a.x + a.w, 46)
             svg.edge(
                 f"M{x:.1f},{y1:.1f} C{x + out:.1f},{y1 - 8:.1f} {x + out:.1f},{y2 + 8:.1f} "
                 f"{x:.1f},{y2:.1f}",
@@ -877,29 +853,15 @@ def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
                 cls="edge property",
                 title=label,
             )
-            svg.text(
-                x + out + (-4 if side == "left" else 4),
-                (y1 + y2) / 2 + 4,
-                label,
-                size=11,
-                fill=colour,
-                anchor="end" if side == "left" else "start",
-                cls="halo",
-            )
+            end, at = ("end", x + out - 4) if left else ("start", x + out + 4)
+            svg.text(at, (y1 + y2) / 2 + 4, label, size=11, fill=colour, anchor=end, cls="halo")
             continue
         forward = a.x < z.x
         x1 = a.x + a.w if forward else a.x
         x2 = z.x if forward else z.x + z.w
         y1, y2 = a.cy, z.cy + (-8 if not forward else 0)
         svg.edge(_curve(x1, y1, x2, y2), colour=colour, cls="edge property", title=label)
-        svg.text(
-            (x1 + x2) / 2,
-            (y1 + y2) / 2 - 4,
-            label,
-            size=11,
-            fill=colour,
-            anchor="middle",
-            cls="halo",
-        )
+        mid = ((x1 + x2) / 2, (y1 + y2) / 2 - 4)
+        svg.text(*mid, label, size=11, fill=colour, anchor="middle", cls="halo")
     svg.grow(svg.width + 10, max(ys) + 10)
     return svg.render(f"{len(own)} classes and {len(props)} properties")
