@@ -21,7 +21,7 @@ from typing import Any
 from .errors import KhalisError, ParameterError, printable, truncate
 from .namespaces import shorten, used_prefixes
 from .rdfio import result_format
-from .terms import Form, Row, Term, Triple
+from .terms import Form, Row, Term, Triple, natural
 
 
 @dataclass
@@ -42,11 +42,7 @@ class QueryResult:
     triples: list[Triple] = field(default_factory=list)
 
     def __len__(self) -> int:
-        if self.form == "select":
-            return len(self.rows)
-        if self.form == "graph":
-            return len(self.triples)
-        return 1
+        return {"select": len(self.rows), "graph": len(self.triples)}.get(self.form, 1)
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
@@ -115,29 +111,21 @@ class QueryResult:
 
     def count(self, name: str = "n") -> int | None:
         """The one non-negative integer a COUNT query answers (one row, ``name`` bound to
-        ASCII digits, at most 18 of them); None for any other answer (a remote store may
-        answer anything: ``"²".isdigit()`` holds, and ``int()`` takes neither it nor
-        5,000 digits)."""
+        :func:`~khalis_kg.terms.natural` digits); None for any other answer."""
         if self.form != "select" or len(self.rows) != 1:
             return None
         return count_of(self.rows[0].get(name))
 
     def canonical(self) -> QueryResult:
         """A copy whose rows (or triples) are sorted: for comparing unordered answers."""
-        rows = sorted(self.rows, key=lambda r: [_cell_key(r.get(v)) for v in self.variables])
+        rows = sort_rows(self.rows, self.variables)
         triples = sorted(self.triples, key=lambda t: [x.sort_key() for x in t])
         return QueryResult(self.form, list(self.variables), rows, self.boolean, triples)
 
 
 def count_of(term: Term | None) -> int | None:
-    """The non-negative integer ``term`` writes (ASCII digits, at most 18), or None: the
-    one check of a count a store answered (:meth:`QueryResult.count`)."""
-    if term is None:
-        return None
-    value = term.value
-    if not (0 < len(value) <= 18 and value.isascii() and value.isdigit()):
-        return None
-    return int(value)
+    """The count ``term`` writes (:func:`~khalis_kg.terms.natural`), or None."""
+    return None if term is None else natural(term.value)
 
 
 def _cell_key(term: Term | None) -> tuple[int, str, str, str]:
@@ -305,11 +293,10 @@ def to_tsv(result: QueryResult) -> str:
     """SPARQL 1.1 Query Results TSV (N-Triples terms). ASK: a single ``true``/``false``."""
     if result.form == "ask":
         return ("true" if result.boolean else "false") + "\n"
-    lines = ["\t".join(f"?{v}" for v in result.variables)]
-    for row in result.rows:
-        lines.append(
-            "\t".join("" if row.get(v) is None else row[v].to_ntriples() for v in result.variables)
-        )
+    lines = ["\t".join(f"?{v}" for v in result.variables)] + [
+        "\t".join("" if row.get(v) is None else row[v].to_ntriples() for v in result.variables)
+        for row in result.rows
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .terms import natural
+
 CONTEXT = 32
 """Characters of ``oa:prefix`` and ``oa:suffix`` (fewer at the ends of the text), as
 the Hypothesis client records."""
@@ -396,10 +398,10 @@ def spans_of(rows: Iterable[Mapping[str, Any]]) -> list[Span]:
 
 
 def _offset(row: Mapping[str, Any], name: str) -> int:
-    value = str(row[name])
-    if not (0 < len(value) <= 18 and value.isascii() and value.isdigit()):
-        raise _bad_span(row, f"has oa:{name} {value[:40]!r}, not a non-negative integer")
-    return int(value)
+    value = natural(str(row[name]))
+    if value is None:
+        raise _bad_span(row, f"has oa:{name} {str(row[name])[:40]!r}, not a non-negative integer")
+    return value
 
 
 def _bad_span(row: Mapping[str, Any], why: str) -> Exception:

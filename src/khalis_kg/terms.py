@@ -195,6 +195,15 @@ def is_absolute_iri(text: str) -> bool:
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
+def natural(text: str) -> int | None:
+    """The non-negative integer ``text`` writes in ASCII digits (at most 18), or None: the
+    one check of a number a store or a graph gives (``"²".isdigit()`` holds, and ``int()``
+    takes neither it nor 5,000 digits)."""
+    if not (0 < len(text) <= 18 and text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Term:
     """An RDF term in the SPARQL 1.1 JSON results model."""
