@@ -120,6 +120,22 @@ class Box:
         return self.y + self.h / 2
 
 
+@dataclass
+class Column:
+    """The layout of every diagram: boxes stacked in columns, each below the last."""
+
+    x: float
+    w: float
+    y: float
+    """Where the next box goes."""
+    gap: float
+
+    def put(self, b: Box, gap: float | None = None) -> Box:
+        b.x, b.y, b.w = self.x, self.y, self.w
+        self.y += b.h + (self.gap if gap is None else gap)
+        return b
+
+
 class Svg:
     """Accumulates SVG elements; :meth:`render` wraps them with a title and viewBox."""
 
@@ -353,17 +369,16 @@ def accounts_svg(
         (a, [c for c, accs in claim_accounts.items() if a in accs]) for a in accounts
     ]
     groups.append((None, [c for c, accs in claim_accounts.items() if not accs]))
-    claim_x, claim_w = 770.0, 385.0
+    column = Column(770.0, 385.0, top, 8)
     claim_boxes: dict[str, Box] = {}
-    y = top
     group_span: dict[str | None, tuple[float, float]] = {}
     for account, members in groups:
         if not members:
             continue
         if account is None:
-            svg.note(claim_x, y + 10, "Claims that support neither account")
-            y += 16
-        start = y
+            svg.note(column.x, column.y + 10, "Claims that support neither account")
+            column.y += 16
+        start = column.y
         for c in members:
             if c in claim_boxes:
                 continue
@@ -374,20 +389,12 @@ def accounts_svg(
             via = [(lbl or local_name(iri), iri) for iri, lbl in channels.get(c, {}).items()]
             pieces = [("by", None), *(who or [("an unnamed claimant", None)])]
             pieces += [("· via", None), *via] if via else []
-            b = Box(
-                c,
-                wrap(claim_label[c], claim_w - 16),
-                x=claim_x,
-                y=y,
-                w=claim_w,
-                kind="claim",
-                sub_links=pieces,
-                tooltip=claim_label[c],
-            )
-            claim_boxes[c] = b
-            y += b.h + 8
-        group_span[account] = (start, y - 8)
-        y += 18
+            label = claim_label[c]
+            lines = wrap(label, column.w - 16)
+            b = Box(c, lines, kind="claim", sub_links=pieces, tooltip=label)
+            claim_boxes[c] = column.put(b)
+        group_span[account] = (start, column.y - 8)
+        column.y += 18
 
     # -- accounts, centred on their claims
     account_x, account_w = 490.0, 235.0
@@ -461,7 +468,7 @@ def accounts_svg(
     ]
     arcs.sort(key=lambda a: abs(claim_boxes[a[0]].cy - claim_boxes[a[2]].cy))
     lanes: list[list[tuple[float, float]]] = []
-    right = claim_x + claim_w
+    right = column.x + column.w
     for source, relation, target in arcs:
         y1, y2 = claim_boxes[source].cy, claim_boxes[target].cy
         lo, hi = min(y1, y2) - 4, max(y1, y2) + 4
@@ -487,7 +494,6 @@ def accounts_svg(
 
     # -- the article's own voice, set apart
     fx, fw = 10.0, 250.0
-    fy = top
     fact_boxes: list[Box] = []
     for r in facts:
         kind, note = r.get("kind"), INFERRED if r.get("inferredBy") else ""
@@ -507,15 +513,14 @@ def accounts_svg(
         fact_boxes.append(box)
     panel_h = sum(b.h + 6 for b in fact_boxes) + 10
     svg.parts.append(
-        f'<g class="own-voice"><rect x="{fx - 6:.1f}" y="{fy - 6:.1f}" width="{fw + 12:.1f}" '
+        f'<g class="own-voice"><rect x="{fx - 6:.1f}" y="{top - 6:.1f}" width="{fw + 12:.1f}" '
         f'height="{panel_h:.1f}" rx="8" fill="{FACT_FILL}" stroke="{FACT_STROKE}" '
         'stroke-width="1"/></g>'
     )
+    column = Column(fx, fw, top, 6)
     for b in fact_boxes:
-        b.x, b.y = fx, fy
-        svg.box(b)
-        fy += b.h + 6
-    svg.grow(fx + fw, fy)
+        svg.box(column.put(b))
+    svg.grow(fx + fw, column.y)
 
     # -- legend
     ly = max(svg.height, ev.y + ev.h) + 24
@@ -587,36 +592,28 @@ def timeline_svg(
     svg = Svg(
         f"Timeline of {focus_label} and the events related to it", link, "timeline", highlight
     )
-    col_x = [10.0, 300.0, 590.0]
     col_w = 260.0
+    top = 62.0
+    stacks = [Column(x, col_w, top, 14) for x in (10.0, 300.0, 590.0)]
     heads = ["Background", focus_date, "After"]
     notes = ["context the article gives", "the day of the event", "aftermath"]
     # the time axis: an arrow across the three columns
     svg.edge("M10,44 L860,44", colour=MUTED, cls="axis", title="time", width=2)
-    for i, x in enumerate(col_x):
-        svg.text(x + col_w / 2, 20, heads[i], anchor="middle", weight="bold", size=13)
-        svg.text(x + col_w / 2, 36, notes[i], anchor="middle", size=11, fill=MUTED)
+    for i, stack in enumerate(stacks):
+        mid = stack.x + col_w / 2
+        svg.text(mid, 20, heads[i], anchor="middle", weight="bold", size=13)
+        svg.text(mid, 36, notes[i], anchor="middle", size=11, fill=MUTED)
         svg.parts.append(
-            f'<circle cx="{x + col_w / 2:.1f}" cy="44" r="4" fill="{INK if i == 1 else "#fff"}" '
+            f'<circle cx="{mid:.1f}" cy="44" r="4" fill="{INK if i == 1 else "#fff"}" '
             f'stroke="{INK}" stroke-width="1.4"/>'
         )
-    top = 62.0
-    ys = [top, top, top]
     focus_box: Box | None = None
     if focus is not None:
+        lines = wrap(focus_label, col_w - 16, bold=True)
         focus_box = Box(
-            event,
-            wrap(focus_label, col_w - 16, bold=True),
-            x=col_x[1],
-            y=ys[1],
-            w=col_w,
-            kind="event focus",
-            bold=True,
-            fill="#eef3f8",
-            sub=[focus_date],
+            event, lines, kind="event focus", bold=True, fill="#eef3f8", sub=[focus_date]
         )
-        svg.box(focus_box)
-        ys[1] += focus_box.h + 26
+        svg.box(stacks[1].put(focus_box, gap=26))
     for i, col in enumerate(columns):
         for r in col:
             item = str(r["item"])
@@ -637,9 +634,6 @@ def timeline_svg(
             b = Box(
                 item,
                 wrap(_str(r, "label") or local_name(item), col_w - 16),
-                x=col_x[i],
-                y=ys[i],
-                w=col_w,
                 kind="event related"
                 + ("" if r.get("date") or r.get("earliestBegin") else " undated")
                 + (" inferred-date" if inferred_date else ""),
@@ -648,7 +642,7 @@ def timeline_svg(
                 + ([sure] if sure else []),
                 stroke={"stated": INK, "unclear": "#a4502b"}.get(certainty, MUTED),
             )
-            svg.box(b)
+            svg.box(stacks[i].put(b))
             if (f := focus_box) is not None:
                 x, bottom = b.x + 20, f.y + f.h  # concurrent: a bar down from the focus
                 paths = (
@@ -666,8 +660,7 @@ def timeline_svg(
                 )
                 if i == 1:
                     svg.text(x + 8, (bottom + b.y) / 2 + 4, relation, size=11)
-            ys[i] += b.h + 14
-    ly = max(ys) + 10
+    ly = max(stack.y for stack in stacks) + 10
     svg.note(
         10,
         ly,
@@ -710,21 +703,14 @@ def places_svg(
     svg.text(10, 18, "Where it happened: each place lies within the one above", weight="bold")
     boxes: dict[str, Box] = {}
     any_inferred = False
-    y = 34.0
+    stack = Column(20, 240, 34.0, 14)
     for p in order:
         r = info[p]
         kind = _str(r, "placeTypeLabel")
-        b = Box(
-            p,
-            [_str(r, "label") or local_name(p)],
-            x=20 + depth[p] * 36,
-            y=y,
-            w=240,
-            kind="place",
-            bold=True,
-            sub=[kind] if kind else [],
-        )
-        boxes[p] = b
+        b = Box(p, [_str(r, "label") or local_name(p)], kind="place", bold=True)
+        b.sub = [kind] if kind else []
+        boxes[p] = b = stack.put(b)
+        b.x += depth[p] * 36  # within the place above it
         svg.box(b)
         up = parent.get(p)
         if up in boxes:
@@ -739,7 +725,6 @@ def places_svg(
                 title=f"{b.lines[0]} lies within {ub.lines[0]}" + (INFERRED if inferred else ""),
             )
             any_inferred = any_inferred or inferred
-        y += b.h + 14
     # relative locations: the other place to the side, arrow labelled as the article says
     for p, r in info.items():
         if not r.get("relativeTo"):
@@ -775,8 +760,8 @@ def places_svg(
         svg.grow(ob.x + len(words) * CHAR_W, ob.y + ob.h + 22)
         svg.grow(ob.x + ob.w, ob.y + ob.h)
     if any_inferred:
-        svg.note(10, y + 12, "dashed: our inference, which the article does not state")
-        svg.grow(10 + 60 * CHAR_W, y + 18)
+        svg.note(10, stack.y + 12, "dashed: our inference, which the article does not state")
+        svg.grow(10 + 60 * CHAR_W, stack.y + 18)
     return svg.render(f"{len(info)} places of the event and what contains them")
 
 
@@ -810,30 +795,17 @@ def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
     svg = Svg("Classes and properties of the khalis-kg ontology", link, "ontology-map")
     # Three columns: the claim (the hub) | what a claim points to | the other classes.
     columns = {"Claim": 0, "Account": 1, "InformationSource": 1, "Quantity": 1}
-    xs = (150.0, 540.0, 1000.0)
-    width = 300.0
-    ys = [20.0, 20.0, 20.0]
+    stacks = [Column(x, 300.0, 20.0, 30) for x in (150.0, 540.0, 1000.0)]
     boxes: dict[str, Box] = {}
     for n in sorted(own, key=lambda c: (columns.get(local_name(c), 2), local_name(c))):
-        col = columns.get(local_name(n), 2)
         above = ", ".join(local_name(s) for s in sorted(supers[n]))
-        b = Box(
-            n,
-            [f"kg:{local_name(n)}"],
-            x=xs[col],
-            y=ys[col],
-            w=width,
-            kind="class",
-            bold=True,
-            sub=([f"subclass of {above}"] if above else []) + inside[n],
-            fill="#eef3f8",
-        )
-        boxes[n] = b
-        ys[col] += b.h + 30
+        sub = ([f"subclass of {above}"] if above else []) + inside[n]
+        b = Box(n, [f"kg:{local_name(n)}"], kind="class", bold=True, sub=sub, fill="#eef3f8")
+        boxes[n] = stacks[columns.get(local_name(n), 2)].put(b)
     # the hub sits level with the middle column
     for b in boxes.values():
-        if b.x == xs[0]:
-            b.y = max(20.0, ys[1] / 2 - b.h / 2)
+        if b.x == stacks[0].x:
+            b.y = max(20.0, stacks[1].y / 2 - b.h / 2)
     for b in boxes.values():
         svg.box(b)
     loops = {True: 0, False: 0}  # loops drawn so far on the left, on the right
@@ -842,7 +814,7 @@ def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
         a, z = boxes[dom], boxes[ran]
         label = f"kg:{local_name(term)}"
         if dom == ran:  # from a class to itself: a loop on its outer side
-            left = a.x == xs[0]
+            left = a.x == stacks[0].x
             k, loops[left] = loops[left], loops[left] + 1
             y1, y2 = a.y + 16 + k * 26, a.y + 30 + k * 26
             x, out = (a.x, -46) if left else (a.x + a.w, 46)
@@ -863,5 +835,5 @@ def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
         svg.edge(_curve(x1, y1, x2, y2), colour=colour, cls="edge property", title=label)
         mid = ((x1 + x2) / 2, (y1 + y2) / 2 - 4)
         svg.text(*mid, label, size=11, fill=colour, anchor="middle", cls="halo")
-    svg.grow(svg.width + 10, max(ys) + 10)
+    svg.grow(svg.width + 10, max(stack.y for stack in stacks) + 10)
     return svg.render(f"{len(own)} classes and {len(props)} properties")
