@@ -499,47 +499,41 @@ def _related_html(r: Related) -> str:
     )
 
 
+def _value_html(st: Statement, d: Description) -> str:
+    """One value of a property: a blank node's details, a related event, a quantity's
+    number, or the term, marked when it is an inference of ours."""
+    value, shown = st.value.get("value", ""), term_html(st.value, st.value_label)
+    if st.value.get("type") == "bnode" and value in d.blank:
+        inner = "".join(f"<li>{link(p)} {term_html(o)}</li>" for p, o in d.blank[value])
+        return f'<li><ul class="bnode-detail">{inner}</ul></li>'
+    if value in d.related:
+        return f'<li class="related">{_related_html(d.related[value])}</li>'
+    if value in d.quantities:
+        return f'<li>{shown}: <span class="number">{esc(d.quantities[value])}</span></li>'
+    if (st.predicate, value) in d.inferred:
+        inference, why = d.inferred[st.predicate, value]
+        return (
+            f'<li class="inferred">{shown} <span class="inference">our inference, not the '
+            f"article's words: {link(inference, why)}</span></li>"
+        )
+    return f"<li>{shown}</li>"
+
+
 def _statement_rows(statements: Iterable[Statement], d: Description) -> str:
     """The rows of the table of properties: one per predicate, its values in a list."""
-    blank, related, quantities, inferred = d.blank, d.related, d.quantities, d.inferred
     grouped: dict[str, list[Statement]] = {}
     for st in statements:
         grouped.setdefault(st.predicate, []).append(st)
-    out = []
+    rows = []
     for predicate, sts in grouped.items():
-        values = []
-        for st in sts:
-            if st.value.get("type") == "bnode" and st.value["value"] in blank:
-                inner = "".join(
-                    f"<li>{link(p)} {term_html(o)}</li>" for p, o in blank[st.value["value"]]
-                )
-                values.append(f'<li><ul class="bnode-detail">{inner}</ul></li>')
-            elif st.value.get("value") in related:
-                values.append(
-                    f'<li class="related">{_related_html(related[st.value["value"]])}</li>'
-                )
-            elif st.value.get("value") in quantities:
-                number = quantities[st.value["value"]]
-                values.append(
-                    f"<li>{term_html(st.value, st.value_label)}: "
-                    f'<span class="number">{esc(number)}</span></li>'
-                )
-            elif (said := (st.predicate, st.value.get("value", ""))) in inferred:
-                inference, why = inferred[said]
-                values.append(
-                    f'<li class="inferred">{term_html(st.value, st.value_label)} '
-                    f'<span class="inference">our inference, not the article\'s words: '
-                    f"{link(inference, why)}</span></li>"
-                )
-            else:
-                values.append(f"<li>{term_html(st.value, st.value_label)}</li>")
         plabel = sts[0].predicate_label
         note = f' <span class="plabel">{esc(plabel)}</span>' if plabel else ""
-        out.append(
+        values = "".join(_value_html(st, d) for st in sts)
+        rows.append(
             f'<tr><th scope="row">{link(predicate)}{note}</th>'
-            f'<td><ul class="values">{"".join(values)}</ul></td></tr>'
+            f'<td><ul class="values">{values}</ul></td></tr>'
         )
-    return "".join(out)
+    return "".join(rows)
 
 
 def _section(heading: str, body: str, attributes: str = "") -> str:
