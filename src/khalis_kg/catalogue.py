@@ -140,13 +140,7 @@ class QueryInfo:
             "columns": list(self.columns),
             "check": self.is_check,
             "parameters": [
-                {
-                    "name": p.name,
-                    "type": p.type,
-                    "default": p.default,
-                    "required": p.required,
-                    "description": p.description,
-                }
+                {k: getattr(p, k) for k in ("name", "type", "default", "required", "description")}
                 for p in self.parameters
             ],
         }

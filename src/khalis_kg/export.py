@@ -103,7 +103,7 @@ def jsonld_bytes(nquads: bytes, extra: Sequence[Source] = ()) -> bytes:
     nodes: dict[str, dict[str, Any]] = {}
     for quad in _quads(nquads, extra):
         subject = compactor.node_id(quad.subject)
-        node = nodes.setdefault(subject, {"@id": subject})
+        node = nodes.setdefault(subject, {})
         predicate = quad.predicate.value
         obj = quad.object
         if predicate == RDF_TYPE and not isinstance(obj, ox.Literal):
@@ -112,12 +112,9 @@ def jsonld_bytes(nquads: bytes, extra: Sequence[Source] = ()) -> bytes:
         key, value = compactor.property_value(predicate, obj)
         node.setdefault(key, []).append(value)
     graph = []
-    for subject in sorted(nodes):
-        node = nodes[subject]
-        out: dict[str, Any] = {"@id": node.pop("@id")}
-        for key in ["@type", *sorted(k for k in node if k != "@type")]:
-            if key not in node:
-                continue
+    for subject, node in sorted(nodes.items()):
+        out: dict[str, Any] = {"@id": subject}
+        for key in sorted(node, key=lambda k: (k != "@type", k)):  # @type first
             values = sorted(node[key], key=lambda v: json.dumps(v, sort_keys=True))
             out[key] = values[0] if len(values) == 1 else values
         graph.append(out)
@@ -193,4 +190,3 @@ class _Compactor:
 def _compact_local(local: str) -> bool:
     """A JSON-LD compact IRI's suffix: not empty, not ``//`` (which would read as an IRI)."""
     return bool(local) and not local.startswith("//")
-
