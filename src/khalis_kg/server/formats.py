@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..rdfio import FORMATS, Format, rdf_format
+from ..rdfio import FORMATS, Format
 from .negotiation import negotiate
 
 
@@ -27,19 +27,15 @@ def _offers(formats: list[Format]) -> dict[str, str]:
 _RESULTS = [f for f in FORMATS if f.kind == "results" and f.name != "table"]
 _GRAPH = [f for f in FORMATS if f.graph_answer]
 
-RESULTS_OFFERS: dict[str, str] = _offers(
-    sorted(_RESULTS, key=lambda f: ("json", "xml", "csv", "tsv").index(f.name))
-)
-"""SELECT and ASK: media type -> format name (:mod:`khalis_kg.rdfio`), preferred first."""
+RESULTS_OFFERS: dict[str, str] = _offers(_RESULTS)
+"""SELECT and ASK: media type -> format name (:mod:`khalis_kg.rdfio`), preferred first
+(the order of :data:`~khalis_kg.rdfio.FORMATS`: JSON, XML, CSV, TSV)."""
 
 GRAPH_OFFERS: dict[str, str] = _offers(_GRAPH)
 """CONSTRUCT and DESCRIBE: media type -> format name, preferred first."""
 
 GRAPH_MEDIA_TYPES: dict[str, str] = {f.media_type: f.name for f in _GRAPH}
 """Each graph format's own media type -> its name (what a resource page is offered as)."""
-
-TURTLE_PARAM: dict[str, str] = {name: "text/turtle" for name in rdf_format("turtle").names}
-"""``format=`` values that mean Turtle (``ttl``, ``turtle``...)."""
 
 FORMAT_PARAM: dict[str, dict[str, str]] = {
     # value of the ``format=`` request parameter (any case) -> media type, per result kind

@@ -37,25 +37,19 @@ class MediaRange:
         otype, _, osub = offer.partition("/")
         if self.type == "*":
             return 0 if self.subtype == "*" else None
-        if self.type != otype:
+        if self.type != otype or self.subtype not in ("*", osub):
             return None
-        if self.subtype == "*":
-            return 1
-        if self.subtype != osub:
-            return None
-        return 3 if self.params else 2
+        return 1 if self.subtype == "*" else 3 if self.params else 2
 
 
 def _parse_q(value: str) -> float | None:
-    value = value.strip()
-    # RFC 9110: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+    # RFC 9110: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ); NaN and
+    # infinities are out of range too
     try:
         q = float(value)
     except ValueError:
         return None
-    if not 0.0 <= q <= 1.0 or value.lower() in {"nan", "inf", "-inf"}:
-        return None
-    return q
+    return q if 0.0 <= q <= 1.0 else None
 
 
 def parse_accept(header: str | None) -> list[MediaRange]:
