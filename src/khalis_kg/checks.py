@@ -94,14 +94,3 @@ def _shown(value: object, limit: int = 80) -> str:
     from .errors import truncate
 
     return truncate(repr(value), limit)
-
-
-__all__ = [
-    "MAX_COUNT",
-    "MAX_SECONDS",
-    "count",
-    "optional_count",
-    "optional_seconds",
-    "seconds",
-    "url",
-]

@@ -312,14 +312,3 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-__all__ = [
-    "MAX_INPUT_BYTES",
-    "as_path",
-    "output_directory",
-    "read_input",
-    "remove_stale_temporaries",
-    "temporary_name",
-    "write_output",
-]

@@ -182,6 +182,3 @@ def post_sources(
     body, count = to_ntriples(sources)
     _send(session, "POST", graph_url(store_url, graph), body)
     return count
-
-
-__all__ = ["DEFAULT_GRAPH", "LoadReport", "graph_url", "load_to_store", "post_sources"]

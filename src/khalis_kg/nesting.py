@@ -93,6 +93,3 @@ def _refuse(where: str, limit: int, line: int) -> None:
         f"{where}:{line}: the data nests more than {limit} levels deep; refused before "
         "parsing (no real data nests so deep)"
     )
-
-
-__all__ = ["MAX_INPUT_NESTING", "check_input_nesting"]

@@ -422,28 +422,3 @@ def canonical_triples(triples: Sequence[Any]) -> list[Triple]:
     out = [(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in items]
     out.sort(key=lambda t: [x.sort_key() for x in t])
     return out
-
-
-__all__ = [
-    "FORMATS",
-    "GRAPH_FORMAT_NAMES",
-    "RDF_FORMAT_NAMES",
-    "RESULT_FORMAT_NAMES",
-    "Format",
-    "Source",
-    "canonical_triples",
-    "check_syntax",
-    "format_for",
-    "format_names",
-    "from_ox",
-    "from_rdflib",
-    "ox_format",
-    "parse",
-    "rdf_format",
-    "rdf_syntax_error",
-    "result_format",
-    "serialize",
-    "to_ox",
-    "to_ox_triple",
-    "to_rdflib",
-]
