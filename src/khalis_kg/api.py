@@ -177,24 +177,8 @@ class KnowledgeGraph:
         already holds data, it is used as it is (nothing is re-read). Read it later, in
         place and read-only, with :meth:`open_store` (``khalis-kg --store DIR``)."""
         engine = create_backend("oxigraph", store=directory)
-        if engine.triple_count() == 0:
-            return cls._filled(engine, files, with_ontology, named_graphs)
-        sources, with_ontology = cls._sources(files, with_ontology, named_graphs)
-        return cls(engine, sources=sources, with_ontology=with_ontology)
-
-    @staticmethod
-    def _sources(
-        files: Iterable[PathLike] | PathLike | None,
-        with_ontology: bool | None,
-        named_graphs: Mapping[str, PathLike] | None,
-    ) -> tuple[list[Source], bool]:
-        if isinstance(files, (str, Path)):
-            files = [files]
-        sources = (
-            [packaged_source("data")] if files is None else [Source.from_path(p) for p in files]
-        )
-        sources += [Source.from_path(p).into_graph(iri) for iri, p in (named_graphs or {}).items()]
-        return sources, files is None if with_ontology is None else with_ontology
+        empty = engine.triple_count() == 0
+        return cls._filled(engine, files, with_ontology, named_graphs, load=empty)
 
     @classmethod
     def _filled(
@@ -203,9 +187,19 @@ class KnowledgeGraph:
         files: Iterable[PathLike] | PathLike | None,
         with_ontology: bool | None,
         named_graphs: Mapping[str, PathLike] | None,
+        *,
+        load: bool = True,
     ) -> KnowledgeGraph:
-        sources, with_ontology = cls._sources(files, with_ontology, named_graphs)
-        engine.load([*sources, *ontology_sources()] if with_ontology else sources)
+        """A graph on ``engine`` that holds ``files`` (read and loaded when ``load``)."""
+        if isinstance(files, (str, Path)):
+            files = [files]
+        sources = (
+            [packaged_source("data")] if files is None else [Source.from_path(p) for p in files]
+        )
+        sources += [Source.from_path(p).into_graph(iri) for iri, p in (named_graphs or {}).items()]
+        with_ontology = files is None if with_ontology is None else with_ontology
+        if load:
+            engine.load([*sources, *ontology_sources()] if with_ontology else sources)
         return cls(engine, sources=sources, with_ontology=with_ontology)
 
     @classmethod
