@@ -57,7 +57,7 @@ from .errors import (
     TimeLimitError,
     UnverifiableQueryError,
 )
-from .namespaces import PREFIXES
+from .namespaces import PREFIXES, XSD
 from .terms import is_absolute_iri
 
 QUERY_FORMS = ("select", "construct", "ask", "describe")
@@ -411,11 +411,6 @@ HeldGraphs = Collection[str] | Callable[[], Collection[str]]
 """The IRIs of the non-empty named graphs a store holds, or a function that returns
 them (called only when a query has a dataset clause)."""
 
-XSD_NAMESPACE = "http://www.w3.org/2001/XMLSchema#"
-"""Functions named in this namespace are casts (SPARQL 1.1, 17.5); no other function
-IRI is called: an engine or remote store may implement one with I/O (Virtuoso's
-``bif:file_to_string``, ``bif:http_get``...)."""
-
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _ANY_ESCAPE = re.compile(r"\\[uU][0-9A-Fa-f]{4}")  # what any reader could take for one
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
@@ -580,11 +575,11 @@ def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...])
     for node in nodes:
         if node.name == "Function":
             iri = node.iri
-            if getattr(iri, "name", None) == "pname":
-                iri = declared.get(iri.prefix or "", "") + _PN_LOCAL_ESCAPE.sub(
-                    r"\1", iri.localname or ""
-                )
-            if not str(iri).startswith(XSD_NAMESPACE):
+            if getattr(iri, "name", None) == "pname":  # else an IRI (a URIRef)
+                iri = _expanded(iri, declared)
+            # XSD names casts (SPARQL 1.1, 17.5); no other function IRI is called: an
+            # engine or a remote store may give one I/O (Virtuoso's bif:file_to_string...)
+            if not str(iri).startswith(XSD):
                 raise QueryRefusedError(
                     f"the function <{iri}> is refused: only SPARQL's own functions and XSD "
                     "casts run (a store may give other functions file or network access)"
@@ -614,12 +609,15 @@ def _resolve_dataset(
     for clause in clauses:
         named = clause.default is None
         kind, iri = ("from named", clause.named) if named else ("from", clause.default)
-        if getattr(iri, "name", None) == "pname":
-            namespace = namespaces.get(iri.prefix or "")
-            local = _PN_LOCAL_ESCAPE.sub(r"\1", iri.localname or "")
-            yield kind, None if namespace is None else namespace + local
-        else:
-            yield kind, _against(base, str(iri))
+        pname = getattr(iri, "name", None) == "pname"
+        yield kind, _expanded(iri, namespaces) if pname else _against(base, str(iri))
+
+
+def _expanded(pname: Any, namespaces: Mapping[str, str | None]) -> str | None:
+    """The IRI a parsed prefixed name stands for (None when its namespace is unknown)."""
+    namespace = namespaces.get(pname.prefix or "")
+    local = _PN_LOCAL_ESCAPE.sub(r"\1", pname.localname or "")
+    return None if namespace is None else namespace + local
 
 
 _PN_LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
