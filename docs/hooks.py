@@ -4,28 +4,28 @@ offline check.
 Generated, never written by hand, so that they cannot drift from the code:
 
 * ``reference/cli.md``: the ``--help`` of ``khalis-kg`` and of each of its commands,
-  rendered by click at 80 columns (what a user sees in an 80-column terminal);
+  rendered by argparse at 80 columns (what a user sees in an 80-column terminal);
 * ``reference/queries.md``: the packaged queries, from their headers (the catalogue);
 * ``reference/diagrams.md`` and its SVG files: ``khalis-kg diagram`` of every kind;
 * ``ontology/*``: the pyLODE documentation of the ontology (``khalis-kg docs``).
 
-They are built through the facade (``khalis_kg.api``) and the click commands, as the
-command line builds them. Every page is then checked to load nothing from the network:
+They are built through the facade (``khalis_kg.api``) and the command line's parser, as
+the command line builds them. Every page is then checked to load nothing from the network:
 no script, style sheet, font or image from another host.
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import click
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 from khalis_kg.api import KnowledgeGraph, query_catalogue
-from khalis_kg.cli import cli
+from khalis_kg.cli import HelpFormatter, parsers
 
 #: the width the command-line reference is rendered at (``COLUMNS=80``)
 HELP_WIDTH = 80
@@ -56,14 +56,11 @@ _NOT_LOADED = {"canonical", "alternate", "license", "author", "next", "prev", "h
 
 def command_help() -> dict[str, str]:
     """``{command path: its --help}`` for ``khalis-kg`` and each of its commands, as
-    click prints it in a terminal of :data:`HELP_WIDTH` columns."""
-    root = click.Context(cli, info_name="khalis-kg", terminal_width=HELP_WIDTH)
-    helps = {"khalis-kg": cli.get_help(root)}
-    for name in cli.list_commands(root):
-        command = cli.get_command(root, name)
-        if command is not None:
-            ctx = click.Context(command, info_name=name, parent=root)
-            helps[f"khalis-kg {name}"] = command.get_help(ctx)
+    argparse prints it in a terminal of :data:`HELP_WIDTH` columns."""
+    helps = {}
+    for path, command in parsers().items():
+        command.formatter_class = partial(HelpFormatter, width=HELP_WIDTH - 2)
+        helps[path] = command.format_help()
     return helps
 
 
@@ -71,7 +68,7 @@ def cli_page() -> str:
     lines = [
         "# Command-line reference",
         "",
-        "Generated at build time from the click commands: each section is exactly what",
+        "Generated at build time from the command line's parser: each section is what",
         "`--help` prints in an 80-column terminal. The exit codes are in every `--help`",
         "and in [Getting started](../getting-started.md#exit-codes).",
         "",

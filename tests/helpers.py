@@ -6,6 +6,7 @@ another test module.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import socket
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -68,21 +70,63 @@ def invoke(
     ``catch_exceptions=True`` it is returned in ``exception`` instead, for tests that
     collect every problem of many runs before failing.
     """
-    from click.testing import CliRunner
+    from khalis_kg.cli import main
 
-    from khalis_kg.cli import PROG, cli
-
-    result = CliRunner(env=env).invoke(
-        cli, list(args), input=input, catch_exceptions=catch_exceptions, prog_name=PROG
+    data = input.encode("utf-8") if isinstance(input, str) else (input or b"")
+    both = io.BytesIO()
+    out, err = _Tee(both), _Tee(both)
+    streams = (sys.stdin, sys.stdout, sys.stderr)
+    saved = {name: os.environ.get(name) for name in env or {}}
+    text = (  # kept here: a wrapper that is collected closes its stream
+        io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"),
+        io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+        io.TextIOWrapper(err, encoding="utf-8", write_through=True),
     )
+    sys.stdin, sys.stdout, sys.stderr = text
+    exception: BaseException | None = None
+    try:
+        _set_environment(env or {})
+        try:
+            code = main(list(args))
+        except Exception as exc:
+            if not catch_exceptions:
+                raise
+            code, exception = 1, exc
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = streams
+        _set_environment(saved)
+    if exception is None and code != 0:
+        exception = SystemExit(code)
     return Invocation(
-        exit_code=result.exit_code,
-        stdout=result.stdout,
-        stderr=result.stderr,
-        output=result.output,
-        stdout_bytes=result.stdout_bytes,
-        exception=result.exception,
+        exit_code=code,
+        stdout=out.getvalue().decode("utf-8", "replace"),
+        stderr=err.getvalue().decode("utf-8", "replace"),
+        output=both.getvalue().decode("utf-8", "replace"),
+        stdout_bytes=out.getvalue(),
+        exception=exception,
     )
+
+
+class _Tee(io.BytesIO):
+    """A byte stream that also writes into ``both`` (what a terminal shows)."""
+
+    def __init__(self, both: io.BytesIO):
+        super().__init__()
+        self.both = both
+
+    def write(self, data: Any) -> int:
+        self.both.write(data)
+        return super().write(data)
+
+
+def _set_environment(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def stop_process(process: subprocess.Popen[bytes], grace: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -12,11 +13,12 @@ from typing import Any
 import pytest
 import rdflib
 from helpers import BACKENDS, EVENT, TEST_QUERIES, TESTS, Invocation, files_of, invoke
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib.compare import isomorphic
 
 from khalis_kg import KnowledgeGraph, __version__, resources
 from khalis_kg.catalogue import Catalogue
-from khalis_kg.cli import cli
 
 INVALID = TESTS / "data" / "invalid"
 
@@ -426,7 +428,10 @@ def test_export_errors(tmp_path: Path) -> None:
     )
     missing = invoke(["export"])
     assert missing.exit_code == 2
-    assert "Missing option '--format'" in missing.stderr
+    assert (
+        "the following arguments are required: --format (see khalis-kg export --help)"
+        in missing.stderr
+    )
 
 
 def test_stats() -> None:
@@ -461,10 +466,7 @@ from pathlib import Path
 import khalis_kg.resources as r
 r.queries_dir = lambda: Path({queries!r})
 from khalis_kg.cli import main
-try:
-    main({argv!r})
-except SystemExit as exc:
-    assert exc.code in (0, None), exc.code
+assert main({argv!r}) == 0
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r} or m in {heavy!r})
 print("HEAVY", heavy, file=sys.stderr)
 """
@@ -523,14 +525,101 @@ def test_named_graph_and_base(tmp_path: Path, backend: str) -> None:
     assert "'no-equals-sign' is not IRI=FILE" in usage.stderr
 
 
-def test_serve_shares_the_groups_backend_options() -> None:
-    """``--backend``, ``--endpoint``, ``--remote-graph`` and ``--remote-timeout`` are
-    defined once (options.backend_options) for the group and ``serve``."""
-    from khalis_kg.server import serve_command
+def test_serve_shares_the_groups_options() -> None:
+    """``serve`` shares the group's definitions (:data:`khalis_kg.options.SHARED`): the
+    same flags, type, metavar and help; and takes the group's value of one it is not
+    given."""
+    from khalis_kg.cli import parser, verb_parser
 
-    def spec(command: Any, name: str) -> tuple[Any, ...]:
-        (param,) = [p for p in command.params if p.name == name]
-        return (param.opts, type(param.type), param.default, param.help, param.envvar)
+    group = parser()
 
-    for name in ("backend", "endpoint", "remote_graph", "remote_timeout"):
-        assert spec(cli, name) == spec(serve_command, name), name
+    def spec(command: Any, dest: str) -> tuple[Any, ...]:
+        (action,) = [a for a in command.arguments if a.dest == dest]
+        return (action.option_strings, action.type, action.metavar, action.help, action.choices)
+
+    shared = ("backend", "endpoint", "remote_graph", "remote_timeout", "remote_request")
+    shared += ("data", "named_graphs", "store", "time_limit", "memory_limit")
+    for dest in shared:
+        assert spec(group, dest) == spec(verb_parser("serve"), dest), dest
+    for dest in ("time_limit", "memory_limit"):
+        assert spec(group, dest) == spec(verb_parser("sparql"), dest), dest
+
+
+def test_serve_takes_the_groups_limits_and_remote_options(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """One definition, one meaning: ``--timeout``, ``--memory-limit``, the data and the
+    remote options given before ``serve`` are serve's (it ignored ``--remote-request``),
+    its own given after win, and the defaults are those its ``--help`` states."""
+    import khalis_kg.server as server
+
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(server, "serve", lambda **kw: seen.append(kw))
+    data = tmp_path / "d.ttl"
+    data.write_text("<http://e/a> <http://e/p> 1 .\n", "utf-8")
+    given = ["--timeout", "7", "--memory-limit", "300M", "--data", str(data)]
+    given += ["--remote-request", "get", "--remote-timeout", "4", "--backend", "memory"]
+    for argv in ([*given, "serve"], ["serve", *given], ["--timeout", "9", "serve", *given]):
+        assert invoke(argv).exit_code == 0, argv
+    assert invoke(["serve"]).exit_code == 0
+    picked = ("timeout", "memory_limit", "data", "remote_request", "remote_timeout", "backend")
+    expected = (7.0, 300 * 1024**2, [str(data)], "get", 4.0, "memory")
+    assert [tuple(kw[k] for k in picked) for kw in seen] == [expected] * 3 + [
+        (5.0, 2 * 1024**3, None, "form", None, "oxigraph")
+    ]
+
+
+NAMED = settings(max_examples=50, derandomize=True, deadline=None)
+iri_tails = st.text(alphabet="ab=?&/", max_size=10)
+file_names = st.text(alphabet="ab=._-", min_size=1, max_size=10).filter(
+    lambda n: n not in (".", "..")
+)
+
+
+@NAMED
+@given(tail=iri_tails, name=file_names)
+def test_named_graph_splits_where_an_iri_and_a_file_are(tail: str, name: str) -> None:
+    """``--named-graph IRI=FILE`` with ``=`` in the IRI, the file name or both: the one
+    split that leaves an absolute IRI and an existing file is taken."""
+    import tempfile
+
+    from khalis_kg.options import named_graph
+
+    iri = f"http://e/g{tail}"
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, name)
+        Path(path).write_text("", "utf-8")
+        assert named_graph(f"{iri}={path}") == (iri, path)
+        os.remove(path)
+        with pytest.raises(argparse.ArgumentTypeError, match=r"no such file$"):
+            named_graph(f"{iri}={path}")
+
+
+@NAMED
+@given(left=st.booleans(), right=st.booleans(), key=st.sampled_from(["c", "c=d", "=c"]))
+def test_named_graph_never_guesses(left: bool, right: bool, key: str) -> None:
+    """``http://e/g?x=KEY=b``: split at either ``=`` when only one leaves a file; refused
+    as ambiguous when both do, and as no such file when neither does."""
+    import tempfile
+
+    from khalis_kg.options import named_graph
+
+    value = f"http://e/g?x={key}=b"
+    first, second = (f"{key}=b", "http://e/g?x"), ("b", f"http://e/g?x={key}")
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as directory:
+        os.chdir(directory)  # the relative file names are read from here
+        try:
+            for exists, (file, _iri) in ((left, first), (right, second)):
+                if exists:
+                    Path(file).write_text("", "utf-8")
+            pairs = ((left, first), (right, second))
+            found = [(iri, file) for exists, (file, iri) in pairs if exists]
+            if len(found) == 1:
+                assert named_graph(value) == found[0]
+            else:
+                why = "is ambiguous" if found else "no such file"
+                with pytest.raises(argparse.ArgumentTypeError, match=why):
+                    named_graph(value)
+        finally:
+            os.chdir(here)

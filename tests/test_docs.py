@@ -6,13 +6,13 @@ is ``--help`` itself, generated at build time by docs/hooks.py.)"""
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
-import click
 import pytest
 
-from khalis_kg.cli import FormatName, cli
+from khalis_kg.cli import VERBS, parser, verb_parser
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text("utf-8")
@@ -24,35 +24,51 @@ _OPTION = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
 _CHOICES = re.compile(r"(--?[A-Za-z][\w-]*)[ =]([a-z0-9-]+(?:\|[a-z0-9-]+)+)")
 
 
-def _verbs() -> dict[str, click.Command]:
-    ctx = click.Context(cli)
-    commands = {name: cli.get_command(ctx, name) for name in cli.list_commands(ctx)}
-    return {name: cmd for name, cmd in commands.items() if cmd is not None}
+CLI = parser()
+VERB = {name: verb_parser(name) for name in VERBS}
 
 
-def _options(params: list[click.Parameter]) -> list[click.Option]:
-    return [p for p in params if isinstance(p, click.Option) and p.name not in ("help",)]
+def _options(actions: list[argparse.Action]) -> list[argparse.Action]:
+    return [a for a in actions if a.option_strings and a.dest not in ("help", "version")]
 
 
-def _choices(option: click.Option) -> set[str] | None:
-    if isinstance(option.type, click.Choice):
-        return {str(c) for c in option.type.choices}
-    if isinstance(option.type, FormatName):
-        return set(option.type.canonical)
+def _choices(option: argparse.Action) -> set[str] | None:
+    """The fixed choices shown in its metavar (``[a|b]``)."""
+    shown = option.metavar
+    if isinstance(shown, str) and shown.startswith("[") and "|" in shown:
+        return set(shown[1:-1].split("|"))
     return None
 
 
-def _check(synopsis: str, options: list[click.Option], where: str) -> None:
+def _check(synopsis: str, options: list[argparse.Action], where: str) -> None:
     shown = set(_OPTION.findall(synopsis))
-    declared = {opt for o in options for opt in o.opts + o.secondary_opts}
+    declared = {opt for o in options for opt in o.option_strings}
     assert shown <= declared, f"{where}: the README shows unknown options {shown - declared}"
-    missing = [o.opts[-1] for o in options if not set(o.opts + o.secondary_opts) & shown]
+    missing = [o.option_strings[-1] for o in options if not set(o.option_strings) & shown]
     assert not missing, f"{where}: the README's synopsis lacks {missing}"
-    by_name = {opt: o for o in options for opt in o.opts + o.secondary_opts}
+    by_name = {opt: o for o in options for opt in o.option_strings}
     for name, values in _CHOICES.findall(synopsis):
         expected = _choices(by_name[name])
         assert expected is not None, f"{where}: {name} takes no fixed choices"
         assert set(values.split("|")) == expected, f"{where}: {name} {values}"
+
+
+def test_shown_choices_are_the_accepted_ones() -> None:
+    """Each ``[a|b]`` metavar lists exactly what the option accepts (its choices, or
+    the canonical format names its type accepts)."""
+    from khalis_kg.api import BACKENDS
+    from khalis_kg.cli import RDF_FORMATS, RESULT_FORMATS
+    from khalis_kg.options import BACKENDS as SHOWN_BACKENDS
+    from khalis_kg.rdfio import GRAPH_FORMAT_NAMES, RDF_FORMAT_NAMES, RESULT_FORMAT_NAMES
+
+    assert SHOWN_BACKENDS == BACKENDS
+    assert RDF_FORMATS == RDF_FORMAT_NAMES
+    assert tuple(dict.fromkeys([*RESULT_FORMAT_NAMES, *GRAPH_FORMAT_NAMES])) == RESULT_FORMATS
+    for command in [CLI, *VERB.values()]:
+        for option in _options(command.arguments):
+            shown = _choices(option)
+            if option.choices is not None:
+                assert shown == set(option.choices), option.option_strings
 
 
 def _heading(verb: str) -> str:
@@ -66,14 +82,14 @@ def _heading(verb: str) -> str:
     return lines[0].split("`")[1]  # the synopsis itself, not the prose after it
 
 
-@pytest.mark.parametrize("verb", sorted(_verbs()))
+@pytest.mark.parametrize("verb", sorted(VERBS))
 def test_synopsis_lists_every_option(verb: str) -> None:
-    _check(_heading(verb), _options(_verbs()[verb].params), verb)
+    _check(_heading(verb), _options(VERB[verb].arguments), verb)
 
 
 def test_getting_started_lists_every_global_option() -> None:
     paragraph = GETTING_STARTED.split("Global options:", 1)[1].split("\n## ", 1)[0]
-    options = [o for o in _options(cli.params) if o.name != "version"]
+    options = _options(CLI.arguments)
     _check(paragraph, options, "global options")
 
 

@@ -344,11 +344,16 @@ def test_cli_usage_errors() -> None:
 )
 def test_one_memory_size_notation(where: tuple[str, ...], value: str, message: str) -> None:
     """The global --memory-limit and serve's take the same SIZE notation and refuse the
-    same values with the same words (serve's was once a bare number of MiB)."""
-    args = ("--memory-limit", value, "stats") if not where else ("serve", "--memory-limit", value)
+    same values with the same words (serve's was once a bare number of MiB). (A value
+    that starts with ``-`` is given as ``--memory-limit=-1G``: ``--memory-limit -1G`` is
+    read as a missing value, exit 2 too.)"""
+    option = f"--memory-limit={value}"
+    args = (option, "stats") if not where else ("serve", option)
     bad = invoke(args)
     assert bad.exit_code == 2, bad.stderr
     assert message in bad.stderr, bad.stderr
+    spaced = invoke([*where, "--memory-limit", value, *(() if where else ("stats",))])
+    assert (spaced.exit_code, spaced.stderr.count("\n")) == (2, 1), spaced.stderr
 
 
 def _as_a_foreground_job() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from helpers import invoke
 
-from khalis_kg.cli import Settings
+from khalis_kg.cli import _memory, parse
 from khalis_kg.isolation import DEFAULT_MEMORY_LIMIT
 from khalis_kg.options import AUTO, AUTO_BYTES_PER_INPUT_BYTE, auto_memory_limit
 
@@ -38,20 +38,25 @@ def test_big_inputs_raise_the_cap_up_to_the_machine(tmp_path: Path) -> None:
 def test_settings_count_data_named_graphs_and_the_verbs_files_once(tmp_path: Path) -> None:
     size = 300 * 1024**2
     data, graph = sparse(tmp_path / "d.nt", size), sparse(tmp_path / "g.nt", size)
-    settings = Settings("oxigraph", [data], None, named_graphs=[("http://ex/g", graph)])
+    settings = parse(["--data", data, "--named-graph", f"http://ex/g={graph}", "stats"])
     expected = min(MACHINE, 2 * AUTO_BYTES_PER_INPUT_BYTE * size)
     assert settings.memory_limit == AUTO
-    assert settings._memory([data]) == expected  # validate's FILES default to the data
-    given = Settings("oxigraph", [data], None, memory_limit=512 * 1024**2)
-    assert given._memory([data]) == 512 * 1024**2
-    assert Settings("oxigraph", [data], None, memory_limit=None)._memory([]) is None
+    assert _memory(settings, [data]) == expected  # validate's FILES default to the data
+    given = parse(["--data", data, "--memory-limit", "512M", "stats"])
+    assert _memory(given, [data]) == 512 * 1024**2
+    assert _memory(parse(["--data", data, "--memory-limit", "none", "stats"])) is None
+    for verb in (["sparql", "ASK {}"], ["serve"]):  # the verbs that share the option
+        assert _memory(parse([*verb, "--memory-limit", "512M"])) == 512 * 1024**2
 
 
 def test_help_says_so() -> None:
-    out = invoke(["--help"]).output
-    assert (
-        "[default: auto: 2G, or 16 times the size of the input files when that is more, at "
-        "most the machine's memory]" in " ".join(out.split())
-    )
+    for where in (["--help"], ["serve", "--help"], ["sparql", "--help"]):
+        out = " ".join(invoke(where).output.split())
+        assert (
+            "[default: auto: 2G, or 16 times the size of the input files when that is more, at "
+            "most the machine's memory]" in out
+        ), where
+        assert "Memory each step may add to what its process holds" in out
+        assert "[default: no limit for a verb, 5 for a query of serve]" in out
     refused = invoke(["--memory-limit", "lots", "stats"])
     assert refused.exit_code == 2

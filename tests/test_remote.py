@@ -805,3 +805,17 @@ def test_a_protocol_dataset_on_a_scoped_backend() -> None:
         finally:
             backend.close()
     assert [r["body"] for r in seen] == ["query=ASK+%7B+%3Fs+%3Fp+%3Fo+%7D&" + SCOPE]
+
+
+def test_serve_sends_queries_as_remote_request_says() -> None:
+    """``serve`` honours ``--remote-request`` (it ignored it): the store it fronts is
+    asked with a GET when told so (the option's way to the server: test_cli)."""
+    from khalis_kg.server.app import Settings, _load
+
+    with recording_server() as (base, seen):
+        kg = _load(Settings(backend="remote", endpoint=base + "/sparql", remote_request="get"))
+        try:
+            assert kg.sparql("ASK { ?s ?p ?o }").boolean is True
+        finally:
+            kg.close()
+    assert [request["method"] for request in seen] == ["GET"]

@@ -813,8 +813,11 @@ def write_docs(directory: PathLike, files: Mapping[str, bytes]) -> list[Path]:
 def preload_output(fmt: str | None = None) -> None:
     """Import what running a query and serialising its answer in ``fmt`` needs, ahead of
     time (the command line does it before an isolated child locks its descriptors).
-    ``None``, ``table``, ``turtle`` and ``nt`` need nothing more than the engine; any
+    ``None``, ``table``, ``turtle`` and ``nt`` need the engine (and the table's
+    ``textwrap``); any
     other name (or alias) prepares every writer."""
+    import textwrap  # noqa: F401 - the table's (the command line imports it no more)
+
     from .backends import oxigraph  # noqa: F401
 
     if fmt in (None, "table", "turtle", "nt"):

@@ -366,8 +366,6 @@ def _child(
         _die_with_parent(parent)
         for fd in parent_ends:
             os.close(fd)
-        import traceback  # now: once the descriptors are locked nothing can be imported
-
         # A server's handlers (SIGTERM: shut down) and wake-up pipe are the parent's.
         signal.set_wakeup_fd(-1)
         for number in (signal.SIGPIPE, signal.SIGTERM):
@@ -387,8 +385,10 @@ def _child(
     except BaseException:  # noqa: BLE001 - the process boundary: report, never return
         # An unexpected error (a bug, or a Rust panic raised as PanicException): its
         # traceback goes to the captured stderr, and the parent reports its last line.
+        # (Python's own hook, written in C: the traceback module costs a cold child
+        # milliseconds to import, and once the descriptors are locked it cannot be.)
         with contextlib.suppress(BaseException):
-            traceback.print_exc(file=sys.stderr)
+            sys.__excepthook__(*sys.exc_info())
             sys.stderr.flush()
     finally:
         os._exit(status)

@@ -1,167 +1,26 @@
-"""The click options the command line and ``khalis-kg serve`` share: one spelling of
-``--memory-limit SIZE``, ``--store DIR`` and ``--named-graph IRI=FILE``, and the types
-of their values checked at the edge (:mod:`khalis_kg.checks`): time limits
-(:data:`SECONDS`), ports (:data:`PORT`), URLs (:class:`URL`) and paths (:class:`PathType`).
+"""The options the command line's group, its verbs and ``khalis-kg serve`` share, each
+defined once (:data:`SHARED`), and the types of their values, checked at the edge
+(:mod:`khalis_kg.checks`): argparse ``type=`` callables that raise
+``ArgumentTypeError`` with one line.
 
-A module of its own, light (click only), so that ``khalis-kg query`` does not import the
-server package to build its options.
+A verb that shares a group option takes the group's value unless it is given its own
+(``khalis-kg --timeout 9 serve`` is ``khalis-kg serve --timeout 9``). Light (argparse and
+the standard library only): ``khalis-kg --help`` imports nothing else.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import stat
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
 
-import click
-
-from .api import BACKENDS
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-SERVE_HELP = "Serve a read-only SPARQL endpoint, the query page and linked-data pages."
-"""``khalis-kg serve``'s help (its docstring: tests/test_startup.py keeps them equal), shown
-in ``khalis-kg --help`` without importing the server package."""
-
-
-class Seconds(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
-    """A time limit in seconds: a finite number, more than 0, at most a day
-    (:func:`khalis_kg.checks.seconds`)."""
-
-    name = "seconds"
-
-    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "SECONDS"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        from .checks import seconds
-        from .errors import ParameterError
-
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        try:
-            return seconds(value, "the time limit")
-        except ParameterError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-class URL(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
-    """An http or https URL that parses (:func:`khalis_kg.checks.url`); a bad one read
-    from an environment variable is named by that variable."""
-
-    name = "url"
-
-    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "URL"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from .checks import url
-        from .errors import ParameterError
-
-        try:
-            return url(str(value), _source(param, ctx))
-        except ParameterError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-def _source(param: click.Parameter | None, ctx: click.Context | None) -> str:
-    """Where a value came from: the environment variable that held it, else ``the value``."""
-    from click.core import ParameterSource
-
-    if param is None or ctx is None or param.name is None:
-        return "the value"
-    if ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT:
-        return f"the environment variable {param.envvar}"
-    return "the value"
-
-
-class PathType(click.Path):
-    """click's Path, refusing a NUL character in one line (click's check of the file
-    would raise ValueError: no file has one in its name)."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, (str, bytes)) and "\0" in os.fsdecode(value):
-            self.fail(f"{value!r} has a NUL character; no file is named so", param, ctx)
-        try:
-            os.fsencode(value)
-        except UnicodeEncodeError:  # a lone surrogate that no byte of a name gives
-            self.fail(f"{value!r} cannot be a file name (not encodable)", param, ctx)
-        return super().convert(value, param, ctx)
-
-
-SECONDS = Seconds()
-"""The type of every time-limit option."""
-PORT = click.IntRange(1, 65535)
-"""A TCP port to bind."""
-
-
-def memory_size(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
-    """A ``--memory-limit SIZE`` value (``512M``, ``2G``, ``none``) in bytes, or None:
-    the one notation of the command line's memory limits (``isolation.parse_size``)."""
-    from .errors import KhalisError
-    from .isolation import parse_size
-
-    try:
-        return parse_size(value)
-    except KhalisError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from None
-
-
-STORE_NEEDS_OXIGRAPH = "--store DIR is an Oxigraph store: use --backend oxigraph"
-"""The refusal of ``--store DIR`` with another backend, wherever the option is given."""
-
-
-def store_option(help_text: str) -> Callable[[F], F]:
-    """A ``--store DIR`` option: an on-disk Oxigraph store, read in place."""
-    return click.option(
-        "--store", "store", metavar="DIR", type=PathType(file_okay=False), help=help_text
-    )
-
-
-def named_graph_option(help_text: str) -> Callable[[F], F]:
-    """A repeatable ``--named-graph IRI=FILE`` option giving ``(IRI, FILE)`` pairs."""
-
-    def convert(
-        ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-    ) -> tuple[tuple[str, str], ...]:
-        from .terms import is_absolute_iri
-
-        pairs = []
-        for value in values:
-            iri, sep, path = value.rpartition("=")
-            if not sep or not iri or not path:
-                raise click.BadParameter(f"{value!r} is not IRI=FILE", ctx, param)
-            if not is_absolute_iri(iri):
-                raise click.BadParameter(f"{iri!r} is not an absolute IRI", ctx, param)
-            try:
-                mode = os.stat(path).st_mode
-            except FileNotFoundError:
-                raise click.BadParameter(f"{path!r}: no such file", ctx, param) from None
-            except OSError as exc:  # too long a name, a symlink loop, no permission...
-                raise click.BadParameter(f"{path!r}: {exc.strerror}", ctx, param) from None
-            if not stat.S_ISREG(mode):  # read by files.read_input: a regular file only
-                raise click.BadParameter(f"{path!r}: not a regular file", ctx, param)
-            pairs.append((iri, path))
-        return tuple(pairs)
-
-    return click.option(
-        "--named-graph",
-        "named_graphs",
-        multiple=True,
-        metavar="IRI=FILE",
-        callback=convert,
-        help=help_text,
-    )
-
+BACKENDS = ("oxigraph", "memory", "remote")
+"""``--backend``'s choices: :data:`khalis_kg.api.BACKENDS` (a test keeps them equal),
+written here so that parsing the options imports no engine."""
 
 AUTO = "auto"
-"""``--memory-limit auto``, the command line's default: see :func:`auto_memory_limit`."""
+"""``--memory-limit auto``, the default: see :func:`auto_memory_limit`."""
 
 AUTO_BYTES_PER_INPUT_BYTE = 16
 """How much memory ``auto`` allows per byte of input file: validating synthetic
@@ -169,15 +28,142 @@ N-Triples peaks at about 8 bytes of resident memory per byte of file with pyshac
 (1.27 GB for a 160 MB file of 1M triples), loading and querying at about 4; the address
 space the cap counts is larger than what is resident (docs/benchmarks.md)."""
 
+SERVE_TIMEOUT = 5.0
+"""``--timeout``'s default for a query of ``serve``: an endpoint never runs a query
+without a limit; a verb, whose user waits and can press Ctrl-C, has none by default."""
 
-def memory_limit_or_auto(
-    ctx: click.Context, param: click.Parameter, value: str
-) -> int | str | None:
-    """``--memory-limit``: ``auto`` (kept as :data:`AUTO`), or a size for
-    :func:`memory_size`."""
-    if value.strip().lower() == AUTO:
+STORE_NEEDS_OXIGRAPH = "--store DIR is an Oxigraph store: use --backend oxigraph"
+"""The refusal of ``--store DIR`` with another backend, wherever the option is given."""
+
+ENVIRONMENT = {
+    "endpoint": "KHALIS_KG_ENDPOINT",
+    "remote_graph": "KHALIS_KG_REMOTE_GRAPH",
+    "graph_store": "KHALIS_KG_GRAPH_STORE",
+}
+"""The options an environment variable gives when they are not given (an empty
+variable is unset); a URL read from one is checked and named by it (:func:`from_environment`)."""
+
+
+def _bad(message: str) -> argparse.ArgumentTypeError:
+    return argparse.ArgumentTypeError(message)
+
+
+def seconds(value: str) -> float:
+    """A time limit in seconds: a finite number, more than 0, at most a day
+    (:func:`khalis_kg.checks.seconds`)."""
+    from .checks import seconds as check
+    from .errors import ParameterError
+
+    try:
+        number = float(value)
+    except ValueError:
+        raise _bad(f"{value!r} is not a number of seconds") from None
+    try:
+        return check(number, "the time limit")
+    except ParameterError as exc:
+        raise _bad(str(exc)) from None
+
+
+def int_range(low: int, high: int) -> Callable[[str], int]:
+    """An integer from ``low`` to ``high`` (ASCII digits: ``١٢`` and ``1_000`` are not)."""
+
+    def integer(value: str) -> int:
+        text = value.strip()
+        digits = text.removeprefix("-").removeprefix("+")
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 20):
+            raise _bad(f"{value!r} is not an integer")
+        if not low <= int(text) <= high:
+            raise _bad(f"{int(text)} is not in the range {low}<=x<={high}")
+        return int(text)
+
+    return integer
+
+
+def url(value: str, source: str = "the value") -> str:
+    """An http or https URL that parses (:func:`khalis_kg.checks.url`)."""
+    from .checks import url as check
+    from .errors import ParameterError
+
+    try:
+        return check(value, source)
+    except ParameterError as exc:
+        raise _bad(str(exc)) from None
+
+
+def path(value: str) -> str:
+    """A file name, not the name of a directory (the file itself is read or written
+    later, :mod:`khalis_kg.files`, with its own one-line errors)."""
+    return _path(value, directory=False)
+
+
+def directory(value: str) -> str:
+    """A directory name, not the name of a file."""
+    return _path(value, directory=True)
+
+
+def _path(value: str, *, directory: bool) -> str:
+    if "\0" in value:
+        raise _bad(f"{value!r} has a NUL character; no file is named so")
+    try:
+        os.fsencode(value)
+    except UnicodeEncodeError:  # a lone surrogate that no byte of a name gives
+        raise _bad(f"{value!r} cannot be a file name (not encodable)") from None
+    try:
+        is_dir = stat.S_ISDIR(os.stat(value).st_mode)
+    except (OSError, ValueError):  # absent, too long...: said when it is read or written
+        return value
+    if is_dir != directory:
+        raise _bad(f"{value!r} is a {'file' if directory else 'directory'}")
+    return value
+
+
+def memory_size(value: str) -> int | str | None:
+    """A ``--memory-limit`` value: ``auto`` (:data:`AUTO`), or a size (``512M``, ``2G``,
+    ``none``) in bytes or None (``isolation.parse_size``, the one notation)."""
+    if value.strip().lower() == AUTO:  # (the default: read even for --help)
         return AUTO
-    return memory_size(ctx, param, value)
+    from .errors import KhalisError
+    from .isolation import parse_size
+
+    try:
+        return parse_size(value)
+    except KhalisError as exc:
+        raise _bad(str(exc)) from None
+
+
+def named_graph(value: str) -> tuple[str, str]:
+    """``--named-graph IRI=FILE`` as ``(IRI, FILE)``. Either side may hold ``=`` (an IRI's
+    query, a file's name), so the value is split at the ``=`` that leaves an absolute IRI
+    before it and a regular file after it; when no ``=`` does, or more than one does,
+    it is refused, saying why (never a guess)."""
+    from .terms import is_absolute_iri
+
+    splits = [(value[:i], value[i + 1 :]) for i, c in enumerate(value) if c == "="]
+    splits = [(iri, file) for iri, file in splits if iri and file]
+    if not splits:
+        raise _bad(f"{value!r} is not IRI=FILE")
+    iris = [(iri, file) for iri, file in splits if is_absolute_iri(iri)]
+    if not iris:
+        raise _bad(f"{splits[0][0]!r} is not an absolute IRI")
+    found, why = [], []
+    for iri, file in iris:
+        try:
+            mode = os.stat(file).st_mode
+        except FileNotFoundError:
+            why.append(f"{file!r}: no such file")
+        except (OSError, ValueError) as exc:  # too long a name, a loop, no permission, NUL
+            why.append(f"{file!r}: {getattr(exc, 'strerror', None) or exc}")
+        else:  # read by files.read_input: a regular file only
+            if stat.S_ISREG(mode):
+                found.append((iri, file))
+            else:
+                why.append(f"{file!r}: not a regular file")
+    if len(found) > 1:
+        both = " or ".join(f"{iri!r} and {file!r}" for iri, file in found[:2])
+        raise _bad(f"{value!r} is ambiguous: {both}; rename the file")
+    if not found:
+        raise _bad(why[-1])
+    return found[0]
 
 
 def auto_memory_limit(paths: Iterable[str]) -> int:
@@ -189,9 +175,9 @@ def auto_memory_limit(paths: Iterable[str]) -> int:
     from .isolation import DEFAULT_MEMORY_LIMIT
 
     total = 0
-    for path in paths:
+    for name in paths:
         try:
-            total += os.stat(path).st_size
+            total += os.stat(name).st_size
         except (OSError, ValueError):
             continue
     wanted = AUTO_BYTES_PER_INPUT_BYTE * total
@@ -202,41 +188,134 @@ def auto_memory_limit(paths: Iterable[str]) -> int:
     return max(DEFAULT_MEMORY_LIMIT, min(wanted, machine))
 
 
-def backend_options(command: F) -> F:
-    """``--backend``, ``--endpoint``, ``--remote-graph`` and ``--remote-timeout``: one
-    definition for the group and ``serve``, which takes the group's value of any it is
-    not given (``khalis-kg --backend remote --endpoint URL serve``)."""
-    options = (
-        click.option(
-            "--backend",
-            type=click.Choice(BACKENDS),
-            default=None,
+def from_environment(args: argparse.Namespace) -> None:
+    """Fill the options of :data:`ENVIRONMENT` not given from their variables; a bad URL
+    is named by its variable (``ArgumentTypeError``)."""
+    for dest, variable in ENVIRONMENT.items():
+        value = os.environ.get(variable)
+        if hasattr(args, dest) and getattr(args, dest) is None and value:
+            source = f"the environment variable {variable}"
+            setattr(args, dest, value if dest == "remote_graph" else url(value, source))
+
+
+SHARED: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
+    "backend": (
+        ("--backend",),
+        dict(
+            choices=BACKENDS,
+            metavar="[" + "|".join(BACKENDS) + "]",
             help="Query engine: oxigraph (fast start; the default), memory (rdflib) or "
             "remote (--endpoint).",
         ),
-        click.option(
-            "--endpoint",
-            type=URL(),
-            envvar="KHALIS_KG_ENDPOINT",
-            help="SPARQL query URL for --backend remote. Credentials: set KHALIS_KG_TOKEN, "
-            "or KHALIS_KG_USER and KHALIS_KG_PASSWORD, in the environment (never in the URL).",
+    ),
+    "endpoint": (
+        ("--endpoint",),
+        dict(
+            type=url,
+            metavar="URL",
+            help="SPARQL query URL for --backend remote [default: $KHALIS_KG_ENDPOINT]. "
+            "Credentials: set KHALIS_KG_TOKEN, or KHALIS_KG_USER and KHALIS_KG_PASSWORD, "
+            "in the environment (never in the URL).",
         ),
-        click.option(
-            "--remote-graph",
+    ),
+    "remote_graph": (
+        ("--remote-graph",),
+        dict(
             metavar="IRI",
-            envvar="KHALIS_KG_REMOTE_GRAPH",
-            help="With --backend remote: the graph of the store that holds the data; queries "
-            "are scoped to it (default-graph-uri), load writes there, stats and validate "
-            "see only it [default: the store's default graph].",
+            help="With --backend remote: the graph of the store that holds the data; "
+            "queries are scoped to it (default-graph-uri), load writes there, stats and "
+            "validate see only it [default: $KHALIS_KG_REMOTE_GRAPH, else the store's "
+            "default graph].",
         ),
-        click.option(
-            "--remote-timeout",
-            type=SECONDS,
-            default=None,
+    ),
+    "remote_timeout": (
+        ("--remote-timeout",),
+        dict(
+            type=seconds,
+            metavar="SECONDS",
             help="Seconds allowed for each HTTP exchange with the remote endpoint, whole "
             "(connect, headers, body) [default: 30].",
         ),
-    )
-    for option in reversed(options):
-        command = option(command)
-    return command
+    ),
+    "remote_request": (
+        ("--remote-request",),
+        dict(
+            choices=("form", "get", "direct"),
+            metavar="[form|get|direct]",
+            help="With --backend remote: send queries as a form POST, a GET (long ones as "
+            "a form POST) or a direct application/sparql-query POST [default: form].",
+        ),
+    ),
+    "graph_store": (
+        ("--graph-store",),
+        dict(
+            type=url,
+            metavar="URL",
+            help="SPARQL Graph Store URL of the remote store (Oxigraph server: "
+            "http://HOST:PORT/store) [default: $KHALIS_KG_GRAPH_STORE].",
+        ),
+    ),
+    "data": (
+        ("--data",),
+        dict(
+            action="append",
+            type=path,
+            metavar="FILE",
+            help="Use this RDF file instead of the packaged graph (repeat for several).",
+        ),
+    ),
+    "named_graphs": (
+        ("--named-graph",),
+        dict(
+            action="append",
+            type=named_graph,
+            metavar="IRI=FILE",
+            help="Load FILE as the named graph IRI, beside the data (repeatable): queries "
+            "reach it with GRAPH, FROM or FROM NAMED. Either may hold =: the value is "
+            "split at the one = that leaves an absolute IRI and an existing file.",
+        ),
+    ),
+    "store": (
+        ("--store",),
+        dict(
+            type=directory,
+            metavar="DIR",
+            help="Read the on-disk Oxigraph store in DIR in place (opened read-only; "
+            "built by KnowledgeGraph.build_store(DIR) or oxigraph load) instead of loading "
+            "data: query, sparql, stats, export, diagram, validate and serve.",
+        ),
+    ),
+    "time_limit": (
+        ("--timeout",),
+        dict(
+            type=seconds,
+            metavar="SECONDS",
+            help="Stop each step after SECONDS, whatever it is doing: a verb's work (the "
+            "parse and then the query, validation or export; exit 3), or one query of "
+            "serve (503). At most 86400 [default: no limit for a verb, "
+            f"{SERVE_TIMEOUT:g} for a query of serve].",
+        ),
+    ),
+    "memory_limit": (
+        ("--memory-limit",),
+        dict(
+            type=memory_size,
+            metavar="SIZE",
+            help="Memory each step may add to what its process holds: the parse of the "
+            "data, then a verb's query or validation (exit 4), or one query of serve, "
+            "beyond the loaded graph (503). E.g. 512M, 4G, or none [default: auto: 2G, or "
+            "16 times the size of the input files when that is more, at most the "
+            "machine's memory].",
+        ),
+    ),
+}
+"""Each shared option once: its flags and its ``add_argument`` keywords, by destination."""
+
+
+def add(parser: argparse.ArgumentParser, *names: str, inherit: bool = False) -> None:
+    """Add the :data:`SHARED` options ``names`` to ``parser``; with ``inherit`` (a verb),
+    an option it is not given keeps the group's value."""
+    for name in names:
+        flags, keywords = SHARED[name]
+        default = argparse.SUPPRESS if inherit else keywords.get("default")
+        parser.add_argument(*flags, dest=name, **{**keywords, "default": default})  # type: ignore[arg-type]

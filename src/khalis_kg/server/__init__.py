@@ -1,8 +1,9 @@
 """``khalis-kg serve``: a read-only SPARQL endpoint and linked-data pages.
 
-Importing this package is cheap (click only); Starlette and uvicorn are imported
-when the server starts. The command line adds ``serve_command`` lazily, when this
-package imports (``khalis_kg.cli.KhalisGroup``). Needs POSIX (see :func:`serve`).
+Importing this package is cheap (the standard library only); Starlette and uvicorn are
+imported when the server starts. The command line's ``serve`` (its options are in
+:mod:`khalis_kg.cli`, shared with the other verbs) imports it when it runs. Needs POSIX
+(see :func:`serve`).
 """
 
 from __future__ import annotations
@@ -11,22 +12,10 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
 
-import click
-
-from ..options import (
-    PORT,
-    SECONDS,
-    STORE_NEEDS_OXIGRAPH,
-    PathType,
-    backend_options,
-    memory_size,
-    named_graph_option,
-    store_option,
-)
+from ..options import STORE_NEEDS_OXIGRAPH
 
 __all__ = [
     "DEFAULT_HOST",
@@ -34,13 +23,8 @@ __all__ = [
     "STORE_NEEDS_OXIGRAPH",
     "default_workers",
     "listen",
-    "named_graph_option",
     "serve",
-    "serve_command",
-    "store_option",
 ]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -67,6 +51,7 @@ def serve(
     endpoint: str | None = None,
     remote_graph: str | None = None,
     remote_timeout: float | None = None,
+    remote_request: str = "form",
     keep_alive: int = 5,
     body_timeout: float = 10.0,
     max_connections: int = 256,
@@ -82,14 +67,18 @@ def serve(
     ``timeout`` seconds and return ``max_results`` results. Binds 127.0.0.1 by default.
     With ``backend="remote"``, ``endpoint`` is the store's SPARQL query URL: the server
     then fronts that store's data (:meth:`KnowledgeGraph.connect`);
-    ``remote_timeout`` bounds each HTTP exchange with the store, whole (30 s when None);
+    ``remote_timeout`` bounds each HTTP exchange with the store, whole (30 s when None),
+    and ``remote_request`` says how queries are sent to it (``form``, ``get``, ``direct``:
+    :meth:`KnowledgeGraph.connect`);
     ``remote_graph`` names the graph of the store that holds the data (every query is
     scoped to it). ``store`` is an on-disk Oxigraph store served in place: opened
     read-only (:meth:`KnowledgeGraph.open_store`), nothing is loaded, and another
     process may hold it open for writing.
 
     Each query may add ``memory_limit`` bytes to what its worker holds (the loaded graph
-    does not count), as each step of a command-line verb may (``--memory-limit``).
+    does not count), as each step of a command-line verb may (``--memory-limit``, whose
+    default ``auto`` is this 2 GiB, or more for large data files), and may run
+    ``timeout`` seconds (``--timeout``).
 
     Connections (uvicorn's own settings): an idle keep-alive connection is closed after
     ``keep_alive`` seconds; once a request head is read its body must arrive within
@@ -149,6 +138,7 @@ def serve(
         endpoint=endpoint,
         remote_graph=remote_graph,
         remote_timeout=remote_timeout,
+        remote_request=remote_request,
         store=None if store is None else str(store),
         with_ontology=with_ontology,
         timeout=timeout,
@@ -226,140 +216,3 @@ def _why(exc: BaseException) -> str:
 
     text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return one_line(text or type(exc).__name__, 120, empty=type(exc).__name__)
-
-
-@click.command("serve")
-@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Interface to bind.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=PORT, help="TCP port.")
-@click.option(
-    "--data",
-    "data",
-    multiple=True,
-    type=PathType(exists=True, dir_okay=False),
-    help="RDF file to serve instead of the packaged graph (repeatable).",
-)
-@named_graph_option("Serve FILE as the named graph IRI (repeatable) [default: the group's].")
-@store_option(
-    "Serve the on-disk Oxigraph store in DIR in place (opened read-only; no --data) "
-    "[default: the group's]."
-)
-@backend_options
-@click.option(
-    "--timeout",
-    type=SECONDS,
-    default=5.0,
-    show_default=True,
-    help="Seconds a query may run before it is stopped.",
-)
-@click.option(
-    "--max-results",
-    type=click.IntRange(min=1, max=2**63 - 1),
-    default=10_000,
-    show_default=True,
-    help="Most rows (or triples) a query may return.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1, max=64),
-    default=None,
-    help="Query worker processes [default: CPU count, 2 to 8].",
-)
-@click.option(
-    "--no-ontology", is_flag=True, help="Do not load the packaged ontology next to the data."
-)
-@click.option(
-    "--memory-limit",
-    metavar="SIZE",
-    default="2G",
-    show_default=True,
-    callback=memory_size,
-    help="Memory each query may add to what its worker holds (the loaded data), "
-    "e.g. 512M, 4G, or none (503).",
-)
-@click.option(
-    "--keep-alive",
-    type=click.IntRange(min=1, max=86_400),
-    default=5,
-    show_default=True,
-    help="Seconds an idle keep-alive connection stays open.",
-)
-@click.option(
-    "--body-timeout",
-    type=SECONDS,
-    default=10.0,
-    show_default=True,
-    help="Seconds a client has to send a request's body once its head is read.",
-)
-@click.option(
-    "--max-connections",
-    type=click.IntRange(min=1, max=1_000_000),
-    default=256,
-    show_default=True,
-    help="Open connections at most; while they are open, requests are answered 503.",
-)
-@click.option(
-    "--queue-timeout",
-    type=SECONDS,
-    default=30.0,
-    show_default=True,
-    help="Seconds a request waits for a free query worker before a 503.",
-)
-@click.option(
-    "--log-level",
-    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-    default="info",
-    show_default=True,
-)
-def serve_command(
-    host: str,
-    port: int,
-    data: tuple[str, ...],
-    named_graphs: tuple[tuple[str, str], ...],
-    store: str | None,
-    backend: str | None,
-    endpoint: str | None,
-    remote_graph: str | None,
-    remote_timeout: float | None,
-    timeout: float,
-    max_results: int,
-    workers: int | None,
-    no_ontology: bool,
-    memory_limit: int | None,
-    keep_alive: int,
-    body_timeout: float,
-    max_connections: int,
-    queue_timeout: float,
-    log_level: str,
-) -> None:
-    """Serve a read-only SPARQL endpoint, the query page and linked-data pages."""
-    # `khalis-kg --data F --backend B serve` works too: the group's options are the
-    # defaults (read by duck typing from the group's context object, when there is one).
-    parent = click.get_current_context().obj
-    data = data or tuple(getattr(parent, "data", None) or ())
-    named_graphs = named_graphs or tuple(getattr(parent, "named_graphs", None) or ())
-    backend = backend or getattr(parent, "backend", None) or "oxigraph"
-    endpoint = endpoint or getattr(parent, "endpoint", None)
-    remote_graph = remote_graph or getattr(parent, "remote_graph", None)
-    remote_timeout = remote_timeout or getattr(parent, "timeout", None)
-    store = store or getattr(parent, "store", None)
-    serve(
-        host=host,
-        port=port,
-        data=list(data) or None,
-        backend=backend,
-        timeout=timeout,
-        max_results=max_results,
-        workers=workers,
-        with_ontology=not no_ontology,
-        memory_limit=memory_limit,
-        log_level=log_level,
-        endpoint=endpoint,
-        remote_graph=remote_graph,
-        remote_timeout=remote_timeout,
-        keep_alive=keep_alive,
-        body_timeout=body_timeout,
-        max_connections=max_connections,
-        queue_timeout=queue_timeout,
-        named_graphs=named_graphs,
-        store=store,
-    )

@@ -8,4 +8,4 @@ import sys
 from ..cli import main
 
 if __name__ == "__main__":
-    main(["serve", *sys.argv[1:]])
+    sys.exit(main(["serve", *sys.argv[1:]]))

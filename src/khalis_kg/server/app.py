@@ -98,6 +98,8 @@ class Settings:
     """The graph of the store that holds the data, for ``backend="remote"``."""
     remote_timeout: float | None = None
     """Seconds for each HTTP exchange with the store, whole (None: 30)."""
+    remote_request: str = "form"
+    """How queries are sent to the store: ``form``, ``get`` or ``direct``."""
     store: str | None = None
     """An on-disk Oxigraph store served in place (opened read-only)."""
     with_ontology: bool = True
@@ -787,7 +789,10 @@ async def _load(settings: Settings) -> KnowledgeGraph:
             return KnowledgeGraph.open_store(settings.store)
         if settings.backend == "remote" and settings.endpoint is not None:
             return KnowledgeGraph.connect(
-                settings.endpoint, graph=settings.remote_graph, timeout=settings.remote_timeout
+                settings.endpoint,
+                graph=settings.remote_graph,
+                timeout=settings.remote_timeout,
+                request=settings.remote_request,
             )
         return KnowledgeGraph.load(
             list(settings.data) if settings.data else None,
