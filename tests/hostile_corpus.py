@@ -9,7 +9,7 @@ binary, UTF-16, empty, over-long). Each :class:`Case` is run through the command
 with small limits; the expectation is only what the issue promises: a documented exit
 code, one line on stderr when it is not 0, and an end within the time limit.
 
-Used by ``tests/test_hostile.py`` (in-process, click's runner) and by
+Used by ``tests/test_hostile.py`` (in-process, helpers.invoke) and by
 ``bench/hostile.py`` (real processes, for the counts in docs/benchmarks.md).
 """
 

@@ -591,8 +591,9 @@ def test_named_graph_splits_where_an_iri_and_a_file_are(tail: str, name: str) ->
         Path(path).write_text("", "utf-8")
         assert named_graph(f"{iri}={path}") == (iri, path)
         os.remove(path)
-        with pytest.raises(argparse.ArgumentTypeError, match=r"no such file$"):
+        with pytest.raises(argparse.ArgumentTypeError) as refused:
             named_graph(f"{iri}={path}")
+        assert f"{path!r}: no such file" in str(refused.value)
 
 
 @NAMED

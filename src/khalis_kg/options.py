@@ -162,7 +162,7 @@ def named_graph(value: str) -> tuple[str, str]:
         both = " or ".join(f"{iri!r} and {file!r}" for iri, file in found[:2])
         raise _bad(f"{value!r} is ambiguous: {both}; rename the file")
     if not found:
-        raise _bad(why[-1])
+        raise _bad("; ".join(why))
     return found[0]
 
 

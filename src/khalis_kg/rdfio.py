@@ -215,7 +215,7 @@ def result_format(name: str, form: str) -> Format:
 
 def format_names(kind: Kind | Literal["graph"]) -> list[str]:
     """Every accepted name (canonical names first, then aliases) of one kind, for
-    ``click.Choice`` and error messages."""
+    the command line's ``--format`` and error messages."""
     pool = [f for f in FORMATS if (f.graph_answer if kind == "graph" else f.kind == kind)]
     names = [f.name for f in pool] + [a for f in pool for a in f.names]
     return list(dict.fromkeys(names))
