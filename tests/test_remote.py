@@ -810,10 +810,13 @@ def test_a_protocol_dataset_on_a_scoped_backend() -> None:
 def test_serve_sends_queries_as_remote_request_says() -> None:
     """``serve`` honours ``--remote-request`` (it ignored it): the store it fronts is
     asked with a GET when told so (the option's way to the server: test_cli)."""
+    import asyncio
+
     from khalis_kg.server.app import Settings, _load
 
     with recording_server() as (base, seen):
-        kg = _load(Settings(backend="remote", endpoint=base + "/sparql", remote_request="get"))
+        settings = Settings(backend="remote", endpoint=base + "/sparql", remote_request="get")
+        kg = asyncio.run(_load(settings))
         try:
             assert kg.sparql("ASK { ?s ?p ?o }").boolean is True
         finally:
