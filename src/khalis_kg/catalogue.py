@@ -163,11 +163,9 @@ def coerce(name: str, type_: str, value: object) -> Term:
             raise ParameterError(f"parameter {name!r} must be a string, got {value!r}")
         return Term.literal(value)
     if type_ == "integer":
-        if isinstance(value, bool):
-            raise ParameterError(f"parameter {name!r} must be an integer, got {value!r}")
         if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
             value = int(value.strip())
-        if isinstance(value, int):
+        if isinstance(value, int) and not isinstance(value, bool):
             # Oxigraph's xsd:integer is 64-bit: past that range the engines would give
             # different answers, so the value is refused on every backend.
             if not INTEGER_MIN <= value <= INTEGER_MAX:
@@ -178,9 +176,7 @@ def coerce(name: str, type_: str, value: object) -> Term:
             return Term.literal(str(value), XSD_INTEGER)
         raise ParameterError(f"parameter {name!r} must be an integer, got {value!r}")
     if type_ == "date":
-        if isinstance(value, _dt.datetime):
-            raise ParameterError(f"parameter {name!r} must be a date (YYYY-MM-DD), got {value!r}")
-        if isinstance(value, _dt.date):
+        if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
             return Term.literal(value.isoformat(), XSD_DATE)
         text = value.strip() if isinstance(value, str) else ""
         if re.fullmatch(r"\d{4}-\d\d-\d\d", text):

@@ -183,18 +183,13 @@ class Svg:
             f'text-anchor="{anchor}" font-weight="{weight}"{extra}>{esc(text)}</text>'
         )
 
-    def _open_link(self, iri: str | None, label: str) -> tuple[str, str]:
-        target = self.link(iri) if iri else None
-        if target is None:
-            return "<g>", "</g>"
-        return (
-            f'<a href="{esc(target)}" data-iri="{esc(iri)}" aria-label="{esc(label)}">',
-            "</a>",
-        )
-
     def box(self, b: Box) -> None:
         label = " ".join(b.lines)
-        open_, close = self._open_link(b.iri, label)
+        target = self.link(b.iri) if b.iri else None
+        open_, close = "<g>", "</g>"
+        if target is not None:  # the node links to the resource's page
+            open_ = f'<a href="{esc(target)}" data-iri="{esc(b.iri)}" aria-label="{esc(label)}">'
+            close = "</a>"
         here = b.iri is not None and b.iri == self.highlight
         tip = f"<title>{esc(b.tooltip or label)}{' (this page)' if here else ''}</title>"
         width = "3" if here else "1.4"
@@ -401,7 +396,7 @@ def accounts_svg(
     account_boxes: dict[str, Box] = {}
     for i, (account, label) in enumerate(accounts.items()):
         members = [c for c, accs in claim_accounts.items() if account in accs]
-        sources = {w for c in members for w in claimants.get(c, {})}
+        n, m = len(members), len({w for c in members for w in claimants.get(c, {})})
         colour = ACCOUNT_COLOURS[i % len(ACCOUNT_COLOURS)]
         b = Box(
             account,
@@ -412,8 +407,8 @@ def accounts_svg(
             stroke=colour,
             bold=True,
             sub=[
-                f"supported by {len(members)} claim{'s' if len(members) != 1 else ''} "
-                f"from {len(sources)} claimant{'s' if len(sources) != 1 else ''}"
+                f"supported by {n} claim{'s' if n != 1 else ''} "
+                f"from {m} claimant{'s' if m != 1 else ''}"
             ],
         )
         lo, hi = group_span.get(account, (top, top + b.h))
@@ -707,9 +702,8 @@ def places_svg(
     for p in order:
         r = info[p]
         kind = _str(r, "placeTypeLabel")
-        b = Box(p, [_str(r, "label") or local_name(p)], kind="place", bold=True)
-        b.sub = [kind] if kind else []
-        boxes[p] = b = stack.put(b)
+        lines = [_str(r, "label") or local_name(p)]
+        boxes[p] = b = stack.put(Box(p, lines, kind="place", bold=True, sub=[kind] if kind else []))
         b.x += depth[p] * 36  # within the place above it
         svg.box(b)
         up = parent.get(p)
