@@ -103,26 +103,23 @@ def term_html(term: Mapping[str, str], label: str | None = None) -> str:
 def description_queries(iri: str) -> list[str]:
     """SELECT queries describing ``iri``: out, blank-node details, in, quotes, claims, terms."""
     s = f"<{iri}>"
-    label = (
-        "OPTIONAL {{ {v} <http://www.w3.org/2000/01/rdf-schema#label> {l} }} "
-        "OPTIONAL {{ {v} <http://www.w3.org/2004/02/skos/core#prefLabel> {l}2 }}"
-    )
+    skos = "http://www.w3.org/2004/02/skos/core#"
+
+    def labels(*variables: str) -> str:  # ?{v}l and ?{v}l2: rdfs:label, skos:prefLabel
+        return " ".join(
+            f"OPTIONAL {{ ?{v} <{RDFS}label> ?{v}l }} OPTIONAL {{ ?{v} <{skos}prefLabel> ?{v}l2 }}"
+            for v in variables
+        )
+
     oa = "http://www.w3.org/ns/oa#"
     queries = [
         # 0: outgoing statements, with labels of the objects and predicates
-        f"SELECT ?p ?o ?ol ?ol2 ?pl ?pl2 WHERE {{ {s} ?p ?o . "
-        + label.format(v="?o", l="?ol")
-        + " "
-        + label.format(v="?p", l="?pl")
-        + " } LIMIT 2000",
+        f"SELECT ?p ?o ?ol ?ol2 ?pl ?pl2 WHERE {{ {s} ?p ?o . {labels('o', 'p')} }} LIMIT 2000",
         # 1: statements about blank nodes the resource points to (selectors, lists)
         f"SELECT ?b ?p ?o WHERE {{ {s} ?x ?b . FILTER(isBlank(?b)) ?b ?p ?o }} LIMIT 2000",
         # 2: incoming links
-        f"SELECT ?s ?p ?sl ?sl2 ?pl ?pl2 WHERE {{ ?s ?p {s} . "
-        + label.format(v="?s", l="?sl")
-        + " "
-        + label.format(v="?p", l="?pl")
-        + " } ORDER BY ?p ?s LIMIT 1000",
+        f"SELECT ?s ?p ?sl ?sl2 ?pl ?pl2 WHERE {{ ?s ?p {s} . {labels('s', 'p')} }} "
+        "ORDER BY ?p ?s LIMIT 1000",
         # 3: the quotes it was derived from (or, for a span, its own quote)
         "SELECT DISTINCT ?span ?exact ?start ?end WHERE { "
         f"{{ {s} <{PROV_DERIVED}> ?span }} UNION {{ BIND({s} AS ?span) }} "
@@ -142,7 +139,6 @@ def description_queries(iri: str) -> list[str]:
         f"OPTIONAL {{ ?cspan <{oa}hasSelector>/<{oa}start> ?cstart }} }} "
         "} ORDER BY ?claim ?cstart LIMIT 1000",
     ]
-    skos = "http://www.w3.org/2004/02/skos/core#"
     queries += [
         # 5: related events, by label, with how they relate and how certainly
         "SELECT ?link ?event ?el ?type ?tl ?certainty ?cl ?date ?since WHERE { "
