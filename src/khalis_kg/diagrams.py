@@ -360,14 +360,14 @@ def accounts_svg(
     svg.text(770, 18, "Claims, by whom and where they were published", weight="bold", size=13)
 
     # -- the claims column, grouped by account (claims of no account last)
-    groups: list[tuple[str | None, list[str]]] = [
-        (a, [c for c, accs in claim_accounts.items() if a in accs]) for a in accounts
-    ]
-    groups.append((None, [c for c, accs in claim_accounts.items() if not accs]))
+    groups: dict[str | None, list[str]] = {
+        a: [c for c, accs in claim_accounts.items() if a in accs] for a in accounts
+    }
+    groups[None] = [c for c, accs in claim_accounts.items() if not accs]
     column = Column(770.0, 385.0, top, 8)
     claim_boxes: dict[str, Box] = {}
     group_span: dict[str | None, tuple[float, float]] = {}
-    for account, members in groups:
+    for account, members in groups.items():
         if not members:
             continue
         if account is None:
@@ -395,7 +395,7 @@ def accounts_svg(
     account_x, account_w = 490.0, 235.0
     account_boxes: dict[str, Box] = {}
     for i, (account, label) in enumerate(accounts.items()):
-        members = [c for c, accs in claim_accounts.items() if account in accs]
+        members = groups[account]
         n, m = len(members), len({w for c in members for w in claimants.get(c, {})})
         colour = ACCOUNT_COLOURS[i % len(ACCOUNT_COLOURS)]
         b = Box(
@@ -436,7 +436,7 @@ def accounts_svg(
             cls="edge account-of",
             title=f"{accounts[account]} — account of — {event_label}",
         )
-    for c in (c for c, accs in claim_accounts.items() if not accs):
+    for c in groups[None]:
         cb = claim_boxes[c]
         svg.edge(
             _path((cb.x, cb.cy), (ev.x + ev.w / 2, cb.cy), (ev.x + ev.w / 2, ev.y + ev.h)),
