@@ -65,18 +65,16 @@ RESOURCE_OFFERS: dict[str, str] = {
     "application/xhtml+xml": "html",
     **formats.GRAPH_MEDIA_TYPES,
 }
-RESOURCE_FORMAT_PARAM: dict[str, str] = {
-    "html": "text/html",
-    **{k: v for k, v in formats.FORMAT_PARAM["graph"].items()},
-}
+RESOURCE_FORMAT_PARAM: dict[str, str] = {"html": "text/html", **formats.FORMAT_PARAM["graph"]}
 STATIC_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".css": "text/css",
     ".svg": "image/svg+xml",
     ".png": "image/png",
-    "LICENSE": "text/plain; charset=utf-8",
+    "LICENSE": "text/plain",
 }
+"""Media types of the static files (Starlette adds ``charset=utf-8`` to text types)."""
 STATIC_NAME = re.compile(r"(?:yasgui/)?(?:[a-z0-9][a-z0-9_.-]*\.(?:html|js|css|svg|png)|LICENSE)")
 """The query page's own files, and YASGUI's (vendored in ``static/yasgui/``, see
 docs/server.md): no other path, no ``..``."""
@@ -207,17 +205,12 @@ async def _read_body_now(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _charset(request: Request) -> str | None:
-    """The ``charset`` parameter of the request's Content-Type, lower-cased."""
-    for part in request.headers.get("content-type", "").split(";")[1:]:
-        key, _, value = part.partition("=")
-        if key.strip().lower() == "charset":
-            return value.strip().strip('"').lower()
-    return None
-
-
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+def _content_type(request: Request) -> tuple[str, str | None]:
+    """The request's media type ('' when none) and ``charset`` parameter, lower-cased."""
+    media, *params = request.headers.get("content-type", "").lower().split(";")
+    pairs = (param.partition("=") for param in params)
+    charsets = [value.strip().strip('"') for key, _, value in pairs if key.strip() == "charset"]
+    return media.strip(), charsets[0] if charsets else None
 
 
 def _decode(data: bytes, what: str) -> str:
@@ -252,19 +245,8 @@ def _format_values(params: list[tuple[str, str]], accept: str | None) -> list[st
     return known
 
 
-def _with_charset(media_type: str) -> str:
-    if media_type.startswith("text/"):
-        return media_type + "; charset=utf-8"
-    return media_type
-
-
-def _result_response(
-    payload: Mapping[str, Any], extra: Mapping[str, str] | None = None
-) -> Response:
-    headers = {"Vary": "Accept", **(extra or {})}
-    return Response(
-        payload["body"], media_type=_with_charset(str(payload["media_type"])), headers=headers
-    )
+def _result_response(payload: Mapping[str, Any]) -> Response:
+    return Response(payload["body"], media_type=payload["media_type"], headers={"Vary": "Accept"})
 
 
 # ------------------------------------------------------------------ /sparql
@@ -293,7 +275,7 @@ async def sparql_endpoint(request: Request) -> Response:
         raise RequestTooLargeError("the request URL is too long")
     query: str | None = None
     if request.method == "POST":
-        media = _media_type(request)
+        media, charset = _content_type(request)
         if media == "application/sparql-update":
             raise ReadOnlyError("SPARQL Update is not allowed: this endpoint is read-only")
         body = await _read_body(request, settings.max_body_bytes, settings.body_timeout)
@@ -306,7 +288,6 @@ async def sparql_endpoint(request: Request) -> Response:
                 raise KhalisError("give the query either in the URL or in the form, not both")
             params = params + [(k, v) for k, v in form if k != "query"]
         elif media == "application/sparql-query":
-            charset = _charset(request)
             if charset not in (None, "utf-8", "utf8"):
                 raise UnsupportedMediaTypeError(
                     f"a query must be sent in UTF-8, not {charset!r} (SPARQL 1.1 Protocol)"
@@ -434,7 +415,7 @@ def service_description(request: Request) -> Response:
     ] .
 """
     data = _turtle_as(body.encode(), formats.GRAPH_OFFERS.get(media, "turtle"))
-    return Response(data, media_type=_with_charset(media), headers={"Vary": "Accept"})
+    return Response(data, media_type=media, headers={"Vary": "Accept"})
 
 
 def _turtle_as(data: bytes, fmt: str) -> bytes:
@@ -495,7 +476,7 @@ async def index(request: Request) -> Response:
     config = {"endpoint": "/sparql", "prefixes": PREFIXES, **request.app.state.terms}
     attribute = esc(json.dumps(config, separators=(",", ":"))).encode()
     body = body.replace(b'data-config=""', b'data-config="' + attribute + b'"', 1)
-    return Response(body, media_type="text/html; charset=utf-8", headers=HTML_HEADERS)
+    return HTMLResponse(body, headers=HTML_HEADERS)
 
 
 async def _graph_terms(pool: WorkerPool, timeout: float) -> dict[str, list[str]]:
@@ -571,8 +552,7 @@ def _docs_page(body: bytes) -> bytes:
     )
 
 
-DOCS_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
-              ".svg": "image/svg+xml"}  # fmt: skip
+DOCS_TYPES = {".html": "text/html", ".css": "text/css", ".svg": "image/svg+xml"}
 
 
 async def ontology_doc(request: Request) -> Response:
@@ -623,11 +603,7 @@ async def resource(request: Request) -> Response:
     if iri == ONTOLOGY:  # its HTML is the documentation pyLODE generates
         docs = await _docs(request)
         if docs is not None:
-            return Response(
-                _docs_page(docs["index.html"]),
-                media_type="text/html; charset=utf-8",
-                headers=HTML_HEADERS,
-            )
+            return HTMLResponse(_docs_page(docs["index.html"]), headers=HTML_HEADERS)
     texts = pages.description_queries(iri)
     reply = await pool.run(
         {"op": "page", "iri": iri, "texts": texts, "timeout": settings.timeout}, settings.timeout
@@ -654,7 +630,7 @@ def shapes_document(media: str) -> Response:
     fmt = RESOURCE_OFFERS[media]
     if fmt != "html":
         data = _turtle_as(body, fmt)
-        return Response(data, media_type=_with_charset(media), headers={"Vary": "Accept"})
+        return Response(data, media_type=media, headers={"Vary": "Accept"})
     html = pages.page(
         "SHACL shapes",
         f'<h1>SHACL shapes</h1><p class="iri-line"><code>{esc(BASE)}shapes</code></p>'

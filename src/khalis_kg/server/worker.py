@@ -65,57 +65,17 @@ def _serialize(result: Any, accept: str | None, format_params: list[str]) -> dic
     return {"body": body, "media_type": media_type, "form": result.form, "size": _size(result)}
 
 
-def _catalogue(kg: KnowledgeGraph) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    for info in kg.queries():
-        entry = dict(info.to_dict())
-        entry["text"] = info.text
-        entries.append(_jsonable(entry))
-    return entries
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON-ready data from dataclasses, tuples, paths and the like."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if hasattr(value, "__dataclass_fields__"):
-        import dataclasses
-
-        return _jsonable(dataclasses.asdict(value))
-    return str(value)
-
-
-def _sparql(
-    kg: KnowledgeGraph,
-    text: str,
-    timeout: float,
-    max_results: int,
-    task: dict[str, Any] | None = None,
-) -> Any:
+def _sparql(kg: KnowledgeGraph, task: dict[str, Any], text: str, max_results: int) -> Any:
     """``kg.sparql`` with the time limit and the result cap applied while results stream,
     and the task's base IRI and protocol dataset."""
-    task = task or {}
     return kg.sparql(
         text,
-        timeout=timeout,
+        timeout=task["timeout"],
         max_rows=max_results,
         base=task.get("base"),
         default_graphs=task.get("default_graphs"),
         named_graphs=task.get("named_graphs"),
     )
-
-
-def _bodies(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> list[bytes]:
-    """Several queries for one page, as SPARQL JSON / N-Triples bodies."""
-    bodies = []
-    for text in task["texts"]:
-        result = _capped(_sparql(kg, text, task["timeout"], max_results), max_results)
-        bodies.append(result.serialize("nt" if result.form == "graph" else "json")[0])
-    return bodies
 
 
 def prepare(kg: KnowledgeGraph) -> None:
@@ -138,7 +98,7 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> Any:
         count = kg.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=60.0)
         graphs = kg.sparql("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", timeout=60.0)
         return {
-            "queries": _catalogue(kg),
+            "queries": [{**info.to_dict(), "text": info.text} for info in kg.queries()],
             "triples": _count(count),
             "graphs": sorted(
                 {str(row["g"]) for row in graphs.to_python() if "g" in row}
@@ -147,18 +107,20 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> Any:
         }
     if op in {"sparql", "query"}:
         if op == "sparql":
-            result = _sparql(kg, task["text"], task["timeout"], max_results, task)
+            result = _sparql(kg, task, task["text"], max_results)
         else:
             result = kg.query(task["name"], **task["params"])
         return _serialize(
             _capped(result, max_results), task.get("accept"), task.get("format") or []
         )
-    if op == "batch":
-        return _bodies(kg, task, max_results)
     if op == "page":
         # A resource page: its description queries and the diagrams that belong on it.
         from .pages import href
 
+        bodies = []
+        for text in task["texts"]:
+            result = _capped(_sparql(kg, task, text, max_results), max_results)
+            bodies.append(result.serialize("nt" if result.form == "graph" else "json")[0])
         pictures = kg.diagrams_for(task["iri"], link=href, timeout=task["timeout"])
-        return {"bodies": _bodies(kg, task, max_results), "diagrams": [list(d) for d in pictures]}
+        return {"bodies": bodies, "diagrams": [list(d) for d in pictures]}
     raise _error(500, f"unknown worker task {op!r}")
