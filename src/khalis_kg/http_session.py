@@ -68,6 +68,9 @@ message would garble it and show where the secret's letters are. Three is what a
 store's defaults need (Virtuoso's user and password are both ``dba``); a one- or
 two-character password is guessed at once anyway."""
 
+_INHERITED: list[httpx.Client | None] = []
+"""The clients a forked child inherited and must not use or close (see after_fork)."""
+
 ENV_USER = "KHALIS_KG_USER"
 ENV_PASSWORD = "KHALIS_KG_PASSWORD"  # noqa: S105 (the variable's name, not a secret)
 ENV_TOKEN = "KHALIS_KG_TOKEN"  # noqa: S105
@@ -236,10 +239,14 @@ class HttpSession:
     def __repr__(self) -> str:
         return f"HttpSession(timeout={self.timeout:g}, credentials={bool(self.headers)})"
 
-    def inherit(self, other: HttpSession) -> None:
-        """Use ``other``'s credentials (a forked child's new session)."""
-        self.headers = dict(other.headers)
-        self._secrets = other._secrets
+    def after_fork(self) -> None:
+        """In a forked child: talk over new connections. The inherited client's sockets
+        are shared with the parent (a child killed in the middle of an exchange on one
+        would leave the parent a half-read response); it is kept referenced, never
+        closed (closing would end the parent's TLS sessions; the child ends with
+        ``os._exit``)."""
+        _INHERITED.append(self._client)
+        self._client = None
 
     def mask(self, text: str) -> str:
         """``text`` with every secret of this session replaced by ``***`` (the URL of a

@@ -514,7 +514,7 @@ def lock_descriptors(keep: int, *, close_others: bool = True) -> int:
             os.dup2(keep, 3)
             os.close(keep)
             keep = 3
-        os.closerange(4, _highest_descriptor() + 1)
+        os.closerange(4, max(_open_descriptors()) + 1)
     _address_space()  # opened now, to measure each task's headroom once locked
     fds = _open_descriptors()
     height = max(fds) + 1
@@ -522,11 +522,6 @@ def lock_descriptors(keep: int, *, close_others: bool = True) -> int:
         os.dup2(0, hole)
     resource.setrlimit(resource.RLIMIT_NOFILE, (height, height))
     return keep
-
-
-def _highest_descriptor() -> int:
-    fds = _open_descriptors()
-    return max(fds) if fds else 3
 
 
 def _write_all(fd: int, data: bytes) -> None:

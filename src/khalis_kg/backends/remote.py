@@ -15,14 +15,10 @@
 * **Loading** (``load``) and the full dump (``dump``) use the SPARQL 1.1 Graph Store
   HTTP Protocol when a Graph Store URL is given (see :mod:`khalis_kg.loader`);
   without one the backend is read-only and ``dump`` falls back to a ``SELECT``.
-* **Credentials** come only from the environment: ``KHALIS_KG_TOKEN`` (sent as
-  ``Authorization: Bearer``) or ``KHALIS_KG_USER`` + ``KHALIS_KG_PASSWORD`` (HTTP
-  Basic). A URL with a user or password in it is refused, so that no secret ends up
-  on a command line, in a shell history or in an error message.
-* **Time limits**: every exchange has one total deadline (connect, headers and the
-  whole body; :mod:`khalis_kg.http_session`); an endpoint that is down, too slow or
-  dripping its answer raises :class:`~khalis_kg.errors.RemoteStoreError` (exit 6)
-  naming the URL and the limit, never hangs.
+* **Credentials** (from the environment only) and **one total deadline per exchange**
+  (an endpoint down, too slow or dripping its answer is a
+  :class:`~khalis_kg.errors.RemoteStoreError`, exit 6, never a hang): the session of
+  :mod:`khalis_kg.http_session`.
 * **Answers are untrusted input**: SELECT and ASK answers must be SPARQL JSON results
   of the right shape (``head`` an object, ``vars`` a list of variable names,
   ``bindings`` a list of objects whose terms have the right types and absolute IRIs, a
@@ -380,10 +376,6 @@ def parse_rdf_answer(answer: Answer, fmt: Any, guard: Any = iter) -> list[Any]:
         ) from None
 
 
-_INHERITED: list[HttpSession] = []
-"""HTTP sessions a forked child inherited and must not use or close (see after_fork)."""
-
-
 class RemoteBackend:
     """A SPARQL 1.1 endpoint (``query_url``), optionally with a Graph Store
     (``store_url``) for loading and dumping."""
@@ -421,14 +413,8 @@ class RemoteBackend:
         return self.http.timeout
 
     def after_fork(self) -> None:
-        """In a forked child (``isolated=True``): talk over new connections. The
-        inherited pool's sockets are shared with the parent; a child killed in the middle
-        of an exchange on one of them would leave the parent a half-read response. The
-        inherited client is kept referenced, never closed (the child ends with
-        ``os._exit``)."""
-        _INHERITED.append(self.http)
-        self.http = HttpSession(timeout=self.http.timeout, env={})
-        self.http.inherit(_INHERITED[-1])
+        """In a forked child (``isolated=True``, a server's worker): new connections."""
+        self.http.after_fork()
 
     def __repr__(self) -> str:
         return f"RemoteBackend({self.query_url!r}, store_url={self.store_url!r}, {self.http!r})"

@@ -319,6 +319,11 @@ async def sparql_endpoint(request: Request) -> Response:
     return await _run_task(request, params, {**task, **_dataset(request, params)})
 
 
+def _sparql_task(text: str, accept: str, timeout: float) -> dict[str, Any]:
+    """A query of the server's own (a page's, the completion's) for a worker."""
+    return {"op": "sparql", "text": text, "accept": accept, "format": [], "timeout": timeout}
+
+
 def _endpoint_url(request: Request) -> str:
     """The endpoint's URL, the base IRI of relative IRIs in queries (as Oxigraph does)."""
     return str(request.url.replace(query="", fragment=""))
@@ -482,13 +487,7 @@ async def index(request: Request) -> Response:
 async def _graph_terms(pool: WorkerPool, timeout: float) -> dict[str, list[str]]:
     """The classes and properties the graph declares or uses (``pages.TERMS_QUERY``), for
     the query page's completion; none when the query fails (the page still works)."""
-    task = {
-        "op": "sparql",
-        "text": pages.TERMS_QUERY,
-        "accept": "application/sparql-results+json",
-        "format": [],
-        "timeout": timeout,
-    }
+    task = _sparql_task(pages.TERMS_QUERY, "application/sparql-results+json", timeout)
     try:
         payload = await pool.run(task, timeout)
         rows = json.loads(payload["body"])["results"]["bindings"]
@@ -589,13 +588,7 @@ async def resource(request: Request) -> Response:
         return shapes_document(media)
     pool = _pool(request)
     if RESOURCE_OFFERS[media] != "html":
-        task = {
-            "op": "sparql",
-            "text": pages.construct_query(iri),
-            "accept": media,
-            "format": [],
-            "timeout": settings.timeout,
-        }
+        task = _sparql_task(pages.construct_query(iri), media, settings.timeout)
         payload = await pool.run(task, settings.timeout)
         if not payload.get("size"):
             raise NotFoundError(f"<{iri}> is not described in this knowledge graph")
