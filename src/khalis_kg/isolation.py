@@ -4,9 +4,10 @@ of the command line's verbs, ``KnowledgeGraph(isolated=True)`` and the server's 
 Neither pyoxigraph nor rdflib can be interrupted from Python in the middle of a parse
 or a query, a pyoxigraph panic aborts the whole process, and a parser that recurses too
 deeply segfaults it. So each unit of work (parse the user's files, run a query,
-validate, serialise) runs in a forked child (:func:`run`), and the server's query
-workers are the same children, long-lived (:func:`fork_worker`: forked from the server
-once it holds the graph, answering task after task; the server holds each deadline).
+validate, serialise) runs in a forked child (:func:`run`: a worker given one task),
+and the server's query workers are the same children, long-lived (:func:`fork_worker`:
+forked from the server once it holds the graph, answering task after task; the server
+holds each deadline).
 
 * **memory**: each step may add the limit (:data:`DEFAULT_MEMORY_LIMIT`, 2 GiB, or
   ``--memory-limit``) to what the child maps when the step begins (``RLIMIT_AS``):
@@ -20,11 +21,11 @@ once it holds the graph, answering task after task; the server holds each deadli
   :class:`~khalis_kg.errors.EngineCrashError`, one line naming it (:func:`classify`,
   from the wait status and the child's captured stderr, never shown). No core dump
   (``RLIMIT_CORE`` 0);
-* **no new file or socket**: once :func:`run`'s child has read what it needs
-  (``prepare``), :func:`lock_descriptors` leaves it unable to open any (``EMFILE``), so
-  the parse-based refusal of SERVICE and foreign FROM holds even if a parser disagreed
-  (not for the remote backend, which needs its sockets, nor for a worker, whose tasks
-  import and open files: it closes every socket and pipe it inherited but its own);
+* **no new file or socket**: once a child has read what it needs (``prepare``, a
+  worker's ``ready``), :func:`lock_descriptors` leaves it unable to open any
+  (``EMFILE``), so the parse-based refusal of SERVICE and foreign FROM holds even if a
+  parser disagreed (not for the remote backend, which needs its sockets); every child
+  closes the sockets and pipes it inherited but its own;
 * **Ctrl-C**: the child ignores SIGINT; the parent kills it and raises
   ``KeyboardInterrupt`` (exit 130). SIGINT is held back over the fork, so that no
   interrupt falls between the fork and the parent watching its child;
@@ -32,8 +33,9 @@ once it holds the graph, answering task after task; the server holds each deadli
 * **no collector scanning what lives anyway**: what the child holds once prepared (the
   inherited heap, a loaded graph) is frozen (``gc.freeze``, ``bench/memory_gc.py``).
 
-The answer (or a :class:`~khalis_kg.errors.KhalisError`, which pickles) comes back over
-a pipe. Only the standard library is imported here, so the parent stays light.
+The answer (or a :class:`~khalis_kg.errors.KhalisError`, which pickles) comes back on
+the child's channel (a socket). Only the standard library is imported here, so the
+parent stays light.
 
 Platforms: ``os.fork`` and ``resource`` (Linux, macOS, the BSDs). macOS does not enforce
 ``RLIMIT_AS`` (the memory cap does not hold there). On Windows :func:`available` is
@@ -169,30 +171,13 @@ def run(work: Work[Any, T], limits: Limits) -> T:
     """
     if _locked:
         return work.run(work.prepare())
-    result_r, result_w = os.pipe()
-    try:
-        error_r, error_w = os.pipe()
-    except BaseException:
-        _close(result_r, result_w)
-        raise
+    prepared: list[Any] = []  # in the child: what prepare returned
 
-    def answer() -> None:
-        fd = result_w
-        outcome = prepared = _outcome(work.prepare)
-        if prepared[0] == "ok":
-            gc.freeze()  # what the child holds now lives until it exits: never scanned
-            _cap_memory(limits.memory)  # the work's headroom, above what was prepared
-            if limits.lock_descriptors:
-                fd = lock_descriptors(result_w, close_others=not limits.keep_descriptors)
-            outcome = _outcome(lambda: work.run(prepared[1]))
-        _write_all(fd, _pickled(outcome))
+    def ready() -> None:
+        prepared.append(work.prepare())
 
-    try:
-        pid, mask = _fork(answer, limits, error_w, (result_r, error_r))
-    except BaseException:
-        _close(result_r, result_w, error_r, error_w)
-        raise
-    return _parent(pid, work, limits, (result_r, error_r), (result_w, error_w), mask)
+    worker, mask = _fork_worker(lambda _: work.run(prepared[0]), limits, ready)
+    return _parent(worker, work, limits, mask)
 
 
 def _fork(
@@ -253,13 +238,23 @@ def fork_worker(
     ``("error", KhalisError)`` (read it with :func:`unpickle`), and a limit or a crash
     ends the child (:func:`classify` tells why).
 
-    The child is set up as :func:`run`'s: it closes every socket and pipe it inherited
-    (a server's listening socket and its clients' connections) but its own, and once
-    ``ready()`` has opened what the tasks need, ``limits.lock_descriptors`` leaves it
-    unable to open any file or socket (keeping the regular files it holds with
-    ``limits.keep_descriptors``: an on-disk store's). ``limits.timeout`` is the
-    caller's to hold. Raises OSError when the channel or the fork cannot be made.
+    It closes every socket and pipe it inherited (a server's listening socket and its
+    clients' connections) but its own, and once ``ready()`` has opened what the tasks
+    need (a KhalisError it raises is the answer to every task),
+    ``limits.lock_descriptors`` leaves it unable to open any file or socket (keeping
+    the regular files it holds with ``limits.keep_descriptors``: an on-disk store's).
+    ``limits.timeout`` is the caller's to hold. Raises OSError when the channel or the
+    fork cannot be made.
     """
+    worker, mask = _fork_worker(serve, limits, ready)
+    _release_interrupts(mask)
+    return worker
+
+
+def _fork_worker(
+    serve: Callable[[Any], Any], limits: Limits, ready: Callable[[], object]
+) -> tuple[Worker, set[int | signal.Signals] | None]:
+    """:func:`fork_worker`, with Ctrl-C still held back (the mask to restore)."""
     mine, theirs = socket.socketpair()
 
     def answer_tasks() -> None:
@@ -269,13 +264,16 @@ def fork_worker(
             os.dup2(null, number)
         os.close(null)
         _close_inherited({0, 1, 2, fd})
-        ready()
-        gc.freeze()  # the graph lives as long as the worker: never scanned
+        prepared = _outcome(ready)  # its KhalisError is the answer to every task
+        gc.freeze()  # what the child holds now lives until it exits: never scanned
         if limits.lock_descriptors:
             fd = lock_descriptors(fd, close_others=not limits.keep_descriptors)
         while (task := _receive(fd)) is not None:
             _cap_memory(limits.memory)  # each task's headroom, above what is held now
-            payload = _pickled(_outcome(lambda: serve(pickle.loads(task))))  # noqa: S301
+            answer = prepared
+            if answer[0] == "ok":
+                answer = _outcome(lambda: serve(pickle.loads(task)))  # noqa: S301 - ours
+            payload = _pickled(answer)
             _write_all(fd, LENGTH.pack(len(payload)))
             _write_all(fd, payload)
 
@@ -292,8 +290,7 @@ def fork_worker(
         raise
     theirs.close()
     os.close(error_w)
-    _release_interrupts(mask)
-    return Worker(pid, mine, error_r)
+    return Worker(pid, mine, error_r), mask
 
 
 def _receive(fd: int) -> bytes | None:
@@ -535,46 +532,39 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _parent(
-    pid: int,
-    work: Work[Any, T],
-    limits: Limits,
-    reads: tuple[int, int],
-    child_ends: tuple[int, int],
-    mask: set[int | signal.Signals] | None,
+    worker: Worker, work: Work[Any, T], limits: Limits, mask: set[int | signal.Signals] | None
 ) -> T:
-    result_r, error_r = reads
-    started = time.monotonic()
-    deadline = None if limits.timeout is None else started + limits.timeout
+    """Send :func:`run`'s child its one task and read its answer and its stderr until
+    both end, within the time limit; its answer, or why it ended without one."""
+    pid = worker.pid
+    deadline = None if limits.timeout is None else time.monotonic() + limits.timeout
     chunks: list[bytes] = []
     stderr = bytearray()
     killed = False
     selector: selectors.BaseSelector | None = None
     try:
-        for fd in child_ends:
-            os.close(fd)
         _release_interrupts(mask)  # from here on, Ctrl-C kills the child (below)
+        worker.channel.sendall(frame(None))
+        worker.channel.shutdown(socket.SHUT_WR)  # one task: then it answers and ends
         selector = selectors.DefaultSelector()
-        selector.register(result_r, selectors.EVENT_READ, "result")
-        selector.register(error_r, selectors.EVENT_READ, "stderr")
-        open_pipes = 2
-        while open_pipes:
+        selector.register(worker.channel, selectors.EVENT_READ, "result")
+        selector.register(worker.stderr, selectors.EVENT_READ, "stderr")
+        while selector.get_map():
             wait = None if deadline is None else deadline - time.monotonic()
             if wait is not None and wait <= 0:
                 _kill(pid)
                 killed = True
                 break
             for key, _ in selector.select(wait):
-                fd = key.fd
-                data = os.read(fd, 1 << 20)
+                data = os.read(key.fd, 1 << 20)
                 if not data:
-                    selector.unregister(fd)
-                    open_pipes -= 1
+                    selector.unregister(key.fd)
                 elif key.data == "result":
                     chunks.append(data)
                 elif len(stderr) < _STDERR_KEPT:
                     stderr += data[: _STDERR_KEPT - len(stderr)]
         status = _wait(pid, deadline)
-        if status is None:  # the pipes closed but the child lingers past the deadline
+        if status is None:  # its channel closed but it lingers past the deadline
             _kill(pid)
             killed = True
             status = _wait(pid, None)
@@ -587,13 +577,13 @@ def _parent(
     finally:
         if selector is not None:
             selector.close()
-        os.close(result_r)
-        os.close(error_r)
+        worker.channel.close()
+        os.close(worker.stderr)
     if killed:
         assert limits.timeout is not None
         raise time_limit(work.what, limits.timeout)
     assert status is not None
-    payload = b"".join(chunks)
+    payload = b"".join(chunks)[LENGTH.size :]
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and payload:
         return unpickle(payload)  # type: ignore[no-any-return]
     raise classify(status, bytes(stderr), work.what, limits.memory)
