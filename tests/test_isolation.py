@@ -117,6 +117,24 @@ def test_memory_limit_is_headroom_above_a_large_host() -> None:
         reserved.close()
 
 
+def test_a_child_that_ends_while_preparing_is_classified_like_any_other() -> None:
+    """``prepare`` failing at once (the memory limit, an abort, its own error): the
+    child may end before it reads its task, which resets its channel under the parent
+    (ECONNRESET on the send or the read); the end is still classified, never an
+    OSError. Repeated, since which of the two comes first is a race."""
+
+    def raises() -> None:
+        raise InputError("no such file")
+
+    for _ in range(5):
+        with pytest.raises(MemoryLimitError):
+            run_work(lambda: bytearray(4 * 1024**3), lambda _: None)
+        with pytest.raises(EngineCrashError, match=r"crashed \(SIGABRT\)"):
+            run_work(os.abort, lambda _: None)
+        with pytest.raises(InputError, match="no such file"):
+            run_work(raises, lambda _: None)
+
+
 def test_crashes_are_named_not_blamed_on_memory() -> None:
     with pytest.raises(EngineCrashError, match=r"crashed \(SIGABRT\)") as info:
         run_work(lambda: None, lambda _: os.abort())

@@ -544,8 +544,9 @@ def _parent(
     selector: selectors.BaseSelector | None = None
     try:
         _release_interrupts(mask)  # from here on, Ctrl-C kills the child (below)
-        worker.channel.sendall(frame(None))
-        worker.channel.shutdown(socket.SHUT_WR)  # one task: then it answers and ends
+        with contextlib.suppress(OSError):  # it may have ended already (prepare failed)
+            worker.channel.sendall(frame(None))
+            worker.channel.shutdown(socket.SHUT_WR)  # one task: then it answers and ends
         selector = selectors.DefaultSelector()
         selector.register(worker.channel, selectors.EVENT_READ, "result")
         selector.register(worker.stderr, selectors.EVENT_READ, "stderr")
@@ -556,7 +557,10 @@ def _parent(
                 killed = True
                 break
             for key, _ in selector.select(wait):
-                data = os.read(key.fd, 1 << 20)
+                try:
+                    data = os.read(key.fd, 1 << 20)
+                except ConnectionResetError:  # it ended with its task unread
+                    data = b""
                 if not data:
                     selector.unregister(key.fd)
                 elif key.data == "result":
