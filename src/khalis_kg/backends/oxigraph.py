@@ -341,19 +341,13 @@ class OxigraphBackend:
         the fork, and in the child no thread would ever release them."""
         if self.path is None or self._store is None:
             return
-        if self._snapshot is None:
-            holder = _holder(self.path)
-            try:
-                self._store.backup(str(holder / "store"))
-            except (OSError, RuntimeError) as exc:
-                _remove(holder)
-                raise _cannot("snapshot", self.path, exc) from None
-            self._snapshot = holder
-        if self._for_children is None:
-            try:
+        try:
+            if self._snapshot is None:
+                self._for_children, self._snapshot = _checkpoint(self._store, self.path)
+            elif self._for_children is None:  # a read-only store's view (open_view)
                 self._for_children = ox.Store.read_only(str(self._snapshot / "store"))
-            except (OSError, RuntimeError) as exc:
-                raise _cannot("open", self.path, exc) from None
+        except (OSError, RuntimeError) as exc:
+            raise _cannot("snapshot", self.path, exc) from None
 
     def after_fork(self) -> None:
         """In a forked child: read through the handle :meth:`before_fork` opened. The
@@ -365,14 +359,11 @@ class OxigraphBackend:
         self._store = self._for_children
 
     def close(self) -> None:
-        self._for_children = None
         if self.path is not None and self._store is not None:
             if not self.read_only:
                 self._store.flush()
             self._store = None  # releases the on-disk store's lock
-        if self._snapshot is not None:
-            _remove(self._snapshot)
-            self._snapshot = None
+        self._forget_snapshot()
 
     def query(
         self,
@@ -451,20 +442,25 @@ def open_view(path: Path) -> tuple[ox.Store, Path]:
     import time
 
     for attempt in range(_VIEW_ATTEMPTS):
-        holder = _holder(path)
         try:
-            source = ox.Store.read_only(str(path))
-            try:
-                source.backup(str(holder / "store"))
-            finally:
-                del source
-            return ox.Store.read_only(str(holder / "store")), holder
+            return _checkpoint(ox.Store.read_only(str(path)), path)
         except (OSError, RuntimeError) as exc:  # RocksDB's "Corruption" is a RuntimeError
-            _remove(holder)
             if attempt + 1 == _VIEW_ATTEMPTS or "No such file" not in str(exc):
                 raise _cannot("open", path, exc) from None
             time.sleep(0.05 * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _checkpoint(store: ox.Store, path: Path) -> tuple[ox.Store, Path]:
+    """A checkpoint of ``store`` (the store in ``path``) in a new private directory
+    (:func:`_holder`; removed when this fails), and a read-only handle on it."""
+    holder = _holder(path)
+    try:
+        store.backup(str(holder / "store"))
+        return ox.Store.read_only(str(holder / "store")), holder
+    except BaseException:
+        _remove(holder)
+        raise
 
 
 def _cannot(what: str, path: Path, exc: BaseException) -> BackendError:
