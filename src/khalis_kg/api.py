@@ -103,8 +103,6 @@ def _preload() -> None:
     import csv  # noqa: F401 - results' writers import these when they write
     import json  # noqa: F401
 
-    from . import results, terms  # noqa: F401
-
 
 def _ontology_link(iri: str) -> str | None:
     """In the ontology's documentation, a term links to its entry (pyLODE's anchors)."""
