@@ -36,16 +36,11 @@ from .base import QueryDataset
 from .oxigraph import admit, parse_query
 from .rdflib_joins import mark_hash_joins
 
-
-class _IllTypedLiteralWarnings(logging.Filter):
-    """Drop rdflib's warning (with a traceback) for an ill-typed literal such as
-    ``"2015-13-45"^^xsd:date``: such a literal is valid RDF, kept as written."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Failed to convert Literal lexical form")
-
-
-logging.getLogger("rdflib.term").addFilter(_IllTypedLiteralWarnings())
+# rdflib's warning (with a traceback) for an ill-typed literal such as
+# "2015-13-45"^^xsd:date is dropped: such a literal is valid RDF, kept as written.
+logging.getLogger("rdflib.term").addFilter(
+    lambda record: not str(record.msg).startswith("Failed to convert Literal lexical form")
+)
 
 _TOO_DEEP = "nested too deeply for the memory backend (Python recursion limit)"
 
