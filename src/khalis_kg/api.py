@@ -289,16 +289,14 @@ class KnowledgeGraph:
         # Packaged queries ship with khalis-kg (verified by the test suite); any other
         # catalogue's text is decided by the backend on its parse, like sparql().
         query = builtin(info.text) if catalogue.packaged else info.text
+
+        def run() -> QueryResult:
+            result = self.backend.query(query, bindings=bindings, limits=limits)
+            return _star_ordered(info.text, result)
+
         if isolated:
-            return self._isolated(
-                lambda: _star_ordered(
-                    info.text, self.backend.query(query, bindings=bindings, limits=limits)
-                ),
-                f"the query {name}",
-                timeout,
-                memory_limit,
-            )
-        return _star_ordered(info.text, self.backend.query(query, bindings=bindings, limits=limits))
+            return self._isolated(run, f"the query {name}", timeout, memory_limit)
+        return run()
 
     def decide(self, text: str, *, base: str | None = None) -> ReadOnlyQuery:
         """Admit ``text`` for this graph (:func:`khalis_kg.safety.decide` with ``base``
