@@ -1,15 +1,7 @@
 """Checks of the numbers and URLs that come from outside (the command line, the Python
 API, the server's settings), made before any work: one :class:`ParameterError` line
-naming the option, never a builtin exception from deep inside.
-
-* a time limit is a finite number of seconds, more than 0 and at most
-  :data:`MAX_SECONDS` (a day: past that "no limit" is what is meant — leave it out);
-* a count (rows, a table's width, triples per request) is an integer (not a bool) in its
-  range;
-* a URL is ``http`` or ``https``, with a host, a valid port, no whitespace or control
-  character, and parses.
-
-Light: imports nothing beyond the standard library and :mod:`khalis_kg.errors`.
+naming the option, never a builtin exception from deep inside. Light: imports nothing
+beyond the standard library and :mod:`khalis_kg.errors`.
 """
 
 from __future__ import annotations
@@ -20,7 +12,8 @@ import re
 from .errors import ParameterError
 
 MAX_SECONDS = 86_400.0
-"""The longest time limit accepted anywhere (one day)."""
+"""The longest time limit accepted anywhere (one day: past that "no limit" is what is
+meant — leave the limit out)."""
 
 MAX_COUNT = 2**63 - 1
 """The largest count accepted (a signed 64-bit integer, what the engines index with)."""
