@@ -34,9 +34,6 @@ from .terms import is_absolute_iri
 
 N_TRIPLES = rdf_format("nt").media_type
 
-DEFAULT_GRAPH = None
-"""``graph=None`` targets the store's default graph (``?default``)."""
-
 
 @dataclass(frozen=True)
 class LoadReport:
@@ -139,7 +136,7 @@ def chunks(body: bytes, triples: int) -> list[bytes]:
 def load_to_store(
     store_url: str,
     sources: Sequence[Source | str | Path],
-    graph: str | None = DEFAULT_GRAPH,
+    graph: str | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
     env: Mapping[str, str] | None = None,
