@@ -176,10 +176,10 @@ def _lexical(text: str) -> Lexical:
             variables.setdefault(word[1:], k)
         elif kind == "word":
             low = word.lower()
-            update = update or low in UPDATE_KEYWORDS
-            service = service or low == "service"
             if low in UPDATE_KEYWORDS or "service" in low or low.startswith("from"):
                 clean = False
+                update = update or low in UPDATE_KEYWORDS
+                service = service or low == "service"
             if form is None and (low in QUERY_FORMS or low in UPDATE_KEYWORDS):
                 form = low
             if low == "select" and select_at is None:
