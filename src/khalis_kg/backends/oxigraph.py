@@ -88,9 +88,9 @@ def syntax_error(exc: SyntaxError, text: str = "") -> QuerySyntaxError:
         if earlier or (names and "Prefix not found" in rest):
             return undeclared_prefix(text, (earlier[-1] if earlier else names[0])[0])
     if "IRI parsing failed" in rest:
-        bad = re.search(r"<[^<>]*>", text[_offset(text, line, 1) :]) if text else None
+        bad = re.search(r"<[^<>]*>", text[text_offset(text, line, 1) :]) if text else None
         explanation = "invalid IRI" + (f" {bad.group(0)}" if bad else "")
-    elif text and not text[_offset(text, line, column) :].strip() and not _balanced_end(text):
+    elif text and not text[text_offset(text, line, column) :].strip() and not _balanced_end(text):
         explanation = "the query ends too early" + (f", after '{near}'" if near else "")
     else:
         explanation = f"unexpected '{near}'" if near else "unexpected text"
@@ -124,7 +124,8 @@ def _balanced_end(text: str) -> bool:
     )
 
 
-def _offset(text: str, line: int, column: int) -> int:
+def text_offset(text: str, line: int, column: int) -> int:
+    """The index in ``text`` of the character at ``line`` and ``column`` (from 1)."""
     lines = text.split("\n")
     return sum(len(x) + 1 for x in lines[: line - 1]) + column - 1
 
