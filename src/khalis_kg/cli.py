@@ -843,7 +843,9 @@ def verb_parser(name: str) -> Parser:
     elif name == "validate":
         p.add_argument("files", nargs="*", type=options.path, metavar="FILES", help="RDF files.")
         _choice(p, "--format", ("text", "json", "turtle"), dest="fmt", default="text")
-        _choice(p, "--inference", ("none", "rdfs"), default="none", help="Inference first.")
+        _choice(
+            p, "--inference", ("none", "rdfs"), default="none", help="Inference before validation."
+        )
         p.add_argument(
             "--with-data",
             action="store_true",
