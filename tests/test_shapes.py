@@ -141,3 +141,25 @@ def test_statement_support_lookups_are_anchored_on_this() -> None:
     groups = re.findall(r"OPTIONAL\s*\{\s*([^.]*)\.", select)
     assert len(groups) == 3, select
     assert all("$this" in first for first in groups), groups
+
+
+def test_known_class_target_lists_the_known_classes() -> None:
+    """kgsh:KnownClassShape targets, by one SPARQL query, only the nodes with an rdf:type
+    outside its sh:in list (the only ones that can fail it): the query's list is that list."""
+    import re
+
+    shapes = rdflib.Graph().parse(data=packaged_source("shapes").data, format="turtle")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    shape = rdflib.URIRef("https://w3id.org/khalis-kg/shapes#KnownClassShape")
+    (target,) = shapes.objects(shape, sh.target)
+    select = str(shapes.value(target, sh.select))
+    (listed,) = re.findall(r"NOT IN \(([^)]*)\)", select)
+    in_query = {shapes.namespace_manager.expand_curie(name.strip()) for name in listed.split(",")}
+    (prop,) = shapes.objects(shape, sh.property)
+    members = set()
+    for alternative in rdflib.collection.Collection(shapes, shapes.value(prop, sh["or"])):
+        head = shapes.value(alternative, sh["in"])
+        if head is not None:
+            members |= set(rdflib.collection.Collection(shapes, head))
+    assert len(members) == 61
+    assert in_query == members
