@@ -191,7 +191,7 @@ def test_in_lists_read_once_give_pyshacls_own_report() -> None:
         _sparql_prepared_once,
     )
 
-    target, _parts = _parse_rdflib([Source.from_path(p) for p in INVALID])
+    target = _parse_rdflib([Source.from_path(p) for p in INVALID])
     options = {
         "shacl_graph": _shapes_graph(),
         "inference": "rdfs",

@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import EngineCrashError, KhalisError, printable
 from .namespaces import ONTOLOGY, OWL, RDF_TYPE, SH, shorten
@@ -330,56 +330,37 @@ def warm_up(engine: str | None = None) -> None:
         _ontology_graph()
 
 
-class _Origin(Protocol):
-    def find(self, focus: Any, path: Any, value: Any) -> str | None:
-        """The input file the result comes from, when known."""
-
-
-class _GraphOrigin:
+class _Origin:
     """Which input file a result comes from: the file holding the offending triple
     (focus, path, value); otherwise the last file in which the focus node is a subject
-    (later files are usually the additions being checked)."""
+    (later files are usually the additions being checked). The sources are loaded into a
+    store, one named graph each, only when there is a result to attribute; a blank node
+    cannot be looked up (each parser labels it anew), so its results name no file."""
 
-    def __init__(self, parts: list[tuple[str, Any]]):
-        self.parts = parts
-
-    def find(self, focus: Any, path: Any, value: Any) -> str | None:
-        from rdflib import URIRef
-
-        if isinstance(path, URIRef) and value is not None:
-            for name, graph in self.parts:
-                if (focus, path, value) in graph:
-                    return str(name)
-        for name, graph in reversed(self.parts):
-            if (focus, None, None) in graph:
-                return str(name)
-        return None
-
-
-class _StoreOrigin:
-    """The same rule as :class:`_GraphOrigin`, over a store holding each file in its own
-    named graph."""
-
-    def __init__(self, store: pyoxigraph.Store, graphs: list[tuple[str, Any]]) -> None:
-        self.store = store
-        self.graphs = graphs
+    def __init__(self, sources: Sequence[Source]) -> None:
+        self.sources = sources
+        self.store: pyoxigraph.Store | None = None
 
     def _has(self, s: Any, p: Any, o: Any, graph: Any) -> bool:
+        assert self.store is not None
         return next(iter(self.store.quads_for_pattern(s, p, o, graph)), None) is not None
 
     def find(self, focus: Any, path: Any, value: Any) -> str | None:
-        from rdflib import URIRef
+        import pyoxigraph as ox
 
+        if self.store is None:
+            self.store = _load_store(self.sources)
+        graphs = [(s.name, ox.NamedNode(f"{_SOURCE_GRAPH}{i}")) for i, s in enumerate(self.sources)]
         s, p, o = _to_ox(focus), _to_ox(path), _to_ox(value)
         if s is None:
             return None
-        if isinstance(path, URIRef) and p is not None and o is not None:
-            for name, graph in self.graphs:
+        if isinstance(p, ox.NamedNode) and o is not None:
+            for name, graph in graphs:
                 if self._has(s, p, o, graph):
                     return name
-        for name, graph in reversed(self.graphs):
+        for name, graph in reversed(graphs):
             if self._has(s, None, None, graph):
-                return str(name)
+                return name
         return None
 
 
@@ -412,7 +393,7 @@ def validate(
     _check_inference(inference)
     name, note = resolve_engine(engine)
     if name == "turbo":
-        origin = _LazyOrigin(sources)
+        origin = _Origin(sources)
         direct = _direct_input(sources)
         if direct is not None:
             try:
@@ -420,8 +401,9 @@ def validate(
             except ValueError:  # pyshacl-turbo cannot read it: Oxigraph's parser says why
                 del direct
         return _run_turbo(_exact_input(sources), inference=inference, origin=origin, note=note)
-    target, parts = _parse_rdflib(sources)
-    return _run_pyshacl(target, inference=inference, origin=_GraphOrigin(parts), note=note)
+    return _run_pyshacl(
+        _parse_rdflib(sources), inference=inference, origin=_Origin(sources), note=note
+    )
 
 
 def validate_store(
@@ -451,8 +433,7 @@ def validate_store(
             target.extend(_ontology_quads())
         return _run_turbo(target, inference=inference, origin=None, note=note)
     dump = Source("<store>", store.dump(format=ox.RdfFormat.N_QUADS) or b"", "nq")
-    graph, _parts = _parse_rdflib([dump])
-    return _run_pyshacl(graph, inference=inference, origin=None, note=note)
+    return _run_pyshacl(_parse_rdflib([dump]), inference=inference, origin=None, note=note)
 
 
 def validate_graph(
@@ -460,7 +441,6 @@ def validate_graph(
     *,
     inference: str = "none",
     engine: str | None = None,
-    origin: _Origin | None = None,
 ) -> ValidationReport:
     """Validate an rdflib graph against the packaged shapes, with the ontology."""
     from rdflib import Graph
@@ -475,8 +455,8 @@ def validate_graph(
     target += data
     target += _ontology_graph()
     if name == "turbo":
-        return _run_turbo(target, inference=inference, origin=origin, note=note)
-    return _run_pyshacl(target, inference=inference, origin=origin, note=note)
+        return _run_turbo(target, inference=inference, origin=None, note=note)
+    return _run_pyshacl(target, inference=inference, origin=None, note=note)
 
 
 # -- turbo ------------------------------------------------------------------------------
@@ -566,21 +546,7 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
 
 
-class _LazyOrigin:
-    """File attribution for results of an exact-input validation: the sources are loaded
-    into a store (one named graph each) only when there is a result to attribute."""
-
-    def __init__(self, sources: Sequence[Source]) -> None:
-        self.sources = sources
-        self._origin: _StoreOrigin | None = None
-
-    def find(self, focus: Any, path: Any, value: Any) -> str | None:
-        if self._origin is None:
-            _store, self._origin = _load_store(self.sources)
-        return self._origin.find(focus, path, value)
-
-
-def _load_store(sources: Sequence[Source]) -> tuple[pyoxigraph.Store, _StoreOrigin]:
+def _load_store(sources: Sequence[Source]) -> pyoxigraph.Store:
     """An in-memory store with each source in its own named graph (quads of N-Quads and
     TriG files are moved into it: the union is validated, as with pySHACL)."""
     import pyoxigraph as ox
@@ -589,11 +555,9 @@ def _load_store(sources: Sequence[Source]) -> tuple[pyoxigraph.Store, _StoreOrig
     from .rdfio import ox_format, rdf_syntax_error
 
     store = ox.Store()
-    graphs: list[tuple[str, Any]] = []
     for i, source in enumerate(sources):
         fmt = ox_format(source.spec().name)
         graph = ox.NamedNode(f"{_SOURCE_GRAPH}{i}")
-        graphs.append((source.name, graph))
         try:
             if fmt.supports_datasets:
                 quads = ox.parse(source.data, fmt, base_iri=source.base_iri)
@@ -604,7 +568,7 @@ def _load_store(sources: Sequence[Source]) -> tuple[pyoxigraph.Store, _StoreOrig
             raise rdf_syntax_error(source, exc) from None
         except (ValueError, OSError) as exc:
             raise InputError(f"{source.name}: cannot load: {one_line(str(exc))}") from None
-    return store, _StoreOrigin(store, graphs)
+    return store
 
 
 def _run_turbo(
@@ -638,31 +602,24 @@ def _run_turbo(
 # -- pySHACL ----------------------------------------------------------------------------
 
 
-def _parse_rdflib(sources: Sequence[Source]) -> tuple[Any, list[tuple[str, Any]]]:
-    """The union of the sources with the ontology as one rdflib graph, and each source's
-    own graph (to name the file of a result)."""
+def _parse_rdflib(sources: Sequence[Source]) -> Any:
+    """The union of the sources (named graphs included) with the ontology, one rdflib
+    graph."""
     from rdflib import Dataset, Graph
 
     target = Graph()
-    parts: list[tuple[str, Graph]] = []
     for source in sources:
         check_syntax(source)
         spec = source.spec()
-        fmt = spec.rdflib
         if spec.quads:
-            # named graphs are validated together with the default graph (their union)
             dataset = Dataset()
-            dataset.parse(data=source.data, format=fmt, publicID=source.base_iri)
-            part = Graph()
+            dataset.parse(data=source.data, format=spec.rdflib, publicID=source.base_iri)
             for s, p, o, _g in dataset.quads((None, None, None, None)):
-                part.add((s, p, o))
+                target.add((s, p, o))
         else:
-            part = Graph()
-            part.parse(data=source.data, format=fmt, publicID=source.base_iri)
-        parts.append((source.name, part))
-        target += part
+            target.parse(data=source.data, format=spec.rdflib, publicID=source.base_iri)
     target += _ontology_graph()
-    return target, parts
+    return target
 
 
 def _run_pyshacl(
