@@ -42,7 +42,7 @@ from ..namespaces import BASE, DATASET, ONTOLOGY, PREFIXES
 from . import formats, guard, pages
 from .negotiation import negotiate, parse_accept, quality
 from .pool import WorkerPool
-from .worker import handle, prepare
+from .worker import handle, prepare, refusal
 
 log = logging.getLogger("khalis_kg.server")
 
@@ -133,22 +133,6 @@ class Settings:
         )
 
 
-class RequestTooLargeError(KhalisError):
-    http_status = 413
-
-
-class NotAcceptableError(KhalisError):
-    http_status = 406
-
-
-class UnsupportedMediaTypeError(KhalisError):
-    http_status = 415
-
-
-class NotFoundError(KhalisError):
-    http_status = 404
-
-
 # ------------------------------------------------------------------ helpers
 
 
@@ -173,16 +157,12 @@ def _wants_html(request: Request) -> bool:
     )
 
 
-class RequestTimeoutError(KhalisError):
-    http_status = 408
-
-
 async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
     try:
         return await asyncio.wait_for(_read_body_now(request, limit), timeout)
     except asyncio.TimeoutError:
-        raise RequestTimeoutError(
-            f"the request body did not arrive within {timeout:g} s (--body-timeout)"
+        raise refusal(
+            408, f"the request body did not arrive within {timeout:g} s (--body-timeout)"
         ) from None
 
 
@@ -194,13 +174,13 @@ async def _read_body_now(request: Request, limit: int) -> bytes:
         except ValueError:
             raise KhalisError("invalid Content-Length header") from None
         if size > limit:
-            raise RequestTooLargeError(f"request body of {size} bytes is larger than {limit} bytes")
+            raise refusal(413, f"request body of {size} bytes is larger than {limit} bytes")
     chunks: list[bytes] = []
     total = 0
     async for chunk in request.stream():
         total += len(chunk)
         if total > limit:
-            raise RequestTooLargeError(f"request body is larger than {limit} bytes")
+            raise refusal(413, f"request body is larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -238,9 +218,10 @@ def _format_values(params: list[tuple[str, str]], accept: str | None) -> list[st
             + ", ".join(sorted(formats.known_format_names()))
         )
     if not known and not formats.acceptable_at_all(accept):
-        raise NotAcceptableError(
+        raise refusal(
+            406,
             f"none of the media types in Accept: {accept!r} is available; offered: "
-            + ", ".join(formats.ALL_QUERY_MEDIA_TYPES)
+            + ", ".join(formats.ALL_QUERY_MEDIA_TYPES),
         )
     return known
 
@@ -272,7 +253,7 @@ async def sparql_endpoint(request: Request) -> Response:
     settings = _settings(request)
     params = parse_qsl(request.url.query, keep_blank_values=True)
     if len(request.url.query) > settings.max_query_chars * 3 + 4096:
-        raise RequestTooLargeError("the request URL is too long")
+        raise refusal(413, "the request URL is too long")
     query: str | None = None
     if request.method == "POST":
         media, charset = _content_type(request)
@@ -289,16 +270,17 @@ async def sparql_endpoint(request: Request) -> Response:
             params = params + [(k, v) for k, v in form if k != "query"]
         elif media == "application/sparql-query":
             if charset not in (None, "utf-8", "utf8"):
-                raise UnsupportedMediaTypeError(
-                    f"a query must be sent in UTF-8, not {charset!r} (SPARQL 1.1 Protocol)"
+                raise refusal(
+                    415, f"a query must be sent in UTF-8, not {charset!r} (SPARQL 1.1 Protocol)"
                 )
             query = _decode(body, "the query")
             if _single(params, "query") is not None:
                 raise KhalisError("a POST with a query body must not also have a query parameter")
         else:
-            raise UnsupportedMediaTypeError(
+            raise refusal(
+                415,
                 f"unsupported Content-Type {media or '(none)'!r}: use "
-                "application/x-www-form-urlencoded or application/sparql-query"
+                "application/x-www-form-urlencoded or application/sparql-query",
             )
         if query is None:
             raise KhalisError("no query: send a 'query' form field")
@@ -309,9 +291,10 @@ async def sparql_endpoint(request: Request) -> Response:
         if query is None:
             return service_description(request)
     if len(query) > settings.max_query_chars:
-        raise RequestTooLargeError(
+        raise refusal(
+            413,
             f"the query has {len(query)} characters; this server accepts at most "
-            f"{settings.max_query_chars}"
+            f"{settings.max_query_chars}",
         )
     if not query.strip():
         raise KhalisError("the query is empty")
@@ -369,8 +352,8 @@ def service_description(request: Request) -> Response:
     offers = [*formats.GRAPH_OFFERS, "text/plain"]
     media = negotiate(accept, offers)
     if media is None:
-        raise NotAcceptableError(
-            "the service description is available as " + ", ".join(dict.fromkeys(offers))
+        raise refusal(
+            406, "the service description is available as " + ", ".join(dict.fromkeys(offers))
         )
     ranges = parse_accept(accept)
     if quality(ranges, "text/html") > quality(ranges, media):
@@ -477,7 +460,7 @@ async def index(request: Request) -> Response:
     in a data attribute, read by ``static/app.js``."""
     body = _static_bytes("index.html")
     if body is None:
-        raise NotFoundError("the query page is missing from this installation")
+        raise refusal(404, "the query page is missing from this installation")
     config = {"endpoint": "/sparql", "prefixes": PREFIXES, **request.app.state.terms}
     attribute = esc(json.dumps(config, separators=(",", ":"))).encode()
     body = body.replace(b'data-config=""', b'data-config="' + attribute + b'"', 1)
@@ -505,7 +488,7 @@ async def static(request: Request) -> Response:
     name = request.path_params["name"]
     body = _static_bytes(name) if STATIC_NAME.fullmatch(name) else None
     if body is None:
-        raise NotFoundError(f"no static file {name!r}")
+        raise refusal(404, f"no static file {name!r}")
     suffix = "LICENSE" if name.endswith("LICENSE") else name[name.rfind(".") :]
     return Response(
         body, media_type=STATIC_TYPES[suffix], headers={"Cache-Control": "public, max-age=300"}
@@ -559,7 +542,7 @@ async def ontology_doc(request: Request) -> Response:
     name = request.path_params["name"]
     docs = await _docs(request)
     if docs is None or name not in docs or name == "index.html":
-        raise NotFoundError(f"no documentation file {name!r}")
+        raise refusal(404, f"no documentation file {name!r}")
     suffix = name[name.rfind(".") :]
     body = _docs_page(docs[name]) if suffix == ".html" else docs[name]
     return Response(body, media_type=DOCS_TYPES[suffix], headers=HTML_HEADERS)
@@ -568,7 +551,7 @@ async def ontology_doc(request: Request) -> Response:
 async def resource(request: Request) -> Response:
     path = request.url.path.lstrip("/")
     if not path.startswith(RESOURCE_ROOTS) or not pages.SAFE_PATH.fullmatch(path):
-        raise NotFoundError(f"nothing at /{path}")
+        raise refusal(404, f"nothing at /{path}")
     iri = ONTOLOGY if path in {"ontology", "ontology/"} else BASE + path
     settings = _settings(request)
     params = parse_qsl(request.url.query, keep_blank_values=True)
@@ -582,7 +565,7 @@ async def resource(request: Request) -> Response:
     else:
         chosen = negotiate(request.headers.get("accept"), list(RESOURCE_OFFERS))
         if chosen is None:
-            raise NotAcceptableError("this resource is available as " + ", ".join(RESOURCE_OFFERS))
+            raise refusal(406, "this resource is available as " + ", ".join(RESOURCE_OFFERS))
         media = chosen
     if path == "shapes":
         return shapes_document(media)
@@ -591,7 +574,7 @@ async def resource(request: Request) -> Response:
         task = _sparql_task(pages.construct_query(iri), media, settings.timeout)
         payload = await pool.run(task, settings.timeout)
         if not payload.get("size"):
-            raise NotFoundError(f"<{iri}> is not described in this knowledge graph")
+            raise refusal(404, f"<{iri}> is not described in this knowledge graph")
         return _result_response(payload)
     if iri == ONTOLOGY:  # its HTML is the documentation pyLODE generates
         docs = await _docs(request)
@@ -607,7 +590,7 @@ async def resource(request: Request) -> Response:
         raise KhalisError(f"unreadable description of <{iri}>") from exc
     description = pages.build_description(iri, results)
     if not description.exists:
-        raise NotFoundError(f"<{iri}> is not described in this knowledge graph")
+        raise refusal(404, f"<{iri}> is not described in this knowledge graph")
     description.diagrams = [(str(k), str(h), str(svg)) for k, h, svg in reply["diagrams"]]
     return HTMLResponse(pages.resource_page(description, path="/" + path), headers=HTML_HEADERS)
 
@@ -619,7 +602,7 @@ def shapes_document(media: str) -> Response:
     try:
         body = resources.read_bytes(resources.shapes_file())
     except KhalisError:
-        raise NotFoundError("the SHACL shapes are missing from this installation") from None
+        raise refusal(404, "the SHACL shapes are missing from this installation") from None
     fmt = RESOURCE_OFFERS[media]
     if fmt != "html":
         data = _turtle_as(body, fmt)

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from ..api import KnowledgeGraph
 
 
-def _error(status: int, message: str) -> KhalisError:
+def refusal(status: int, message: str) -> KhalisError:
+    """The error that answers a request with HTTP ``status`` and ``message``."""
     error = KhalisError(message)
     error.http_status = status
     return error
@@ -38,7 +39,7 @@ def _count(result: Any) -> int:
 
 def _capped(result: Any, max_results: int) -> Any:
     if _size(result) > max_results:
-        raise _error(
+        raise refusal(
             503,
             f"the query produced more than {max_results} results (this server's limit); "
             "add a LIMIT or narrow the query",
@@ -59,7 +60,7 @@ def _serialize(result: Any, accept: str | None, format_params: list[str]) -> dic
     if chosen is None:
         offered = ", ".join(dict.fromkeys(formats.offers_for(result.form)))
         kind = "an RDF graph" if result.form == "graph" else "SPARQL results"
-        raise _error(406, f"this query gives {kind}; available media types: {offered}")
+        raise refusal(406, f"this query gives {kind}; available media types: {offered}")
     media_type, fmt = chosen
     body, _ = result.serialize(fmt)
     return {"body": body, "media_type": media_type, "form": result.form, "size": _size(result)}
@@ -123,4 +124,4 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> Any:
             bodies.append(result.serialize("nt" if result.form == "graph" else "json")[0])
         pictures = kg.diagrams_for(task["iri"], link=href, timeout=task["timeout"])
         return {"bodies": bodies, "diagrams": [list(d) for d in pictures]}
-    raise _error(500, f"unknown worker task {op!r}")
+    raise refusal(500, f"unknown worker task {op!r}")
