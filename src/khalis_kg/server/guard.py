@@ -51,24 +51,27 @@ class RepeatFilter(logging.Filter):
                 record.msg += f"{now - entry[0]:.0f} s]"
         return True
 
-    def flush(self) -> list[logging.LogRecord]:
-        """Summaries of the windows that ended with repeats, as records to emit."""
+    def flush(self) -> None:
+        """Log the count of each kind whose window ended with repeats: one record, past
+        the filter (a summary is not a repeat), on its logger's handlers."""
         now = time.monotonic()
-        out: list[logging.LogRecord] = []
         with self._lock:
-            for kind, entry in list(self._seen.items()):
-                if now - entry[0] < self.window:
-                    continue
+            ended = [
+                (kind, entry) for kind, entry in self._seen.items() if now - entry[0] >= self.window
+            ]
+            for kind, _ in ended:
                 del self._seen[kind]
-                if entry[1]:
-                    last: logging.LogRecord = entry[2]
-                    summary = logging.makeLogRecord(last.__dict__)
-                    summary.msg = f"repeated {entry[1]} times in {now - entry[0]:.0f} s: %s"
-                    summary.args = (last.getMessage(),)
-                    summary.exc_info = None
-                    summary.exc_text = None
-                    out.append(summary)
-        return out
+        for _, (start, repeats, last) in ended:
+            if not repeats:
+                continue
+            summary = logging.makeLogRecord(last.__dict__)
+            summary.msg = f"repeated {repeats} times in {now - start:.0f} s: %s"
+            summary.args = (last.getMessage(),)
+            summary.exc_info = summary.exc_text = None
+            logger = logging.getLogger(summary.name)
+            for handler in logger.handlers or logging.getLogger("khalis_kg").handlers:
+                if summary.levelno >= handler.level:
+                    handler.emit(summary)
 
 
 _active: RepeatFilter | None = None
@@ -97,13 +100,8 @@ def install_logging(level: str) -> RepeatFilter:
 def emit_summaries() -> None:
     """Log the counts of repeated records whose window ended (no-op before
     :func:`install_logging`)."""
-    if _active is None:
-        return
-    for record in _active.flush():
-        logger = logging.getLogger(record.name)
-        for handler in logger.handlers or logging.getLogger("khalis_kg").handlers:
-            if record.levelno >= handler.level:
-                handler.emit(record)  # past the filter: the summary itself is not a repeat
+    if _active is not None:
+        _active.flush()
 
 
 def loop_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
