@@ -16,6 +16,7 @@ loaded (pyoxigraph for ``oxigraph``, rdflib for ``memory``), pyshacl only by
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -130,8 +131,8 @@ class KnowledgeGraph:
         self.sources = list(sources)
         """The data sources loaded (the ontology excluded)."""
         self.with_ontology = with_ontology
-        self._catalogue = catalogue
-        self._diagram_catalogue: Catalogue | None = None
+        if catalogue is not None:
+            self.catalogue = catalogue
 
     @classmethod
     def load(
@@ -247,15 +248,10 @@ class KnowledgeGraph:
         return cls(engine, sources=[], with_ontology=False)
 
     # -- queries ---------------------------------------------------------------------
-    @property
+    @functools.cached_property
     def catalogue(self) -> Catalogue:
-        if self._catalogue is None:
-            self._catalogue = Catalogue.open()  # reads a query file when it is first used
-        return self._catalogue
-
-    @catalogue.setter
-    def catalogue(self, value: Catalogue) -> None:
-        self._catalogue = value
+        """The queries :meth:`query` runs: the packaged ones unless replaced (assigned)."""
+        return Catalogue.open()  # reads a query file when it is first used
 
     def queries(self) -> list[QueryInfo]:
         """The packaged queries, sorted by name."""
@@ -559,12 +555,10 @@ class KnowledgeGraph:
             docs.write(Path(directory), files)
         return files
 
-    @property
+    @functools.cached_property
     def diagram_queries(self) -> Catalogue:
         """The queries the diagrams are drawn from (``queries/diagrams/``)."""
-        if self._diagram_catalogue is None:
-            self._diagram_catalogue = Catalogue.open(queries_dir() / "diagrams")
-        return self._diagram_catalogue
+        return Catalogue.open(queries_dir() / "diagrams")
 
     # -- the article ------------------------------------------------------------------
     def check_source(self, path: PathLike) -> SourceReport:
