@@ -90,6 +90,11 @@ VIRTUOSO_MODULES = frozenset({"test_backends.py", "test_remote.py"})
 that one Virtuoso is started, not one per worker."""
 
 
+SPREAD_MODULES = frozenset({"test_hostile.py"})
+"""The modules whose tests are handed out one by one, not as a whole: long tests with
+no costly module-scoped fixture (the hostile corpus, one test per group of cases)."""
+
+
 HEAVY_FIRST = (
     "test_hostile.py",
     "virtuoso",
@@ -111,8 +116,8 @@ HEAVY_FIRST = (
 takes the heaviest unit left, so that none is left to run alone at the end."""
 
 
-def _file_name(module: str) -> str:
-    return module.rsplit("/", 1)[-1]
+def _file_name(scope: str) -> str:
+    return scope.split("::", 1)[0].rsplit("/", 1)[-1]
 
 
 def _rank(scope: str) -> int:
@@ -124,8 +129,9 @@ def _rank(scope: str) -> int:
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under pytest-xdist (``-n auto``, as the README runs the suite) a worker runs a
     whole module, so each module-scoped fixture (a server, a store) starts once, and the
-    :data:`VIRTUOSO_MODULES` together; the :data:`HEAVY_FIRST` modules are handed out
-    first. Another ``--dist`` given explicitly is kept."""
+    :data:`VIRTUOSO_MODULES` together, but the tests of :data:`SPREAD_MODULES` one by
+    one; the :data:`HEAVY_FIRST` modules are handed out first. Another ``--dist`` given
+    explicitly is kept."""
     if config.getvalue("dist") != "load":
         return None
     from collections import OrderedDict
@@ -146,6 +152,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
+            if _file_name(module) in SPREAD_MODULES:
+                return nodeid
             return "virtuoso" if _file_name(module) in VIRTUOSO_MODULES else module
 
     return ByModule(config, log)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -26,6 +26,9 @@ import pytest
 from khalis_kg.api import BACKENDS as ALL_BACKENDS
 from khalis_kg.backends.remote import RemoteBackend
 from khalis_kg.http_session import tls_context
+
+if TYPE_CHECKING:
+    import rdflib
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -127,6 +130,33 @@ def _set_environment(values: Mapping[str, str | None]) -> None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+def canonical(graph: rdflib.Graph) -> set[str]:
+    """The graph's triples with RDFC-1.0 blank-node labels (pyoxigraph), as N-Triples lines:
+    two graphs are isomorphic exactly when these are equal. Milliseconds, where
+    ``rdflib.compare.isomorphic`` takes seconds on many blank nodes (2.5 s on the shapes)."""
+    import pyoxigraph
+
+    data = graph.serialize(format="nt", encoding="utf-8")
+    dataset = pyoxigraph.Dataset(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES))
+    dataset.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
+    return {str(q) for q in dataset}
+
+
+def assert_isomorphic(got: rdflib.Graph, expected: rdflib.Graph, what: str) -> None:
+    """Fail, showing up to 20 triples found only on each side, unless the graphs are
+    isomorphic (:func:`canonical`)."""
+    if canonical(got) == canonical(expected):
+        return
+    from rdflib.compare import graph_diff, to_isomorphic
+
+    _both, only_got, only_expected = graph_diff(to_isomorphic(got), to_isomorphic(expected))
+    lines = [f"{what}: not isomorphic", f"--- only in what was got ({len(only_got)})"]
+    lines += sorted(only_got.serialize(format="nt").splitlines())[:20]
+    lines.append(f"--- only in what was expected ({len(only_expected)})")
+    lines += sorted(only_expected.serialize(format="nt").splitlines())[:20]
+    pytest.fail("\n".join(lines))
 
 
 def stop_process(process: subprocess.Popen[bytes], grace: float) -> None:

@@ -9,7 +9,7 @@ binary, UTF-16, empty, over-long). Each :class:`Case` is run through the command
 with small limits; the expectation is only what the issue promises: a documented exit
 code, one line on stderr when it is not 0, and an end within the time limit.
 
-Used by ``tests/test_hostile.py`` (in-process, helpers.invoke) and by
+Used by ``tests/test_hostile.py`` (in-process, ``helpers.invoke``) and by
 ``bench/hostile.py`` (real processes, for the counts in docs/benchmarks.md).
 """
 
@@ -26,6 +26,13 @@ LIMIT_OPTIONS = ["--timeout", f"{TIME_LIMIT:g}", "--memory-limit", MEMORY_LIMIT]
 DOCUMENTED_EXIT_CODES = frozenset({0, 1, 2, 3, 4, 5})
 BACKENDS = ("oxigraph", "memory")
 DATA_COMMANDS = ("stats", "export", "query", "sparql", "validate", "diagram")
+GROUPS = tuple(
+    f"{backend}/{command}"
+    for backend in BACKENDS
+    for command in (*DATA_COMMANDS, "named-graph", "sparql -f")
+)
+"""The cases by backend and command (:attr:`Case.group`): the test runs one group per
+test, so that pytest-xdist spreads the corpus over its workers."""
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 CARTESIAN = "{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -34,10 +41,12 @@ SORT_PANIC = Path(__file__).resolve().parent / "data" / "sort-panic"
 
 @dataclass(frozen=True)
 class Case:
-    """One run of the command line: its name and arguments (before the limits)."""
+    """One run of the command line: its name, arguments (before the limits) and group
+    (its backend and command, one of :data:`GROUPS` for :meth:`HostileCorpus.cases`)."""
 
     name: str
     args: tuple[str, ...]
+    group: str
 
 
 def _laughs(levels: int = 9) -> str:
@@ -180,14 +189,18 @@ class HostileCorpus:
                     yield Case(
                         f"{backend}/{command}/{name}",
                         ("--backend", backend, "--data", str(path), *_command(command)),
+                        f"{backend}/{command}",
                     )
                 yield Case(
                     f"{backend}/named-graph/{name}",
                     ("--backend", backend, "--named-graph", f"urn:x-hostile:g={path}", "stats"),
+                    f"{backend}/named-graph",
                 )
             for name, path in sorted(self.queries.items()):
                 yield Case(
-                    f"{backend}/sparql/{name}", ("--backend", backend, "sparql", "-f", str(path))
+                    f"{backend}/sparql/{name}",
+                    ("--backend", backend, "sparql", "-f", str(path)),
+                    f"{backend}/sparql -f",
                 )
             # pyoxigraph 0.5.13's sort panic needs these files (an earlier packaged graph)
             yield Case(
@@ -203,6 +216,7 @@ class HostileCorpus:
                     "-f",
                     str(self.queries["sort-panic.rq"]),
                 ),
+                f"{backend}/sparql -f",
             )
 
 
@@ -230,11 +244,13 @@ def remote_cases(corpus: HostileCorpus, endpoint: str, graph_store: str) -> Iter
             yield Case(
                 f"remote/sparql/{name}",
                 ("--backend", "remote", "--endpoint", endpoint, "sparql", "-f", str(path)),
+                "remote/sparql -f",
             )
     for name, path in sorted(corpus.data.items()):
         yield Case(
             f"remote/load/{name}",
             ("load", str(path), "--graph-store", graph_store, "--graph", "urn:x-hostile:g"),
+            "remote/load",
         )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from helpers import BACKENDS, EVENT
+from helpers import BACKENDS, EVENT, assert_isomorphic
 from rdflib.plugins.sparql.results.csvresults import CSVResultParser
 from rdflib.query import Result
 
@@ -519,7 +519,6 @@ def test_graph_answer_to_rdflib_converts_terms(backend: str) -> None:
     """``to_rdflib()`` gives the graph the answer's Turtle parses to, blank nodes and
     literals (language, datatype) included, without re-parsing."""
     from rdflib import Graph
-    from rdflib.compare import isomorphic
 
     kg = KnowledgeGraph.load(backend=backend, with_ontology=False)
     result = kg.sparql(
@@ -531,7 +530,7 @@ def test_graph_answer_to_rdflib_converts_terms(backend: str) -> None:
     assert isinstance(graph, Graph)
     assert len(graph) == len(result.triples) == 12
     turtle, _ = result.serialize("turtle")
-    assert isomorphic(graph, Graph().parse(data=turtle.decode(), format="turtle"))
+    assert_isomorphic(graph, Graph().parse(data=turtle.decode(), format="turtle"), "turtle")
     with pytest.raises(ParameterError, match="to_rdflib\\(\\) takes a graph answer"):
         kg.sparql("ASK { ?s ?p ?o }").to_rdflib()
 
@@ -677,13 +676,12 @@ def test_graph_result_reads_back(
     examples: dict[str, KnowledgeGraph], fmt: str, rdflib_format: str
 ) -> None:
     import rdflib
-    from rdflib.compare import isomorphic
 
     result = examples["oxigraph"].query("construct-event", event=EVENT)
     reference = rdflib.Graph().parse(data=result.serialize("nt")[0], format="nt")
     assert len(reference) == len(result.triples) > 10
     data, _media = result.serialize(fmt)
-    assert isomorphic(rdflib.Graph().parse(data=data, format=rdflib_format), reference)
+    assert_isomorphic(rdflib.Graph().parse(data=data, format=rdflib_format), reference, fmt)
 
 
 def test_graph_result_formats(examples: dict[str, KnowledgeGraph]) -> None:

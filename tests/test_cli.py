@@ -12,10 +12,18 @@ from typing import Any
 
 import pytest
 import rdflib
-from helpers import BACKENDS, EVENT, TEST_QUERIES, TESTS, Invocation, files_of, invoke
+from helpers import (
+    BACKENDS,
+    EVENT,
+    TEST_QUERIES,
+    TESTS,
+    Invocation,
+    assert_isomorphic,
+    files_of,
+    invoke,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rdflib.compare import isomorphic
 
 from khalis_kg import KnowledgeGraph, __version__, resources
 from khalis_kg.catalogue import Catalogue
@@ -339,7 +347,7 @@ def test_global_store_is_read_in_place_by_every_verb_that_reads_the_graph(tmp_pa
     stats = json.loads(invoke([*on_store, "stats", "--format", "json"]).output)
     assert stats["triples"] == held  # what the store holds: the ontology too
     exported = invoke([*on_store, "export", "--format", "nt"]).output
-    assert isomorphic(rdflib.Graph().parse(data=exported, format="nt"), dumped)
+    assert_isomorphic(rdflib.Graph().parse(data=exported, format="nt"), dumped, "the export")
     validated = invoke([*on_store, "validate", "--format", "json"])
     assert validated.exit_code == 0, validated.output
     assert (

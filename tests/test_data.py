@@ -16,8 +16,8 @@ from typing import Any
 import pyoxigraph
 import pytest
 import rdflib
+from helpers import assert_isomorphic
 from rdflib import RDF, RDFS, XSD, Literal, Namespace, URIRef
-from rdflib.compare import graph_diff, to_isomorphic
 
 from khalis_kg import resources
 from khalis_kg.namespaces import CONCEPT, ID, KG, PREFIXES
@@ -72,14 +72,6 @@ def test_vendored_article_is_the_shared_one() -> None:
     assert resources.read_bytes(ARTICLE_FILE) == SHARED_ARTICLE.read_bytes()
 
 
-def _canonical(graph: rdflib.Graph) -> set[str]:
-    """The graph's triples with RDFC-1.0 blank-node labels, as N-Quads lines."""
-    data = graph.serialize(format="nt", encoding="utf-8")
-    dataset = pyoxigraph.Dataset(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES))
-    dataset.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
-    return {str(q) for q in dataset}
-
-
 @pytest.mark.parametrize("name", sorted(TTL_FILES))
 def test_turtle_parses_identically_in_pyoxigraph(name: str) -> None:
     """An independent parser (Oxigraph's) reads every packaged Turtle file to the same graph."""
@@ -88,14 +80,7 @@ def test_turtle_parses_identically_in_pyoxigraph(name: str) -> None:
     triples = pyoxigraph.parse(text, format=pyoxigraph.RdfFormat.TURTLE)
     ntriples = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES)
     theirs = rdflib.Graph().parse(data=ntriples, format="nt")
-    # Same graph = same RDFC-1.0 canonical form (fast where rdflib's isomorphism test
-    # takes seconds on the shapes' many blank nodes); rdflib's diff explains a failure.
-    if _canonical(ours) != _canonical(theirs):
-        _, only_rdflib, only_oxigraph = graph_diff(to_isomorphic(ours), to_isomorphic(theirs))
-        pytest.fail(
-            f"{name}: parsers disagree.\nonly rdflib:\n{only_rdflib.serialize(format='nt')}"
-            f"\nonly pyoxigraph:\n{only_oxigraph.serialize(format='nt')}"
-        )
+    assert_isomorphic(ours, theirs, f"{name}: rdflib's parse (got) against pyoxigraph's")
 
 
 def test_embedded_text_is_the_article(data: rdflib.Graph, article: str) -> None:

@@ -9,9 +9,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from helpers import BACKENDS
+from helpers import BACKENDS, assert_isomorphic
 from pyld import jsonld
-from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from khalis_kg import KnowledgeGraph, resources
 from khalis_kg.errors import KhalisError, OutputError
@@ -47,19 +46,6 @@ def _source_graph(with_ontology: bool = False) -> rdflib.Graph:
 @pytest.fixture(scope="module")
 def source() -> rdflib.Graph:
     return _source_graph()
-
-
-def assert_isomorphic(got: rdflib.Graph, expected: rdflib.Graph, what: str) -> None:
-    if isomorphic(got, expected):
-        return
-    _both, only_got, only_expected = graph_diff(to_isomorphic(got), to_isomorphic(expected))
-    print(f"--- {what}: only in the export ({len(only_got)})")
-    for line in sorted(only_got.serialize(format="nt").splitlines())[:20]:
-        print(line)
-    print(f"--- {what}: only in the source ({len(only_expected)})")
-    for line in sorted(only_expected.serialize(format="nt").splitlines())[:20]:
-        print(line)
-    pytest.fail(f"{what}: not isomorphic to the source graph")
 
 
 def read_with_rdflib(data: bytes, fmt: str) -> rdflib.Graph:

@@ -22,9 +22,17 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import EVENT, REPO, TEST_QUERIES, OxigraphServer, free_port, invoke, running_oxigraph
+from helpers import (
+    EVENT,
+    REPO,
+    TEST_QUERIES,
+    OxigraphServer,
+    assert_isomorphic,
+    free_port,
+    invoke,
+    running_oxigraph,
+)
 from rdflib import Graph
-from rdflib.compare import isomorphic
 
 from khalis_kg import KnowledgeGraph
 from khalis_kg.backends.remote import (
@@ -140,8 +148,8 @@ def test_load_twice_gives_the_same_store(tmp_path: Path) -> None:
     expected = len(Graph().parse(DATA, format="turtle"))
     assert first.triples == second.triples == count1 == count2 == expected
     assert first.url.endswith("/store?default")
-    assert isomorphic(_graph_of(dump1), _graph_of(dump2))
-    assert isomorphic(_as_stored(_graph_of(dump1)), _as_stored(DATA))
+    assert_isomorphic(_graph_of(dump1), _graph_of(dump2), "the second load")
+    assert_isomorphic(_as_stored(_graph_of(dump1)), _as_stored(DATA), "the store")
 
 
 @pytest.mark.oxigraph_server
@@ -292,7 +300,7 @@ def test_remote_keeps_the_safety_rules(remote: KnowledgeGraph) -> None:
 def test_shacl_validation_on_the_remote_backend(remote: KnowledgeGraph) -> None:
     report = remote.validate()
     assert report.conforms, report.text
-    assert isomorphic(_as_stored(_graph_of(remote.backend.dump())), _as_stored(DATA))
+    assert_isomorphic(_as_stored(_graph_of(remote.backend.dump())), _as_stored(DATA), "dump")
 
 
 def test_dump_without_graph_store_uses_select(store: Store) -> None:
@@ -301,7 +309,7 @@ def test_dump_without_graph_store_uses_select(store: Store) -> None:
         dump = backend.dump()
     finally:
         backend.close()
-    assert isomorphic(_as_stored(_graph_of(dump)), _as_stored(DATA))
+    assert_isomorphic(_as_stored(_graph_of(dump)), _as_stored(DATA), "dump")
 
 
 # -------------------------------------------------------------------------- failures
