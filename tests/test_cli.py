@@ -279,16 +279,31 @@ def test_validate_store_reads_an_oxigraph_store_in_place(tmp_path: Path, engine:
     fixture = INVALID / "claim-without-claimant.ttl"
     store = tmp_path / "store"
     files = [TESTS.parent / "data" / "khalis.ttl", fixture]
+    # The verb's child is forked from this process, which holds the store open with
+    # RocksDB's threads running: a fork while one holds a lock can leave the child waiting
+    # on it for ever (seen once, 6 minutes), so the runs are bounded (exit 3, not a hang).
+    bounded = ["--timeout", "300"]
     with KnowledgeGraph.build_store(store, files, with_ontology=True) as kg:
         triples = kg.backend.triple_count()
-        result = invoke(["validate", "--store", str(store), "--engine", engine, "-o", "-"])
+        result = invoke(
+            [*bounded, "validate", "--store", str(store), "--engine", engine, "-o", "-"]
+        )
         assert result.exit_code == 1, result.output
         assert "focus claim:armory-captured path kg:claimant: A claim needs a claimant" in (
             result.output
         )
         in_store = json.loads(
             invoke(
-                ["validate", "--store", str(store), "--engine", engine, "--format", "json"]
+                [
+                    *bounded,
+                    "validate",
+                    "--store",
+                    str(store),
+                    "--engine",
+                    engine,
+                    "--format",
+                    "json",
+                ]
             ).output
         )["results"]
         assert kg.backend.triple_count() == triples  # nothing was written
