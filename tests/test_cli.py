@@ -269,22 +269,40 @@ def test_validate_input_errors(tmp_path: Path) -> None:
     )
 
 
+HOLD_STORE = """\
+import sys
+from khalis_kg import KnowledgeGraph
+with KnowledgeGraph.build_store(sys.argv[1], sys.argv[2:], with_ontology=True) as kg:
+    print(kg.backend.triple_count(), flush=True)
+    sys.stdin.readline()
+    print(kg.backend.triple_count(), flush=True)
+"""
+
+
 @pytest.mark.parametrize("engine", ["turbo", "pyshacl"])
 def test_validate_store_reads_an_oxigraph_store_in_place(tmp_path: Path, engine: str) -> None:
     """``validate --store DIR`` validates what an on-disk store holds, through
     ``KnowledgeGraph.open_store`` (read-only: the store may be open for writing
-    elsewhere, here by this process), with the results of the same files."""
+    elsewhere, here by another process), with the results of the same files."""
     if engine == "turbo":
         pytest.importorskip("pyshacl_turbo")
     fixture = INVALID / "claim-without-claimant.ttl"
     store = tmp_path / "store"
     files = [TESTS.parent / "data" / "khalis.ttl", fixture]
-    # The verb's child is forked from this process, which holds the store open with
-    # RocksDB's threads running: a fork while one holds a lock can leave the child waiting
-    # on it for ever (seen once, 6 minutes), so the runs are bounded (exit 3, not a hang).
+    # The store is held open for writing by another process (as a loader would hold it):
+    # held by this one, the verb's child would be forked from a process with RocksDB's
+    # threads running, and a fork while one of them holds a lock can leave the child
+    # waiting on it for ever (seen once, 6 minutes). The runs stay bounded all the same.
     bounded = ["--timeout", "300"]
-    with KnowledgeGraph.build_store(store, files, with_ontology=True) as kg:
-        triples = kg.backend.triple_count()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_STORE, str(store), *map(str, files)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        triples = int(holder.stdout.readline())
         result = invoke(
             [*bounded, "validate", "--store", str(store), "--engine", engine, "-o", "-"]
         )
@@ -306,7 +324,11 @@ def test_validate_store_reads_an_oxigraph_store_in_place(tmp_path: Path, engine:
                 ]
             ).output
         )["results"]
-        assert kg.backend.triple_count() == triples  # nothing was written
+        written, _ = holder.communicate("\n", timeout=60)
+        assert int(written) == triples  # nothing was written
+    finally:
+        holder.kill()
+        holder.wait(timeout=60)
     from_files = json.loads(
         invoke(
             ["validate", "--with-data", str(fixture), "--engine", engine, "--format", "json"]
