@@ -67,10 +67,9 @@ def _near(text: str, line: int, column: int) -> str | None:
     return shown if len(shown) <= 40 else shown[:39] + "…"
 
 
-def syntax_error(exc: SyntaxError, text: str = "") -> QuerySyntaxError:
+def syntax_error(message: str, text: str = "") -> QuerySyntaxError:
     """Oxigraph's parse error in plain words: line, column, the offending token, and
     what was expected when that is short; an undeclared prefix is named."""
-    message = str(exc)
     m = _POSITION.search(message)
     if not m:
         return QuerySyntaxError(f"SPARQL syntax error: {one_line(message)}")
@@ -140,7 +139,7 @@ def parse_query(text: str, base: str | None = None) -> None:
     """
     message = _syntax_message(text, base)
     if message is not None:
-        raise syntax_error(SyntaxError(message), text)
+        raise syntax_error(message, text)
 
 
 def _syntax_message(text: str, base: str | None) -> str | None:
@@ -194,9 +193,7 @@ def _oxigraph_says(text: str, base: str | None) -> QuerySyntaxError | None:
         message = isolation.run(probe, limits)
     except KhalisError:  # the probe hit a limit or crashed: keep the verifier's words
         return None
-    if message is None:
-        return None
-    return syntax_error(SyntaxError(message), text)
+    return None if message is None else syntax_error(message, text)
 
 
 class OxigraphBackend:
@@ -404,7 +401,7 @@ class OxigraphBackend:
                 named_graphs=named_graphs,  # type: ignore[arg-type]
             )
         except SyntaxError as exc:
-            raise syntax_error(exc, plan.text) from None
+            raise syntax_error(str(exc), plan.text) from None
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed: {one_line(str(exc))}") from None
         try:
