@@ -123,14 +123,7 @@ def read_input(path: str | Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
 def write_output(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` (see the module's documentation for what is refused)."""
     target = _output_path(path)
-    try:
-        info: os.stat_result | None = os.lstat(target)
-    except FileNotFoundError:
-        info = None
-    except NotADirectoryError:
-        raise OutputError(f"{target}: directory {target.parent} does not exist") from None
-    except (OSError, ValueError) as exc:  # too long a name, a NUL byte
-        raise OutputError(f"{target}: cannot write ({_reason(exc)})") from None
+    info = _lstat(target, f"directory {target.parent} does not exist")
     if info is not None and not stat.S_ISREG(info.st_mode):
         mode = info.st_mode
         if stat.S_ISLNK(mode):
@@ -146,10 +139,19 @@ def write_output(path: str | Path, data: bytes) -> None:
     _write_atomic(target, data)
 
 
-def _reason(exc: OSError | ValueError) -> str:
-    if isinstance(exc, OSError):
-        return exc.strerror or "error"
-    return "a NUL character in the name"
+def _lstat(target: Path, no_parent: str) -> os.stat_result | None:
+    """What ``target`` itself is (a link not followed); None when it does not exist;
+    OutputError (``no_parent`` when a parent is not a directory) when it cannot be."""
+    try:
+        return os.lstat(target)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        raise OutputError(f"{target}: {no_parent}") from None
+    except OSError as exc:  # too long a name
+        raise OutputError(f"{target}: cannot write ({exc.strerror or 'error'})") from None
+    except ValueError:
+        raise OutputError(f"{target}: cannot write (a NUL character in the name)") from None
 
 
 def _output_path(path: str | Path) -> Path:
@@ -173,20 +175,16 @@ def output_directory(path: str | Path) -> Path:
     absent, used when it is a directory, refused (OutputError, one line) when it is
     anything else — a symbolic link is not followed, as for :func:`write_output`."""
     target = _output_path(path)
-    try:
-        info = os.lstat(target)
-    except FileNotFoundError:
+    no_parent = "a parent of it is not a directory"
+    info = _lstat(target, no_parent)
+    if info is None:
         try:
             target.mkdir(parents=True, exist_ok=True)
         except NotADirectoryError:
-            raise OutputError(f"{target}: a parent of it is not a directory") from None
+            raise OutputError(f"{target}: {no_parent}") from None
         except OSError as exc:
             raise WriteError(f"{target}: cannot create the directory ({exc.strerror})") from None
         return output_directory(target)  # checked as it now is (created, or raced)
-    except NotADirectoryError:
-        raise OutputError(f"{target}: a parent of it is not a directory") from None
-    except (OSError, ValueError) as exc:
-        raise OutputError(f"{target}: cannot write ({_reason(exc)})") from None
     if stat.S_ISLNK(info.st_mode):
         raise OutputError(
             f"{target}: is a symbolic link; not followed (give the directory it points to)"
