@@ -37,7 +37,7 @@ from .catalogue import Catalogue, QueryInfo
 from .checks import optional_count
 from .errors import InputError, KhalisError, ParameterError, RemoteAnswerError
 from .isolation import DEFAULT_MEMORY_LIMIT
-from .namespaces import KG, ONTOLOGY
+from .namespaces import KG, ONTOLOGY, PREFIXES
 from .rdfio import Source
 from .resources import ontology_sources, packaged_source, queries_dir
 from .results import QueryResult, count_of
@@ -610,7 +610,6 @@ class KnowledgeGraph:
 
         from . import sourcecheck
         from .files import write_output
-        from .namespaces import PREFIXES
 
         if not report.anchored:
             raise InputError("some sentences changed or are missing: nothing re-anchored")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from .errors import ParameterError
+from .errors import ParameterError, truncate
 
 MAX_SECONDS = 86_400.0
 """The longest time limit accepted anywhere (one day: past that "no limit" is what is
@@ -84,6 +84,4 @@ def _surrogate(char: str) -> bool:
 
 
 def _shown(value: object, limit: int = 80) -> str:
-    from .errors import truncate
-
     return truncate(repr(value), limit)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import InputError, KhalisError, ParameterError, QueryError, RDFSyntaxError, one_line
 from .files import as_path, read_input
-from .terms import Term, Triple
+from .terms import Term, Triple, is_absolute_iri
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -256,8 +256,6 @@ class Source:
     def into_graph(self, iri: str) -> Source:
         """This source loaded as the named graph ``iri`` (triples only: a file of quads
         already names its graphs)."""
-        from .terms import is_absolute_iri
-
         if not is_absolute_iri(iri):
             raise InputError(f"not an absolute graph IRI: {iri!r}")
         if self.format in ("nq", "trig"):

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from ..errors import (
     BackendError,
     InputError,
+    KhalisError,
     QueryError,
     QuerySyntaxError,
     UnverifiableQueryError,
@@ -40,6 +41,7 @@ from ..safety import (
     Limits,
     ReadOnlyQuery,
     decide,
+    tokenize,
     undeclared_names,
     undeclared_prefix,
 )
@@ -54,8 +56,6 @@ _EXPECTED_PUNCT = re.compile(r'^"[^"\sA-Za-z0-9]{1,3}"$')
 
 def _near(text: str, line: int, column: int) -> str | None:
     """The token of ``text`` starting at ``line``:``column``, else the one before it."""
-    from ..safety import tokenize
-
     before = None
     for tok in tokenize(text):
         if (tok.line, tok.column) > (line, column):
@@ -112,8 +112,6 @@ def syntax_error(message: str, text: str = "") -> QuerySyntaxError:
 def _balanced_end(text: str) -> bool:
     """Whether ``text`` closes every bracket it opens and ends with one: the parser then
     stopped on that last bracket, not on a missing end."""
-    from ..safety import tokenize
-
     punct = [t.text for t in tokenize(text) if t.kind == "punct"]
     return (
         bool(punct)
@@ -182,7 +180,6 @@ def _oxigraph_says(text: str, base: str | None) -> QuerySyntaxError | None:
     """Oxigraph's syntax error for ``text``, asked in a locked, isolated child; None
     when it reads the text, or the probe cannot run or fails."""
     from .. import isolation
-    from ..errors import KhalisError
 
     if not isolation.available():  # pragma: no cover - Windows: nowhere safe to ask
         return None
