@@ -18,7 +18,7 @@ from khalis_kg.errors import (
     ReadOnlyError,
     UnverifiableQueryError,
 )
-from khalis_kg.namespaces import KG, PREFIXES
+from khalis_kg.namespaces import PREFIXES
 from khalis_kg.safety import ReadOnlyQuery, builtin, decide, expand_escapes
 
 HELD = frozenset({"http://example.org/g", "http://example.org/h"})
@@ -26,14 +26,12 @@ DECLARED = ", ".join(f"{p}:" for p in sorted(PREFIXES))
 
 
 def _shipped_queries() -> dict[str, str]:
-    """Every query text khalis-kg ships: the packaged files and the statistics queries."""
+    """Every query text khalis-kg ships: the packaged files and the internal ones
+    (``queries/FOLDER/``: the diagrams', the pages', check-source's and stats')."""
     texts = {f"queries/{q.name}.rq": q.text for q in Catalogue.load()}
-    for q in Catalogue.load(resources.queries_dir() / "diagrams"):
-        texts[f"queries/diagrams/{q.name}.rq"] = q.text
-    texts["api._INSTANCES"] = api._INSTANCES
-    texts["api._CLAIMS"] = api._CLAIMS
-    for prop in ("publishedIn", "claimant"):
-        texts[f"api._CLAIMS_BY[{prop}]"] = api._CLAIMS_BY.format(kg=KG, prop=prop)
+    for folder in api.INTERNAL:
+        for q in Catalogue.load(resources.queries_dir() / folder):
+            texts[f"queries/{folder}/{q.name}.rq"] = q.text
     return texts
 
 

@@ -333,56 +333,12 @@ def reanchor(graph: Any, report: SourceReport, *, created: str) -> Any:
 MAX_BYTES = 8 << 20
 """Largest FILE read (8 MiB)."""
 
-_PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX oa: <http://www.w3.org/ns/oa#>
-PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX spdx: <http://spdx.org/rdf/terms#>
-"""
-
-DOCUMENTS = (
-    _PREFIXES
-    + """SELECT ?document ?text ?sha256 WHERE {
-  ?document nif:isString ?text .
-  OPTIONAL {
-    ?document spdx:checksum ?checksum .
-    ?checksum spdx:algorithm spdx:checksumAlgorithm_sha256 ; spdx:checksumValue ?sha256 .
-  }
-} ORDER BY ?document"""
-)
-"""The documents whose text the graph quotes, with their recorded SHA-256."""
-
-SPANS = (
-    _PREFIXES
-    + """SELECT ?span ?document ?exact ?prefix ?suffix ?start ?end WHERE {
-  ?span oa:hasSource ?document ; oa:hasSelector ?quote , ?position .
-  ?quote a oa:TextQuoteSelector ; oa:exact ?exact .
-  ?position a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end .
-  OPTIONAL { ?quote oa:prefix ?prefix }
-  OPTIONAL { ?quote oa:suffix ?suffix }
-} ORDER BY ?start ?span"""
-)
-"""Every span with its quote, context and offsets."""
-
-STATEMENTS = (
-    _PREFIXES
-    + """SELECT ?statement ?subject ?predicate ?object ?span ?inference WHERE {
-  ?statement a rdf:Statement ; rdf:subject ?subject ; rdf:predicate ?predicate ;
-      rdf:object ?object .
-  { ?statement prov:wasDerivedFrom ?span }
-  UNION
-  { ?statement prov:wasGeneratedBy ?inference OPTIONAL { ?inference prov:used ?span } }
-} ORDER BY ?statement ?span"""
-)
-"""Every reified statement with the spans it rests on: its sentences, or those its
-inference used (a row with ``?inference`` and no span: an inference that used none)."""
-
 
 def spans_of(rows: Iterable[Mapping[str, Any]]) -> list[Span]:
-    """:class:`Span` objects from rows of :data:`SPANS` (values as plain Python); a span
-    whose offsets are not non-negative integers, that ends before it starts or whose
-    quote is not as long as its offsets say, is an InputError naming it (the graph may be
-    the user's, ``--data``)."""
+    """:class:`Span` objects from rows of ``queries/sourcecheck/spans.rq`` (values as
+    plain Python); a span whose offsets are not non-negative integers, that ends before
+    it starts or whose quote is not as long as its offsets say, is an InputError naming
+    it (the graph may be the user's, ``--data``)."""
     spans = []
     for r in rows:
         start, end = _offset(r, "start"), _offset(r, "end")
@@ -411,7 +367,8 @@ def _bad_span(row: Mapping[str, Any], why: str) -> Exception:
 
 
 def statements_of(rows: Iterable[Mapping[str, Any]]) -> list[Statement]:
-    """:class:`Statement` objects from rows of :data:`STATEMENTS` (plain Python)."""
+    """:class:`Statement` objects from rows of ``queries/sourcecheck/statements.rq``
+    (plain Python)."""
     triples: dict[str, tuple[str, str, str]] = {}
     inferred: set[str] = set()
     spans: dict[str, dict[str, None]] = {}  # an ordered set per statement

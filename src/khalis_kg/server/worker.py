@@ -84,11 +84,12 @@ def prepare(kg: KnowledgeGraph) -> None:
     tasks need: a worker can open no file (it is locked as the command line's query
     children are, :mod:`khalis_kg.isolation`)."""
     from .. import diagrams  # noqa: F401 - a page's pictures
-    from ..api import preload_output
+    from ..api import INTERNAL, preload_output
 
     kg.decide("ASK {}")  # the query verifier's grammar
-    kg.queries()  # every packaged query file, and every diagram's
-    list(kg.diagram_queries)
+    kg.queries()  # every packaged query file, and the internal ones (pictures, pages)
+    for folder in INTERNAL:
+        list(kg.internal_queries(folder))
     preload_output("json-ld")  # every results and graph writer
 
 
