@@ -1,6 +1,7 @@
 """Every packaged query on every backend gives the same answer.
 
-The catalogue (``queries/*.rq``, plus the example queries of ``tests/data/queries``) is
+The catalogue (``queries/*.rq``, the internal queries of ``queries/FOLDER/``, and the
+example queries of ``tests/data/queries``) is
 read at collection time, so a new query file is a new test case. Backends: ``oxigraph``
 (the reference), ``memory`` (rdflib) and ``remote`` (an Oxigraph server started for the
 module, loaded through the Graph Store Protocol), over the packaged data without and
@@ -18,7 +19,7 @@ import pytest
 from helpers import EVENT, REPO, TEST_QUERIES, assert_isomorphic, canonical, running_oxigraph
 from rdflib import Graph
 
-from khalis_kg import KnowledgeGraph, resources
+from khalis_kg import KnowledgeGraph, api, resources
 from khalis_kg.catalogue import Catalogue, QueryInfo
 from khalis_kg.loader import load_to_store
 from khalis_kg.results import QueryResult
@@ -26,9 +27,36 @@ from khalis_kg.terms import Row, Term
 
 PACKAGED = Catalogue.load()
 EXAMPLES = Catalogue.load(TEST_QUERIES)
-CASES: list[tuple[str, QueryInfo]] = [("packaged", q) for q in PACKAGED] + [
-    ("example", q) for q in EXAMPLES
-]
+INTERNAL = {f: Catalogue.load(resources.queries_dir() / f) for f in api.INTERNAL}
+"""The queries khalis-kg runs for itself (diagrams, pages, check-source, stats): their
+parameters bound the same way, so held to the same parity."""
+CATALOGUES = {"packaged": PACKAGED, "example": EXAMPLES, **INTERNAL}
+CASES: list[tuple[str, QueryInfo]] = [(k, q) for k, c in CATALOGUES.items() for q in c]
+INTERNAL_DIFFERENT = {
+    ("memory", "pages", "quotes"): "offsets: rdflib keeps xsd:nonNegativeInteger, Oxigraph "
+    "answers xsd:integer (the page and check-source read the lexical form)",
+    ("memory", "sourcecheck", "spans"): "offsets: as pages:quotes",
+    ("remote", "pages", "ontology-terms", "data+ontology"): "rows of one term (ORDER BY ?t) "
+    "in another order",
+    ("virtuoso", "pages", "quotes"): "offsets' datatype, as on memory",
+    ("virtuoso", "sourcecheck", "spans"): "offsets' datatype, as on memory",
+    ("virtuoso", "diagrams", "account-links"): "not yet examined",
+    ("virtuoso", "diagrams", "ontology", "data+ontology"): "not yet examined",
+}
+"""Internal queries whose answers differ on another engine, as they did while their text
+was still in src/ (never compared then): strict xfails, so that a fix shows. The pages,
+check-source and diagrams read these answers in ways the tests of each check."""
+
+
+def _known(request: pytest.FixtureRequest, backend: str, kind: str, info: QueryInfo) -> None:
+    dataset = "data+ontology" if "data+ontology" in request.node.name else "data"
+    why = INTERNAL_DIFFERENT.get((backend, kind, info.name)) or INTERNAL_DIFFERENT.get(
+        (backend, kind, info.name, dataset)
+    )
+    if why is not None:
+        request.applymarker(pytest.mark.xfail(reason=why, strict=True))
+
+
 SAMPLE = {"iri": EVENT, "date": "2015-05-08", "string": "en", "integer": 0}
 
 
@@ -75,9 +103,8 @@ def _graph(result: QueryResult) -> Graph:
 
 
 def run(graph: KnowledgeGraph, kind: str, info: QueryInfo) -> QueryResult:
-    catalogue = PACKAGED if kind == "packaged" else EXAMPLES
     return graph.backend.query(
-        catalogue.get(info.name).text, bindings=info.bind(sample_params(info))
+        CATALOGUES[kind].get(info.name).text, bindings=info.bind(sample_params(info))
     )
 
 
@@ -92,8 +119,13 @@ def test_there_are_queries_to_compare() -> None:
     ("kind", "info"), CASES, ids=[f"{kind}:{info.name}" for kind, info in CASES]
 )
 def test_every_query_same_answer_on_every_backend(
-    engines: dict[str, KnowledgeGraph], backend: str, kind: str, info: QueryInfo
+    engines: dict[str, KnowledgeGraph],
+    backend: str,
+    kind: str,
+    info: QueryInfo,
+    request: pytest.FixtureRequest,
 ) -> None:
+    _known(request, backend, kind, info)
     expected = run(engines["oxigraph"], kind, info)
     got = run(engines[backend], kind, info)
     assert got.form == expected.form
@@ -174,8 +206,12 @@ def virtuoso_engines(
     ("kind", "info"), CASES, ids=[f"{kind}:{info.name}" for kind, info in CASES]
 )
 def test_every_query_same_answer_on_virtuoso(
-    virtuoso_engines: tuple[KnowledgeGraph, KnowledgeGraph], kind: str, info: QueryInfo
+    virtuoso_engines: tuple[KnowledgeGraph, KnowledgeGraph],
+    kind: str,
+    info: QueryInfo,
+    request: pytest.FixtureRequest,
 ) -> None:
+    _known(request, "virtuoso", kind, info)
     local, remote = virtuoso_engines
     expected = run(local, kind, info)
     got = run(remote, kind, info)

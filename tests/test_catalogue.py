@@ -228,3 +228,20 @@ def test_open_and_load_agree() -> None:
     assert lazy.get("casualties") == PACKAGED.get("casualties")
     assert lazy.names() == PACKAGED.names()
     assert lazy.list() == PACKAGED.list()
+
+
+def test_internal_queries_are_not_listed_and_have_complete_headers() -> None:
+    """``queries/FOLDER/`` holds the queries khalis-kg runs for itself (api.INTERNAL):
+    `khalis-kg queries` and the server's /queries list only ``queries/*.rq``."""
+    from khalis_kg import api, resources
+
+    root = Path(__file__).parents[1] / "queries"
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == sorted(api.INTERNAL)
+    assert PACKAGED.names() == sorted(p.stem for p in root.glob("*.rq"))
+    for folder in api.INTERNAL:
+        for info in Catalogue.load(resources.queries_dir() / folder):
+            assert info.title != info.name, (folder, info.name)
+            assert "?" in info.question, (folder, info.name)
+            if info.form == "select":
+                assert info.columns, (folder, info.name)
+                info.check_projection()

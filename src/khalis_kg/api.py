@@ -79,7 +79,7 @@ class Stats:
 
 
 _HOLDS_ONTOLOGY = f"ASK {{ <{ONTOLOGY}> a <http://www.w3.org/2002/07/owl#Ontology> }}"
-INTERNAL = ("diagrams", "sourcecheck", "stats")
+INTERNAL = ("diagrams", "pages", "sourcecheck", "stats")
 """The folders of ``queries/`` whose queries khalis-kg runs for itself (its pictures,
 resource pages, check-source and stats): not listed with the packaged queries."""
 

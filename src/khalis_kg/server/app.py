@@ -302,9 +302,12 @@ async def sparql_endpoint(request: Request) -> Response:
     return await _run_task(request, params, {**task, **_dataset(request, params)})
 
 
-def _sparql_task(text: str, accept: str, timeout: float) -> dict[str, Any]:
-    """A query of the server's own (a page's, the completion's) for a worker."""
-    return {"op": "sparql", "text": text, "accept": accept, "format": [], "timeout": timeout}
+def _page_task(query: tuple[str, dict[str, str]], accept: str, timeout: float) -> dict[str, Any]:
+    """A query of the server's own for a worker: ``queries/pages/NAME.rq`` with its
+    parameters (a resource's description, the completion's terms)."""
+    name, params = query
+    task = {"op": "query", "page": name, "params": params, "accept": accept, "format": []}
+    return {**task, "timeout": timeout}
 
 
 def _endpoint_url(request: Request) -> str:
@@ -468,9 +471,9 @@ async def index(request: Request) -> Response:
 
 
 async def _graph_terms(pool: WorkerPool, timeout: float) -> dict[str, list[str]]:
-    """The classes and properties the graph declares or uses (``pages.TERMS_QUERY``), for
-    the query page's completion; none when the query fails (the page still works)."""
-    task = _sparql_task(pages.TERMS_QUERY, "application/sparql-results+json", timeout)
+    """The classes and properties the graph declares or uses (``queries/pages/terms.rq``),
+    for the query page's completion; none when the query fails (the page still works)."""
+    task = _page_task(("terms", {}), "application/sparql-results+json", timeout)
     try:
         payload = await pool.run(task, timeout)
         rows = json.loads(payload["body"])["results"]["bindings"]
@@ -571,7 +574,7 @@ async def resource(request: Request) -> Response:
         return shapes_document(media)
     pool = _pool(request)
     if RESOURCE_OFFERS[media] != "html":
-        task = _sparql_task(pages.construct_query(iri), media, settings.timeout)
+        task = _page_task(pages.construct_query(iri), media, settings.timeout)
         payload = await pool.run(task, settings.timeout)
         if not payload.get("size"):
             raise refusal(404, f"<{iri}> is not described in this knowledge graph")
@@ -580,9 +583,10 @@ async def resource(request: Request) -> Response:
         docs = await _docs(request)
         if docs is not None:
             return HTMLResponse(_docs_page(docs["index.html"]), headers=HTML_HEADERS)
-    texts = pages.description_queries(iri)
+    queries = pages.description_queries(iri)
     reply = await pool.run(
-        {"op": "page", "iri": iri, "texts": texts, "timeout": settings.timeout}, settings.timeout
+        {"op": "page", "iri": iri, "queries": queries, "timeout": settings.timeout},
+        settings.timeout,
     )
     try:
         results = [json.loads(b) for b in reply["bodies"]]

@@ -4,9 +4,8 @@ Everything that comes from the graph goes through :func:`esc` (text and attribut
 values alike), and only ``http``/``https`` IRIs become links: an IRI such as
 ``javascript:…`` in the data is shown, never followed.
 
-The SPARQL used to describe a resource lives here too: :func:`description_queries`
-builds the SELECT queries from an IRI that the caller has already checked against
-:data:`SAFE_PATH` (so it cannot break out of ``<…>``).
+The SPARQL that describes a resource is in ``queries/pages/`` (the resource bound as
+``?resource``, never written into the text); :func:`description_queries` names it.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from urllib.parse import urlencode
 from .. import diagrams
 from ..diagrams import format_date
 from ..errors import esc
-from ..namespaces import BASE, KG, ONTOLOGY, PREFIXES, RDF_TYPE, RDFS, shorten
+from ..namespaces import BASE, KG, ONTOLOGY, RDF_TYPE, RDFS, shorten
 
 SAFE_PATH = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
 """Characters allowed in a resource path: valid inside a SPARQL IRIREF, no escapes."""
@@ -29,7 +28,6 @@ EXTERNAL = re.compile(r"https?://[^\x00-\x20\x7f<>\"'`\\]+")
 """An IRI linked as itself: http(s), no whitespace, control characters, quotes or
 backslash (browsers read a backslash as a slash and drop tabs and newlines)."""
 
-PROV_DERIVED = PREFIXES["prov"] + "wasDerivedFrom"
 LABEL_PREDICATES = (
     RDFS + "label",
     "http://www.w3.org/2004/02/skos/core#prefLabel",
@@ -99,126 +97,34 @@ def term_html(term: Mapping[str, str], label: str | None = None) -> str:
 
 # ------------------------------------------------------------------ SPARQL
 
+DESCRIPTION = (
+    "outgoing",
+    "blank-nodes",
+    "incoming",
+    "quotes",
+    "claims",
+    "related-events",
+    "quantities",
+    "inferred",
+)
+"""The queries of ``queries/pages/`` that describe a resource (bound as ``?resource``),
+in the order :func:`build_description` reads their answers."""
 
-def description_queries(iri: str) -> list[str]:
-    """SELECT queries describing ``iri``: out, blank-node details, in, quotes, claims, terms."""
-    s = f"<{iri}>"
-    skos = "http://www.w3.org/2004/02/skos/core#"
 
-    def labels(*variables: str) -> str:  # ?{v}l and ?{v}l2: rdfs:label, skos:prefLabel
-        return " ".join(
-            f"OPTIONAL {{ ?{v} <{RDFS}label> ?{v}l }} OPTIONAL {{ ?{v} <{skos}prefLabel> ?{v}l2 }}"
-            for v in variables
-        )
-
-    oa = "http://www.w3.org/ns/oa#"
-    queries = [
-        # 0: outgoing statements, with labels of the objects and predicates
-        f"SELECT ?p ?o ?ol ?ol2 ?pl ?pl2 WHERE {{ {s} ?p ?o . {labels('o', 'p')} }} LIMIT 2000",
-        # 1: statements about blank nodes the resource points to (selectors, lists)
-        f"SELECT ?b ?p ?o WHERE {{ {s} ?x ?b . FILTER(isBlank(?b)) ?b ?p ?o }} LIMIT 2000",
-        # 2: incoming links
-        f"SELECT ?s ?p ?sl ?sl2 ?pl ?pl2 WHERE {{ ?s ?p {s} . {labels('s', 'p')} }} "
-        "ORDER BY ?p ?s LIMIT 1000",
-        # 3: the quotes it was derived from (or, for a span, its own quote)
-        "SELECT DISTINCT ?span ?exact ?start ?end WHERE { "
-        f"{{ {s} <{PROV_DERIVED}> ?span }} UNION {{ BIND({s} AS ?span) }} "
-        f"?span <{oa}hasSelector> ?q . ?q <{oa}exact> ?exact . "
-        f"OPTIONAL {{ ?span <{oa}hasSelector> ?pos . ?pos <{oa}start> ?start ; <{oa}end> ?end }} "
-        "} ORDER BY ?start LIMIT 200",
-        # 4: claims that point to it, with claimant, channel and quote
-        "SELECT ?claim ?cl ?p ?pl ?claimant ?claimantl ?channel ?channell ?exact WHERE { "
-        f"?claim a <{KG}Claim> ; ?p {s} . "
-        f"OPTIONAL {{ ?claim <{RDFS}label> ?cl }} "
-        f"OPTIONAL {{ ?p <{RDFS}label> ?pl }} "
-        f"OPTIONAL {{ ?claim <{KG}claimant> ?claimant "
-        f"OPTIONAL {{ ?claimant <{RDFS}label> ?claimantl }} }} "
-        f"OPTIONAL {{ ?claim <{KG}publishedIn> ?channel "
-        f"OPTIONAL {{ ?channel <{RDFS}label> ?channell }} }} "
-        f"OPTIONAL {{ ?claim <{PROV_DERIVED}> ?cspan . ?cspan <{oa}hasSelector>/<{oa}exact> ?exact "
-        f"OPTIONAL {{ ?cspan <{oa}hasSelector>/<{oa}start> ?cstart }} }} "
-        "} ORDER BY ?claim ?cstart LIMIT 1000",
-    ]
-    queries += [
-        # 5: related events, by label, with how they relate and how certainly
-        "SELECT ?link ?event ?el ?type ?tl ?certainty ?cl ?date ?since WHERE { "
-        f"{s} <{KG}relatedEvent> ?link . ?link <{KG}linkedEvent> ?event . "
-        f"OPTIONAL {{ ?event <{RDFS}label> ?el }} "
-        f"OPTIONAL {{ ?link <{KG}linkType> ?type OPTIONAL {{ ?type <{skos}prefLabel> ?tl }} }} "
-        f"OPTIONAL {{ ?link <{KG}linkCertainty> ?certainty "
-        f"OPTIONAL {{ ?certainty <{skos}prefLabel> ?cl }} }} "
-        "OPTIONAL { ?event <http://semanticweb.cs.vu.nl/2009/11/sem/hasTimeStamp> ?date } "
-        "OPTIONAL { ?event <http://semanticweb.cs.vu.nl/2009/11/sem/hasEarliestBeginTimeStamp> "
-        "?since } } LIMIT 200",
-        # 6: quantities it points to, with their number, qualifier and the article's words
-        "SELECT ?q ?qualifier ?value ?minValue ?exclusiveMinValue ?statedAs ?unit WHERE { "
-        f"{s} ?p ?q . ?q a <{KG}Quantity> . "
-        f"OPTIONAL {{ ?q <{KG}qualifier> ?qualifier }} "
-        "OPTIONAL { ?q <https://schema.org/value> ?value } "
-        "OPTIONAL { ?q <https://schema.org/minValue> ?minValue } "
-        f"OPTIONAL {{ ?q <{KG}exclusiveMinValue> ?exclusiveMinValue }} "
-        f"OPTIONAL {{ ?q <{KG}statedAs> ?statedAs }} "
-        "OPTIONAL { ?q <https://schema.org/unitText> ?unit } } LIMIT 200",
-    ]
-    rdf = PREFIXES["rdf"]
-    prov = PREFIXES["prov"]
-    queries.append(
-        # 7: its statements that are inferences of ours, not the article's (the
-        # rdf:Statement was generated by a kg:Inference), with the inference's label
-        "SELECT ?p ?o ?inference ?il WHERE { "
-        f"?statement <{rdf}subject> {s} ; <{rdf}predicate> ?p ; <{rdf}object> ?o ; "
-        f"<{prov}wasGeneratedBy> ?inference . "
-        f"OPTIONAL {{ ?inference <{RDFS}label> ?il }} }} LIMIT 1000"
-    )
-    if iri == ONTOLOGY:
-        # 8: the ontology's terms, so that /ontology#Term lands on its row
-        queries.append(
-            "SELECT ?t ?type ?l ?c ?c2 WHERE { ?t a ?type . "
-            f'FILTER(STRSTARTS(STR(?t), "{KG}")) '
-            f"OPTIONAL {{ ?t <{RDFS}label> ?l }} OPTIONAL {{ ?t <{RDFS}comment> ?c }} "
-            "OPTIONAL { ?t <http://www.w3.org/2004/02/skos/core#definition> ?c2 } "
-            "} ORDER BY ?t LIMIT 2000"
-        )
+def description_queries(iri: str) -> list[tuple[str, dict[str, str]]]:
+    """The queries describing ``iri`` with their parameters: out, blank-node details, in,
+    quotes, claims, related events, quantities, inferences, and the ontology's terms on
+    the ontology's page."""
+    queries: list[tuple[str, dict[str, str]]] = [(n, {"resource": iri}) for n in DESCRIPTION]
+    if iri == ONTOLOGY:  # so that /ontology#Term lands on its row
+        queries.append(("ontology-terms", {}))
     return queries
 
 
-TERMS_QUERY = """PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX owl:  <http://www.w3.org/2002/07/owl#>
-SELECT DISTINCT ?term ?kind WHERE {
-  { VALUES ?type { owl:Class rdfs:Class } ?term a ?type BIND ("class" AS ?kind) }
-  UNION { [] a ?term BIND ("class" AS ?kind) }
-  UNION {
-    VALUES ?type { rdf:Property owl:ObjectProperty owl:DatatypeProperty owl:AnnotationProperty }
-    ?term a ?type BIND ("property" AS ?kind)
-  }
-  UNION { [] ?term [] BIND ("property" AS ?kind) }
-  FILTER (isIRI(?term))
-}
-ORDER BY ?kind ?term
-LIMIT 5000"""
-"""The classes and properties the graph declares (the ontology's) or uses, offered by
-the query page's completion (``/``)."""
-
-
-def construct_query(iri: str) -> str:
-    """CONSTRUCT the resource's description: out, blank-node closure (2 levels), in."""
-    s = f"<{iri}>"
-    if iri == ONTOLOGY:
-        subject = f'?x ?p ?o . FILTER(?x = {s} || STRSTARTS(STR(?x), "{KG}"))'
-        return (
-            "CONSTRUCT { ?x ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 } WHERE { "
-            f"{subject} "
-            "OPTIONAL { FILTER(isBlank(?o)) ?o ?p2 ?o2 "
-            "OPTIONAL { FILTER(isBlank(?o2)) ?o2 ?p3 ?o3 } } }"
-        )
-    return (
-        "CONSTRUCT { ?x ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 . ?i ?ip ?x } WHERE { "
-        f"BIND({s} AS ?x) "
-        "{ ?x ?p ?o OPTIONAL { FILTER(isBlank(?o)) ?o ?p2 ?o2 "
-        "OPTIONAL { FILTER(isBlank(?o2)) ?o2 ?p3 ?o3 } } } "
-        "UNION { ?i ?ip ?x } }"
-    )
+def construct_query(iri: str) -> tuple[str, dict[str, str]]:
+    """The CONSTRUCT of the resource's description (``queries/pages/construct.rq``: out,
+    blank-node closure (2 levels), in) with its parameters; the ontology's is its terms'."""
+    return ("construct-ontology", {}) if iri == ONTOLOGY else ("construct", {"resource": iri})
 
 
 # ------------------------------------------------------------------ model

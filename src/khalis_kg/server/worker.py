@@ -79,6 +79,14 @@ def _sparql(kg: KnowledgeGraph, task: dict[str, Any], text: str, max_results: in
     )
 
 
+def _internal(kg: KnowledgeGraph, task: dict[str, Any], query: Any, max_results: int) -> Any:
+    """``queries/pages/NAME.rq`` with its parameters (one of a resource page's queries)
+    with the task's time limit and the result cap."""
+    name, params = query
+    result = kg.internal("pages", name, params, timeout=task["timeout"], max_rows=max_results)
+    return _capped(result, max_results)
+
+
 def prepare(kg: KnowledgeGraph) -> None:
     """Read and import, once in the server before its workers are forked, what the
     tasks need: a worker can open no file (it is locked as the command line's query
@@ -110,6 +118,8 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> Any:
     if op in {"sparql", "query"}:
         if op == "sparql":
             result = _sparql(kg, task, task["text"], max_results)
+        elif "page" in task:  # one of a resource page's queries
+            result = _internal(kg, task, (task["page"], task["params"]), max_results)
         else:
             result = kg.query(task["name"], **task["params"])
         return _serialize(
@@ -119,10 +129,10 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> Any:
         # A resource page: its description queries and the diagrams that belong on it.
         from .pages import href
 
-        bodies = []
-        for text in task["texts"]:
-            result = _capped(_sparql(kg, task, text, max_results), max_results)
-            bodies.append(result.serialize("nt" if result.form == "graph" else "json")[0])
+        bodies = [
+            _internal(kg, task, query, max_results).serialize("json")[0]
+            for query in task["queries"]
+        ]
         pictures = kg.diagrams_for(task["iri"], link=href, timeout=task["timeout"])
         return {"bodies": bodies, "diagrams": [list(d) for d in pictures]}
     raise refusal(500, f"unknown worker task {op!r}")
