@@ -509,7 +509,8 @@ PROBE = """
 import sys
 from pathlib import Path
 import khalis_kg.resources as r
-r.queries_dir = lambda: Path({queries!r})
+if {argv!r}[0] == "query":  # the example queries; stats reads the internal ones (queries/stats/)
+    r.queries_dir = lambda: Path({queries!r})
 from khalis_kg.cli import main
 assert main({argv!r}) == 0
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r} or m in {heavy!r})
