@@ -1,20 +1,19 @@
 """SHACL validation with two engines behind one call, reported as typed
 :class:`ValidationReport` objects.
 
-* ``turbo`` (the default when installed): pyshacl-turbo, a Rust SHACL engine. Input
-  files are read with Oxigraph's parser and handed to it as N-Quads, which it parses
-  itself (datatypes as written: an Oxigraph store would turn ``xsd:int`` into
-  ``xsd:integer``); :meth:`khalis_kg.KnowledgeGraph.validate` hands it the pyoxigraph
-  ``Store`` its queries already use. The shapes are compiled once per process.
+* ``turbo`` (the default when installed): pyshacl-turbo, a Rust SHACL engine, parses
+  what it validates itself: one N-Triples or Turtle file as it is, other inputs as
+  N-Quads read by Oxigraph's parser (datatypes as written: an Oxigraph store would turn
+  ``xsd:int`` into ``xsd:integer``); :meth:`khalis_kg.KnowledgeGraph.validate` hands it
+  the pyoxigraph ``Store`` its queries already use.
 * ``pyshacl``: pySHACL, the reference implementation, on an rdflib graph. The
   differential test (``tests/test_engines.py``) proves that both engines give the same
   results on the project's shapes.
 
-Both validate the union of the inputs (named graphs included) together with the packaged
-ontology (its SKOS concepts must be visible to ``sh:class``), with no inference unless
-asked (``inference="rdfs"``). Shapes and ontology are parsed once per process. Input
-files are read with Oxigraph's parser first, so a syntax error names the file and the
-line.
+Both validate the union of the inputs (named graphs included) with the packaged ontology
+(its SKOS concepts must be visible to ``sh:class``), with no inference unless asked.
+Shapes and ontology are parsed (and compiled) once per process. A syntax error names the
+file and the line (Oxigraph's parser).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import EngineCrashError, KhalisError, printable
 from .namespaces import ONTOLOGY, OWL, RDF_TYPE, SH, shorten
-from .rdfio import Source, check_syntax
+from .rdfio import Source, check_syntax, from_rdflib, parse, to_ox
 from .resources import ontology_sources, packaged_source, tested
 
 if TYPE_CHECKING:
@@ -330,6 +329,9 @@ def warm_up(engine: str | None = None) -> None:
         _ontology_graph()
 
 
+_SOURCE_GRAPH = "urn:khalis-kg:validate:source:"
+
+
 class _Origin:
     """Which input file a result comes from: the file holding the offending triple
     (focus, path, value); otherwise the last file in which the focus node is a subject
@@ -341,25 +343,31 @@ class _Origin:
         self.sources = sources
         self.store: pyoxigraph.Store | None = None
 
-    def _has(self, s: Any, p: Any, o: Any, graph: Any) -> bool:
-        assert self.store is not None
-        return next(iter(self.store.quads_for_pattern(s, p, o, graph)), None) is not None
-
     def find(self, focus: Any, path: Any, value: Any) -> str | None:
         import pyoxigraph as ox
+        from rdflib import URIRef
 
-        if self.store is None:
-            self.store = _load_store(self.sources)
         graphs = [(s.name, ox.NamedNode(f"{_SOURCE_GRAPH}{i}")) for i, s in enumerate(self.sources)]
-        s, p, o = _to_ox(focus), _to_ox(path), _to_ox(value)
+        if self.store is None:
+            self.store = ox.Store()
+            for (_name, graph), source in zip(graphs, self.sources, strict=True):
+                self.store.extend(
+                    ox.Quad(q.subject, q.predicate, q.object, graph) for q in parse(source)
+                )
+        store = self.store
+
+        def has(*pattern: Any) -> bool:
+            return next(iter(store.quads_for_pattern(*pattern)), None) is not None
+
+        s, o = _to_ox(focus), _to_ox(value)
         if s is None:
             return None
-        if isinstance(p, ox.NamedNode) and o is not None:
+        if isinstance(path, URIRef) and o is not None:
             for name, graph in graphs:
-                if self._has(s, p, o, graph):
+                if has(s, ox.NamedNode(str(path)), o, graph):
                     return name
         for name, graph in reversed(graphs):
-            if self._has(s, None, None, graph):
+            if has(s, None, None, graph):
                 return name
         return None
 
@@ -367,18 +375,9 @@ class _Origin:
 def _to_ox(term: Any) -> Any:
     """An rdflib IRI or literal as a pyoxigraph term (``None`` for anything else: blank
     nodes are relabelled by each parser, so they cannot be looked up)."""
-    import pyoxigraph as ox
     from rdflib import Literal, URIRef
 
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    return None
+    return to_ox(from_rdflib(term)) if isinstance(term, (URIRef, Literal)) else None
 
 
 # -- entry points ---------------------------------------------------------------------
@@ -461,12 +460,6 @@ def validate_graph(
 
 # -- turbo ------------------------------------------------------------------------------
 
-_SOURCE_GRAPH = "urn:khalis-kg:validate:source:"
-
-
-_DIRECT_FORMATS = {"nt": "nt", "turtle": "turtle"}
-"""Syntaxes pyshacl-turbo reads itself, with the parser family of Oxigraph (oxrdfio)."""
-
 
 def _direct_input(sources: Sequence[Source]) -> Any | None:
     """One N-Triples or Turtle file handed to pyshacl-turbo as it is, after the ontology's
@@ -481,8 +474,8 @@ def _direct_input(sources: Sequence[Source]) -> Any | None:
     if len(sources) != 1:
         return None
     source = sources[0]
-    fmt = _DIRECT_FORMATS.get(source.spec().name)
-    if fmt is None or source.data.startswith(b"\xef\xbb\xbf"):
+    fmt = source.spec().name  # pyshacl-turbo's names for them too
+    if fmt not in ("nt", "turtle") or source.data.startswith(b"\xef\xbb\xbf"):
         return None
     from pyshacl_turbo.rdf import Input
 
@@ -544,31 +537,6 @@ def _ontology_text() -> str:
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
-
-
-def _load_store(sources: Sequence[Source]) -> pyoxigraph.Store:
-    """An in-memory store with each source in its own named graph (quads of N-Quads and
-    TriG files are moved into it: the union is validated, as with pySHACL)."""
-    import pyoxigraph as ox
-
-    from .errors import InputError, one_line
-    from .rdfio import ox_format, rdf_syntax_error
-
-    store = ox.Store()
-    for i, source in enumerate(sources):
-        fmt = ox_format(source.spec().name)
-        graph = ox.NamedNode(f"{_SOURCE_GRAPH}{i}")
-        try:
-            if fmt.supports_datasets:
-                quads = ox.parse(source.data, fmt, base_iri=source.base_iri)
-                store.extend(ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads)
-            else:
-                store.bulk_load(source.data, fmt, base_iri=source.base_iri, to_graph=graph)
-        except SyntaxError as exc:
-            raise rdf_syntax_error(source, exc) from None
-        except (ValueError, OSError) as exc:
-            raise InputError(f"{source.name}: cannot load: {one_line(str(exc))}") from None
-    return store
 
 
 def _run_turbo(
