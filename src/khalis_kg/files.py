@@ -96,11 +96,10 @@ def read_input(path: str | Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     try:
         info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{path}: is a directory, not a file")
         if not stat.S_ISREG(info.st_mode):
-            kind = _kind(info.st_mode)
-            if stat.S_ISDIR(info.st_mode):
-                raise InputError(f"{path}: is a directory, not a file")
-            raise InputError(f"{path}: is {kind}, not a regular file; give a file")
+            raise InputError(f"{path}: is {_kind(info.st_mode)}, not a regular file; give a file")
         if info.st_size > limit:
             raise InputError(f"{path}: too large ({info.st_size} bytes; the limit is {limit})")
         chunks: list[bytes] = []

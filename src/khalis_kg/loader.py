@@ -81,12 +81,8 @@ def to_ntriples(sources: Sequence[Source]) -> tuple[bytes, int]:
             triples.append(quad.triple)
         total += len(triples)
         if source.format == "nt" and len(sources) == 1:
-            data = (
-                source.data
-                if source.data.endswith(b"\n") or not source.data
-                else (source.data + b"\n")
-            )
-            return data, total
+            ended = source.data.endswith(b"\n") or not source.data
+            return (source.data if ended else source.data + b"\n"), total
         chunks.append(rdf_serialize(triples, "nt"))
     return b"".join(chunks), total
 
