@@ -268,11 +268,13 @@ def _fork_worker(
         gc.freeze()  # what the child holds now lives until it exits: never scanned
         if limits.lock_descriptors:
             fd = lock_descriptors(fd, close_others=not limits.keep_descriptors)
-        while (task := _receive(fd)) is not None:
+        tasks = open(fd, "rb", closefd=False)  # noqa: SIM115 - no new descriptor
+        while len(header := tasks.read(LENGTH.size)) == LENGTH.size:  # until it closes
+            task = tasks.read(LENGTH.unpack(header)[0])
             _cap_memory(limits.memory)  # each task's headroom, above what is held now
             answer = prepared
             if answer[0] == "ok":
-                answer = _outcome(lambda: serve(pickle.loads(task)))  # noqa: S301 - ours
+                answer = _outcome(lambda: serve(pickle.loads(task)))  # noqa: B023, S301
             payload = _pickled(answer)
             _write_all(fd, LENGTH.pack(len(payload)))
             _write_all(fd, payload)
@@ -291,22 +293,6 @@ def _fork_worker(
     theirs.close()
     os.close(error_w)
     return Worker(pid, mine, error_r), mask
-
-
-def _receive(fd: int) -> bytes | None:
-    """The next message on channel ``fd`` (blocking); None when it closes."""
-    header = _read_exactly(fd, LENGTH.size)
-    return None if header is None else _read_exactly(fd, LENGTH.unpack(header)[0])
-
-
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    data = bytearray()
-    while len(data) < size:
-        chunk = os.read(fd, size - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return bytes(data)
 
 
 def _outcome(compute: Callable[[], Any]) -> tuple[str, Any]:
