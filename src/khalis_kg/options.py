@@ -198,124 +198,103 @@ def from_environment(args: argparse.Namespace) -> None:
             setattr(args, dest, value if dest == "remote_graph" else url(value, source))
 
 
-SHARED: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
-    "backend": (
-        ("--backend",),
-        dict(
-            choices=BACKENDS,
-            metavar="[" + "|".join(BACKENDS) + "]",
-            help="Query engine: oxigraph (fast start; the default), memory (rdflib) or "
-            "remote (--endpoint).",
-        ),
+SHARED: dict[str, dict[str, object]] = {
+    "backend": dict(
+        flag="--backend",
+        choices=BACKENDS,
+        metavar="[" + "|".join(BACKENDS) + "]",
+        help="Query engine: oxigraph (fast start; the default), memory (rdflib) or "
+        "remote (--endpoint).",
     ),
-    "endpoint": (
-        ("--endpoint",),
-        dict(
-            type=url,
-            metavar="URL",
-            help="SPARQL query URL for --backend remote [default: $KHALIS_KG_ENDPOINT]. "
-            "Credentials: set KHALIS_KG_TOKEN, or KHALIS_KG_USER and KHALIS_KG_PASSWORD, "
-            "in the environment (never in the URL).",
-        ),
+    "endpoint": dict(
+        flag="--endpoint",
+        type=url,
+        metavar="URL",
+        help="SPARQL query URL for --backend remote [default: $KHALIS_KG_ENDPOINT]. "
+        "Credentials: set KHALIS_KG_TOKEN, or KHALIS_KG_USER and KHALIS_KG_PASSWORD, "
+        "in the environment (never in the URL).",
     ),
-    "remote_graph": (
-        ("--remote-graph",),
-        dict(
-            metavar="IRI",
-            help="With --backend remote: the graph of the store that holds the data; "
-            "queries are scoped to it (default-graph-uri), load writes there, stats and "
-            "validate see only it [default: $KHALIS_KG_REMOTE_GRAPH, else the store's "
-            "default graph].",
-        ),
+    "remote_graph": dict(
+        flag="--remote-graph",
+        metavar="IRI",
+        help="With --backend remote: the graph of the store that holds the data; "
+        "queries are scoped to it (default-graph-uri), load writes there, stats and "
+        "validate see only it [default: $KHALIS_KG_REMOTE_GRAPH, else the store's "
+        "default graph].",
     ),
-    "remote_timeout": (
-        ("--remote-timeout",),
-        dict(
-            type=seconds,
-            metavar="SECONDS",
-            help="Seconds allowed for each HTTP exchange with the remote endpoint, whole "
-            "(connect, headers, body) [default: 30].",
-        ),
+    "remote_timeout": dict(
+        flag="--remote-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        help="Seconds allowed for each HTTP exchange with the remote endpoint, whole "
+        "(connect, headers, body) [default: 30].",
     ),
-    "remote_request": (
-        ("--remote-request",),
-        dict(
-            choices=("form", "get", "direct"),
-            metavar="[form|get|direct]",
-            help="With --backend remote: send queries as a form POST, a GET (long ones as "
-            "a form POST) or a direct application/sparql-query POST [default: form].",
-        ),
+    "remote_request": dict(
+        flag="--remote-request",
+        choices=("form", "get", "direct"),
+        metavar="[form|get|direct]",
+        help="With --backend remote: send queries as a form POST, a GET (long ones as "
+        "a form POST) or a direct application/sparql-query POST [default: form].",
     ),
-    "graph_store": (
-        ("--graph-store",),
-        dict(
-            type=url,
-            metavar="URL",
-            help="SPARQL Graph Store URL of the remote store (Oxigraph server: "
-            "http://HOST:PORT/store) [default: $KHALIS_KG_GRAPH_STORE].",
-        ),
+    "graph_store": dict(
+        flag="--graph-store",
+        type=url,
+        metavar="URL",
+        help="SPARQL Graph Store URL of the remote store (Oxigraph server: "
+        "http://HOST:PORT/store) [default: $KHALIS_KG_GRAPH_STORE].",
     ),
-    "data": (
-        ("--data",),
-        dict(
-            action="append",
-            type=path,
-            metavar="FILE",
-            help="Use this RDF file instead of the packaged graph (repeat for several).",
-        ),
+    "data": dict(
+        flag="--data",
+        action="append",
+        type=path,
+        metavar="FILE",
+        help="Use this RDF file instead of the packaged graph (repeat for several).",
     ),
-    "named_graphs": (
-        ("--named-graph",),
-        dict(
-            action="append",
-            type=named_graph,
-            metavar="IRI=FILE",
-            help="Load FILE as the named graph IRI, beside the data (repeatable): queries "
-            "reach it with GRAPH, FROM or FROM NAMED. Either may hold =: the value is "
-            "split at the one = that leaves an absolute IRI and an existing file.",
-        ),
+    "named_graphs": dict(
+        flag="--named-graph",
+        action="append",
+        type=named_graph,
+        metavar="IRI=FILE",
+        help="Load FILE as the named graph IRI, beside the data (repeatable): queries "
+        "reach it with GRAPH, FROM or FROM NAMED. Either may hold =: the value is "
+        "split at the one = that leaves an absolute IRI and an existing file.",
     ),
-    "store": (
-        ("--store",),
-        dict(
-            type=directory,
-            metavar="DIR",
-            help="Read the on-disk Oxigraph store in DIR in place (opened read-only; "
-            "built by KnowledgeGraph.build_store(DIR) or oxigraph load) instead of loading "
-            "data: query, sparql, stats, export, diagram, validate and serve.",
-        ),
+    "store": dict(
+        flag="--store",
+        type=directory,
+        metavar="DIR",
+        help="Read the on-disk Oxigraph store in DIR in place (opened read-only; "
+        "built by KnowledgeGraph.build_store(DIR) or oxigraph load) instead of loading "
+        "data: query, sparql, stats, export, diagram, validate and serve.",
     ),
-    "time_limit": (
-        ("--timeout",),
-        dict(
-            type=seconds,
-            metavar="SECONDS",
-            help="Stop each step after SECONDS, whatever it is doing: a verb's work (the "
-            "parse and then the query, validation or export; exit 3), or one query of "
-            "serve (503). At most 86400 [default: no limit for a verb, "
-            f"{SERVE_TIMEOUT:g} for a query of serve].",
-        ),
+    "time_limit": dict(
+        flag="--timeout",
+        type=seconds,
+        metavar="SECONDS",
+        help="Stop each step after SECONDS, whatever it is doing: a verb's work (the "
+        "parse and then the query, validation or export; exit 3), or one query of "
+        "serve (503). At most 86400 [default: no limit for a verb, "
+        f"{SERVE_TIMEOUT:g} for a query of serve].",
     ),
-    "memory_limit": (
-        ("--memory-limit",),
-        dict(
-            type=memory_size,
-            metavar="SIZE",
-            help="Memory each step may add to what its process holds: the parse of the "
-            "data, then a verb's query or validation (exit 4), or one query of serve, "
-            "beyond the loaded graph (503). E.g. 512M, 4G, or none [default: auto: 2G, or "
-            "16 times the size of the input files when that is more, at most the "
-            "machine's memory].",
-        ),
+    "memory_limit": dict(
+        flag="--memory-limit",
+        type=memory_size,
+        metavar="SIZE",
+        help="Memory each step may add to what its process holds: the parse of the "
+        "data, then a verb's query or validation (exit 4), or one query of serve, "
+        "beyond the loaded graph (503). E.g. 512M, 4G, or none [default: auto: 2G, or "
+        "16 times the size of the input files when that is more, at most the "
+        "machine's memory].",
     ),
 }
-"""Each shared option once: its flags and its ``add_argument`` keywords, by destination."""
+"""Each shared option once: its flag and its ``add_argument`` keywords, by destination."""
 
 
 def add(parser: argparse.ArgumentParser, *names: str, inherit: bool = False) -> None:
     """Add the :data:`SHARED` options ``names`` to ``parser``; with ``inherit`` (a verb),
     an option it is not given keeps the group's value."""
     for name in names:
-        flags, keywords = SHARED[name]
+        keywords = dict(SHARED[name])
+        flag = keywords.pop("flag")
         default = argparse.SUPPRESS if inherit else keywords.get("default")
-        parser.add_argument(*flags, dest=name, **{**keywords, "default": default})  # type: ignore[arg-type]
+        parser.add_argument(flag, dest=name, **{**keywords, "default": default})  # type: ignore[arg-type]
