@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -365,18 +366,9 @@ def service_description(request: Request) -> Response:
     info = request.app.state.info
     settings = _settings(request)
     fmt = "http://www.w3.org/ns/formats/"
+    names = "SPARQL_Results_JSON SPARQL_Results_XML SPARQL_Results_CSV SPARQL_Results_TSV"
     result_formats = ", ".join(
-        f"<{fmt}{name}>"
-        for name in (
-            "SPARQL_Results_JSON",
-            "SPARQL_Results_XML",
-            "SPARQL_Results_CSV",
-            "SPARQL_Results_TSV",
-            "Turtle",
-            "N-Triples",
-            "JSON-LD",
-            "RDF_XML",
-        )
+        f"<{fmt}{name}>" for name in f"{names} Turtle N-Triples JSON-LD RDF_XML".split()
     )
     named = "".join(
         f" ;\n        sd:namedGraph [ a sd:NamedGraph ; sd:name <{g}> ]" for g in info["graphs"]
@@ -683,10 +675,9 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"x-content-type-options", b"nosniff"))
-                headers.append((b"referrer-policy", b"same-origin"))
-                message["headers"] = headers
+                headers = MutableHeaders(scope=message)
+                headers.append("x-content-type-options", "nosniff")
+                headers.append("referrer-policy", "same-origin")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
