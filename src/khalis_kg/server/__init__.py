@@ -87,28 +87,22 @@ def serve(
     head: a reverse proxy's job (docs/server.md). A request waits at most
     ``queue_timeout`` seconds for a free query worker.
     """
-    if os.name != "posix":  # pragma: no cover - Windows
-        from ..errors import KhalisError
+    from ..errors import KhalisError, ParameterError
 
+    if os.name != "posix":  # pragma: no cover - Windows
         raise KhalisError(
             "khalis-kg serve needs a POSIX system (Linux, macOS): its query workers are "
-            "forked, watched with loop.add_reader and capped with RLIMIT_AS; the command "
+            "forked, talked to over socket pairs and capped with RLIMIT_AS; the command "
             "line and the Python API work here"
         )
     if backend == "remote" and not endpoint:
-        from ..errors import KhalisError
-
         raise KhalisError("serve --backend remote needs --endpoint URL (the store's query URL)")
     if backend == "remote" and (data or named_graphs):
-        from ..errors import ParameterError
-
         raise ParameterError(
             "serve --backend remote serves the store's data: put files there with "
             "khalis-kg load FILE --graph-store URL, not --data or --named-graph"
         )
     if store is not None:
-        from ..errors import ParameterError
-
         if data or named_graphs or not with_ontology:
             raise ParameterError(
                 "serve --store DIR serves the store as it is: give no --data, --named-graph "
@@ -122,8 +116,6 @@ def serve(
         from . import guard
         from .app import Settings, create_app, running
     except ImportError as exc:
-        from ..errors import KhalisError
-
         raise KhalisError(
             f"khalis-kg serve needs the server extra ({exc.name} is not installed): "
             "pip install 'khalis-kg[server]'"
