@@ -129,10 +129,7 @@ def sparql_term(name: str, term: Term) -> str:
 
 def _offsets(text: str) -> list[int]:
     """Character offset of the start of each line (1-based line numbers → index - 1)."""
-    starts = [0]
-    for m in re.finditer("\n", text):
-        starts.append(m.end())
-    return starts
+    return [0, *(m.end() for m in re.finditer("\n", text))]
 
 
 def outer_group_offset(text: str) -> int:
@@ -264,7 +261,6 @@ def _prologue(text: str) -> str:
 
 # ------------------------------------------------------------------------- results
 _SURROGATE = re.compile("[\ud800-\udfff]")
-JSON_TYPES = ("application/sparql-results+json", "application/json")
 OTHER_RESULTS = {
     "application/sparql-results+xml": "SPARQL XML results",
     "text/csv": "SPARQL CSV results",
