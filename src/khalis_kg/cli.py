@@ -378,26 +378,19 @@ def _unknown_format(value: str, names: Sequence[str]) -> argparse.ArgumentTypeEr
     )
 
 
-def _render(
-    result: QueryResult,
-    fmt: str | None,
-    *,
-    columns: str | None = None,
-    width: int | None = None,
-    show_lang: bool = False,
-) -> bytes:
-    """``result`` in ``fmt``; ``columns`` keeps those (any format); a table is fitted to
-    ``width`` characters (None: no limit) and shows language tags when ``show_lang``."""
+def _render(result: QueryResult, args: argparse.Namespace) -> bytes:
+    """``result`` in ``--format``; ``--columns`` keeps those (any format); a table is
+    fitted to ``--width`` (measured by :func:`_table_width`; None: no limit) and shows
+    language tags with ``--lang``."""
     from .rdfio import result_format
     from .results import TABLE_WIDTH, select_columns, to_table
 
-    if columns is not None:
-        result = select_columns(result, columns.split(","))
-    if fmt is None:
-        fmt = "turtle" if result.form == "graph" else "table"
+    if args.columns is not None:
+        result = select_columns(result, args.columns.split(","))
+    fmt = args.fmt or ("turtle" if result.form == "graph" else "table")
     if result.form != "graph" and result_format(fmt, result.form).name == "table":
-        width = TABLE_WIDTH if width == DEFAULT_WIDTH else width
-        return to_table(result, width=width, show_lang=show_lang).encode("utf-8")
+        width = TABLE_WIDTH if args.width == DEFAULT_WIDTH else args.width
+        return to_table(result, width=width, show_lang=args.lang).encode("utf-8")
     data, _media = result.serialize(fmt)
     return data
 
@@ -440,10 +433,10 @@ def query_command(args: argparse.Namespace) -> None:
         api.preload_output(args.fmt)
         return kg
 
-    table = dict(columns=args.columns, width=_table_width(args.width), show_lang=args.lang)
+    args.width = _table_width(args.width)
 
     def run(kg: KnowledgeGraph) -> bytes:
-        return _render(kg.query(name, bound), args.fmt, **table)
+        return _render(kg.query(name, bound), args)
 
     _write(_isolated(args, prepare, run, f"the query {name}", lock=True), args.output)
 
@@ -476,11 +469,11 @@ def sparql_command(args: argparse.Namespace) -> None:
         api.preload_output(args.fmt)
         return kg, plan
 
-    table = dict(columns=args.columns, width=_table_width(args.width), show_lang=args.lang)
+    args.width = _table_width(args.width)
 
     def run(prepared: tuple[KnowledgeGraph, ReadOnlyQuery]) -> bytes:
         kg, plan = prepared
-        return _render(kg.sparql(plan), args.fmt, **table)
+        return _render(kg.sparql(plan), args)
 
     _write(_isolated(args, prepare, run, "the query", lock=True), args.output)
 
