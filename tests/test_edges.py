@@ -554,6 +554,32 @@ def test_a_real_process_on_a_failing_output(argv: list[str]) -> None:
     assert (closed.returncode, closed.stderr) == (7, b"")
 
 
+def test_a_reader_that_leaves_mid_write_is_exit_7() -> None:
+    """A reader that goes away in the middle of the answer (``| head -c1`` on 450 kB):
+    the write that was under way took part of it, the rest fails: exit 7 and silence, not
+    a success with the answer cut (Python's buffered write returns the part it wrote)."""
+    done = subprocess.Popen([_script(), "export", "--format", "nt"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    assert done.stdout is not None
+    assert done.stdout.read(1) == b"<"  # its write is under way
+    done.stdout.close()
+    _out, said = done.communicate(timeout=120)
+    assert (done.returncode, said) == (7, b"")
+
+
+dash_operands = st.text(st.characters(blacklist_categories=["Cs"]), max_size=8).map("-".__add__)
+
+
+@PROPERTY
+@given(operand=dash_operands, group=st.sampled_from([[], ["--timeout", "5"], ["--"]]))
+def test_after_double_dash_an_operand_may_start_with_a_dash(operand: str, group: list[str]) -> None:
+    """``VERB -- -x``: what follows ``--`` is the verb's operand, never an option (the
+    group's parser drops the ``--`` it reads before the verb's parser sees the rest)."""
+    assert cli.parse([*group, "sparql", "--", operand]).query == operand
+    assert cli.parse([*group, "validate", "--", operand, "-"]).files == [operand, "-"]
+    assert cli.parse([*group, "query", "--format", "csv", "--", operand]).name == operand
+
+
 def test_every_verb_started_with_its_output_closed(
     tiny: Path, store_url: str, tmp_path: Path
 ) -> None:

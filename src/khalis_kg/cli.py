@@ -290,7 +290,12 @@ def _write(data: bytes, output: str | None) -> None:
     """``data`` to ``-o output`` (safely, :mod:`khalis_kg.files`) or standard output."""
     if output is None or output == "-":
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
+        rest = memoryview(data)
+        while rest:  # a pipe whose reader leaves mid-write takes only part: the rest fails
+            written = sys.stdout.buffer.write(rest)
+            if not written:
+                raise OSError(errno.EIO, "nothing written")
+            rest = rest[written:]
         sys.stdout.buffer.flush()
         return
     from pathlib import Path
@@ -1011,7 +1016,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """The group's options, then the verb's (:class:`UsageError` when they are wrong)."""
     args = parser().parse_args(argv)
-    args = verb_parser(args.command).parse_args(args.args, namespace=args)
+    rest, cut = args.args, len(argv) - len(args.args)  # the verb's arguments: argv[cut:]
+    if cut >= 2 and list(argv[cut - 2 : cut]) == [args.command, "--"]:
+        rest = ["--", *rest]  # argparse dropped it: then the verb's operands may start with -
+    args = verb_parser(args.command).parse_args(rest, namespace=args)
     try:
         options.from_environment(args)
     except argparse.ArgumentTypeError as exc:
