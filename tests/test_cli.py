@@ -55,6 +55,12 @@ def test_help_and_version() -> None:
     assert "--backend [oxigraph|memory|remote]" in result.output
     version = invoke(["--version"])
     assert version.output == f"khalis-kg, version {__version__}\n"
+    alone = invoke([])  # what is missing, and only that
+    assert (alone.exit_code, alone.stdout, alone.stderr) == (
+        2,
+        "",
+        "khalis-kg: error: the following arguments are required: COMMAND (see khalis-kg --help)\n",
+    )
 
 
 def test_console_script_runs() -> None:

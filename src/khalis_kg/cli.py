@@ -806,7 +806,10 @@ def parser() -> Parser:
     options.add(group, "time_limit", "memory_limit")
     group.set_defaults(memory_limit=AUTO)
     group.add_argument("command", metavar="COMMAND", choices=VERBS, help=argparse.SUPPRESS)
-    group.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    verb_args = group.add_argument(
+        "args", metavar="ARGS", nargs=argparse.REMAINDER, help=argparse.SUPPRESS
+    )
+    verb_args.required = False  # (argparse counts a REMAINDER as required: said missing)
     return group
 
 
