@@ -599,15 +599,13 @@ def _kill(pid: int) -> None:
 
 def _wait(pid: int, deadline: float | None) -> int | None:
     """The child's wait status; None if it is still running at ``deadline``."""
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG if deadline is not None else 0)
-        if done:
-            return status
-        if deadline is None:  # pragma: no cover - waitpid without WNOHANG returned
-            continue
+    if deadline is None:
+        return os.waitpid(pid, 0)[1]
+    while not (done := os.waitpid(pid, os.WNOHANG))[0]:
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.005)
+    return done[1]
 
 
 def classify(status: int, stderr: bytes, what: str, memory: int | None) -> KhalisError:
