@@ -529,9 +529,6 @@ def _docs_page(body: bytes) -> bytes:
     )
 
 
-DOCS_TYPES = {".html": "text/html", ".css": "text/css", ".svg": "image/svg+xml"}
-
-
 async def ontology_doc(request: Request) -> Response:
     """``/ontology/docs/NAME``: a page, the stylesheet or the diagram of the documentation."""
     name = request.path_params["name"]
@@ -540,7 +537,7 @@ async def ontology_doc(request: Request) -> Response:
         raise refusal(404, f"no documentation file {name!r}")
     suffix = name[name.rfind(".") :]
     body = _docs_page(docs[name]) if suffix == ".html" else docs[name]
-    return Response(body, media_type=DOCS_TYPES[suffix], headers=HTML_HEADERS)
+    return Response(body, media_type=STATIC_TYPES[suffix], headers=HTML_HEADERS)
 
 
 async def resource(request: Request) -> Response:
