@@ -201,10 +201,7 @@ class WorkerPool:
 
     @staticmethod
     def _close_channel(worker: _Worker) -> None:
-        if worker.streams is None:
-            worker.child.channel.close()
-        else:
-            worker.streams[1].close()
+        (worker.child.channel if worker.streams is None else worker.streams[1]).close()
 
     # ------------------------------------------------------------------ requests
 
