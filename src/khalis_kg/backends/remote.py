@@ -428,8 +428,7 @@ class RemoteBackend:
             raise ReadOnlyError(
                 f"{self.query_url}: no Graph Store URL given, so nothing can be loaded"
             )
-        graphs = list(dict.fromkeys(s.graph for s in sources))
-        for graph in graphs:
+        for graph in dict.fromkeys(s.graph for s in sources):
             chunk = [s for s in sources if s.graph == graph]
             post_sources(self.http, self.store_url, chunk, graph or self.graph)
 
