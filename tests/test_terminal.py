@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from helpers import invoke
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from khalis_kg.errors import ParameterError
 from khalis_kg.results import QueryResult, select_columns, to_table
 from khalis_kg.terms import Term
 from khalis_kg.validation import ValidationReport, ValidationResult, constraint_name
@@ -80,6 +83,26 @@ def test_cells_cut_with_an_ellipsis() -> None:
     assert "…" in lines[2]
     assert max(map(len, lines)) <= 40
     assert select_columns(result, ["b"]).variables == ["b"]
+
+
+@settings(max_examples=50, derandomize=True, deadline=None)
+@given(
+    spec=st.lists(st.sampled_from(["", " ", "\t", "?", " ? ", "\u00a0", "?\n"]), min_size=1).map(
+        ",".join
+    )
+)
+def test_columns_that_name_no_column_are_refused(spec: str) -> None:
+    """``-c ''``, ``-c ,``, ``-c ' ? '``...: no column named is an error, not a table of
+    empty rows with exit 0."""
+    result = QueryResult("select", ["a"], [{"a": Term.literal("x")}])
+    with pytest.raises(ParameterError, match=r"^--columns names no column \(columns: a\)$"):
+        select_columns(result, spec.split(","))
+
+
+def test_columns_empty_on_the_command_line() -> None:
+    done = invoke(["query", "casualties", "-c", ""])
+    assert (done.exit_code, done.stdout) == (2, "")
+    assert done.stderr.startswith("khalis-kg: error: --columns names no column (columns: event,")
 
 
 def test_validate_groups_results_and_names_constraints() -> None:

@@ -185,9 +185,11 @@ as one record per block instead (as ``psql``'s expanded display does)."""
 def select_columns(result: QueryResult, columns: Iterable[str]) -> QueryResult:
     """``result`` with only ``columns`` (in that order); ParameterError names the others."""
 
-    wanted = [c.strip().lstrip("?") for c in columns if c.strip()]
+    wanted = [name for name in (c.strip().lstrip("?") for c in columns) if name]
     if result.form != "select":
         raise ParameterError("--columns applies to SELECT results only")
+    if not wanted:  # "-c ''": a table of nothing, said to be a success, is no answer
+        raise ParameterError(f"--columns names no column (columns: {', '.join(result.variables)})")
     unknown = [c for c in wanted if c not in result.variables]
     if unknown:
         raise ParameterError(
