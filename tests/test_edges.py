@@ -596,6 +596,16 @@ def test_every_verb_started_with_its_output_closed(
         ), verb
 
 
+@pytest.mark.parametrize("stdout", ["pipe", "closed"])
+def test_a_closed_stderr_keeps_the_code_and_stdout_clean(stdout: str) -> None:
+    """Started with standard error closed (``2>&-``: Python's sys.stderr is None, and
+    ``print(file=None)`` writes to stdout): the error line goes nowhere, the code says it."""
+    closing = "2>&-" if stdout == "pipe" else "2>&- >&-"
+    done = subprocess.run(["sh", "-c", f'exec "$0" "$@" {closing}', _script(), "query", "nope"],
+                          stdout=subprocess.PIPE, check=False, timeout=120)  # fmt: skip
+    assert (done.returncode, done.stdout) == (2, b"")
+
+
 def test_a_full_stderr_keeps_the_code() -> None:
     """When the error line itself cannot be written, the code still says what failed."""
     with open("/dev/full", "wb") as err:

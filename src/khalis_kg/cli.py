@@ -193,6 +193,16 @@ def _silence_output() -> None:
         os.close(null)
 
 
+def _null_stderr() -> None:
+    """Descriptor 2 and ``sys.stderr`` on /dev/null (``print(file=None)`` would write to
+    stdout, and a file opened later would take descriptor 2)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    if null != 2:
+        os.dup2(null, 2)
+        os.close(null)
+    sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+
+
 class _ClosedOutput(io.RawIOBase):
     """Standard output when the process started with it closed (``>&-``: Python sets
     ``sys.stdout`` to None): each write fails as a write to a closed descriptor does, so
@@ -991,6 +1001,8 @@ USAGE = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``khalis-kg`` console script: the exit code."""
+    if sys.stderr is None:  # started with standard error closed (2>&-): the code alone
+        _null_stderr()  # says what failed; an error line must not land in stdout or a file
     if sys.stdout is None:  # started with standard output closed (>&-)
         sys.stdout = _ClosedStdout()
     try:
