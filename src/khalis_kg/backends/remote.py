@@ -83,7 +83,7 @@ from ..loader import post_sources
 from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, rdf_format, result_format
 from ..results import QueryResult, sort_rows
-from ..safety import Limits, ReadOnlyQuery, decide, tokenize
+from ..safety import Limits, ReadOnlyQuery, Token, decide, tokenize
 from ..terms import Row, Term, is_absolute_iri
 from .base import QueryDataset
 
@@ -132,42 +132,29 @@ def _offsets(text: str) -> list[int]:
     return [0, *(m.end() for m in re.finditer("\n", text))]
 
 
+def _word(tokens: list[Token], words: tuple[str, ...], start: int = 0) -> int | None:
+    """The index of the first of ``tokens`` from ``start`` that is one of ``words``."""
+    found = (k for k in range(start, len(tokens)) if tokens[k].kind == "word")
+    return next((k for k in found if tokens[k].text.lower() in words), None)
+
+
 def outer_group_offset(text: str) -> int:
     """Index just after the ``{`` opening the query's WHERE group (QueryError if none)."""
     tokens = list(tokenize(text))
-    form_at = next(
-        (
-            k
-            for k, t in enumerate(tokens)
-            if t.kind == "word" and t.text.lower() in ("select", "construct", "ask", "describe")
-        ),
-        None,
-    )
+    form_at = _word(tokens, ("select", "construct", "ask", "describe"))
     if form_at is None:
         raise QuerySyntaxError("not a SPARQL query: expected SELECT, CONSTRUCT, ASK or DESCRIBE")
     form = tokens[form_at].text.lower()
     start = form_at + 1
     if form in ("construct", "describe"):
         # the template of CONSTRUCT comes before WHERE; DESCRIBE needs WHERE for a group
-        where = next(
-            (
-                k
-                for k in range(start, len(tokens))
-                if tokens[k].kind == "word" and tokens[k].text.lower() == "where"
-            ),
-            None,
-        )
+        where = _word(tokens, ("where",), start)
         if where is None:
             raise QueryError(
                 f"{form.upper()} without a WHERE clause cannot take parameters on a remote endpoint"
             )
-        if (
-            form == "construct"
-            and where + 1 < len(tokens)
-            and tokens[where + 1].text == "{"
-            and tokens[form_at + 1].kind == "word"
-            and tokens[form_at + 1].text.lower() == "where"
-        ):
+        short = where == start and where + 1 < len(tokens) and tokens[where + 1].text == "{"
+        if form == "construct" and short:
             raise QueryError(
                 "the short form CONSTRUCT WHERE { ... } cannot take parameters on a remote "
                 "endpoint; write CONSTRUCT { template } WHERE { pattern }"
