@@ -676,3 +676,25 @@ def test_named_graph_never_guesses(left: bool, right: bool, key: str) -> None:
                     named_graph(value)
         finally:
             os.chdir(here)
+
+
+@pytest.mark.parametrize("serve_has", [0, 1, 2], ids=["group", "both", "serve"])
+def test_named_graph_given_twice_is_refused(
+    tmp_path: Path, serve_has: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two files for one graph IRI, before and after serve: refused (one line, exit 2),
+    not the first dropped without a word."""
+    import khalis_kg.server
+
+    monkeypatch.setattr(khalis_kg.server, "serve", lambda **_: None)  # never a real server
+    given = []
+    for name in ("a.nt", "b.nt"):
+        (tmp_path / name).write_text("<http://a> <http://b> <http://c> .\n", encoding="utf-8")
+        given += ["--named-graph", f"http://x/g={tmp_path / name}"]
+    cut = 4 - 2 * serve_has  # how many of the four words go before serve
+    done = invoke([*given[:cut], "serve", *given[cut:]])
+    assert (done.exit_code, done.stdout) == (2, "")
+    assert done.stderr == (
+        "khalis-kg: error: --named-graph <http://x/g> is given twice: one file per graph "
+        "(see khalis-kg --help)\n"
+    )

@@ -1041,6 +1041,10 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         raise UsageError(str(exc)) from None
     args.backend = args.backend or "oxigraph"
     args.data, args.named_graphs = args.data or [], args.named_graphs or []
+    iris = [iri for iri, _file in args.named_graphs]
+    twice = next((iri for i, iri in enumerate(iris) if iri in iris[:i]), None)
+    if twice is not None:  # one file a graph: the first would be dropped without a word
+        raise UsageError(f"--named-graph <{twice}> is given twice: one file per graph")
     return args
 
 
