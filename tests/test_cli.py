@@ -678,23 +678,72 @@ def test_named_graph_never_guesses(left: bool, right: bool, key: str) -> None:
             os.chdir(here)
 
 
-@pytest.mark.parametrize("serve_has", [0, 1, 2], ids=["group", "both", "serve"])
-def test_named_graph_given_twice_is_refused(
-    tmp_path: Path, serve_has: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two files for one graph IRI, before and after serve: refused (one line, exit 2),
-    not the first dropped without a word."""
-    import khalis_kg.server
+GRAPH_IRIS = ("http://x/g", "http://x/h", "urn:x:g")
+graph_pairs = st.lists(
+    st.tuples(st.sampled_from(GRAPH_IRIS), st.sampled_from(("a.nt", "b.nt", "c.nt"))),
+    max_size=6,
+)
 
-    monkeypatch.setattr(khalis_kg.server, "serve", lambda **_: None)  # never a real server
-    given = []
-    for name in ("a.nt", "b.nt"):
-        (tmp_path / name).write_text("<http://a> <http://b> <http://c> .\n", encoding="utf-8")
-        given += ["--named-graph", f"http://x/g={tmp_path / name}"]
-    cut = 4 - 2 * serve_has  # how many of the four words go before serve
-    done = invoke([*given[:cut], "serve", *given[cut:]])
-    assert (done.exit_code, done.stdout) == (2, "")
-    assert done.stderr == (
-        "khalis-kg: error: --named-graph <http://x/g> is given twice: one file per graph "
-        "(see khalis-kg --help)\n"
-    )
+
+def _first_repeat(pairs: list[tuple[str, str]]) -> str | None:
+    iris = [iri for iri, _file in pairs]
+    return next((iri for i, iri in enumerate(iris) if iri in iris[:i]), None)
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(pairs=graph_pairs, serve_has=st.integers(0, 6))
+def test_named_graphs_given_twice_are_refused_at_every_door(
+    tmp_path_factory: pytest.TempPathFactory, pairs: list[tuple[str, str]], serve_has: int
+) -> None:
+    """``(IRI, file)`` pairs with an IRI given twice are refused with one line naming it
+    (ParameterError, exit 2), not the first file dropped without a word: by the one
+    conversion (:func:`khalis_kg.options.graph_files`), by ``serve()`` and ``Settings``
+    from Python, and by the command line, the pairs before and after ``serve``; pairs
+    without a repeat are all kept, in order."""
+    import khalis_kg.server
+    from khalis_kg.errors import ParameterError
+    from khalis_kg.options import graph_files
+    from khalis_kg.server.app import Settings
+
+    folder = tmp_path_factory.getbasetemp() / "named-graph-files"
+    folder.mkdir(exist_ok=True)
+    files = [(iri, str(folder / name)) for iri, name in pairs]
+    for _iri, name in files:
+        Path(name).write_text("<http://a> <http://b> <http://c> .\n", encoding="utf-8")
+    twice = _first_repeat(pairs)
+    said = f"the named graph <{twice}> is given twice: one file per graph"
+    argv = [word for iri, name in files for word in ("--named-graph", f"{iri}={name}")]
+    cut = len(argv) - 2 * min(serve_has, len(files))  # the words given before serve
+    seen: list[dict[str, Any]] = []
+    with pytest.MonkeyPatch.context() as patch:  # never a real server
+        patch.setattr(khalis_kg.server, "serve", lambda **kw: seen.append(kw))
+        done = invoke([*argv[:cut], "serve", *argv[cut:]])
+    if twice is None:
+        assert graph_files(files) == graph_files(dict(files)) == dict(files)
+        assert Settings(named_graphs=tuple(files)).named_graphs == tuple(files)
+        assert done.exit_code == 0, done.output
+        (called,) = seen
+        assert called["named_graphs"] == tuple(files)
+        return
+    with pytest.raises(ParameterError) as raised:
+        graph_files(files)
+    assert str(raised.value) == said
+    with pytest.raises(ParameterError) as raised:
+        Settings(named_graphs=tuple(files))
+    assert str(raised.value) == said
+    with pytest.raises(ParameterError) as raised:  # before any worker or socket
+        khalis_kg.server.serve(port=0, named_graphs=files)
+    assert str(raised.value) == said
+    assert (done.exit_code, done.stdout, seen) == (2, "", [])
+    assert done.stderr == f"khalis-kg: error: {said}\n"
+
+
+@pytest.mark.parametrize(
+    "pair", [("http://x/g",), ("http://x/g", "a", "b"), "ab", (1, "a.nt"), ("http://x/g", b"a")]
+)
+def test_a_named_graph_that_is_not_a_pair_is_one_line(pair: object) -> None:
+    from khalis_kg.errors import ParameterError
+    from khalis_kg.options import graph_files
+
+    with pytest.raises(ParameterError, match=r"^a named graph is an \(IRI, file name\) pair, not"):
+        graph_files([pair])  # type: ignore[list-item]

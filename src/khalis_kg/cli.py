@@ -255,7 +255,7 @@ def _memory(args: argparse.Namespace, inputs: Sequence[str] = ()) -> int | None:
     and ``inputs`` (the verb's own files)."""
     if args.memory_limit != AUTO:
         return args.memory_limit  # type: ignore[no-any-return]
-    named = (path for _iri, path in args.named_graphs)
+    named = args.named_graphs.values()
     return options.auto_memory_limit(dict.fromkeys([*args.data, *named, *inputs]))
 
 
@@ -292,7 +292,7 @@ def _load(args: argparse.Namespace, *, with_ontology: bool | None = None) -> Kno
         args.data or None,
         backend=args.backend,
         with_ontology=args.with_ontology if with_ontology is None else with_ontology,
-        named_graphs=dict(args.named_graphs) or None,
+        named_graphs=args.named_graphs or None,
     )
 
 
@@ -677,7 +677,7 @@ def serve_command(args: argparse.Namespace) -> None:
         body_timeout=args.body_timeout,
         max_connections=args.max_connections,
         queue_timeout=args.queue_timeout,
-        named_graphs=args.named_graphs,
+        named_graphs=tuple(args.named_graphs.items()),
         store=args.store,
     )
 
@@ -1040,11 +1040,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     except argparse.ArgumentTypeError as exc:
         raise UsageError(str(exc)) from None
     args.backend = args.backend or "oxigraph"
-    args.data, args.named_graphs = args.data or [], args.named_graphs or []
-    iris = [iri for iri, _file in args.named_graphs]
-    twice = next((iri for i, iri in enumerate(iris) if iri in iris[:i]), None)
-    if twice is not None:  # one file a graph: the first would be dropped without a word
-        raise UsageError(f"--named-graph <{twice}> is given twice: one file per graph")
+    args.data, args.named_graphs = args.data or [], options.graph_files(args.named_graphs or ())
     return args
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 BACKENDS = ("oxigraph", "memory", "remote")
 """``--backend``'s choices: :data:`khalis_kg.api.BACKENDS` (a test keeps them equal),
@@ -164,6 +164,27 @@ def named_graph(value: str) -> tuple[str, str]:
     if not found:
         raise _bad("; ".join(why))
     return found[0]
+
+
+def graph_files(
+    pairs: Iterable[tuple[str, str | os.PathLike[str]]] | Mapping[str, str | os.PathLike[str]],
+) -> dict[str, str]:
+    """``(graph IRI, file)`` pairs (``--named-graph``, :class:`~khalis_kg.server.Settings`)
+    as the mapping :meth:`~khalis_kg.KnowledgeGraph.load` takes. An IRI given twice is a
+    ``ParameterError`` (exit 2) naming it: a mapping would keep the last file and drop the
+    first without a word."""
+    from .errors import ParameterError
+
+    files: dict[str, str] = {}
+    for pair in pairs.items() if isinstance(pairs, Mapping) else pairs:
+        iri, name = pair if isinstance(pair, (tuple, list)) and len(pair) == 2 else (0, 0)
+        name = os.fspath(name) if isinstance(name, os.PathLike) else name
+        if not (isinstance(iri, str) and isinstance(name, str)):
+            raise ParameterError(f"a named graph is an (IRI, file name) pair, not {pair!r}")
+        if iri in files:
+            raise ParameterError(f"the named graph <{iri}> is given twice: one file per graph")
+        files[iri] = name
+    return files
 
 
 def auto_memory_limit(paths: Iterable[str]) -> int:

@@ -15,7 +15,7 @@ import socket
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..options import STORE_NEEDS_OXIGRAPH
+from ..options import STORE_NEEDS_OXIGRAPH, graph_files
 
 __all__ = [
     "DEFAULT_HOST",
@@ -125,7 +125,7 @@ def serve(
         data = [data]
     settings = Settings(
         data=tuple(str(p) for p in data) if data else None,
-        named_graphs=tuple((iri, str(p)) for iri, p in named_graphs),
+        named_graphs=tuple(graph_files(named_graphs).items()),
         backend=backend,
         endpoint=endpoint,
         remote_graph=remote_graph,

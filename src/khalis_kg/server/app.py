@@ -40,6 +40,7 @@ from .. import __version__, isolation, resources
 from ..api import KnowledgeGraph
 from ..errors import KhalisError, ReadOnlyError, esc
 from ..namespaces import BASE, DATASET, ONTOLOGY, PREFIXES
+from ..options import graph_files
 from . import formats, guard, pages
 from .negotiation import negotiate, parse_accept, quality
 from .pool import WorkerPool
@@ -132,6 +133,7 @@ class Settings:
             minimum=64 * 1024**2,
             maximum=isolation.MAX_MEMORY_LIMIT,
         )
+        graph_files(self.named_graphs)  # an IRI given twice: refused here, not dropped
 
 
 # ------------------------------------------------------------------ helpers
@@ -742,7 +744,7 @@ async def _load(settings: Settings) -> KnowledgeGraph:
             list(settings.data) if settings.data else None,
             backend=settings.backend,
             with_ontology=settings.with_ontology,
-            named_graphs=dict(settings.named_graphs) or None,
+            named_graphs=graph_files(settings.named_graphs) or None,
         )
 
     try:
