@@ -747,3 +747,45 @@ def test_a_named_graph_that_is_not_a_pair_is_one_line(pair: object) -> None:
 
     with pytest.raises(ParameterError, match=r"^a named graph is an \(IRI, file name\) pair, not"):
         graph_files([pair])  # type: ignore[list-item]
+
+
+NAMED_SO = {  # a verb line with FILE where the name goes
+    "export -o": ["export", "--format", "nt", "-o", "FILE"],
+    "query -o": ["query", "casualties", "-o", "FILE"],
+    "sparql -o": ["sparql", "ASK {}", "-o", "FILE"],
+    "validate -o": ["validate", "-o", "FILE"],
+    "check-source -o": ["check-source", "article.txt", "-o", "FILE"],
+    "diagram -o": ["diagram", "-o", "FILE"],
+    "docs -o": ["docs", "-o", "FILE"],
+    "--data": ["--data", "FILE", "stats"],
+    "sparql -f": ["sparql", "-f", "FILE"],
+    "validate FILES": ["validate", "FILE"],
+}
+BLANK = ["", " ", "\t", "  \n"]
+DIRECTORY = [".", "..", "/", "sub", "sub/", "new/", "./sub/"]
+
+
+@pytest.mark.parametrize("value", [*BLANK, *DIRECTORY], ids=repr)
+@pytest.mark.parametrize("where", NAMED_SO)
+def test_a_blank_or_directory_name_for_a_file_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, value: str
+) -> None:
+    """An empty or blank name (``Path("")`` is ``.``), or a directory's (one that exists,
+    or any name ending in ``/``: ``Path("x/")`` is the file ``x``) where a file goes: exit
+    2, one line that names the value as given, and nothing written (``docs -o DIR``
+    takes a directory: only the blank names are refused there)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "article.txt").write_text("text", encoding="utf-8")
+    if where == "docs -o" and value in DIRECTORY:
+        return  # a directory: what docs writes into (tested in test_docs)
+    argv = [value if word == "FILE" else word for word in NAMED_SO[where]]
+    done = invoke(argv)
+    why = "is not a name (empty or blank)" if value in BLANK else "directory"
+    assert (done.exit_code, done.stdout) == (2, "")
+    (line,) = done.stderr.splitlines()
+    label = "FILES" if where == "validate FILES" else argv[argv.index(value) - 1]
+    assert line.startswith(f"khalis-kg: error: argument {label}"), line
+    assert f": {value!r} " in line, line
+    assert why in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["article.txt", "sub"]

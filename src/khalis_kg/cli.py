@@ -144,10 +144,11 @@ class Version(argparse.Action):
 
 def fail(message: str, code: int = 2) -> int:
     """Print ``khalis-kg: error: message`` on stderr (one line, control characters
-    escaped); ``code``, which stands also when stderr cannot take the line."""
+    escaped, its lines joined: a value quoted in it keeps its spaces); ``code``, which
+    stands also when stderr cannot take the line."""
     from .errors import printable
 
-    one_line = " ".join(printable(str(message)).split())
+    one_line = " ".join(filter(None, map(str.strip, printable(str(message)).splitlines())))
     try:
         print(f"{PROG}: error: {one_line}", file=sys.stderr, flush=True)
     except OSError:

@@ -102,6 +102,10 @@ def directory(value: str) -> str:
 
 
 def _path(value: str, *, directory: bool) -> str:
+    if not value.strip():  # Path("") is ".": the message would name what was not given
+        raise _bad(f"{value!r} is not a name (empty or blank)")
+    if not directory and value.endswith("/"):  # Path("x/") is "x": a file, not the directory
+        raise _bad(f"{value!r} names a directory (it ends in /), not a file")
     if "\0" in value:
         raise _bad(f"{value!r} has a NUL character; no file is named so")
     try:
