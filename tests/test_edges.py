@@ -40,6 +40,7 @@ from khalis_kg.errors import (
     InputError,
     OutputError,
     ParameterError,
+    RDFSyntaxError,
     TimeLimitError,
     UnknownQueryError,
     WriteError,
@@ -740,6 +741,23 @@ def test_deep_inputs_are_refused_before_parsing(
         path = tmp_path_factory.mktemp("nest") / f"deep{suffix[fmt]}"
         path.write_bytes(data)
         assert len(KnowledgeGraph.load([path])) >= 1
+
+
+@pytest.mark.parametrize("fmt", ["nt", "nq"])
+def test_n_triples_nest_only_by_triple_terms(tmp_path: Path, fmt: str) -> None:
+    # Brackets outside triple terms are not N-Triples: no scan counts them, the parser
+    # refuses them (one line, exit 2); inside literals they are text.
+    deep = ("<http://e/s> <http://e/p> " + "[" * 60_000 + " .\n").encode()
+    check_input_nesting(deep, fmt, "f")
+    path = tmp_path / f"deep.{fmt}"
+    path.write_bytes(deep)
+    with pytest.raises(RDFSyntaxError, match=rf"^{path}:1: invalid {fmt}: "):
+        KnowledgeGraph.load([path])
+    text = b'<http://e/s> <http://e/p> "' + b"((([[[{{{" * 100 + b'" .\n'
+    check_input_nesting(text, fmt, "f")
+    deeper = _nested("nt", MAX_INPUT_NESTING // 2 + 1)
+    with pytest.raises(InputError, match="nests more than 256 levels deep"):
+        check_input_nesting(deeper, fmt, "f")
 
 
 def test_a_deep_file_is_one_line_on_the_command_line(tmp_path: Path) -> None:

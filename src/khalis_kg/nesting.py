@@ -51,6 +51,10 @@ def check_input_nesting(data: bytes, fmt: str, where: str, limit: int = MAX_INPU
     if fmt == "xml":
         _check_xml(data, where, limit)
         return
+    if fmt in ("nt", "nq") and 2 * data.count(b"<<") <= limit:
+        # Only a triple term "<<( ... )>>" opens levels (two) in a file of these formats
+        # that parses: so no scan is needed when there are few (0.3 s, not 1.2, at 1M).
+        return
     tokens = _JSON if fmt == "jsonld" else _TURTLE
     depth = 0
     for match in tokens.finditer(data):
