@@ -26,7 +26,7 @@ named in each mode:
   text with its event written in as ``VALUES`` (what a client sends), SPARQL JSON;
   requests/s, p50/p99 latency and the server's CPU per request (the server and its
   worker processes). Also at 100k triples (the synthetic corpus, middle event).
-* ``validate``: ``khalis_kg.validation.validate([FILE])`` (what ``khalis-kg validate
+* ``validate``: ``khalis_kg.api.validate_files([FILE])`` (what ``khalis-kg validate
   FILE`` runs in its child) against ``Store().bulk_load(path=FILE)``, each in a fresh
   subprocess: CPU seconds and peak RSS (``ru_maxrss``). ``--cli`` also runs ``khalis-kg
   validate FILE`` with the default limits (``--sizes 5M``: a corpus that fits).
@@ -385,9 +385,11 @@ print(len(store))
 """
 VALIDATE = """\
 import sys
-from khalis_kg.rdfio import Source
-from khalis_kg.validation import validate
-report = validate([Source.from_path(sys.argv[1])], engine="turbo")
+from khalis_kg import api
+if hasattr(api, "validate_files"):  # what khalis-kg validate FILE runs in its child
+    report = api.validate_files([sys.argv[1]], engine="turbo")
+else:  # an older tree (--baseline-src): the caller read the file
+    report = api.validate_sources(api.read_sources([sys.argv[1]]), engine="turbo")
 assert report.conforms, report.text[:2000]
 """
 

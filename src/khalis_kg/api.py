@@ -682,10 +682,10 @@ class KnowledgeGraph:
             sources = self.sources or [Source("<store>", self.backend.dump(), "nq")]
             return validate(sources, inference=inference, engine=engine)
         if isinstance(data, (str, Path)):
-            return validate([Source.from_path(data)], inference=inference, engine=engine)
+            return validate([data], inference=inference, engine=engine)
         if hasattr(data, "triples") and hasattr(data, "serialize"):
             return validate_graph(data, inference=inference, engine=engine)
-        return validate([Source.from_path(p) for p in data], inference=inference, engine=engine)
+        return validate(list(data), inference=inference, engine=engine)
 
     def export(
         self, fmt: str, path: PathLike | None = None, *, with_ontology: bool = False
@@ -780,14 +780,24 @@ def read_sources(
     return sources
 
 
-def validate_sources(
-    sources: Sequence[Source], *, inference: str = "none", engine: str | None = None
+def validate_files(
+    paths: Iterable[PathLike] = (),
+    *,
+    with_data: bool = False,
+    inference: str = "none",
+    engine: str | None = None,
 ) -> ValidationReport:
-    """SHACL-validate the union of ``sources`` against the packaged shapes (with the
-    ontology); ``engine`` is ``turbo``, ``pyshacl`` or None (turbo when installed)."""
+    """SHACL-validate the union of RDF files (the packaged graph first when ``paths``
+    is empty or ``with_data``, as :func:`read_sources`) against the packaged shapes,
+    with the ontology; ``engine`` is ``turbo``, ``pyshacl`` or None (turbo when
+    installed). The validation reads the files itself: no file's bytes are kept while
+    the engine runs."""
     from .validation import validate
 
-    return validate(sources, inference=inference, engine=engine)
+    files: list[Source | PathLike] = list(paths)
+    if not files or with_data:
+        files.insert(0, packaged_source("data"))
+    return validate(files, inference=inference, engine=engine)
 
 
 def load_to_store(
@@ -846,6 +856,6 @@ __all__ = [
     "preload_output",
     "query_catalogue",
     "read_sources",
-    "validate_sources",
+    "validate_files",
     "write_docs",
 ]

@@ -510,8 +510,8 @@ def validate_command(args: argparse.Namespace) -> int:
     paths = list(files) or args.data
 
     def prepare() -> Callable[[], ValidationReport]:
-        """Read the input (open the store, or read and parse the files); the validation
-        of what was read is left to ``run``."""
+        """Open the store, or name the files (the validation reads them: no file's bytes
+        are kept while the engine runs); the validation is left to ``run``."""
         from . import api
 
         if store is not None:
@@ -520,8 +520,9 @@ def validate_command(args: argparse.Namespace) -> int:
         if args.backend == "remote" and not files:
             # what the store holds (its graph with --remote-graph), not the packaged data
             return partial(_load(args).validate, inference=inference, engine=engine)
-        sources = api.read_sources(paths, with_data=args.with_data)
-        return partial(api.validate_sources, sources, inference=inference, engine=engine)
+        return partial(
+            api.validate_files, paths, with_data=args.with_data, inference=inference, engine=engine
+        )
 
     def run(validate: Callable[[], ValidationReport]) -> tuple[bytes, bool, str | None]:
         report = validate()

@@ -25,11 +25,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import EngineCrashError, KhalisError, printable
 from .namespaces import ONTOLOGY, OWL, RDF_TYPE, SH, shorten
-from .rdfio import Source, check_syntax, from_rdflib, parse, to_ox
+from .rdfio import Source, check_syntax, format_for, from_rdflib, parse, to_ox
 from .resources import ontology_sources, packaged_source, tested
 
 if TYPE_CHECKING:
@@ -41,6 +42,10 @@ ENGINES = ("turbo", "pyshacl")
 the reference implementation."""
 EngineName = Literal["turbo", "pyshacl"]
 ONTOLOGY_IRI = ONTOLOGY
+Input = Source | str | Path
+"""What :func:`validate` reads: a source, or the path of an RDF file, read when the
+engine needs it; a file's bytes are then not kept while the engine runs (163 MB at 1M
+triples, beside the text handed to pyshacl-turbo)."""
 FALLBACK_NOTE = (
     "pyshacl-turbo is not installed: validating with pySHACL, the slower reference engine "
     "(pip install 'khalis-kg[fast]' for the fast one)"
@@ -339,22 +344,24 @@ class _Origin:
     store, one named graph each, only when there is a result to attribute; a blank node
     cannot be looked up (each parser labels it anew), so its results name no file."""
 
-    def __init__(self, sources: Sequence[Source]) -> None:
-        self.sources = sources
+    def __init__(self, inputs: Sequence[Input]) -> None:
+        self.inputs = inputs
         self.store: pyoxigraph.Store | None = None
+        self.graphs: list[tuple[str, pyoxigraph.NamedNode]] = []
 
     def find(self, focus: Any, path: Any, value: Any) -> str | None:
         import pyoxigraph as ox
         from rdflib import URIRef
 
-        graphs = [(s.name, ox.NamedNode(f"{_SOURCE_GRAPH}{i}")) for i, s in enumerate(self.sources)]
         if self.store is None:
             self.store = ox.Store()
-            for (_name, graph), source in zip(graphs, self.sources, strict=True):
+            for i, source in enumerate(map(_read, self.inputs)):
+                graph = ox.NamedNode(f"{_SOURCE_GRAPH}{i}")
+                self.graphs.append((source.name, graph))
                 self.store.extend(
                     ox.Quad(q.subject, q.predicate, q.object, graph) for q in parse(source)
                 )
-        store = self.store
+        store, graphs = self.store, self.graphs
 
         def has(*pattern: Any) -> bool:
             return next(iter(store.quads_for_pattern(*pattern)), None) is not None
@@ -383,10 +390,16 @@ def _to_ox(term: Any) -> Any:
 # -- entry points ---------------------------------------------------------------------
 
 
+def _read(item: Input) -> Source:
+    """A source as it is; a path read (its nesting checked) now."""
+    return item if isinstance(item, Source) else Source.from_path(item)
+
+
 def validate(
-    sources: Sequence[Source], *, inference: str = "none", engine: str | None = None
+    sources: Sequence[Input], *, inference: str = "none", engine: str | None = None
 ) -> ValidationReport:
-    """Validate the union of ``sources`` (and of their named graphs) against the shapes.
+    """Validate the union of ``sources`` (and of their named graphs) against the shapes:
+    sources, or paths of RDF files read here (:data:`Input`).
 
     ``engine``: ``turbo``, ``pyshacl`` or ``None`` (turbo when installed)."""
     _check_inference(inference)
@@ -461,7 +474,7 @@ def validate_graph(
 # -- turbo ------------------------------------------------------------------------------
 
 
-def _direct_input(sources: Sequence[Source]) -> Any | None:
+def _direct_input(sources: Sequence[Input]) -> Any | None:
     """One N-Triples or Turtle file handed to pyshacl-turbo as it is, after the ontology's
     N-Triples (a Turtle document may follow N-Triples lines; its ``@prefix`` and ``@base``
     then only apply to its own lines): the engine parses it once, with datatypes as
@@ -473,9 +486,13 @@ def _direct_input(sources: Sequence[Source]) -> Any | None:
     naming the file and the line."""
     if len(sources) != 1:
         return None
-    source = sources[0]
-    fmt = source.spec().name  # pyshacl-turbo's names for them too
-    if fmt not in ("nt", "turtle") or source.data.startswith(b"\xef\xbb\xbf"):
+    item = sources[0]
+    # pyshacl-turbo's names for them too
+    fmt = item.spec().name if isinstance(item, Source) else format_for(str(item))
+    if fmt not in ("nt", "turtle"):
+        return None
+    source = _read(item)
+    if source.data.startswith(b"\xef\xbb\xbf"):
         return None
     from pyshacl_turbo.rdf import Input
 
@@ -486,7 +503,7 @@ def _direct_input(sources: Sequence[Source]) -> Any | None:
     return Input(text, fmt, source.base_iri, {}, {}, preserve_ids=True)
 
 
-def _exact_input(sources: Sequence[Source]) -> Any:
+def _exact_input(sources: Sequence[Input]) -> Any:
     """The sources and the ontology as one N-Quads text (named graphs merged into the
     default graph: their union is validated, as with pySHACL), for pyshacl-turbo to
     parse itself. Read with Oxigraph's parser (a syntax error names the file and the
@@ -502,7 +519,7 @@ def _exact_input(sources: Sequence[Source]) -> Any:
     from .rdfio import ox_format, rdf_syntax_error
 
     chunks: list[str] = []  # decoded one source at a time: no joined copy in bytes
-    for source in sources:
+    for source in map(_read, sources):
         fmt = ox_format(source.spec().name)
         try:
             quads = ox.parse(source.data, fmt, base_iri=source.base_iri, rename_blank_nodes=True)
@@ -570,13 +587,13 @@ def _run_turbo(
 # -- pySHACL ----------------------------------------------------------------------------
 
 
-def _parse_rdflib(sources: Sequence[Source]) -> Any:
+def _parse_rdflib(sources: Sequence[Input]) -> Any:
     """The union of the sources (named graphs included) with the ontology, one rdflib
     graph."""
     from rdflib import Dataset, Graph
 
     target = Graph()
-    for source in sources:
+    for source in map(_read, sources):
         check_syntax(source)
         spec = source.spec()
         if spec.quads:
