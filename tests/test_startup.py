@@ -34,8 +34,13 @@ NEVER = {
     "secrets",
     "hashlib",
     "difflib",
+    "html",
+    "datetime",
+    "decimal",
 }
-"""Modules the query verb never imports, in either process."""
+"""Modules the query verb never imports, in either process (``html``: only pages and
+diagrams escape; ``datetime`` and ``decimal``: only a date parameter or a literal's
+Python value needs them, never a table)."""
 
 PARENT_NEVER = NEVER | {"pyoxigraph", "khalis_kg.backends.oxigraph", "traceback"}
 """And in the parent: the engine is the child's, and so is any traceback."""

@@ -24,7 +24,6 @@ HTTP 404) before any file is opened; a file whose name breaks the rule is not a 
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -176,6 +175,8 @@ def coerce(name: str, type_: str, value: object) -> Term:
             return Term.literal(str(value), XSD_INTEGER)
         raise ParameterError(f"parameter {name!r} must be an integer, got {value!r}")
     if type_ == "date":
+        import datetime as _dt  # here: only a date parameter needs it
+
         if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
             return Term.literal(value.isoformat(), XSD_DATE)
         text = value.strip() if isinstance(value, str) else ""

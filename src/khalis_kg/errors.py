@@ -7,7 +7,6 @@ else should ever reach a user as a traceback. The exit codes are defined here, o
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -85,6 +84,8 @@ def one_line(message: str, limit: int = 200, *, empty: str = "syntax error") -> 
 def esc(text: object) -> str:
     """``text`` escaped for HTML or XML text and attribute values (the one escaping
     helper: the diagrams' SVG, the server's pages, the ontology documentation)."""
+    import html  # here: no verb that prints a table or an answer needs it
+
     return html.escape(str(text), quote=True)
 
 

@@ -29,11 +29,9 @@ imported here.
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal
 
 from .namespaces import RDF, XSD
@@ -85,6 +83,8 @@ def _canonical_decimal(lexical: str) -> str | None:
     text = lexical.strip()
     if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
         return None
+    from decimal import Decimal
+
     value = Decimal(text)  # the regex admits only what Decimal reads
     if value == 0:
         return "0.0"
@@ -112,6 +112,8 @@ def canonical_double(value: float) -> str:
         return "INF" if value > 0 else "-INF"
     if value == 0:
         return "-0.0E0" if math.copysign(1.0, value) < 0 else "0.0E0"
+    from decimal import Decimal
+
     dec = Decimal(repr(value))  # shortest round-trip digits
     sign, digit_tuple, dec_exp = dec.normalize().as_tuple()
     assert isinstance(dec_exp, int)
@@ -275,15 +277,21 @@ class Term:
             if self.datatype in INTEGER_TYPES:
                 return int(self.value)
             if self.datatype == XSD_DECIMAL:
+                from decimal import Decimal  # here, as datetime: a table needs neither
+
                 return Decimal(self.value)
             if self.datatype in (XSD_DOUBLE, XSD_FLOAT):
                 return float(self.value.replace("INF", "inf"))  # NaN and -INF too
             if self.datatype == XSD_BOOLEAN:
                 return self.value.strip() in ("true", "1")
             if self.datatype == XSD_DATE and re.fullmatch(r"\d{4}-\d\d-\d\d", self.value):
-                return _dt.date.fromisoformat(self.value)
+                from datetime import date
+
+                return date.fromisoformat(self.value)
             if self.datatype == XSD_DATETIME:
-                return _dt.datetime.fromisoformat(self.value.strip().replace("Z", "+00:00"))
+                from datetime import datetime
+
+                return datetime.fromisoformat(self.value.strip().replace("Z", "+00:00"))
         except (ValueError, ArithmeticError):  # ill-typed: the lexical form
             return self.value
         return self.value
