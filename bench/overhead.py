@@ -17,7 +17,9 @@ named in each mode:
   same binding, printing each row; ``khalis-kg --help`` against ``python -c pass``. Run
   twice: as this environment runs it (``PYTHONDONTWRITEBYTECODE`` as set), and with
   bytecode cached for everything (``PYTHONPYCACHEPREFIX``, warmed first), as a wheel
-  install runs it.
+  install runs it. ``--breakdown`` also times the parts of a cold query, each side
+  adding one part (the standard-library modules it imports, then the package's, the
+  work in one process, the fork), paired with the same baseline.
 * ``inproc``: ``KnowledgeGraph.query("casualties")`` on the packaged graph against
   ``Store.query`` of the same text with the same substitution on the same store, rows
   materialised (one subprocess per source tree; the ratio is taken inside it).
@@ -25,7 +27,9 @@ named in each mode:
   holding the same data, 4 client threads (keep-alive ``http.client``), the casualties
   text with its event written in as ``VALUES`` (what a client sends), SPARQL JSON;
   requests/s, p50/p99 latency and the server's CPU per request (the server and its
-  worker processes). Also at 100k triples (the synthetic corpus, middle event).
+  worker processes); the ratios are medians of the rounds' ratios, of the request rate
+  and of the CPU per request (the baseline's over ours: its efficiency). Also at 100k
+  triples (the synthetic corpus, middle event).
 * ``validate``: ``khalis_kg.api.validate_files([FILE])`` (what ``khalis-kg validate
   FILE`` runs in its child) against ``Store().bulk_load(path=FILE)``, each in a fresh
   subprocess: CPU seconds and peak RSS (``ru_maxrss``). ``--cli`` also runs ``khalis-kg
@@ -156,6 +160,46 @@ def cold(args: argparse.Namespace, emit: Any) -> None:
                     cpu_of(cmd, env)
             for what, sides in (("query casualties", query_sides), ("--help", help_sides)):
                 emit(kind="cold", what=what, setting=label, **paired(sides, args.pairs))
+            if args.breakdown:
+                env = env_for(None, **extra)
+                emit(kind="cold-breakdown", setting=label, **paired(_stages(bare, env), args.pairs))
+
+
+IN_ONE_PROCESS = """\
+import sys
+import khalis_kg.isolation as isolation
+isolation.available = lambda: False  # the verb's work, parent and child, in this process
+from khalis_kg.cli import main
+code = main(["query", "casualties"])
+if len(sys.argv) > 1:
+    names = {m.partition(".")[0] for m in sys.modules} - set(sys.builtin_module_names)
+    print(",".join(sorted(n for n in names if not n.startswith(("_", "khalis_kg", "pyox")))),
+          file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _stages(bare: list[str], env: dict[str, str]) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Where a cold ``query casualties`` spends its CPU: each side adds one part to the
+    one before it, up to the whole command; the bare script last (the baseline)."""
+    listed = subprocess.run(
+        [PYTHON, "-c", IN_ONE_PROCESS, "list"], env=env, capture_output=True, text=True
+    )
+    stdlib = listed.stderr.strip().splitlines()[-1]
+    stages = {
+        "python -c pass": "pass",
+        "its standard-library modules alone": f"import {stdlib}",
+        "import khalis_kg.cli": "import khalis_kg.cli",
+        "+ khalis_kg.isolation": "import khalis_kg.cli, khalis_kg.isolation",
+        "+ khalis_kg.api": "import khalis_kg.cli, khalis_kg.isolation, khalis_kg.api",
+        "+ engine and result model": "import khalis_kg.cli, khalis_kg.isolation, "
+        "khalis_kg.api, khalis_kg.backends.oxigraph, khalis_kg.results, textwrap",
+        "the verb in one process (no fork)": IN_ONE_PROCESS,
+    }
+    sides = {name: ([PYTHON, "-c", code], env) for name, code in stages.items()}
+    sides["khalis-kg query casualties"] = ([str(BIN / "khalis-kg"), "query", "casualties"], env)
+    sides["bare pyoxigraph"] = (bare, env)
+    return sides
 
 
 INPROC = """\
@@ -364,6 +408,11 @@ def endpoint(args: argparse.Namespace, emit: Any) -> None:
                     out[name]["rate_ratio"] = statistics.median(
                         a["rate"] / b["rate"] for a, b in zip(runs, rounds[base], strict=True)
                     )
+                    # the CPU a request costs the baseline over what it costs this server
+                    out[name]["cpu_ratio"] = statistics.median(
+                        b["server_cpu_ms_per_request"] / a["server_cpu_ms_per_request"]
+                        for a, b in zip(runs, rounds[base], strict=True)
+                    )
             emit(
                 kind="endpoint",
                 corpus=corpus,
@@ -456,6 +505,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sizes", nargs="*", choices=list(SIZES), default=None)
     parser.add_argument("--cli", action="store_true", help="validate: also khalis-kg validate")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="cold: also the parts of a cold query"
+    )
     parser.add_argument("--cap", type=int, default=900, help="validate: seconds per run")
     args = parser.parse_args()
     if args.sizes is None:
