@@ -49,25 +49,15 @@ def local_path(iri: str) -> str | None:
     which would make ``https://w3id.org/khalis-kg//evil.example/x`` a link to another
     host (``href="//evil.example/x"``). Such IRIs are linked as themselves instead.
     """
-    if not iri.startswith(BASE):
-        return None
-    rest = iri[len(BASE) :]
-    path, _, fragment = rest.partition("#")
-    if not SAFE_PATH.fullmatch(path) or not SAFE_PATH.fullmatch(fragment):
-        return None
-    if path.startswith("/"):
-        return None
-    return "/" + rest
+    rest = iri[len(BASE) :]  # the path, and the fragment after its first "#"
+    if iri.startswith(BASE) and not rest.startswith("/"):
+        return "/" + rest if SAFE_PATH.fullmatch(rest.replace("#", "", 1)) else None
+    return None
 
 
 def href(iri: str) -> str | None:
     """Where a link to ``iri`` should point, or None when it must not be a link."""
-    local = local_path(iri)
-    if local is not None:
-        return local
-    if EXTERNAL.fullmatch(iri):
-        return iri
-    return None
+    return local_path(iri) or (iri if EXTERNAL.fullmatch(iri) else None)
 
 
 def link(iri: str, text: str | None = None) -> str:
@@ -165,19 +155,6 @@ class Term:
     comment: str | None = None
 
 
-@dataclass
-class Related:
-    """An event related to the described one, through a ``kg:EventLink``."""
-
-    event: str
-    label: str | None
-    link_type: str | None
-    link_type_label: str | None
-    certainty: str | None
-    certainty_label: str | None
-    when: str | None
-
-
 RELATION_PHRASES = {
     "background": "background",
     "concurrent": "at the same time",
@@ -231,8 +208,8 @@ class Description:
     quotes: list[tuple[str, str, str | None, str | None]]
     claims: list[Claim]
     terms: list[Term]
-    related: dict[str, Related] = field(default_factory=dict)
-    """Event link IRI → the related event, its relation and certainty."""
+    related: dict[str, str] = field(default_factory=dict)
+    """Event link IRI → the related event, its relation and certainty (HTML)."""
     quantities: dict[str, str] = field(default_factory=dict)
     """Quantity IRI → its number as the article hedges it (``more than 50 (“More than fifty”)``)."""
     diagrams: list[tuple[str, str, str]] = field(default_factory=list)
@@ -311,22 +288,7 @@ def build_description(iri: str, results: Sequence[Mapping[str, Any]]) -> Descrip
         claim_quote = _first(r, "exact")
         if claim_quote and claim_quote not in c.quotes:
             c.quotes.append(claim_quote)
-    related: dict[str, Related] = {}
-    for r in rows(5):
-        when = None
-        if "date" in r:
-            when = format_date(r["date"]["value"])
-        elif "since" in r:
-            when = f"since {format_date(r['since']['value'])}"
-        related[r["link"]["value"]] = Related(
-            r["event"]["value"],
-            _first(r, "el"),
-            _first(r, "type"),
-            _first(r, "tl"),
-            _first(r, "certainty"),
-            _first(r, "cl"),
-            when,
-        )
+    related = {r["link"]["value"]: _related_html(r) for r in rows(5)}
     quantities = {
         r["q"]["value"]: quantity_words({k: v["value"] for k, v in r.items() if k != "q"})
         for r in rows(6)
@@ -387,14 +349,21 @@ def page(title: str, body: str, *, heading_note: str = "") -> str:
     )
 
 
-def _related_html(r: Related) -> str:
-    """``Curfew in Al Khalis — after it (aftermath); the article states the link``."""
-    kind = (r.link_type or "").rsplit("/", 1)[-1]
-    sure = (r.certainty or "").rsplit("/", 1)[-1]
-    relation = RELATION_PHRASES.get(kind, r.link_type_label or "related")
-    certainty = CERTAINTY_PHRASES.get(sure, r.certainty_label or "")
-    when = f' <span class="when">{esc(r.when)}</span>' if r.when else ""
-    return f'{link(r.event, r.label)}{when} <span class="relation">— {esc(relation)}</span>' + (
+def _related_html(r: Binding) -> str:
+    """A row of ``related-events``: ``Curfew in Al Khalis — after it (aftermath) (the
+    article states the link)``."""
+    kind = (_first(r, "type") or "").rsplit("/", 1)[-1]
+    sure = (_first(r, "certainty") or "").rsplit("/", 1)[-1]
+    relation = RELATION_PHRASES.get(kind, _first(r, "tl") or "related")
+    certainty = CERTAINTY_PHRASES.get(sure, _first(r, "cl") or "")
+    when = ""
+    if "date" in r:
+        when = format_date(r["date"]["value"])
+    elif "since" in r:
+        when = f"since {format_date(r['since']['value'])}"
+    when = f' <span class="when">{esc(when)}</span>' if when else ""
+    event = link(r["event"]["value"], _first(r, "el"))
+    return f'{event}{when} <span class="relation">— {esc(relation)}</span>' + (
         f' <span class="certainty certainty-{esc(sure)}">({esc(certainty)})</span>'
         if certainty
         else ""
@@ -409,7 +378,7 @@ def _value_html(st: Statement, d: Description) -> str:
         inner = "".join(f"<li>{link(p)} {term_html(o)}</li>" for p, o in d.blank[value])
         return f'<li><ul class="bnode-detail">{inner}</ul></li>'
     if value in d.related:
-        return f'<li class="related">{_related_html(d.related[value])}</li>'
+        return f'<li class="related">{d.related[value]}</li>'
     if value in d.quantities:
         return f'<li>{shown}: <span class="number">{esc(d.quantities[value])}</span></li>'
     if (st.predicate, value) in d.inferred:
