@@ -336,22 +336,16 @@ def accounts_svg(
     for r in links:
         if r.get("relation") == "account":
             accounts[str(r["source"])] = _str(r, "targetLabel") or local_name(str(r["source"]))
-    # claim -> (label, accounts, claimants, channels)
     claim_label: dict[str, str] = {}
-    claim_accounts: dict[str, list[str]] = {}
-    claimants: dict[str, dict[str, str]] = {}
-    channels: dict[str, dict[str, str]] = {}
+    of: dict[str, dict[str, dict[str, str]]] = {}  # claim -> role -> {IRI: label}, in order
     for r in claims:
         c = str(r["claim"])
         claim_label[c] = _str(r, "claimLabel") or local_name(c)
-        acc = claim_accounts.setdefault(c, [])
-        if r.get("account") and str(r["account"]) not in acc:
-            acc.append(str(r["account"]))
+        for role, found in of.setdefault(c, {"account": {}, "claimant": {}, "channel": {}}).items():
+            if r.get(role):
+                found[str(r[role])] = _str(r, role + "Label") or local_name(str(r[role]))
+        if r.get("account"):
             accounts.setdefault(str(r["account"]), _str(r, "accountLabel") or "account")
-        if r.get("claimant"):
-            claimants.setdefault(c, {})[str(r["claimant"])] = _str(r, "claimantLabel") or ""
-        if r.get("channel"):
-            channels.setdefault(c, {})[str(r["channel"])] = _str(r, "channelLabel") or ""
 
     svg = Svg(f"Map of the accounts of {event_label}", link, "account-map", highlight)
     top = 34.0
@@ -361,9 +355,9 @@ def accounts_svg(
 
     # -- the claims column, grouped by account (claims of no account last)
     groups: dict[str | None, list[str]] = {
-        a: [c for c, accs in claim_accounts.items() if a in accs] for a in accounts
+        a: [c for c, roles in of.items() if a in roles["account"]] for a in accounts
     }
-    groups[None] = [c for c, accs in claim_accounts.items() if not accs]
+    groups[None] = [c for c, roles in of.items() if not roles["account"]]
     column = Column(770.0, 385.0, top, 8)
     claim_boxes: dict[str, Box] = {}
     group_span: dict[str | None, tuple[float, float]] = {}
@@ -377,12 +371,11 @@ def accounts_svg(
         for c in members:
             if c in claim_boxes:
                 continue
-            who: list[tuple[str, str | None]] = [
-                (lbl or local_name(iri), iri) for iri, lbl in claimants.get(c, {}).items()
-            ]
+            who = [(name, iri) for iri, name in of[c]["claimant"].items()]
             who = [(name + ",", iri) for name, iri in who[:-1]] + who[-1:]
-            via = [(lbl or local_name(iri), iri) for iri, lbl in channels.get(c, {}).items()]
-            pieces = [("by", None), *(who or [("an unnamed claimant", None)])]
+            via = [(name, iri) for iri, name in of[c]["channel"].items()]
+            pieces: list[tuple[str, str | None]] = [("by", None)]
+            pieces += who or [("an unnamed claimant", None)]
             pieces += [("· via", None), *via] if via else []
             label = claim_label[c]
             lines = wrap(label, column.w - 16)
@@ -396,7 +389,7 @@ def accounts_svg(
     account_boxes: dict[str, Box] = {}
     for i, (account, label) in enumerate(accounts.items()):
         members = groups[account]
-        n, m = len(members), len({w for c in members for w in claimants.get(c, {})})
+        n, m = len(members), len({w for c in members for w in of[c]["claimant"]})
         colour = ACCOUNT_COLOURS[i % len(ACCOUNT_COLOURS)]
         b = Box(
             account,
