@@ -153,10 +153,9 @@ INTEGER_MAX = 2**63 - 1
 def coerce(name: str, type_: str, value: object) -> Term:
     """Turn a parameter value (a string from the command line, or a Python value) into a term."""
     if type_ == "iri":
-        text = str(value).strip() if isinstance(value, str) else None
-        if text is None or not is_absolute_iri(text):
+        if not isinstance(value, str) or not is_absolute_iri(value.strip()):
             raise ParameterError(f"parameter {name!r} must be an absolute IRI, got {value!r}")
-        return Term.iri(text)
+        return Term.iri(value.strip())
     if type_ == "string":
         if not isinstance(value, str):
             raise ParameterError(f"parameter {name!r} must be a string, got {value!r}")
@@ -209,15 +208,8 @@ def parse_query_file(name: str, text: str) -> QueryInfo:
                     f"(expected 'NAME TYPE [= DEFAULT] -- description', TYPE one of "
                     f"{', '.join(PARAM_TYPES)})"
                 )
-            default = pm.group("default")
-            params.append(
-                Parameter(
-                    pm.group("name"),
-                    pm.group("type"),
-                    default.strip() if default is not None else None,
-                    (pm.group("description") or "").strip(),
-                )
-            )
+            # the pattern leaves no space around the default or the description
+            params.append(Parameter(pm["name"], pm["type"], pm["default"], pm["description"] or ""))
         else:
             fields.setdefault(key, value)
     found = scan(text).form
