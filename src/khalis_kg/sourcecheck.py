@@ -1,22 +1,12 @@
 """Re-anchor the graph's spans in a new text of its article (``khalis-kg check-source``).
 
 The graph quotes one text by character offsets (``oa:TextPositionSelector``) and by
-quote (``oa:TextQuoteSelector``: ``oa:exact`` with ``oa:prefix`` and ``oa:suffix``, the
-:data:`CONTEXT` characters around it, as the Web Annotation model recommends for robust
-anchoring). Given a new text of the article, each span is found again the way the
-Hypothesis annotation client does it, with Google's diff-match-patch:
-
-1. the exact quote at the same offsets: ``unchanged``;
-2. else the exact quote elsewhere, the occurrence whose prefix and suffix best match the
-   recorded ones (then the nearest to where the diff of the two texts maps the span):
-   ``moved``;
-3. else the text the diff maps the span to, compared with the quote (similarity = 1 -
-   Levenshtein distance / the longer length): ``changed`` when the similarity is at least
-   :data:`MIN_SIMILARITY`, otherwise ``missing``.
-
-A statement is ``review`` when every sentence it is derived from is changed or missing,
-and an inferred one when any sentence its inference used is; otherwise ``supported``.
-Offsets count characters (code points) from 0, end exclusive, as the graph's do.
+quote with the :data:`CONTEXT` characters around it (``oa:TextQuoteSelector``), as the
+Web Annotation model recommends for robust anchoring. :func:`anchor` finds each span
+again the way the Hypothesis annotation client does, with Google's diff-match-patch
+(``unchanged``, ``moved``, ``changed`` or ``missing``); :func:`judge` says which
+statements to ``review``. docs/check-source.md states the rules for readers. Offsets
+count characters (code points) from 0, end exclusive, as the graph's do.
 """
 
 from __future__ import annotations
@@ -27,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .errors import InputError, printable
 from .terms import natural
 
 CONTEXT = 32
@@ -212,7 +203,10 @@ def _occurrences(text: str, exact: str) -> list[int]:
 
 
 def anchor(spans: Iterable[Span], old: str, new: str) -> list[SpanCheck]:
-    """Each of ``spans`` (anchored in ``old``) found again in ``new``."""
+    """Each of ``spans`` (anchored in ``old``) found again in ``new``: the quote at its
+    offsets (``unchanged``); else elsewhere (``moved``: the occurrence whose context best
+    matches, then the nearest to where the diff maps the span); else the text the diff
+    maps it to, ``changed`` when at least :data:`MIN_SIMILARITY` similar, or ``missing``."""
     from diff_match_patch import diff_match_patch
 
     dmp = diff_match_patch()
@@ -235,10 +229,7 @@ def anchor(spans: Iterable[Span], old: str, new: str) -> list[SpanCheck]:
                 found = ("changed", start, end, similarity, region)
             else:
                 found = ("missing", None, None, similarity, None)
-        status, new_start, new_end, similarity, text = found
-        out.append(
-            SpanCheck(span.iri, status, span.start, span.end, new_start, new_end, similarity, text)
-        )
+        out.append(SpanCheck(span.iri, found[0], span.start, span.end, *found[1:]))
     return out
 
 
@@ -269,8 +260,6 @@ def check(
 ) -> SourceReport:
     """The report on re-anchoring ``spans`` (quoting the text ``old`` of ``document``)
     in ``new``, read from ``file``."""
-    from .errors import InputError
-
     if len(new) > MAX_CHARACTERS:
         raise InputError(f"{file}: longer than {MAX_CHARACTERS} characters; not an article")
     span_list = sorted(spans, key=lambda s: (s.start, s.end, s.iri))
@@ -295,8 +284,6 @@ def reanchor(graph: Any, report: SourceReport, *, created: str) -> Any:
     unchanged or moved (:attr:`SourceReport.anchored`)."""
     from rdflib import RDF, BNode, Literal, Namespace, URIRef
     from rdflib.namespace import DCTERMS, XSD
-
-    from .errors import InputError
 
     if not report.anchored:
         raise InputError("some sentences changed or are missing: nothing re-anchored")
@@ -361,8 +348,6 @@ def _offset(row: Mapping[str, Any], name: str) -> int:
 
 
 def _bad_span(row: Mapping[str, Any], why: str) -> Exception:
-    from .errors import InputError, printable
-
     return InputError(f"the span {printable(str(row['span']))[:200]} {why}")
 
 
