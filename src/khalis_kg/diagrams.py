@@ -85,10 +85,7 @@ def identity_link(iri: str) -> str | None:
 
 
 def local_name(iri: str) -> str:
-    for sep in ("#", "/"):
-        if sep in iri:
-            iri = iri.rsplit(sep, 1)[-1]
-    return iri
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
 @dataclass
@@ -112,8 +109,7 @@ class Box:
 
     @property
     def h(self) -> float:
-        n = len(self.lines) * LINE_H + (len(self.sub) + (1 if self.sub_links else 0)) * 13
-        return n + 12
+        return len(self.lines) * LINE_H + (len(self.sub) + bool(self.sub_links)) * 13 + 12
 
     @property
     def cy(self) -> float:
@@ -287,6 +283,13 @@ def format_date(value: object) -> str:
         if re.fullmatch(r"\d{4}-\d\d", text):
             return f"{_dt.date(2000, int(text[5:]), 1).strftime('%B')} {text[:4]}"
     return text
+
+
+def date_words(date: object, since: object) -> str:
+    """``8 May 2015``, ``since June 2014`` (the earliest beginning), or "" (neither known)."""
+    if date:
+        return format_date(date)
+    return f"since {format_date(since)}" if since else ""
 
 
 def quantity_words(row: Row) -> str:
@@ -607,15 +610,9 @@ def timeline_svg(
             item = str(r["item"])
             phase = local_name(str(r.get("linkType") or ""))
             certainty = local_name(str(r.get("certainty") or ""))
-            when: str
-            if r.get("date"):
-                when = format_date(r["date"])
-            elif r.get("earliestBegin"):
-                when = f"since {format_date(r['earliestBegin'])}"
-            elif r.get("timeStatedAs"):
-                when = f"“{r['timeStatedAs']}”"  # the article's words, not a date
-            else:
-                when = "no date given"
+            when = date_words(r.get("date"), r.get("earliestBegin"))
+            if not when:  # the article's words, not a date
+                when = f"“{r['timeStatedAs']}”" if r.get("timeStatedAs") else "no date given"
             relation = RELATION_WORDS.get(phase, _str(r, "linkTypeLabel") or "related")
             sure = CERTAINTY_WORDS.get(certainty, _str(r, "certaintyLabel") or "")
             inferred_date = bool(r.get("date") and r.get("dateInferredBy"))

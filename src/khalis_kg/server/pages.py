@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .. import diagrams
-from ..diagrams import format_date
 from ..errors import esc
 from ..namespaces import BASE, KG, ONTOLOGY, RDF_TYPE, RDFS, shorten
 
@@ -356,11 +355,7 @@ def _related_html(r: Binding) -> str:
     sure = (_first(r, "certainty") or "").rsplit("/", 1)[-1]
     relation = RELATION_PHRASES.get(kind, _first(r, "tl") or "related")
     certainty = CERTAINTY_PHRASES.get(sure, _first(r, "cl") or "")
-    when = ""
-    if "date" in r:
-        when = format_date(r["date"]["value"])
-    elif "since" in r:
-        when = f"since {format_date(r['since']['value'])}"
+    when = diagrams.date_words(_first(r, "date"), _first(r, "since"))
     when = f' <span class="when">{esc(when)}</span>' if when else ""
     event = link(r["event"]["value"], _first(r, "el"))
     return f'{event}{when} <span class="relation">— {esc(relation)}</span>' + (
