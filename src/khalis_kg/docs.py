@@ -92,17 +92,10 @@ def _finish(html: str, header: str, extra: str = "") -> str:
     """pyLODE's page with its stylesheet linked, a header, and ``extra`` after the
     metadata section."""
     html = _STYLE.sub('<link href="pylode.css" rel="stylesheet" type="text/css">', html, count=1)
-    if '<div id="content">' in html:  # inside the content column, clear of the TOC
-        html = html.replace('<div id="content">', '<div id="content">' + header, 1)
-    else:
-        html = html.replace("<body>", "<body>" + header, 1)
-    if extra:
-        marker = '<div class="section" id="classes">'
-        if marker in html:
-            html = html.replace(marker, extra + marker, 1)
-        else:
-            html = html.replace("</body>", extra + "</body>", 1)
-    return html
+    # the header inside the content column, clear of the TOC (pyLODE 3.3.4's markup)
+    html = html.replace('<div id="content">', '<div id="content">' + header, 1)
+    marker = '<div class="section" id="classes">'
+    return html.replace(marker, extra + marker, 1)
 
 
 def build(diagram_svg: str | None = None) -> dict[str, bytes]:
@@ -254,12 +247,7 @@ def _anchors(svg: str, page: str) -> str:
     """Point the diagram's ``#Term`` links at pyLODE's anchors (``id="claim"`` for a
     class, ``id="linkCertainty"`` for a property: matched without regard to case)."""
     ids = {i.lower(): i for i in re.findall(r'id="([^"]+)"', page)}
-
-    def fix(match: re.Match[str]) -> str:
-        wanted = match.group(1)
-        return f'href="#{ids.get(wanted.lower(), wanted)}"'
-
-    return re.sub(r'href="#([^"]+)"', fix, svg)
+    return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{ids.get(m[1].lower(), m[1])}"', svg)
 
 
 def write(directory: Path, files: dict[str, bytes]) -> list[Path]:
