@@ -164,15 +164,11 @@ class _Compactor:
 
         term = self.terms.get(predicate)
         is_node = not isinstance(obj, ox.Literal)
-        if term is not None and term[1] == is_node:
-            key = term[0]
-            return key, self.node_id(obj) if is_node else self.literal(obj)
+        if term is not None and term[1] == is_node:  # the term's coercion fits the value
+            return term[0], self.node_id(obj) if is_node else self.literal(obj)
         key = self.iri(predicate)
-        if ":" not in key:
-            key = predicate
-        if is_node:
-            return key, {"@id": self.node_id(obj)}
-        return key, self.literal(obj)
+        key = key if ":" in key else predicate  # no prefix fits: the full IRI
+        return key, {"@id": self.node_id(obj)} if is_node else self.literal(obj)
 
     def literal(self, literal: Any) -> Any:
         if literal.language:

@@ -78,8 +78,7 @@ class QueryResult:
                 "to_dataframe() needs pandas: pip install 'khalis-kg[pandas]'"
             ) from exc
         if self.form == "graph":
-            data = self.to_python()
-            return pd.DataFrame(data, columns=["subject", "predicate", "object"])
+            return pd.DataFrame(self.to_python(), columns=["subject", "predicate", "object"])
         if self.form == "ask":
             return pd.DataFrame([{"boolean": self.boolean}])
         return pd.DataFrame(self.to_python(), columns=self.variables)
