@@ -21,8 +21,9 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -345,27 +346,35 @@ def test_first_request_after_the_pressure_is_served_not_sent_to_the_backoff(serv
     assert _wait_for(lambda: len(worker_pids(pid)) == 2, 10), worker_pids(pid)
 
 
+async def _started_pool(serve: Callable[[Any], Any], size: int, queue_timeout: float) -> Any:
+    """A started WorkerPool of ``size`` workers answering ``serve(task)``, no memory cap."""
+    from khalis_kg import isolation
+    from khalis_kg.server.pool import WorkerPool
+
+    pool = WorkerPool(
+        lambda: isolation.fork_worker(serve, isolation.Limits(memory=None)),
+        size=size,
+        memory=None,
+        queue_timeout=queue_timeout,
+    )
+    await pool.start()
+    return pool
+
+
 def test_a_request_waiting_for_a_worker_is_answered_when_the_pool_closes() -> None:
     """A request waiting for a free worker when the server shuts down gets the
     shutdown's 503 at once, not a wait until its queue timeout; so does the request
     whose worker was busy (killed)."""
     import asyncio
 
-    from khalis_kg import isolation
-    from khalis_kg.server.pool import PoolError, WorkerPool
+    from khalis_kg.server.pool import PoolError
 
     def serve(task: dict[str, float]) -> str:
         time.sleep(task["sleep"])
         return "done"
 
     async def scenario() -> tuple[list[str], float]:
-        pool = WorkerPool(
-            lambda: isolation.fork_worker(serve, isolation.Limits(memory=None)),
-            size=1,
-            memory=None,
-            queue_timeout=30,
-        )
-        await pool.start()
+        pool = await _started_pool(serve, size=1, queue_timeout=30)
         assert await pool.run({"sleep": 0}, timeout=5) == "done"
         busy = asyncio.create_task(pool.run({"sleep": 20}, timeout=30))
         await asyncio.sleep(0.2)
@@ -403,7 +412,6 @@ def test_a_worker_writing_its_answer_slowly_stalls_no_other_request(cut: int) ->
     import asyncio
 
     from khalis_kg import isolation
-    from khalis_kg.server.pool import WorkerPool
 
     slow_answer = "slow" * 1000
     write_all = isolation._write_all
@@ -420,13 +428,7 @@ def test_a_worker_writing_its_answer_slowly_stalls_no_other_request(cut: int) ->
         return slow_answer if task == "slow" else task
 
     async def scenario() -> tuple[str, bool, float, str]:
-        pool = WorkerPool(
-            lambda: isolation.fork_worker(serve, isolation.Limits(memory=None)),
-            size=2,
-            memory=None,
-            queue_timeout=10,
-        )
-        await pool.start()
+        pool = await _started_pool(serve, size=2, queue_timeout=10)
         try:
             slow = asyncio.create_task(pool.run("slow", timeout=10))  # type: ignore[arg-type]
             await asyncio.sleep(PAUSE / 3)  # its worker is now in the pause
@@ -554,3 +556,115 @@ def test_workers_end_with_a_server_killed_outright() -> None:
         assert len(workers) == 2
         os.kill(pid, signal.SIGKILL)
         assert _wait_for(lambda: not any(Path(f"/proc/{w}").exists() for w in workers), 5)
+
+
+def _group(pgid: int) -> list[int]:
+    """The live processes of process group ``pgid`` (Linux /proc; zombies not counted)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _ppid, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue  # ended meanwhile
+        if int(group) == pgid and state != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+def _as_a_foreground_job() -> None:
+    """SIGINT handled by default, as in a terminal's foreground job (a shell's background
+    job starts with SIGINT ignored, and so would every process it starts)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_sigterm_to_the_process_group_starts_no_worker_and_leaves_nothing() -> None:
+    """GNU ``timeout`` and systemd (``KillMode=control-group``) send SIGTERM to the
+    server's whole process group. The workers ignore it (the server decides, as for
+    Ctrl-C), so none dies under the pool and none is started during the shutdown: the
+    log has no warning, the server ends by SIGTERM once it has shut down (a shell shows
+    143, docs/server.md) and nothing of its group is left."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from helpers import wait_until_answering
+    from server_helpers import START_TIMEOUT, free_port
+
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "khalis_kg.server", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", "2", "--log-level", "info"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+
+        def said() -> str:
+            log.seek(0)
+            return log.read().decode("utf-8", "replace")
+
+        try:
+            wait_until_answering(
+                process, base + "/sparql", timeout=START_TIMEOUT, what="server", output=said
+            )
+            assert httpx.get(base + "/sparql", params={"query": COUNT}).status_code == 200
+            assert len(worker_pids(process.pid)) == 2
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        assert process.returncode == -signal.SIGTERM, said()
+        assert [line for line in said().splitlines() if line.startswith("WARNING")] == []
+        assert "Shutting down" in said()
+        assert _wait_for(lambda: not _group(process.pid), 5), _group(process.pid)
+
+
+SLOW_LOAD = """
+import sys, time
+from khalis_kg import KnowledgeGraph
+from khalis_kg.cli import main
+
+load = KnowledgeGraph.load.__func__
+
+def slow(cls, *args, **kwargs):  # a read that takes a minute
+    time.sleep(60)
+    return load(cls, *args, **kwargs)
+
+KnowledgeGraph.load = classmethod(slow)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_during_the_start_ups_trial_load_ends_it_at_once() -> None:
+    """Ctrl-C while ``serve`` reads the data in its isolated trial child (here a read
+    made to take a minute) ends the start-up at once: the child is killed, exit 130 and
+    one line, not a wait until the read ends."""
+    import subprocess
+    import sys
+
+    from helpers import live_children
+    from server_helpers import free_port
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_LOAD, "serve", "--host", "127.0.0.1",
+         "--port", str(free_port()), "--workers", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True, preexec_fn=_as_a_foreground_job,
+    )  # fmt: skip
+    try:
+        assert _wait_for(lambda: len(live_children(process.pid)) == 1, 60)
+        trial = live_children(process.pid)[0]
+        time.sleep(0.5)
+        os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole group
+        started = time.monotonic()
+        out, err = process.communicate(timeout=20)
+        waited = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    assert (process.returncode, out, err) == (130, b"", b"khalis-kg: error: interrupted\n")
+    assert waited < 5, waited
+    assert _wait_for(lambda: trial not in _group(process.pid), 5)

@@ -244,9 +244,16 @@ def fork_worker(
     ``limits.lock_descriptors`` leaves it unable to open any file or socket (keeping
     the regular files it holds with ``limits.keep_descriptors``: an on-disk store's).
     ``limits.timeout`` is the caller's to hold. Raises OSError when the channel or the
-    fork cannot be made.
+    fork cannot be made. It ignores SIGTERM as it ignores SIGINT: the server decides.
+    (GNU ``timeout`` and systemd signal the whole process group; a worker dying under
+    the pool would be replaced while the server shuts down.)
     """
-    worker, mask = _fork_worker(serve, limits, ready)
+
+    def set_up() -> object:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        return ready()
+
+    worker, mask = _fork_worker(serve, limits, set_up)
     _release_interrupts(mask)
     return worker
 

@@ -20,8 +20,10 @@ import functools
 import json
 import logging
 import re
+import signal
+import threading
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -728,7 +730,11 @@ async def _load(settings: Settings) -> KnowledgeGraph:
     line verb reads them (:mod:`khalis_kg.isolation`: reading may add the limit to
     what the process maps): a file that would exhaust the memory, or crash the parser,
     ends there in one line (exit 4 or 5), not in the server killed by the system. Only
-    then are they read here, where the same reading needs the same memory."""
+    then are they read here, where the same reading needs the same memory.
+
+    The trial runs in the loop's thread (nothing else runs yet) with Python's own
+    Ctrl-C, which kills the child at once (KeyboardInterrupt: exit 130); asyncio's
+    would only cancel the task, and a thread cannot be stopped, once the read ended."""
 
     def load() -> KnowledgeGraph:
         if settings.store is not None:
@@ -751,11 +757,27 @@ async def _load(settings: Settings) -> KnowledgeGraph:
         if settings.store is None and settings.backend != "remote":
             work = isolation.Work(load, len, "loading the data")
             limits = isolation.Limits(memory=settings.memory_limit, lock_descriptors=False)
-            await asyncio.to_thread(isolation.run, work, limits)
+            with _python_ctrl_c():
+                isolation.run(work, limits)
         return load()
     except KhalisError as exc:  # itself (its exit code), said to be the start-up's
         exc.args = (f"cannot load the knowledge graph: {exc}", *exc.args[1:])
         raise
+
+
+@contextlib.contextmanager
+def _python_ctrl_c() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt meanwhile, where a Python handler (asyncio's)
+    has it: in the main thread, not ignored."""
+    previous = signal.getsignal(signal.SIGINT)
+    ours = callable(previous) and threading.current_thread() is threading.main_thread()
+    if ours:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if ours:
+            signal.signal(signal.SIGINT, previous)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
