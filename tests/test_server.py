@@ -1018,10 +1018,17 @@ def test_serve_without_the_server_extra_says_what_to_install(
 
 
 # ------------------------------------------------------------------ an on-disk store
+def _threads(pid: int) -> list[str]:
+    """The names of the threads of process ``pid`` (Linux /proc), sorted."""
+    return sorted(p.read_text().strip() for p in Path(f"/proc/{pid}/task").glob("*/comm"))
+
+
 def test_serve_an_on_disk_store_in_place(tmp_path: Path) -> None:
     """``serve --store DIR``: each worker opens the store read-only, nothing is loaded;
     the answers are the store's, a worker killed at the time limit comes back on the
-    same store, and nothing in the store changes."""
+    same store, and nothing in the store changes. The server itself never opens it: no
+    RocksDB thread runs in the process its workers are forked from (a fork while one
+    holds a lock of RocksDB's can leave the child waiting for ever)."""
     from khalis_kg import KnowledgeGraph
 
     store = tmp_path / "store"
@@ -1036,6 +1043,9 @@ def test_serve_an_on_disk_store_in_place(tmp_path: Path) -> None:
     ):
         answer = c.get("/sparql", params=count, headers=accept).json()
         assert answer["results"]["bindings"][0]["n"]["value"] == str(held)
+        server, (worker,) = SERVER_PIDS[base], worker_pids(SERVER_PIDS[base])
+        assert [name for name in _threads(server) if "rocksdb" in name] == []
+        assert "rocksdb:low" in _threads(worker)
         page = c.get("/id/place/al-khalis", headers={"Accept": "text/html"})
         assert "Al Khalis is a town located in Diyala province" in page.text
         stopped = c.post("/sparql", data={"query": CARTESIAN_SORTED})

@@ -23,7 +23,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -694,9 +694,8 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     started = time.monotonic()
     kg = await _load(settings)
     prepare(kg)  # what the locked workers' tasks read or import, once for all of them
-    serve = functools.partial(handle, kg, max_results=settings.max_results)
     pool = WorkerPool(
-        lambda: kg.fork_worker(serve, settings.memory_limit),
+        _forker(kg, settings),
         settings.workers,
         memory=settings.memory_limit,
         queue_timeout=settings.queue_timeout,
@@ -704,7 +703,8 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     await pool.start()
     summaries = asyncio.get_running_loop().create_task(_log_summaries())
     try:
-        app.state.info = await pool.run({"op": "info"}, 120.0)
+        with _start_up():  # the first question to the graph (a store opens in the worker)
+            app.state.info = await pool.run({"op": "info"}, 120.0)
         app.state.terms = await _graph_terms(pool, settings.timeout)
         app.state.pool = pool
         app.state.settings = settings
@@ -737,8 +737,8 @@ async def _load(settings: Settings) -> KnowledgeGraph:
     would only cancel the task, and a thread cannot be stopped, once the read ended."""
 
     def load() -> KnowledgeGraph:
-        if settings.store is not None:
-            return KnowledgeGraph.open_store(settings.store)
+        if settings.store is not None:  # opened by each worker (_forker): an empty graph
+            return KnowledgeGraph.load([])
         if settings.backend == "remote" and settings.endpoint is not None:
             return KnowledgeGraph.connect(
                 settings.endpoint,
@@ -753,16 +753,49 @@ async def _load(settings: Settings) -> KnowledgeGraph:
             named_graphs=graph_files(settings.named_graphs) or None,
         )
 
-    try:
+    with _start_up():
         if settings.store is None and settings.backend != "remote":
             work = isolation.Work(load, len, "loading the data")
             limits = isolation.Limits(memory=settings.memory_limit, lock_descriptors=False)
             with _python_ctrl_c():
                 isolation.run(work, limits)
         return load()
-    except KhalisError as exc:  # itself (its exit code), said to be the start-up's
+
+
+@contextlib.contextmanager
+def _start_up() -> Iterator[None]:
+    """A KhalisError raised meanwhile is itself (its exit code), said to be the start-up's."""
+    try:
+        yield
+    except KhalisError as exc:
         exc.args = (f"cannot load the knowledge graph: {exc}", *exc.args[1:])
         raise
+
+
+def _forker(kg: KnowledgeGraph, settings: Settings) -> Callable[[], isolation.Worker]:
+    """How a query worker is made: forked from the server, which holds the graph.
+
+    With ``--store`` the server never opens the store: each worker opens it, read-only,
+    once forked. A process that has opened an on-disk store runs RocksDB's threads, and
+    a child forked while one of them holds a process-wide lock of RocksDB's waits on it
+    for ever when it reads or opens a store (seen once: 6 minutes); a server that never
+    opened one has no such thread. Cost: each worker reads the store through a
+    checkpoint of its own (``open_store``): its first answer comes 0.25 to 0.38 s later
+    than from a worker forked with the store open (packaged graph, load average 18)."""
+    if settings.store is None:
+        serve = functools.partial(handle, kg, max_results=settings.max_results)
+        return lambda: kg.fork_worker(serve, settings.memory_limit)
+    store = settings.store
+    opened: list[KnowledgeGraph] = []  # in each worker, its own
+
+    def ready() -> None:
+        opened.append(KnowledgeGraph.open_store(store))
+        prepare(opened[0])
+
+    limits = isolation.Limits(memory=settings.memory_limit, keep_descriptors=True)
+    return lambda: isolation.fork_worker(
+        lambda task: handle(opened[0], task, settings.max_results), limits, ready=ready
+    )
 
 
 @contextlib.contextmanager
