@@ -59,11 +59,14 @@ def test_shown_choices_are_the_accepted_ones() -> None:
     from khalis_kg.api import BACKENDS
     from khalis_kg.cli import RDF_FORMATS, RESULT_FORMATS
     from khalis_kg.options import BACKENDS as SHOWN_BACKENDS
-    from khalis_kg.rdfio import GRAPH_FORMAT_NAMES, RDF_FORMAT_NAMES, RESULT_FORMAT_NAMES
+    from khalis_kg.rdfio import formats_of
+
+    def names(kind: str) -> list[str]:
+        return [f.name for f in formats_of(kind)]
 
     assert SHOWN_BACKENDS == BACKENDS
-    assert RDF_FORMATS == RDF_FORMAT_NAMES
-    assert tuple(dict.fromkeys([*RESULT_FORMAT_NAMES, *GRAPH_FORMAT_NAMES])) == RESULT_FORMATS
+    assert names("rdf") == list(RDF_FORMATS)
+    assert tuple(dict.fromkeys([*names("results"), *names("graph")])) == RESULT_FORMATS
     for command in [CLI, *VERB.values()]:
         for option in _options(command.arguments):
             shown = _choices(option)

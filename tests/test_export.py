@@ -15,7 +15,9 @@ from pyld import jsonld
 from khalis_kg import KnowledgeGraph, resources
 from khalis_kg.errors import KhalisError, OutputError
 from khalis_kg.export import jsonld_context
-from khalis_kg.rdfio import RDF_FORMAT_NAMES
+from khalis_kg.rdfio import formats_of
+
+RDF_FORMAT_NAMES = [f.name for f in formats_of("rdf")]
 
 RDFLIB_FORMAT = {
     "turtle": "turtle",

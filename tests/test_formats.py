@@ -115,12 +115,11 @@ def test_media_types_suffixes_and_labels_are_pyoxigraphs() -> None:
     are written out, not looked up."""
     import pyoxigraph as ox
 
-    from khalis_kg.rdfio import FORMATS
+    from khalis_kg.rdfio import FORMATS, ox_format
 
     for fmt in FORMATS:
         if fmt.kind == "rdf":
-            assert fmt.ox is not None
-            theirs = getattr(ox.RdfFormat, fmt.ox)
+            theirs = ox_format(fmt.name)
             label = theirs.name
         elif fmt.name == "table":
             continue  # ours alone

@@ -26,7 +26,7 @@ and label here is pyoxigraph's own.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -59,8 +59,6 @@ class Format:
     """Other file suffixes read as this format."""
     other_media_types: tuple[str, ...] = ()
     """Further media types offered by the server for this format, after ``media_type``."""
-    ox: str | None = None
-    """Name of the ``pyoxigraph.RdfFormat`` member (RDF formats)."""
     rdflib: str | None = None
     """rdflib's parser/serializer name (RDF formats)."""
     quads: bool = False
@@ -92,7 +90,6 @@ FORMATS: tuple[Format, ...] = (
         aliases=("ttl", "n3"),
         suffixes=(".turtle",),
         other_media_types=("application/x-turtle",),
-        ox="TURTLE",
         rdflib="turtle",
         graph_answer=True,
     ),
@@ -104,7 +101,6 @@ FORMATS: tuple[Format, ...] = (
         ".nt",
         aliases=("ntriples", "n-triples"),
         suffixes=(".ntriples",),
-        ox="N_TRIPLES",
         rdflib="nt",
         graph_answer=True,
     ),
@@ -116,7 +112,6 @@ FORMATS: tuple[Format, ...] = (
         ".nq",
         aliases=("nquads", "n-quads"),
         suffixes=(".nquads",),
-        ox="N_QUADS",
         rdflib="nquads",
         quads=True,
     ),
@@ -126,7 +121,6 @@ FORMATS: tuple[Format, ...] = (
         "TriG",
         "application/trig",
         ".trig",
-        ox="TRIG",
         rdflib="trig",
         quads=True,
     ),
@@ -139,7 +133,6 @@ FORMATS: tuple[Format, ...] = (
         aliases=("json-ld", "json"),
         suffixes=(".json",),
         other_media_types=("application/json",),
-        ox="JSON_LD",
         rdflib="json-ld",
         graph_answer=True,
     ),
@@ -152,7 +145,6 @@ FORMATS: tuple[Format, ...] = (
         aliases=("rdf", "rdfxml", "rdf+xml", "rdf/xml", "owl"),
         suffixes=(".xml", ".owl"),
         other_media_types=("application/xml",),
-        ox="RDF_XML",
         rdflib="xml",
         graph_answer=True,
     ),
@@ -182,17 +174,14 @@ FORMATS: tuple[Format, ...] = (
 """Every format khalis-kg reads or writes. ``xml`` and ``json`` name a different format
 for each kind (RDF/XML and JSON-LD for graphs, SPARQL XML and JSON for results)."""
 
-RDF_FORMAT_NAMES: tuple[str, ...] = tuple(f.name for f in FORMATS if f.kind == "rdf")
-"""Canonical names of the RDF syntaxes (what ``export`` writes)."""
-GRAPH_FORMAT_NAMES: tuple[str, ...] = tuple(f.name for f in FORMATS if f.graph_answer)
-"""Canonical names offered for CONSTRUCT and DESCRIBE answers."""
-RESULT_FORMAT_NAMES: tuple[str, ...] = tuple(f.name for f in FORMATS if f.kind == "results")
-"""Canonical names offered for SELECT and ASK answers."""
+
+def formats_of(kind: Kind | Literal["graph"]) -> list[Format]:
+    """The formats of one kind; ``graph``: those offered for CONSTRUCT and DESCRIBE."""
+    return [f for f in FORMATS if (f.graph_answer if kind == "graph" else f.kind == kind)]
 
 
-def _lookup(name: str, candidates: Iterable[Format], what: str) -> Format:
+def _lookup(name: str, pool: list[Format], what: str) -> Format:
     key = name.strip().lower()
-    pool = list(candidates)
     for fmt in pool:
         if key in fmt.names:
             return fmt
@@ -202,21 +191,21 @@ def _lookup(name: str, candidates: Iterable[Format], what: str) -> Format:
 
 def rdf_format(name: str) -> Format:
     """The RDF syntax called ``name`` (canonical or alias, any case); ParameterError else."""
-    return _lookup(name, (f for f in FORMATS if f.kind == "rdf"), "RDF data")
+    return _lookup(name, formats_of("rdf"), "RDF data")
 
 
 def result_format(name: str, form: str) -> Format:
     """The format called ``name`` for an answer of ``form`` (``select``, ``ask`` or
     ``graph``): SPARQL results for SELECT and ASK, an RDF syntax for graph answers."""
     if form == "graph":
-        return _lookup(name, (f for f in FORMATS if f.graph_answer), "graph results")
-    return _lookup(name, (f for f in FORMATS if f.kind == "results"), f"{form.upper()} results")
+        return _lookup(name, formats_of("graph"), "graph results")
+    return _lookup(name, formats_of("results"), f"{form.upper()} results")
 
 
 def format_names(kind: Kind | Literal["graph"]) -> list[str]:
     """Every accepted name (canonical names first, then aliases) of one kind, for
     the command line's ``--format`` and error messages."""
-    pool = [f for f in FORMATS if (f.graph_answer if kind == "graph" else f.kind == kind)]
+    pool = formats_of(kind)
     names = [f.name for f in pool] + [a for f in pool for a in f.names]
     return list(dict.fromkeys(names))
 
@@ -224,19 +213,18 @@ def format_names(kind: Kind | Literal["graph"]) -> list[str]:
 def format_for(filename: str) -> str:
     """The RDF format of a file, from its suffix (``turtle`` when unknown)."""
     suffix = Path(filename).suffix.lower()
-    for fmt in FORMATS:
-        if fmt.kind == "rdf" and (suffix == fmt.suffix or suffix in fmt.suffixes):
+    for fmt in formats_of("rdf"):
+        if suffix == fmt.suffix or suffix in fmt.suffixes:
             return fmt.name
     return "turtle"
 
 
 def ox_format(name: str) -> ox.RdfFormat:
-    """The ``pyoxigraph.RdfFormat`` of an RDF format name (InputError if unsupported)."""
+    """The ``pyoxigraph.RdfFormat`` of an RDF format name, found by its media type."""
     import pyoxigraph as ox
 
-    spec = rdf_format(name)
-    assert spec.ox is not None
-    fmt: ox.RdfFormat = getattr(ox.RdfFormat, spec.ox)
+    fmt = ox.RdfFormat.from_media_type(rdf_format(name).media_type)
+    assert fmt is not None  # tests/test_formats.py: every RDF format's is pyoxigraph's
     return fmt
 
 

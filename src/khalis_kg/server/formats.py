@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..rdfio import FORMATS, Format
+from ..rdfio import Format, formats_of
 from .negotiation import negotiate
 
 
@@ -24,8 +24,8 @@ def _offers(formats: list[Format]) -> dict[str, str]:
     return offers
 
 
-_RESULTS = [f for f in FORMATS if f.kind == "results" and f.name != "table"]
-_GRAPH = [f for f in FORMATS if f.graph_answer]
+_RESULTS = [f for f in formats_of("results") if f.name != "table"]
+_GRAPH = formats_of("graph")
 
 RESULTS_OFFERS: dict[str, str] = _offers(_RESULTS)
 """SELECT and ASK: media type -> format name (:mod:`khalis_kg.rdfio`), preferred first
