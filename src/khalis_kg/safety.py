@@ -96,6 +96,7 @@ class Token(NamedTuple):
     text: str
     line: int
     column: int
+    offset: int  # in the text (an IRI's: of its ``<``, as its column)
 
 
 def tokenize(text: str) -> Iterator[Token]:
@@ -105,7 +106,7 @@ def tokenize(text: str) -> Iterator[Token]:
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup or ""  # the name of the alternative that matched
         if kind != "skip":
-            yield Token(kind, m.group(kind), line, m.end(1) - line_start + 1)
+            yield Token(kind, m.group(kind), line, m.end(1) - line_start + 1, m.end(1))
             if kind != "string":
                 continue
         if "\n" in (part := m.group()):
@@ -341,7 +342,6 @@ def undeclared_names(
     (``""`` for ``:name``), line and column."""
     declared = set(prefixes)
     after_prefix = False
-    lines = text.split("\n")
     for tok in tokenize(text):
         if tok.kind != "word":
             after_prefix = False
@@ -355,7 +355,7 @@ def undeclared_names(
             after_prefix = head.lower() == "prefix"
             continue
         column = tok.column
-        if column > 1 and not lines[tok.line - 1][column - 2].isascii():
+        if column > 1 and not text[tok.offset - 1].isascii():
             continue  # the tail of a name the tokens do not read (``éx:p``): not placed
         if head.lower() in _KEYWORDS_BEFORE_NAME:
             head, column = "", column + len(head)

@@ -33,7 +33,7 @@ from ..results import QueryResult, sort_rows
 from ..safety import Limits, ReadOnlyQuery, check_prefixes, parse_nodes, take_parsed
 from ..terms import Row, Term, is_absolute_iri
 from .base import QueryDataset
-from .oxigraph import admit, parse_query, text_offset
+from .oxigraph import admit, parse_query
 from .rdflib_joins import mark_hash_joins
 
 # rdflib's warning (with a traceback) for an ill-typed literal such as
@@ -58,8 +58,7 @@ def _absolute_bases(text: str, base: str | None) -> str:
             absolute = is_absolute_iri(nxt.text)
             resolved = nxt.text if absolute or base is None else resolve_iri(nxt.text, base)
             if not absolute and base is not None:
-                start = text_offset(text, nxt.line, nxt.column)
-                edits.append((start, start + len(nxt.text) + 2, f"<{resolved}>"))
+                edits.append((nxt.offset, nxt.offset + len(nxt.text) + 2, f"<{resolved}>"))
             base = resolved
     for start, end, new in reversed(edits):
         text = text[:start] + new + text[end:]

@@ -127,11 +127,6 @@ def sparql_term(name: str, term: Term) -> str:
     return term.to_ntriples()
 
 
-def _offsets(text: str) -> list[int]:
-    """Character offset of the start of each line (1-based line numbers → index - 1)."""
-    return [0, *(m.end() for m in re.finditer("\n", text))]
-
-
 def _word(tokens: list[Token], words: tuple[str, ...], start: int = 0) -> int | None:
     """The index of the first of ``tokens`` from ``start`` that is one of ``words``."""
     found = (k for k in range(start, len(tokens)) if tokens[k].kind == "word")
@@ -170,7 +165,7 @@ def outer_group_offset(text: str) -> int:
         elif tok.text == ")":
             depth -= 1
         elif tok.text == "{" and depth == 0:
-            return _offsets(text)[tok.line - 1] + tok.column
+            return tok.offset + 1
     raise QuerySyntaxError("no WHERE group found in the query")
 
 
@@ -201,7 +196,6 @@ def _substitute(body: str, written: Mapping[str, str]) -> str:
     (the VALUES row alone binds them) when a constant could not stand where the variable
     is: after ``AS``, in ``BOUND( )``, in a nested VALUES or a sub-SELECT."""
     tokens = list(tokenize(body))
-    starts = _offsets(body)
     depth, end = 1, len(tokens)
     for k, tok in enumerate(tokens):
         if tok.kind == "punct" and tok.text == "{":
@@ -221,8 +215,7 @@ def _substitute(body: str, written: Mapping[str, str]) -> str:
         before = [t.text.lower() for t in inner[max(0, k - 2) : k]]
         if before[-1:] == ["as"] or before == ["bound", "("]:
             return body
-        at = starts[tok.line - 1] + tok.column - 1
-        edits.append((at, at + len(tok.text), written[tok.text[1:]]))
+        edits.append((tok.offset, tok.offset + len(tok.text), written[tok.text[1:]]))
     for start, stop, term in reversed(edits):
         body = body[:start] + term + body[stop:]
     return body
