@@ -12,7 +12,7 @@ runs only a :class:`~khalis_kg.safety.ReadOnlyQuery`: given text, it first calls
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,6 +51,19 @@ class QueryDataset:
                         f"{kind} <{iri}> names no graph held by this store (graphs held: "
                         f"{shown}); graphs are never fetched from elsewhere"
                     )
+
+    @classmethod
+    def chosen(
+        cls, dataset: QueryDataset | None, plan: ReadOnlyQuery, held: Callable[[], frozenset[str]]
+    ) -> QueryDataset | None:
+        """What the engine gets in place of the query's ``FROM`` / ``FROM NAMED``: ``dataset``
+        (checked against the graphs ``held``), else the graphs ``decide()`` resolved."""
+        if dataset is not None:
+            dataset.check_held(held())
+            return dataset
+        if plan.default_graphs is None and plan.named_graphs is None:
+            return None
+        return cls(plan.default_graphs or (), plan.named_graphs or ())
 
 
 class Backend(Protocol):

@@ -206,25 +206,19 @@ class MemoryBackend:
         # only after decide(): never on a text that was not admitted.)
         parse_query(plan.text, plan.base)
         prepared = _prepare(plan.text, plan.base)
-        if dataset is not None:
-            # the dataset clause is set below: on a copy, never on the cached query
+        chosen = QueryDataset.chosen(dataset, plan, self.graph_names)
+        if chosen is not None:
+            # It replaces the query's own FROM / FROM NAMED, on a copy, never on the cached
+            # query; rdflib builds it from graphs the store holds, never fetching one.
             prepared = Query(
                 prepared.prologue, CompValue(prepared.algebra.name, **prepared.algebra)
             )
-            dataset.check_held(self.graph_names())
-            # The protocol's dataset replaces the query's FROM / FROM NAMED; rdflib builds
-            # it from graphs the store holds (checked just above), never fetching one.
             prepared.algebra["datasetClause"] = [
                 CompValue(
                     "DatasetClause", default=DATASET_DEFAULT_GRAPH_ID if g is None else URIRef(g)
                 )
-                for g in dataset.default_graphs
-            ] + [CompValue("DatasetClause", named=URIRef(g)) for g in dataset.named_graphs]
-        else:
-            for clause in prepared.algebra.get("datasetClause") or []:
-                iri = str(clause["default"] if "default" in clause else clause["named"])
-                if iri not in (*(plan.default_graphs or ()), *(plan.named_graphs or ())):
-                    raise QueryRefusedError(f"FROM <{iri}> is refused: it was not verified")
+                for g in chosen.default_graphs
+            ] + [CompValue("DatasetClause", named=URIRef(g)) for g in chosen.named_graphs]
         init: dict[str, Identifier] = {
             Variable(k): to_rdflib(v) for k, v in (bindings or {}).items()
         }

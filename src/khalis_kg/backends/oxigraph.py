@@ -374,20 +374,14 @@ class OxigraphBackend:
         substitutions: dict[ox.Variable, Any] = {
             ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()
         }
+        chosen = QueryDataset.chosen(dataset, plan, self.graph_names)
         default_graph: list[ox.NamedNode | ox.DefaultGraph] | None = None
         named_graphs: list[ox.NamedNode] | None = None
-        if dataset is not None:
-            # The protocol's dataset replaces the query's FROM / FROM NAMED.
-            dataset.check_held(self.graph_names())
+        if chosen is not None:  # these arguments override the query's FROM / FROM NAMED
             default_graph = [
-                ox.DefaultGraph() if g is None else ox.NamedNode(g) for g in dataset.default_graphs
+                ox.DefaultGraph() if g is None else ox.NamedNode(g) for g in chosen.default_graphs
             ]
-            named_graphs = [ox.NamedNode(g) for g in dataset.named_graphs]
-        elif plan.default_graphs is not None or plan.named_graphs is not None:
-            # The graphs decide() resolved and checked, whatever the engine makes of FROM
-            # itself (these arguments override the query's dataset clause).
-            default_graph = [ox.NamedNode(g) for g in plan.default_graphs or ()]
-            named_graphs = [ox.NamedNode(g) for g in plan.named_graphs or ()]
+            named_graphs = [ox.NamedNode(g) for g in chosen.named_graphs]
         try:
             answer = self.store.query(
                 plan.text,

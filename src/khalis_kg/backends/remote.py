@@ -491,21 +491,17 @@ class RemoteBackend:
             # The parameters changed the text: what is sent is decided again, on its parse.
             decide(sent, None, self.graph_names)
         params: list[tuple[str, str]] = []
-        if dataset is not None:
-            dataset.check_held(self.graph_names())
-            if None in dataset.default_graphs and self.graph is None:
+        # Sent as the protocol's dataset, which takes precedence over the query's FROM
+        # (SPARQL 1.1 Protocol, 2.1.4): the endpoint does not resolve them its own way.
+        chosen = QueryDataset.chosen(dataset, plan, self.graph_names)
+        if chosen is not None:
+            if None in chosen.default_graphs and self.graph is None:
                 raise QueryError("a remote store's own default graph cannot be named")
             # Scoped to a graph, "the default graph" is that graph (and no graph is held).
-            params += [("default-graph-uri", g or str(self.graph)) for g in dataset.default_graphs]
-            params += [("named-graph-uri", g) for g in dataset.named_graphs]
-            if self.graph is not None and not dataset.named_graphs:
+            params += [("default-graph-uri", g or str(self.graph)) for g in chosen.default_graphs]
+            params += [("named-graph-uri", g) for g in chosen.named_graphs]
+            if self.graph is not None and not chosen.named_graphs:
                 params.append(("named-graph-uri", NO_NAMED_GRAPHS))
-        elif plan.default_graphs is not None or plan.named_graphs is not None:
-            # The graphs decide() resolved and checked, sent as the protocol's dataset,
-            # which takes precedence over the query's FROM (SPARQL 1.1 Protocol, 2.1.4):
-            # the endpoint does not resolve them its own way.
-            params += [("default-graph-uri", g) for g in plan.default_graphs or ()]
-            params += [("named-graph-uri", g) for g in plan.named_graphs or ()]
         if plan.form in ("construct", "describe"):
             return self._graph(sent, limits, params)
         return self._select(sent, limits, params, ordered=plan.ordered, form=plan.form)
