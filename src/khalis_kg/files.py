@@ -126,7 +126,8 @@ def write_output(path: str | Path, data: bytes) -> None:
     if info is not None and not stat.S_ISREG(info.st_mode):
         mode = info.st_mode
         if stat.S_ISLNK(mode):
-            mode = _link_target_mode(target)
+            with contextlib.suppress(OSError):  # a dangling link keeps its own mode
+                mode = os.stat(target).st_mode
         if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
             _write_in_place(target, data, fifo=stat.S_ISFIFO(mode), link=info.st_mode != mode)
             return
@@ -159,14 +160,6 @@ def _output_path(path: str | Path) -> Path:
         return as_path(path, "the output")
     except InputError as exc:
         raise OutputError(str(exc)) from None
-
-
-def _link_target_mode(link: Path) -> int:
-    """The mode of what the symbolic link ``link`` points to (its own when it dangles)."""
-    try:
-        return os.stat(link).st_mode
-    except OSError:
-        return stat.S_IFLNK
 
 
 def output_directory(path: str | Path) -> Path:
@@ -295,13 +288,11 @@ def _write_atomic(target: Path, data: bytes) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, target)
-    except OSError as exc:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise WriteError(f"{target}: cannot write ({exc.strerror})") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise WriteError(f"{target}: cannot write ({exc.strerror})") from None
         raise
 
 
