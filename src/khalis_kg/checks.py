@@ -62,9 +62,9 @@ def url(value: str, what: str) -> str:
     from urllib.parse import urlsplit
 
     shown = _shown(_USERINFO.sub(r"\1***@", value, count=1))  # never a password in a message
-    bad = next((c for c in value if c <= " " or "\x7f" <= c <= "\x9f" or _surrogate(c)), None)
+    bad = _NOT_IN_URL.search(value)
     if bad is not None:
-        raise ParameterError(f"{what}: {shown} is not a URL ({bad!r} in it)")
+        raise ParameterError(f"{what}: {shown} is not a URL ({bad.group()!r} in it)")
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
@@ -79,8 +79,8 @@ _USERINFO = re.compile(r"^([^:/?#]*:?//)[^/?#]*@")
 """The user and password of a URL (``scheme://user:password@``), hidden when it is shown."""
 
 
-def _surrogate(char: str) -> bool:
-    return "\ud800" <= char <= "\udfff"
+_NOT_IN_URL = re.compile("[\x00-\x20\x7f-\x9f\ud800-\udfff]")
+"""White space, a control character, or a lone surrogate (a byte that was not UTF-8)."""
 
 
 def _shown(value: object, limit: int = 80) -> str:
