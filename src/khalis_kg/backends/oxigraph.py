@@ -295,11 +295,9 @@ class OxigraphBackend:
     def _load_one(store: ox.Store, source: Source, *, bulk: bool) -> None:
         fmt = ox_format(source.spec().name)
         to_graph = None if source.graph is None else ox.NamedNode(source.graph)
+        load = store.bulk_load if bulk else store.load
         try:
-            if bulk:
-                store.bulk_load(source.data, fmt, base_iri=source.base_iri, to_graph=to_graph)
-            else:
-                store.load(source.data, fmt, base_iri=source.base_iri, to_graph=to_graph)
+            load(source.data, fmt, base_iri=source.base_iri, to_graph=to_graph)
         except SyntaxError as exc:
             raise rdf_syntax_error(source, exc) from None
         except MemoryError as exc:
@@ -321,9 +319,7 @@ class OxigraphBackend:
         return 0 if self._store is None else len(self._store)
 
     def dump(self) -> bytes:
-        data = self.store.dump(format=ox.RdfFormat.N_QUADS)
-        assert data is not None
-        return data
+        return self.store.dump(format=ox.RdfFormat.N_QUADS) or b""
 
     def before_fork(self) -> None:
         """In the parent, before an isolated child is forked: an on-disk store gets a
