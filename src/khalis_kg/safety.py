@@ -415,13 +415,6 @@ _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _ANY_ESCAPE = re.compile(r"\\[uU][0-9A-Fa-f]{4}")  # what any reader could take for one
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
-_FORMS = {
-    "SelectQuery": "select",
-    "ConstructQuery": "construct",
-    "AskQuery": "ask",
-    "DescribeQuery": "describe",
-}
-
 
 def expand_escapes(text: str) -> str:
     r"""``text`` with SPARQL's codepoint escapes (``\uXXXX``, ``\UXXXXXXXX``) replaced by
@@ -587,9 +580,8 @@ def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...])
     dataset = None
     if query.datasetClause:
         dataset = tuple(_resolve_dataset(prologue, query.datasetClause, base, prefixes))
-    form = _FORMS.get(query.name)
-    if form is None:  # pragma: no cover - the Query grammar has exactly these four forms
-        raise QuerySyntaxError(f"not a SPARQL query form: {query.name}")
+    form = query.name.removesuffix("Query").lower()  # SelectQuery, ConstructQuery...
+    assert form in QUERY_FORMS  # the Query grammar has exactly these four forms
     _PARSED.tree = (text, tree)
     return _Facts(form=form, ordered=query.orderby is not None, dataset=dataset)
 
