@@ -83,7 +83,7 @@ from ..loader import post_sources
 from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, rdf_format, result_format
 from ..results import QueryResult, sort_rows
-from ..safety import Limits, ReadOnlyQuery, Token, decide, tokenize
+from ..safety import Limits, ReadOnlyQuery, Token, decide, tokenize, undeclared_names
 from ..terms import Row, Term, is_absolute_iri
 from .base import QueryDataset
 
@@ -224,19 +224,8 @@ def _substitute(body: str, written: Mapping[str, str]) -> str:
 def _prologue(text: str) -> str:
     """The default prefixes the query does not declare itself (as Oxigraph's
     ``prefixes=`` and rdflib's ``initNs`` do for the local engines)."""
-    tokens = list(tokenize(text))
-    declared = {
-        tokens[k + 1].text.rstrip(":")
-        for k, tok in enumerate(tokens[:-1])
-        if tok.kind == "word" and tok.text.lower() == "prefix"
-    }
-    used = {t.text.split(":", 1)[0] for t in tokens if t.kind == "word" and ":" in t.text}
-    lines = [
-        f"PREFIX {p}: <{iri}>"
-        for p, iri in sorted(PREFIXES.items())
-        if p in used and p not in declared
-    ]
-    return "\n".join(lines) + ("\n" if lines else "")
+    used = {prefix for prefix, _, _ in undeclared_names(text, ())}
+    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in sorted(PREFIXES.items()) if p in used)
 
 
 # ------------------------------------------------------------------------- results
