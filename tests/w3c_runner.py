@@ -433,8 +433,9 @@ FORMATS = {".ttl": "turtle", ".nt": "nt", ".rdf": "xml"}
 
 def _run_project(engine: str, test: W3CTest, text: str) -> Answer:
     from khalis_kg import KnowledgeGraph
-    from khalis_kg.backends import Source, create_backend
+    from khalis_kg.backends import create_backend
     from khalis_kg.errors import KhalisError, QuerySyntaxError
+    from khalis_kg.rdfio import Source
 
     data, named = dataset_of(test, text)
     try:

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from ..errors import KhalisError
-from ..rdfio import Source
-from .base import Backend
+from .base import Backend as Backend  # re-exported
 
 BackendName = Literal["oxigraph", "memory", "remote"]
 """The engines' names (the type the facade and the skins use)."""
@@ -43,15 +42,3 @@ def create_backend(
         + (" with an on-disk store" if store is not None or read_only else "")
         + f" (choose one of: {', '.join(LOCAL_BACKENDS)})"
     )
-
-
-__all__ = [
-    "BACKENDS",
-    "DEFAULT_BACKEND",
-    "LOCAL_BACKENDS",
-    "Backend",
-    "BackendName",
-    "LocalBackend",
-    "Source",
-    "create_backend",
-]
