@@ -3,8 +3,9 @@ per exchange and the credentials from the environment. The store is untrusted in
 
 * **Credentials** come only from the environment: ``KHALIS_KG_TOKEN`` (sent as
   ``Authorization: Bearer``) or ``KHALIS_KG_USER`` + ``KHALIS_KG_PASSWORD`` (HTTP
-  Basic), checked when read (:func:`auth_headers`: a control character, a line break,
-  an undecodable byte or fewer than :data:`MIN_SECRET` characters is one
+  Basic), checked when read (:func:`auth_headers`: a control character or line break,
+  a byte that is not UTF-8, leading or trailing spaces, in a token a space or a character
+  that is not ASCII, or fewer than :data:`MIN_SECRET` characters is one
   :class:`~khalis_kg.errors.InputError` naming the variable, never its value). A URL
   with a user or password in it is refused (:func:`check_url`), so that no secret ends
   up on a command line, in a shell history or in an error message; and no message of
@@ -23,8 +24,8 @@ per exchange and the credentials from the environment. The store is untrusted in
   :data:`MAX_REDIRECTS` times, so credentials never travel to another origin.
 * **One TLS context per process** (:func:`tls_context`): httpx reads the whole CA bundle
   for every client it makes (~20 ms); sessions share one context, built once with
-  httpx's own defaults (certificate verification on, environment ignored as the
-  client ignores it).
+  httpx's own defaults (certificates verified against certifi's bundle; the environment,
+  such as ``SSL_CERT_FILE``, ignored as the client ignores it).
 
 httpx (the ``remote`` extra) is imported when the first request is sent.
 """
@@ -77,9 +78,7 @@ ENV_TOKEN = "KHALIS_KG_TOKEN"  # noqa: S105
 
 
 def check_url(url: str) -> None:
-    """An http(s) URL with a host (:func:`khalis_kg.checks.url`: no whitespace, control
-    character or byte that is not UTF-8), and without credentials (InputError otherwise,
-    one line)."""
+    """:func:`khalis_kg.checks.url`'s check, and no credentials (InputError, one line)."""
     from .checks import url as checked
 
     if not isinstance(url, str):
@@ -97,10 +96,7 @@ def check_url(url: str) -> None:
 
 
 def _secret(env: Mapping[str, str], name: str, *, ascii_only: bool) -> str | None:
-    """The variable ``name`` of ``env``, checked: InputError naming it (never its value)
-    if it holds a control character, a line break, a byte that is not UTF-8, leading or
-    trailing spaces, (a token: ``ascii_only``) a character that is not ASCII or a space,
-    or is shorter than :data:`MIN_SECRET` without being empty."""
+    """The variable ``name`` of ``env``, checked: InputError naming it, never its value."""
     value = env.get(name)
     if value is None:
         return None
@@ -123,8 +119,7 @@ def _secret(env: Mapping[str, str], name: str, *, ascii_only: bool) -> str | Non
 
 
 def auth_headers(env: Mapping[str, str]) -> dict[str, str]:
-    """The Authorization header from ``KHALIS_KG_TOKEN`` or ``KHALIS_KG_USER`` and
-    ``KHALIS_KG_PASSWORD`` (none when unset), each variable checked (:func:`_secret`)."""
+    """The Authorization header from the environment (none when unset)."""
     token = _secret(env, ENV_TOKEN, ascii_only=True)
     if token:
         return {"Authorization": f"Bearer {token}"}
@@ -161,9 +156,7 @@ def mask(text: str, secrets: tuple[str, ...]) -> str:
 
 @functools.cache
 def tls_context() -> ssl.SSLContext:
-    """The TLS context of every session of this process: httpx's default one (verifying
-    certificates against certifi's bundle), with the environment ignored as the client
-    ignores it (``trust_env=False``: no ``SSL_CERT_FILE``), built once."""
+    """The TLS context of every session of this process (see the module documentation)."""
     import httpx
 
     return httpx.create_ssl_context(trust_env=False)
@@ -280,11 +273,9 @@ class HttpSession:
         write: bool = False,
         **kwargs: Any,
     ) -> Answer:
-        """One exchange, whole, within ``timeout`` (at most the session's) seconds in all,
-        same-origin redirects of a read included (``write``: a redirect is an error, the
-        write did not happen). Returns the answer when its status is
-        not 1xx/3xx; a redirect not followed, a refusal (401/403), a connection problem
-        or the deadline → RemoteStoreError."""
+        """One exchange, whole, within ``timeout`` (at most the session's) seconds, same-origin
+        redirects of a read included (``write``: a redirect is an error); RemoteStoreError for a
+        redirect not followed, a refusal (401/403), a connection problem or the deadline."""
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         deadline = time.monotonic() + limit
         current = url
