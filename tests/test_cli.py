@@ -605,8 +605,8 @@ def test_serve_takes_the_groups_limits_and_remote_options(
     its own given after win, and the defaults are those its ``--help`` states."""
     import khalis_kg.server as server
 
-    seen: list[dict[str, Any]] = []
-    monkeypatch.setattr(server, "serve", lambda **kw: seen.append(kw))
+    seen: list[Any] = []
+    monkeypatch.setattr(server, "serve", lambda settings, **kw: seen.append(settings))
     data = tmp_path / "d.ttl"
     data.write_text("<http://e/a> <http://e/p> 1 .\n", "utf-8")
     given = ["--timeout", "7", "--memory-limit", "300M", "--data", str(data)]
@@ -615,8 +615,8 @@ def test_serve_takes_the_groups_limits_and_remote_options(
         assert invoke(argv).exit_code == 0, argv
     assert invoke(["serve"]).exit_code == 0
     picked = ("timeout", "memory_limit", "data", "remote_request", "remote_timeout", "backend")
-    expected = (7.0, 300 * 1024**2, [str(data)], "get", 4.0, "memory")
-    assert [tuple(kw[k] for k in picked) for kw in seen] == [expected] * 3 + [
+    expected = (7.0, 300 * 1024**2, (str(data),), "get", 4.0, "memory")
+    assert [tuple(getattr(s, k) for k in picked) for s in seen] == [expected] * 3 + [
         (5.0, 2 * 1024**3, None, "form", None, "oxigraph")
     ]
 
@@ -697,13 +697,13 @@ def test_named_graphs_given_twice_are_refused_at_every_door(
 ) -> None:
     """``(IRI, file)`` pairs with an IRI given twice are refused with one line naming it
     (ParameterError, exit 2), not the first file dropped without a word: by the one
-    conversion (:func:`khalis_kg.options.graph_files`), by ``serve()`` and ``Settings``
-    from Python, and by the command line, the pairs before and after ``serve``; pairs
-    without a repeat are all kept, in order."""
+    conversion (:func:`khalis_kg.options.graph_files`), by ``serve``'s ``Settings`` from
+    Python (before any worker or socket), and by the command line, the pairs before and
+    after ``serve``; pairs without a repeat are all kept, in order."""
     import khalis_kg.server
     from khalis_kg.errors import ParameterError
     from khalis_kg.options import graph_files
-    from khalis_kg.server.app import Settings
+    from khalis_kg.server import Settings
 
     folder = tmp_path_factory.getbasetemp() / "named-graph-files"
     folder.mkdir(exist_ok=True)
@@ -714,25 +714,22 @@ def test_named_graphs_given_twice_are_refused_at_every_door(
     said = f"the named graph <{twice}> is given twice: one file per graph"
     argv = [word for iri, name in files for word in ("--named-graph", f"{iri}={name}")]
     cut = len(argv) - 2 * min(serve_has, len(files))  # the words given before serve
-    seen: list[dict[str, Any]] = []
+    seen: list[Settings] = []
     with pytest.MonkeyPatch.context() as patch:  # never a real server
-        patch.setattr(khalis_kg.server, "serve", lambda **kw: seen.append(kw))
+        patch.setattr(khalis_kg.server, "serve", lambda settings, **_: seen.append(settings))
         done = invoke([*argv[:cut], "serve", *argv[cut:]])
     if twice is None:
         assert graph_files(files) == graph_files(dict(files)) == dict(files)
         assert Settings(named_graphs=tuple(files)).named_graphs == tuple(files)
         assert done.exit_code == 0, done.output
         (called,) = seen
-        assert called["named_graphs"] == tuple(files)
+        assert called.named_graphs == tuple(files)
         return
     with pytest.raises(ParameterError) as raised:
         graph_files(files)
     assert str(raised.value) == said
     with pytest.raises(ParameterError) as raised:
         Settings(named_graphs=tuple(files))
-    assert str(raised.value) == said
-    with pytest.raises(ParameterError) as raised:  # before any worker or socket
-        khalis_kg.server.serve(port=0, named_graphs=files)
     assert str(raised.value) == said
     assert (done.exit_code, done.stdout, seen) == (2, "", [])
     assert done.stderr == f"khalis-kg: error: {said}\n"

@@ -128,7 +128,7 @@ def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, docs_stub: None) ->
     monkeypatch.setattr(socket.socket, "connect", refuse)
     import khalis_kg.server as server
 
-    monkeypatch.setattr(server, "serve", lambda **kw: None)
+    monkeypatch.setattr(server, "serve", lambda *a, **kw: None)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

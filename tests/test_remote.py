@@ -820,7 +820,8 @@ def test_serve_sends_queries_as_remote_request_says() -> None:
     asked with a GET when told so (the option's way to the server: test_cli)."""
     import asyncio
 
-    from khalis_kg.server.app import Settings, _load
+    from khalis_kg.server import Settings
+    from khalis_kg.server.app import _load
 
     with recording_server() as (base, seen):
         settings = Settings(backend="remote", endpoint=base + "/sparql", remote_request="get")

@@ -1089,11 +1089,11 @@ def test_serve_store_refuses_what_would_be_ignored(tmp_path: Path) -> None:
 def test_serve_from_python_checks_its_numbers_before_starting(
     given: dict[str, object], named: str
 ) -> None:
-    """``serve(...)`` called from Python: a bad number is one ParameterError naming it,
-    before any worker or socket (not a ValueError from the pool, nor a server whose
-    every query then fails)."""
+    """``serve(Settings(...))`` called from Python: a bad number is one ParameterError
+    naming it when the settings are made, before any worker or socket (not a ValueError
+    from the pool, nor a server whose every query then fails)."""
     from khalis_kg.errors import ParameterError
-    from khalis_kg.server import serve
+    from khalis_kg.server import Settings
 
     with pytest.raises(ParameterError, match=named):
-        serve(port=0, **given)  # type: ignore[arg-type]
+        Settings(**given)  # type: ignore[arg-type]

@@ -79,7 +79,7 @@ class HelpFormatter(argparse.HelpFormatter):
     width) and an indented line as it is (the list of commands)."""
 
     def __init__(self, prog: str, **kwargs: Any):
-        kwargs.setdefault("width", _terminal_width() - 2)  # as argparse, without shutil
+        kwargs.setdefault("width", (_columns() or 80) - 2)  # as argparse, without shutil
         super().__init__(prog, **kwargs)
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
@@ -96,16 +96,19 @@ class HelpFormatter(argparse.HelpFormatter):
         return "\n\n".join(fill(p) for p in text.split("\n\n"))
 
 
-def _terminal_width() -> int:
-    """``COLUMNS``, else the terminal's width, else 80 (``shutil.get_terminal_size``)."""
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-    except (AttributeError, ValueError, OSError):
-        return 80
+def _columns() -> int | None:
+    """``COLUMNS`` when set, else the width of the terminal the user sees: stdout's, or
+    stderr's when stdout is a pipe (``| less`` in a terminal), else None."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    # ASCII digits only ("²" is a digit to isdigit, not to int), and not 4,300 of them
+    if len(columns) <= 7 and columns.isascii() and columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for fd in (1, 2):
+        try:
+            return os.get_terminal_size(fd).columns
+        except OSError:  # not a terminal
+            continue
+    return None
 
 
 class Parser(argparse.ArgumentParser):
@@ -412,22 +415,13 @@ def _render(result: QueryResult, args: argparse.Namespace) -> bytes:
 
 
 def _table_width(width: int | None) -> int | None:
-    """``--width``: N, 0 for no limit. By default ``COLUMNS`` when set, else the width of
-    the terminal the user sees: stdout's, or stderr's when stdout is a pipe (``| head``,
-    ``| less`` in a terminal), else :data:`DEFAULT_WIDTH`. Measured here, in the parent,
-    before the isolated child runs (which imports the result model, not the parent)."""
+    """``--width``: N, 0 for no limit. By default :func:`_columns` (at least 40), else
+    :data:`DEFAULT_WIDTH`. Measured here, in the parent, before the isolated child runs
+    (which imports the result model, not the parent)."""
     if width is not None:
         return width or None
-    columns = os.environ.get("COLUMNS", "").strip()
-    # ASCII digits only ("²" is a digit to isdigit, not to int), and not 4,300 of them
-    if columns.isascii() and columns.isdigit() and int(columns[:8]) > 0 and len(columns) <= 7:
-        return max(40, int(columns))
-    for fd in (1, 2):
-        try:
-            return max(40, os.get_terminal_size(fd).columns)
-        except OSError:  # not a terminal
-            continue
-    return DEFAULT_WIDTH
+    columns = _columns()
+    return DEFAULT_WIDTH if columns is None else max(40, columns)
 
 
 DEFAULT_WIDTH = -1
@@ -656,31 +650,27 @@ def load_command(args: argparse.Namespace) -> None:
 
 
 def serve_command(args: argparse.Namespace) -> None:
-    from .server import serve
+    from dataclasses import fields
 
-    with_ontology = args.with_ontology is not False and not args.no_ontology
-    time_limit = args.time_limit
+    from .server import Settings, default_workers, serve
+
+    given = {f.name: getattr(args, f.name) for f in fields(Settings) if hasattr(args, f.name)}
+    given.update(  # the settings whose options are read here
+        data=args.data or None,
+        named_graphs=tuple(args.named_graphs.items()),
+        with_ontology=args.with_ontology is not False and not args.no_ontology,
+        timeout=options.SERVE_TIMEOUT if args.time_limit is None else args.time_limit,
+        memory_limit=_memory(args),
+        workers=args.workers or default_workers(),
+        remote_request=args.remote_request or "form",
+    )
     serve(
+        Settings(**given),
         host=args.host,
         port=args.port,
-        data=args.data or None,
-        backend=args.backend,
-        timeout=options.SERVE_TIMEOUT if time_limit is None else time_limit,
-        max_results=args.max_results,
-        workers=args.workers,
-        with_ontology=with_ontology,
-        memory_limit=_memory(args),
         log_level=args.log_level,
-        endpoint=args.endpoint,
-        remote_graph=args.remote_graph,
-        remote_timeout=args.remote_timeout,
-        remote_request=args.remote_request or "form",
         keep_alive=args.keep_alive,
-        body_timeout=args.body_timeout,
         max_connections=args.max_connections,
-        queue_timeout=args.queue_timeout,
-        named_graphs=tuple(args.named_graphs.items()),
-        store=args.store,
     )
 
 

@@ -14,6 +14,9 @@ import argparse
 import os
 import stat
 from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
 
 BACKENDS = ("oxigraph", "memory", "remote")
 """``--backend``'s choices: :data:`khalis_kg.api.BACKENDS` (a test keeps them equal),
@@ -48,20 +51,26 @@ def _bad(message: str) -> argparse.ArgumentTypeError:
     return argparse.ArgumentTypeError(message)
 
 
+def _typed(check: Callable[[], T]) -> T:
+    """``check()``, its one-line KhalisError as argparse's ``ArgumentTypeError``."""
+    from .errors import KhalisError
+
+    try:
+        return check()
+    except KhalisError as exc:
+        raise _bad(str(exc)) from None
+
+
 def seconds(value: str) -> float:
     """A time limit in seconds: a finite number, more than 0, at most a day
     (:func:`khalis_kg.checks.seconds`)."""
     from .checks import seconds as check
-    from .errors import ParameterError
 
     try:
         number = float(value)
     except ValueError:
         raise _bad(f"{value!r} is not a number of seconds") from None
-    try:
-        return check(number, "the time limit")
-    except ParameterError as exc:
-        raise _bad(str(exc)) from None
+    return _typed(lambda: check(number, "the time limit"))
 
 
 def int_range(low: int, high: int) -> Callable[[str], int]:
@@ -82,12 +91,8 @@ def int_range(low: int, high: int) -> Callable[[str], int]:
 def url(value: str, source: str = "the value") -> str:
     """An http or https URL that parses (:func:`khalis_kg.checks.url`)."""
     from .checks import url as check
-    from .errors import ParameterError
 
-    try:
-        return check(value, source)
-    except ParameterError as exc:
-        raise _bad(str(exc)) from None
+    return _typed(lambda: check(value, source))
 
 
 def path(value: str) -> str:
@@ -126,13 +131,9 @@ def memory_size(value: str) -> int | str | None:
     ``none``) in bytes or None (``isolation.parse_size``, the one notation)."""
     if value.strip().lower() == AUTO:  # (the default: read even for --help)
         return AUTO
-    from .errors import KhalisError
     from .isolation import parse_size
 
-    try:
-        return parse_size(value)
-    except KhalisError as exc:
-        raise _bad(str(exc)) from None
+    return _typed(lambda: parse_size(value))
 
 
 def named_graph(value: str) -> tuple[str, str]:

@@ -12,22 +12,12 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import dataclass, field
 
+from .. import isolation
 from ..options import STORE_NEEDS_OXIGRAPH, graph_files
 
-__all__ = [
-    "DEFAULT_HOST",
-    "DEFAULT_PORT",
-    "STORE_NEEDS_OXIGRAPH",
-    "default_workers",
-    "listen",
-    "serve",
-]
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
+__all__ = ["Settings", "default_workers", "listen", "serve"]
 
 
 def default_workers() -> int:
@@ -36,110 +26,126 @@ def default_workers() -> int:
     return min(8, max(2, os.cpu_count() or 2))
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What :func:`serve` serves and the limits of each query; the defaults are the safe
+    ones, the names those of ``khalis-kg serve``'s options. Checked when made (a
+    ParameterError naming the setting), before any worker or socket."""
+
+    data: tuple[str, ...] | None = None
+    """RDF files (a file name alone is one file); None: the packaged graph."""
+    named_graphs: tuple[tuple[str, str], ...] = ()
+    """``(graph IRI, file)`` pairs served as named graphs beside ``data``, which the
+    protocol's ``default-graph-uri`` and ``named-graph-uri`` can choose; an IRI once."""
+    backend: str = "oxigraph"
+    endpoint: str | None = None
+    """The store's SPARQL query URL, for ``backend="remote"``: the server then fronts
+    that store's data (:meth:`~khalis_kg.KnowledgeGraph.connect`)."""
+    remote_graph: str | None = None
+    """The graph of the store that holds the data; every query is scoped to it."""
+    remote_timeout: float | None = None
+    """Seconds for each HTTP exchange with the store, whole (None: 30)."""
+    remote_request: str = "form"
+    """How queries are sent to the store: ``form``, ``get`` or ``direct``."""
+    store: str | None = None
+    """An on-disk Oxigraph store served in place: opened read-only
+    (:meth:`~khalis_kg.KnowledgeGraph.open_store`), nothing is loaded, and another
+    process may hold it open for writing."""
+    with_ontology: bool = True
+    timeout: float = 5.0
+    """Seconds each query may run (``--timeout``)."""
+    max_results: int = 10_000
+    """Rows (or triples) a query may return."""
+    workers: int = field(default_factory=default_workers)
+    memory_limit: int | None = isolation.DEFAULT_MEMORY_LIMIT
+    """Bytes each query may add to what its worker holds (the loaded graph does not
+    count; None: no cap), as each step of a command-line verb may (``--memory-limit``,
+    whose default ``auto`` is this 2 GiB, or more for large data files)."""
+    max_body_bytes: int = 1024 * 1024
+    max_query_chars: int = 100_000
+    queue_timeout: float = 30.0
+    """Seconds a request waits for a free query worker before a 503."""
+    body_timeout: float = 10.0
+    """Seconds a client has, once its request head is read, to send the body (408)."""
+
+    def __post_init__(self) -> None:
+        """The numbers and the sources checked (``serve()`` is also called from Python);
+        ``data`` and ``named_graphs`` as tuples of file names."""
+        from ..checks import count, optional_count, optional_seconds, seconds
+        from ..errors import ParameterError
+
+        for name in ("timeout", "queue_timeout", "body_timeout"):
+            seconds(getattr(self, name), name)
+        optional_seconds(self.remote_timeout, "remote_timeout")
+        for name in ("max_results", "max_body_bytes", "max_query_chars"):
+            count(getattr(self, name), name)
+        count(self.workers, "workers", maximum=64)
+        limit, most = self.memory_limit, isolation.MAX_MEMORY_LIMIT
+        optional_count(limit, "memory_limit", minimum=64 * 1024**2, maximum=most)
+        data = self.data
+        if data is not None:
+            files = [data] if isinstance(data, (str, os.PathLike)) else data
+            object.__setattr__(self, "data", tuple(os.fspath(f) for f in files))
+        graphs = tuple(graph_files(self.named_graphs).items())  # an IRI twice: refused
+        object.__setattr__(self, "named_graphs", graphs)
+        if self.backend == "remote" and not self.endpoint:
+            raise ParameterError(
+                "serve --backend remote needs --endpoint URL (the store's query URL)"
+            )
+        if self.backend == "remote" and (self.data or graphs):
+            raise ParameterError(
+                "serve --backend remote serves the store's data: put files there with "
+                "khalis-kg load FILE --graph-store URL, not --data or --named-graph"
+            )
+        if self.store is not None:
+            if self.data or graphs or not self.with_ontology:
+                raise ParameterError(
+                    "serve --store DIR serves the store as it is: give no --data, "
+                    "--named-graph or --no-ontology"
+                )
+            if self.backend != "oxigraph":
+                raise ParameterError(STORE_NEEDS_OXIGRAPH)
+
+
 def serve(
-    host: str = DEFAULT_HOST,
-    port: int = DEFAULT_PORT,
-    data: str | Path | Sequence[str | Path] | None = None,
-    backend: str = "oxigraph",
-    timeout: float = 5.0,
-    max_results: int = 10_000,
+    settings: Settings | None = None,
     *,
-    workers: int | None = None,
-    with_ontology: bool = True,
-    memory_limit: int | None = 2 * 1024**3,
+    host: str = "127.0.0.1",
+    port: int = 8000,
     log_level: str = "info",
-    endpoint: str | None = None,
-    remote_graph: str | None = None,
-    remote_timeout: float | None = None,
-    remote_request: str = "form",
     keep_alive: int = 5,
-    body_timeout: float = 10.0,
     max_connections: int = 256,
-    queue_timeout: float = 30.0,
-    named_graphs: Sequence[tuple[str, str | Path]] = (),
-    store: str | Path | None = None,
 ) -> None:
-    """Serve the knowledge graph over HTTP until interrupted (blocks).
-
-    ``data`` are RDF files (the packaged graph when None), ``named_graphs`` ``(IRI,
-    file)`` pairs served as named graphs (which the protocol's ``default-graph-uri`` and
-    ``named-graph-uri`` can then choose); each query may run
-    ``timeout`` seconds and return ``max_results`` results. Binds 127.0.0.1 by default.
-    With ``backend="remote"``, ``endpoint`` is the store's SPARQL query URL: the server
-    then fronts that store's data (:meth:`KnowledgeGraph.connect`);
-    ``remote_timeout`` bounds each HTTP exchange with the store, whole (30 s when None),
-    and ``remote_request`` says how queries are sent to it (``form``, ``get``, ``direct``:
-    :meth:`KnowledgeGraph.connect`);
-    ``remote_graph`` names the graph of the store that holds the data (every query is
-    scoped to it). ``store`` is an on-disk Oxigraph store served in place: opened
-    read-only (:meth:`KnowledgeGraph.open_store`), nothing is loaded, and another
-    process may hold it open for writing.
-
-    Each query may add ``memory_limit`` bytes to what its worker holds (the loaded graph
-    does not count), as each step of a command-line verb may (``--memory-limit``, whose
-    default ``auto`` is this 2 GiB, or more for large data files), and may run
-    ``timeout`` seconds (``--timeout``).
+    """Serve the knowledge graph as ``settings`` say (:class:`Settings`; the packaged
+    graph by default) over HTTP until interrupted (blocks). Binds 127.0.0.1 by default.
 
     Connections (uvicorn's own settings): an idle keep-alive connection is closed after
     ``keep_alive`` seconds; once a request head is read its body must arrive within
-    ``body_timeout`` seconds (408); with ``max_connections`` connections open, requests
-    are answered 503 (uvicorn's ``limit_concurrency``). There is no timeout on a request
-    head: a reverse proxy's job (docs/server.md). A request waits at most
-    ``queue_timeout`` seconds for a free query worker.
+    ``Settings.body_timeout`` seconds (408); with ``max_connections`` connections open,
+    requests are answered 503 (uvicorn's ``limit_concurrency``). There is no timeout on
+    a request head: a reverse proxy's job (docs/server.md). A request waits at most
+    ``Settings.queue_timeout`` seconds for a free query worker.
     """
-    from ..errors import KhalisError, ParameterError
+    from ..errors import KhalisError
 
+    settings = settings or Settings()
     if os.name != "posix":  # pragma: no cover - Windows
         raise KhalisError(
             "khalis-kg serve needs a POSIX system (Linux, macOS): its query workers are "
             "forked, talked to over socket pairs and capped with RLIMIT_AS; the command "
             "line and the Python API work here"
         )
-    if backend == "remote" and not endpoint:
-        raise KhalisError("serve --backend remote needs --endpoint URL (the store's query URL)")
-    if backend == "remote" and (data or named_graphs):
-        raise ParameterError(
-            "serve --backend remote serves the store's data: put files there with "
-            "khalis-kg load FILE --graph-store URL, not --data or --named-graph"
-        )
-    if store is not None:
-        if data or named_graphs or not with_ontology:
-            raise ParameterError(
-                "serve --store DIR serves the store as it is: give no --data, --named-graph "
-                "or --no-ontology"
-            )
-        if backend != "oxigraph":
-            raise ParameterError(STORE_NEEDS_OXIGRAPH)
     try:
         import uvicorn
 
         from . import guard
-        from .app import Settings, create_app, running
+        from .app import create_app, running
     except ImportError as exc:
         raise KhalisError(
             f"khalis-kg serve needs the server extra ({exc.name} is not installed): "
             "pip install 'khalis-kg[server]'"
         ) from None
 
-    if isinstance(data, (str, Path)):
-        data = [data]
-    settings = Settings(
-        data=tuple(str(p) for p in data) if data else None,
-        named_graphs=tuple(graph_files(named_graphs).items()),
-        backend=backend,
-        endpoint=endpoint,
-        remote_graph=remote_graph,
-        remote_timeout=remote_timeout,
-        remote_request=remote_request,
-        store=None if store is None else str(store),
-        with_ontology=with_ontology,
-        timeout=timeout,
-        max_results=max_results,
-        workers=workers or default_workers(),
-        memory_limit=memory_limit,
-        body_timeout=body_timeout,
-        queue_timeout=queue_timeout,
-    )
     app = create_app(settings)
     listener = listen(host, port)  # first: a busy port fails at once, before any worker
     config = uvicorn.Config(

@@ -24,7 +24,6 @@ import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -43,7 +42,7 @@ from ..api import KnowledgeGraph
 from ..errors import KhalisError, ReadOnlyError, esc
 from ..namespaces import BASE, DATASET, ONTOLOGY, PREFIXES
 from ..options import graph_files
-from . import formats, guard, pages
+from . import Settings, formats, guard, pages
 from .negotiation import negotiate, parse_accept, quality
 from .pool import WorkerPool
 from .worker import handle, prepare, refusal
@@ -84,58 +83,6 @@ STATIC_NAME = re.compile(r"(?:yasgui/)?(?:[a-z0-9][a-z0-9_.-]*\.(?:html|js|css|s
 docs/server.md): no other path, no ``..``."""
 RDFLIB_DEFAULT_GRAPH = "urn:x-rdflib:default"
 RESOURCE_ROOTS = ("id/", "concept/", "ontology", "dataset", "shapes")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything ``serve`` can be told; the defaults are the safe ones."""
-
-    data: tuple[str, ...] | None = None
-    named_graphs: tuple[tuple[str, str], ...] = ()
-    """``(graph IRI, file)`` pairs served as named graphs (beside ``data``)."""
-    backend: str = "oxigraph"
-    endpoint: str | None = None
-    """The SPARQL query URL of the store, for ``backend="remote"``."""
-    remote_graph: str | None = None
-    """The graph of the store that holds the data, for ``backend="remote"``."""
-    remote_timeout: float | None = None
-    """Seconds for each HTTP exchange with the store, whole (None: 30)."""
-    remote_request: str = "form"
-    """How queries are sent to the store: ``form``, ``get`` or ``direct``."""
-    store: str | None = None
-    """An on-disk Oxigraph store served in place (opened read-only)."""
-    with_ontology: bool = True
-    timeout: float = 5.0
-    max_results: int = 10_000
-    workers: int = 2
-    memory_limit: int | None = isolation.DEFAULT_MEMORY_LIMIT
-    """Bytes each query may add to what its worker holds (None: no cap)."""
-    max_body_bytes: int = 1024 * 1024
-    max_query_chars: int = 100_000
-    queue_timeout: float = 30.0
-    """Seconds a request waits for a free query worker before a 503."""
-    body_timeout: float = 10.0
-    """Seconds a client has, once its request head is read, to send the body (408)."""
-
-    def __post_init__(self) -> None:
-        """The numbers checked when given (ParameterError naming the setting), before any
-        worker or socket: ``serve()`` is also called from Python."""
-        from ..checks import count, optional_count, optional_seconds, seconds
-
-        for name in ("timeout", "queue_timeout", "body_timeout"):
-            seconds(getattr(self, name), name)
-        optional_seconds(self.remote_timeout, "remote_timeout")
-        count(self.max_results, "max_results")
-        count(self.workers, "workers", maximum=64)
-        count(self.max_body_bytes, "max_body_bytes")
-        count(self.max_query_chars, "max_query_chars")
-        optional_count(
-            self.memory_limit,
-            "memory_limit",
-            minimum=64 * 1024**2,
-            maximum=isolation.MAX_MEMORY_LIMIT,
-        )
-        graph_files(self.named_graphs)  # an IRI given twice: refused here, not dropped
 
 
 # ------------------------------------------------------------------ helpers
