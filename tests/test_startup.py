@@ -82,6 +82,53 @@ def test_query_verb_imports(argv: list[str]) -> None:
     assert imported(argv, NEVER, isolated=False) == "MODULES []"
 
 
+PACKAGE_PROBE = """
+import sys
+import khalis_kg.isolation as i
+i.available = lambda: False
+from khalis_kg.cli import main
+assert main({argv!r}) == 0
+print(sorted(m for m in sys.modules if m.startswith("khalis_kg")), file=sys.stderr)
+"""
+
+QUERY_MODULES = [
+    "khalis_kg",
+    "khalis_kg.api",
+    "khalis_kg.backends",
+    "khalis_kg.backends.base",
+    "khalis_kg.backends.oxigraph",
+    "khalis_kg.catalogue",
+    "khalis_kg.checks",
+    "khalis_kg.cli",
+    "khalis_kg.errors",
+    "khalis_kg.files",
+    "khalis_kg.isolation",
+    "khalis_kg.namespaces",
+    "khalis_kg.options",
+    "khalis_kg.rdfio",
+    "khalis_kg.resources",
+    "khalis_kg.results",
+    "khalis_kg.safety",
+    "khalis_kg.terms",
+]
+"""Every module of the package the query verb imports (parent and child): a module added
+to this path costs every cold query its import (bench/overhead.py cold --breakdown)."""
+
+
+@pytest.mark.parametrize(
+    "argv", [["query", "casualties"], ["query", "accounts", "--width", "0"]], ids=str
+)
+def test_query_verb_imports_these_package_modules(argv: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PACKAGE_PROBE.format(argv=argv)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == str(QUERY_MODULES)
+
+
 def test_writers_work_in_the_locked_child() -> None:
     """CSV and JSON writers are imported before the child's descriptors are locked."""
     for fmt, start in (("csv", "event,status"), ("json", '{"head": {"vars": ["event"')):
