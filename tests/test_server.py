@@ -526,6 +526,8 @@ def test_resource_html(client: httpx.Client) -> None:
     assert r.headers["content-type"].startswith("text/html")
     assert "accept" in r.headers["vary"].lower()
     assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers.get_list("x-content-type-options") == ["nosniff"]
+    assert r.headers.get_list("referrer-policy") == ["same-origin"]
     html = r.text
     assert "<h1>Al Khalis</h1>" in html
     assert "Al Khalis is a town located in Diyala province, 50 mi north of Baghdad." in html

@@ -3,43 +3,33 @@ of the command line's verbs, ``KnowledgeGraph(isolated=True)`` and the server's 
 
 Neither pyoxigraph nor rdflib can be interrupted from Python in the middle of a parse
 or a query, a pyoxigraph panic aborts the whole process, and a parser that recurses too
-deeply segfaults it. So each unit of work (parse the user's files, run a query,
-validate, serialise) runs in a forked child (:func:`run`: a worker given one task),
-and the server's query workers are the same children, long-lived (:func:`fork_worker`:
-forked from the server once it holds the graph, answering task after task; the server
-holds each deadline).
+deeply segfaults it. So each unit of work runs in a forked child (:func:`run`: a worker
+given one task); the server's query workers are the same children, long-lived
+(:func:`fork_worker`, answering task after task; the server holds each deadline).
 
-* **memory**: each step may add the limit (:data:`DEFAULT_MEMORY_LIMIT`, 2 GiB, or
-  ``--memory-limit``) to what the child maps when the step begins (``RLIMIT_AS``):
-  ``prepare`` (reading the files), then the work (a loaded graph does not count against
-  its query), or each task of a worker; whatever the size of the host process. Past it,
-  Python's ``MemoryError`` or Rust's "memory allocation of N bytes failed" ends the
-  child: :class:`~khalis_kg.errors.MemoryLimitError`;
-* **time**: the parent kills the child (``SIGKILL``) at its deadline, whatever it is
-  doing: :class:`~khalis_kg.errors.TimeLimitError`;
+* **memory**: each step (``prepare``, then the work; each task of a worker) may add the
+  limit (2 GiB or ``--memory-limit``) to what the child maps when it begins
+  (``RLIMIT_AS``), whatever the size of the host: MemoryLimitError;
+* **time**: the parent kills the child (``SIGKILL``) at its deadline: TimeLimitError;
 * **crashes**: a panic, an abort, a segmentation fault or a stack overflow is
-  :class:`~khalis_kg.errors.EngineCrashError`, one line naming it (:func:`classify`,
-  from the wait status and the child's captured stderr, never shown). No core dump
-  (``RLIMIT_CORE`` 0);
-* **no new file or socket**: once a child has read what it needs (``prepare``, a
-  worker's ``ready``), :func:`lock_descriptors` leaves it unable to open any
-  (``EMFILE``), so the parse-based refusal of SERVICE and foreign FROM holds even if a
+  EngineCrashError, one line naming it (:func:`classify`, from the wait status and the
+  child's captured stderr, never shown). No core dump (``RLIMIT_CORE`` 0);
+* **no new file or socket** once a child has read what it needs (:func:`lock_descriptors`:
+  ``EMFILE``), so the parse-based refusal of SERVICE and foreign FROM holds even if a
   parser disagreed (not for the remote backend, which needs its sockets); every child
   closes the sockets and pipes it inherited but its own;
 * **Ctrl-C**: the child ignores SIGINT; the parent kills it and raises
   ``KeyboardInterrupt`` (exit 130). SIGINT is held back over the fork, so that no
   interrupt falls between the fork and the parent watching its child;
 * **no orphan**: on Linux the child dies with its parent (``PR_SET_PDEATHSIG``);
-* **no collector scanning what lives anyway**: what the child holds once prepared (the
-  inherited heap, a loaded graph) is frozen (``gc.freeze``, ``bench/memory_gc.py``).
+* what the child holds once prepared is frozen for the collector (``gc.freeze``,
+  ``bench/memory_gc.py``).
 
-The answer (or a :class:`~khalis_kg.errors.KhalisError`, which pickles) comes back on
-the child's channel (a socket). Only the standard library is imported here, so the
-parent stays light.
-
-Platforms: ``os.fork`` and ``resource`` (Linux, macOS, the BSDs). macOS does not enforce
-``RLIMIT_AS`` (the memory cap does not hold there). On Windows :func:`available` is
-False and callers run the work in-process, where it cannot be stopped.
+The answer (or a KhalisError, which pickles) comes back on the child's channel (a
+socket). Only the standard library is imported here, so the parent stays light.
+POSIX only (``os.fork``, ``resource``); macOS does not enforce ``RLIMIT_AS``. On Windows
+:func:`available` is False and callers run the work in-process, where it cannot be
+stopped.
 """
 
 from __future__ import annotations
@@ -180,29 +170,6 @@ def run(work: Work[Any, T], limits: Limits) -> T:
     return _parent(worker, work, limits, mask)
 
 
-def _fork(
-    body: Callable[[], None], limits: Limits, error_w: int, parent_ends: tuple[int, int]
-) -> tuple[int, set[int | signal.Signals] | None]:
-    """Fork a child that is set up (:func:`_child`), then runs ``body()`` and exits; the
-    child's pid and the signal mask for the caller to restore once it watches it.
-
-    Ctrl-C is held back over the fork: a KeyboardInterrupt raised after the fork and
-    before the parent watches the child would leave the child running, unwatched and
-    with no time limit. It is let through once the child ignores it and the parent is
-    ready to kill the child for it."""
-    _prctl()  # looked up here, once, rather than in every child
-    mask = _hold_interrupts()
-    parent = os.getpid()
-    try:
-        pid = os.fork()
-    except BaseException:
-        _release_interrupts(mask)
-        raise
-    if pid == 0:  # the child: never returns
-        _child(body, limits, error_w, parent_ends, parent, mask)
-    return pid, mask
-
-
 def _close(*fds: int) -> None:
     for fd in fds:
         with contextlib.suppress(OSError):
@@ -254,14 +221,19 @@ def fork_worker(
         return ready()
 
     worker, mask = _fork_worker(serve, limits, set_up)
-    _release_interrupts(mask)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     return worker
 
 
 def _fork_worker(
     serve: Callable[[Any], Any], limits: Limits, ready: Callable[[], object]
-) -> tuple[Worker, set[int | signal.Signals] | None]:
-    """:func:`fork_worker`, with Ctrl-C still held back (the mask to restore)."""
+) -> tuple[Worker, set[int | signal.Signals]]:
+    """:func:`fork_worker`, with Ctrl-C still held back (the mask to restore).
+
+    Ctrl-C is held back over the fork: a KeyboardInterrupt raised after the fork and
+    before the parent watches the child would leave the child running, unwatched and
+    with no time limit. It is let through once the child ignores it and the parent is
+    ready to kill the child for it."""
     mine, theirs = socket.socketpair()
 
     def answer_tasks() -> None:
@@ -282,21 +254,30 @@ def _fork_worker(
             answer = prepared
             if answer[0] == "ok":
                 answer = _outcome(lambda: serve(pickle.loads(task)))  # noqa: B023, S301
-            payload = _pickled(answer)
+            # pickled as an outcome: past the memory limit, the child ends as in serve()
+            payload = _outcome(lambda: pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))[1]  # noqa: B023
             _write_all(fd, LENGTH.pack(len(payload)))
             _write_all(fd, payload)
 
     try:
         error_r, error_w = os.pipe()
-        try:
-            pid, mask = _fork(answer_tasks, limits, error_w, (mine.fileno(), error_r))
-        except BaseException:
-            _close(error_r, error_w)
-            raise
-    except BaseException:
+    except OSError:
         mine.close()
         theirs.close()
         raise
+    _prctl()  # looked up here, once, rather than in every child
+    parent = os.getpid()
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        mine.close()
+        theirs.close()
+        _close(error_r, error_w)
+        raise
+    if pid == 0:  # the child: never returns
+        _child(answer_tasks, limits, error_w, (mine.fileno(), error_r), parent, mask)
     theirs.close()
     os.close(error_w)
     return Worker(pid, mine, error_r), mask
@@ -315,27 +296,6 @@ def _outcome(compute: Callable[[], Any]) -> tuple[str, Any]:
         os._exit(_EXIT_RECURSION)
 
 
-def _pickled(outcome: tuple[str, Any]) -> bytes:
-    try:
-        return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-    except MemoryError:
-        os._exit(_EXIT_MEMORY)
-
-
-def _hold_interrupts() -> set[int | signal.Signals] | None:
-    """Block SIGINT in this thread; the mask to restore (None where it cannot be)."""
-    try:
-        return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    except (AttributeError, OSError, ValueError):  # no pthread_sigmask on this platform
-        return None
-
-
-def _release_interrupts(mask: set[int | signal.Signals] | None) -> None:
-    """Restore the mask: an interrupt that came meanwhile is delivered now."""
-    if mask is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-
-
 # -- the child -------------------------------------------------------------------------
 
 
@@ -345,15 +305,21 @@ def _child(
     error_w: int,
     parent_ends: tuple[int, int],
     parent: int,
-    mask: set[int | signal.Signals] | None,
+    mask: set[int | signal.Signals],
 ) -> None:
     """The set-up of every isolated child, then ``body()``; never returns."""
     status = 70
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
-        _release_interrupts(mask)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         _forget_statm()
-        _die_with_parent(parent)
+        # Linux: the kernel kills this child when the thread that forked it ends, so a
+        # parent killed outright (SIGKILL, the OOM killer) leaves no child running on;
+        # elsewhere only a parent that lives can stop its child.
+        if (prctl := _prctl()) is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:  # already gone
+                os._exit(_EXIT_ORPHAN)
         for fd in parent_ends:
             os.close(fd)
         # A server's handlers (SIGTERM: shut down) and wake-up pipe are the parent's.
@@ -397,19 +363,6 @@ def _prctl() -> Callable[..., int] | None:
     except (ImportError, OSError, AttributeError):
         return None
     return function
-
-
-def _die_with_parent(parent: int) -> None:
-    """Linux: have the kernel kill this child when the thread that forked it ends, so
-    that a parent killed outright (``SIGKILL``, the OOM killer) leaves no child running
-    on; and end now if the parent is already gone. Elsewhere nothing is done (there,
-    only a parent that lives can stop its child)."""
-    prctl = _prctl()
-    if prctl is None:
-        return
-    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:
-        os._exit(_EXIT_ORPHAN)
 
 
 def _cap_memory(memory: int | None) -> None:
@@ -525,7 +478,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _parent(
-    worker: Worker, work: Work[Any, T], limits: Limits, mask: set[int | signal.Signals] | None
+    worker: Worker, work: Work[Any, T], limits: Limits, mask: set[int | signal.Signals]
 ) -> T:
     """Send :func:`run`'s child its one task and read its answer and its stderr until
     both end, within the time limit; its answer, or why it ended without one."""
@@ -534,46 +487,41 @@ def _parent(
     chunks: list[bytes] = []
     stderr = bytearray()
     killed = False
-    selector: selectors.BaseSelector | None = None
     try:
-        _release_interrupts(mask)  # from here on, Ctrl-C kills the child (below)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # from here, Ctrl-C kills the child
         with contextlib.suppress(OSError):  # it may have ended already (prepare failed)
             worker.channel.sendall(frame(None))
             worker.channel.shutdown(socket.SHUT_WR)  # one task: then it answers and ends
-        selector = selectors.DefaultSelector()
-        selector.register(worker.channel, selectors.EVENT_READ, "result")
-        selector.register(worker.stderr, selectors.EVENT_READ, "stderr")
-        while selector.get_map():
-            wait = None if deadline is None else deadline - time.monotonic()
-            if wait is not None and wait <= 0:
-                _kill(pid)
-                killed = True
-                break
-            for key, _ in selector.select(wait):
-                try:
-                    data = os.read(key.fd, 1 << 20)
-                except ConnectionResetError:  # it ended with its task unread
-                    data = b""
-                if not data:
-                    selector.unregister(key.fd)
-                elif key.data == "result":
-                    chunks.append(data)
-                elif len(stderr) < _STDERR_KEPT:
-                    stderr += data[: _STDERR_KEPT - len(stderr)]
+        with selectors.DefaultSelector() as selector:
+            selector.register(worker.channel, selectors.EVENT_READ, chunks)
+            selector.register(worker.stderr, selectors.EVENT_READ, stderr)
+            while selector.get_map():
+                wait = None if deadline is None else deadline - time.monotonic()
+                if wait is not None and wait <= 0:
+                    break  # killed below
+                for key, _ in selector.select(wait):
+                    try:
+                        data = os.read(key.fd, 1 << 20)
+                    except ConnectionResetError:  # it ended with its task unread
+                        data = b""
+                    if not data:
+                        selector.unregister(key.fd)
+                    elif key.data is chunks:
+                        chunks.append(data)
+                    elif len(stderr) < _STDERR_KEPT:
+                        stderr += data[: _STDERR_KEPT - len(stderr)]
         status = _wait(pid, deadline)
-        if status is None:  # its channel closed but it lingers past the deadline
-            _kill(pid)
+        if status is None:  # past the deadline (its channel may have closed)
+            kill(pid)
             killed = True
             status = _wait(pid, None)
     except BaseException:  # Ctrl-C (KeyboardInterrupt) or anything else: no orphan
-        _kill(pid)
+        kill(pid)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
-        _release_interrupts(mask)  # if what failed came before the release above
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # if it failed before the release
         raise
     finally:
-        if selector is not None:
-            selector.close()
         worker.channel.close()
         os.close(worker.stderr)
     if killed:
@@ -599,7 +547,8 @@ def time_limit(what: str, timeout: float) -> TimeLimitError:
     return TimeLimitError(f"{what} was stopped at the time limit ({timeout:g} s)")
 
 
-def _kill(pid: int) -> None:
+def kill(pid: int) -> None:
+    """SIGKILL to ``pid`` (gone already: nothing)."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
 
@@ -704,6 +653,7 @@ __all__ = [
     "fork_worker",
     "format_size",
     "frame",
+    "kill",
     "lock_descriptors",
     "parse_size",
     "run",

@@ -62,6 +62,7 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 HTML_HEADERS = {"Content-Security-Policy": CSP, "Vary": "Accept"}
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
 RESOURCE_OFFERS: dict[str, str] = {
     "text/html": "html",
@@ -88,25 +89,8 @@ RESOURCE_ROOTS = ("id/", "concept/", "ontology", "dataset", "shapes")
 # ------------------------------------------------------------------ helpers
 
 
-def _pool(request: Request) -> WorkerPool:
-    pool: WorkerPool = request.app.state.pool
-    return pool
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def text_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     return PlainTextResponse(message.rstrip() + "\n", status_code=status, headers=headers)
-
-
-def _wants_html(request: Request) -> bool:
-    accept = request.headers.get("accept")
-    return negotiate(accept, ["text/plain", "text/html"]) == "text/html" and "html" in (
-        accept or ""
-    )
 
 
 async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
@@ -189,7 +173,7 @@ async def _run_task(
     request: Request, params: list[tuple[str, str]], task: dict[str, Any]
 ) -> Response:
     """Run ``task`` in a query worker with the negotiated format and the time limit."""
-    settings = _settings(request)
+    settings = request.app.state.settings
     accept = request.headers.get("accept")
     task = {
         **task,
@@ -197,12 +181,12 @@ async def _run_task(
         "format": _format_values(params, accept),
         "timeout": settings.timeout,
     }
-    payload = await _pool(request).run(task, settings.timeout)
+    payload = await request.app.state.pool.run(task, settings.timeout)
     return _result_response(payload)
 
 
 async def sparql_endpoint(request: Request) -> Response:
-    settings = _settings(request)
+    settings = request.app.state.settings
     params = parse_qsl(request.url.query, keep_blank_values=True)
     if len(request.url.query) > settings.max_query_chars * 3 + 4096:
         raise refusal(413, "the request URL is too long")
@@ -250,7 +234,8 @@ async def sparql_endpoint(request: Request) -> Response:
         )
     if not query.strip():
         raise KhalisError("the query is empty")
-    task = {"op": "sparql", "text": query, "base": _endpoint_url(request)}
+    # The endpoint's URL: the base IRI of relative IRIs in queries (as Oxigraph does).
+    task = {"op": "sparql", "text": query, "base": str(request.url.replace(query=""))}
     return await _run_task(request, params, {**task, **_dataset(request, params)})
 
 
@@ -260,11 +245,6 @@ def _page_task(query: tuple[str, dict[str, str]], accept: str, timeout: float) -
     name, params = query
     task = {"op": "query", "page": name, "params": params, "accept": accept, "format": []}
     return {**task, "timeout": timeout}
-
-
-def _endpoint_url(request: Request) -> str:
-    """The endpoint's URL, the base IRI of relative IRIs in queries (as Oxigraph does)."""
-    return str(request.url.replace(query="", fragment=""))
 
 
 def _dataset(request: Request, params: list[tuple[str, str]]) -> dict[str, Any]:
@@ -315,7 +295,7 @@ def service_description(request: Request) -> Response:
         media = "text/plain"  # a browser: show the Turtle instead of downloading it
     endpoint = str(request.url.replace(query=""))
     info = request.app.state.info
-    settings = _settings(request)
+    settings = request.app.state.settings
     fmt = "http://www.w3.org/ns/formats/"
     names = "SPARQL_Results_JSON SPARQL_Results_XML SPARQL_Results_CSV SPARQL_Results_TSV"
     result_formats = ", ".join(
@@ -388,16 +368,10 @@ async def run_packaged(request: Request) -> Response:
 # ------------------------------------------------------------------ pages
 
 
-_static_cache: dict[str, bytes] = {}
-
-
+@functools.cache
 def _static_bytes(name: str) -> bytes | None:
-    if name not in _static_cache:
-        entry = resources.static_dir() / name
-        if not entry.is_file():
-            return None
-        _static_cache[name] = entry.read_bytes()
-    return _static_cache[name]
+    entry = resources.static_dir() / name
+    return entry.read_bytes() if entry.is_file() else None
 
 
 async def index(request: Request) -> Response:
@@ -455,7 +429,7 @@ async def _docs(request: Request) -> dict[str, bytes] | None:
         work: isolation.Work[dict[str, bytes], dict[str, bytes]] = isolation.Work(
             KnowledgeGraph.ontology_docs, lambda files: files, "the ontology's documentation"
         )
-        memory = _settings(request).memory_limit
+        memory = request.app.state.settings.memory_limit
         limits = isolation.Limits(DOCS_TIMEOUT, memory, lock_descriptors=False)
         try:
             files = await asyncio.to_thread(isolation.run, work, limits)
@@ -496,7 +470,7 @@ async def resource(request: Request) -> Response:
     if not path.startswith(RESOURCE_ROOTS) or not pages.SAFE_PATH.fullmatch(path):
         raise refusal(404, f"nothing at /{path}")
     iri = ONTOLOGY if path in {"ontology", "ontology/"} else BASE + path
-    settings = _settings(request)
+    settings = request.app.state.settings
     params = parse_qsl(request.url.query, keep_blank_values=True)
     fmt = _single(params, "format")
     if fmt is not None:
@@ -512,7 +486,7 @@ async def resource(request: Request) -> Response:
         media = chosen
     if path == "shapes":
         return shapes_document(media)
-    pool = _pool(request)
+    pool = request.app.state.pool
     if RESOURCE_OFFERS[media] != "html":
         task = _page_task(pages.construct_query(iri), media, settings.timeout)
         payload = await pool.run(task, settings.timeout)
@@ -573,7 +547,9 @@ async def khalis_error(request: Request, exc: Exception) -> Response:
         log.warning("%s %s -> %d: %s", request.method, request.url.path, status, message)
     if request.url.path.startswith("/queries"):
         return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
-    if _wants_html(request) and not request.url.path.startswith("/sparql"):
+    accept = request.headers.get("accept") or ""
+    html = "html" in accept and negotiate(accept, ["text/plain", "text/html"]) == "text/html"
+    if html and not request.url.path.startswith("/sparql"):
         title = {404: "Not found", 406: "Not acceptable"}.get(status, "Error")
         return HTMLResponse(
             pages.message_page(status, title, message), status_code=status, headers=HTML_HEADERS
@@ -610,25 +586,18 @@ async def _log_summaries() -> None:
         guard.emit_summaries()
 
 
-class SecurityHeaders:
+def security_headers(app: ASGIApp) -> ASGIApp:
     """``X-Content-Type-Options`` and ``Referrer-Policy`` on every response."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def with_headers(scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.append("x-content-type-options", "nosniff")
-                headers.append("referrer-policy", "same-origin")
+                MutableHeaders(scope=message).update(SECURITY_HEADERS)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await app(scope, receive, send_with_headers if scope["type"] == "http" else send)
+
+    return with_headers
 
 
 @contextlib.asynccontextmanager
@@ -657,7 +626,7 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
         app.state.settings = settings
         log.info(
             "%d query workers ready in %.1f s (%d triples, %d packaged queries)",
-            pool.alive,
+            settings.workers,
             time.monotonic() - started,
             app.state.info["triples"],
             len(app.state.info["queries"]),
@@ -763,13 +732,6 @@ def _python_ctrl_c() -> Iterator[None]:
 def create_app(settings: Settings | None = None) -> Starlette:
     """The ASGI application; its lifespan starts and stops the query workers
     (:func:`running`, which ``serve`` enters itself before it listens)."""
-    settings = settings or Settings()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with running(app, settings):
-            yield
-
     routes = [
         Route("/", index, methods=["GET"]),
         Route("/sparql", sparql_endpoint, methods=["GET", "POST"]),
@@ -782,7 +744,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(SecurityHeaders),
+            Middleware(security_headers),
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],
@@ -796,5 +758,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
             HTTPException: http_error,
             Exception: internal_error,
         },
-        lifespan=lifespan,
+        lifespan=functools.partial(running, settings=settings or Settings()),
     )

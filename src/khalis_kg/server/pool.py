@@ -27,7 +27,6 @@ import contextlib
 import errno
 import logging
 import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,30 +89,17 @@ class WorkerPool:
         """Idle workers; None wakes a request waiting when the pool closes."""
         self._closed = False
 
-    @property
-    def alive(self) -> int:
-        return len(self._workers)
-
     async def start(self) -> None:
         """Fork every worker (OSError when one cannot be forked)."""
         for _ in range(self.size):
             self._add()
 
     async def close(self) -> None:
-        """Close the idle workers' channels (a worker sees EOF and exits) and kill the
-        busy ones, then reap them all (killed after 5 s)."""
+        """Kill and reap every worker (a busy one's request is told the server is
+        shutting down)."""
         self._closed = True
         self._idle.put_nowait(None)
         for worker in list(self._workers):
-            if worker.busy:  # its request is told the server is shutting down
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(worker.child.pid, signal.SIGKILL)
-            else:
-                self._close_channel(worker)  # it reads the end of its tasks and exits
-        deadline = time.monotonic() + 5.0
-        for worker in list(self._workers):
-            while self._reap(worker) is None and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
             self._discard(worker)
 
     # ------------------------------------------------------------------ workers
@@ -134,7 +120,9 @@ class WorkerPool:
                 self._add()
             except OSError as exc:
                 why = f"{errno.errorcode.get(exc.errno or 0, exc.errno)}: {exc.strerror}"
-                log.error("could not start a query worker (%s); %d running", why, self.alive)
+                log.error(
+                    "could not start a query worker (%s); %d running", why, len(self._workers)
+                )
                 if not self._workers:
                     raise PoolError(
                         f"the server has no query worker right now (starting one failed: "
@@ -187,21 +175,17 @@ class WorkerPool:
         if worker.gone:
             return
         if self._reap(worker) is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(worker.child.pid, signal.SIGKILL)
+            isolation.kill(worker.child.pid)
             with contextlib.suppress(ChildProcessError):
                 worker.status = os.waitpid(worker.child.pid, 0)[1]
         worker.busy = True  # the last words are read here, not as an idle worker's
         self._drain(worker)  # it has exited: everything it wrote is there
         worker.gone = True
-        self._close_channel(worker)  # a request reading from it sees the channel end
+        # a request reading from it sees the channel end
+        (worker.child.channel if worker.streams is None else worker.streams[1]).close()
         with contextlib.suppress(ValueError, RuntimeError):
             asyncio.get_running_loop().remove_reader(worker.child.stderr)
         os.close(worker.child.stderr)
-
-    @staticmethod
-    def _close_channel(worker: _Worker) -> None:
-        (worker.child.channel if worker.streams is None else worker.streams[1]).close()
 
     # ------------------------------------------------------------------ requests
 

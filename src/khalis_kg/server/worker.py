@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import KhalisError
+from ..errors import KhalisError, RemoteAnswerError
 from . import formats
 
 if TYPE_CHECKING:
@@ -22,19 +22,6 @@ def refusal(status: int, message: str) -> KhalisError:
     error = KhalisError(message)
     error.http_status = status
     return error
-
-
-def _count(result: Any) -> int:
-    """The one integer of a COUNT query's answer (a remote store may answer anything:
-    RemoteAnswerError, exit 6 at start-up)."""
-    from ..errors import RemoteAnswerError
-
-    found = result.count()
-    if found is None:
-        raise RemoteAnswerError(
-            "the store's answer to the triple count is not one non-negative integer"
-        )
-    return int(found)
 
 
 def _capped(result: Any, max_results: int) -> Any:
@@ -66,19 +53,6 @@ def _serialize(result: Any, accept: str | None, format_params: list[str]) -> dic
     return {"body": body, "media_type": media_type, "form": result.form, "size": _size(result)}
 
 
-def _sparql(kg: KnowledgeGraph, task: dict[str, Any], text: str, max_results: int) -> Any:
-    """``kg.sparql`` with the time limit and the result cap applied while results stream,
-    and the task's base IRI and protocol dataset."""
-    return kg.sparql(
-        text,
-        timeout=task["timeout"],
-        max_rows=max_results,
-        base=task.get("base"),
-        default_graphs=task.get("default_graphs"),
-        named_graphs=task.get("named_graphs"),
-    )
-
-
 def _internal(kg: KnowledgeGraph, task: dict[str, Any], query: Any, max_results: int) -> Any:
     """``queries/pages/NAME.rq`` with its parameters (one of a resource page's queries)
     with the task's time limit and the result cap."""
@@ -105,19 +79,30 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> Any:
     """Run one task: its answer, or a KhalisError carrying its HTTP status."""
     op = task["op"]
     if op == "info":
-        count = kg.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=60.0)
+        triples = kg.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=60.0).count()
         graphs = kg.sparql("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", timeout=60.0)
+        if triples is None:  # a remote store may answer anything: exit 6 at start-up
+            raise RemoteAnswerError(
+                "the store's answer to the triple count is not one non-negative integer"
+            )
         return {
             "queries": [{**info.to_dict(), "text": info.text} for info in kg.queries()],
-            "triples": _count(count),
+            "triples": int(triples),
             "graphs": sorted(
                 {str(row["g"]) for row in graphs.to_python() if "g" in row}
                 | kg.backend.graph_names()
             ),
         }
     if op in {"sparql", "query"}:
-        if op == "sparql":
-            result = _sparql(kg, task, task["text"], max_results)
+        if op == "sparql":  # the time limit and the result cap applied as results stream
+            result = kg.sparql(
+                task["text"],
+                timeout=task["timeout"],
+                max_rows=max_results,
+                base=task.get("base"),
+                default_graphs=task.get("default_graphs"),
+                named_graphs=task.get("named_graphs"),
+            )
         elif "page" in task:  # one of a resource page's queries
             result = _internal(kg, task, (task["page"], task["params"]), max_results)
         else:
