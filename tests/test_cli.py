@@ -609,16 +609,21 @@ def test_serve_takes_the_groups_limits_and_remote_options(
     monkeypatch.setattr(server, "serve", lambda settings, **kw: seen.append(settings))
     data = tmp_path / "d.ttl"
     data.write_text("<http://e/a> <http://e/p> 1 .\n", "utf-8")
-    given = ["--timeout", "7", "--memory-limit", "300M", "--data", str(data)]
-    given += ["--remote-request", "get", "--remote-timeout", "4", "--backend", "memory"]
-    for argv in ([*given, "serve"], ["serve", *given], ["--timeout", "9", "serve", *given]):
-        assert invoke(argv).exit_code == 0, argv
+    local = ["--timeout", "7", "--memory-limit", "300M", "--data", str(data)]
+    local += ["--backend", "memory"]
+    remote = ["--timeout", "7", "--memory-limit", "300M", "--remote-request", "get"]
+    remote += ["--remote-timeout", "4", "--backend", "remote", "--endpoint", "http://e/q"]
+    for words in (local, remote):
+        for argv in ([*words, "serve"], ["serve", *words], ["--timeout", "9", "serve", *words]):
+            assert invoke(argv).exit_code == 0, argv
     assert invoke(["serve"]).exit_code == 0
     picked = ("timeout", "memory_limit", "data", "remote_request", "remote_timeout", "backend")
-    expected = (7.0, 300 * 1024**2, (str(data),), "get", 4.0, "memory")
-    assert [tuple(getattr(s, k) for k in picked) for s in seen] == [expected] * 3 + [
-        (5.0, 2 * 1024**3, None, "form", None, "oxigraph")
-    ]
+    on_files = (7.0, 300 * 1024**2, (str(data),), "form", None, "memory")
+    on_store = (7.0, 300 * 1024**2, None, "get", 4.0, "remote")
+    assert [tuple(getattr(s, k) for k in picked) for s in seen] == [on_files] * 3 + [
+        on_store
+    ] * 3 + [(5.0, 2 * 1024**3, None, "form", None, "oxigraph")]
+    assert {s.endpoint for s in seen[3:6]} == {"http://e/q"}
 
 
 NAMED = settings(max_examples=50, derandomize=True, deadline=None)
@@ -786,3 +791,31 @@ def test_a_blank_or_directory_name_for_a_file_is_one_line_naming_it(
     assert f": {value!r} " in line, line
     assert why in line, line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["article.txt", "sub"]
+
+
+REMOTE_ONLY = [["--endpoint", "http://127.0.0.1:9/sparql"], ["--remote-graph", "http://e/g"]]
+REMOTE_ONLY += [["--remote-timeout", "3"], ["--remote-request", "get"]]
+
+
+@pytest.mark.parametrize("given", REMOTE_ONLY, ids=lambda g: g[0])
+@pytest.mark.parametrize("after", [False, True], ids=["before serve", "after serve"])
+def test_serve_refuses_remote_options_without_the_remote_backend(
+    monkeypatch: pytest.MonkeyPatch, given: list[str], after: bool
+) -> None:
+    """A remote store's option without ``--backend remote`` is refused by ``serve`` as it
+    is by every verb (it served the packaged graph, the option ignored without a word)."""
+    import khalis_kg.server
+
+    monkeypatch.setattr(khalis_kg.server, "serve", lambda *a, **kw: None)  # never a server
+    done = invoke(["serve", *given] if after else [*given, "serve"])
+    assert (done.exit_code, done.stdout) == (2, "")
+    assert done.stderr == (
+        "khalis-kg: error: serve: --endpoint, --remote-timeout, --remote-graph and "
+        "--remote-request need --backend remote\n"
+    )
+    done = invoke(["--graph-store", "http://127.0.0.1:9/store", "serve"])
+    assert (done.exit_code, done.stdout) == (2, "")
+    assert done.stderr == (
+        "khalis-kg: error: serve does not use --graph-store (khalis-kg load does) "
+        "(see khalis-kg --help)\n"
+    )

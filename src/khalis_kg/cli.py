@@ -654,6 +654,8 @@ def serve_command(args: argparse.Namespace) -> None:
 
     from .server import Settings, default_workers, serve
 
+    if args.graph_store is not None:  # else ignored without a word: serve writes nothing
+        raise UsageError("serve does not use --graph-store (khalis-kg load does)")
     given = {f.name: getattr(args, f.name) for f in fields(Settings) if hasattr(args, f.name)}
     given.update(  # the settings whose options are read here
         data=args.data or None,

@@ -88,6 +88,12 @@ class Settings:
             object.__setattr__(self, "data", tuple(os.fspath(f) for f in files))
         graphs = tuple(graph_files(self.named_graphs).items())  # an IRI twice: refused
         object.__setattr__(self, "named_graphs", graphs)
+        remote = (self.endpoint, self.remote_graph, self.remote_timeout)
+        if self.backend != "remote" and (any(remote) or self.remote_request != "form"):
+            raise ParameterError(  # as a verb says it: an option ignored without a word
+                "serve: --endpoint, --remote-timeout, --remote-graph and --remote-request "
+                "need --backend remote"
+            )
         if self.backend == "remote" and not self.endpoint:
             raise ParameterError(
                 "serve --backend remote needs --endpoint URL (the store's query URL)"
