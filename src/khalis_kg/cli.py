@@ -1,13 +1,11 @@
 """The ``khalis-kg`` command line (argparse: ``import click`` alone cost 4 times a bare
 ``python -c pass``, issue 23).
 
-Exit codes (defined once in :mod:`khalis_kg.errors`): 0 success (or conforms), 1 does
-not conform, 2 input or usage error, 3 stopped at the time limit, 4 stopped at the memory
-limit, 5 engine crash, 6 the remote store failed, 7 the output could not be written, 8
-the server could not start, 130 interrupted. Every end that is not a success is one line,
-``khalis-kg: error: ...``, on stderr; never a traceback. A closed pipe on standard output
-(``| head``) ends in exit 7 without a line: the reader went away on purpose. When the
-error line itself cannot be written (stderr full), the exit code still says what failed.
+Exit codes: :data:`EXIT_CODES_HELP` (the numbers are :data:`khalis_kg.errors.EXIT_CODES`).
+Every end that is not a success is one line, ``khalis-kg: error: ...``, on stderr; never
+a traceback. A closed pipe on standard output (``| head``) ends in exit 7 without a line:
+the reader went away on purpose. When the error line itself cannot be written (stderr
+full), the exit code still says what failed.
 
 Every verb but ``serve`` runs its work (reading and parsing the user's files, running
 the query, validating, serialising) in an isolated child process
@@ -399,7 +397,7 @@ def _unknown_format(value: str, names: Sequence[str]) -> argparse.ArgumentTypeEr
 
 def _render(result: QueryResult, args: argparse.Namespace) -> bytes:
     """``result`` in ``--format``; ``--columns`` keeps those (any format); a table is
-    fitted to ``--width`` (measured by :func:`_table_width`; None: no limit) and shows
+    fitted to ``--width`` (measured by :func:`_table_width`; 0: no limit) and shows
     language tags with ``--lang``."""
     from .rdfio import result_format
     from .results import TABLE_WIDTH, select_columns, to_table
@@ -408,7 +406,7 @@ def _render(result: QueryResult, args: argparse.Namespace) -> bytes:
         result = select_columns(result, args.columns.split(","))
     fmt = args.fmt or ("turtle" if result.form == "graph" else "table")
     if result.form != "graph" and result_format(fmt, result.form).name == "table":
-        width = TABLE_WIDTH if args.width == DEFAULT_WIDTH else args.width
+        width = TABLE_WIDTH if args.width is None else args.width or None
         return to_table(result, width=width, show_lang=args.lang).encode("utf-8")
     data, _media = result.serialize(fmt)
     return data
@@ -416,16 +414,10 @@ def _render(result: QueryResult, args: argparse.Namespace) -> bytes:
 
 def _table_width(width: int | None) -> int | None:
     """``--width``: N, 0 for no limit. By default :func:`_columns` (at least 40), else
-    :data:`DEFAULT_WIDTH`. Measured here, in the parent, before the isolated child runs
-    (which imports the result model, not the parent)."""
-    if width is not None:
-        return width or None
-    columns = _columns()
-    return DEFAULT_WIDTH if columns is None else max(40, columns)
-
-
-DEFAULT_WIDTH = -1
-"""The width of a table when nothing says one: ``results.TABLE_WIDTH``, read in the child."""
+    None (``results.TABLE_WIDTH``, read in the child). Measured here, in the parent,
+    before the isolated child runs (which imports the result model, not the parent)."""
+    columns = _columns() if width is None else None
+    return width if columns is None else max(40, columns)
 
 
 def query_command(args: argparse.Namespace) -> None:
