@@ -815,7 +815,6 @@ def verb_parser(name: str) -> Parser:
     line = VERBS[name][1]
     p = Parser(
         prog=f"{PROG} {name}",
-        usage=f"%(prog)s [OPTIONS]{USAGE.get(name, '')}",
         description=DESCRIPTIONS.get(name, line),
     )
     if name in ("queries", "stats"):
@@ -922,6 +921,10 @@ def verb_parser(name: str) -> Parser:
         )
     elif name == "serve":
         _serve_options(p)
+    shapes = {"?": " [{}]", "*": " [{}]..."}  # the usage line: the operands after OPTIONS
+    operands = (a for a in p.arguments if not a.option_strings)
+    words = (shapes.get(str(a.nargs), " {}").format(a.metavar) for a in operands)
+    p.usage = "%(prog)s [OPTIONS]" + "".join(words)
     return p
 
 
@@ -973,16 +976,6 @@ def parsers() -> dict[str, Parser]:
     """``khalis-kg``'s parser and each verb's, by command path (the reference pages and
     the tests read them)."""
     return {PROG: parser(), **{f"{PROG} {name}": verb_parser(name) for name in VERBS}}
-
-
-USAGE = {
-    "query": " NAME",
-    "sparql": " [QUERY]",
-    "validate": " [FILES]...",
-    "check-source": " FILE",
-    "load": " [FILES]...",
-}
-"""What follows ``[OPTIONS]`` in a verb's usage line."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
