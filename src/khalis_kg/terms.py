@@ -72,15 +72,7 @@ Form = Literal["select", "ask", "graph"]
 _FRACTION = re.compile(r"(\.\d*?)0+(?=(Z|[+-]\d\d:\d\d)?$)")
 
 
-def _canonical_integer(lexical: str) -> str | None:
-    text = lexical.strip()
-    if not re.fullmatch(r"[+-]?\d+", text):
-        return None
-    return str(int(text))
-
-
-def _canonical_decimal(lexical: str) -> str | None:
-    text = lexical.strip()
+def _canonical_decimal(text: str) -> str | None:
     if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
         return None
     from decimal import Decimal
@@ -89,13 +81,10 @@ def _canonical_decimal(lexical: str) -> str | None:
     if value == 0:
         return "0.0"
     text = format(value.normalize(), "f")
-    if "." not in text:
-        text += ".0"
-    return text
+    return text if "." in text else text + ".0"
 
 
-def _canonical_double(lexical: str) -> str | None:
-    text = lexical.strip()
+def _canonical_double(text: str) -> str | None:
     special = {"inf": "INF", "+inf": "INF", "-inf": "-INF", "nan": "NaN"}.get(text.lower())
     if special is not None:  # rdflib writes Python's "inf" and "nan"
         return special
@@ -123,20 +112,13 @@ def canonical_double(value: float) -> str:
     return f"{'-' if sign else ''}{head}.{tail}E{sci_exp}"
 
 
-def _canonical_boolean(lexical: str) -> str | None:
-    return {"true": "true", "1": "true", "false": "false", "0": "false"}.get(lexical.strip())
+def _canonical_date(text: str) -> str:
+    """A date, dateTime or time with UTC written ``Z``."""
+    return text[:-6] + "Z" if text.endswith(("+00:00", "-00:00")) else text
 
 
-def _canonical_datetime(lexical: str) -> str:
-    text = _canonical_date(lexical)
-    return _FRACTION.sub(lambda m: "" if m.group(1) == "." else m.group(1), text)
-
-
-def _canonical_date(lexical: str) -> str:
-    text = lexical.strip()
-    if text.endswith(("+00:00", "-00:00")):
-        text = text[:-6] + "Z"
-    return text
+def _canonical_datetime(text: str) -> str:
+    return _FRACTION.sub(lambda m: "" if m.group(1) == "." else m.group(1), _canonical_date(text))
 
 
 def canonical_literal(
@@ -147,22 +129,22 @@ def canonical_literal(
         return value, None, lang.lower()
     if datatype is None or datatype in (XSD_STRING, RDF_LANGSTRING):
         return value, None, None
-    canon: str | None = None
+    text = value.strip()
     if datatype in INTEGER_TYPES:
-        canon = _canonical_integer(value)
-        if canon is not None:
-            return canon, XSD_INTEGER, None
+        if re.fullmatch(r"[+-]?\d+", text):
+            return str(int(text)), XSD_INTEGER, None
         return value, datatype, None
+    canon: str | None = None
     if datatype == XSD_DECIMAL:
-        canon = _canonical_decimal(value)
+        canon = _canonical_decimal(text)
     elif datatype in (XSD_DOUBLE, XSD_FLOAT):
-        canon = _canonical_double(value)
+        canon = _canonical_double(text)
     elif datatype == XSD_BOOLEAN:
-        canon = _canonical_boolean(value)
+        canon = {"true": "true", "1": "true", "false": "false", "0": "false"}.get(text)
     elif datatype in (XSD_DATETIME, XSD_TIME):
-        canon = _canonical_datetime(value)
+        canon = _canonical_datetime(text)
     elif datatype == XSD_DATE:
-        canon = _canonical_date(value)
+        canon = _canonical_date(text)
     return (canon if canon is not None else value), datatype, None
 
 
