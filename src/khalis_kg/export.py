@@ -70,18 +70,9 @@ def rdf_bytes(nquads: bytes, fmt: str, extra: Sequence[Source] = ()) -> bytes:
     import pyoxigraph as ox
 
     quads = _quads(nquads, extra)
-    iris = {
-        t.value
-        for q in quads
-        for t in (q.subject, q.predicate, q.object)
-        if isinstance(t, ox.NamedNode)
-    }
+    iris = {t.value for q in quads for t in q.triple if isinstance(t, ox.NamedNode)}
     prefixes = used_prefixes(iris) if fmt in ("turtle", "trig") else None
-    items: list[Any]
-    if fmt in ("nq", "trig"):
-        items = quads
-    else:
-        items = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
+    items = quads if fmt in ("nq", "trig") else list(dict.fromkeys(q.triple for q in quads))
     items.sort(key=str)  # deterministic output: same data, same bytes
     return rdf_serialize(items, fmt, prefixes)
 
