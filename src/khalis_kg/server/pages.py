@@ -141,7 +141,7 @@ class Claim:
     predicates: dict[str, str | None] = field(default_factory=dict)
     claimants: dict[str, str | None] = field(default_factory=dict)
     channels: dict[str, str | None] = field(default_factory=dict)
-    quotes: list[str] = field(default_factory=list)
+    quotes: dict[str, None] = field(default_factory=dict)  # in order, each once
 
 
 @dataclass
@@ -284,9 +284,8 @@ def build_description(iri: str, results: Sequence[Mapping[str, Any]]) -> Descrip
             c.claimants[r["claimant"]["value"]] = _first(r, "claimantl")
         if "channel" in r:
             c.channels[r["channel"]["value"]] = _first(r, "channell")
-        claim_quote = _first(r, "exact")
-        if claim_quote and claim_quote not in c.quotes:
-            c.quotes.append(claim_quote)
+        if quote := _first(r, "exact"):
+            c.quotes.setdefault(quote)
     related = {r["link"]["value"]: _related_html(r) for r in rows(5)}
     quantities = {
         r["q"]["value"]: quantity_words({k: v["value"] for k, v in r.items() if k != "q"})
