@@ -85,9 +85,6 @@ class SpanCheck:
     similarity: float
     new_text: str | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
 class StatementCheck:
@@ -97,9 +94,6 @@ class StatementCheck:
     object: str
     status: str
     spans: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "spans": list(self.spans)}
 
 
 @dataclass(frozen=True)
@@ -128,8 +122,8 @@ class SourceReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "document": dict(self.document),
-            "spans": [s.to_dict() for s in self.spans],
-            "statements": [s.to_dict() for s in self.statements],
+            "spans": [asdict(s) for s in self.spans],
+            "statements": [{**asdict(s), "spans": list(s.spans)} for s in self.statements],
         }
 
     def to_json(self) -> str:
