@@ -123,8 +123,7 @@ class QueryInfo:
         projected = projection(self.text)
         if projected is None:
             return
-        missing = [p.name for p in self.parameters if p.name not in projected]
-        if missing:
+        if missing := [p.name for p in self.parameters if p.name not in projected]:
             names = ", ".join(f"?{m}" for m in missing)
             raise QueryError(
                 f"query {self.name!r} must list its parameter(s) {names} in its SELECT clause"

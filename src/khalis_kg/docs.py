@@ -214,15 +214,12 @@ def _with_concepts(page: str, g: Any, scheme: str) -> str:
         local = _slug(str(c))
         label = text(c, SKOS.prefLabel) or local
         rows = [f"<tr><th>IRI</th><td><code>{esc(str(c))}</code></td></tr>"]
-        definition = text(c, SKOS.definition)
-        if definition:
+        if definition := text(c, SKOS.definition):
             rows.append(f"<tr><th>Definition</th><td><p>{esc(definition)}</p></td></tr>")
-        alt = sorted(str(a) for a in g.objects(c, SKOS.altLabel))
-        if alt:
+        if alt := sorted(str(a) for a in g.objects(c, SKOS.altLabel)):
             rows.append(f"<tr><th>Alternative labels</th><td>{esc(', '.join(alt))}</td></tr>")
         for prop, name in ((SKOS.broader, "Broader"), (SKOS.narrower, "Narrower")):
-            related = sorted(str(o) for o in g.objects(c, prop) if isinstance(o, URIRef))
-            if related:
+            if related := sorted(str(o) for o in g.objects(c, prop) if isinstance(o, URIRef)):
                 links = ", ".join(f'<a href="#{_slug(o)}">{esc(_slug(o))}</a>' for o in related)
                 rows.append(f"<tr><th>{name}</th><td>{links}</td></tr>")
         top = " (top concept)" if (c, SKOS.topConceptOf, URIRef(scheme)) in g else ""

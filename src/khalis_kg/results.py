@@ -55,10 +55,7 @@ class QueryResult:
         if self.form == "graph":
             return [(s.to_python(), p.to_python(), o.to_python()) for s, p, o in self.triples]
         return [
-            {
-                var: (None if row.get(var) is None else row[var].to_python())
-                for var in self.variables
-            }
+            {v: None if (t := row.get(v)) is None else t.to_python() for v in self.variables}
             for row in self.rows
         ]
 
@@ -189,8 +186,7 @@ def select_columns(result: QueryResult, columns: Iterable[str]) -> QueryResult:
         raise ParameterError("--columns applies to SELECT results only")
     if not wanted:  # "-c ''": a table of nothing, said to be a success, is no answer
         raise ParameterError(f"--columns names no column (columns: {', '.join(result.variables)})")
-    unknown = [c for c in wanted if c not in result.variables]
-    if unknown:
+    if unknown := [c for c in wanted if c not in result.variables]:
         raise ParameterError(
             f"no column {', '.join(map(repr, unknown))} in this result "
             f"(columns: {', '.join(result.variables)})"
