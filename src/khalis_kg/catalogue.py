@@ -95,24 +95,21 @@ class QueryInfo:
     def bind(self, params: Mapping[str, object]) -> dict[str, Term]:
         """Check ``params`` against the declared parameters and type them."""
         self.check_projection()
-        known = {p.name: p for p in self.parameters}
-        for key in params:
-            if key not in known:
-                expected = ", ".join(known) or "none"
-                raise ParameterError(
-                    f"query {self.name!r} has no parameter {key!r} (parameters: {expected})"
-                )
+        known = [p.name for p in self.parameters]
+        if unknown := [key for key in params if key not in known]:
+            raise ParameterError(
+                f"query {self.name!r} has no parameter {unknown[0]!r} "
+                f"(parameters: {', '.join(known) or 'none'})"
+            )
         bound: dict[str, Term] = {}
-        for p in self.parameters:
-            if p.name in params and params[p.name] is not None:
-                bound[p.name] = p.to_term(params[p.name])
-            elif p.default is not None:
-                bound[p.name] = p.to_term(p.default)
-            else:
+        for p in self.parameters:  # a value given, else the default (None: not given)
+            value = p.default if params.get(p.name) is None else params[p.name]
+            if value is None:
                 raise ParameterError(
                     f"query {self.name!r} needs parameter {p.name!r} ({p.type})"
                     + (f": {p.description}" if p.description else "")
                 )
+            bound[p.name] = p.to_term(value)
         return bound
 
     def check_projection(self) -> None:
