@@ -326,7 +326,7 @@ RDF_FORMATS = (
 )
 
 
-def page(title: str, body: str, *, heading_note: str = "") -> str:
+def page(title: str, body: str) -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -339,7 +339,7 @@ def page(title: str, body: str, *, heading_note: str = "") -> str:
         '<nav><a href="/">Query</a><a href="/id/event/al-khalis-prison-break-2015">The event</a>'
         '<a href="/dataset">Dataset</a><a href="/ontology">Ontology</a>'
         '<a href="/sparql">Service description</a></nav></header>'
-        f'<main class="resource">{heading_note}{body}</main>'
+        f'<main class="resource">{body}</main>'
         '<footer>Data derived from the Wikipedia article "2015 Al Khalis prison break" '
         '(<a href="https://creativecommons.org/licenses/by-sa/4.0/" rel="noopener noreferrer">'
         "CC BY-SA 4.0</a>).</footer>"
