@@ -1,19 +1,12 @@
 """The catalogue of packaged SPARQL queries (``queries/<name>.rq``).
 
-Each file starts with a comment header::
-
-    # title: Casualties by group
-    # question: How many people died in the break, by group?
-    # param: event iri = https://w3id.org/khalis-kg/id/event/x -- the event to report on
-    # columns: group, outcome, value
-
-``param: NAME TYPE [= DEFAULT] -- description`` declares a parameter, bound as the SPARQL
-variable ``?NAME`` (never spliced into the text); TYPE is ``iri``, ``string``,
-``integer`` or ``date``. A parameter without a default is required; ``= `` followed by
-nothing gives a ``string`` parameter the empty string as default (an optional filter).
-A SELECT query must list its parameters in its projection (``SELECT ?event ?group ...``): Oxigraph
-substitutes values through the projection (SEP-0007) and refuses other variables. Names ending in
-``-violation`` are quality checks (they must return no rows).
+Each file opens with the comment header docs/queries.md shows (``title``, ``question``,
+``param: NAME TYPE [= DEFAULT] -- description``, ``columns``). A parameter is bound as
+the SPARQL variable ``?NAME``, never spliced into the text; one without a default is
+required, and ``=`` followed by nothing gives the empty string (an optional filter). A
+SELECT query must list its parameters in its projection: Oxigraph substitutes values
+through it (SEP-0007) and refuses other variables. Names ending in ``-violation`` are
+quality checks (they must return no rows).
 
 A query's name is its file name without ``.rq``: a letter, digit or underscore, then
 letters, digits, ``_``, ``.`` and ``-``, no ``..``, at most :data:`MAX_NAME` characters

@@ -101,9 +101,8 @@ in the order :func:`build_description` reads their answers."""
 
 
 def description_queries(iri: str) -> list[tuple[str, dict[str, str]]]:
-    """The queries describing ``iri`` with their parameters: out, blank-node details, in,
-    quotes, claims, related events, quantities, inferences, and the ontology's terms on
-    the ontology's page."""
+    """The queries describing ``iri`` with their parameters (:data:`DESCRIPTION`, and the
+    ontology's terms on the ontology's page)."""
     queries: list[tuple[str, dict[str, str]]] = [(n, {"resource": iri}) for n in DESCRIPTION]
     if iri == ONTOLOGY:  # so that /ontology#Term lands on its row
         queries.append(("ontology-terms", {}))
