@@ -575,11 +575,10 @@ def timeline_svg(
         col.sort(
             key=lambda r: (str(r.get("date") or r.get("earliestBegin") or "~"), str(r["item"]))
         )
-    focus_label = _str(focus, "label") if focus else None
-    focus_label = focus_label or local_name(event)
-    focus_date = format_date(focus["date"]) if focus and focus.get("date") else "date not stated"
-    if focus and focus.get("date") and focus.get("dateInferredBy"):
-        focus_date += INFERRED
+    given: Row = focus or {}
+    focus_label = _str(given, "label") or local_name(event)
+    focus_date = format_date(given["date"]) if given.get("date") else "date not stated"
+    focus_date += INFERRED if given.get("date") and given.get("dateInferredBy") else ""
     svg = Svg(
         f"Timeline of {focus_label} and the events related to it", link, "timeline", highlight
     )
@@ -729,10 +728,8 @@ def places_svg(
             sub=["containing place not stated"],
         )
         # The article's direction decides the side: "north of Baghdad" puts Baghdad below.
-        ob.y = b.y + (
-            b.h + 30 if direction == "north" else -(ob.h + 30) if direction == "south" else 0
-        )
-        ob.y = max(30, ob.y)
+        shift = {"north": b.h + 30, "south": -(ob.h + 30)}.get(direction, 0)
+        ob.y = max(30, b.y + shift)
         svg.box(ob)
         svg.edge(
             _path((ob.x, ob.cy), (b.x + b.w, b.cy)),
