@@ -220,16 +220,18 @@ class Description:
     def exists(self) -> bool:
         return bool(self.outgoing or self.incoming)
 
-    def values(self, predicate: str) -> list[dict[str, str]]:
-        return [st.value for st in self.outgoing if st.predicate == predicate]
+    def literals(self, predicates: Sequence[str]) -> list[str]:
+        """The literal values of ``predicates``, in their order."""
+        return [
+            st.value["value"]
+            for p in predicates
+            for st in self.outgoing
+            if st.predicate == p and st.value.get("type") == "literal"
+        ]
 
     @property
     def label(self) -> str:
-        for predicate in LABEL_PREDICATES:
-            for value in self.values(predicate):
-                if value.get("type") == "literal":
-                    return value["value"]
-        return shorten(self.iri)
+        return next(iter(self.literals(LABEL_PREDICATES)), shorten(self.iri))
 
     @property
     def types(self) -> list[Statement]:
@@ -237,12 +239,7 @@ class Description:
 
     @property
     def comments(self) -> list[str]:
-        return [
-            v["value"]
-            for p in COMMENT_PREDICATES
-            for v in self.values(p)
-            if v.get("type") == "literal"
-        ]
+        return self.literals(COMMENT_PREDICATES)
 
 
 def build_description(iri: str, results: Sequence[Mapping[str, Any]]) -> Description:
