@@ -20,11 +20,9 @@
   :class:`~khalis_kg.errors.RemoteStoreError`, exit 6, never a hang): the session of
   :mod:`khalis_kg.http_session`.
 * **Answers are untrusted input**: SELECT and ASK answers must be SPARQL JSON results
-  of the right shape (``head`` an object, ``vars`` a list of variable names,
-  ``bindings`` a list of objects whose terms have the right types and absolute IRIs, a
-  real JSON boolean for ASK); CONSTRUCT, DESCRIBE and Graph Store answers must parse as
-  N-Triples or N-Quads. Anything else (malformed, truncated, nested too deeply, wrongly
-  typed, another results format, a missing ``results``) is a
+  of the right shape (:func:`read_json_results`), CONSTRUCT, DESCRIBE and Graph Store
+  answers valid N-Triples or N-Quads. Anything else (malformed, truncated, nested too
+  deeply, wrongly typed, another results format) is a
   :class:`~khalis_kg.errors.RemoteAnswerError` (exit 6, HTTP 502 from ``serve``) and
   never an answer.
 
@@ -280,8 +278,9 @@ def term_from_json(value: object, url: str = "the endpoint") -> Term:
 
 def read_json_results(answer: Answer, form: str, guard: Any = iter) -> QueryResult:
     """The SPARQL JSON results of ``answer`` as a QueryResult of ``form`` (``select`` or
-    ``ask``), validated (see the module documentation); ``guard`` wraps the bindings
-    (a row limit). RemoteAnswerError for anything that is not a valid answer."""
+    ``ask``), validated: ``head`` an object, ``vars`` a list of variable names, ``bindings``
+    a list of objects of valid terms (:func:`term_from_json`), a real JSON boolean for
+    ASK; ``guard`` wraps the bindings (a row limit)."""
     url = answer.url
     kind = answer.media_type
     if kind in OTHER_RESULTS:
@@ -384,11 +383,6 @@ class RemoteBackend:
     def __repr__(self) -> str:
         return f"RemoteBackend({self.query_url!r}, store_url={self.store_url!r}, {self.http!r})"
 
-    def request(
-        self, method: str, url: str, *, timeout: float | None = None, **kwargs: Any
-    ) -> Answer:
-        return self.http.request(method, url, timeout=timeout, **kwargs)
-
     # -- Backend protocol -----------------------------------------------------------
     def load(self, sources: Sequence[Source]) -> None:
         """Add the sources to the backend's graph (else the endpoint's default graph), or
@@ -430,7 +424,7 @@ class RemoteBackend:
 
                 url, accept = graph_url(self.store_url, self.graph), N_TRIPLES
                 fmt = ox.RdfFormat.N_TRIPLES
-            answer = self.request("GET", url, headers={"Accept": accept})
+            answer = self.http.request("GET", url, headers={"Accept": accept})
             if answer.status == 200 and answer.media_type == accept:
                 parse_rdf_answer(answer, fmt)  # validated whole before it is used
                 return answer.content
@@ -496,35 +490,29 @@ class RemoteBackend:
         return self._select(sent, limits, params, ordered=plan.ordered, form=plan.form)
 
     # -- helpers ---------------------------------------------------------------------
-    def protocol_request(
-        self, text: str, params: Sequence[tuple[str, str]] = ()
-    ) -> tuple[str, str, dict[str, Any]]:
-        """The method, URL and httpx arguments of a SPARQL Protocol query request for
-        ``text`` with the dataset ``params``, in this backend's request style. URL
-        parameters go in httpx's ``params=``, so that error messages name the endpoint,
-        not the query."""
-
-        dataset = list(params)
-        if self.request_style == "direct":
-            headers = {"Content-Type": "application/sparql-query"}
-            arguments = {"params": dataset, "content": text.encode("utf-8"), "headers": headers}
-            return "POST", self.query_url, arguments
-        fields = [("query", text), *dataset]
-        short = len(self.query_url) + 1 + len(urlencode(fields)) <= GET_MAX_URL
-        if self.request_style == "get" and short:
-            return "GET", self.query_url, {"params": fields, "headers": {}}
-        body = urlencode(fields).encode("ascii")
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        return "POST", self.query_url, {"content": body, "headers": headers}
-
     def _post_query(
         self, text: str, accept: str, limits: Limits, params: list[tuple[str, str]]
     ) -> Answer:
+        """A SPARQL Protocol query request for ``text`` with the dataset ``params``, in this
+        backend's request style. URL parameters go in httpx's ``params=``, so that error
+        messages name the endpoint, not the query."""
         if not params and self.graph is not None:  # every request is scoped to the graph
             params = [("default-graph-uri", self.graph), ("named-graph-uri", NO_NAMED_GRAPHS)]
-        method, url, arguments = self.protocol_request(text, params)
-        arguments["headers"]["Accept"] = accept
-        answer = self.request(method, url, timeout=limits.timeout, **arguments)
+        headers = {"Accept": accept}
+        fields = [("query", text), *params]
+        form = urlencode(fields)
+        arguments: dict[str, Any]
+        if self.request_style == "direct":
+            headers["Content-Type"] = "application/sparql-query"
+            method, arguments = "POST", {"params": params, "content": text.encode("utf-8")}
+        elif self.request_style == "get" and len(self.query_url) + 1 + len(form) <= GET_MAX_URL:
+            method, arguments = "GET", {"params": fields}
+        else:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            method, arguments = "POST", {"content": form.encode("ascii")}
+        answer = self.http.request(
+            method, self.query_url, timeout=limits.timeout, headers=headers, **arguments
+        )
         if answer.status == 400:
             raise QuerySyntaxError(f"the endpoint refused the query: {answer.first_line()}")
         if not answer.ok:
