@@ -79,11 +79,10 @@ def parse_accept(header: str | None) -> list[MediaRange]:
             if key == "q":
                 q = _parse_q(value)
                 break  # accept-ext parameters after q are ignored
-            params.append((key, value.strip().strip('"')))
+            if key != "charset":  # it does not select a different representation here
+                params.append((key, value.strip().strip('"')))
         if q is None:
             continue
-        # The charset parameter does not select a different representation here.
-        params = [(k, v) for k, v in params if k != "charset"]
         ranges.append(MediaRange(mtype, msub, tuple(params), q))
     return ranges
 
