@@ -31,10 +31,6 @@ statistics queries) are admitted by :func:`builtin` without the parser, so that
 ``khalis-kg query NAME`` does not import rdflib; the test suite checks that
 :func:`decide` returns the same plan for every one of them, and :func:`builtin` falls
 back to :func:`decide` for any text that is not plainly clean.
-
-The module also keeps the lexical tokenizer (used to locate parameters in the text
-sent to a remote endpoint, and for a query file's header) and the cooperative time
-limit used while results are read.
 """
 
 from __future__ import annotations
@@ -455,11 +451,9 @@ def decide(
 
     ``base`` is the caller's base IRI (``None``: only the query's own ``BASE``);
     ``held_graphs`` the named graphs the store holds; ``prefixes`` the prefixes the
-    engines declare by default. Returns what the engine needs, or raises (one line):
-    QuerySyntaxError (unparsable, hence unverifiable; undeclared prefix), ReadOnlyError
-    (SPARQL Update), QueryRefusedError (SERVICE, a dataset graph the store does not
-    hold). Parsing imports rdflib's SPARQL grammar (~0.25 s, once per process); the
-    parse of a text is cached.
+    engines declare by default. Refusals are one line (see the module documentation).
+    Parsing imports rdflib's SPARQL grammar (~0.25 s, once per process); the parse of
+    a text is cached.
     """
     try:
         text.encode("utf-8")
@@ -496,16 +490,14 @@ def decide(
 
 @functools.lru_cache(maxsize=512)
 def builtin(text: str) -> ReadOnlyQuery:
-    """Admit a query that ships with khalis-kg (a packaged ``.rq`` file, a statistics
-    query) without importing the parser, when its text is plainly clean; anything else
-    goes through :func:`decide`. Decided once per text and process (a bounded cache:
-    the packaged texts are few).
+    """Admit a query that ships with khalis-kg without importing the parser, when its
+    text is plainly clean; anything else goes through :func:`decide` (see the module
+    documentation). Decided once per text and process (a bounded cache: the packaged
+    texts are few).
 
     Plainly clean, read conservatively on the lexical tokens: a query form, no escape,
     no update keyword, and no word (keyword or prefixed name: ``SERVICE:x`` is one) that
-    contains ``service`` or starts with ``from``. This is a fast path for trusted text,
-    not the decision: the test suite checks that :func:`decide` gives the same plan for
-    every query khalis-kg ships.
+    contains ``service`` or starts with ``from``.
     """
     if "\\u" not in text and "\\U" not in text:
         facts = lexical(text)
