@@ -155,13 +155,11 @@ class MemoryBackend:
         for source in sources:
             fmt = source.spec().rdflib
             check_syntax(source)
+            target = (
+                self.dataset if source.graph is None else self.dataset.graph(URIRef(source.graph))
+            )
             try:
                 with _lexical_forms_kept():
-                    target = (
-                        self.dataset
-                        if source.graph is None
-                        else self.dataset.graph(URIRef(source.graph))
-                    )
                     target.parse(data=source.data, format=fmt, publicID=source.base_iri)
             except (SyntaxError, ValueError) as exc:
                 raise InputError(f"{source.name}: cannot load: {one_line(str(exc))}") from None
@@ -170,16 +168,9 @@ class MemoryBackend:
 
     def graph_names(self) -> frozenset[str]:
         """The non-empty named graphs, and those loaded from a file (even empty)."""
-        return (
-            frozenset(
-                str(g.identifier)
-                for g in self.dataset.graphs()
-                if isinstance(g.identifier, URIRef)
-                and g.identifier != DATASET_DEFAULT_GRAPH_ID
-                and len(g) > 0
-            )
-            | self._declared
-        )
+        held = (g.identifier for g in self.dataset.graphs() if len(g) > 0)
+        named = {str(i) for i in held if isinstance(i, URIRef) and i != DATASET_DEFAULT_GRAPH_ID}
+        return frozenset(named) | self._declared
 
     def triple_count(self) -> int:
         return sum(1 for _ in self.dataset.quads((None, None, None, None)))
