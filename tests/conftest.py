@@ -85,9 +85,22 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 # ------------------------------------------------- pytest-xdist: one worker per module
-VIRTUOSO_MODULES = frozenset({"test_backends.py", "test_remote.py"})
-"""The modules that use the Virtuoso of the session: run on one worker together, so
-that one Virtuoso is started, not one per worker."""
+SHARED_FIXTURES = {
+    "virtuoso": frozenset({"test_backends.py", "test_remote.py"}),
+    "live_server": frozenset(
+        {
+            "test_server.py",
+            "test_ontology_docs.py",
+            "test_pages_read_well.py",
+            "test_server_clients.py",
+            "test_browser.py",
+        }
+    ),
+}
+"""Session fixtures that start a costly process (Virtuoso; the ``khalis-kg serve`` of the
+server, client and page tests) -> the modules that use them: these modules run on one
+worker together, so that the process is started once a run, not once per worker (and
+a served page or document is built once)."""
 
 
 SPREAD_MODULES = frozenset({"test_hostile.py"})
@@ -98,22 +111,31 @@ no costly module-scoped fixture (the hostile corpus, one test per group of cases
 HEAVY_FIRST = (
     "test_hostile.py",
     "virtuoso",
-    "test_store_reliability.py",
+    "test_remote_boundary.py",
     "test_query_corpus.py",
+    "live_server",
     "test_api.py",
-    "test_w3c.py",
-    "test_queries.py",
-    "test_engines.py",
-    "test_export.py",
-    "test_server.py",
-    "test_shapes.py",
-    "test_distribution.py",
     "test_server_resilience.py",
-    "test_isolation.py",
     "test_cli.py",
+    "test_store_reliability.py",
+    "test_w3c.py",
+    "test_isolation.py",
+    "test_queries.py",
+    "test_edges.py",
+    "test_distribution.py",
+    "test_reasoning.py",
+    "test_shapes.py",
+    "test_engines.py",
+    "test_validation_api.py",
+    "test_export.py",
+    "test_startup.py",
+    "test_doc_examples.py",
 )
-"""The modules (and the Virtuoso group) that take the most time, most first: a worker
-takes the heaviest unit left, so that none is left to run alone at the end."""
+"""The units that take the longest (seconds of a worker, measured over a whole run),
+longest first: a worker takes the longest unit left, so that none is left to run alone
+at the end; the rest go by number of tests (pytest-xdist's order). The hostile
+corpus's groups come first: pytest-xdist hands each worker its first few units at once,
+and these are short."""
 
 
 def _file_name(scope: str) -> str:
@@ -129,14 +151,16 @@ def _rank(scope: str) -> int:
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under pytest-xdist (``-n auto``, as the README runs the suite) a worker runs a
     whole module, so each module-scoped fixture (a server, a store) starts once, and the
-    :data:`VIRTUOSO_MODULES` together, but the tests of :data:`SPREAD_MODULES` one by
-    one; the :data:`HEAVY_FIRST` modules are handed out first. Another ``--dist`` given
-    explicitly is kept."""
+    users of each of :data:`SHARED_FIXTURES` together, but the tests of
+    :data:`SPREAD_MODULES` one by one; the :data:`HEAVY_FIRST` units are handed out
+    first. Another ``--dist`` given explicitly is kept."""
     if config.getvalue("dist") != "load":
         return None
     from collections import OrderedDict
 
     from xdist.scheduler import LoadScopeScheduling
+
+    unit = {module: fixture for fixture, modules in SHARED_FIXTURES.items() for module in modules}
 
     class HeavyFirst(OrderedDict[str, Any]):
         def popitem(self, last: bool = True) -> tuple[str, Any]:
@@ -154,22 +178,23 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             module = nodeid.split("::", 1)[0]
             if _file_name(module) in SPREAD_MODULES:
                 return nodeid
-            return "virtuoso" if _file_name(module) in VIRTUOSO_MODULES else module
+            return unit.get(_file_name(module), module)
 
     return ByModule(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A module that uses the Virtuoso of the session must be one of VIRTUOSO_MODULES."""
-    users = {
-        _file_name(i.nodeid.split("::", 1)[0])
-        for i in items
-        if "virtuoso" in getattr(i, "fixturenames", ())
-    }
-    if not users <= VIRTUOSO_MODULES:
-        raise pytest.UsageError(
-            f"tests/conftest.py: add {sorted(users - VIRTUOSO_MODULES)} to VIRTUOSO_MODULES"
-        )
+    """A module that uses one of :data:`SHARED_FIXTURES` must be listed with it."""
+    for fixture, modules in SHARED_FIXTURES.items():
+        users = {
+            _file_name(i.nodeid.split("::", 1)[0])
+            for i in items
+            if fixture in getattr(i, "fixturenames", ())
+        }
+        if not users <= modules:
+            raise pytest.UsageError(
+                f"tests/conftest.py: add {sorted(users - modules)} to SHARED_FIXTURES[{fixture!r}]"
+            )
 
 
 @pytest.fixture(scope="session")

@@ -176,11 +176,12 @@ def wait_until_answering(
     timeout: float,
     what: str,
     output: Callable[[], str],
-    interval: float = 0.2,
+    interval: float = 0.05,
 ) -> None:
-    """Return once ``url`` answers 200; a bounded wait (``timeout`` seconds). Raises
-    RuntimeError, with ``output()`` (the process's last words), if ``process`` exits
-    first, or if the time runs out."""
+    """Return once ``url`` answers 200, asked every ``interval`` seconds (a refused
+    connection costs ~1 ms of CPU; a server is used ~0.1 s sooner than when asked every
+    0.2 s); a bounded wait (``timeout`` seconds). Raises RuntimeError, with ``output()``
+    (the process's last words), if ``process`` exits first, or if the time runs out."""
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0, verify=tls_context()) as client:
         while True:
@@ -268,7 +269,6 @@ def running_oxigraph(location: Path) -> Iterator[OxigraphServer]:
             timeout=START_TIMEOUT,
             what="oxigraph server",
             output=lambda: process.stderr.read().decode() if process.stderr else "",
-            interval=0.1,
         )
         yield OxigraphServer(base, process)
     finally:
@@ -453,6 +453,7 @@ def _start_virtuoso(directory: Path, base: str) -> subprocess.Popen[bytes]:
             timeout=VIRTUOSO_START_TIMEOUT,
             what="Virtuoso",
             output=lambda: (directory / "stdout.log").read_text(errors="replace")[-2000:],
+            interval=0.2,  # it takes seconds to start
         )
         return process
     except BaseException:
