@@ -171,11 +171,7 @@ def _output_failed(exc: OSError) -> int:
     from .errors import EXIT_OUTPUT
 
     if not isinstance(exc, BrokenPipeError):
-        try:
-            print(f"{PROG}: error: cannot write the output ({exc.strerror})", file=sys.stderr)
-            sys.stderr.flush()
-        except OSError:  # stderr failed too: the code alone says it
-            pass
+        fail(f"cannot write the output ({exc.strerror})")  # stderr may fail too: the code says it
     _silence_output()  # what is still buffered must not fail again at exit
     return EXIT_OUTPUT
 
