@@ -569,49 +569,42 @@ def classify(status: int, stderr: bytes, what: str, memory: int | None) -> Khali
     (Rust's "memory allocation of N bytes failed", Python's MemoryError), a crash (a
     panic, a stack overflow, a signal, SIGKILL from outside included), input nested too
     deeply for Python, or an internal error; ``status`` is its wait status, ``stderr``
-    what it wrote last."""
+    what it wrote last (a crash's ``detail``)."""
     text = stderr.decode("utf-8", "replace")
-    error = _cause(os.waitstatus_to_exitcode(status), text, what, memory)
-    if isinstance(error, EngineCrashError):
-        error.detail = text
-    return error
-
-
-def _cause(code: int, text: str, what: str, memory: int | None) -> KhalisError:
-    cap = "" if memory is None else f" ({format_size(memory)})"
-    if "memory allocation of" in text and "failed" in text:
-        return MemoryLimitError(f"{what} needed more memory than the limit{cap}")
+    code = os.waitstatus_to_exitcode(status)
     number = -code if code < 0 else 0
-    name = signal_name(number) if number else None
+    crash = functools.partial(
+        EngineCrashError, signal=signal_name(number) if number else None, detail=text
+    )
+    cap = "" if memory is None else f" ({format_size(memory)})"
+    over = MemoryLimitError(f"{what} needed more memory than the limit{cap}")
+    if "memory allocation of" in text and "failed" in text:
+        return over
     if "has overflowed its stack" in text:
-        return EngineCrashError(
-            f"the engine crashed with a stack overflow in {what} (input nested too deeply)",
-            signal=name,
+        return crash(
+            f"the engine crashed with a stack overflow in {what} (input nested too deeply)"
         )
     panic = panic_message(text)  # an abort, or pyo3's PanicException
     if panic:
-        return EngineCrashError(f"the engine crashed in {what}: {panic}", signal=name)
+        return crash(f"the engine crashed in {what}: {panic}")
+    if code == _EXIT_MEMORY:
+        return over
+    if code == _EXIT_RECURSION:
+        return InputError(f"{what} is nested too deeply (Python recursion limit)")
     if code >= 0:
-        if code == _EXIT_MEMORY:
-            return MemoryLimitError(f"{what} needed more memory than the limit{cap}")
-        if code == _EXIT_RECURSION:
-            return InputError(f"{what} is nested too deeply (Python recursion limit)")
-        last = _last_line(text) or f"exit status {code}"
-        return EngineCrashError(f"internal error in {what}: {last}")
+        return crash(f"internal error in {what}: {_last_line(text) or f'exit status {code}'}")
     if number == signal.SIGSEGV:
-        return EngineCrashError(
+        return crash(
             f"the engine crashed (segmentation fault) in {what}; "
-            "deeply nested input is the usual cause",
-            signal=name,
+            "deeply nested input is the usual cause"
         )
     if number == signal.SIGKILL:
-        killed = EngineCrashError(
-            f"{what} was killed (SIGKILL from outside, e.g. the system's out-of-memory killer)",
-            signal=name,
+        killed = crash(
+            f"{what} was killed (SIGKILL from outside, e.g. the system's out-of-memory killer)"
         )
         killed.http_status = 503  # no crash of a valid query: a retry can succeed
         return killed
-    return EngineCrashError(f"the engine crashed ({name}) in {what}", signal=name)
+    return crash(f"the engine crashed ({crash.keywords['signal']}) in {what}")
 
 
 def signal_name(number: int) -> str:

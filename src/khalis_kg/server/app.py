@@ -94,15 +94,6 @@ def text_error(status: int, message: str, headers: Mapping[str, str] | None = No
 
 
 async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
-    try:
-        return await asyncio.wait_for(_read_body_now(request, limit), timeout)
-    except asyncio.TimeoutError:
-        raise refusal(
-            408, f"the request body did not arrive within {timeout:g} s (--body-timeout)"
-        ) from None
-
-
-async def _read_body_now(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -111,14 +102,21 @@ async def _read_body_now(request: Request, limit: int) -> bytes:
             raise KhalisError("invalid Content-Length header") from None
         if size > limit:
             raise refusal(413, f"request body of {size} bytes is larger than {limit} bytes")
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise refusal(413, f"request body is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body = bytearray()
+
+    async def read() -> None:
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > limit:
+                raise refusal(413, f"request body is larger than {limit} bytes")
+
+    try:
+        await asyncio.wait_for(read(), timeout)
+    except asyncio.TimeoutError:
+        raise refusal(
+            408, f"the request body did not arrive within {timeout:g} s (--body-timeout)"
+        ) from None
+    return bytes(body)
 
 
 def _content_type(request: Request) -> tuple[str, str | None]:
