@@ -539,7 +539,11 @@ def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...])
     try:
         tree = parseQuery(text)
     except pyparsing.ParseBaseException as exc:
-        _refuse_update(text)
+        if (found := lexical(text)).is_update:  # refused either way: this chooses the words
+            raise ReadOnlyError(
+                "SPARQL Update is not allowed: khalis-kg is read-only "
+                f"(found {(found.form or 'an update keyword').upper()})"
+            ) from None
         raise UnverifiableQueryError(
             f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: "
             f"{_expected(exc)}; the query cannot be verified as read-only",
@@ -612,17 +616,6 @@ def _against(base: str | None, ref: str) -> str | None:
     if _SCHEME.match(ref):
         return resolve_iri(ref, ref)  # absolute: only its dot segments are removed
     return None if base is None else resolve_iri(ref, base)
-
-
-def _refuse_update(text: str) -> None:
-    """ReadOnlyError when ``text``, which does not parse as a query, is SPARQL Update by
-    its first keyword (a refusal either way: this only chooses the words)."""
-    found = lexical(text)
-    if found.is_update:
-        raise ReadOnlyError(
-            "SPARQL Update is not allowed: khalis-kg is read-only "
-            f"(found {(found.form or 'an update keyword').upper()})"
-        )
 
 
 def check_prefixes(
