@@ -432,20 +432,13 @@ class RemoteBackend:
         lines = []
         for row in result.rows:
             s, p, o, g = (row.get(v) for v in ("s", "p", "o", "g"))
-            if (
-                s is None
-                or s.type == "literal"
-                or p is None
-                or not p.is_iri
-                or o is None
-                or (g is not None and not g.is_iri)
-            ):
+            if not (s and p and o) or s.type == "literal" or not p.is_iri or (g and not g.is_iri):
                 raise RemoteAnswerError(
                     f"{printable(self.query_url)}: the answer to the dataset query holds a "
                     "solution that is not a triple or quad (?s ?p ?o, ?g)"
                 )
-            parts = [t.to_ntriples() for t in (s, p, o)] + ([g.to_ntriples()] if g else [])
-            lines.append(" ".join(parts) + " .\n")
+            quad = (s, p, o) if g is None else (s, p, o, g)
+            lines.append(" ".join(t.to_ntriples() for t in quad) + " .\n")
         return "".join(lines).encode("utf-8")
 
     def close(self) -> None:
