@@ -67,29 +67,27 @@ def _near(text: str, line: int, column: int) -> str | None:
     return shown if len(shown) <= 40 else shown[:39] + "…"
 
 
-def syntax_error(message: str, text: str = "") -> QuerySyntaxError:
-    """Oxigraph's parse error in plain words: line, column, the offending token, and
-    what was expected when that is short; an undeclared prefix is named."""
+def syntax_error(message: str, text: str) -> QuerySyntaxError:
+    """Oxigraph's parse error for ``text`` in plain words: line, column, the offending
+    token, and what was expected when that is short; an undeclared prefix is named."""
     m = _POSITION.search(message)
     if not m:
         return QuerySyntaxError(f"SPARQL syntax error: {one_line(message)}")
     line, column = int(m.group(1)), int(m.group(2))
     rest = message[m.end() :].lstrip(": ")
-    near = _near(text, line, column) if text else None
+    near = _near(text, line, column)
     where = f"SPARQL syntax error at line {line}, column {column}"
-    if text:
-        # Oxigraph cannot read a name whose prefix is not declared, but says so only for
-        # some ("Prefix not found"), and past the name (``ex:p ?o``: "expected OPTIONAL"
-        # at ``?o``): a name read on our own tokens at or before its position is the
-        # mistake.
-        names = list(undeclared_names(text))
-        earlier = [n for n in names if (n[1], n[2]) <= (line, column)]
-        if earlier or (names and "Prefix not found" in rest):
-            return undeclared_prefix(text, (earlier[-1] if earlier else names[0])[0])
+    # Oxigraph cannot read a name whose prefix is not declared, but says so only for some
+    # ("Prefix not found"), and past the name (``ex:p ?o``: "expected OPTIONAL" at ``?o``):
+    # a name read on our own tokens at or before its position is the mistake.
+    names = list(undeclared_names(text))
+    earlier = [n for n in names if (n[1], n[2]) <= (line, column)]
+    if earlier or (names and "Prefix not found" in rest):
+        return undeclared_prefix(text, (earlier[-1] if earlier else names[0])[0])
     if "IRI parsing failed" in rest:
-        bad = re.search(r"<[^<>]*>", text[text_offset(text, line, 1) :]) if text else None
+        bad = re.search(r"<[^<>]*>", text[text_offset(text, line, 1) :])
         explanation = "invalid IRI" + (f" {bad.group(0)}" if bad else "")
-    elif text and not text[text_offset(text, line, column) :].strip() and not _balanced_end(text):
+    elif not text[text_offset(text, line, column) :].strip() and not _balanced_end(text):
         explanation = "the query ends too early" + (f", after '{near}'" if near else "")
     else:
         explanation = f"unexpected '{near}'" if near else "unexpected text"
