@@ -81,8 +81,6 @@ def _lexical_forms_kept() -> Iterator[None]:
     the lexical forms kept, :meth:`Term.literal` canonicalises them the same way as
     Oxigraph's. The switch is process-wide, so it is held only during the parse.
     """
-    import rdflib
-
     with _NORMALIZE_LOCK:
         previous = rdflib.NORMALIZE_LITERALS
         rdflib.NORMALIZE_LITERALS = False
