@@ -77,9 +77,9 @@ from ..errors import (
     printable,
 )
 from ..http_session import DEFAULT_TIMEOUT, Answer, HttpSession, check_url
-from ..loader import post_sources
+from ..loader import graph_url, post_sources
 from ..namespaces import PREFIXES
-from ..rdfio import Source, canonical_triples, rdf_format, result_format
+from ..rdfio import Source, canonical_triples, ox_format, result_format
 from ..results import QueryResult, sort_rows
 from ..safety import Limits, ReadOnlyQuery, Token, decide, tokenize, undeclared_names
 from ..terms import Row, Term, is_absolute_iri
@@ -96,8 +96,6 @@ GET_MAX_URL = 2000
 """With ``request="get"``, longer URLs are sent as a form POST instead."""
 
 SPARQL_JSON = result_format("json", "select").media_type
-N_TRIPLES = rdf_format("nt").media_type
-N_QUADS = rdf_format("nq").media_type
 
 _LANG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
 _VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -415,17 +413,11 @@ class RemoteBackend:
         Store GET when a store URL is known and answers with N-Quads or N-Triples
         (Oxigraph does), else a SELECT."""
         if self.store_url is not None:
-            import pyoxigraph as ox
-
-            if self.graph is None:
-                url, accept, fmt = self.store_url, N_QUADS, ox.RdfFormat.N_QUADS
-            else:
-                from ..loader import graph_url
-
-                url, accept = graph_url(self.store_url, self.graph), N_TRIPLES
-                fmt = ox.RdfFormat.N_TRIPLES
-            answer = self.http.request("GET", url, headers={"Accept": accept})
-            if answer.status == 200 and answer.media_type == accept:
+            whole = self.graph is None
+            url = self.store_url if whole else graph_url(self.store_url, self.graph)
+            fmt = ox_format("nq" if whole else "nt")
+            answer = self.http.request("GET", url, headers={"Accept": fmt.media_type})
+            if answer.status == 200 and answer.media_type == fmt.media_type:
                 parse_rdf_answer(answer, fmt)  # validated whole before it is used
                 return answer.content
         result = self._select(_DATASET_QUERY, Limits(max_rows=None), [])
@@ -532,9 +524,8 @@ class RemoteBackend:
         return result
 
     def _graph(self, text: str, limits: Limits, params: list[tuple[str, str]]) -> QueryResult:
-        import pyoxigraph as ox
-
-        answer = self._post_query(text, N_TRIPLES, limits, params)
-        triples = parse_rdf_answer(answer, ox.RdfFormat.N_TRIPLES, limits.guard)
+        fmt = ox_format("nt")
+        answer = self._post_query(text, fmt.media_type, limits, params)
+        triples = parse_rdf_answer(answer, fmt, limits.guard)
         # Blank nodes relabelled with RDFC-1.0, as every engine does (docs/architecture.md).
         return QueryResult("graph", triples=canonical_triples(triples))
