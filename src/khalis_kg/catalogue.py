@@ -279,14 +279,12 @@ class Catalogue:
 
     def _read_one(self, name: str) -> QueryInfo | None:
         """``NAME.rq`` of a lazy catalogue's directory, read and parsed, or None."""
-        root = self._root
-        if root is None or not is_query_name(name):
+        if self._root is None or not is_query_name(name):
             return None
-        entry = root / f"{name}.rq"
+        entry = self._root / f"{name}.rq"
         if not entry.is_file():
             return None
-        info = parse_query_file(name, resources.read_text(entry))
-        self._queries[name] = info
+        self._queries[name] = info = parse_query_file(name, resources.read_text(entry))
         return info
 
     def __iter__(self) -> Iterator[QueryInfo]:
@@ -303,12 +301,10 @@ class Catalogue:
         return name in self._queries or self._read_one(name) is not None
 
     def names(self) -> list[str]:
-        self._complete()
-        return list(self._queries)
+        return [q.name for q in self]
 
     def list(self) -> list[QueryInfo]:
-        self._complete()
-        return list(self._queries.values())
+        return [*self]
 
     def get(self, name: str) -> QueryInfo:
         """The query called ``name``, or UnknownQueryError with the closest names."""
