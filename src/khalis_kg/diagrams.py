@@ -783,11 +783,9 @@ def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
         sub = ([f"subclass of {above}"] if above else []) + inside[n]
         b = Box(n, [f"kg:{local_name(n)}"], kind="class", bold=True, sub=sub, fill="#eef3f8")
         boxes[n] = stacks[columns.get(local_name(n), 2)].put(b)
-    # the hub sits level with the middle column
     for b in boxes.values():
-        if b.x == stacks[0].x:
+        if b.x == stacks[0].x:  # the hub sits level with the middle column
             b.y = max(20.0, stacks[1].y / 2 - b.h / 2)
-    for b in boxes.values():
         svg.box(b)
     loops = {True: 0, False: 0}  # loops drawn so far on the left, on the right
     colour = "#2f6f9f"

@@ -202,10 +202,8 @@ def _fit(natural: list[int], width: int) -> list[int] | None:
     available = width - 2 * (n - 1)
     if n * MIN_COLUMN > available:
         return None
-    widths = list(natural)
-    remaining = available
-    order = sorted(range(n), key=lambda i: natural[i])
-    for k, i in enumerate(order):
+    widths, remaining = list(natural), available
+    for k, i in enumerate(sorted(range(n), key=natural.__getitem__)):  # narrowest first
         share = remaining // (n - k)
         widths[i] = min(natural[i], max(MIN_COLUMN, share))
         remaining -= widths[i]
