@@ -180,7 +180,6 @@ as one record per block instead (as ``psql``'s expanded display does)."""
 
 def select_columns(result: QueryResult, columns: Iterable[str]) -> QueryResult:
     """``result`` with only ``columns`` (in that order); ParameterError names the others."""
-
     wanted = [name for name in (c.strip().lstrip("?") for c in columns) if name]
     if result.form != "select":
         raise ParameterError("--columns applies to SELECT results only")
