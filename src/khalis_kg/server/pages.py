@@ -148,7 +148,7 @@ class Term:
     """A term of the ontology, for the list on the ontology's page."""
 
     iri: str
-    types: list[str] = field(default_factory=list)
+    types: dict[str, None] = field(default_factory=dict)  # in order, each once
     label: str | None = None
     comment: str | None = None
 
@@ -294,8 +294,7 @@ def build_description(iri: str, results: Sequence[Mapping[str, Any]]) -> Descrip
     terms: dict[str, Term] = {}
     for r in rows(8):
         term = terms.setdefault(r["t"]["value"], Term(r["t"]["value"]))
-        if r["type"]["value"] not in term.types:
-            term.types.append(r["type"]["value"])
+        term.types.setdefault(r["type"]["value"])
         term.label = term.label or _first(r, "l")
         term.comment = term.comment or _first(r, "c", "c2")
     return Description(
