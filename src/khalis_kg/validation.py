@@ -26,12 +26,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .errors import EngineCrashError, KhalisError, printable
+from .errors import EngineCrashError, InputError, KhalisError, one_line, printable
 from .namespaces import ONTOLOGY, OWL, RDF_TYPE, SH, shorten
-from .rdfio import Source, check_syntax, format_for, from_rdflib, parse, to_ox
+from .rdfio import Source, check_syntax, format_for, from_rdflib, parse, serialize, to_ox
 from .resources import ontology_sources, packaged_source, tested
+from .terms import XSD_STRING, canonical_literal
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -41,8 +42,7 @@ ENGINES = ("turbo", "pyshacl")
 """``turbo``: pyshacl-turbo (Rust, the default when installed); ``pyshacl``: pySHACL,
 the reference implementation."""
 EngineName = Literal["turbo", "pyshacl"]
-ONTOLOGY_IRI = ONTOLOGY
-Input = Source | str | Path
+SourceLike = Source | str | Path
 """What :func:`validate` reads: a source, or the path of an RDF file, read when the
 engine needs it; a file's bytes are then not kept while the engine runs (163 MB at 1M
 triples, beside the text handed to pyshacl-turbo)."""
@@ -171,8 +171,6 @@ def _literal(term: Any) -> Any:
     kept: ``"5"^^xsd:int`` stays an ``xsd:int``."""
     from rdflib import Literal, URIRef
 
-    from .terms import XSD_STRING, canonical_literal
-
     datatype = None if term.datatype is None else str(term.datatype)
     lexical, _datatype, lang = canonical_literal(str(term), datatype, term.language)
     if lang is not None:
@@ -204,6 +202,14 @@ def _shape_name(shape: Any, shapes: Any) -> str:
     return _n3(node, shapes)
 
 
+_PATH_FORMS = {
+    "inversePath": "^{}",
+    "zeroOrMorePath": "{}*",
+    "oneOrMorePath": "{}+",
+    "zeroOrOnePath": "{}?",
+}
+
+
 def _path(node: Any, graph: Any) -> str | None:
     """A SHACL property path as SPARQL path syntax."""
     from rdflib import RDF, BNode, URIRef
@@ -213,26 +219,11 @@ def _path(node: Any, graph: Any) -> str | None:
         return _short(str(node))
     if not isinstance(node, BNode):
         return None
-    sh = {
-        k: URIRef(SH + k)
-        for k in (
-            "inversePath",
-            "alternativePath",
-            "zeroOrMorePath",
-            "oneOrMorePath",
-            "zeroOrOnePath",
-        )
-    }
-    for key, fmt in (
-        ("inversePath", "^{}"),
-        ("zeroOrMorePath", "{}*"),
-        ("oneOrMorePath", "{}+"),
-        ("zeroOrOnePath", "{}?"),
-    ):
-        inner = graph.value(node, sh[key])
+    for key, form in _PATH_FORMS.items():
+        inner = graph.value(node, URIRef(SH + key))
         if inner is not None:
-            return fmt.format(_path(inner, graph))
-    alt = graph.value(node, sh["alternativePath"])
+            return form.format(_path(inner, graph))
+    alt = graph.value(node, URIRef(SH + "alternativePath"))
     if alt is not None:
         return "(" + "|".join(str(_path(x, graph)) for x in Collection(graph, alt)) + ")"
     if graph.value(node, RDF.first) is not None:
@@ -250,31 +241,25 @@ def turbo_available() -> bool:
     return find_spec("pyshacl_turbo") is not None
 
 
-def resolve_engine(engine: str | None) -> tuple[EngineName, str | None]:
+def resolve_engine(engine: str | None, inference: str = "none") -> tuple[EngineName, str | None]:
     """The engine to run and a note for the user: ``None`` picks ``turbo`` when it is
     installed and falls back to ``pyshacl`` (with a note) otherwise. Asking for an
-    engine that is unknown or not installed is a usage error."""
-    if engine is None:
-        if turbo_available():
-            return "turbo", None
-        return "pyshacl", FALLBACK_NOTE
-    if engine == "pyshacl":
-        return "pyshacl", None
-    if engine == "turbo":
-        if not turbo_available():
-            raise KhalisError(
-                "the turbo engine needs pyshacl-turbo (Python >= 3.11): "
-                "pip install 'khalis-kg[fast]', or use --engine pyshacl"
-            )
-        return "turbo", None
-    raise KhalisError(f"unknown SHACL engine {engine!r} (choose one of: {', '.join(ENGINES)})")
-
-
-def _check_inference(inference: str) -> None:
+    engine or ``inference`` that is unknown, or an engine not installed, is a usage
+    error."""
     if inference not in INFERENCE:
         raise KhalisError(
             f"unknown inference {inference!r} (choose one of: {', '.join(INFERENCE)})"
         )
+    if engine is None:
+        return ("turbo", None) if turbo_available() else ("pyshacl", FALLBACK_NOTE)
+    if engine not in ENGINES:
+        raise KhalisError(f"unknown SHACL engine {engine!r} (choose one of: {', '.join(ENGINES)})")
+    if engine == "turbo" and not turbo_available():
+        raise KhalisError(
+            "the turbo engine needs pyshacl-turbo (Python >= 3.11): "
+            "pip install 'khalis-kg[fast]', or use --engine pyshacl"
+        )
+    return cast(EngineName, engine), None
 
 
 @lru_cache(maxsize=1)
@@ -291,18 +276,13 @@ def _ontology_graph() -> Any:
     """The packaged ontology as an rdflib graph, parsed once per process (pySHACL)."""
     from rdflib import Graph
 
-    ontology = Graph()
-    for source in ontology_sources():
-        ontology.parse(data=source.data, format="turtle", publicID=source.base_iri)
-    return ontology
+    return Graph().parse(data=_ontology_text(), format="nt")
 
 
 @lru_cache(maxsize=1)
 def _ontology_quads() -> tuple[Any, ...]:
     """The packaged ontology as pyoxigraph quads of the default graph, parsed once."""
     import pyoxigraph as ox
-
-    from .rdfio import parse
 
     return tuple(
         ox.Quad(q.subject, q.predicate, q.object) for s in ontology_sources() for q in parse(s)
@@ -344,14 +324,14 @@ class _Origin:
     store, one named graph each, only when there is a result to attribute; a blank node
     cannot be looked up (each parser labels it anew), so its results name no file."""
 
-    def __init__(self, inputs: Sequence[Input]) -> None:
+    def __init__(self, inputs: Sequence[SourceLike]) -> None:
         self.inputs = inputs
         self.store: pyoxigraph.Store | None = None
         self.graphs: list[tuple[str, pyoxigraph.NamedNode]] = []
 
     def find(self, focus: Any, path: Any, value: Any) -> str | None:
         import pyoxigraph as ox
-        from rdflib import URIRef
+        from rdflib import Literal, URIRef
 
         if self.store is None:
             self.store = ox.Store()
@@ -366,7 +346,11 @@ class _Origin:
         def has(*pattern: Any) -> bool:
             return next(iter(store.quads_for_pattern(*pattern)), None) is not None
 
-        s, o = _to_ox(focus), _to_ox(value)
+        # IRIs and literals only: blank nodes are relabelled by each parser
+        s, o = (
+            to_ox(from_rdflib(t)) if isinstance(t, URIRef | Literal) else None
+            for t in (focus, value)
+        )
         if s is None:
             return None
         if isinstance(path, URIRef) and o is not None:
@@ -379,31 +363,22 @@ class _Origin:
         return None
 
 
-def _to_ox(term: Any) -> Any:
-    """An rdflib IRI or literal as a pyoxigraph term (``None`` for anything else: blank
-    nodes are relabelled by each parser, so they cannot be looked up)."""
-    from rdflib import Literal, URIRef
-
-    return to_ox(from_rdflib(term)) if isinstance(term, (URIRef, Literal)) else None
-
-
 # -- entry points ---------------------------------------------------------------------
 
 
-def _read(item: Input) -> Source:
+def _read(item: SourceLike) -> Source:
     """A source as it is; a path read (its nesting checked) now."""
     return item if isinstance(item, Source) else Source.from_path(item)
 
 
 def validate(
-    sources: Sequence[Input], *, inference: str = "none", engine: str | None = None
+    sources: Sequence[SourceLike], *, inference: str = "none", engine: str | None = None
 ) -> ValidationReport:
     """Validate the union of ``sources`` (and of their named graphs) against the shapes:
-    sources, or paths of RDF files read here (:data:`Input`).
+    sources, or paths of RDF files read here (:data:`SourceLike`).
 
     ``engine``: ``turbo``, ``pyshacl`` or ``None`` (turbo when installed)."""
-    _check_inference(inference)
-    name, note = resolve_engine(engine)
+    name, note = resolve_engine(engine, inference)
     if name == "turbo":
         origin = _Origin(sources)
         direct = _direct_input(sources)
@@ -429,15 +404,9 @@ def validate_store(
     rdflib copy of the store."""
     import pyoxigraph as ox
 
-    _check_inference(inference)
-    name, note = resolve_engine(engine)
+    name, note = resolve_engine(engine, inference)
     if name == "turbo":
-        marker = ox.Quad(
-            ox.NamedNode(ONTOLOGY_IRI),
-            ox.NamedNode(RDF_TYPE),
-            ox.NamedNode(OWL + "Ontology"),
-            ox.DefaultGraph(),
-        )
+        marker = ox.Quad(*(ox.NamedNode(t) for t in (ONTOLOGY, RDF_TYPE, OWL + "Ontology")))
         target = store
         if marker not in store:
             target = ox.Store()
@@ -449,16 +418,12 @@ def validate_store(
 
 
 def validate_graph(
-    data: Any,
-    *,
-    inference: str = "none",
-    engine: str | None = None,
+    data: Any, *, inference: str = "none", engine: str | None = None
 ) -> ValidationReport:
     """Validate an rdflib graph against the packaged shapes, with the ontology."""
     from rdflib import Graph
 
-    _check_inference(inference)
-    name, note = resolve_engine(engine)
+    name, note = resolve_engine(engine, inference)
     # The ontology is added to a copy of the data graph rather than passed as the
     # engine's ont_graph: that mix-in copies only class and property definitions, while
     # the SKOS concepts (individuals such as kgc:prison-break a sem:EventType) must be
@@ -474,7 +439,7 @@ def validate_graph(
 # -- turbo ------------------------------------------------------------------------------
 
 
-def _direct_input(sources: Sequence[Input]) -> Any | None:
+def _direct_input(sources: Sequence[SourceLike]) -> Any | None:
     """One N-Triples or Turtle file handed to pyshacl-turbo as it is, after the ontology's
     N-Triples (a Turtle document may follow N-Triples lines; its ``@prefix`` and ``@base``
     then only apply to its own lines): the engine parses it once, with datatypes as
@@ -503,7 +468,7 @@ def _direct_input(sources: Sequence[Input]) -> Any | None:
     return Input(text, fmt, source.base_iri, {}, {}, preserve_ids=True)
 
 
-def _exact_input(sources: Sequence[Input]) -> Any:
+def _exact_input(sources: Sequence[SourceLike]) -> Any:
     """The sources and the ontology as one N-Quads text (named graphs merged into the
     default graph: their union is validated, as with pySHACL), for pyshacl-turbo to
     parse itself. Read with Oxigraph's parser (a syntax error names the file and the
@@ -515,7 +480,6 @@ def _exact_input(sources: Sequence[Input]) -> Any:
     import pyoxigraph as ox
     from pyshacl_turbo.rdf import Input
 
-    from .errors import InputError, one_line
     from .rdfio import ox_format, rdf_syntax_error
 
     chunks: list[str] = []  # decoded one source at a time: no joined copy in bytes
@@ -545,9 +509,7 @@ def _ontology_text() -> str:
     One em dash in it made the text handed to pyshacl-turbo a string of two bytes a
     character, which the engine then also encoded in UTF-8: 327 MB more at the peak for
     1M triples of ASCII data (163 MB)."""
-    import pyoxigraph as ox
-
-    text = (ox.serialize(_ontology_quads(), format=ox.RdfFormat.N_QUADS) or b"").decode()
+    text = serialize(_ontology_quads(), "nq").decode()
     return re.sub("[^\x00-\x7f]", _escape, text)
 
 
@@ -587,7 +549,7 @@ def _run_turbo(
 # -- pySHACL ----------------------------------------------------------------------------
 
 
-def _parse_rdflib(sources: Sequence[Input]) -> Any:
+def _parse_rdflib(sources: Sequence[SourceLike]) -> Any:
     """The union of the sources (named graphs included) with the ontology, one rdflib
     graph."""
     from rdflib import Dataset, Graph
@@ -626,26 +588,23 @@ def _run_pyshacl(
 
 
 # -- pySHACL, made faster without changing a result -----------------------------------------
-# Two things pySHACL repeats on every focus node, done once per validation while it runs:
+# Two things pySHACL repeats on every focus node are done once per validation while it runs
+# (:func:`_pyshacl_accelerated`: one validation at a time, undone after it):
 #
-# * SPARQL-based constraints. pySHACL runs one once per focus node, always with the same
-#   text (``$this`` is bound with initBindings), and rdflib parses the text again on every
-#   call: most of a pySHACL run went into rdflib's SPARQL grammar. While pySHACL validates,
-#   rdflib's "sparql" processor is one that parses and translates each text once, exactly
-#   as rdflib does (``translateQuery(parseQuery(text), base, initNs)``), and evaluates the
-#   prepared query (rdflib's ``prepareQuery`` objects are made to be run many times).
-# * ``sh:in``. pySHACL builds every constraint component of a shape each time it validates
-#   the shape, and a shape inside ``sh:or`` is validated once per value node: the
-#   ``sh:in`` component walked its RDF list (kgsh:KnownClassShape: 58 members) in the shapes
-#   graph for every rdf:type value, 40-50% of a pySHACL run with RDFS inference. While
-#   pySHACL validates, its ``sh:in`` component is a subclass that reads each shape's list
-#   once (the shapes graph does not change during a validation; the set of members is only
-#   read); reports are unchanged, ``sh:sourceConstraintComponent`` included.
+# * SPARQL-based constraints: pySHACL runs each once per focus node with the same text
+#   (``$this`` bound by initBindings), and rdflib parsed the text every time: most of a
+#   pySHACL run went into rdflib's SPARQL grammar. rdflib's "sparql" processor is then one
+#   that parses and translates each text once, as rdflib does, and evaluates the prepared
+#   query (rdflib's prepared queries are made to be run many times).
+# * ``sh:in``: pySHACL builds a shape's components each time it validates the shape, and a
+#   shape inside ``sh:or`` is validated once per value node: the ``sh:in`` list
+#   (kgsh:KnownClassShape: 58 members) was walked for every rdf:type value, 40-50% of a
+#   pySHACL run with RDFS inference. The ``sh:in`` component is then one that reads each
+#   shape's list once (the shapes graph does not change during a validation); reports are
+#   unchanged, ``sh:sourceConstraintComponent`` included.
 #
-# Both are in force only inside :func:`_pyshacl_accelerated`, one validation at a time
-# (a lock), and undone after it. The differential tests compare pySHACL's reports with
-# those of the other engines, and tests/test_validation_api.py compares them with pySHACL
-# left alone.
+# The differential tests compare pySHACL's reports with the other engines', and
+# tests/test_validation_api.py with pySHACL left alone.
 
 ACCELERATED = tested("pyshacl", (0, 30), (0, 41)) and tested("rdflib", (7, 5), (7, 7))
 """Both speed-ups lean on pySHACL's and rdflib's internals (the ``sh:in`` component class
@@ -772,16 +731,17 @@ def _report(
     results: list[ValidationResult] = []
     result_type = URIRef(SH + "ValidationResult")
     for node in g.subjects(RDF.type, result_type):
-
-        def get(prop: str, node: Any = node) -> Any:
-            return g.value(node, URIRef(SH + prop))
-
-        focus = get("focusNode")
-        severity = get("resultSeverity")
-        path = get("resultPath")
-        value = get("value")
-        shape = get("sourceShape")
-        constraint = get("sourceConstraintComponent")
+        focus, severity, path, value, shape, constraint = (
+            g.value(node, URIRef(SH + p))
+            for p in (
+                "focusNode",
+                "resultSeverity",
+                "resultPath",
+                "value",
+                "sourceShape",
+                "sourceConstraintComponent",
+            )
+        )
         messages = sorted(str(m) for m in g.objects(node, URIRef(SH + "resultMessage")))
         results.append(
             ValidationResult(
