@@ -743,6 +743,25 @@ def test_deep_inputs_are_refused_before_parsing(
         assert len(KnowledgeGraph.load([path])) >= 1
 
 
+@PROPERTY
+@given(
+    body=st.text(alphabet="ab\"'\\[({<\n", max_size=40),
+    quote=st.sampled_from(['"', "'", '"""', "'''"]),
+)
+def test_brackets_inside_any_string_are_text(quote: str, body: str) -> None:
+    # A string of each of Turtle's four forms, with any escapes and quotes inside that
+    # keep it one string, holding 300 openers: none is a level; 300 outside are refused.
+    if len(quote) == 1:
+        body = body.replace("\n", " ")
+    body = body.replace("\\", "\\\\").replace(quote[0], "\\" + quote[0])
+    literal = quote + body + "[" * 300 + body + quote
+    text = f"<http://e/s> <http://e/p> {literal} .\n".encode()
+    check_input_nesting(text, "turtle", "f")
+    check_input_nesting(json.dumps({"p": body + "[" * 300}).encode(), "jsonld", "f")
+    with pytest.raises(InputError, match="nests more than 256 levels deep"):
+        check_input_nesting(b"[" * 300 + text, "turtle", "f")
+
+
 @pytest.mark.parametrize("fmt", ["nt", "nq"])
 def test_n_triples_nest_only_by_triple_terms(tmp_path: Path, fmt: str) -> None:
     # Brackets outside triple terms are not N-Triples: no scan counts them, the parser
