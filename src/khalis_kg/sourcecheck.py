@@ -233,10 +233,8 @@ def judge(statements: Iterable[Statement], spans: Sequence[SpanCheck]) -> list[S
     lost = {s.span for s in spans if s.status in ("changed", "missing")}
     out = []
     for st in statements:
-        if st.inferred:
-            review = any(s in lost for s in st.spans)
-        else:
-            review = bool(st.spans) and all(s in lost for s in st.spans)
+        used = [s in lost for s in st.spans]
+        review = any(used) if st.inferred else bool(used) and all(used)
         status = "review" if review else "supported"
         out.append(StatementCheck(st.iri, st.subject, st.predicate, st.object, status, st.spans))
     return out
