@@ -61,9 +61,7 @@ def _split(paths: list[Path]) -> tuple[Graph, dict[str, Graph]]:
             raise InputError(f"{path}: cannot read the ontology ({exc})") from exc
 
     def part(triples: Iterable[Any]) -> Graph:
-        g = Graph()
-        for prefix, ns in whole.namespaces():
-            g.bind(prefix, ns)
+        g = Graph(namespace_manager=whole.namespace_manager)  # the ontology's prefixes
         g += triples
         return g
 
