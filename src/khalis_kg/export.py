@@ -31,8 +31,7 @@ def _context_text() -> str:
 
 def jsonld_context() -> dict[str, Any]:
     """The compact JSON-LD context (the value of ``@context`` in ``context.jsonld``)."""
-    data = json.loads(_context_text())
-    context = data["@context"] if isinstance(data, dict) and "@context" in data else data
+    context = json.loads(_context_text())["@context"]
     assert isinstance(context, dict)
     return context
 

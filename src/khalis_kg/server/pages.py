@@ -234,10 +234,6 @@ class Description:
         return next(iter(self.literals(LABEL_PREDICATES)), shorten(self.iri))
 
     @property
-    def types(self) -> list[Statement]:
-        return [st for st in self.outgoing if st.predicate == RDF_TYPE]
-
-    @property
     def comments(self) -> list[str]:
         return self.literals(COMMENT_PREDICATES)
 
@@ -422,7 +418,9 @@ def _claim_html(c: Claim) -> str:
 
 def resource_page(d: Description, *, path: str) -> str:
     types = " ".join(
-        f'<span class="type">{term_html(t.value, t.value_label)}</span>' for t in d.types
+        f'<span class="type">{term_html(t.value, t.value_label)}</span>'
+        for t in d.outgoing
+        if t.predicate == RDF_TYPE
     )
     parts = [f'<h1>{esc(d.label)}</h1><p class="iri-line"><code>{esc(d.iri)}</code></p>']
     if types:
