@@ -257,6 +257,16 @@ def _memory(args: argparse.Namespace, inputs: Sequence[str] = ()) -> int | None:
     return options.auto_memory_limit(dict.fromkeys([*args.data, *named, *inputs]))
 
 
+def _open_store(directory: str) -> KnowledgeGraph:
+    """The on-disk store in ``directory``, opened read-only outside the step's memory
+    cap, as a loaded graph is (:func:`khalis_kg.isolation.uncapped`)."""
+    from . import isolation
+    from .api import KnowledgeGraph
+
+    with isolation.uncapped():
+        return KnowledgeGraph.open_store(directory)
+
+
 def _load(args: argparse.Namespace, *, with_ontology: bool | None = None) -> KnowledgeGraph:
     """The graph the verb reads: the store in --store DIR opened read-only, or the
     data (the packaged graph by default) loaded into the engine."""
@@ -264,7 +274,7 @@ def _load(args: argparse.Namespace, *, with_ontology: bool | None = None) -> Kno
     from .errors import ParameterError
 
     if args.store is not None:
-        return KnowledgeGraph.open_store(args.store)
+        return _open_store(args.store)
     if args.backend == "remote":
         if not args.endpoint:
             raise ParameterError("--backend remote needs --endpoint URL (or KHALIS_KG_ENDPOINT)")
@@ -497,7 +507,7 @@ def validate_command(args: argparse.Namespace) -> int:
         from . import api
 
         if store is not None:
-            kg = api.KnowledgeGraph.open_store(store)
+            kg = _open_store(store)
             return partial(kg.validate, inference=inference, engine=engine)
         if args.backend == "remote" and not files:
             # what the store holds (its graph with --remote-graph), not the packaged data

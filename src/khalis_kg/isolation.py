@@ -48,7 +48,7 @@ import stat
 import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -73,6 +73,7 @@ _EXIT_RECURSION = 87
 _EXIT_ORPHAN = 88  # the parent was gone before the child could be tied to it
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _locked = False  # this process is a child whose descriptors are locked
+_step_memory: int | None = None  # in a child: what each step may add (the cap's limit)
 _statm: int | None = None  # /proc/self/statm, kept open (see _address_space)
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
@@ -372,6 +373,8 @@ def _cap_memory(memory: int | None) -> None:
     host that already maps more than the limit (a notebook with a loaded store, a server
     holding a large graph) would leave the work no room at all. The limit is what the
     step may add, so the cap sits that far above the size when the step begins."""
+    global _step_memory
+    _step_memory = memory
     if memory is None:
         return
     import resource
@@ -381,6 +384,27 @@ def _cap_memory(memory: int | None) -> None:
     cap = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     with contextlib.suppress(ValueError, OSError):  # e.g. macOS refuses some values
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+@contextlib.contextmanager
+def uncapped() -> Iterator[None]:
+    """Run the block outside the step's memory cap, then cap again above what is held.
+
+    For what reserves address space it does not use: an on-disk store's open, whose
+    RocksDB threads reserve some 300 MB (under a smaller cap the open aborts: SIGABRT,
+    "the engine crashed"). The store then counts as a loaded graph does: outside the
+    limit, which applies to what the step adds after it. Outside a capped child: nothing."""
+    if _step_memory is None:
+        yield
+        return
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    try:
+        yield
+    finally:
+        _cap_memory(_step_memory)
 
 
 def _address_space() -> int:

@@ -703,14 +703,8 @@ def _forker(kg: KnowledgeGraph, settings: Settings) -> Callable[[], isolation.Wo
     opened: list[KnowledgeGraph] = []  # in each worker, its own
 
     def ready() -> None:
-        # Held as a loaded graph is, outside any query's memory limit: RocksDB's threads
-        # reserve some 300 MB of address space (under a 64M cap: SIGABRT). Each task's
-        # cap is then set above what the worker holds.
-        import resource as rlimit  # "resource" is a route here
-
-        hard = rlimit.getrlimit(rlimit.RLIMIT_AS)[1]
-        rlimit.setrlimit(rlimit.RLIMIT_AS, (hard, hard))
-        opened.append(KnowledgeGraph.open_store(store))
+        with isolation.uncapped():  # held as a loaded graph is, outside the limit
+            opened.append(KnowledgeGraph.open_store(store))
         prepare(opened[0])
 
     limits = isolation.Limits(memory=settings.memory_limit, keep_descriptors=True)
