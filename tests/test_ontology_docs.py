@@ -22,6 +22,42 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {p.name: p.read_text("utf-8") for p in out.iterdir()}
 
 
+def test_the_background_cache_changes_no_page() -> None:
+    """docs._background_loaded_once replaces a pyLODE function while the pages are made
+    (no public hook; docs/upstream.md): pages made with and without it are equal, and
+    pyLODE has its own function back afterwards. Another pyLODE release: not replaced."""
+    import pylode
+    from pylode.profiles import ontpub, vocpub
+
+    from khalis_kg import docs
+
+    ontology, schemes = docs._split(docs.ontology_paths())
+    scheme = schemes[min(schemes)]
+
+    def pages() -> tuple[list[str], ...]:
+        # as sorted lines: OntPub orders a union's members differently in two runs
+        return tuple(
+            sorted(page.splitlines())
+            for page in (
+                pylode.OntPub(ontology, sort_subjects=True).make_html(),
+                pylode.VocPub(scheme, sort_subjects=True).make_html(include_css=True),
+            )
+        )
+
+    original = vocpub.load_background_onts, ontpub.load_background_onts
+    without = pages()
+    with docs._background_loaded_once():
+        assert vocpub.load_background_onts is not original[0]
+        assert ontpub.load_background_onts is vocpub.load_background_onts
+        assert pages() == without
+        assert pages() == without  # read once, then from the cache
+    assert (vocpub.load_background_onts, ontpub.load_background_onts) == original
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(docs, "PYLODE_CACHED", "0.0")
+        with docs._background_loaded_once():
+            assert (vocpub.load_background_onts, ontpub.load_background_onts) == original
+
+
 def test_one_page_for_the_ontology_and_one_per_vocabulary(files: dict[str, str]) -> None:
     vocabularies = sorted(n for n in files if n.startswith("vocab-"))
     assert len(vocabularies) == 22
