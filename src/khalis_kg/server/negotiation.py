@@ -89,13 +89,8 @@ def parse_accept(header: str | None) -> list[MediaRange]:
 
 def quality(ranges: Sequence[MediaRange], offer: str) -> float:
     """The weight the client gives to ``offer`` (0.0 when it is not acceptable)."""
-    best_spec = -1
-    best_q = 0.0
-    for r in ranges:
-        spec = r.specificity(offer)
-        if spec is not None and spec > best_spec:
-            best_spec, best_q = spec, r.q
-    return best_q
+    matches = [(spec, r.q) for r in ranges if (spec := r.specificity(offer)) is not None]
+    return max(matches, key=lambda m: m[0])[1] if matches else 0.0  # the first most specific
 
 
 def negotiate(header: str | None, offers: Sequence[str]) -> str | None:
@@ -104,10 +99,5 @@ def negotiate(header: str | None, offers: Sequence[str]) -> str | None:
     if not ranges:
         # Every element was malformed: behave as if the header were absent.
         return offers[0] if offers else None
-    best: str | None = None
-    best_q = 0.0
-    for offer in offers:
-        q = quality(ranges, offer)
-        if q > best_q:
-            best, best_q = offer, q
-    return best
+    best = max(offers, key=lambda offer: quality(ranges, offer), default=None)  # ties: the first
+    return best if best is not None and quality(ranges, best) > 0 else None
