@@ -38,7 +38,7 @@ import re
 import stat
 from pathlib import Path
 
-from .errors import InputError, OutputError, ParameterError, WriteError
+from .errors import InputError, KhalisError, OutputError, ParameterError, WriteError
 
 MAX_INPUT_BYTES = 1 << 30
 """Largest file read as input (1 GiB); past the memory limit a file fails anyway."""
@@ -61,9 +61,10 @@ def _kind(mode: int) -> str:
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
-def as_path(value: object, what: str = "the path") -> Path:
+def as_path(value: object, what: str = "the path", error: type[KhalisError] = InputError) -> Path:
     """``value`` (a ``str`` or ``os.PathLike``) as a Path: ParameterError for anything
-    else, InputError for a NUL character (no file has one in its name)."""
+    else, ``error`` for a NUL character (no file has one in its name) or a name no file
+    system can encode (an output target's is an OutputError, exit 2)."""
     try:
         path = Path(value)  # type: ignore[arg-type]  # checked here
     except TypeError:
@@ -71,11 +72,11 @@ def as_path(value: object, what: str = "the path") -> Path:
             f"{what}: expected a str or a Path, got {type(value).__name__}"
         ) from None
     if "\0" in str(path):
-        raise InputError(f"{what} {str(path)!r} has a NUL character; no file is named so")
+        raise error(f"{what} {str(path)!r} has a NUL character; no file is named so")
     try:
         os.fsencode(path)
     except UnicodeEncodeError:  # a lone surrogate no file system encoding can write
-        raise InputError(f"{what} {str(path)!r} cannot be a file name (not encodable)") from None
+        raise error(f"{what} {str(path)!r} cannot be a file name (not encodable)") from None
     return path
 
 
@@ -121,7 +122,7 @@ def read_input(path: str | Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
 
 def write_output(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` (see the module's documentation for what is refused)."""
-    target = _output_path(path)
+    target = as_path(path, "the output", OutputError)
     info = _lstat(target, f"directory {target.parent} does not exist")
     if info is not None and not stat.S_ISREG(info.st_mode):
         mode = info.st_mode
@@ -154,19 +155,11 @@ def _lstat(target: Path, no_parent: str) -> os.stat_result | None:
         raise OutputError(f"{target}: cannot write (a NUL character in the name)") from None
 
 
-def _output_path(path: str | Path) -> Path:
-    """:func:`as_path`, its refusals as OutputError (exit 2): a target, not an input."""
-    try:
-        return as_path(path, "the output")
-    except InputError as exc:
-        raise OutputError(str(exc)) from None
-
-
 def output_directory(path: str | Path) -> Path:
     """``path`` as a directory to write files into: created (with its parents) when
     absent, used when it is a directory, refused (OutputError, one line) when it is
     anything else — a symbolic link is not followed, as for :func:`write_output`."""
-    target = _output_path(path)
+    target = as_path(path, "the output", OutputError)
     no_parent = "a parent of it is not a directory"
     info = _lstat(target, no_parent)
     if info is None:
