@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from .errors import ParameterError, truncate
+from .errors import KhalisError, ParameterError, truncate
 
 MAX_SECONDS = 86_400.0
 """The longest time limit accepted anywhere (one day: past that "no limit" is what is
@@ -55,23 +55,23 @@ def optional_count(
     return None if value is None else count(value, what, minimum=minimum, maximum=maximum)
 
 
-def url(value: str, what: str) -> str:
+def url(value: str, what: str, error: type[KhalisError] = ParameterError) -> str:
     """``value`` if it is an absolute ``http``/``https`` URL that parses, with a host and
     a valid port, and no whitespace, control character or lone surrogate (a byte that
-    was not UTF-8) in it."""
+    was not UTF-8) in it; ``error`` otherwise."""
     from urllib.parse import urlsplit
 
     shown = _shown(_USERINFO.sub(r"\1***@", value, count=1))  # never a password in a message
     bad = _NOT_IN_URL.search(value)
     if bad is not None:
-        raise ParameterError(f"{what}: {shown} is not a URL ({bad.group()!r} in it)")
+        raise error(f"{what}: {shown} is not a URL ({bad.group()!r} in it)")
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
     except ValueError as exc:
-        raise ParameterError(f"{what}: {shown} is not a URL ({exc})") from None
+        raise error(f"{what}: {shown} is not a URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ParameterError(f"{what}: {shown} is not an http or https URL with a host")
+        raise error(f"{what}: {shown} is not an http or https URL with a host")
     return value
 
 

@@ -45,7 +45,6 @@ from urllib.parse import urljoin, urlsplit
 from .errors import (
     InputError,
     KhalisError,
-    ParameterError,
     RemoteAnswerError,
     RemoteStoreError,
     one_line,
@@ -83,10 +82,7 @@ def check_url(url: str) -> None:
 
     if not isinstance(url, str):
         raise InputError(f"not an http(s) endpoint URL: {url!r}")
-    try:
-        checked(url, "not an http(s) endpoint URL")
-    except ParameterError as exc:
-        raise InputError(str(exc)) from None
+    checked(url, "not an http(s) endpoint URL", InputError)
     parts = urlsplit(url)
     if parts.username or parts.password:
         raise InputError(
