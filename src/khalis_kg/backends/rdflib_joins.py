@@ -89,10 +89,11 @@ def hash_join(left: Iterable[FrozenDict], right: list[FrozenDict]) -> Iterator[F
         shared = tuple(sorted(everywhere.intersection(x)))
         candidates: list[FrozenDict] = right
         if shared:
-            index = indexes.get(shared)
-            if index is None:
-                index = indexes[shared] = _index(right, shared)
-            candidates = index.get(_key(x, shared), [])
+            if shared not in indexes:  # right's solutions by their values of ``shared``
+                indexes[shared] = {}
+                for y in right:
+                    indexes[shared].setdefault(_key(y, shared), []).append(y)
+            candidates = indexes[shared].get(_key(x, shared), [])
         for y in candidates:
             if x.compatible(y):
                 yield x.merge(y)
@@ -100,15 +101,6 @@ def hash_join(left: Iterable[FrozenDict], right: list[FrozenDict]) -> Iterator[F
 
 def _key(solution: Mapping[Any, Any], variables: tuple[Any, ...]) -> tuple[Hashable, ...]:
     return tuple(solution[v] for v in variables)
-
-
-def _index(
-    solutions: list[FrozenDict], variables: tuple[Any, ...]
-) -> dict[tuple[Hashable, ...], list[FrozenDict]]:
-    index: dict[tuple[Hashable, ...], list[FrozenDict]] = {}
-    for solution in solutions:
-        index.setdefault(_key(solution, variables), []).append(solution)
-    return index
 
 
 if ACTIVE:
