@@ -367,8 +367,7 @@ class HttpSession:
             finally:
                 done.set()
 
-        helper = threading.Thread(target=run, name="khalis-kg-http", daemon=True)
-        helper.start()
+        threading.Thread(target=run, name="khalis-kg-http", daemon=True).start()
         shown = printable(url)
         finished = done.wait(max(deadline - time.monotonic(), 0.0))
         result = outcome[0] if finished else None

@@ -179,9 +179,7 @@ def bind_values(text: str, bindings: Mapping[str, Term], *, substitute: bool = T
     terms = " ".join(written[n] for n in names)
     variables = " ".join(f"?{n}" for n in names)
     at = outer_group_offset(text)
-    body = text[at:]
-    if substitute:
-        body = _substitute(body, written)
+    body = _substitute(text[at:], written) if substitute else text[at:]
     return f"{text[:at]} VALUES ({variables}) {{ ({terms}) }}\n{body}"
 
 
