@@ -13,8 +13,7 @@ the same syntax check). Quads in named graphs are refused: name the target graph
 with ``graph=`` instead.
 
 For Oxigraph server the Graph Store URL is ``http://HOST:PORT/store``; credentials come
-from the environment as for the remote backend (``KHALIS_KG_TOKEN`` or
-``KHALIS_KG_USER`` + ``KHALIS_KG_PASSWORD``).
+from the environment, as for the remote backend (:mod:`khalis_kg.http_session`).
 """
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
 """RDF syntax I/O, at the bottom of the package: every engine and skin uses it.
 
 * **One vocabulary of format names** (:data:`FORMATS`): each RDF syntax and each
-  SPARQL result format has one canonical name (``turtle``, ``nt``, ``nq``, ``trig``,
-  ``xml``, ``jsonld``; ``table``, ``csv``, ``tsv``, ``json``, ``xml``), its media type,
-  file suffixes and case-insensitive aliases (``ttl``, ``n-triples``, ``json-ld``,
-  ``rdfxml``, ``srj``, ``srx``...). :func:`rdf_format` and :func:`result_format` resolve
-  a name given by a person or a client; the command line and the HTTP server both use
-  them. ``docs/formats.md`` is the table for people (a test keeps it in step).
+  SPARQL result format has one canonical name, its media type, file suffixes and
+  case-insensitive aliases; :func:`rdf_format` and :func:`result_format` resolve a name
+  given by a person or a client, for the command line and the HTTP server alike.
+  ``docs/formats.md`` is the table for people (a test keeps it in step).
 * **RDF input** (:class:`Source`, :func:`format_for`), the syntax check with file and
   line (:func:`check_syntax`, :func:`rdf_syntax_error`), and the conversion between
   pyoxigraph terms and the neutral :class:`~khalis_kg.terms.Term`.
