@@ -385,11 +385,6 @@ class OxigraphBackend:
                 default_graph=default_graph,  # type: ignore[arg-type]
                 named_graphs=named_graphs,  # type: ignore[arg-type]
             )
-        except SyntaxError as exc:
-            raise syntax_error(str(exc), plan.text) from None
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise QueryError(f"query failed: {one_line(str(exc))}") from None
-        try:
             if isinstance(answer, ox.QueryBoolean):
                 return QueryResult("ask", boolean=bool(answer))
             if isinstance(answer, ox.QuerySolutions):
@@ -402,6 +397,8 @@ class OxigraphBackend:
                     rows = sort_rows(rows, variables)
                 return QueryResult("select", variables=variables, rows=rows)
             return QueryResult("graph", triples=canonical_triples(list(limits.guard(answer))))
+        except SyntaxError as exc:
+            raise syntax_error(str(exc), plan.text) from None
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"query failed: {one_line(str(exc))}") from None
 
