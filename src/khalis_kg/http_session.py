@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+from . import checks
 from .errors import (
     InputError,
     KhalisError,
@@ -78,11 +79,9 @@ ENV_TOKEN = "KHALIS_KG_TOKEN"  # noqa: S105
 
 def check_url(url: str) -> None:
     """:func:`khalis_kg.checks.url`'s check, and no credentials (InputError, one line)."""
-    from .checks import url as checked
-
     if not isinstance(url, str):
         raise InputError(f"not an http(s) endpoint URL: {url!r}")
-    checked(url, "not an http(s) endpoint URL", InputError)
+    checks.url(url, "not an http(s) endpoint URL", InputError)
     parts = urlsplit(url)
     if parts.username or parts.password:
         raise InputError(
@@ -217,9 +216,7 @@ class HttpSession:
     :class:`~khalis_kg.errors.RemoteStoreError` naming the URL, never holding a secret."""
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, env: Mapping[str, str] | None = None):
-        from .checks import seconds
-
-        self.timeout = seconds(timeout, "the remote timeout")
+        self.timeout = checks.seconds(timeout, "the remote timeout")
         env = os.environ if env is None else env
         self.headers = auth_headers(env)
         self._secrets = _secrets_of(env, self.headers)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..errors import QueryError
 from ..rdfio import Source
 from ..results import QueryResult
 from ..safety import Limits, ReadOnlyQuery
@@ -38,8 +39,6 @@ class QueryDataset:
 
     def check_held(self, held: frozenset[str]) -> None:
         """Raise QueryError for a graph IRI the store does not hold."""
-        from ..errors import QueryError
-
         for kind, iris in (
             ("default-graph-uri", self.default_graphs),
             ("named-graph-uri", self.named_graphs),
