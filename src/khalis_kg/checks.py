@@ -6,7 +6,6 @@ beyond the standard library and :mod:`khalis_kg.errors`.
 
 from __future__ import annotations
 
-import math
 import re
 
 from .errors import KhalisError, ParameterError, truncate
@@ -23,11 +22,8 @@ def seconds(value: object, what: str) -> float:
     """``value`` as a time limit in seconds: a finite number in (0, MAX_SECONDS]."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ParameterError(f"{what} must be a number of seconds, got {_shown(value)}")
-    if isinstance(value, int) and not 0 < value <= MAX_SECONDS:
-        number = math.inf if value > 0 else -1.0
-    else:
-        number = float(value)
-    if not (math.isfinite(number) and 0 < number <= MAX_SECONDS):
+    number = float(max(-1, min(value, MAX_SECONDS + 1)))  # clamped: a huge int; NaN is -1
+    if not 0 < number <= MAX_SECONDS:
         raise ParameterError(
             f"{what} must be more than 0 and at most {MAX_SECONDS:g} seconds, got {_shown(value)}"
         )
