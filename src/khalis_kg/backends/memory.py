@@ -130,11 +130,11 @@ def _prepare(text: str, base: str | None) -> Query:
         # rdflib raises a bare Exception for queries it cannot translate or run (a
         # negated inverse path, !^p): valid SPARQL this engine does not run.
         raise _cannot_run(exc) from None
+    nodes = list(parse_nodes(prepared.algebra))
     # Defence in depth: the algebra rdflib will run must agree with the decision.
-    for node in parse_nodes(prepared.algebra):
-        if node.name == "ServiceGraphPattern":
-            raise QueryRefusedError("SERVICE is refused: queries never reach the network")
-    mark_hash_joins(parse_nodes(prepared.algebra))  # rdflib's answers, without its nested loop
+    if any(node.name == "ServiceGraphPattern" for node in nodes):
+        raise QueryRefusedError("SERVICE is refused: queries never reach the network")
+    mark_hash_joins(nodes)  # rdflib's answers, without its nested loop
     return prepared
 
 
