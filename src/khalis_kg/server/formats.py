@@ -64,13 +64,10 @@ def choose(
     """
     offers = offers_for(form)
     if format_params:
-        kind = "graph" if form == "graph" else "results"
-        for value in format_params:
-            media = FORMAT_PARAM[kind].get(value.lower())
-            if media is not None:
-                return media, offers[media]
-        return None
-    media = negotiate(accept, list(offers))
+        known = FORMAT_PARAM["graph" if form == "graph" else "results"]
+        media = next((known[v.lower()] for v in format_params if v.lower() in known), None)
+    else:
+        media = negotiate(accept, list(offers))
     return None if media is None else (media, offers[media])
 
 
