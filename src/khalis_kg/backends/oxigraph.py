@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -419,8 +420,6 @@ def open_view(path: Path) -> tuple[ox.Store, Path]:
     the file system allows) pins the files of one consistent state, so the reads that
     follow cannot lose them. A compaction between reading the manifest and linking is
     the one remaining race: the whole step is tried again, a bounded number of times."""
-    import time
-
     for attempt in range(_VIEW_ATTEMPTS):
         try:
             return _checkpoint(ox.Store.read_only(str(path)), path)
