@@ -79,7 +79,7 @@ from ..errors import (
 from ..http_session import DEFAULT_TIMEOUT, Answer, HttpSession, check_url
 from ..loader import graph_url, post_sources
 from ..namespaces import PREFIXES
-from ..rdfio import Source, canonical_triples, ox_format, result_format
+from ..rdfio import Source, canonical_triples, formats_of, ox_format, result_format
 from ..results import QueryResult, sort_rows
 from ..safety import Limits, ReadOnlyQuery, Token, decide, tokenize, undeclared_names
 from ..terms import Row, Term, is_absolute_iri
@@ -224,10 +224,10 @@ def _prologue(text: str) -> str:
 
 # ------------------------------------------------------------------------- results
 _SURROGATE = re.compile("[\ud800-\udfff]")
-OTHER_RESULTS = {
-    "application/sparql-results+xml": "SPARQL XML results",
-    "text/csv": "SPARQL CSV results",
-    "text/tab-separated-values": "SPARQL TSV results",
+OTHER_RESULTS = {  # what a store may answer instead of the SPARQL JSON asked for
+    f.media_type: f"{f.label} results"
+    for f in formats_of("results")
+    if f.name in ("xml", "csv", "tsv")
 }
 
 
