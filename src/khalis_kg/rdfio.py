@@ -61,13 +61,16 @@ class Format:
     """rdflib's parser/serializer name (RDF formats)."""
     quads: bool = False
     """Whether the syntax keeps named graphs (N-Quads, TriG)."""
-    graph_answer: bool = False
-    """Whether CONSTRUCT and DESCRIBE answers are offered in it."""
 
     @functools.cached_property
     def names(self) -> tuple[str, ...]:
         """The name and the aliases, in lower case."""
         return tuple(dict.fromkeys(n.lower() for n in (self.name, *self.aliases)))
+
+    @property
+    def graph_answer(self) -> bool:
+        """Whether CONSTRUCT and DESCRIBE answers are offered in it: a syntax of triples."""
+        return self.kind == "rdf" and not self.quads
 
     @property
     def content_type(self) -> str:
@@ -89,7 +92,6 @@ FORMATS: tuple[Format, ...] = (
         suffixes=(".turtle",),
         other_media_types=("application/x-turtle",),
         rdflib="turtle",
-        graph_answer=True,
     ),
     Format(
         "nt",
@@ -100,7 +102,6 @@ FORMATS: tuple[Format, ...] = (
         aliases=("ntriples", "n-triples"),
         suffixes=(".ntriples",),
         rdflib="nt",
-        graph_answer=True,
     ),
     Format(
         "nq",
@@ -132,7 +133,6 @@ FORMATS: tuple[Format, ...] = (
         suffixes=(".json",),
         other_media_types=("application/json",),
         rdflib="json-ld",
-        graph_answer=True,
     ),
     Format(
         "xml",
@@ -144,7 +144,6 @@ FORMATS: tuple[Format, ...] = (
         suffixes=(".xml", ".owl"),
         other_media_types=("application/xml",),
         rdflib="xml",
-        graph_answer=True,
     ),
     # -- SPARQL query results ---------------------------------------------------------
     Format("table", "results", "Table", "text/plain", ".txt", aliases=("text", "txt")),
