@@ -36,7 +36,6 @@ EXIT_CODES: dict[int, str] = {
     EXIT_CANNOT_START: "the server could not start (address in use or cannot be bound)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
-"""Every exit code of the command line, with its meaning."""
 
 
 def _rebuild(cls: type[KhalisError], args: tuple[Any, ...], state: dict[str, Any]) -> KhalisError:

@@ -81,11 +81,8 @@ def as_path(value: object, what: str = "the path", error: type[KhalisError] = In
 
 
 def read_input(path: str | Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
-    """The bytes of the regular file ``path``, at most ``limit`` of them.
-
-    Anything else (FIFO, device, socket, directory), a missing or unreadable file and a
-    file over the limit raise InputError with one line.
-    """
+    """The bytes of the regular file ``path``, at most ``limit`` of them (see the module's
+    documentation for what is refused: InputError, one line)."""
     path = as_path(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     flags |= getattr(os, "O_CLOEXEC", 0)
@@ -156,9 +153,7 @@ def _lstat(target: Path, no_parent: str) -> os.stat_result | None:
 
 
 def output_directory(path: str | Path) -> Path:
-    """``path`` as a directory to write files into: created (with its parents) when
-    absent, used when it is a directory, refused (OutputError, one line) when it is
-    anything else — a symbolic link is not followed, as for :func:`write_output`."""
+    """``path`` as a directory to write files into (see the module's documentation)."""
     target = as_path(path, "the output", OutputError)
     no_parent = "a parent of it is not a directory"
     info = _lstat(target, no_parent)
