@@ -652,8 +652,7 @@ def parse_nodes(node: Any) -> Iterator[Any]:
 def _expected(exc: Any) -> str:
     """pyparsing's message, shortened: what was expected and what was found."""
     message = str(exc.msg)
-    line = str(exc.line)
-    found = line[exc.col - 1 : exc.col + 19].strip() if exc.col - 1 < len(line) else ""
+    found = str(exc.line)[exc.col - 1 : exc.col + 19].strip()  # "" past the line's end
     shown = repr(found) if found else "end of line"
     return f"{message[0].lower() + message[1:]}, found {shown}" if message else f"at {shown}"
 
