@@ -320,8 +320,7 @@ def serialize(items: Sequence[Any], fmt: str, prefixes: dict[str, str] | None = 
     """pyoxigraph triples or quads in the RDF syntax ``fmt`` (prefixes for Turtle/TriG)."""
     import pyoxigraph as ox
 
-    data = ox.serialize(items, format=ox_format(fmt), prefixes=prefixes)
-    return data if data is not None else b""
+    return ox.serialize(items, format=ox_format(fmt), prefixes=prefixes) or b""
 
 
 # --------------------------------------------------------------- term conversion
