@@ -133,8 +133,7 @@ def auth_headers(env: Mapping[str, str]) -> dict[str, str]:
 def _secrets_of(env: Mapping[str, str], headers: Mapping[str, str]) -> tuple[str, ...]:
     """Every text of a secret the session holds, longest first (for :meth:`mask`)."""
     found = [env.get(n) or "" for n in (ENV_TOKEN, ENV_USER, ENV_PASSWORD)]
-    found += list(headers.values())
-    found += [v.split(" ", 1)[-1] for v in headers.values()]
+    found += [part for v in headers.values() for part in (v, v.split(" ", 1)[-1])]
     return tuple(sorted({s for s in found if s}, key=len, reverse=True))
 
 

@@ -137,9 +137,8 @@ def load_to_store(
     env: Mapping[str, str] | None = None,
     chunk_triples: int | None = None,
 ) -> LoadReport:
-    """Replace ``graph`` (the default graph when None) of the Graph Store at
-    ``store_url`` with the union of ``sources`` (files or :class:`Source`), by one
-    Graph Store HTTP Protocol ``PUT``. Idempotent.
+    """Replace ``graph`` (the default graph when None) of the Graph Store at ``store_url``
+    with the union of ``sources`` (files or :class:`Source`): see the module documentation.
 
     With ``chunk_triples``, the data goes as a ``PUT`` of the first piece of about that
     many triples and a ``POST`` of each further piece (see :func:`chunks`), for stores
