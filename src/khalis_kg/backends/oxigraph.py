@@ -306,13 +306,9 @@ class OxigraphBackend:
 
     def graph_names(self) -> frozenset[str]:
         """The non-empty named graphs, and those loaded from a file (even empty)."""
-        names = set(self._declared)
-        for graph in self.store.named_graphs():
-            if isinstance(graph, ox.NamedNode) and next(
-                iter(self.store.quads_for_pattern(None, None, None, graph)), None
-            ):
-                names.add(graph.value)
-        return frozenset(names)
+        named = (g for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+        filled = {g.value for g in named if any(self.store.quads_for_pattern(None, None, None, g))}
+        return frozenset(filled) | self._declared
 
     def triple_count(self) -> int:
         return 0 if self._store is None else len(self._store)
