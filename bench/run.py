@@ -453,7 +453,7 @@ def serve_throughput(clients: int, seconds: float) -> dict[str, Any]:
         )
     port = free_port()
     cmd = [str(BIN / "khalis-kg"), "serve", "--port", str(port), "--log-level", "warning",
-           "--no-ontology"]  # fmt: skip
+           "--without-ontology"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -626,16 +626,43 @@ def test_serve_shares_the_groups_options() -> None:
 
     group = parser()
 
-    def spec(command: Any, dest: str) -> tuple[Any, ...]:
-        (action,) = [a for a in command.arguments if a.dest == dest]
-        return (action.option_strings, action.type, action.metavar, action.help, action.choices)
+    def spec(command: Any, flag: str) -> tuple[Any, ...]:
+        (action,) = [a for a in command.arguments if flag in a.option_strings]
+        return (action.dest, action.type, action.metavar, action.help, action.choices)
 
-    shared = ("backend", "endpoint", "remote_graph", "remote_timeout", "remote_request")
-    shared += ("data", "named_graphs", "store", "time_limit", "memory_limit")
-    for dest in shared:
-        assert spec(group, dest) == spec(verb_parser("serve"), dest), dest
-    for dest in ("time_limit", "memory_limit"):
-        assert spec(group, dest) == spec(verb_parser("sparql"), dest), dest
+    shared = ("--backend", "--endpoint", "--remote-graph", "--remote-timeout")
+    shared += ("--remote-request", "--data", "--named-graph", "--store", "--without-ontology")
+    shared += ("--timeout", "--memory-limit")
+    for flag in shared:
+        assert spec(group, flag) == spec(verb_parser("serve"), flag), flag
+    for flag in ("--timeout", "--memory-limit"):
+        assert spec(group, flag) == spec(verb_parser("sparql"), flag), flag
+
+
+def test_serve_takes_without_ontology_before_or_after_the_verb(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--without-ontology`` is serve's as any shared option is: given before or after
+    the verb, the value after it winning; serve's second name for it, ``--no-ontology``,
+    is gone."""
+    import khalis_kg.server as server
+
+    seen: list[Any] = []
+    monkeypatch.setattr(server, "serve", lambda settings, **kw: seen.append(settings))
+    for argv in (
+        ["serve"],
+        ["--with-ontology", "serve"],
+        ["--without-ontology", "serve"],
+        ["serve", "--without-ontology"],
+        ["--with-ontology", "serve", "--without-ontology"],
+    ):
+        assert invoke(argv).exit_code == 0, argv
+    assert [s.with_ontology for s in seen] == [True, True, False, False, False]
+    done = invoke(["serve", "--no-ontology"])
+    assert (done.exit_code, done.stdout, len(seen)) == (2, "", 5)
+    assert done.stderr == (
+        "khalis-kg: error: unrecognized arguments: --no-ontology (see khalis-kg serve --help)\n"
+    )
 
 
 def test_serve_takes_the_groups_limits_and_remote_options(

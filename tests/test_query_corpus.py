@@ -523,7 +523,7 @@ def test_cli(
 
 @pytest.fixture(scope="module")
 def khalis_server(data_file: Path) -> Iterator[str]:
-    with run_server("--data", str(data_file), "--no-ontology", "--workers", "1") as base:
+    with run_server("--data", str(data_file), "--without-ontology", "--workers", "1") as base:
         yield base
 
 

@@ -758,7 +758,7 @@ HOSTILE = """\
 def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     path = tmp_path_factory.mktemp("hostile") / "hostile.ttl"
     path.write_text(HOSTILE)
-    with run_server("--data", str(path), "--workers", "1", "--no-ontology") as base:
+    with run_server("--data", str(path), "--workers", "1", "--without-ontology") as base:
         yield base
 
 
@@ -1067,9 +1067,9 @@ def test_serve_store_refuses_what_would_be_ignored(tmp_path: Path) -> None:
     data.write_text("<http://e/a> <http://e/p> 1 .\n", "utf-8")
     usage = (
         "khalis-kg: error: serve --store DIR serves the store as it is: "
-        "give no --data, --named-graph or --no-ontology\n"
+        "give no --data, --named-graph or --without-ontology\n"
     )
-    for extra in (["--data", str(data)], ["--no-ontology"]):
+    for extra in (["--data", str(data)], ["--without-ontology"]):
         done = invoke(["serve", "--store", str(tmp_path), *extra])
         assert (done.exit_code, done.stderr) == (2, usage)
     done = invoke(["serve", "--store", str(tmp_path), "--backend", "memory"])

@@ -37,7 +37,7 @@ def _check(engine: str, test: w.ProtocolTest, endpoint: str) -> None:
 def khalis_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     empty = tmp_path_factory.mktemp("protocol") / "empty.nt"
     empty.write_bytes(b"")
-    args = ["--data", str(empty), "--no-ontology", "--workers", "1"]
+    args = ["--data", str(empty), "--without-ontology", "--workers", "1"]
     for iri, path in w.protocol_graphs().items():
         args += ["--named-graph", f"{iri}={path or empty}"]
     with run_server(*args) as base:

@@ -658,7 +658,7 @@ def serve_command(args: argparse.Namespace) -> None:
     given.update(  # the settings whose options are read here
         data=args.data or None,
         named_graphs=tuple(args.named_graphs.items()),
-        with_ontology=args.with_ontology is not False and not args.no_ontology,
+        with_ontology=args.with_ontology is not False,
         timeout=options.SERVE_TIMEOUT if args.time_limit is None else args.time_limit,
         memory_limit=_memory(args),
         workers=args.workers or default_workers(),
@@ -725,10 +725,10 @@ DESCRIPTIONS = {
 
 GROUP = (
     "backend", "endpoint", "remote_graph", "remote_timeout", "graph_store", "remote_request",
-    "data", "named_graphs", "store",
+    "data", "named_graphs", "store", "with_ontology", "without_ontology", "time_limit",
+    "memory_limit",
 )  # fmt: skip
-"""The group's shared options, before ``--with-ontology``, ``--timeout`` and
-``--memory-limit``."""
+"""The group's options (:data:`khalis_kg.options.SHARED`), in the order of its help."""
 
 
 def _output(parser: argparse.ArgumentParser, help: str = "Write to FILE.") -> None:
@@ -790,23 +790,6 @@ def parser() -> Parser:
     )
     group.add_argument("-V", "--version", action=Version)
     options.add(group, *GROUP)
-    group.add_argument(
-        "--with-ontology",
-        action="store_const",
-        const=True,
-        help="Load the packaged ontology beside the data, so that queries see concept labels "
-        "and the class hierarchy (export, validate and stats still cover the data alone). "
-        "Default: with the packaged graph, without --data files.",
-    )
-    group.add_argument(
-        "--without-ontology",
-        dest="with_ontology",
-        action="store_const",
-        const=False,
-        help="Do not load the packaged ontology beside the data.",
-    )
-    options.add(group, "time_limit", "memory_limit")
-    group.set_defaults(memory_limit=AUTO)
     group.add_argument("command", metavar="COMMAND", choices=VERBS, help=argparse.SUPPRESS)
     verb_args = group.add_argument(
         "args", metavar="ARGS", nargs=argparse.REMAINDER, help=argparse.SUPPRESS
@@ -951,12 +934,7 @@ def _serve_options(p: Parser) -> None:
         "--workers", type=options.int_range(1, 64), metavar="N",
         help="Query worker processes, 1 to 64 [default: CPU count, 2 to 8].",
     )  # fmt: skip
-    p.add_argument(
-        "--no-ontology",
-        action="store_true",
-        help="Do not load the packaged ontology next to the data (as --without-ontology).",
-    )
-    options.add(p, "memory_limit", inherit=True)
+    options.add(p, "without_ontology", "memory_limit", inherit=True)
     p.add_argument(
         "--keep-alive", type=options.int_range(1, 86_400), default=5, metavar="SECONDS",
         help="Seconds an idle keep-alive connection stays open [default: 5].",

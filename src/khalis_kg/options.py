@@ -293,6 +293,21 @@ SHARED: dict[str, dict[str, object]] = {
         "built by KnowledgeGraph.build_store(DIR) or oxigraph load) instead of loading "
         "data: query, sparql, stats, export, diagram, validate and serve.",
     ),
+    "with_ontology": dict(
+        flag="--with-ontology",
+        action="store_const",
+        const=True,
+        help="Load the packaged ontology beside the data, so that queries see concept labels "
+        "and the class hierarchy (export, validate and stats still cover the data alone). "
+        "Default: with the packaged graph, without --data files.",
+    ),
+    "without_ontology": dict(
+        flag="--without-ontology",
+        dest="with_ontology",
+        action="store_const",
+        const=False,
+        help="Do not load the packaged ontology beside the data.",
+    ),
     "time_limit": dict(
         flag="--timeout",
         type=seconds,
@@ -305,6 +320,7 @@ SHARED: dict[str, dict[str, object]] = {
     "memory_limit": dict(
         flag="--memory-limit",
         type=memory_size,
+        default=AUTO,
         metavar="SIZE",
         help="Memory each step may add to what its process holds: the parse of the "
         "data, then a verb's query or validation (exit 4), or one query of serve, "
@@ -313,7 +329,8 @@ SHARED: dict[str, dict[str, object]] = {
         "machine's memory].",
     ),
 }
-"""Each shared option once: its flag and its ``add_argument`` keywords, by destination."""
+"""Each shared option once: its flag and its ``add_argument`` keywords, by destination
+(``--without-ontology`` sets ``with_ontology``)."""
 
 
 def add(parser: argparse.ArgumentParser, *names: str, inherit: bool = False) -> None:
@@ -323,4 +340,4 @@ def add(parser: argparse.ArgumentParser, *names: str, inherit: bool = False) -> 
         keywords = dict(SHARED[name])
         flag = keywords.pop("flag")
         default = argparse.SUPPRESS if inherit else keywords.get("default")
-        parser.add_argument(flag, dest=name, **{**keywords, "default": default})  # type: ignore[arg-type]
+        parser.add_argument(flag, **{"dest": name, **keywords, "default": default})  # type: ignore[arg-type]

@@ -107,7 +107,7 @@ class Settings:
             if self.data or graphs or not self.with_ontology:
                 raise ParameterError(
                     "serve --store DIR serves the store as it is: give no --data, "
-                    "--named-graph or --no-ontology"
+                    "--named-graph or --without-ontology"
                 )
             if self.backend != "oxigraph":
                 raise ParameterError(STORE_NEEDS_OXIGRAPH)
