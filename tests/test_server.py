@@ -1065,13 +1065,15 @@ def test_serve_store_refuses_what_would_be_ignored(tmp_path: Path) -> None:
 
     data = tmp_path / "a.ttl"
     data.write_text("<http://e/a> <http://e/p> 1 .\n", "utf-8")
-    usage = (
-        "khalis-kg: error: serve --store DIR serves the store as it is: "
-        "give no --data, --named-graph or --without-ontology\n"
-    )
-    for extra in (["--data", str(data)], ["--without-ontology"]):
+    usage = "khalis-kg: error: --store DIR reads the store as it is: give no "
+    for extra, named in (
+        (["--data", str(data)], "--data"),
+        (["--without-ontology"], "--without-ontology"),
+        (["--named-graph", f"http://e/g={data}"], "--named-graph"),
+        (["--data", str(data), "--without-ontology"], "--data, --without-ontology"),
+    ):
         done = invoke(["serve", "--store", str(tmp_path), *extra])
-        assert (done.exit_code, done.stderr) == (2, usage)
+        assert (done.exit_code, done.stderr) == (2, usage + named + "\n")
     done = invoke(["serve", "--store", str(tmp_path), "--backend", "memory"])
     assert (done.exit_code, done.stderr) == (
         2,

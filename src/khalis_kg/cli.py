@@ -34,7 +34,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import __version__, options
-from .options import AUTO, STORE_NEEDS_OXIGRAPH
+from .options import AUTO
 
 if TYPE_CHECKING:
     from . import ValidationReport
@@ -271,30 +271,16 @@ def _load(args: argparse.Namespace, *, with_ontology: bool | None = None) -> Kno
     """The graph the verb reads: the store in --store DIR opened read-only, or the
     data (the packaged graph by default) loaded into the engine."""
     from .api import KnowledgeGraph
-    from .errors import ParameterError
 
     if args.store is not None:
         return _open_store(args.store)
-    if args.backend == "remote":
-        if not args.endpoint:
-            raise ParameterError("--backend remote needs --endpoint URL (or KHALIS_KG_ENDPOINT)")
-        if args.data or args.named_graphs:
-            raise ParameterError(
-                "--backend remote queries the store's data: put files there with "
-                "khalis-kg load FILE --graph-store URL, not --data or --named-graph"
-            )
+    if args.backend == "remote":  # (the options were checked by _check_source)
         return KnowledgeGraph.connect(
             args.endpoint,
             graph_store=args.graph_store,
             graph=args.remote_graph,
             timeout=args.remote_timeout,
             request=args.remote_request or "form",
-        )
-    remote_only = (args.endpoint, args.graph_store, args.remote_graph, args.remote_request)
-    if any(remote_only) or args.remote_timeout is not None:
-        raise ParameterError(
-            "--endpoint, --graph-store, --remote-timeout, --remote-graph and "
-            "--remote-request need --backend remote"
         )
     return KnowledgeGraph.load(
         args.data or None,
@@ -1009,28 +995,25 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 def _run(argv: list[str]) -> int:
     args = parse(argv)
-    if args.store is not None and args.command != "serve":  # serve says it itself
-        _check_store(args)
+    if args.command != "serve":  # serve's are checked by server.Settings, made from them
+        _check_source(args)
     return VERBS[args.command][0](args) or 0
 
 
-def _check_store(args: argparse.Namespace) -> None:
-    """``--store DIR`` is read as it is: with nothing that would be ignored."""
-    from .errors import ParameterError
-
-    data = args.data or args.named_graphs
-    if args.command == "validate" and (data or args.files or args.with_data):
-        raise ParameterError(
-            "--store DIR validates the store as it is: give no FILES, --with-data, "
-            "--data or --named-graph"
-        )
-    if data or args.with_ontology is not None:
-        raise ParameterError(
-            "--store DIR reads the store as it is: give no --data, --named-graph, "
-            "--with-ontology or --without-ontology"
-        )
-    if args.backend != "oxigraph":
-        raise ParameterError(STORE_NEEDS_OXIGRAPH)
+def _check_source(args: argparse.Namespace) -> None:
+    """The data source's options as the verb uses them (:func:`options.check_source`):
+    ``docs`` and ``queries`` read no graph, ``load`` writes to ``--graph-store``."""
+    validate, ontology = args.command == "validate", args.with_ontology
+    remote = {name: getattr(args, name) for name in options.REMOTE}
+    options.check_source(
+        args.backend,
+        args.store,
+        args.endpoint,
+        files={"--data": args.data, "--named-graph": args.named_graphs},
+        beside={"FILES": validate and args.files, "--with-data": validate and args.with_data}
+        | {"--with-ontology": ontology, "--without-ontology": ontology is False},
+        remote=None if args.command in ("docs", "queries", "load") else remote,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

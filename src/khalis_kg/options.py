@@ -35,8 +35,8 @@ SERVE_TIMEOUT = 5.0
 """``--timeout``'s default for a query of ``serve``: an endpoint never runs a query
 without a limit; a verb, whose user waits and can press Ctrl-C, has none by default."""
 
-STORE_NEEDS_OXIGRAPH = "--store DIR is an Oxigraph store: use --backend oxigraph"
-"""The refusal of ``--store DIR`` with another backend, wherever the option is given."""
+REMOTE = ("endpoint", "graph_store", "remote_graph", "remote_timeout", "remote_request")
+"""The options of a remote store (:data:`SHARED`), which need ``--backend remote``."""
 
 ENVIRONMENT = {
     "endpoint": "KHALIS_KG_ENDPOINT",
@@ -190,6 +190,41 @@ def graph_files(
             raise ParameterError(f"the named graph <{iri}> is given twice: one file per graph")
         files[iri] = name
     return files
+
+
+def check_source(
+    backend: str,
+    store: str | None,
+    endpoint: str | None,
+    *,
+    files: Mapping[str, object],
+    beside: Mapping[str, object],
+    remote: Mapping[str, object] | None,
+) -> None:
+    """Where the data of a verb or of ``serve`` comes from, checked once for both: an
+    option that would be ignored is refused, named in one line (``ParameterError``, exit
+    2). Each mapping gives options' values (false: not given): ``files``, by flag, those
+    that load files; ``beside``, by flag, the others a store ignores; ``remote``, by
+    name, those of :data:`REMOTE` (None: a verb that reads no graph through them)."""
+    from .errors import ParameterError
+
+    loads = [flag for flag, value in files.items() if value]
+    if store is not None and (others := loads + [f for f, value in beside.items() if value]):
+        raise ParameterError(f"--store DIR reads the store as it is: give no {', '.join(others)}")
+    if store is not None and backend != "oxigraph":
+        raise ParameterError("--store DIR is an Oxigraph store: use --backend oxigraph")
+    if remote is None:
+        return
+    if backend != "remote" and (given := [n for n in REMOTE if remote.get(n)]):
+        flags = ", ".join(str(SHARED[name]["flag"]) for name in given)
+        raise ParameterError(f"{flags}: only with --backend remote")
+    if backend == "remote" and not endpoint:
+        raise ParameterError("--backend remote needs --endpoint URL (or KHALIS_KG_ENDPOINT)")
+    if backend == "remote" and loads:
+        raise ParameterError(
+            f"--backend remote reads the store's data: give no {', '.join(loads)} "
+            "(khalis-kg load FILE --graph-store URL puts files there)"
+        )
 
 
 def auto_memory_limit(paths: Iterable[str]) -> int:

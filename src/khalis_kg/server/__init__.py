@@ -15,7 +15,7 @@ import socket
 from dataclasses import dataclass, field
 
 from .. import isolation
-from ..options import STORE_NEEDS_OXIGRAPH, graph_files
+from ..options import REMOTE, check_source, graph_files
 
 __all__ = ["Settings", "default_workers", "listen", "serve"]
 
@@ -72,7 +72,6 @@ class Settings:
         """The numbers and the sources checked (``serve()`` is also called from Python);
         ``data`` and ``named_graphs`` as tuples of file names."""
         from ..checks import count, optional_count, optional_seconds, seconds
-        from ..errors import ParameterError
 
         for name in ("timeout", "queue_timeout", "body_timeout"):
             seconds(getattr(self, name), name)
@@ -88,29 +87,15 @@ class Settings:
             object.__setattr__(self, "data", tuple(os.fspath(f) for f in files))
         graphs = tuple(graph_files(self.named_graphs).items())  # an IRI twice: refused
         object.__setattr__(self, "named_graphs", graphs)
-        remote = (self.endpoint, self.remote_graph, self.remote_timeout)
-        if self.backend != "remote" and (any(remote) or self.remote_request != "form"):
-            raise ParameterError(  # as a verb says it: an option ignored without a word
-                "serve: --endpoint, --remote-timeout, --remote-graph and --remote-request "
-                "need --backend remote"
-            )
-        if self.backend == "remote" and not self.endpoint:
-            raise ParameterError(
-                "serve --backend remote needs --endpoint URL (the store's query URL)"
-            )
-        if self.backend == "remote" and (self.data or graphs):
-            raise ParameterError(
-                "serve --backend remote serves the store's data: put files there with "
-                "khalis-kg load FILE --graph-store URL, not --data or --named-graph"
-            )
-        if self.store is not None:
-            if self.data or graphs or not self.with_ontology:
-                raise ParameterError(
-                    "serve --store DIR serves the store as it is: give no --data, "
-                    "--named-graph or --without-ontology"
-                )
-            if self.backend != "oxigraph":
-                raise ParameterError(STORE_NEEDS_OXIGRAPH)
+        check_source(
+            self.backend,
+            self.store,
+            self.endpoint,
+            files={"--data": self.data, "--named-graph": graphs},
+            beside={"--without-ontology": not self.with_ontology},
+            remote={name: getattr(self, name, None) for name in REMOTE}
+            | {"remote_request": self.remote_request != "form"},  # (no graph_store here)
+        )
 
 
 def serve(
