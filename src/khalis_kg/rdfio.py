@@ -345,11 +345,8 @@ def to_ox(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
         return ox.NamedNode(term.value)
     if term.type == "bnode":
         return ox.BlankNode(term.value)
-    if term.lang:
-        return ox.Literal(term.value, language=term.lang)
-    if term.datatype:
-        return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype))
-    return ox.Literal(term.value)
+    datatype = ox.NamedNode(term.datatype) if term.datatype and not term.lang else None
+    return ox.Literal(term.value, datatype=datatype, language=term.lang or None)
 
 
 def to_ox_triple(triple: Triple) -> ox.Triple:
@@ -382,11 +379,8 @@ def to_rdflib(term: Term) -> Any:
         return URIRef(term.value)
     if term.type == "bnode":
         return BNode(term.value)
-    if term.lang:
-        return Literal(term.value, lang=term.lang)
-    if term.datatype:
-        return Literal(term.value, datatype=URIRef(term.datatype))
-    return Literal(term.value)
+    datatype = URIRef(term.datatype) if term.datatype and not term.lang else None
+    return Literal(term.value, lang=term.lang or None, datatype=datatype)
 
 
 def canonical_triples(triples: Sequence[Any]) -> list[Triple]:
