@@ -1,25 +1,14 @@
 """The ``khalis-kg`` command line (argparse: ``import click`` alone cost 4 times a bare
 ``python -c pass``, issue 23).
 
-Exit codes: :data:`EXIT_CODES_HELP` (the numbers are :data:`khalis_kg.errors.EXIT_CODES`).
-Every end that is not a success is one line, ``khalis-kg: error: ...``, on stderr; never
-a traceback. A closed pipe on standard output (``| head``) ends in exit 7 without a line:
-the reader went away on purpose. When the error line itself cannot be written (stderr
-full), the exit code still says what failed.
-
-Every verb but ``serve`` runs its work (reading and parsing the user's files, running
-the query, validating, serialising) in an isolated child process
-(:mod:`khalis_kg.isolation`) with a memory cap (``--memory-limit``: 2 GiB by default,
-more for big input files, :func:`khalis_kg.options.auto_memory_limit`)
-and, when given, a wall-clock limit (``--timeout``): a runaway query or parse is
-killed, an engine crash becomes exit 5. The parent imports no RDF library, and not the
-facade: what a verb needs is imported where it runs, so that ``--help`` imports argparse
-and this module only, and ``query`` what it uses (``tests/test_startup.py``). The parent
-writes the child's bytes to stdout or, safely, to ``-o FILE`` (:mod:`khalis_kg.files`).
-
-Output formats: ``query`` and ``sparql`` print a ``table`` by default (whether or not
-stdout is a terminal; pass ``--format csv|tsv|json|xml`` for machines); CONSTRUCT and
-DESCRIBE print Turtle by default (``--format turtle|nt|jsonld|xml``).
+Every end that is not a success is one line, ``khalis-kg: error: ...``, on stderr, and
+its exit code (:data:`EXIT_CODES_HELP`); never a traceback. Every verb but ``serve`` runs
+its work (parsing the user's files, the query, validation, serialising) in an isolated
+child (:mod:`khalis_kg.isolation`) under ``--memory-limit`` and ``--timeout``: a runaway
+query or parse is killed, an engine crash is exit 5. The parent imports no RDF library,
+and not the facade: what a verb needs is imported where it runs, so that ``--help``
+imports argparse and this module only (``tests/test_startup.py``); it writes the child's
+bytes to standard output or, safely, to ``-o FILE`` (:mod:`khalis_kg.files`).
 """
 
 from __future__ import annotations
@@ -183,22 +172,17 @@ def _silence_output() -> None:
         sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     for stream in (sys.stdout, sys.stderr):
         try:
-            fd = stream.fileno()
+            _to_null(stream.fileno())
         except (AttributeError, OSError, ValueError):  # closed, or not a file (tests)
             continue
-        null = os.open(os.devnull, os.O_WRONLY)
+
+
+def _to_null(fd: int) -> None:
+    """Descriptor ``fd`` on /dev/null."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    if null != fd:
         os.dup2(null, fd)
         os.close(null)
-
-
-def _null_stderr() -> None:
-    """Descriptor 2 and ``sys.stderr`` on /dev/null (``print(file=None)`` would write to
-    stdout, and a file opened later would take descriptor 2)."""
-    null = os.open(os.devnull, os.O_WRONLY)
-    if null != 2:
-        os.dup2(null, 2)
-        os.close(null)
-    sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
 
 
 class _ClosedOutput(io.RawIOBase):
@@ -492,11 +476,8 @@ def validate_command(args: argparse.Namespace) -> int:
         are kept while the engine runs); the validation is left to ``run``."""
         from . import api
 
-        if store is not None:
-            kg = _open_store(store)
-            return partial(kg.validate, inference=inference, engine=engine)
-        if args.backend == "remote" and not files:
-            # what the store holds (its graph with --remote-graph), not the packaged data
+        if store is not None or (args.backend == "remote" and not files):
+            # what the store holds (a remote one's --remote-graph), not the packaged data
             return partial(_load(args).validate, inference=inference, engine=engine)
         return partial(
             api.validate_files, paths, with_data=args.with_data, inference=inference, engine=engine
@@ -643,7 +624,6 @@ def serve_command(args: argparse.Namespace) -> None:
     given = {f.name: getattr(args, f.name) for f in fields(Settings) if hasattr(args, f.name)}
     given.update(  # the settings whose options are read here
         data=args.data or None,
-        named_graphs=tuple(args.named_graphs.items()),
         with_ontology=args.with_ontology is not False,
         timeout=options.SERVE_TIMEOUT if args.time_limit is None else args.time_limit,
         memory_limit=_memory(args),
@@ -950,8 +930,9 @@ def parsers() -> dict[str, Parser]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``khalis-kg`` console script: the exit code."""
-    if sys.stderr is None:  # started with standard error closed (2>&-): the code alone
-        _null_stderr()  # says what failed; an error line must not land in stdout or a file
+    if sys.stderr is None:  # started with 2>&-: the exit code alone says what failed; not
+        _to_null(2)  # None (print would write to stdout), on descriptor 2 (not a file's)
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     if sys.stdout is None:  # started with standard output closed (>&-)
         sys.stdout = _ClosedStdout()
     try:

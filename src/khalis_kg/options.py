@@ -95,18 +95,10 @@ def url(value: str, source: str = "the value") -> str:
     return _typed(lambda: check(value, source))
 
 
-def path(value: str) -> str:
-    """A file name, not the name of a directory (the file itself is read or written
-    later, :mod:`khalis_kg.files`, with its own one-line errors)."""
-    return _path(value, directory=False)
-
-
-def directory(value: str) -> str:
-    """A directory name, not the name of a file."""
-    return _path(value, directory=True)
-
-
-def _path(value: str, *, directory: bool) -> str:
+def path(value: str, *, directory: bool = False) -> str:
+    """A file name, not a directory's (with ``directory``, a directory's, not a file's);
+    the file itself is read or written later (:mod:`khalis_kg.files`), with its own
+    one-line errors."""
     if not value.strip():  # Path("") is ".": the message would name what was not given
         raise _bad(f"{value!r} is not a name (empty or blank)")
     if not directory and value.endswith("/"):  # Path("x/") is "x": a file, not the directory
@@ -124,6 +116,11 @@ def _path(value: str, *, directory: bool) -> str:
     if is_dir != directory:
         raise _bad(f"{value!r} is a {'file' if directory else 'directory'}")
     return value
+
+
+def directory(value: str) -> str:
+    """A directory name, not the name of a file."""
+    return path(value, directory=True)
 
 
 def memory_size(value: str) -> int | str | None:
