@@ -483,23 +483,38 @@ def test_global_store_refuses_what_would_be_ignored(
     )
 
 
-@pytest.mark.parametrize("option", ["--data", "--named-graph"])
-def test_remote_backend_refuses_files_to_load(tmp_path: Path, option: str) -> None:
+@pytest.mark.parametrize(
+    ("given", "flags"),
+    [
+        (["--data", "FILE", "stats"], "--data"),
+        (["--data", "FILE", "serve"], "--data"),
+        (["--data", "FILE", "validate"], "--data"),
+        (["--named-graph", "http://e/g=FILE", "sparql", "ASK {}"], "--named-graph"),
+        (["--named-graph", "http://e/g=FILE", "serve"], "--named-graph"),
+        (["--without-ontology", "query", "casualties"], "--without-ontology"),
+        (["serve", "--without-ontology"], "--without-ontology"),
+        (["--with-ontology", "export", "--format", "nt"], "--with-ontology"),
+        (["validate", "FILE"], "FILES"),
+        (["validate", "--with-data", "FILE"], "FILES, --with-data"),
+        (["--data", "FILE", "--with-ontology", "stats"], "--data, --with-ontology"),
+    ],
+)
+def test_remote_backend_refuses_what_it_would_ignore(
+    tmp_path: Path, given: list[str], flags: str
+) -> None:
     """A remote store's data is put there by ``load`` (an idempotent PUT), not as a side
-    effect of a query: ``--data`` / ``--named-graph`` with ``--backend remote`` is a
-    usage error for the verbs and for ``serve``, in the same words, before any request
-    is sent."""
+    effect of a query, and read as it is: ``--data`` / ``--named-graph`` (files to
+    load), ``--with-ontology`` / ``--without-ontology`` and ``validate FILES`` (which
+    --backend remote would leave unused) are a usage error for the verbs and for
+    ``serve``, in the same words, before any request is sent."""
     a_file = tmp_path / "g.ttl"
     a_file.write_text("<http://e/a> <http://e/p> 1 .\n", "utf-8")
-    value = str(a_file) if option == "--data" else f"http://e/g={a_file}"
     remote = ["--backend", "remote", "--endpoint", "http://127.0.0.1:9/query"]
-    for where in (["stats"], ["serve"]):
-        result = invoke([*remote, option, value, *where])
-        assert_error(
-            result,
-            f"--backend remote reads the store's data: give no {option} "
-            "(khalis-kg load FILE --graph-store URL puts files there)",
-        )
+    assert_error(
+        invoke([*remote, *(o.replace("FILE", str(a_file)) for o in given)]),
+        f"--backend remote reads the store's data: give no {flags} "
+        "(khalis-kg load FILE --graph-store URL puts files there)",
+    )
 
 
 # --- export and stats --------------------------------------------------------------------------

@@ -683,10 +683,10 @@ def test_cli_with_a_remote_graph_on_virtuoso(virtuoso: Any) -> None:
     (Virtuoso's default graph is the union of every graph it holds, its own included)."""
 
     graph = "https://w3id.org/khalis-kg/test/cli"
-    scope = ["--remote-graph", graph, "--without-ontology"]
+    scope = ["--remote-graph", graph]
     # In pieces of about 100 triples (a PUT, then POSTs), as for a large corpus.
     load = ["load", "--graph-store", virtuoso.store_url, "--chunk", "100"]
-    done = invoke([*scope, *load])
+    done = invoke([*scope, "--without-ontology", *load])
     assert done.exit_code == 0, done.output
     local = KnowledgeGraph.load(with_ontology=False)
     assert done.output.startswith(f"loaded {len(local)} triples into <{graph}> at ")

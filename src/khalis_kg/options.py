@@ -206,7 +206,8 @@ def check_source(
     from .errors import ParameterError
 
     loads = [flag for flag, value in files.items() if value]
-    if store is not None and (others := loads + [f for f, value in beside.items() if value]):
+    others = loads + [flag for flag, value in beside.items() if value]
+    if store is not None and others:
         raise ParameterError(f"--store DIR reads the store as it is: give no {', '.join(others)}")
     if store is not None and backend != "oxigraph":
         raise ParameterError("--store DIR is an Oxigraph store: use --backend oxigraph")
@@ -217,9 +218,9 @@ def check_source(
         raise ParameterError(f"{flags}: only with --backend remote")
     if backend == "remote" and not endpoint:
         raise ParameterError("--backend remote needs --endpoint URL (or KHALIS_KG_ENDPOINT)")
-    if backend == "remote" and loads:
+    if backend == "remote" and others:  # its data as it is, as --store's
         raise ParameterError(
-            f"--backend remote reads the store's data: give no {', '.join(loads)} "
+            f"--backend remote reads the store's data: give no {', '.join(others)} "
             "(khalis-kg load FILE --graph-store URL puts files there)"
         )
 
