@@ -280,16 +280,6 @@ def _ontology_graph() -> Any:
 
 
 @lru_cache(maxsize=1)
-def _ontology_quads() -> tuple[Any, ...]:
-    """The packaged ontology as pyoxigraph quads of the default graph, parsed once."""
-    import pyoxigraph as ox
-
-    return tuple(
-        ox.Quad(q.subject, q.predicate, q.object) for s in ontology_sources() for q in parse(s)
-    )
-
-
-@lru_cache(maxsize=1)
 def _compiled_shapes() -> Any:
     """The packaged shapes compiled by pyshacl-turbo, once per process."""
     import pyshacl_turbo
@@ -307,9 +297,9 @@ def warm_up(engine: str | None = None) -> None:
     worker before its first request; later validations reuse them."""
     name, _note = resolve_engine(engine)
     _shapes_graph()
+    _ontology_text()
     if name == "turbo":
         _compiled_shapes()
-        _ontology_quads()
     else:
         _ontology_graph()
 
@@ -411,7 +401,7 @@ def validate_store(
         if marker not in store:
             target = ox.Store()
             target.bulk_load(store.dump(format=ox.RdfFormat.N_QUADS), ox.RdfFormat.N_QUADS)
-            target.extend(_ontology_quads())
+            target.load(_ontology_text(), ox.RdfFormat.N_QUADS)
         return _run_turbo(target, inference=inference, origin=None, note=note)
     dump = Source("<store>", store.dump(format=ox.RdfFormat.N_QUADS) or b"", "nq")
     return _run_pyshacl(_parse_rdflib([dump]), inference=inference, origin=None, note=note)
@@ -509,7 +499,8 @@ def _ontology_text() -> str:
     One em dash in it made the text handed to pyshacl-turbo a string of two bytes a
     character, which the engine then also encoded in UTF-8: 327 MB more at the peak for
     1M triples of ASCII data (163 MB)."""
-    text = serialize(_ontology_quads(), "nq").decode()
+    quads = [q for source in ontology_sources() for q in parse(source)]  # the default graph
+    text = serialize(quads, "nq").decode()
     return re.sub("[^\x00-\x7f]", _escape, text)
 
 
