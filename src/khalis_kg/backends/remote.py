@@ -152,16 +152,11 @@ def outer_group_offset(text: str) -> int:
             )
         start = where + 1
     depth = 0
-    for k in range(start, len(tokens)):
-        tok = tokens[k]
-        if tok.kind != "punct":
-            continue
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        elif tok.text == "{" and depth == 0:
-            return tok.offset + 1
+    for tok in tokens[start:]:
+        if tok.kind == "punct":
+            depth += (tok.text == "(") - (tok.text == ")")
+            if tok.text == "{" and depth == 0:
+                return tok.offset + 1
     raise QuerySyntaxError("no WHERE group found in the query")
 
 
@@ -192,10 +187,8 @@ def _substitute(body: str, written: Mapping[str, str]) -> str:
     tokens = list(tokenize(body))
     depth, end = 1, len(tokens)
     for k, tok in enumerate(tokens):
-        if tok.kind == "punct" and tok.text == "{":
-            depth += 1
-        elif tok.kind == "punct" and tok.text == "}":
-            depth -= 1
+        if tok.kind == "punct":
+            depth += (tok.text == "{") - (tok.text == "}")
             if depth == 0:
                 end = k
                 break
