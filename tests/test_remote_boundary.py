@@ -341,6 +341,22 @@ def test_a_valid_select_answer_is_read_exactly(
     assert result.rows == sort_rows(rows, variables)
 
 
+@PROFILE
+@given(case=select_answers())
+def test_a_select_answer_is_read_whatever_the_order_of_its_members(
+    store: FakeStore, case: tuple[dict[str, Any], list[str], list[dict[str, Term]]]
+) -> None:
+    """JSON members are unordered: ``results`` first, members after ``bindings`` (as
+    Virtuoso's ``distinct``/``ordered``) and after ``results``, ``head.link``: read."""
+    count("json-select-reordered")
+    answer, variables, rows = case
+    results = {**answer["results"], "distinct": False, "ordered": True}
+    body = {"results": results, "head": {**answer["head"], "link": []}, "extra": 1}
+    result = run(store, Script(body=json.dumps(body).encode()))
+    assert (result.form, result.variables) == ("select", variables)
+    assert result.rows == sort_rows(rows, variables)
+
+
 @pytest.mark.parametrize("how", BREAKS)
 @settings(PROFILE, max_examples=6)
 @given(data=st.data())

@@ -266,10 +266,11 @@ def term_from_json(value: object, url: str = "the endpoint") -> Term:
 
 
 def read_json_results(answer: Answer, form: str, guard: Any = iter) -> QueryResult:
-    """The SPARQL JSON results of ``answer`` as a QueryResult of ``form`` (``select`` or
-    ``ask``), validated: ``head`` an object, ``vars`` a list of variable names, ``bindings``
-    a list of objects of valid terms (:func:`term_from_json`), a real JSON boolean for
-    ASK; ``guard`` wraps the bindings (a row limit)."""
+    """``answer``'s SPARQL JSON results as a QueryResult of ``form`` (``select``/``ask``),
+    shape and terms checked; ``guard`` wraps the bindings (a row limit). By hand, as
+    pyoxigraph 0.5's ``parse_query_results`` reads ``{"boolean": true}`` (no ``head``)
+    and triple terms, and refuses valid answers with a member after ``bindings`` or
+    ``results`` (Virtuoso's ``distinct``/``ordered``) or an extra key in a term."""
     url = answer.url
     kind = answer.media_type
     if kind in OTHER_RESULTS:
