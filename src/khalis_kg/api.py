@@ -390,21 +390,14 @@ class KnowledgeGraph:
                 maximum=isolation.MAX_MEMORY_LIMIT,
             )
         )
-        limits = isolation.Limits(
-            timeout=timeout,
-            memory=memory,
-            lock_descriptors=lock and self.backend.name != "remote",
-            # An on-disk store keeps its files open: they stay, nothing new opens.
-            keep_descriptors=getattr(self.backend, "path", None) is not None,
-        )
-
         forked = self._before_fork()
 
         def ready() -> None:
             forked()
             prepare()
 
-        return isolation.run(isolation.Work(ready, lambda _: work(), what), limits)
+        task = isolation.Work(ready, lambda _: work(), what)
+        return isolation.run(task, self._child_limits(memory, timeout=timeout, lock=lock))
 
     def fork_worker(
         self, serve: Callable[[Any], Any], memory_limit: int | None = DEFAULT_MEMORY_LIMIT
@@ -414,12 +407,20 @@ class KnowledgeGraph:
         within ``memory_limit`` bytes more than it holds then (:func:`isolation.fork_worker`;
         the server's query workers), unable to open a file or a socket as the command
         line's query children are (but with the remote backend). POSIX only."""
-        limits = isolation.Limits(
-            memory=memory_limit,
-            lock_descriptors=self.backend.name != "remote",
+        limits = self._child_limits(memory_limit)
+        return isolation.fork_worker(serve, limits, ready=self._before_fork())
+
+    def _child_limits(
+        self, memory: int | None, *, timeout: float | None = None, lock: bool = True
+    ) -> isolation.Limits:
+        """A forked child's limits: it opens no file or socket (but the remote backend's
+        connection); an on-disk store keeps its files open: they stay, nothing new opens."""
+        return isolation.Limits(
+            timeout=timeout,
+            memory=memory,
+            lock_descriptors=lock and self.backend.name != "remote",
             keep_descriptors=getattr(self.backend, "path", None) is not None,
         )
-        return isolation.fork_worker(serve, limits, ready=self._before_fork())
 
     def _before_fork(self) -> Callable[[], None]:
         """Ready the backend for a fork (an on-disk store's checkpoint); returns what the
@@ -518,20 +519,16 @@ class KnowledgeGraph:
             "timeline": "Timeline",
             "places": "Where it happened",
         }
-        out: list[tuple[str, str, str]] = []
-        seen: set[str] = set()
+        svgs: dict[str, str] = {}  # a kind's first event only; "" when it had nothing to draw
         for row in result.to_python():
             kind, event = str(row["kind"]), str(row["event"])
-            if kind in seen or kind not in headings:
+            if kind in svgs or kind not in headings:
                 continue
-            seen.add(kind)
             try:
-                svg = self.diagram(kind, event, link=link, timeout=timeout, highlight=iri)
+                svgs[kind] = self.diagram(kind, event, link=link, timeout=timeout, highlight=iri)
             except InputError:  # e.g. an account no claim supports: nothing to draw
-                continue
-            out.append((kind, headings[kind], svg))
-        order = list(headings)
-        return sorted(out, key=lambda d: order.index(d[0]))
+                svgs[kind] = ""
+        return [(kind, heading, svgs[kind]) for kind, heading in headings.items() if svgs.get(kind)]
 
     @staticmethod
     def ontology_docs(directory: PathLike | None = None) -> dict[str, bytes]:

@@ -264,10 +264,8 @@ def _dataset(request: Request, params: list[tuple[str, str]]) -> dict[str, Any]:
                 f"<{DATASET}>; named graphs held: {shown}); it never loads graphs from "
                 "elsewhere"
             )
-    if not defaults and not named:
-        return {}
     if not named and all(v in default_names for v in defaults):
-        return {}  # this server's default graph: as without the parameter
+        return {}  # no parameter, or this server's default graph: as without the parameter
     return {
         "default_graphs": [None if v in default_names else v for v in defaults],
         "named_graphs": named,
