@@ -96,8 +96,8 @@ def parse_size(text: str) -> int | None:
     value = text.strip().upper().removesuffix("IB").removesuffix("B")
     if value in ("NONE", "OFF", "0", "UNLIMITED"):
         return None
-    unit = value[-1:] if value[-1:] in _UNITS and value[-1:] != "" else ""
-    number = value[: len(value) - len(unit)] if unit else value
+    unit = value[-1:] if value[-1:] in _UNITS else ""  # "" (no unit) is in _UNITS too
+    number = value[: len(value) - len(unit)]
     try:
         amount = float(number)
     except ValueError:
