@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from . import __version__, options
 from .options import AUTO
@@ -341,34 +341,26 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, object]:
     return params
 
 
-def _result_format(value: str) -> str:
-    """``--format`` of ``query`` and ``sparql``: a result or graph format name or alias
-    of :mod:`khalis_kg.rdfio`, in any case (``TTL``, ``srj``, ``json-ld``...). Names
-    shared by two kinds (``json``, ``xml``) are resolved by the answer's form when it is
-    serialised."""
-    from .rdfio import format_names
+def _format(
+    names: Sequence[str], *kinds: Literal["rdf", "results", "graph"]
+) -> Callable[[str], str]:
+    """A ``--format`` type: a format name or alias of ``kinds`` (:mod:`khalis_kg.rdfio`),
+    in any case (``TTL``, ``srj``, ``json-ld``...); a name shared by two kinds (``json``,
+    ``xml``) is resolved by the answer's form when it is serialised. Refused, ``names``
+    are listed."""
 
-    key = value.strip().lower()
-    if key not in [*format_names("results"), *format_names("graph")]:
-        raise _unknown_format(value, RESULT_FORMATS)
-    return key
+    def known(value: str) -> str:
+        from .rdfio import format_names
 
+        key = value.strip().lower()
+        if key not in [name for kind in kinds for name in format_names(kind)]:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not a known format (choose one of: {', '.join(names)}; "
+                "aliases in docs/formats.md)"
+            )
+        return key
 
-def _rdf_format(value: str) -> str:
-    """``export --format``: an RDF format name or alias, as its canonical name."""
-    from .rdfio import format_names, rdf_format
-
-    key = value.strip().lower()
-    if key not in format_names("rdf"):
-        raise _unknown_format(value, RDF_FORMATS)
-    return rdf_format(key).name
-
-
-def _unknown_format(value: str, names: Sequence[str]) -> argparse.ArgumentTypeError:
-    return argparse.ArgumentTypeError(
-        f"{value!r} is not a known format (choose one of: {', '.join(names)}; "
-        "aliases in docs/formats.md)"
-    )
+    return known
 
 
 def _render(result: QueryResult, args: argparse.Namespace) -> bytes:
@@ -597,8 +589,7 @@ def load_command(args: argparse.Namespace) -> None:
     # only when --with-ontology.
     with_ontology = bool(args.with_ontology) if paths else args.with_ontology is not False
 
-    def prepare() -> list[Any]:
-        return api.read_sources(paths, with_ontology=with_ontology)
+    prepare = partial(api.read_sources, paths, with_ontology=with_ontology)
 
     def run(sources: list[Any]) -> Any:
         return api.load_to_store(
@@ -617,18 +608,16 @@ def load_command(args: argparse.Namespace) -> None:
 def serve_command(args: argparse.Namespace) -> None:
     from dataclasses import fields
 
-    from .server import Settings, default_workers, serve
+    from .server import Settings, serve
 
     if args.graph_store is not None:  # else ignored without a word: serve writes nothing
         raise UsageError("serve does not use --graph-store (khalis-kg load does)")
-    given = {f.name: getattr(args, f.name) for f in fields(Settings) if hasattr(args, f.name)}
+    given: dict[str, Any] = {f.name: getattr(args, f.name, None) for f in fields(Settings)}
+    given = {name: value for name, value in given.items() if value is not None}  # else its default
     given.update(  # the settings whose options are read here
         data=args.data or None,
-        with_ontology=args.with_ontology is not False,
         timeout=options.SERVE_TIMEOUT if args.time_limit is None else args.time_limit,
         memory_limit=_memory(args),
-        workers=args.workers or default_workers(),
-        remote_request=args.remote_request or "form",
     )
     serve(
         Settings(**given),
@@ -717,7 +706,7 @@ def _query_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         dest="fmt",
-        type=_result_format,
+        type=_format(RESULT_FORMATS, "results", "graph"),
         metavar="[" + "|".join(RESULT_FORMATS) + "]",
         help="table (default), csv, tsv, json, xml; for CONSTRUCT/DESCRIBE: turtle "
         "(default), nt, jsonld, xml. Any case; aliases such as ttl, srj, json-ld "
@@ -813,7 +802,7 @@ def verb_parser(name: str) -> Parser:
         p.add_argument(
             "--format",
             dest="fmt",
-            type=_rdf_format,
+            type=_format(RDF_FORMATS, "rdf"),
             required=True,
             metavar="[" + "|".join(RDF_FORMATS) + "]",
             help="Any case; aliases such as ttl, n-triples, rdfxml (docs/formats.md).",
