@@ -29,7 +29,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from helpers import invoke
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from khalis_kg import KnowledgeGraph, api, checks, cli
@@ -573,11 +573,16 @@ dash_operands = st.text(st.characters(blacklist_categories=["Cs"]), max_size=8).
 
 @PROPERTY
 @given(operand=dash_operands, group=st.sampled_from([[], ["--timeout", "5"], ["--"]]))
+@example(operand="-/", group=[])  # both sides on every Hypothesis release (the floors run)
 def test_after_double_dash_an_operand_may_start_with_a_dash(operand: str, group: list[str]) -> None:
     """``VERB -- -x``: what follows ``--`` is the verb's operand, never an option (the
     group's parser drops the ``--`` it reads before the verb's parser sees the rest)."""
     assert cli.parse([*group, "sparql", "--", operand]).query == operand
-    assert cli.parse([*group, "validate", "--", operand, "-"]).files == [operand, "-"]
+    try:
+        files: object = cli.parse([*group, "validate", "--", operand, "-"]).files
+    except cli.UsageError as refused:  # not a file's name ("-/", NUL...): said so, as FILES
+        files = str(refused)
+    assert files == [operand, "-"] or str(files).startswith(f"argument FILES: {operand!r} ")
     assert cli.parse([*group, "query", "--format", "csv", "--", operand]).name == operand
 
 
