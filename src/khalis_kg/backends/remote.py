@@ -300,8 +300,7 @@ def read_json_results(answer: Answer, form: str, guard: Any = iter) -> QueryResu
         isinstance(v, str) and _VARNAME.fullmatch(v) for v in names
     ):
         raise _bad(url, "'head.vars' is not a list of variable names")
-    variables: list[str] = names
-    known = set(variables)
+    known = set(names)
     results = data.get("results")
     if not isinstance(results, dict) or not isinstance(results.get("bindings"), list):
         raise _bad(url, "no 'results.bindings' list")
@@ -313,7 +312,7 @@ def read_json_results(answer: Answer, form: str, guard: Any = iter) -> QueryResu
             if name not in known:
                 raise _bad(url, f"a solution binds {printable(name)[:40]!r}, not in 'head.vars'")
         rows.append({k: term_from_json(v, url) for k, v in binding.items()})
-    return QueryResult("select", variables=variables, rows=rows)
+    return QueryResult("select", variables=names, rows=rows)
 
 
 def parse_rdf_answer(answer: Answer, fmt: Any, guard: Any = iter) -> list[Any]:
