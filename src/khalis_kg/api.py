@@ -97,12 +97,6 @@ def _star_ordered(text: str, result: QueryResult) -> QueryResult:
     return result
 
 
-def _preload() -> None:
-    """Import what answering needs before an isolated child's descriptors are locked."""
-    import csv  # noqa: F401 - results' writers import these when they write
-    import json  # noqa: F401
-
-
 def _ontology_link(iri: str) -> str | None:
     """In the ontology's documentation, a term links to its entry (pyLODE's anchors)."""
     if iri.startswith(KG):
@@ -430,7 +424,10 @@ class KnowledgeGraph:
             before_fork()
 
         def forked() -> None:
-            _preload()
+            # what answering imports, before an isolated child's descriptors are locked
+            import csv  # noqa: F401 - results' writers import these when they write
+            import json  # noqa: F401
+
             after_fork = getattr(self.backend, "after_fork", None)
             if after_fork is not None:
                 after_fork()
