@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from . import ValidationReport
     from .api import KnowledgeGraph
     from .results import QueryResult
-    from .safety import ReadOnlyQuery
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -365,7 +364,7 @@ def _format(
 
 def _render(result: QueryResult, args: argparse.Namespace) -> bytes:
     """``result`` in ``--format``; ``--columns`` keeps those (any format); a table is
-    fitted to ``--width`` (measured by :func:`_table_width`; 0: no limit) and shows
+    fitted to ``--width`` (0: no limit; the default: :func:`_answer`) and shows
     language tags with ``--lang``."""
     from .rdfio import result_format
     from .results import TABLE_WIDTH, select_columns, to_table
@@ -380,19 +379,24 @@ def _render(result: QueryResult, args: argparse.Namespace) -> bytes:
     return data
 
 
-def _table_width(width: int | None) -> int | None:
-    """``--width``: N, 0 for no limit. By default :func:`_columns` (at least 40), else
-    None (``results.TABLE_WIDTH``, read in the child). Measured here, in the parent,
-    before the isolated child runs (which imports the result model, not the parent)."""
-    columns = _columns() if width is None else None
-    return width if columns is None else max(40, columns)
+def _answer(
+    args: argparse.Namespace, prepare: Callable[[], Callable[[], QueryResult]], what: str
+) -> None:
+    """The answer of the query ``prepare`` makes ready (``query``, ``sparql``: the user's
+    query, so with the descriptor lock), rendered, to ``-o``. A table's width by default
+    is the terminal's (:func:`_columns`, at least 40), measured here in the parent; else
+    ``results.TABLE_WIDTH``, read in the child (which imports the result model)."""
+    if args.width is None and (columns := _columns()) is not None:
+        args.width = max(40, columns)
+    data = _isolated(args, prepare, lambda query: _render(query(), args), what, lock=True)
+    _write(data, args.output)
 
 
 def query_command(args: argparse.Namespace) -> None:
     name = args.name
     bound = _parse_params(args.params or ())
 
-    def prepare() -> KnowledgeGraph:
+    def prepare() -> Callable[[], QueryResult]:
         from . import api
 
         catalogue = api.query_catalogue(lazy=True)  # reads queries/NAME.rq only, once
@@ -401,14 +405,9 @@ def query_command(args: argparse.Namespace) -> None:
         kg = _load(args)
         kg.catalogue = catalogue
         api.preload_output(args.fmt)
-        return kg
+        return partial(kg.query, name, bound)
 
-    args.width = _table_width(args.width)
-
-    def run(kg: KnowledgeGraph) -> bytes:
-        return _render(kg.query(name, bound), args)
-
-    _write(_isolated(args, prepare, run, f"the query {name}", lock=True), args.output)
+    _answer(args, prepare, f"the query {name}")
 
 
 def sparql_command(args: argparse.Namespace) -> None:
@@ -431,21 +430,15 @@ def sparql_command(args: argparse.Namespace) -> None:
     if base is not None and not is_absolute_iri(base):
         raise ParameterError(f"--base must be an absolute IRI, got {base!r}")
 
-    def prepare() -> tuple[KnowledgeGraph, ReadOnlyQuery]:
+    def prepare() -> Callable[[], QueryResult]:
         from . import api
 
         kg = _load(args)
         plan = kg.decide(text, base=base)  # parsed (rdflib's grammar) before the lock
         api.preload_output(args.fmt)
-        return kg, plan
+        return partial(kg.sparql, plan)
 
-    args.width = _table_width(args.width)
-
-    def run(prepared: tuple[KnowledgeGraph, ReadOnlyQuery]) -> bytes:
-        kg, plan = prepared
-        return _render(kg.sparql(plan), args)
-
-    _write(_isolated(args, prepare, run, "the query", lock=True), args.output)
+    _answer(args, prepare, "the query")
 
 
 def _decode(data: bytes, where: str) -> str:

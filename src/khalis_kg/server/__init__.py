@@ -204,4 +204,4 @@ def _why(exc: BaseException) -> str:
     from ..errors import one_line
 
     text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return one_line(text or type(exc).__name__, 120, empty=type(exc).__name__)
+    return one_line(text, 120, empty=type(exc).__name__)
