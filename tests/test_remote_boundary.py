@@ -193,7 +193,8 @@ def run(store: FakeStore, script: Script, query: str = SELECT, timeout: float = 
 
 
 # ------------------------------------------------------------------ strategies
-NAMES = st.sampled_from(["s", "p", "o", "a", "b_1"])
+# SPARQL 1.1's VARNAME: a digit may lead, most of Unicode's letters are letters
+NAMES = st.sampled_from(["s", "p", "o", "a", "b_1", "1x", "0", "é", "x·y", "ω‿z", "名"])
 SAFE_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 IRIS = st.builds(
     lambda path, fragment: "http://example.org/" + path + fragment,
@@ -286,7 +287,8 @@ def broken_select_answers(draw: st.DrawFn, how: str) -> bytes:
     elif how == "vars":
         answer["head"]["vars"] = draw(not_(list))
     elif how == "var-name":
-        answer["head"]["vars"] = [*variables, draw(not_(str) | st.sampled_from(["", "1x", "a b"]))]
+        not_a_name = not_(str) | st.sampled_from(["", "x-y", "a b", "?x", "·x"])
+        answer["head"]["vars"] = [*variables, draw(not_a_name)]
     elif how == "results":
         if draw(st.booleans()):
             del answer["results"]

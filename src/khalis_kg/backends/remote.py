@@ -98,7 +98,13 @@ GET_MAX_URL = 2000
 SPARQL_JSON = result_format("json", "select").media_type
 
 _LANG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
-_VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# SPARQL 1.1's VARNAME (grammar rules 166 and 164): a digit may lead, and most letters
+# of Unicode are letters; a name of a store's answer or a parameter outside it is refused.
+_PN_CHARS_U = (
+    "A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_VARNAME = re.compile(f"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f\u2040]*")
 
 _DATASET_QUERY = "SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
 _COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
