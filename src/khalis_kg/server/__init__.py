@@ -111,11 +111,10 @@ def serve(
     graph by default) over HTTP until interrupted (blocks). Binds 127.0.0.1 by default.
 
     Connections (uvicorn's own settings): an idle keep-alive connection is closed after
-    ``keep_alive`` seconds; once a request head is read its body must arrive within
-    ``Settings.body_timeout`` seconds (408); with ``max_connections`` connections open,
-    requests are answered 503 (uvicorn's ``limit_concurrency``). There is no timeout on
-    a request head: a reverse proxy's job (docs/server.md). A request waits at most
-    ``Settings.queue_timeout`` seconds for a free query worker.
+    ``keep_alive`` seconds; with ``max_connections`` connections open, requests are
+    answered 503 (uvicorn's ``limit_concurrency``). A request head has no timeout: a
+    reverse proxy's job (docs/server.md); its body's and its wait for a worker are
+    :class:`Settings`'.
     """
     from ..errors import KhalisError
 
