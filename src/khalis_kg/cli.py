@@ -236,8 +236,7 @@ def _memory(args: argparse.Namespace, inputs: Sequence[str] = ()) -> int | None:
     and ``inputs`` (the verb's own files)."""
     if args.memory_limit != AUTO:
         return args.memory_limit  # type: ignore[no-any-return]
-    named = args.named_graphs.values()
-    return options.auto_memory_limit(dict.fromkeys([*args.data, *named, *inputs]))
+    return options.auto_memory_limit({*args.data, *args.named_graphs.values(), *inputs})
 
 
 def _open_store(directory: str) -> KnowledgeGraph:
