@@ -202,8 +202,12 @@ class KnowledgeGraph:
         another process may hold it open for writing. Queries, :meth:`validate` (which
         hands that store to pyshacl-turbo), :meth:`export` and :meth:`stats` see what it
         holds; ``with_ontology`` says whether that includes the packaged ontology. A
-        directory that holds no store is an :class:`~khalis_kg.errors.InputError`."""
-        engine = create_backend("oxigraph", store=directory, read_only=True)
+        directory that holds no store is an :class:`~khalis_kg.errors.InputError`.
+        In an isolated child it opens outside the step's memory cap, as a loaded graph
+        is held (:func:`khalis_kg.isolation.uncapped`: RocksDB's threads reserve some
+        300 MB of address space)."""
+        with isolation.uncapped():
+            engine = create_backend("oxigraph", store=directory, read_only=True)
         holds_ontology = engine.query(builtin(_HOLDS_ONTOLOGY)).boolean
         return cls(engine, sources=[], with_ontology=bool(holds_ontology))
 

@@ -239,23 +239,13 @@ def _memory(args: argparse.Namespace, inputs: Sequence[str] = ()) -> int | None:
     return options.auto_memory_limit({*args.data, *args.named_graphs.values(), *inputs})
 
 
-def _open_store(directory: str) -> KnowledgeGraph:
-    """The on-disk store in ``directory``, opened read-only outside the step's memory
-    cap, as a loaded graph is (:func:`khalis_kg.isolation.uncapped`)."""
-    from . import isolation
-    from .api import KnowledgeGraph
-
-    with isolation.uncapped():
-        return KnowledgeGraph.open_store(directory)
-
-
 def _load(args: argparse.Namespace, *, with_ontology: bool | None = None) -> KnowledgeGraph:
     """The graph the verb reads: the store in --store DIR opened read-only, or the
     data (the packaged graph by default) loaded into the engine."""
     from .api import KnowledgeGraph
 
     if args.store is not None:
-        return _open_store(args.store)
+        return KnowledgeGraph.open_store(args.store)
     if args.backend == "remote":  # (the options were checked by _check_source)
         return KnowledgeGraph.connect(
             args.endpoint,
@@ -460,7 +450,7 @@ def validate_command(args: argparse.Namespace) -> int:
         are kept while the engine runs); the validation is left to ``run``."""
         from . import api
 
-        if store is not None or (args.backend == "remote" and not files):
+        if store is not None or args.backend == "remote":  # (FILES with either: refused)
             # what the store holds (a remote one's --remote-graph), not the packaged data
             return partial(_load(args).validate, inference=inference, engine=engine)
         return partial(

@@ -701,8 +701,7 @@ def _forker(kg: KnowledgeGraph, settings: Settings) -> Callable[[], isolation.Wo
     opened: list[KnowledgeGraph] = []  # in each worker, its own
 
     def ready() -> None:
-        with isolation.uncapped():  # held as a loaded graph is, outside the limit
-            opened.append(KnowledgeGraph.open_store(store))
+        opened.append(KnowledgeGraph.open_store(store))  # outside the limit, as a graph
         prepare(opened[0])
 
     limits = isolation.Limits(memory=settings.memory_limit, keep_descriptors=True)
