@@ -961,8 +961,8 @@ def _check_source(args: argparse.Namespace) -> None:
         args.backend,
         args.store,
         args.endpoint,
-        files={"--data": args.data, "--named-graph": args.named_graphs},
-        beside={"FILES": validate and args.files, "--with-data": validate and args.with_data}
+        chosen={"--data": args.data, "--named-graph": args.named_graphs}
+        | {"FILES": validate and args.files, "--with-data": validate and args.with_data}
         | {"--with-ontology": ontology, "--without-ontology": ontology is False},
         remote=None if args.command in ("docs", "queries", "load") else remote,
     )

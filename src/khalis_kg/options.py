@@ -194,19 +194,18 @@ def check_source(
     store: str | None,
     endpoint: str | None,
     *,
-    files: Mapping[str, object],
-    beside: Mapping[str, object],
+    chosen: Mapping[str, object],
     remote: Mapping[str, object] | None,
 ) -> None:
     """Where the data of a verb or of ``serve`` comes from, checked once for both: an
     option that would be ignored is refused, named in one line (``ParameterError``, exit
-    2). Each mapping gives options' values (false: not given): ``files``, by flag, those
-    that load files; ``beside``, by flag, the others a store ignores; ``remote``, by
-    name, those of :data:`REMOTE` (None: a verb that reads no graph through them)."""
+    2). Each mapping gives options' values (false: not given): ``chosen``, by flag, those
+    that choose what is read (files to load, the ontology beside them), which a store,
+    on disk or remote, ignores; ``remote``, by name, those of :data:`REMOTE` (None: a
+    verb that reads no graph through them)."""
     from .errors import ParameterError
 
-    loads = [flag for flag, value in files.items() if value]
-    others = loads + [flag for flag, value in beside.items() if value]
+    others = [flag for flag, value in chosen.items() if value]
     if store is not None and others:
         raise ParameterError(f"--store DIR reads the store as it is: give no {', '.join(others)}")
     if store is not None and backend != "oxigraph":

@@ -91,8 +91,11 @@ class Settings:
             self.backend,
             self.store,
             self.endpoint,
-            files={"--data": self.data, "--named-graph": graphs},
-            beside={"--without-ontology": not self.with_ontology},
+            chosen={
+                "--data": self.data,
+                "--named-graph": graphs,
+                "--without-ontology": not self.with_ontology,
+            },
             remote={name: getattr(self, name, None) for name in REMOTE}
             | {"remote_request": self.remote_request != "form"},  # (no graph_store here)
         )
