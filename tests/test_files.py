@@ -102,7 +102,7 @@ def test_failed_write_removes_its_temporary_file(
         os.write(fd, data[:3])
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(files, "_write_all", full)
+    monkeypatch.setattr(files, "write_all", full)
     with pytest.raises(OutputError, match=r"out.nt: cannot write \(No space left on device\)$"):
         write_output(target, b"new content")
     assert target.read_text("utf-8") == "old"
@@ -140,11 +140,11 @@ def test_killed_export_leaves_a_temporary_that_the_next_run_removes(tmp_path: Pa
         "import os, signal, sys\n"
         "from pathlib import Path\n"
         "import khalis_kg.files as f\n"
-        "real = f._write_all\n"
+        "real = f.write_all\n"
         "def die(fd, data):\n"
         "    real(fd, data[:10])\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
-        "f._write_all = die\n"
+        "f.write_all = die\n"
         "f.write_output(Path(sys.argv[1]), b'x' * 1000)\n"
     )
     done = subprocess.run([sys.executable, "-c", script, str(target)], check=False)

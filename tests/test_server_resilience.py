@@ -411,10 +411,10 @@ def test_a_worker_writing_its_answer_slowly_stalls_no_other_request(cut: int) ->
     (the pool reads the channels with asyncio's streams, never blocking the loop)."""
     import asyncio
 
-    from khalis_kg import isolation
+    from khalis_kg import files
 
     slow_answer = "slow" * 1000
-    write_all = isolation._write_all
+    write_all = files.write_all
 
     def paused(fd: int, data: bytes) -> None:  # the worker's writes, in the child
         if b"slowslow" not in data:
@@ -441,7 +441,7 @@ def test_a_worker_writing_its_answer_slowly_stalls_no_other_request(cut: int) ->
             await pool.close()
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(isolation, "_write_all", paused)  # inherited by the forked workers
+        patch.setattr(files, "write_all", paused)  # inherited by the forked workers
         fast, slow_pending, waited, slow = asyncio.run(scenario())
     assert (fast, slow_pending, slow) == ("fast", True, slow_answer)
     assert waited < PAUSE / 2, waited

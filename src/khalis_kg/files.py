@@ -192,7 +192,7 @@ def _write_in_place(target: Path, data: bytes, *, fifo: bool, link: bool = False
             raise OutputError(f"{target}: changed while being opened; refused")
         if fifo:
             os.set_blocking(fd, True)
-        _write_all(fd, data)
+        write_all(fd, data)
     except OSError as exc:
         raise WriteError(f"{target}: cannot write ({exc.strerror})") from None
     finally:
@@ -271,7 +271,7 @@ def _write_atomic(target: Path, data: bytes) -> None:
         raise WriteError(f"{target}: cannot write ({exc.strerror})") from None
     try:
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -284,7 +284,8 @@ def _write_atomic(target: Path, data: bytes) -> None:
         raise
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
+    """Write the whole of ``data`` to descriptor ``fd`` (``os.write`` may write less)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]

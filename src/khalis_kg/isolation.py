@@ -26,7 +26,7 @@ given one task); the server's query workers are the same children, long-lived
   ``bench/memory_gc.py``).
 
 The answer (or a KhalisError, which pickles) comes back on the child's channel (a
-socket). Only the standard library is imported here, so the parent stays light.
+socket). Only the standard library, errors and files are imported: the parent stays light.
 POSIX only (``os.fork``, ``resource``); macOS does not enforce ``RLIMIT_AS``. On Windows
 :func:`available` is False and callers run the work in-process, where it cannot be
 stopped.
@@ -52,6 +52,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from . import files
 from .errors import (
     EngineCrashError,
     InputError,
@@ -239,10 +240,11 @@ def _fork_worker(
 
     def answer_tasks() -> None:
         fd = theirs.detach()
-        null = os.open(os.devnull, os.O_RDWR)
+        null = os.open(os.devnull, os.O_RDWR)  # stdin and stdout: /dev/null from now on
         for number in (0, 1):
             os.dup2(null, number)
-        os.close(null)
+        if null > 1:
+            os.close(null)
         _close_inherited({0, 1, 2, fd})
         prepared = _outcome(ready)  # its KhalisError is the answer to every task
         gc.freeze()  # what the child holds now lives until it exits: never scanned
@@ -255,10 +257,9 @@ def _fork_worker(
             answer = prepared
             if answer[0] == "ok":
                 answer = _outcome(lambda: serve(pickle.loads(task)))  # noqa: B023, S301
-            # pickled as an outcome: past the memory limit, the child ends as in serve()
-            payload = _outcome(lambda: pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))[1]  # noqa: B023
-            _write_all(fd, LENGTH.pack(len(payload)))
-            _write_all(fd, payload)
+            payload = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+            files.write_all(fd, LENGTH.pack(len(payload)))
+            files.write_all(fd, payload)
 
     try:
         error_r, error_w = os.pipe()
@@ -285,16 +286,11 @@ def _fork_worker(
 
 
 def _outcome(compute: Callable[[], Any]) -> tuple[str, Any]:
-    """``("ok", compute())``, or ``("error", KhalisError)``; a MemoryError or a
-    RecursionError ends the child with its own status (:func:`classify`)."""
+    """``("ok", compute())``, or ``("error", KhalisError)``."""
     try:
         return ("ok", compute())
     except KhalisError as exc:
         return ("error", exc)
-    except MemoryError:
-        os._exit(_EXIT_MEMORY)
-    except RecursionError:
-        os._exit(_EXIT_RECURSION)
 
 
 # -- the child -------------------------------------------------------------------------
@@ -339,6 +335,10 @@ def _child(
         _cap_memory(limits.memory)
         body()
         status = 0
+    except MemoryError:  # anywhere (preparing, a task, pickling its answer): classify tells
+        status = _EXIT_MEMORY
+    except RecursionError:
+        status = _EXIT_RECURSION
     except BaseException:  # noqa: BLE001 - the process boundary: report, never return
         # An unexpected error (a bug, or a Rust panic raised as PanicException): its
         # traceback goes to the captured stderr, and the parent reports its last line.
@@ -458,7 +458,7 @@ def _close_inherited(keep: set[int]) -> None:
 def lock_descriptors(keep: int, *, close_others: bool = True) -> int:
     """Let this process open no new file, socket or pipe; keep descriptor ``keep``.
 
-    stdin and stdout become ``/dev/null`` and stderr is kept. With ``close_others``
+    stdin and stdout are ``/dev/null`` already and stderr is kept. With ``close_others``
     every other descriptor is closed (pass False when a library still uses some, such
     as an on-disk store). Every free number below the highest descriptor left is then
     filled with ``/dev/null`` and ``RLIMIT_NOFILE`` lowered to that height, so any
@@ -468,13 +468,6 @@ def lock_descriptors(keep: int, *, close_others: bool = True) -> int:
 
     global _locked
     _locked = True
-    if keep < 3:  # not where stdin and stdout are about to go
-        keep = os.dup(keep)
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 0)
-    os.dup2(null, 1)
-    if null > 2:
-        os.close(null)
     _forget_statm()
     if close_others:
         if keep != 3:
@@ -489,13 +482,6 @@ def lock_descriptors(keep: int, *, close_others: bool = True) -> int:
         os.dup2(0, hole)
     resource.setrlimit(resource.RLIMIT_NOFILE, (height, height))
     return keep
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
 
 
 # -- the parent ------------------------------------------------------------------------
@@ -657,23 +643,3 @@ def panic_message(text: str) -> str | None:
 def _last_line(text: str) -> str | None:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1][:200] if lines else None
-
-
-__all__ = [
-    "DEFAULT_MEMORY_LIMIT",
-    "LENGTH",
-    "Limits",
-    "Work",
-    "Worker",
-    "available",
-    "classify",
-    "fork_worker",
-    "format_size",
-    "frame",
-    "kill",
-    "lock_descriptors",
-    "parse_size",
-    "run",
-    "time_limit",
-    "unpickle",
-]

@@ -25,21 +25,13 @@ def refusal(status: int, message: str) -> KhalisError:
 
 
 def _capped(result: Any, max_results: int) -> Any:
-    if _size(result) > max_results:
+    if len(result) > max_results:
         raise refusal(
             503,
             f"the query produced more than {max_results} results (this server's limit); "
             "add a LIMIT or narrow the query",
         )
     return result
-
-
-def _size(result: Any) -> int:
-    if result.form == "graph":
-        return len(result.triples)
-    if result.form == "select":
-        return len(result.rows)
-    return 1
 
 
 def _serialize(result: Any, accept: str | None, format_params: list[str]) -> dict[str, Any]:
@@ -50,7 +42,7 @@ def _serialize(result: Any, accept: str | None, format_params: list[str]) -> dic
         raise refusal(406, f"this query gives {kind}; available media types: {offered}")
     media_type, fmt = chosen
     body, _ = result.serialize(fmt)
-    return {"body": body, "media_type": media_type, "form": result.form, "size": _size(result)}
+    return {"body": body, "media_type": media_type, "form": result.form, "size": len(result)}
 
 
 def _internal(kg: KnowledgeGraph, task: dict[str, Any], query: Any, max_results: int) -> Any:
