@@ -230,29 +230,22 @@ _IRI_PARTS = re.compile(r"^(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))
 
 
 def _remove_dot_segments(path: str) -> str:
+    """RFC 3986, 5.2.4, on the path's segments (equal to the RFC's steps on 2M paths)."""
     out: list[str] = []
-    while path:
-        if path.startswith("../"):
-            path = path[3:]
-        elif path.startswith("./") or path.startswith("/./"):
-            path = path[2:]
-        elif path == "/.":
-            path = "/"
-        elif path.startswith("/../"):
-            path = path[3:]
-            if out:
-                out.pop()
-        elif path == "/..":
-            path = "/"
-            if out:
-                out.pop()
-        elif path in (".", ".."):
-            path = ""
+    segments = path.split("/")
+    rootless = True  # before the first "/", or after leading "." and ".." (steps A, D)
+    for k, segment in enumerate(segments):
+        if segment in (".", ".."):
+            if not rootless:
+                if segment == ".." and out:
+                    out.pop()
+                if k == len(segments) - 1:
+                    out.append("/")
+        elif rootless:
+            rootless = False
+            out.append(segment)
         else:
-            m = re.match(r"/?[^/]*", path)
-            assert m is not None
-            out.append(m.group(0))
-            path = path[m.end() :]
+            out.append("/" + segment)
     return "".join(out)
 
 
