@@ -25,6 +25,7 @@ from khalis_kg.errors import (
     MemoryLimitError,
     ParameterError,
     QuerySyntaxError,
+    RDFSyntaxError,
     TimeLimitError,
     UnknownQueryError,
 )
@@ -501,6 +502,15 @@ def test_khalis_error_pickles_with_its_attributes() -> None:
     assert type(copy) is EngineCrashError
     assert (str(copy), copy.signal, copy.exit_code) == ("boom", "SIGSEGV", 5)
     assert isinstance(pickle.loads(pickle.dumps(KhalisError("x"))), KhalisError)
+    # whatever the constructor takes, and attributes and args set after it (a worker's
+    # refusal carries its own HTTP status; the server's start-up rewrites the message)
+    unknown = UnknownQueryError("casualtees", ["casualties"])
+    unknown.args = ("cannot load the knowledge graph: " + str(unknown),)
+    refused = KhalisError("not acceptable")
+    refused.http_status = 406
+    for error in (unknown, refused, RDFSyntaxError("bad", source="a.ttl", line=3)):
+        copy = pickle.loads(pickle.dumps(error))
+        assert (type(copy), copy.args, vars(copy)) == (type(error), error.args, vars(error))
 
 
 # -- the Python API ----------------------------------------------------------------------

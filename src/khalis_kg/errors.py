@@ -38,13 +38,6 @@ EXIT_CODES: dict[int, str] = {
 }
 
 
-def _rebuild(cls: type[KhalisError], args: tuple[Any, ...], state: dict[str, Any]) -> KhalisError:
-    error = cls.__new__(cls)
-    Exception.__init__(error, *args)
-    error.__dict__.update(state)
-    return error
-
-
 def truncate(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, the last one an ellipsis when cut (the one
     truncation helper: messages, table cells)."""
@@ -98,8 +91,8 @@ class KhalisError(Exception):
     exit_code = EXIT_USAGE
     http_status = 400
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+    def __reduce__(self) -> tuple[Any, ...]:  # made again without __init__: args, attributes
+        return (type(self).__new__, (type(self), *self.args), self.__dict__)
 
 
 class InputError(KhalisError):
