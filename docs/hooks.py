@@ -16,16 +16,17 @@ no script, style sheet, font or image from another host.
 
 from __future__ import annotations
 
+import os
 import re
-from functools import partial
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 from khalis_kg.api import KnowledgeGraph, query_catalogue
-from khalis_kg.cli import HelpFormatter, parsers
+from khalis_kg.cli import parsers
 
 #: the width the command-line reference is rendered at (``COLUMNS=80``)
 HELP_WIDTH = 80
@@ -57,11 +58,8 @@ _NOT_LOADED = {"canonical", "alternate", "license", "author", "next", "prev", "h
 def command_help() -> dict[str, str]:
     """``{command path: its --help}`` for ``khalis-kg`` and each of its commands, as
     argparse prints it in a terminal of :data:`HELP_WIDTH` columns."""
-    helps = {}
-    for path, command in parsers().items():
-        command.formatter_class = partial(HelpFormatter, width=HELP_WIDTH - 2)
-        helps[path] = command.format_help()
-    return helps
+    with patch.dict(os.environ, COLUMNS=str(HELP_WIDTH)):
+        return {path: command.format_help() for path, command in parsers().items()}
 
 
 def cli_page() -> str:

@@ -60,26 +60,17 @@ class UsageError(Exception):
         self.prog = prog
 
 
-class HelpFormatter(argparse.HelpFormatter):
-    """argparse's, but a description keeps its paragraphs (each filled to the terminal's
-    width) and an indented line as it is (the list of commands)."""
+def _fill(text: str, width: int) -> str:
+    """``text`` filled to ``width`` line by line (a paragraph is one line), an indented
+    line (an item of the list of commands) with its own lines hanging."""
+    import textwrap
 
-    def __init__(self, prog: str, **kwargs: Any):
-        kwargs.setdefault("width", (_columns() or 80) - 2)  # as argparse, without shutil
-        super().__init__(prog, **kwargs)
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        import textwrap
-
-        def fill(paragraph: str) -> str:
-            if "\n  " not in paragraph:
-                return textwrap.fill(" ".join(paragraph.split()), width, break_on_hyphens=False)
-            return "\n".join(  # a list: each item filled, its lines hanging
-                textwrap.fill(line, width, subsequent_indent=" " * 16, break_on_hyphens=False)
-                for line in paragraph.splitlines()
-            )
-
-        return "\n\n".join(fill(p) for p in text.split("\n\n"))
+    return "\n".join(
+        textwrap.fill(
+            line, width, subsequent_indent=" " * 16 * line.startswith("  "), break_on_hyphens=False
+        )
+        for line in text.splitlines()
+    )
 
 
 def _columns() -> int | None:
@@ -105,8 +96,9 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, **kwargs: Any):
         self.arguments: list[argparse.Action] = []
         """What :meth:`add_argument` added, in order (the docs and tests read them)."""
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        super().__init__(allow_abbrev=False, **kwargs)
+        self.width = (_columns() or 80) - 2  # argparse's, without shutil
+        formatter = partial(argparse.RawDescriptionHelpFormatter, width=self.width)
+        super().__init__(allow_abbrev=False, formatter_class=formatter, **kwargs)
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
         action = super().add_argument(*args, **kwargs)
@@ -115,6 +107,16 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> Any:
         raise UsageError(message, self.prog)
+
+    def format_help(self) -> str:
+        """argparse's help, the description and epilog filled here (:func:`_fill`), so
+        that they keep their paragraphs and the list of commands its lines."""
+        texts = self.description, self.epilog
+        self.description, self.epilog = (t and _fill(t, max(self.width, 11)) for t in texts)
+        try:
+            return super().format_help()
+        finally:
+            self.description, self.epilog = texts
 
     def print_help(self, file: Any = None) -> None:
         (file or sys.stdout).write(self.format_help())
