@@ -662,13 +662,6 @@ DESCRIPTIONS = {
 }
 """A verb's ``--help`` text, when it says more than its line in the list of verbs."""
 
-GROUP = (
-    "backend", "endpoint", "remote_graph", "remote_timeout", "graph_store", "remote_request",
-    "data", "named_graphs", "store", "with_ontology", "without_ontology", "time_limit",
-    "memory_limit",
-)  # fmt: skip
-"""The group's options (:data:`khalis_kg.options.SHARED`), in the order of its help."""
-
 
 def _output(parser: argparse.ArgumentParser, help: str = "Write to FILE.") -> None:
     parser.add_argument("-o", "--output", type=options.path, metavar="FILE", help=help)
@@ -728,7 +721,7 @@ def parser() -> Parser:
         epilog=f"Commands:\n{commands}\n\n{EXIT_CODES_HELP}",
     )
     group.add_argument("-V", "--version", action=Version)
-    options.add(group, *GROUP)
+    options.add(group, *options.SHARED)
     group.add_argument("command", metavar="COMMAND", choices=VERBS, help=argparse.SUPPRESS)
     verb_args = group.add_argument(
         "args", metavar="ARGS", nargs=argparse.REMAINDER, help=argparse.SUPPRESS

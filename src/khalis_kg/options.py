@@ -287,19 +287,19 @@ SHARED: dict[str, dict[str, object]] = {
         help="Seconds allowed for each HTTP exchange with the remote endpoint, whole "
         "(connect, headers, body) [default: 30].",
     ),
-    "remote_request": dict(
-        flag="--remote-request",
-        choices=("form", "get", "direct"),
-        metavar="[form|get|direct]",
-        help="With --backend remote: send queries as a form POST, a GET (long ones as "
-        "a form POST) or a direct application/sparql-query POST [default: form].",
-    ),
     "graph_store": dict(
         flag="--graph-store",
         type=url,
         metavar="URL",
         help="SPARQL Graph Store URL of the remote store (Oxigraph server: "
         "http://HOST:PORT/store) [default: $KHALIS_KG_GRAPH_STORE].",
+    ),
+    "remote_request": dict(
+        flag="--remote-request",
+        choices=("form", "get", "direct"),
+        metavar="[form|get|direct]",
+        help="With --backend remote: send queries as a form POST, a GET (long ones as "
+        "a form POST) or a direct application/sparql-query POST [default: form].",
     ),
     "data": dict(
         flag="--data",
@@ -361,8 +361,8 @@ SHARED: dict[str, dict[str, object]] = {
         "machine's memory].",
     ),
 }
-"""Each shared option once: its flag and its ``add_argument`` keywords, by destination
-(``--without-ontology`` sets ``with_ontology``)."""
+"""Each shared option once, in the order of the group's help: its flag and its
+``add_argument`` keywords, by destination (``--without-ontology`` sets ``with_ontology``)."""
 
 
 def add(parser: argparse.ArgumentParser, *names: str, inherit: bool = False) -> None:
