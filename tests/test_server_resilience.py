@@ -292,10 +292,10 @@ def test_server_page_synopsis_matches_serve_help() -> None:
     import argparse
 
     from khalis_kg.cli import parser, verb_parser
-    from khalis_kg.options import SERVE_TIMEOUT
+    from khalis_kg.options import SERVE
 
     group = {a.dest: a.default for a in parser().arguments}
-    group["time_limit"] = SERVE_TIMEOUT  # the one default that differs (both --help say so)
+    group["time_limit"] = SERVE["timeout"]  # the one default that differs (both --help say so)
 
     def default(action: argparse.Action) -> object:
         """What serve uses when not told: its own default, or the group's it shares."""

@@ -600,17 +600,11 @@ def serve_command(args: argparse.Namespace) -> None:
     given = {name: value for name, value in given.items() if value is not None}  # else its default
     given.update(  # the settings whose options are read here
         data=args.data or None,
-        timeout=options.SERVE_TIMEOUT if args.time_limit is None else args.time_limit,
+        timeout=options.SERVE["timeout"] if args.time_limit is None else args.time_limit,
         memory_limit=_memory(args),
     )
-    serve(
-        Settings(**given),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        keep_alive=args.keep_alive,
-        max_connections=args.max_connections,
-    )
+    own = ("host", "port", "log_level", "keep_alive", "max_connections")  # serve()'s
+    serve(Settings(**given), **{name: getattr(args, name) for name in own})
 
 
 # --- the parser ------------------------------------------------------------------------------
@@ -850,17 +844,18 @@ def verb_parser(name: str) -> Parser:
 
 
 def _serve_options(p: Parser) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="Interface to bind [default: 127.0.0.1].")
+    d = options.SERVE  # the defaults
+    p.add_argument("--host", default=d["host"], help="Interface to bind [default: %(default)s].")
     p.add_argument(
-        "--port", type=options.int_range(1, 65535), default=8000,
-        help="TCP port, 1 to 65535 [default: 8000].",
+        "--port", type=options.int_range(1, 65535), default=d["port"],
+        help="TCP port, 1 to 65535 [default: %(default)s].",
     )  # fmt: skip
     options.add(p, "data", "named_graphs", "store", inherit=True)
     options.add(p, "backend", "endpoint", "remote_graph", "remote_timeout", inherit=True)
     options.add(p, "remote_request", "time_limit", inherit=True)
     p.add_argument(
-        "--max-results", type=options.int_range(1, 2**63 - 1), default=10_000, metavar="N",
-        help="Most rows (or triples) a query may return [default: 10000].",
+        "--max-results", type=options.int_range(1, 2**63 - 1), default=d["max_results"],
+        metavar="N", help="Most rows (or triples) a query may return [default: %(default)s].",
     )  # fmt: skip
     p.add_argument(
         "--workers", type=options.int_range(1, 64), metavar="N",
@@ -868,24 +863,27 @@ def _serve_options(p: Parser) -> None:
     )  # fmt: skip
     options.add(p, "without_ontology", "memory_limit", inherit=True)
     p.add_argument(
-        "--keep-alive", type=options.int_range(1, 86_400), default=5, metavar="SECONDS",
-        help="Seconds an idle keep-alive connection stays open [default: 5].",
+        "--keep-alive", type=options.int_range(1, 86_400), default=d["keep_alive"],
+        metavar="SECONDS",
+        help="Seconds an idle keep-alive connection stays open [default: %(default)s].",
     )  # fmt: skip
     p.add_argument(
-        "--body-timeout", type=options.seconds, default=10.0, metavar="SECONDS",
+        "--body-timeout", type=options.seconds, default=d["body_timeout"], metavar="SECONDS",
         help="Seconds a client has to send a request's body once its head is read "
-        "[default: 10].",
+        "[default: %(default)s].",
     )  # fmt: skip
     p.add_argument(
-        "--max-connections", type=options.int_range(1, 1_000_000), default=256, metavar="N",
-        help="Open connections at most; while they are open, requests are answered 503 "
-        "[default: 256].",
+        "--max-connections", type=options.int_range(1, 1_000_000), default=d["max_connections"],
+        metavar="N", help="Open connections at most; while they are open, requests are "
+        "answered 503 [default: %(default)s].",
     )  # fmt: skip
     p.add_argument(
-        "--queue-timeout", type=options.seconds, default=30.0, metavar="SECONDS",
-        help="Seconds a request waits for a free query worker before a 503 [default: 30].",
+        "--queue-timeout", type=options.seconds, default=d["queue_timeout"], metavar="SECONDS",
+        help="Seconds a request waits for a free query worker before a 503 "
+        "[default: %(default)s].",
     )  # fmt: skip
-    _choice(p, "--log-level", ("critical", "error", "warning", "info", "debug"), default="info")
+    levels = ("critical", "error", "warning", "info", "debug")
+    _choice(p, "--log-level", levels, default=d["log_level"])
 
 
 def parsers() -> dict[str, Parser]:

@@ -14,7 +14,7 @@ import argparse
 import os
 import stat
 from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -31,9 +31,14 @@ N-Triples peaks at about 8 bytes of resident memory per byte of file with pyshac
 (1.27 GB for a 160 MB file of 1M triples), loading and querying at about 4; the address
 space the cap counts is larger than what is resident (docs/benchmarks.md)."""
 
-SERVE_TIMEOUT = 5.0
-"""``--timeout``'s default for a query of ``serve``: an endpoint never runs a query
-without a limit; a verb, whose user waits and can press Ctrl-C, has none by default."""
+SERVE: dict[str, Any] = dict(
+    host="127.0.0.1", port=8000, log_level="info", keep_alive=5, max_connections=256,
+    timeout=5.0, max_results=10_000, queue_timeout=30, body_timeout=10,
+)  # fmt: skip
+"""``serve``'s defaults, each once: :func:`khalis_kg.server.serve` takes the first five,
+:class:`~khalis_kg.server.Settings` the others, ``serve --help`` says them (read here:
+the server package is not light). ``timeout``: an endpoint never runs a query without a
+limit; a verb, whose user waits and can press Ctrl-C, has none by default."""
 
 REMOTE = ("endpoint", "graph_store", "remote_graph", "remote_timeout", "remote_request")
 """The options of a remote store (:data:`SHARED`), which need ``--backend remote``."""
@@ -347,7 +352,7 @@ SHARED: dict[str, dict[str, object]] = {
         help="Stop each step after SECONDS, whatever it is doing: a verb's work (the "
         "parse and then the query, validation or export; exit 3), or one query of "
         "serve (503). At most 86400 [default: no limit for a verb, "
-        f"{SERVE_TIMEOUT:g} for a query of serve].",
+        f"{SERVE['timeout']:g} for a query of serve].",
     ),
     "memory_limit": dict(
         flag="--memory-limit",

@@ -15,7 +15,7 @@ import socket
 from dataclasses import dataclass, field
 
 from .. import isolation
-from ..options import REMOTE, check_source, graph_files
+from ..options import REMOTE, SERVE, check_source, graph_files
 
 __all__ = ["Settings", "default_workers", "listen", "serve"]
 
@@ -52,9 +52,9 @@ class Settings:
     (:meth:`~khalis_kg.KnowledgeGraph.open_store`), nothing is loaded, and another
     process may hold it open for writing."""
     with_ontology: bool = True
-    timeout: float = 5.0
+    timeout: float = SERVE["timeout"]
     """Seconds each query may run (``--timeout``)."""
-    max_results: int = 10_000
+    max_results: int = SERVE["max_results"]
     """Rows (or triples) a query may return."""
     workers: int = field(default_factory=default_workers)
     memory_limit: int | None = isolation.DEFAULT_MEMORY_LIMIT
@@ -63,9 +63,9 @@ class Settings:
     whose default ``auto`` is this 2 GiB, or more for large data files)."""
     max_body_bytes: int = 1024 * 1024
     max_query_chars: int = 100_000
-    queue_timeout: float = 30.0
+    queue_timeout: float = SERVE["queue_timeout"]
     """Seconds a request waits for a free query worker before a 503."""
-    body_timeout: float = 10.0
+    body_timeout: float = SERVE["body_timeout"]
     """Seconds a client has, once its request head is read, to send the body (408)."""
 
     def __post_init__(self) -> None:
@@ -104,11 +104,11 @@ class Settings:
 def serve(
     settings: Settings | None = None,
     *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    log_level: str = "info",
-    keep_alive: int = 5,
-    max_connections: int = 256,
+    host: str = SERVE["host"],
+    port: int = SERVE["port"],
+    log_level: str = SERVE["log_level"],
+    keep_alive: int = SERVE["keep_alive"],
+    max_connections: int = SERVE["max_connections"],
 ) -> None:
     """Serve the knowledge graph as ``settings`` say (:class:`Settings`; the packaged
     graph by default) over HTTP until interrupted (blocks). Binds 127.0.0.1 by default.
