@@ -53,7 +53,7 @@ def test_the_background_cache_changes_no_page() -> None:
         assert pages() == without  # read once, then from the cache
     assert (vocpub.load_background_onts, ontpub.load_background_onts) == original
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(docs, "PYLODE_CACHED", "0.0")
+        patch.setattr(docs, "PYLODE_VERSION", "0.0")
         with docs._background_loaded_once():
             assert (vocpub.load_background_onts, ontpub.load_background_onts) == original
 

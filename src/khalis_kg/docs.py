@@ -29,21 +29,13 @@ from .errors import InputError, KhalisError, esc
 from .namespaces import KG
 
 PYLODE_VERSION = "3.3.4"
+"""The pyLODE release pinned in the ``docs`` extra: the one named when pyLODE is missing,
+and the one whose background loading :func:`_background_loaded_once` caches (pyLODE has
+no public hook for it: docs/upstream.md); with any other, each page reads them again."""
 
 
 class DocsError(KhalisError):
     """The documentation cannot be generated (pyLODE missing or failing)."""
-
-
-def _pylode() -> Any:
-    try:
-        import pylode
-    except ImportError as exc:
-        raise DocsError(
-            f"ontology documentation needs pyLODE: pip install 'khalis-kg[docs]' "
-            f"(pylode=={PYLODE_VERSION})"
-        ) from exc
-    return pylode
 
 
 def ontology_paths() -> list[Path]:
@@ -98,7 +90,13 @@ def _finish(html: str, header: str, extra: str = "") -> str:
 
 def build(diagram_svg: str | None = None) -> dict[str, bytes]:
     """The documentation as ``{file name: bytes}`` (see the module's docstring)."""
-    pylode = _pylode()
+    try:
+        import pylode
+    except ImportError as exc:
+        raise DocsError(
+            f"ontology documentation needs pyLODE: pip install 'khalis-kg[docs]' "
+            f"(pylode=={PYLODE_VERSION})"
+        ) from exc
     import logging
 
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
@@ -176,12 +174,6 @@ def _term_ids(page: str, namespace: str) -> str:
     return page
 
 
-PYLODE_CACHED = "3.3.4"
-"""The pyLODE release whose background loading :func:`_background_loaded_once` caches
-(pyLODE has no public hook for it: docs/upstream.md); with any other, nothing is
-changed and each page reads them again."""
-
-
 @contextlib.contextmanager
 def _background_loaded_once() -> Iterator[None]:
     """pyLODE reads its background ontologies (0.13 s of CPU) for every page: 16 pages
@@ -190,7 +182,7 @@ def _background_loaded_once() -> Iterator[None]:
     import pylode
     from pylode.profiles import ontpub, vocpub
 
-    if pylode.__version__ != PYLODE_CACHED:
+    if pylode.__version__ != PYLODE_VERSION:
         yield
         return
     original = vocpub.load_background_onts
