@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -160,8 +159,9 @@ def _output_failed(exc: OSError) -> int:
     (the reader went away, as ``| head`` does), else with one line when stderr takes it."""
     from .errors import EXIT_OUTPUT
 
-    if not isinstance(exc, BrokenPipeError):
-        fail(f"cannot write the output ({exc.strerror})")  # stderr may fail too: the code says it
+    if not isinstance(exc, BrokenPipeError):  # stderr may fail too: the code says it
+        why = "standard output is closed" if exc.errno == errno.EBADF else exc.strerror
+        fail(f"cannot write the output ({why})")
     _silence_output()  # what is still buffered must not fail again at exit
     return EXIT_OUTPUT
 
@@ -169,8 +169,6 @@ def _output_failed(exc: OSError) -> int:
 def _silence_output() -> None:
     """Point standard output and error at /dev/null, so that what is still buffered in
     them fails no more (the interpreter flushes them on exit)."""
-    if isinstance(sys.stdout, _ClosedStdout):  # what it holds would fail again at exit
-        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     for stream in (sys.stdout, sys.stderr):
         try:
             _to_null(stream.fileno())
@@ -178,31 +176,12 @@ def _silence_output() -> None:
             continue
 
 
-def _to_null(fd: int) -> None:
-    """Descriptor ``fd`` on /dev/null."""
-    null = os.open(os.devnull, os.O_WRONLY)
+def _to_null(fd: int, flags: int = os.O_WRONLY) -> None:
+    """Descriptor ``fd`` on /dev/null, opened with ``flags``."""
+    null = os.open(os.devnull, flags)
     if null != fd:
         os.dup2(null, fd)
         os.close(null)
-
-
-class _ClosedOutput(io.RawIOBase):
-    """Standard output when the process started with it closed (``>&-``: Python sets
-    ``sys.stdout`` to None): each write fails as a write to a closed descriptor does, so
-    that help, version and results end in exit 7, never in a silent success."""
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        raise OSError(errno.EBADF, "standard output is closed")
-
-
-class _ClosedStdout(io.TextIOWrapper):
-    """``sys.stdout`` in place of None: text written to it reaches :class:`_ClosedOutput`."""
-
-    def __init__(self) -> None:
-        super().__init__(io.BufferedWriter(_ClosedOutput()), "utf-8")
 
 
 def _isolated(
@@ -291,16 +270,14 @@ def _note(text: str) -> None:
 
 
 def queries_command(args: argparse.Namespace) -> None:
-    _write(_isolated(args, _catalogue, partial(_list_queries, args.fmt), "listing queries"), None)
+    listing = _isolated(args, lambda: None, lambda _: _list_queries(args.fmt), "listing queries")
+    _write(listing, None)
 
 
-def _catalogue() -> Any:
-    from . import api
+def _list_queries(fmt: str) -> bytes:
+    from .api import query_catalogue
 
-    return api.query_catalogue()
-
-
-def _list_queries(fmt: str, catalogue: Any) -> bytes:
+    catalogue = query_catalogue()
     if fmt == "json":
         import json  # here: the query verbs need no JSON module
 
@@ -897,8 +874,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sys.stderr is None:  # started with 2>&-: the exit code alone says what failed; not
         _to_null(2)  # None (print would write to stdout), on descriptor 2 (not a file's)
         sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-    if sys.stdout is None:  # started with standard output closed (>&-)
-        sys.stdout = _ClosedStdout()
+    if sys.stdout is None:  # started with >&-: a write must fail (EBADF), not vanish; on
+        _to_null(1, os.O_RDONLY)  # descriptor 1, which no file opened later can then take
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     try:
         try:
             code = _run(list(sys.argv[1:] if argv is None else argv))
