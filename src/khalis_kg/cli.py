@@ -551,12 +551,8 @@ def load_command(args: argparse.Namespace) -> None:
     with_ontology = bool(args.with_ontology) if paths else args.with_ontology is not False
 
     prepare = partial(api.read_sources, paths, with_ontology=with_ontology)
-
-    def run(sources: list[Any]) -> Any:
-        return api.load_to_store(
-            store_url, sources, graph, timeout=args.request_timeout, chunk_triples=args.chunk
-        )
-
+    timeout, chunk = args.request_timeout, args.chunk
+    run = partial(api.load_to_store, store_url, graph=graph, timeout=timeout, chunk_triples=chunk)
     report = _isolated(args, prepare, run, "the load", inputs=paths)
     target = f"<{graph}>" if graph else "the default graph"
     print(

@@ -17,13 +17,7 @@ from dataclasses import dataclass, field
 from .. import isolation
 from ..options import REMOTE, SERVE, check_source, graph_files
 
-__all__ = ["Settings", "default_workers", "listen", "serve"]
-
-
-def default_workers() -> int:
-    """Query worker processes: the CPU count, at least 2 (so one slow query never blocks
-    everything), at most 8."""
-    return min(8, max(2, os.cpu_count() or 2))
+__all__ = ["Settings", "listen", "serve"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +50,9 @@ class Settings:
     """Seconds each query may run (``--timeout``)."""
     max_results: int = SERVE["max_results"]
     """Rows (or triples) a query may return."""
-    workers: int = field(default_factory=default_workers)
+    workers: int = field(default_factory=lambda: min(8, max(2, os.cpu_count() or 2)))
+    """Query worker processes: the CPU count, at least 2 (so one slow query never blocks
+    everything), at most 8."""
     memory_limit: int | None = isolation.DEFAULT_MEMORY_LIMIT
     """Bytes each query may add to what its worker holds (the loaded graph does not
     count; None: no cap), as each step of a command-line verb may (``--memory-limit``,
