@@ -636,7 +636,7 @@ def test_service_reaches_nothing_even_if_the_safety_check_were_bypassed(
 ) -> None:
     """Defence in depth: with the parse-based refusal switched off, the engine would
     send SERVICE over HTTP; the locked child cannot open the socket."""
-    import khalis_kg.backends.oxigraph as oxigraph_backend
+    import khalis_kg.api as api
     from khalis_kg.safety import ReadOnlyQuery
 
     listener = socket.socket()
@@ -648,7 +648,7 @@ def test_service_reaches_nothing_even_if_the_safety_check_were_bypassed(
     def no_decision(text: str, base: str | None, held: object) -> ReadOnlyQuery:
         return ReadOnlyQuery(text=text, form="select", base=base)  # admitted unread
 
-    monkeypatch.setattr(oxigraph_backend, "admit", no_decision)
+    monkeypatch.setattr(api, "admit", no_decision)
     query = f"PREFIX : <http://127.0.0.1:{port}/> SELECT * WHERE {{ SERVICE :x {{ ?s ?p ?o }} }}"
     result = invoke(["--timeout", "5", "sparql", query])
     hits = 0

@@ -286,7 +286,7 @@ def test_admit_explains_in_oxigraph_words_and_the_probe_reaches_nothing() -> Non
     SERVICE, run there, cannot open a socket."""
     import socket
 
-    from khalis_kg.backends.oxigraph import admit
+    from khalis_kg.backends.base import admit
 
     with pytest.raises(QuerySyntaxError) as info:
         admit("SELECT * WHERE {\n ?s ?p ?o }\nLIMIT x", None, HELD)

@@ -32,7 +32,7 @@ from .backends import (
     LocalBackend,
     create_backend,
 )
-from .backends.base import QueryDataset
+from .backends.base import QueryDataset, admit
 from .catalogue import Catalogue, QueryInfo
 from .checks import optional_count
 from .errors import InputError, KhalisError, ParameterError, RemoteAnswerError
@@ -298,8 +298,6 @@ class KnowledgeGraph:
         that cannot be parsed (QuerySyntaxError). :meth:`sparql` does this itself;
         deciding first lets a caller parse before it forbids new files (the command line
         does)."""
-        from .backends.oxigraph import admit  # decide(), with Oxigraph's syntax words
-
         check_nesting(text)  # before any parser: deep nesting crashes them
         return admit(text, base, self.backend.graph_names)
 

@@ -12,7 +12,7 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import cast
 
 import pyparsing
@@ -31,9 +31,8 @@ from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, check_syntax, from_rdflib, to_ox_triple, to_rdflib
 from ..results import QueryResult, sort_rows
 from ..safety import Limits, ReadOnlyQuery, check_prefixes, parse_nodes, take_parsed
-from ..terms import Row, Term, is_absolute_iri
-from .base import QueryDataset
-from .oxigraph import admit, parse_query
+from ..terms import Row, is_absolute_iri
+from .base import Backend, Bindings, QueryDataset, parse_query
 from .rdflib_joins import mark_hash_joins
 
 # rdflib's warning (with a traceback) for an ill-typed literal such as
@@ -138,7 +137,7 @@ def _prepare(text: str, base: str | None) -> Query:
     return prepared
 
 
-class MemoryBackend:
+class MemoryBackend(Backend):
     """An rdflib ``Dataset`` held in memory (named graphs kept apart, as in Oxigraph)."""
 
     name = "memory"
@@ -179,24 +178,15 @@ class MemoryBackend:
     def close(self) -> None:
         self.dataset.close()
 
-    def query(
-        self,
-        query: str | ReadOnlyQuery,
-        *,
-        bindings: Mapping[str, Term] | None = None,
-        limits: Limits | None = None,
-        base: str | None = None,
-        dataset: QueryDataset | None = None,
+    def run(
+        self, plan: ReadOnlyQuery, bindings: Bindings, limits: Limits, dataset: QueryDataset | None
     ) -> QueryResult:
-        plan = query if isinstance(query, ReadOnlyQuery) else admit(query, base, self.graph_names)
-        limits = limits or Limits()
         # Oxigraph's parser next: the invalid queries rdflib would accept are refused in
         # the oxigraph backend's words. (It runs the query on an empty store, so it comes
         # only after decide(): never on a text that was not admitted.)
         parse_query(plan.text, plan.base)
         prepared = _prepare(plan.text, plan.base)
-        chosen = QueryDataset.chosen(dataset, plan, self.graph_names)
-        if chosen is not None:
+        if dataset is not None:
             # It replaces the query's own FROM / FROM NAMED, on a copy, never on the cached
             # query; rdflib builds it from graphs the store holds, never fetching one.
             prepared = Query(
@@ -206,11 +196,9 @@ class MemoryBackend:
                 CompValue(
                     "DatasetClause", default=DATASET_DEFAULT_GRAPH_ID if g is None else URIRef(g)
                 )
-                for g in chosen.default_graphs
-            ] + [CompValue("DatasetClause", named=URIRef(g)) for g in chosen.named_graphs]
-        init: dict[str, Identifier] = {
-            Variable(k): to_rdflib(v) for k, v in (bindings or {}).items()
-        }
+                for g in dataset.default_graphs
+            ] + [CompValue("DatasetClause", named=URIRef(g)) for g in dataset.named_graphs]
+        init: dict[str, Identifier] = {Variable(k): to_rdflib(v) for k, v in bindings.items()}
         try:
             answer = self.dataset.query(prepared, initBindings=init)
             if answer.type == "ASK":

@@ -7,24 +7,15 @@ never written into the query text.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from ..errors import (
-    BackendError,
-    InputError,
-    KhalisError,
-    QueryError,
-    QuerySyntaxError,
-    UnverifiableQueryError,
-    one_line,
-)
+from ..errors import BackendError, InputError, QueryError, one_line
 from ..files import as_path, pid_alive
 from ..namespaces import PREFIXES
 from ..rdfio import (
@@ -37,162 +28,12 @@ from ..rdfio import (
     token_too_long,
 )
 from ..results import QueryResult, sort_rows
-from ..safety import (
-    HeldGraphs,
-    Limits,
-    ReadOnlyQuery,
-    decide,
-    tokenize,
-    undeclared_names,
-    undeclared_prefix,
-)
-from ..terms import Row, Term
-from .base import QueryDataset
-
-_POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
+from ..safety import Limits, ReadOnlyQuery
+from ..terms import Row
+from .base import Backend, Bindings, QueryDataset, syntax_error
 
 
-_EXPECTED_PUNCT = re.compile(r'^"[^"\sA-Za-z0-9]{1,3}"$')
-
-
-def _near(text: str, line: int, column: int) -> str | None:
-    """The token of ``text`` starting at ``line``:``column``, else the one before it."""
-    before = None
-    for tok in tokenize(text):
-        if (tok.line, tok.column) > (line, column):
-            break
-        before = tok
-    if before is None:
-        return None
-    shown = before.text if before.kind != "iri" else f"<{before.text}>"
-    return shown if len(shown) <= 40 else shown[:39] + "…"
-
-
-def syntax_error(message: str, text: str) -> QuerySyntaxError:
-    """Oxigraph's parse error for ``text`` in plain words: line, column, the offending
-    token, and what was expected when that is short; an undeclared prefix is named."""
-    m = _POSITION.search(message)
-    if not m:
-        return QuerySyntaxError(f"SPARQL syntax error: {one_line(message)}")
-    line, column = int(m.group(1)), int(m.group(2))
-    rest = message[m.end() :].lstrip(": ")
-    near = _near(text, line, column)
-    where = f"SPARQL syntax error at line {line}, column {column}"
-    # Oxigraph cannot read a name whose prefix is not declared, but says so only for some
-    # ("Prefix not found"), and past the name (``ex:p ?o``: "expected OPTIONAL" at ``?o``):
-    # a name read on our own tokens at or before its position is the mistake.
-    names = list(undeclared_names(text))
-    earlier = [n for n in names if (n[1], n[2]) <= (line, column)]
-    if earlier or (names and "Prefix not found" in rest):
-        return undeclared_prefix(text, (earlier[-1] if earlier else names[0])[0])
-    if "IRI parsing failed" in rest:
-        bad = re.search(r"<[^<>]*>", text[text_offset(text, line, 1) :])
-        explanation = "invalid IRI" + (f" {bad.group(0)}" if bad else "")
-    elif not text[text_offset(text, line, column) :].strip() and not _balanced_end(text):
-        explanation = "the query ends too early" + (f", after '{near}'" if near else "")
-    else:
-        explanation = f"unexpected '{near}'" if near else "unexpected text"
-    if "Prefix not found" not in rest and "IRI parsing failed" not in rest:
-        expected = rest.removeprefix("expected one of ").removeprefix("expected ")
-        options = [o.strip() for o in expected.split(", ")]
-        options = [o for o in options if o not in ('"{|"', '"~"', "[_]")]
-        if (
-            "\n" not in expected
-            and 0 < len(options) <= 8
-            and all(_EXPECTED_PUNCT.match(o) for o in options)
-        ):
-            listed = options[0] if len(options) == 1 else ", ".join(options[:-1])
-            explanation += f"; expected {listed}" + (
-                f" or {options[-1]}" if len(options) > 1 else ""
-            )
-    return QuerySyntaxError(f"{where}: {explanation}", line=line, column=column)
-
-
-def _balanced_end(text: str) -> bool:
-    """Whether ``text`` closes every bracket it opens and ends with one: the parser then
-    stopped on that last bracket, not on a missing end."""
-    punct = [t.text for t in tokenize(text) if t.kind == "punct"]
-    return (
-        bool(punct)
-        and punct[-1] in "})"
-        and punct.count("{") == punct.count("}")
-        and punct.count("(") == punct.count(")")
-    )
-
-
-def text_offset(text: str, line: int, column: int) -> int:
-    """The index in ``text`` of the character at ``line`` and ``column`` (from 1)."""
-    lines = text.split("\n")
-    return sum(len(x) + 1 for x in lines[: line - 1]) + column - 1
-
-
-def parse_query(text: str, base: str | None = None) -> None:
-    """Check ``text`` with Oxigraph's SPARQL parser: both local backends report syntax
-    errors in the same words, and accept the same language.
-
-    pyoxigraph has no parse-only call: ``Store.query`` parses *and runs* (on an empty
-    store here, so it finds nothing, but a ``SERVICE`` would still be called). So this
-    is for text already admitted by :func:`khalis_kg.safety.decide`, never before.
-    """
-    message = _syntax_message(text, base)
-    if message is not None:
-        raise syntax_error(message, text)
-
-
-def _syntax_message(text: str, base: str | None) -> str | None:
-    """Oxigraph's syntax error for ``text`` (run on an empty store), or None."""
-    try:
-        ox.Store().query(text, base_iri=base, prefixes=PREFIXES)
-    except SyntaxError as exc:
-        return str(exc)
-    except (OSError, ValueError, RuntimeError):
-        pass  # parsed; would fail when run (an unknown function), which is not a syntax error
-    return None
-
-
-PROBE_TIMEOUT = 2.0
-"""Seconds the isolated syntax probe (:func:`admit`) may take."""
-PROBE_MEMORY = 512 * 1024**2
-"""Address-space cap of the isolated syntax probe, in bytes."""
-
-
-def admit(text: str, base: str | None, held_graphs: HeldGraphs) -> ReadOnlyQuery:
-    """:func:`khalis_kg.safety.decide`, with Oxigraph's own words for a syntax error.
-
-    When the verifier's grammar cannot read ``text``, the query is refused whatever
-    happens next; this only asks Oxigraph's parser for its message (line, column, the
-    offending token, an undeclared prefix named), so that both local engines explain a
-    mistake the same way. Oxigraph cannot parse without running, so the question is
-    asked in an isolated child (:mod:`khalis_kg.isolation`) whose descriptor table is
-    locked (no socket, no file can be opened there), with a time limit and a memory
-    cap, on an empty store. If Oxigraph reads the text without a syntax error, the two
-    parsers disagree and the verifier's refusal stands: "cannot be verified".
-    """
-    try:
-        return decide(text, base, held_graphs)
-    except UnverifiableQueryError as refusal:
-        explained = _oxigraph_says(text, base)
-        raise (refusal if explained is None else explained) from None
-
-
-def _oxigraph_says(text: str, base: str | None) -> QuerySyntaxError | None:
-    """Oxigraph's syntax error for ``text``, asked in a locked, isolated child; None
-    when it reads the text, or the probe cannot run or fails."""
-    from .. import isolation
-
-    if not isolation.available():  # pragma: no cover - Windows: nowhere safe to ask
-        return None
-
-    limits = isolation.Limits(timeout=PROBE_TIMEOUT, memory=PROBE_MEMORY, lock_descriptors=True)
-    probe = isolation.Work(lambda: None, lambda _: _syntax_message(text, base), "the syntax check")
-    try:
-        message = isolation.run(probe, limits)
-    except KhalisError:  # the probe hit a limit or crashed: keep the verifier's words
-        return None
-    return None if message is None else syntax_error(message, text)
-
-
-class OxigraphBackend:
+class OxigraphBackend(Backend):
     """A pyoxigraph ``Store``; on disk when ``path`` is given.
 
     An on-disk store is built atomically: the first :meth:`load` into a new (absent or
@@ -351,28 +192,19 @@ class OxigraphBackend:
             self._store = None  # releases the on-disk store's lock
         self._forget_snapshot()
 
-    def query(
-        self,
-        query: str | ReadOnlyQuery,
-        *,
-        bindings: Mapping[str, Term] | None = None,
-        limits: Limits | None = None,
-        base: str | None = None,
-        dataset: QueryDataset | None = None,
+    def run(
+        self, plan: ReadOnlyQuery, bindings: Bindings, limits: Limits, dataset: QueryDataset | None
     ) -> QueryResult:
-        plan = query if isinstance(query, ReadOnlyQuery) else admit(query, base, self.graph_names)
-        limits = limits or Limits()
         substitutions: dict[ox.Variable, Any] = {
-            ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()
+            ox.Variable(k): to_ox(v) for k, v in bindings.items()
         }
-        chosen = QueryDataset.chosen(dataset, plan, self.graph_names)
         default_graph: list[ox.NamedNode | ox.DefaultGraph] | None = None
         named_graphs: list[ox.NamedNode] | None = None
-        if chosen is not None:  # these arguments override the query's FROM / FROM NAMED
+        if dataset is not None:  # these arguments override the query's FROM / FROM NAMED
             default_graph = [
-                ox.DefaultGraph() if g is None else ox.NamedNode(g) for g in chosen.default_graphs
+                ox.DefaultGraph() if g is None else ox.NamedNode(g) for g in dataset.default_graphs
             ]
-            named_graphs = [ox.NamedNode(g) for g in chosen.named_graphs]
+            named_graphs = [ox.NamedNode(g) for g in dataset.named_graphs]
         try:
             answer = self.store.query(
                 plan.text,

@@ -83,7 +83,7 @@ from ..rdfio import Source, canonical_triples, formats_of, ox_format, result_for
 from ..results import QueryResult, sort_rows
 from ..safety import Limits, ReadOnlyQuery, Token, decide, tokenize, undeclared_names
 from ..terms import Row, Term, is_absolute_iri
-from .base import QueryDataset
+from .base import Backend, Bindings, QueryDataset
 
 REQUEST_STYLES = ("form", "get", "direct")
 """How queries are sent: form-encoded POST (default), GET, or a direct POST."""
@@ -335,7 +335,7 @@ def parse_rdf_answer(answer: Answer, fmt: Any, guard: Any = iter) -> list[Any]:
         ) from None
 
 
-class RemoteBackend:
+class RemoteBackend(Backend):
     """A SPARQL 1.1 endpoint (``query_url``), optionally with a Graph Store
     (``store_url``) for loading and dumping."""
 
@@ -433,23 +433,10 @@ class RemoteBackend:
     def close(self) -> None:
         self.http.close()
 
-    def query(
-        self,
-        query: str | ReadOnlyQuery,
-        *,
-        bindings: Mapping[str, Term] | None = None,
-        limits: Limits | None = None,
-        base: str | None = None,
-        dataset: QueryDataset | None = None,
+    def run(
+        self, plan: ReadOnlyQuery, bindings: Bindings, limits: Limits, dataset: QueryDataset | None
     ) -> QueryResult:
-        if isinstance(query, ReadOnlyQuery):
-            plan = query
-        else:
-            from .oxigraph import admit  # decide(), with Oxigraph's syntax words
-
-            plan = admit(query, base, self.graph_names)
-        limits = limits or Limits()
-        sent = _prologue(plan.text) + bind_values(plan.text, bindings or {})
+        sent = _prologue(plan.text) + bind_values(plan.text, bindings)
         if plan.base is not None:
             sent = f"BASE <{plan.base}>\n" + sent  # the query's own BASE resolves against it
         if bindings and plan.verified != "builtin":
@@ -458,14 +445,13 @@ class RemoteBackend:
         params: list[tuple[str, str]] = []
         # Sent as the protocol's dataset, which takes precedence over the query's FROM
         # (SPARQL 1.1 Protocol, 2.1.4): the endpoint does not resolve them its own way.
-        chosen = QueryDataset.chosen(dataset, plan, self.graph_names)
-        if chosen is not None:
-            if None in chosen.default_graphs and self.graph is None:
+        if dataset is not None:
+            if None in dataset.default_graphs and self.graph is None:
                 raise QueryError("a remote store's own default graph cannot be named")
             # Scoped to a graph, "the default graph" is that graph (and no graph is held).
-            params += [("default-graph-uri", g or str(self.graph)) for g in chosen.default_graphs]
-            params += [("named-graph-uri", g) for g in chosen.named_graphs]
-            if self.graph is not None and not chosen.named_graphs:
+            params += [("default-graph-uri", g or str(self.graph)) for g in dataset.default_graphs]
+            params += [("named-graph-uri", g) for g in dataset.named_graphs]
+            if self.graph is not None and not dataset.named_graphs:
                 params.append(("named-graph-uri", NO_NAMED_GRAPHS))
         if plan.form in ("construct", "describe"):
             return self._graph(sent, limits, params)
