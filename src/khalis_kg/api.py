@@ -373,7 +373,6 @@ class KnowledgeGraph:
         """``work()`` in an isolated child; ``prepare()`` runs there first, while files
         may still be opened (to import and compute what ``work`` needs: a query's
         decision is parsed there, and cached for ``work``)."""
-
         if not isolation.available():  # pragma: no cover - Windows
             raise KhalisError("isolated=True needs os.fork and the resource module (POSIX)")
         memory = (
@@ -386,13 +385,7 @@ class KnowledgeGraph:
                 maximum=isolation.MAX_MEMORY_LIMIT,
             )
         )
-        forked = self._before_fork()
-
-        def ready() -> None:
-            forked()
-            prepare()
-
-        task = isolation.Work(ready, lambda _: work(), what)
+        task = isolation.Work(self._before_fork(prepare), lambda _: work(), what)
         return isolation.run(task, self._child_limits(memory, timeout=timeout, lock=lock))
 
     def fork_worker(
@@ -418,9 +411,10 @@ class KnowledgeGraph:
             keep_descriptors=getattr(self.backend, "path", None) is not None,
         )
 
-    def _before_fork(self) -> Callable[[], None]:
+    def _before_fork(self, prepare: Callable[[], object] = lambda: None) -> Callable[[], None]:
         """Ready the backend for a fork (an on-disk store's checkpoint); returns what the
-        forked child runs first (the backend's own hook, the imports answering needs)."""
+        forked child runs first (the backend's own hook, the imports answering needs,
+        then ``prepare``)."""
         before_fork = getattr(self.backend, "before_fork", None)
         if before_fork is not None:
             before_fork()
@@ -433,6 +427,7 @@ class KnowledgeGraph:
             after_fork = getattr(self.backend, "after_fork", None)
             if after_fork is not None:
                 after_fork()
+            prepare()
 
         return forked
 
@@ -467,9 +462,6 @@ class KnowledgeGraph:
             result = self.internal("diagrams", name, params, timeout=timeout)
             return [dict(r) for r in result.to_python()]
 
-        def nothing(what: str) -> InputError:
-            return InputError(f"<{event}> has no {what} to draw in this graph")
-
         if kind == "ontology":
             found = rows("ontology")
             if not found:
@@ -478,27 +470,17 @@ class KnowledgeGraph:
                     "or use a store that holds it"
                 )
             return diagrams.ontology_svg(found, link=linker)
-        if kind == "timeline":
-            found = rows("timeline", event=event)
-            if len(found) < 2:
-                raise nothing("related events")
-            return diagrams.timeline_svg(found, event=event, link=linker, highlight=highlight)
-        if kind == "places":
-            found = rows("places", event=event)
-            if not found:
-                raise nothing("places")
-            return diagrams.places_svg(found, event=event, link=linker, highlight=highlight)
-        claims = rows("accounts", event=event)
-        if not claims:
-            raise nothing("claims")
-        return diagrams.accounts_svg(
-            claims,
-            rows("account-links", event=event),
-            rows("facts", event=event),
-            event=event,
-            link=linker,
-            highlight=highlight,
-        )
+        found = rows(kind, event=event)
+        if len(found) < (2 if kind == "timeline" else 1):  # a timeline needs two events
+            what = {"accounts": "claims", "timeline": "related events", "places": "places"}[kind]
+            raise InputError(f"<{event}> has no {what} to draw in this graph")
+        if kind == "accounts":
+            links, facts = rows("account-links", event=event), rows("facts", event=event)
+            return diagrams.accounts_svg(
+                found, links, facts, event=event, link=linker, highlight=highlight
+            )
+        draw = diagrams.timeline_svg if kind == "timeline" else diagrams.places_svg
+        return draw(found, event=event, link=linker, highlight=highlight)
 
     def diagrams_for(
         self,
