@@ -374,13 +374,11 @@ def validate(
         direct = _direct_input(sources)
         if direct is not None:
             try:
-                return _run_turbo(direct, inference=inference, origin=origin, note=note)
+                return _run("turbo", direct, inference, note, origin)
             except ValueError:  # pyshacl-turbo cannot read it: Oxigraph's parser says why
                 del direct
-        return _run_turbo(_exact_input(sources), inference=inference, origin=origin, note=note)
-    return _run_pyshacl(
-        _parse_rdflib(sources), inference=inference, origin=_Origin(sources), note=note
-    )
+        return _run("turbo", _exact_input(sources), inference, note, origin)
+    return _run("pyshacl", _parse_rdflib(sources), inference, note, _Origin(sources))
 
 
 def validate_store(
@@ -402,9 +400,9 @@ def validate_store(
             target = ox.Store()
             target.bulk_load(store.dump(format=ox.RdfFormat.N_QUADS), ox.RdfFormat.N_QUADS)
             target.load(_ontology_text(), ox.RdfFormat.N_QUADS)
-        return _run_turbo(target, inference=inference, origin=None, note=note)
+        return _run("turbo", target, inference, note)
     dump = Source("<store>", store.dump(format=ox.RdfFormat.N_QUADS) or b"", "nq")
-    return _run_pyshacl(_parse_rdflib([dump]), inference=inference, origin=None, note=note)
+    return _run("pyshacl", _parse_rdflib([dump]), inference, note)
 
 
 def validate_graph(
@@ -421,9 +419,7 @@ def validate_graph(
     target = Graph()
     target += data
     target += _ontology_graph()
-    if name == "turbo":
-        return _run_turbo(target, inference=inference, origin=None, note=note)
-    return _run_pyshacl(target, inference=inference, origin=None, note=note)
+    return _run(name, target, inference, note)
 
 
 # -- turbo ------------------------------------------------------------------------------
@@ -509,9 +505,7 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
 
 
-def _run_turbo(
-    data: Any, *, inference: str, origin: _Origin | None, note: str | None
-) -> ValidationReport:
+def _turbo(data: Any, inference: str) -> tuple[Any, Any]:
     import pyshacl_turbo
 
     compiled = _compiled_shapes()
@@ -533,8 +527,7 @@ def _run_turbo(
         raise EngineCrashError(f"pyshacl-turbo failed: {exc}") from None
     if not hasattr(report, "subjects"):  # validate() returns a failure in place of a graph
         raise EngineCrashError(f"pyshacl-turbo failed: {text}")
-    data_graph = data if hasattr(data, "triples") and hasattr(data, "serialize") else None
-    return _report(conforms, report, data_graph, origin, engine="turbo", note=note)
+    return conforms, report
 
 
 # -- pySHACL ----------------------------------------------------------------------------
@@ -560,9 +553,7 @@ def _parse_rdflib(sources: Sequence[SourceLike]) -> Any:
     return target
 
 
-def _run_pyshacl(
-    target: Any, *, inference: str, origin: _Origin | None, note: str | None
-) -> ValidationReport:
+def _pyshacl(target: Any, inference: str) -> tuple[Any, Any]:
     import pyshacl
 
     with _pyshacl_accelerated():
@@ -575,7 +566,7 @@ def _run_pyshacl(
             advanced=True,
             allow_warnings=False,
         )
-    return _report(conforms, report, target, origin, engine="pyshacl", note=note)
+    return conforms, report
 
 
 # -- pySHACL, made faster without changing a result -----------------------------------------
@@ -707,17 +698,15 @@ def _in_lists_read_once() -> Iterator[None]:
 # -- the report -------------------------------------------------------------------------
 
 
-def _report(
-    conforms: Any,
-    g: Any,
-    data: Any,
-    origin: _Origin | None,
-    *,
-    engine: EngineName,
-    note: str | None,
+def _run(
+    engine: EngineName, data: Any, inference: str, note: str | None, origin: _Origin | None = None
 ) -> ValidationReport:
+    """``data`` validated by ``engine`` (an rdflib graph for pySHACL; for turbo one, a
+    pyoxigraph ``Store`` or pyshacl-turbo's ``Input``), as one report."""
     from rdflib import RDF, URIRef
 
+    conforms, g = (_turbo if engine == "turbo" else _pyshacl)(data, inference)
+    data = data if hasattr(data, "triples") and hasattr(data, "serialize") else None
     shapes = _shapes_graph()
     results: list[ValidationResult] = []
     result_type = URIRef(SH + "ValidationResult")
