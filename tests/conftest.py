@@ -260,11 +260,18 @@ def live_server() -> Iterator[str]:
 
 
 # ---------------------------------------------------------------- Virtuoso (one per session)
+VIRTUOSO_AS_LOADED = pytest.StashKey[tuple[Any, dict[str, int]]]()
+"""The session's Virtuoso, while it runs, and its graphs' sizes once loaded."""
+
+
 @pytest.fixture(scope="session")
-def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def virtuoso(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
     """Debian's Virtuoso, started once per session (see ``helpers.running_virtuoso``), with the
     packaged data in one graph and the data with the ontology in another, both loaded
-    through ``khalis_kg.loader`` (Graph Store HTTP Protocol PUT)."""
+    through ``khalis_kg.loader`` (Graph Store HTTP Protocol PUT). Tests only read it
+    (:func:`virtuoso_as_loaded`); a test that writes starts a Virtuoso of its own."""
     from helpers import VIRTUOSO_DATA_GRAPH, VIRTUOSO_FULL_GRAPH, running_virtuoso
 
     from khalis_kg.loader import load_to_store
@@ -274,4 +281,35 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         data = packaged_source("data")
         load_to_store(server.store_url, [data], VIRTUOSO_DATA_GRAPH, env={})
         load_to_store(server.store_url, [data, *ontology_sources()], VIRTUOSO_FULL_GRAPH, env={})
+        request.config.stash[VIRTUOSO_AS_LOADED] = (server, server.graph_sizes())
         yield server
+        del request.config.stash[VIRTUOSO_AS_LOADED]
+
+
+@pytest.fixture(autouse=True)
+def virtuoso_as_loaded(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each Virtuoso test, the session's Virtuoso (if started) holds the graphs it was
+    loaded with, each of the same size, and no other: what one test leaves there must not
+    change what the next one is answered. Virtuoso 7.2 answers ``construct-event-subgraph``
+    on one graph without some of its triples once the same triples are in two more graphs
+    (by ``default-graph-uri`` or ``FROM`` alike), and, if queried meanwhile, still after
+    those are deleted; a restart mends it. So a test that writes cannot clean up after
+    itself: it needs a Virtuoso of its own."""
+    yield
+    found = request.config.stash.get(VIRTUOSO_AS_LOADED, None)
+    uses = "virtuoso" in request.fixturenames or request.node.get_closest_marker("virtuoso")
+    if found is None or not uses:
+        return
+    server, loaded = found
+    now = server.graph_sizes()
+    if now != loaded:
+        request.config.stash[VIRTUOSO_AS_LOADED] = (server, now)  # only this test is blamed
+        changed = {
+            g: (loaded.get(g), now.get(g))
+            for g in loaded.keys() | now
+            if loaded.get(g) != now.get(g)
+        }
+        pytest.fail(
+            f"the test changed the session's Virtuoso (graph: triples before, after): "
+            f"{changed}; a test that writes needs a Virtuoso of its own"
+        )

@@ -405,6 +405,18 @@ class VirtuosoServer:
             self.query_url, store_url=self.store_url, timeout=timeout, env={}, graph=graph
         )
 
+    def graph_sizes(self) -> dict[str, int]:
+        """Every graph this Virtuoso holds (its own system graphs too) -> its triple count."""
+        answer = httpx.post(
+            self.query_url,
+            data={"query": "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=30.0,
+        )
+        answer.raise_for_status()
+        rows = answer.json()["results"]["bindings"]
+        return {row["g"]["value"]: int(row["n"]["value"]) for row in rows}
+
     def isql(self, statement: str, timeout: float = 60.0) -> str:
         found = virtuoso_binaries()
         assert found

@@ -678,41 +678,44 @@ def test_direct_post_to_virtuoso_is_reported_as_silent(virtuoso: Any) -> None:
 
 
 @pytest.mark.virtuoso
-def test_cli_with_a_remote_graph_on_virtuoso(virtuoso: Any) -> None:
+def test_cli_with_a_remote_graph_on_virtuoso(tmp_path: Path) -> None:
     """`--remote-graph G load`, then queries, stats and validate see that graph only
-    (Virtuoso's default graph is the union of every graph it holds, its own included)."""
+    (Virtuoso's default graph is the union of every graph it holds, its own included).
+    On a Virtuoso of its own, as it writes: see conftest's ``virtuoso_as_loaded``."""
+    from helpers import running_virtuoso
 
-    graph = "https://w3id.org/khalis-kg/test/cli"
-    scope = ["--remote-graph", graph]
-    # In pieces of about 100 triples (a PUT, then POSTs), as for a large corpus.
-    load = ["load", "--graph-store", virtuoso.store_url, "--chunk", "100"]
-    done = invoke([*scope, "--without-ontology", *load])
-    assert done.exit_code == 0, done.output
-    local = KnowledgeGraph.load(with_ontology=False)
-    assert done.output.startswith(f"loaded {len(local)} triples into <{graph}> at ")
-    assert re.search(r", [0-9]+ requests\)\n$", done.output), done.output
-    remote = ["--backend", "remote", "--endpoint", virtuoso.query_url, *scope]
-    done = invoke([*remote, "query", "casualties", "--format", "json"])
-    assert done.exit_code == 0, done.output
-    assert done.output == local.query("casualties").serialize("json")[0].decode("utf-8")
-    done = invoke([*remote, "stats", "--format", "json"])
-    assert done.exit_code == 0, done.output
-    assert json.loads(done.output) == json.loads(
-        invoke(["--without-ontology", "stats", "--format", "json"]).output
-    )
-    done = invoke([*remote, "validate"])
-    assert done.exit_code == 0, done.output
-    # No blank node was split between two requests: every selector is whole.
-    selectors = "SELECT (COUNT(*) AS ?n) { ?span oa:hasSelector ?s . ?s a ?t ; ?p ?o }"
-    done = invoke([*remote, "sparql", selectors, "--format", "csv"])
-    expected = local.sparql(selectors).serialize("csv")[0].decode("utf-8")
-    assert done.output.splitlines() == expected.splitlines()
-    # Unscoped, the store's default graph holds much more than the knowledge graph.
-    unscoped = RemoteBackend(virtuoso.query_url, env={})
-    try:
-        assert unscoped.triple_count() > 2 * len(local)
-    finally:
-        unscoped.close()
+    with running_virtuoso(tmp_path) as virtuoso:
+        graph = "https://w3id.org/khalis-kg/test/cli"
+        scope = ["--remote-graph", graph]
+        # In pieces of about 100 triples (a PUT, then POSTs), as for a large corpus.
+        load = ["load", "--graph-store", virtuoso.store_url, "--chunk", "100"]
+        done = invoke([*scope, "--without-ontology", *load])
+        assert done.exit_code == 0, done.output
+        local = KnowledgeGraph.load(with_ontology=False)
+        assert done.output.startswith(f"loaded {len(local)} triples into <{graph}> at ")
+        assert re.search(r", [0-9]+ requests\)\n$", done.output), done.output
+        remote = ["--backend", "remote", "--endpoint", virtuoso.query_url, *scope]
+        done = invoke([*remote, "query", "casualties", "--format", "json"])
+        assert done.exit_code == 0, done.output
+        assert done.output == local.query("casualties").serialize("json")[0].decode("utf-8")
+        done = invoke([*remote, "stats", "--format", "json"])
+        assert done.exit_code == 0, done.output
+        assert json.loads(done.output) == json.loads(
+            invoke(["--without-ontology", "stats", "--format", "json"]).output
+        )
+        done = invoke([*remote, "validate"])
+        assert done.exit_code == 0, done.output
+        # No blank node was split between two requests: every selector is whole.
+        selectors = "SELECT (COUNT(*) AS ?n) { ?span oa:hasSelector ?s . ?s a ?t ; ?p ?o }"
+        done = invoke([*remote, "sparql", selectors, "--format", "csv"])
+        expected = local.sparql(selectors).serialize("csv")[0].decode("utf-8")
+        assert done.output.splitlines() == expected.splitlines()
+        # Unscoped, the store's default graph holds much more (Virtuoso's own graphs too).
+        unscoped = RemoteBackend(virtuoso.query_url, env={})
+        try:
+            assert unscoped.triple_count() > 2 * len(local)
+        finally:
+            unscoped.close()
 
 
 @pytest.mark.virtuoso
