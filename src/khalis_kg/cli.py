@@ -124,9 +124,6 @@ class Parser(argparse.ArgumentParser):
 class Version(argparse.Action):
     """``-V``/``--version``: the version, then exit 0 (written as help is)."""
 
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any):
-        super().__init__(option_strings, dest, nargs=0, help="Show the version and exit.")
-
     def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
         sys.stdout.write(f"{PROG}, version {__version__}\n")
         parser.exit()
@@ -308,13 +305,16 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, object]:
     return params
 
 
-def _format(
-    names: Sequence[str], *kinds: Literal["rdf", "results", "graph"]
-) -> Callable[[str], str]:
-    """A ``--format`` type: a format name or alias of ``kinds`` (:mod:`khalis_kg.rdfio`),
-    in any case (``TTL``, ``srj``, ``json-ld``...); a name shared by two kinds (``json``,
-    ``xml``) is resolved by the answer's form when it is serialised. Refused, ``names``
-    are listed."""
+def _format_option(
+    parser: argparse.ArgumentParser,
+    names: Sequence[str],
+    *kinds: Literal["rdf", "results", "graph"],
+    **keywords: Any,
+) -> None:
+    """``--format``: a format name or alias of ``kinds`` (:mod:`khalis_kg.rdfio`), in any
+    case (``TTL``, ``srj``, ``json-ld``...); a name shared by two kinds (``json``,
+    ``xml``) is resolved by the answer's form when it is serialised. Shown, and listed
+    when refused: ``names``."""
 
     def known(value: str) -> str:
         from .rdfio import format_names
@@ -327,7 +327,8 @@ def _format(
             )
         return key
 
-    return known
+    metavar = "[" + "|".join(names) + "]"
+    parser.add_argument("--format", dest="fmt", type=known, metavar=metavar, **keywords)
 
 
 def _render(result: QueryResult, args: argparse.Namespace) -> bytes:
@@ -647,15 +648,11 @@ def _choice(parser: argparse.ArgumentParser, flag: str, choices: Sequence[str], 
 def _query_options(parser: argparse.ArgumentParser) -> None:
     """``--format``, ``--columns``, ``--width``, ``--lang`` and ``-o``: ``query`` and
     ``sparql``."""
-    parser.add_argument(
-        "--format",
-        dest="fmt",
-        type=_format(RESULT_FORMATS, "results", "graph"),
-        metavar="[" + "|".join(RESULT_FORMATS) + "]",
-        help="table (default), csv, tsv, json, xml; for CONSTRUCT/DESCRIBE: turtle "
-        "(default), nt, jsonld, xml. Any case; aliases such as ttl, srj, json-ld "
-        "(docs/formats.md).",
+    formats = (
+        "table (default), csv, tsv, json, xml; for CONSTRUCT/DESCRIBE: turtle (default), nt, "
+        "jsonld, xml. Any case; aliases such as ttl, srj, json-ld (docs/formats.md)."
     )
+    _format_option(parser, RESULT_FORMATS, "results", "graph", help=formats)
     parser.add_argument(
         "-c",
         "--columns",
@@ -687,7 +684,9 @@ def parser() -> Parser:
         description="Query, validate and export the 2015 Al Khalis prison break knowledge graph.",
         epilog=f"Commands:\n{commands}\n\n{EXIT_CODES_HELP}",
     )
-    group.add_argument("-V", "--version", action=Version)
+    group.add_argument(
+        "-V", "--version", action=Version, nargs=0, help="Show the version and exit."
+    )
     options.add(group, *options.SHARED)
     group.add_argument("command", metavar="COMMAND", choices=VERBS, help=argparse.SUPPRESS)
     verb_args = group.add_argument(
@@ -743,14 +742,8 @@ def verb_parser(name: str) -> Parser:
         options.add(p, "store", inherit=True)
         _output(p)
     elif name == "export":
-        p.add_argument(
-            "--format",
-            dest="fmt",
-            type=_format(RDF_FORMATS, "rdf"),
-            required=True,
-            metavar="[" + "|".join(RDF_FORMATS) + "]",
-            help="Any case; aliases such as ttl, n-triples, rdfxml (docs/formats.md).",
-        )
+        aliases = "Any case; aliases such as ttl, n-triples, rdfxml (docs/formats.md)."
+        _format_option(p, RDF_FORMATS, "rdf", required=True, help=aliases)
         _output(p)
         p.add_argument(
             "--with-ontology", dest="export_ontology", action="store_true", help="Add the ontology."
