@@ -439,12 +439,8 @@ def validate_command(args: argparse.Namespace) -> int:
 
     def run(validate: Callable[[], ValidationReport]) -> tuple[bytes, bool, str | None]:
         report = validate()
-        if args.fmt == "json":
-            text = report.to_json()
-        elif args.fmt == "turtle":
-            text = report.to_turtle()
-        else:
-            text = report.text
+        serialize = {"json": report.to_json, "turtle": report.to_turtle}.get(args.fmt)
+        text = serialize() if serialize else report.text
         return text.encode("utf-8"), report.conforms, report.note
 
     data, conforms, note = _isolated(args, prepare, run, "the validation", inputs=paths)
