@@ -115,11 +115,6 @@ def queries_page() -> str:
     return "\n".join(lines)
 
 
-def diagram_files() -> dict[str, str]:
-    with KnowledgeGraph.load() as kg:
-        return {kind: kg.diagram(kind) for kind in DIAGRAMS}
-
-
 def diagrams_page() -> str:
     lines = [
         "# Diagrams",
@@ -148,8 +143,9 @@ def on_files(files: Files, config: Any) -> Files:
         "reference/queries.md": queries_page(),
         "reference/diagrams.md": diagrams_page(),
     }
-    for kind, svg in diagram_files().items():
-        generated[f"reference/diagrams/{kind}.svg"] = svg
+    with KnowledgeGraph.load() as kg:
+        for kind in DIAGRAMS:
+            generated[f"reference/diagrams/{kind}.svg"] = kg.diagram(kind)
     for name, data in KnowledgeGraph.ontology_docs().items():
         generated[f"ontology/{name}"] = data
         if name.startswith("vocab-"):
