@@ -566,11 +566,10 @@ def serve_command(args: argparse.Namespace) -> None:
 
     if args.graph_store is not None:  # else ignored without a word: serve writes nothing
         raise UsageError("serve does not use --graph-store (khalis-kg load does)")
-    given: dict[str, Any] = {f.name: getattr(args, f.name, None) for f in fields(Settings)}
-    given = {name: value for name, value in given.items() if value is not None}  # else its default
-    given.update(  # the settings whose options are read here
+    given = {f.name: v for f in fields(Settings) if (v := getattr(args, f.name, None)) is not None}
+    given.update(  # (an option not given: its setting's default) the settings read here
         data=args.data or None,
-        timeout=options.SERVE["timeout"] if args.time_limit is None else args.time_limit,
+        timeout=args.time_limit or options.SERVE["timeout"],  # (more than 0 when given)
         memory_limit=_memory(args),
     )
     own = ("host", "port", "log_level", "keep_alive", "max_connections")  # serve()'s

@@ -52,8 +52,7 @@ ENVIRONMENT = {
 variable is unset); a URL read from one is checked and named by it (:func:`from_environment`)."""
 
 
-def _bad(message: str) -> argparse.ArgumentTypeError:
-    return argparse.ArgumentTypeError(message)
+_bad = argparse.ArgumentTypeError  # a value refused, in one line
 
 
 def _typed(check: Callable[[], T]) -> T:

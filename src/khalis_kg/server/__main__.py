@@ -1,8 +1,6 @@
 """``python -m khalis_kg.server``: the same as ``khalis-kg serve`` (through the command
 line's group, so that a failure to start is one line and its exit code)."""
 
-from __future__ import annotations
-
 import sys
 
 from ..cli import main
