@@ -451,13 +451,10 @@ def validate_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> None:
-    data = _isolated(
-        args,
-        partial(_load, args),
-        lambda kg: kg.export(args.fmt, with_ontology=args.export_ontology),
-        "the export",
-    )
-    _write(data, args.output)
+    def export(kg: KnowledgeGraph) -> bytes:
+        return kg.export(args.fmt, with_ontology=args.export_ontology)
+
+    _write(_isolated(args, partial(_load, args), export, "the export"), args.output)
 
 
 def check_source_command(args: argparse.Namespace) -> int:
@@ -516,13 +513,9 @@ def diagram_command(args: argparse.Namespace) -> None:
     kind, resource = args.kind, args.resource
     if resource is not None and not is_absolute_iri(resource):
         raise ParameterError(f"--resource expects an absolute IRI, got {resource!r}")
-    data = _isolated(
-        args,
-        partial(_load, args, with_ontology=True if kind == "ontology" else None),
-        lambda kg: kg.diagram(kind, resource).encode("utf-8"),
-        "the diagram",
-    )
-    _write(data, args.output)
+    load = partial(_load, args, with_ontology=True if kind == "ontology" else None)
+    svg = _isolated(args, load, lambda kg: kg.diagram(kind, resource).encode(), "the diagram")
+    _write(svg, args.output)
 
 
 def docs_command(args: argparse.Namespace) -> None:
