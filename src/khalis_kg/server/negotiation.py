@@ -61,29 +61,23 @@ def parse_accept(header: str | None) -> list[MediaRange]:
         return [MediaRange("*", "*", (), 1.0)]
     ranges: list[MediaRange] = []
     for element in header.split(","):
-        parts = [p.strip() for p in element.split(";")]
-        media = parts[0].lower()
-        if not media:
-            continue
-        mtype, sep, msub = media.partition("/")
+        media, *parts = element.split(";")
+        mtype, sep, msub = media.lower().partition("/")
         mtype, msub = mtype.strip(), msub.strip()
         if not sep or not mtype or not msub or (mtype == "*" and msub != "*"):
             continue
         q: float | None = 1.0
         params: list[tuple[str, str]] = []
-        for param in parts[1:]:
+        for param in parts:
             key, _, value = param.partition("=")
             key = key.strip().lower()
-            if not key:
-                continue
             if key == "q":
                 q = _parse_q(value)
                 break  # accept-ext parameters after q are ignored
-            if key != "charset":  # it does not select a different representation here
+            if key and key != "charset":  # it does not select a different representation
                 params.append((key, value.strip().strip('"')))
-        if q is None:
-            continue
-        ranges.append(MediaRange(mtype, msub, tuple(params), q))
+        if q is not None:
+            ranges.append(MediaRange(mtype, msub, tuple(params), q))
     return ranges
 
 
@@ -95,9 +89,6 @@ def quality(ranges: Sequence[MediaRange], offer: str) -> float:
 
 def negotiate(header: str | None, offers: Sequence[str]) -> str | None:
     """The best of ``offers`` (in server preference order) for this ``Accept`` header."""
-    ranges = parse_accept(header)
-    if not ranges:
-        # Every element was malformed: behave as if the header were absent.
-        return offers[0] if offers else None
+    ranges = parse_accept(header) or parse_accept(None)  # all malformed: as if absent
     best = max(offers, key=lambda offer: quality(ranges, offer), default=None)  # ties: the first
     return best if best is not None and quality(ranges, best) > 0 else None
