@@ -261,18 +261,14 @@ def _fork_worker(
             files.write_all(fd, LENGTH.pack(len(payload)))
             files.write_all(fd, payload)
 
-    try:
-        error_r, error_w = os.pipe()
-    except OSError:
-        mine.close()
-        theirs.close()
-        raise
+    error_r = error_w = -1  # the pipe of its stderr, once made
     _prctl()  # looked up here, once, rather than in every child
     parent = os.getpid()
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
+        error_r, error_w = os.pipe()
         pid = os.fork()
-    except BaseException:
+    except BaseException:  # no pipe or no fork: nothing is left open
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         mine.close()
         theirs.close()
@@ -496,7 +492,6 @@ def _parent(
     deadline = None if limits.timeout is None else time.monotonic() + limits.timeout
     chunks: list[bytes] = []
     stderr = bytearray()
-    killed = False
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # from here, Ctrl-C kills the child
         with contextlib.suppress(OSError):  # it may have ended already (prepare failed)
@@ -523,8 +518,7 @@ def _parent(
         status = _wait(pid, deadline)
         if status is None:  # past the deadline (its channel may have closed)
             kill(pid)
-            killed = True
-            status = _wait(pid, None)
+            os.waitpid(pid, 0)
     except BaseException:  # Ctrl-C (KeyboardInterrupt) or anything else: no orphan
         kill(pid)
         with contextlib.suppress(ChildProcessError):
@@ -534,10 +528,9 @@ def _parent(
     finally:
         worker.channel.close()
         os.close(worker.stderr)
-    if killed:
+    if status is None:
         assert limits.timeout is not None
         raise time_limit(work.what, limits.timeout)
-    assert status is not None
     payload = b"".join(chunks)[LENGTH.size :]
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and payload:
         return unpickle(payload)  # type: ignore[no-any-return]
