@@ -156,8 +156,6 @@ class WorkerPool:
                 if not worker.busy and not self._closed:
                     log.warning("an idle query worker ended; starting another")
                     self._discard(worker)
-                    with contextlib.suppress(PoolError):
-                        self._top_up()
                 return
 
     def _reap(self, worker: _Worker) -> int | None:
@@ -169,8 +167,8 @@ class WorkerPool:
         return worker.status
 
     def _discard(self, worker: _Worker) -> None:
-        """Kill (if alive) and reap ``worker``, read the rest of its stderr, close its
-        ends (once)."""
+        """Kill (if alive) and reap ``worker``, read the rest of its stderr, close its ends
+        (once); then fork the workers missing (a failure is logged: a request retries)."""
         self._workers.discard(worker)
         if worker.gone:
             return
@@ -186,6 +184,8 @@ class WorkerPool:
         with contextlib.suppress(ValueError, RuntimeError):
             asyncio.get_running_loop().remove_reader(worker.child.stderr)
         os.close(worker.child.stderr)
+        with contextlib.suppress(PoolError):
+            self._top_up()
 
     # ------------------------------------------------------------------ requests
 
@@ -234,8 +234,6 @@ class WorkerPool:
             payload = await asyncio.wait_for(_answer(reader), timeout + GRACE)
         except asyncio.TimeoutError:
             self._discard(worker)
-            with contextlib.suppress(PoolError):
-                self._top_up()
             raise isolation.time_limit(WHAT, timeout) from None
         except (asyncio.IncompleteReadError, OSError):
             self._discard(worker)  # it died: reaped, its last words read
@@ -244,8 +242,6 @@ class WorkerPool:
             assert worker.status is not None
             cause = isolation.classify(worker.status, bytes(worker.tail), WHAT, self.memory)
             log.warning("a query worker ended: %s", cause)
-            with contextlib.suppress(PoolError):
-                self._top_up()
             raise cause from None
         except BaseException:  # cancelled (shutdown, client gone) while it may be busy
             self._discard(worker)
