@@ -208,21 +208,15 @@ def _projected(tokens: list[Token], start: int) -> tuple[str, ...] | None:
     names: list[str] = []
     depth = 0
     for k in range(start + 1, len(tokens)):
-        tok = tokens[k]
-        low = tok.text.lower()
-        if depth == 0 and (
-            (tok.kind == "word" and low in ("where", "from"))
-            or (tok.kind == "punct" and low == "{")
-        ):
-            break
-        if tok.kind == "punct" and low == "*" and depth == 0:
+        kind, low = tokens[k].kind, tokens[k].text.lower()
+        if depth == 0 and kind == "punct" and low == "*":
             return None
-        if tok.kind == "punct" and low == "(":
-            depth += 1
-        elif tok.kind == "punct" and low == ")":
-            depth -= 1
-        elif tok.kind == "var" and (depth == 0 or (k > 0 and tokens[k - 1].text.lower() == "as")):
-            names.append(tok.text[1:])
+        if depth == 0 and (low in ("where", "from") if kind == "word" else low == "{"):
+            break
+        if kind == "punct":
+            depth += (low == "(") - (low == ")")
+        elif kind == "var" and (depth == 0 or tokens[k - 1].text.lower() == "as"):
+            names.append(tokens[k].text[1:])
     return tuple(names)
 
 
