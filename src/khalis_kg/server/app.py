@@ -145,13 +145,12 @@ def _format_values(params: list[tuple[str, str]], accept: str | None) -> list[st
     """The ``format=`` values that name a known format (400 when all are unknown), or,
     without any, an early 406 when no result of any kind could match ``Accept``."""
     given = [v.strip().lower() for k, v in params if k == "format" and v.strip()]
-    known = [v for v in given if v in formats.known_format_names()]
+    known = [v for v in given if v in formats.FORMAT_NAMES]
     if given and not known:
         raise KhalisError(
-            f"unknown format {given[0]!r}; use one of "
-            + ", ".join(sorted(formats.known_format_names()))
+            f"unknown format {given[0]!r}; use one of " + ", ".join(sorted(formats.FORMAT_NAMES))
         )
-    if not known and not formats.acceptable_at_all(accept):
+    if not known and negotiate(accept, formats.ALL_QUERY_MEDIA_TYPES) is None:
         raise refusal(
             406,
             f"none of the media types in Accept: {accept!r} is available; offered: "
@@ -425,8 +424,7 @@ async def _docs(request: Request) -> dict[str, bytes] | None:
         work: isolation.Work[dict[str, bytes], dict[str, bytes]] = isolation.Work(
             KnowledgeGraph.ontology_docs, lambda files: files, "the ontology's documentation"
         )
-        memory = request.app.state.settings.memory_limit
-        limits = isolation.Limits(DOCS_TIMEOUT, memory, lock_descriptors=False)
+        limits = isolation.Limits(DOCS_TIMEOUT, state.settings.memory_limit, lock_descriptors=False)
         try:
             files = await asyncio.to_thread(isolation.run, work, limits)
         except KhalisError as exc:

@@ -44,14 +44,11 @@ FORMAT_PARAM: dict[str, dict[str, str]] = {
 }
 
 ALL_QUERY_MEDIA_TYPES: tuple[str, ...] = tuple(dict.fromkeys([*RESULTS_OFFERS, *GRAPH_OFFERS]))
+FORMAT_NAMES = frozenset({*FORMAT_PARAM["results"], *FORMAT_PARAM["graph"]})
 
 
 def offers_for(form: str) -> dict[str, str]:
     return GRAPH_OFFERS if form == "graph" else RESULTS_OFFERS
-
-
-def known_format_names() -> set[str]:
-    return set(FORMAT_PARAM["results"]) | set(FORMAT_PARAM["graph"])
 
 
 def choose(
@@ -69,8 +66,3 @@ def choose(
     else:
         media = negotiate(accept, list(offers))
     return None if media is None else (media, offers[media])
-
-
-def acceptable_at_all(accept: str | None) -> bool:
-    """Whether any query result could satisfy this ``Accept`` header (early 406)."""
-    return negotiate(accept, ALL_QUERY_MEDIA_TYPES) is not None

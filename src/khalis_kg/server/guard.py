@@ -18,8 +18,6 @@ import threading
 import time
 from typing import Any
 
-DEFAULT_REPEAT_WINDOW = 5.0
-
 
 class RepeatFilter(logging.Filter):
     """Log the first record of a kind, count the repeats within ``window`` seconds.
@@ -29,7 +27,7 @@ class RepeatFilter(logging.Filter):
     its kind itself with ``extra={"repeat_key": ...}``.
     """
 
-    def __init__(self, window: float = DEFAULT_REPEAT_WINDOW) -> None:
+    def __init__(self, window: float = 5.0) -> None:
         super().__init__()
         self.window = window
         self._lock = threading.Lock()

@@ -37,7 +37,7 @@ def _capped(result: Any, max_results: int) -> Any:
 def _serialize(result: Any, accept: str | None, format_params: list[str]) -> dict[str, Any]:
     chosen = formats.choose(result.form, accept, format_params)
     if chosen is None:
-        offered = ", ".join(dict.fromkeys(formats.offers_for(result.form)))
+        offered = ", ".join(formats.offers_for(result.form))
         kind = "an RDF graph" if result.form == "graph" else "SPARQL results"
         raise refusal(406, f"this query gives {kind}; available media types: {offered}")
     media_type, fmt = chosen
