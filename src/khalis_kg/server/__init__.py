@@ -154,7 +154,6 @@ def serve(
         # so that a failure to start is the KhalisError itself: one line and its exit
         # code from the command line, not uvicorn's lifespan traceback and exit 3.
         lifespan="off",
-        loop="asyncio",
     )
     guard.install_logging(log_level)
     server = uvicorn.Server(config)
@@ -167,8 +166,12 @@ def serve(
             )
             await server.serve(sockets=[listener])
 
+    try:  # uvloop's event loop where the server extra installs it (docs/server.md)
+        from uvloop import run
+    except ImportError:  # pragma: no cover - not CPython on POSIX
+        run = asyncio.run  # type: ignore[assignment]  # the same call, without loop_factory
     try:
-        asyncio.run(main())
+        run(main())
     finally:
         listener.close()
 
