@@ -120,6 +120,30 @@ class TestNegotiation:
         assert negotiate(header, ["text/turtle", "text/html"]) == "text/html"
 
 
+FORM_PIECES = [*"%+&=aZ09fFx\\é ;\x00名", "%41", "%e9", "%C3%A9", "%C3", "%FF", "%0A", "%25"]
+FORM_PIECES += ["%5C", "%5cx41", "\\x41", "%zz", "%4", "%%", "+%2B", "=%3D&"]
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(
+    text=st.one_of(
+        st.lists(st.sampled_from(FORM_PIECES), max_size=24).map("".join),
+        st.text(max_size=40),
+    )
+)
+def test_query_strings_and_forms_are_read_as_parse_qsl_reads_them(text: str) -> None:
+    """The server's own reading of a URL's query and a form (its escapes decoded by the
+    C codec) gives exactly what ``parse_qsl(text, keep_blank_values=True)`` gives, on
+    escapes good and bad, UTF-8 and not, backslashes, ``+``, empty fields (Hypothesis)."""
+    from urllib.parse import parse_qsl, urlencode
+
+    from khalis_kg.server.app import _pairs
+
+    assert _pairs(text) == parse_qsl(text, keep_blank_values=True)
+    form = urlencode({"query": CONSTRUCT + text, "default-graph-uri": text})
+    assert _pairs(form) == [("query", CONSTRUCT + text), ("default-graph-uri", text)]
+
+
 # ---------------------------------------------------------------- protocol
 
 pytestmark = pytest.mark.server
