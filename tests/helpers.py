@@ -391,6 +391,9 @@ class VirtuosoServer:
     process: subprocess.Popen[bytes]
     isql_port: int
     directory: Path
+    http: httpx.Client = field(default_factory=httpx.Client, repr=False)
+    """For the tests' own checks, kept open: a new client per request costs ~0.08 s (its TLS
+    context is built each time), this one ~0.01 s a check."""
 
     @property
     def query_url(self) -> str:
@@ -407,7 +410,7 @@ class VirtuosoServer:
 
     def graph_sizes(self) -> dict[str, int]:
         """Every graph this Virtuoso holds (its own system graphs too) -> its triple count."""
-        answer = httpx.post(
+        answer = self.http.post(
             self.query_url,
             data={"query": "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"},
             headers={"Accept": "application/sparql-results+json"},
@@ -497,6 +500,7 @@ def running_virtuoso(directory: Path, *, buffers: int = 10_000) -> Iterator[Virt
         server.isql('GRANT SPARQL_UPDATE TO "SPARQL";')
         yield server
     finally:
+        server.http.close()
         stop_process(server.process, grace=20)
 
 
