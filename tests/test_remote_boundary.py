@@ -862,7 +862,7 @@ def test_the_remote_timeout_is_checked_once_with_every_time_limit(timeout: objec
         expected = str(exc)
     for make in (
         lambda: HttpSession(timeout=timeout, env={}).timeout,  # type: ignore[arg-type]
-        lambda: RemoteBackend("http://h/q", timeout=timeout, env={}).timeout,  # type: ignore[arg-type]
+        lambda: RemoteBackend("http://h/q", timeout=timeout, env={}).http.timeout,  # type: ignore[arg-type]
     ):
         try:
             got: float | str = make()

@@ -26,7 +26,7 @@ from ..errors import (
 )
 from ..namespaces import PREFIXES
 from ..rdfio import Source
-from ..results import QueryResult
+from ..results import QueryResult, sort_rows
 from ..safety import (
     HeldGraphs,
     Limits,
@@ -249,7 +249,10 @@ class Backend(Protocol):
         ``FROM`` / ``FROM NAMED``."""
         plan = query if isinstance(query, ReadOnlyQuery) else admit(query, base, self.graph_names)
         chosen = QueryDataset.chosen(dataset, plan, self.graph_names)
-        return self.run(plan, bindings or {}, limits or Limits(), chosen)
+        result = self.run(plan, bindings or {}, limits or Limits(), chosen)
+        if result.form == "select" and not plan.ordered:  # one order, whatever the engine
+            result.rows = sort_rows(result.rows, result.variables)
+        return result
 
     def run(
         self, plan: ReadOnlyQuery, bindings: Bindings, limits: Limits, dataset: QueryDataset | None

@@ -29,7 +29,7 @@ from rdflib.term import Identifier, Variable
 from ..errors import InputError, QueryError, QueryRefusedError, QuerySyntaxError, one_line
 from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, check_syntax, from_rdflib, to_ox_triple, to_rdflib
-from ..results import QueryResult, sort_rows
+from ..results import QueryResult
 from ..safety import Limits, ReadOnlyQuery, check_prefixes, parse_nodes, take_parsed
 from ..terms import Row, is_absolute_iri
 from .base import Backend, Bindings, QueryDataset, parse_query
@@ -209,8 +209,6 @@ class MemoryBackend(Backend):
                 for row in cast("Iterable[ResultRow]", limits.guard(answer)):
                     pairs = zip(variables, row, strict=True)
                     rows.append({var: from_rdflib(x) for var, x in pairs if x is not None})
-                if not plan.ordered:
-                    rows = sort_rows(rows, variables)
                 return QueryResult("select", variables=variables, rows=rows)
             assert answer.graph is not None
             triples = [

@@ -27,7 +27,7 @@ from ..rdfio import (
     to_ox,
     token_too_long,
 )
-from ..results import QueryResult, sort_rows
+from ..results import QueryResult
 from ..safety import Limits, ReadOnlyQuery
 from ..terms import Row
 from .base import Backend, Bindings, QueryDataset, syntax_error
@@ -222,8 +222,6 @@ class OxigraphBackend(Backend):
                 for solution in limits.guard(answer):
                     pairs = zip(variables, solution, strict=True)  # a solution's values, in order
                     rows.append({var: from_ox(x) for var, x in pairs if x is not None})
-                if not plan.ordered:
-                    rows = sort_rows(rows, variables)
                 return QueryResult("select", variables=variables, rows=rows)
             return QueryResult("graph", triples=canonical_triples(list(limits.guard(answer))))
         except SyntaxError as exc:

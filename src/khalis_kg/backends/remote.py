@@ -367,10 +367,6 @@ class RemoteBackend(Backend):
         self.request_style = request
         self.http = HttpSession(timeout=timeout, env=env)
 
-    @property
-    def timeout(self) -> float:
-        return self.http.timeout
-
     def after_fork(self) -> None:
         """In a forked child (``isolated=True``, a server's worker): new connections."""
         self.http.after_fork()
@@ -419,7 +415,7 @@ class RemoteBackend(Backend):
                 return answer.content
         result = self._select(_DATASET_QUERY, Limits(max_rows=None), [])
         lines = []
-        for row in result.rows:
+        for row in sort_rows(result.rows, result.variables):
             s, p, o, g = (row.get(v) for v in ("s", "p", "o", "g"))
             if not (s and p and o) or s.type == "literal" or not p.is_iri or (g and not g.is_iri):
                 raise RemoteAnswerError(
@@ -455,7 +451,7 @@ class RemoteBackend(Backend):
                 params.append(("named-graph-uri", NO_NAMED_GRAPHS))
         if plan.form in ("construct", "describe"):
             return self._graph(sent, limits, params)
-        return self._select(sent, limits, params, ordered=plan.ordered, form=plan.form)
+        return self._select(sent, limits, params, plan.form)
 
     # -- helpers ---------------------------------------------------------------------
     def _post_query(
@@ -490,21 +486,10 @@ class RemoteBackend(Backend):
         return answer
 
     def _select(
-        self,
-        text: str,
-        limits: Limits,
-        params: list[tuple[str, str]],
-        *,
-        ordered: bool = False,
-        form: str = "select",
+        self, text: str, limits: Limits, params: list[tuple[str, str]], form: str = "select"
     ) -> QueryResult:
         answer = self._post_query(text, SPARQL_JSON, limits, params)
-        result = read_json_results(answer, form, limits.guard)
-        if result.form == "select" and not ordered:
-            result = QueryResult(
-                "select", variables=result.variables, rows=sort_rows(result.rows, result.variables)
-            )
-        return result
+        return read_json_results(answer, form, limits.guard)
 
     def _graph(self, text: str, limits: Limits, params: list[tuple[str, str]]) -> QueryResult:
         fmt = ox_format("nt")
