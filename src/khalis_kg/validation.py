@@ -332,23 +332,17 @@ class _Origin:
                     ox.Quad(q.subject, q.predicate, q.object, graph) for q in parse(source)
                 )
         store, graphs = self.store, self.graphs
-
-        def has(*pattern: Any) -> bool:
-            return next(iter(store.quads_for_pattern(*pattern)), None) is not None
-
-        # IRIs and literals only: blank nodes are relabelled by each parser
-        s, o = (
-            to_ox(from_rdflib(t)) if isinstance(t, URIRef | Literal) else None
-            for t in (focus, value)
-        )
-        if s is None:
+        # blank nodes cannot be looked up (each parser relabels them); a literal is no subject
+        if not isinstance(focus, URIRef):
             return None
+        s = ox.NamedNode(str(focus))
+        o = to_ox(from_rdflib(value)) if isinstance(value, URIRef | Literal) else None
         if isinstance(path, URIRef) and o is not None:
             for name, graph in graphs:
-                if has(s, ox.NamedNode(str(path)), o, graph):
+                if any(store.quads_for_pattern(s, ox.NamedNode(str(path)), o, graph)):
                     return name
         for name, graph in reversed(graphs):
-            if has(s, None, None, graph):
+            if any(store.quads_for_pattern(s, None, None, graph)):
                 return name
         return None
 
