@@ -393,3 +393,20 @@ def test_a_declared_prefix_is_no_error(prefix: str) -> None:
     assert decide(declared).form == "select"
     if prefix in PREFIXES:  # pre-declared by the project
         assert decide(_uses(prefix)).form == "select"
+
+
+@pytest.mark.parametrize("backend", ["oxigraph", "memory"])
+def test_a_backend_given_text_refuses_deep_nesting_as_the_facade_does(backend: str) -> None:
+    """Backend.query admits a text as KnowledgeGraph.sparql does: the nesting is counted
+    before any parser reads it (admit), whichever door the text comes in by."""
+    from khalis_kg import KnowledgeGraph
+
+    text = "SELECT * WHERE " + "{" * 300 + " ?s ?p ?o " + "}" * 300
+    expected = (
+        "the query nests brackets more than 256 deep (line 1, column 272); refused before parsing"
+    )
+    with KnowledgeGraph.load([], backend=backend) as kg:
+        for door in (kg.sparql, kg.backend.query):
+            with pytest.raises(QuerySyntaxError) as info:
+                door(text)
+            assert str(info.value) == expected

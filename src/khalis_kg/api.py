@@ -41,14 +41,7 @@ from .namespaces import KG, ONTOLOGY, PREFIXES
 from .rdfio import Source
 from .resources import ontology_sources, packaged_source, queries_dir
 from .results import QueryResult, count_of
-from .safety import (
-    DEFAULT_MAX_ROWS,
-    Limits,
-    ReadOnlyQuery,
-    builtin,
-    check_nesting,
-    lexical,
-)
+from .safety import DEFAULT_MAX_ROWS, Limits, ReadOnlyQuery, builtin, lexical
 
 if TYPE_CHECKING:
     from .loader import LoadReport
@@ -298,7 +291,6 @@ class KnowledgeGraph:
         that cannot be parsed (QuerySyntaxError). :meth:`sparql` does this itself;
         deciding first lets a caller parse before it forbids new files (the command line
         does)."""
-        check_nesting(text)  # before any parser: deep nesting crashes them
         return admit(text, base, self.backend.graph_names)
 
     def sparql(

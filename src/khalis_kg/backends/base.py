@@ -17,13 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..errors import (
-    KhalisError,
-    QueryError,
-    QuerySyntaxError,
-    UnverifiableQueryError,
-    one_line,
-)
+from ..errors import KhalisError, QueryError, QuerySyntaxError, UnverifiableQueryError, one_line
 from ..namespaces import PREFIXES
 from ..rdfio import Source
 from ..results import QueryResult, sort_rows
@@ -31,6 +25,7 @@ from ..safety import (
     HeldGraphs,
     Limits,
     ReadOnlyQuery,
+    check_nesting,
     decide,
     tokenize,
     undeclared_names,
@@ -155,8 +150,10 @@ def admit(text: str, base: str | None, held_graphs: HeldGraphs) -> ReadOnlyQuery
     asked in an isolated child (:mod:`khalis_kg.isolation`) whose descriptor table is
     locked (no socket, no file can be opened there), with a time limit and a memory
     cap, on an empty store. If Oxigraph reads the text without a syntax error, the two
-    parsers disagree and the verifier's refusal stands: "cannot be verified".
+    parsers disagree and the verifier's refusal stands: "cannot be verified". A text
+    that nests too deep is refused first, before any parser (deep nesting crashes them).
     """
+    check_nesting(text)
     try:
         return decide(text, base, held_graphs)
     except UnverifiableQueryError as refusal:
