@@ -649,11 +649,10 @@ class KnowledgeGraph:
             store = getattr(self.backend, "store", None)
             if self.backend.name == "oxigraph" and store is not None:
                 return validate_store(store, inference=inference, engine=engine)
-            sources = self.sources or [Source("<store>", self.backend.dump(), "nq")]
-            return validate(sources, inference=inference, engine=engine)
-        if isinstance(data, (str, Path)):
-            return validate([data], inference=inference, engine=engine)
-        if hasattr(data, "triples") and hasattr(data, "serialize"):
+            data = self.sources or [Source("<store>", self.backend.dump(), "nq")]
+        elif isinstance(data, (str, Path)):
+            data = [data]
+        elif hasattr(data, "triples") and hasattr(data, "serialize"):
             return validate_graph(data, inference=inference, engine=engine)
         return validate(list(data), inference=inference, engine=engine)
 
@@ -798,8 +797,7 @@ def preload_output(fmt: str | None = None) -> None:
     """Import what running a query and serialising its answer in ``fmt`` needs, ahead of
     time (the command line does it before an isolated child locks its descriptors).
     ``None``, ``table``, ``turtle`` and ``nt`` need the engine (and the table's
-    ``textwrap``); any
-    other name (or alias) prepares every writer."""
+    ``textwrap``); any other name (or alias) prepares every writer."""
     import textwrap  # noqa: F401 - the table's (the command line imports it no more)
 
     from .backends import oxigraph  # noqa: F401
