@@ -57,8 +57,6 @@ class Format:
     """Other file suffixes read as this format."""
     other_media_types: tuple[str, ...] = ()
     """Further media types offered by the server for this format, after ``media_type``."""
-    rdflib: str | None = None
-    """rdflib's parser/serializer name (RDF formats)."""
     quads: bool = False
     """Whether the syntax keeps named graphs (N-Quads, TriG)."""
 
@@ -91,7 +89,6 @@ FORMATS: tuple[Format, ...] = (
         aliases=("ttl", "n3"),
         suffixes=(".turtle",),
         other_media_types=("application/x-turtle",),
-        rdflib="turtle",
     ),
     Format(
         "nt",
@@ -101,7 +98,6 @@ FORMATS: tuple[Format, ...] = (
         ".nt",
         aliases=("ntriples", "n-triples"),
         suffixes=(".ntriples",),
-        rdflib="nt",
     ),
     Format(
         "nq",
@@ -111,7 +107,6 @@ FORMATS: tuple[Format, ...] = (
         ".nq",
         aliases=("nquads", "n-quads"),
         suffixes=(".nquads",),
-        rdflib="nquads",
         quads=True,
     ),
     Format(
@@ -120,7 +115,6 @@ FORMATS: tuple[Format, ...] = (
         "TriG",
         "application/trig",
         ".trig",
-        rdflib="trig",
         quads=True,
     ),
     Format(
@@ -132,7 +126,6 @@ FORMATS: tuple[Format, ...] = (
         aliases=("json-ld", "json"),
         suffixes=(".json",),
         other_media_types=("application/json",),
-        rdflib="json-ld",
     ),
     Format(
         "xml",
@@ -143,7 +136,6 @@ FORMATS: tuple[Format, ...] = (
         aliases=("rdf", "rdfxml", "rdf+xml", "rdf/xml", "owl"),
         suffixes=(".xml", ".owl"),
         other_media_types=("application/xml",),
-        rdflib="xml",
     ),
     # -- SPARQL query results ---------------------------------------------------------
     Format("table", "results", "Table", "text/plain", ".txt", aliases=("text", "txt")),

@@ -538,11 +538,11 @@ def _parse_rdflib(sources: Sequence[SourceLike]) -> Any:
         spec = source.spec()
         if spec.quads:
             dataset = Dataset()
-            dataset.parse(data=source.data, format=spec.rdflib, publicID=source.base_iri)
+            dataset.parse(data=source.data, format=spec.media_type, publicID=source.base_iri)
             for s, p, o, _g in dataset.quads((None, None, None, None)):
                 target.add((s, p, o))
         else:
-            target.parse(data=source.data, format=spec.rdflib, publicID=source.base_iri)
+            target.parse(data=source.data, format=spec.media_type, publicID=source.base_iri)
     target += _ontology_graph()
     return target
 

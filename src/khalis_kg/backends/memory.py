@@ -150,7 +150,7 @@ class MemoryBackend(Backend):
         # A named graph given by a file is held even when the file is empty.
         self._declared |= {s.graph for s in sources if s.graph is not None}
         for source in sources:
-            fmt = source.spec().rdflib
+            fmt = source.spec().media_type  # rdflib's parsers go by media type too
             check_syntax(source)
             target = (
                 self.dataset if source.graph is None else self.dataset.graph(URIRef(source.graph))
