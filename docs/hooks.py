@@ -55,14 +55,9 @@ _VOCABULARIES: list[str] = []  # pyLODE's vocab-*.html pages, found by on_files
 _NOT_LOADED = {"canonical", "alternate", "license", "author", "next", "prev", "help"}
 
 
-def command_help() -> dict[str, str]:
-    """``{command path: its --help}`` for ``khalis-kg`` and each of its commands, as
-    argparse prints it in a terminal of :data:`HELP_WIDTH` columns."""
-    with patch.dict(os.environ, COLUMNS=str(HELP_WIDTH)):
-        return {path: command.format_help() for path, command in parsers().items()}
-
-
 def cli_page() -> str:
+    """The ``--help`` of ``khalis-kg`` and of each of its commands, as argparse prints it
+    in a terminal of :data:`HELP_WIDTH` columns."""
     lines = [
         "# Command-line reference",
         "",
@@ -71,8 +66,9 @@ def cli_page() -> str:
         "and in [Getting started](../getting-started.md#exit-codes).",
         "",
     ]
-    for path, text in command_help().items():
-        lines += [f"## `{path}`", "", "```text", text.rstrip(), "```", ""]
+    with patch.dict(os.environ, COLUMNS=str(HELP_WIDTH)):
+        for path, command in parsers().items():
+            lines += [f"## `{path}`", "", "```text", command.format_help().rstrip(), "```", ""]
     return "\n".join(lines)
 
 
