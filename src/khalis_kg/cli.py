@@ -856,7 +856,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     try:
         try:
-            code = _run(list(sys.argv[1:] if argv is None else argv))
+            args = parse(sys.argv[1:] if argv is None else argv)
+            if args.command != "serve":  # serve's are checked by server.Settings, made of them
+                _check_source(args)
+            code = VERBS[args.command][0](args) or 0
         except SystemExit as exc:  # --help, --version
             code = exc.code if isinstance(exc.code, int) else 0
         sys.stdout.flush()
@@ -891,13 +894,6 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     args.backend = args.backend or "oxigraph"
     args.data, args.named_graphs = args.data or [], options.graph_files(args.named_graphs or ())
     return args
-
-
-def _run(argv: list[str]) -> int:
-    args = parse(argv)
-    if args.command != "serve":  # serve's are checked by server.Settings, made from them
-        _check_source(args)
-    return VERBS[args.command][0](args) or 0
 
 
 def _check_source(args: argparse.Namespace) -> None:
