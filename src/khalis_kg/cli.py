@@ -687,11 +687,7 @@ def parser() -> Parser:
 def verb_parser(name: str) -> Parser:
     """The parser of the verb ``name``: its own options, and the group's it shares
     (:func:`khalis_kg.options.add`), which keep the group's value when not given."""
-    line = VERBS[name][1]
-    p = Parser(
-        prog=f"{PROG} {name}",
-        description=DESCRIPTIONS.get(name, line),
-    )
+    p = Parser(prog=f"{PROG} {name}", description=DESCRIPTIONS.get(name, VERBS[name][1]))
     if name in ("queries", "stats"):
         _choice(p, "--format", ("table", "json"), dest="fmt", default="table")
     elif name == "query":
@@ -778,8 +774,8 @@ def verb_parser(name: str) -> Parser:
             dest="request_timeout",
             type=options.seconds,
             metavar="SECONDS",
-            default=300.0,
-            help="Seconds allowed for each request [default: 300].",
+            default=300,
+            help="Seconds allowed for each request [default: %(default)s].",
         )
         p.add_argument(
             "--chunk",
