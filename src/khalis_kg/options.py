@@ -32,9 +32,16 @@ N-Triples peaks at about 8 bytes of resident memory per byte of file with pyshac
 space the cap counts is larger than what is resident (docs/benchmarks.md)."""
 
 SERVE: dict[str, Any] = dict(
-    host="127.0.0.1", port=8000, log_level="info", keep_alive=5, max_connections=256,
-    timeout=5.0, max_results=10_000, queue_timeout=30, body_timeout=10,
-)  # fmt: skip
+    host="127.0.0.1",
+    port=8000,
+    log_level="info",
+    keep_alive=5,
+    max_connections=256,
+    timeout=5.0,
+    max_results=10_000,
+    queue_timeout=30,
+    body_timeout=10,
+)
 """``serve``'s defaults, each once: :func:`khalis_kg.server.serve` takes the first five,
 :class:`~khalis_kg.server.Settings` the others, ``serve --help`` says them (read here:
 the server package is not light). ``timeout``: an endpoint never runs a query without a
