@@ -96,6 +96,7 @@ class Parser(argparse.ArgumentParser):
         self.arguments: list[argparse.Action] = []
         """What :meth:`add_argument` added, in order (the docs and tests read them)."""
         self.width = (_columns() or 80) - 2  # argparse's, without shutil
+        self.texts = kwargs.get("description"), kwargs.get("epilog")  # as given: not filled
         formatter = partial(argparse.RawDescriptionHelpFormatter, width=self.width)
         super().__init__(allow_abbrev=False, formatter_class=formatter, **kwargs)
 
@@ -110,12 +111,8 @@ class Parser(argparse.ArgumentParser):
     def format_help(self) -> str:
         """argparse's help, the description and epilog filled here (:func:`_fill`), so
         that they keep their paragraphs and the list of commands its lines."""
-        texts = self.description, self.epilog
-        self.description, self.epilog = (t and _fill(t, max(self.width, 11)) for t in texts)
-        try:
-            return super().format_help()
-        finally:
-            self.description, self.epilog = texts
+        self.description, self.epilog = (t and _fill(t, max(self.width, 11)) for t in self.texts)
+        return super().format_help()
 
     def print_help(self, file: Any = None) -> None:
         (file or sys.stdout).write(self.format_help())

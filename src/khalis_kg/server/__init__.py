@@ -1,9 +1,7 @@
 """``khalis-kg serve``: a read-only SPARQL endpoint and linked-data pages.
 
-Importing this package is cheap (the standard library only); Starlette and uvicorn are
-imported when the server starts. The command line's ``serve`` (its options are in
-:mod:`khalis_kg.cli`, shared with the other verbs) imports it when it runs. Needs POSIX
-(see :func:`serve`).
+Importing this package is cheap (the standard library only): Starlette and uvicorn are
+imported when the server starts. Needs POSIX (see :func:`serve`).
 """
 
 from __future__ import annotations
