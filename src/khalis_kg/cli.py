@@ -279,8 +279,7 @@ def _list_queries(fmt: str) -> bytes:
         return text.encode("utf-8")
     lines = []
     for info in catalogue.list():
-        kind = " [check]" if info.is_check else ""
-        lines.append(f"{info.name}{kind}: {info.title}")
+        lines.append(f"{info.name}{' [check]' if info.is_check else ''}: {info.title}")
         if info.question:
             lines.append(f"    {info.question}")
         for p in info.parameters:
