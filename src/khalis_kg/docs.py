@@ -163,10 +163,8 @@ def _term_ids(page: str, namespace: str) -> str:
     in ``/ontology#Claim``), where pyLODE lower-cased it, keeping the TOC's links."""
     used = set(re.findall(r'id="([^"]+)"', page))
     for old, iri in _ENTITY.findall(page):
-        if not iri.startswith(namespace):
-            continue
-        local = iri[len(namespace) :]
-        if local == old or local in used:
+        local = iri.removeprefix(namespace)
+        if local in (iri, old) or local in used:  # not the namespace's, or already its own
             continue
         page = page.replace(f'id="{old}"', f'id="{local}"', 1)
         page = page.replace(f'href="#{old}"', f'href="#{local}"')
