@@ -63,10 +63,6 @@ class Parameter:
     def required(self) -> bool:
         return self.default is None
 
-    def to_term(self, value: object) -> Term:
-        """``value`` as an RDF term of this parameter's type, or ParameterError."""
-        return coerce(self.name, self.type, value)
-
 
 @dataclass(frozen=True)
 class QueryInfo:
@@ -102,7 +98,7 @@ class QueryInfo:
                     f"query {self.name!r} needs parameter {p.name!r} ({p.type})"
                     + (f": {p.description}" if p.description else "")
                 )
-            bound[p.name] = p.to_term(value)
+            bound[p.name] = coerce(p.name, p.type, value)
         return bound
 
     def check_projection(self) -> None:

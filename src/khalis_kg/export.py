@@ -139,8 +139,9 @@ class _Compactor:
         return text
 
     def iri(self, iri: str) -> str:
-        """A compact IRI with the context's prefixes (any local part but ``//...``)."""
-        return shorten(iri, self.prefix_map, local_ok=_compact_local)
+        """A compact IRI with the context's prefixes: any local part but empty or ``//...``
+        (which would read as an IRI)."""
+        return shorten(iri, self.prefix_map, local_ok=lambda s: bool(s) and s[:2] != "//")
 
     def node_id(self, term: Any) -> str:
         import pyoxigraph as ox
@@ -171,8 +172,3 @@ class _Compactor:
         if datatype == XSD + "boolean" and literal.value in ("true", "false"):
             return literal.value == "true"
         return {"@value": literal.value, "@type": self.iri(datatype)}
-
-
-def _compact_local(local: str) -> bool:
-    """A JSON-LD compact IRI's suffix: not empty, not ``//`` (which would read as an IRI)."""
-    return bool(local) and not local.startswith("//")

@@ -85,16 +85,12 @@ def _canonical_decimal(text: str) -> str | None:
 
 
 def _canonical_double(text: str) -> str | None:
-    special = {"inf": "INF", "+inf": "INF", "-inf": "-INF", "nan": "NaN"}.get(text.lower())
-    if special is not None:  # rdflib writes Python's "inf" and "nan"
-        return special
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
+    """The canonical lexical form of an ``xsd:double``/``xsd:float``: 1e999 is INF, and
+    rdflib's (Python's) ``inf`` and ``nan`` are read too."""
+    number = re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text)
+    if not number and text.lower() not in ("inf", "+inf", "-inf", "nan"):
         return None
-    return canonical_double(float(text))  # 1e999 is INF
-
-
-def canonical_double(value: float) -> str:
-    """The canonical lexical form used for ``xsd:double``/``xsd:float`` values."""
+    value = float(text)
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -110,15 +106,6 @@ def canonical_double(value: float) -> str:
     sci_exp = dec_exp + len(digit_str) - 1
     head, tail = digit_str[0], digit_str[1:] or "0"
     return f"{'-' if sign else ''}{head}.{tail}E{sci_exp}"
-
-
-def _canonical_date(text: str) -> str:
-    """A date, dateTime or time with UTC written ``Z``."""
-    return text[:-6] + "Z" if text.endswith(("+00:00", "-00:00")) else text
-
-
-def _canonical_datetime(text: str) -> str:
-    return _FRACTION.sub(lambda m: "" if m.group(1) == "." else m.group(1), _canonical_date(text))
 
 
 def canonical_literal(
@@ -141,10 +128,10 @@ def canonical_literal(
         canon = _canonical_double(text)
     elif datatype == XSD_BOOLEAN:
         canon = {"true": "true", "1": "true", "false": "false", "0": "false"}.get(text)
-    elif datatype in (XSD_DATETIME, XSD_TIME):
-        canon = _canonical_datetime(text)
-    elif datatype == XSD_DATE:
-        canon = _canonical_date(text)
+    elif datatype in (XSD_DATE, XSD_DATETIME, XSD_TIME):  # UTC written Z
+        canon = text[:-6] + "Z" if text.endswith(("+00:00", "-00:00")) else text
+        if datatype != XSD_DATE:  # no trailing fraction zeros
+            canon = _FRACTION.sub(lambda m: "" if m.group(1) == "." else m.group(1), canon)
     return (canon if canon is not None else value), datatype, None
 
 
