@@ -297,27 +297,19 @@ def quantity_words(row: Row) -> str:
     ``at least 22``, ``50 mi``. ``row`` has ``qualifier`` (an IRI), ``value``,
     ``minValue``, ``exclusiveMinValue``, ``statedAs`` and ``unit``, any of them absent."""
     qualifier = local_name(str(row.get("qualifier") or ""))
-    value = row.get("value")
-    low = row.get("minValue")
-    excl = row.get("exclusiveMinValue")
-    if qualifier == "more-than" and excl is not None:
-        number = f"more than {excl}"
-    elif qualifier == "at-least" and low is not None:
-        number = f"at least {low}"
-    elif qualifier == "approximate" and value is not None:
-        number = f"about {value}"
-    elif qualifier == "remainder":
+    if qualifier == "remainder":
         return "the rest"
-    elif value is not None:
-        number = str(value)
-    elif excl is not None:
-        number = f"more than {excl}"
-    elif low is not None:
-        number = f"at least {low}"
-    else:
-        return str(row.get("statedAs") or "?")
-    unit = row.get("unit")
-    return f"{number} {unit}" if unit else number
+    value, excl, low = row.get("value"), row.get("exclusiveMinValue"), row.get("minValue")
+    hedged = {
+        "more-than": ("more than ", excl),
+        "at-least": ("at least ", low),
+        "approximate": ("about ", value),
+    }
+    # the qualifier's number, else the exact value, else a bound
+    for words, number in (hedged.get(qualifier, ("", None)), ("", value), *hedged.values()):
+        if number is not None:
+            return f"{words}{number} {row['unit']}" if row.get("unit") else f"{words}{number}"
+    return str(row.get("statedAs") or "?")
 
 
 # ------------------------------------------------------------------ accounts
@@ -739,7 +731,6 @@ def places_svg(
         )
         svg.text(ob.x, ob.y + ob.h + 16, words, size=11, fill="#2f6f9f", weight="bold")
         svg.grow(ob.x + len(words) * CHAR_W, ob.y + ob.h + 22)
-        svg.grow(ob.x + ob.w, ob.y + ob.h)
     if any_inferred:
         svg.note(10, stack.y + 12, "dashed: our inference, which the article does not state")
         svg.grow(10 + 60 * CHAR_W, stack.y + 18)

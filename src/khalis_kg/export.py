@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+
 from . import resources
 from .namespaces import RDF_TYPE, XSD, shorten, used_prefixes
 from .rdfio import Source, parse, rdf_format
@@ -53,8 +55,6 @@ def export(
 
 
 def _quads(nquads: bytes, extra: Sequence[Source]) -> list[Any]:
-    import pyoxigraph as ox
-
     quads = list(ox.parse(nquads, ox.RdfFormat.N_QUADS))
     for source in extra:
         quads.extend(parse(source))
@@ -66,8 +66,6 @@ def _quads(nquads: bytes, extra: Sequence[Source]) -> list[Any]:
 
 def rdf_bytes(nquads: bytes, fmt: str, extra: Sequence[Source] = ()) -> bytes:
     """Every format but JSON-LD, with pyoxigraph."""
-    import pyoxigraph as ox
-
     quads = _quads(nquads, extra)
     iris = {t.value for q in quads for t in q.triple if isinstance(t, ox.NamedNode)}
     prefixes = used_prefixes(iris) if fmt in ("turtle", "trig") else None
@@ -86,8 +84,6 @@ def jsonld_bytes(nquads: bytes, extra: Sequence[Source] = ()) -> bytes:
     ``xsd:integer`` and ``xsd:boolean`` values are native JSON; other typed literals
     keep their lexical form in ``@value``, so the graph reads back unchanged.
     """
-    import pyoxigraph as ox
-
     context = jsonld_context()
     compactor = _Compactor(context)
     nodes: dict[str, dict[str, Any]] = {}
@@ -144,15 +140,9 @@ class _Compactor:
         return shorten(iri, self.prefix_map, local_ok=lambda s: bool(s) and s[:2] != "//")
 
     def node_id(self, term: Any) -> str:
-        import pyoxigraph as ox
-
-        if isinstance(term, ox.BlankNode):
-            return f"_:{term.value}"
-        return self.iri(str(term.value))
+        return f"_:{term.value}" if isinstance(term, ox.BlankNode) else self.iri(term.value)
 
     def property_value(self, predicate: str, obj: Any) -> tuple[str, Any]:
-        import pyoxigraph as ox
-
         term = self.terms.get(predicate)
         is_node = not isinstance(obj, ox.Literal)
         if term is not None and term[1] == is_node:  # the term's coercion fits the value

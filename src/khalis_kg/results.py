@@ -18,9 +18,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import rdfio
 from .errors import KhalisError, ParameterError, esc, printable, truncate
 from .namespaces import shorten, used_prefixes
-from .rdfio import result_format
 from .terms import Form, Row, Term, Triple, natural
 
 
@@ -94,15 +94,13 @@ class QueryResult:
             )
         from rdflib import Graph
 
-        from .rdfio import to_rdflib
-
         graph = Graph()
         for prefix, namespace in used_prefixes(
             t.value for triple in self.triples for t in triple if t.is_iri
         ).items():
             graph.bind(prefix, namespace)
         for s, p, o in self.triples:
-            graph.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
+            graph.add((rdfio.to_rdflib(s), rdfio.to_rdflib(p), rdfio.to_rdflib(o)))
         return graph
 
     def count(self, name: str = "n") -> int | None:
@@ -146,7 +144,7 @@ def serialize(result: QueryResult, fmt: str) -> tuple[bytes, str]:
     :mod:`khalis_kg.rdfio`; ``table`` gives Turtle for graph answers)."""
     if result.form == "graph" and fmt.lower() == "table":
         fmt = "turtle"
-    spec = result_format(fmt, result.form)
+    spec = rdfio.result_format(fmt, result.form)
     if result.form == "graph":
         return graph_bytes(result, spec.name), spec.content_type
     writer = {"table": to_table, "csv": to_csv, "tsv": to_tsv, "json": to_json, "xml": to_xml}
@@ -338,14 +336,11 @@ def to_xml(result: QueryResult) -> str:
 
 def graph_bytes(result: QueryResult, fmt: str) -> bytes:
     """The triples of a graph answer as turtle, nt, jsonld or xml."""
-    from .rdfio import serialize as rdf_serialize
-    from .rdfio import to_ox_triple
-
-    triples = [to_ox_triple(t) for t in result.triples]
+    triples = [rdfio.to_ox_triple(t) for t in result.triples]
     if fmt == "jsonld":
         from .export import jsonld_bytes
 
         # Compact JSON-LD with the packaged context, as the export writes it.
-        return jsonld_bytes(rdf_serialize(triples, "nt"))
+        return jsonld_bytes(rdfio.serialize(triples, "nt"))
     used = used_prefixes(t.value for triple in result.triples for t in triple if t.is_iri)
-    return rdf_serialize(triples, fmt, used if fmt == "turtle" else None)
+    return rdfio.serialize(triples, fmt, used if fmt == "turtle" else None)

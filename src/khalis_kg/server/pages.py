@@ -119,10 +119,7 @@ def construct_query(iri: str) -> tuple[str, dict[str, str]]:
 
 
 def _first(row: Binding, *names: str) -> str | None:
-    for name in names:
-        if name in row:
-            return row[name]["value"]
-    return None
+    return next((row[name]["value"] for name in names if name in row), None)
 
 
 @dataclass
@@ -153,13 +150,9 @@ class Term:
     comment: str | None = None
 
 
-RELATION_PHRASES = {
-    "background": "background",
-    "concurrent": "at the same time",
-    "aftermath": "after it (aftermath)",
-}
-CERTAINTY_PHRASES = {
-    "stated": "the article states the link",
+# A related event's link in the timeline's words (one wording), longer where a page has room
+RELATION_PHRASES = diagrams.RELATION_WORDS | {"aftermath": "after it (aftermath)"}
+CERTAINTY_PHRASES = diagrams.CERTAINTY_WORDS | {
     "unclear": "the article says it is unclear whether they are related",
     "not-stated": "the article does not say how they are related",
 }
