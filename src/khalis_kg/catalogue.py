@@ -181,8 +181,7 @@ def parse_query_file(name: str, text: str) -> QueryInfo:
             continue
         if not line.startswith("#"):
             break
-        m = _HEADER.match(line)
-        if not m:
+        if not (m := _HEADER.match(line)):
             continue
         key, value = m.group(1).lower(), m.group(2).strip()
         if key == "param":
@@ -265,8 +264,6 @@ class Catalogue:
         return files
 
     def _complete(self) -> None:
-        if self._root is None:
-            return
         for name, entry in self._files().items():
             if name not in self._queries:
                 self._queries[name] = parse_query_file(name, resources.read_text(entry))
@@ -292,9 +289,7 @@ class Catalogue:
         return len(self._queries)
 
     def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        return name in self._queries or self._read_one(name) is not None
+        return isinstance(name, str) and (name in self._queries or self._read_one(name) is not None)
 
     def names(self) -> list[str]:
         return [q.name for q in self]

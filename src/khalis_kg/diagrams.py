@@ -168,12 +168,11 @@ class Svg:
         anchor: str = "start",
         weight: str = "normal",
         italic: bool = False,
-        cls: str = "",
+        halo: bool = False,
     ) -> None:
         extra = ' font-style="italic"' if italic else ""
-        extra += f' class="{esc(cls)}"' if cls else ""
-        if cls == "halo":
-            extra += ' stroke="#ffffff" stroke-width="3" paint-order="stroke"'
+        if halo:  # legible over the lines it crosses
+            extra += ' class="halo" stroke="#ffffff" stroke-width="3" paint-order="stroke"'
         self.parts.append(
             f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{fill}" '
             f'text-anchor="{anchor}" font-weight="{weight}"{extra}>{esc(text)}</text>'
@@ -373,8 +372,7 @@ def accounts_svg(
             pieces += who or [("an unnamed claimant", None)]
             pieces += [("· via", None), *via] if via else []
             label = claim_label[c]
-            lines = wrap(label, column.w - 16)
-            b = Box(c, lines, kind="claim", sub_links=pieces, tooltip=label)
+            b = Box(c, wrap(label, column.w - 16), kind="claim", sub_links=pieces, tooltip=label)
             claim_boxes[c] = column.put(b)
         group_span[account] = (start, column.y - 8)
         column.y += 18
@@ -476,7 +474,7 @@ def accounts_svg(
         svg.grow(x + 4, 0)
 
     # -- the article's own voice, set apart
-    fx, fw = 10.0, 250.0
+    voice = Column(10.0, 250.0, top, 6)
     fact_boxes: list[Box] = []
     for r in facts:
         kind, note = r.get("kind"), INFERRED if r.get("inferredBy") else ""
@@ -484,26 +482,24 @@ def accounts_svg(
         if kind == "date":
             lines, sub = [format_date(r["date"])], ["date of the event" + note]
         elif kind == "place":
-            lines = wrap(_str(r, "label") or local_name(str(item)), fw - 16)
+            lines = wrap(_str(r, "label") or local_name(str(item)), voice.w - 16)
             sub = ["where it happened" + note]
         elif kind == "quantity":
             said = _str(r, "statedAs")
-            lines = wrap(f"{quantity_words(r)} {_str(r, 'label') or ''}".strip(), fw - 16)
+            lines = wrap(f"{quantity_words(r)} {_str(r, 'label') or ''}".strip(), voice.w - 16)
             sub = [f"the article: “{said}”"] if said else []
         else:
             continue
-        box = Box(item, lines, w=fw, kind="fact", sub=sub, fill="#fffdf5", stroke=FACT_STROKE)
-        fact_boxes.append(box)
-    panel_h = sum(b.h + 6 for b in fact_boxes) + 10
-    svg.parts.append(
-        f'<g class="own-voice"><rect x="{fx - 6:.1f}" y="{top - 6:.1f}" width="{fw + 12:.1f}" '
-        f'height="{panel_h:.1f}" rx="8" fill="{FACT_FILL}" stroke="{FACT_STROKE}" '
-        'stroke-width="1"/></g>'
+        box = Box(item, lines, kind="fact", sub=sub, fill="#fffdf5", stroke=FACT_STROKE)
+        fact_boxes.append(voice.put(box))
+    svg.parts.append(  # the panel behind the boxes
+        f'<g class="own-voice"><rect x="{voice.x - 6:.1f}" y="{top - 6:.1f}" '
+        f'width="{voice.w + 12:.1f}" height="{voice.y - top + 10:.1f}" rx="8" '
+        f'fill="{FACT_FILL}" stroke="{FACT_STROKE}" stroke-width="1"/></g>'
     )
-    column = Column(fx, fw, top, 6)
     for b in fact_boxes:
-        svg.box(column.put(b))
-    svg.grow(fx + fw, column.y)
+        svg.box(b)
+    svg.grow(voice.x + voice.w, voice.y)
 
     # -- legend
     ly = max(svg.height, ev.y + ev.h) + 24
@@ -754,16 +750,14 @@ def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
             props.append(r)
     own = {c for c in supers if c.startswith(KG)}
     # datatype/other-range properties go inside their domain's box; kg→kg ones are arrows
-    inside: dict[str, list[str]] = {c: [] for c in own}
+    inside: dict[str, dict[str, None]] = {c: {} for c in own}  # ordered sets
     arrows: dict[tuple[str, str, str], None] = {}  # (domain, range, property), in order
     for r in props:
         dom, ran, term = _str(r, "domain"), _str(r, "range"), str(r["term"])
         if dom in own and ran in own:
             arrows[dom, ran, term] = None
         elif dom in own:
-            line = f"{local_name(term)} → {local_name(ran) if ran else '…'}"
-            if line not in inside[dom]:
-                inside[dom].append(line)
+            inside[dom][f"{local_name(term)} → {local_name(ran) if ran else '…'}"] = None
     svg = Svg("Classes and properties of the khalis-kg ontology", link, "ontology-map")
     # Three columns: the claim (the hub) | what a claim points to | the other classes.
     columns = {"Claim": 0, "Account": 1, "InformationSource": 1, "Quantity": 1}
@@ -771,7 +765,7 @@ def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
     boxes: dict[str, Box] = {}
     for n in sorted(own, key=lambda c: (columns.get(local_name(c), 2), local_name(c))):
         above = ", ".join(local_name(s) for s in sorted(supers[n]))
-        sub = ([f"subclass of {above}"] if above else []) + inside[n]
+        sub = ([f"subclass of {above}"] if above else []) + [*inside[n]]
         b = Box(n, [f"kg:{local_name(n)}"], kind="class", bold=True, sub=sub, fill="#eef3f8")
         boxes[n] = stacks[columns.get(local_name(n), 2)].put(b)
     for b in boxes.values():
@@ -796,7 +790,7 @@ def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
                 title=label,
             )
             end, at = ("end", x + out - 4) if left else ("start", x + out + 4)
-            svg.text(at, (y1 + y2) / 2 + 4, label, size=11, fill=colour, anchor=end, cls="halo")
+            svg.text(at, (y1 + y2) / 2 + 4, label, size=11, fill=colour, anchor=end, halo=True)
             continue
         forward = a.x < z.x
         x1 = a.x + a.w if forward else a.x
@@ -804,6 +798,6 @@ def ontology_svg(rows: Sequence[Row], *, link: Linker = identity_link) -> str:
         y1, y2 = a.cy, z.cy + (-8 if not forward else 0)
         svg.edge(_curve(x1, y1, x2, y2), colour=colour, cls="edge property", title=label)
         mid = ((x1 + x2) / 2, (y1 + y2) / 2 - 4)
-        svg.text(*mid, label, size=11, fill=colour, anchor="middle", cls="halo")
+        svg.text(*mid, label, size=11, fill=colour, anchor="middle", halo=True)
     svg.grow(svg.width + 10, max(stack.y for stack in stacks) + 10)
     return svg.render(f"{len(own)} classes and {len(props)} properties")
