@@ -132,22 +132,20 @@ class Column:
         return b
 
 
+@dataclass
 class Svg:
     """Accumulates SVG elements; :meth:`render` wraps them with a title and viewBox."""
 
-    def __init__(
-        self, title: str, link: Linker, css_class: str, highlight: str | None = None
-    ) -> None:
-        self.title = title
-        self.link = link
-        self.highlight = highlight
-        """The IRI of the page the diagram is shown on: its node is marked."""
-        self.css_class = css_class
-        self.parts: list[str] = []
-        self.arrows: set[str] = set()
-        """The colours of the arrowheads drawn (one ``<marker>`` each)."""
-        self.width = 0.0
-        self.height = 0.0
+    title: str
+    link: Linker
+    css_class: str
+    highlight: str | None = None
+    """The IRI of the page the diagram is shown on: its node is marked."""
+    parts: list[str] = field(default_factory=list)
+    arrows: set[str] = field(default_factory=set)
+    """The colours of the arrowheads drawn (one ``<marker>`` each)."""
+    width: float = 0.0
+    height: float = 0.0
 
     def grow(self, x: float, y: float) -> None:
         self.width = max(self.width, x)

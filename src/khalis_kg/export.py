@@ -19,6 +19,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import resources
+from .files import write_output
 from .namespaces import RDF_TYPE, XSD, shorten, used_prefixes
 from .rdfio import Source, parse, rdf_format
 from .rdfio import serialize as rdf_serialize
@@ -48,8 +49,6 @@ def export(
     fmt = rdf_format(fmt).name
     data = jsonld_bytes(nquads, extra) if fmt == "jsonld" else rdf_bytes(nquads, fmt, extra)
     if path is not None:  # atomic for regular files; devices and FIFOs in place
-        from .files import write_output
-
         write_output(path, data)
     return data
 
@@ -125,14 +124,11 @@ class _Compactor:
                 iri, coerced = value.get("@id"), value.get("@type") == "@id"
             else:
                 continue  # only simple term definitions are used
+            prefix, sep, local = (iri or "").partition(":")  # a compact IRI, expanded
+            if sep and prefix in self.prefix_map and not local.startswith("//"):
+                iri = self.prefix_map[prefix] + local
             if iri:
-                self.terms.setdefault(self.expand(iri), (key, coerced))
-
-    def expand(self, text: str) -> str:
-        prefix, sep, local = text.partition(":")
-        if sep and prefix in self.prefix_map and not local.startswith("//"):
-            return self.prefix_map[prefix] + local
-        return text
+                self.terms.setdefault(iri, (key, coerced))
 
     def iri(self, iri: str) -> str:
         """A compact IRI with the context's prefixes: any local part but empty or ``//...``

@@ -17,7 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from diff_match_patch import diff_match_patch
+
 from .errors import InputError, printable
+from .namespaces import shorten
 from .terms import natural
 
 CONTEXT = 32
@@ -132,8 +135,6 @@ class SourceReport:
     def to_text(self) -> str:
         """A summary: the document, the spans that are not unchanged, the statements to
         review (IRIs shortened with the packaged prefixes)."""
-        from .namespaces import shorten
-
         doc = self.document
         same = "the same text" if doc["sha256"] == doc["recorded_sha256"] else "a different text"
         lines = [
@@ -146,10 +147,9 @@ class SourceReport:
         for s in self.spans:
             if s.status == "unchanged":
                 continue
-            where = f"{s.start}-{s.end}"
-            if s.new_start is not None:
-                where += f" -> {s.new_start}-{s.new_end}"
-            lines.append(f"  {s.status:<8} {shorten(s.span)} {where} similarity {s.similarity:.2f}")
+            now = "" if s.new_start is None else f" -> {s.new_start}-{s.new_end}"
+            where = f"{s.start}-{s.end}{now} similarity {s.similarity:.2f}"
+            lines.append(f"  {s.status:<8} {shorten(s.span)} {where}")
             if s.status == "changed":
                 lines.append(f"           now: {s.new_text}")
         review = [st for st in self.statements if st.status == "review"]
@@ -201,8 +201,6 @@ def anchor(spans: Iterable[Span], old: str, new: str) -> list[SpanCheck]:
     offsets (``unchanged``); else elsewhere (``moved``: the occurrence whose context best
     matches, then the nearest to where the diff maps the span); else the text the diff
     maps it to, ``changed`` when at least :data:`MIN_SIMILARITY` similar, or ``missing``."""
-    from diff_match_patch import diff_match_patch
-
     dmp = diff_match_patch()
     dmp.Diff_Timeout = DIFF_TIMEOUT
     diffs = dmp.diff_main(old, new, len(old) + len(new) > 100_000)
@@ -323,12 +321,10 @@ def spans_of(rows: Iterable[Mapping[str, Any]]) -> list[Span]:
         start, end = _offset(r, "start"), _offset(r, "end")
         if end < start:
             raise _bad_span(r, f"ends ({end}) before it starts ({start})")
-        if len(str(r["exact"])) != end - start:  # an empty quote would match everywhere
-            raise _bad_span(
-                r, f"quotes {len(str(r['exact']))} characters but its offsets span {end - start}"
-            )
+        if len(exact := str(r["exact"])) != end - start:  # an empty quote would match everywhere
+            raise _bad_span(r, f"quotes {len(exact)} characters but its offsets span {end - start}")
         prefix, suffix = str(r.get("prefix") or ""), str(r.get("suffix") or "")
-        spans.append(Span(str(r["span"]), str(r["exact"]), start, end, prefix, suffix))
+        spans.append(Span(str(r["span"]), exact, start, end, prefix, suffix))
     return spans
 
 

@@ -240,8 +240,6 @@ class Term:
 
     def to_python(self) -> Any:
         """A plain Python value: IRIs as ``str``, typed literals as int/Decimal/float/bool/date."""
-        if self.type != "literal" or self.datatype is None:
-            return self.value
         try:
             if self.datatype in INTEGER_TYPES:
                 return int(self.value)

@@ -176,9 +176,8 @@ ROLE_PHRASES = {
 
 def role_phrase(predicate: str, label: str | None) -> str:
     """How a claim refers to the described resource, in words: ``holds it responsible``."""
-    if predicate.startswith(KG) and predicate[len(KG) :] in ROLE_PHRASES:
-        return ROLE_PHRASES[predicate[len(KG) :]]
-    return f"linked to it by “{label or shorten(predicate)}”"
+    phrase = ROLE_PHRASES.get(predicate[len(KG) :]) if predicate.startswith(KG) else None
+    return phrase or f"linked to it by “{label or shorten(predicate)}”"
 
 
 def quantity_words(q: Mapping[str, str]) -> str:
@@ -225,10 +224,6 @@ class Description:
     @property
     def label(self) -> str:
         return next(iter(self.literals(LABEL_PREDICATES)), shorten(self.iri))
-
-    @property
-    def comments(self) -> list[str]:
-        return self.literals(COMMENT_PREDICATES)
 
 
 def build_description(iri: str, results: Sequence[Mapping[str, Any]]) -> Description:
@@ -418,7 +413,9 @@ def resource_page(d: Description, *, path: str) -> str:
     parts = [f'<h1>{esc(d.label)}</h1><p class="iri-line"><code>{esc(d.iri)}</code></p>']
     if types:
         parts.append(f'<p class="types">{types}</p>')
-    parts += [f'<p class="comment">{esc(comment)}</p>' for comment in d.comments]
+    parts += [
+        f'<p class="comment">{esc(comment)}</p>' for comment in d.literals(COMMENT_PREDICATES)
+    ]
     # The pictures first: a reader would rather look at the accounts than read 14 cards.
     parts += [
         _section(
