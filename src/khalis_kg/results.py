@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import rdfio
-from .errors import KhalisError, ParameterError, esc, printable, truncate
+from .errors import KhalisError, ParameterError, printable, truncate
 from .namespaces import shorten, used_prefixes
 from .terms import Form, Row, Term, Triple, natural
 
@@ -130,10 +130,16 @@ def sort_rows(rows: Sequence[Row], variables: Sequence[str]) -> list[Row]:
     return sorted(rows, key=lambda r: [_cell_key(r.get(v)) for v in variables])
 
 
+def escape(text: str) -> str:
+    """XML character data (xml.sax.saxutils would import urllib.request and http.client;
+    errors.esc imports html, which an isolated query's child has not loaded)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def quoteattr(text: str) -> str:
-    """A double-quoted XML attribute value; tabs and line breaks as character references
-    (an XML reader turns them into spaces otherwise)."""
-    return '"' + esc(text).translate({9: "&#9;", 10: "&#10;", 13: "&#13;"}) + '"'
+    """A double-quoted XML attribute value."""
+    escaped = escape(text).replace('"', "&quot;")
+    return '"' + escaped.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
 
 
 SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
@@ -303,15 +309,15 @@ def to_json(result: QueryResult) -> str:
 
 def _xml_term(term: Term) -> str:
     if term.type == "uri":
-        return f"<uri>{esc(term.value)}</uri>"
+        return f"<uri>{escape(term.value)}</uri>"
     if term.type == "bnode":
-        return f"<bnode>{esc(term.value)}</bnode>"
+        return f"<bnode>{escape(term.value)}</bnode>"
     attrs = ""
     if term.lang:
         attrs = f" xml:lang={quoteattr(term.lang)}"
     elif term.datatype:
         attrs = f" datatype={quoteattr(term.datatype)}"
-    return f"<literal{attrs}>{esc(term.value)}</literal>"
+    return f"<literal{attrs}>{escape(term.value)}</literal>"
 
 
 def to_xml(result: QueryResult) -> str:
