@@ -594,8 +594,9 @@ def classify(status: int, stderr: bytes, what: str, memory: int | None) -> Khali
         return over
     if code == _EXIT_RECURSION:
         return InputError(f"{what} is nested too deeply (Python recursion limit)")
-    if code >= 0:
-        return crash(f"internal error in {what}: {_last_line(text) or f'exit status {code}'}")
+    if code >= 0:  # its last words: a traceback's last line
+        last = [line.strip()[:200] for line in text.splitlines() if line.strip()][-1:]
+        return crash(f"internal error in {what}: {last[0] if last else f'exit status {code}'}")
     if number == signal.SIGSEGV:
         return crash(
             f"the engine crashed (segmentation fault) in {what}; "
@@ -631,8 +632,3 @@ def panic_message(text: str) -> str | None:
                 message = rest.split(":", 3)[-1].strip().strip("'")
             return f"Rust panic: {message or 'no message'}"
     return None
-
-
-def _last_line(text: str) -> str | None:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:200] if lines else None

@@ -42,16 +42,6 @@ class MediaRange:
         return 1 if self.subtype == "*" else 3 if self.params else 2
 
 
-def _parse_q(value: str) -> float | None:
-    # RFC 9110: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ); NaN and
-    # infinities are out of range too
-    try:
-        q = float(value)
-    except ValueError:
-        return None
-    return q if 0.0 <= q <= 1.0 else None
-
-
 def parse_accept(header: str | None) -> list[MediaRange]:
     """Parse an ``Accept`` header; malformed elements are skipped.
 
@@ -66,17 +56,20 @@ def parse_accept(header: str | None) -> list[MediaRange]:
         mtype, msub = mtype.strip(), msub.strip()
         if not sep or not mtype or not msub or (mtype == "*" and msub != "*"):
             continue
-        q: float | None = 1.0
+        q = 1.0
         params: list[tuple[str, str]] = []
         for param in parts:
             key, _, value = param.partition("=")
             key = key.strip().lower()
-            if key == "q":
-                q = _parse_q(value)
+            if key == "q":  # RFC 9110: a weight from 0 to 1 (NaN and infinities are not)
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = -1.0  # not a weight: the element is skipped below
                 break  # accept-ext parameters after q are ignored
             if key and key != "charset":  # it does not select a different representation
                 params.append((key, value.strip().strip('"')))
-        if q is not None:
+        if 0.0 <= q <= 1.0:
             ranges.append(MediaRange(mtype, msub, tuple(params), q))
     return ranges
 
