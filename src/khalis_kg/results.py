@@ -308,10 +308,8 @@ def to_json(result: QueryResult) -> str:
 
 
 def _xml_term(term: Term) -> str:
-    if term.type == "uri":
-        return f"<uri>{escape(term.value)}</uri>"
-    if term.type == "bnode":
-        return f"<bnode>{escape(term.value)}</bnode>"
+    if term.type != "literal":  # the element is named as the type: <uri>, <bnode>
+        return f"<{term.type}>{escape(term.value)}</{term.type}>"
     attrs = ""
     if term.lang:
         attrs = f" xml:lang={quoteattr(term.lang)}"
