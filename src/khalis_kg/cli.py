@@ -630,8 +630,7 @@ def _choice(parser: argparse.ArgumentParser, flag: str, choices: Sequence[str], 
 
 
 def _query_options(parser: argparse.ArgumentParser) -> None:
-    """``--format``, ``--columns``, ``--width``, ``--lang`` and ``-o``: ``query`` and
-    ``sparql``."""
+    """The options ``query`` and ``sparql`` share."""
     formats = (
         "table (default), csv, tsv, json, xml; for CONSTRUCT/DESCRIBE: turtle (default), nt, "
         "jsonld, xml. Any case; aliases such as ttl, srj, json-ld (docs/formats.md)."

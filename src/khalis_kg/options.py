@@ -51,12 +51,10 @@ REMOTE = ("endpoint", "graph_store", "remote_graph", "remote_timeout", "remote_r
 """The options of a remote store (:data:`SHARED`), which need ``--backend remote``."""
 
 ENVIRONMENT = {
-    "endpoint": "KHALIS_KG_ENDPOINT",
-    "remote_graph": "KHALIS_KG_REMOTE_GRAPH",
-    "graph_store": "KHALIS_KG_GRAPH_STORE",
+    name: f"KHALIS_KG_{name.upper()}" for name in ("endpoint", "remote_graph", "graph_store")
 }
-"""The options an environment variable gives when they are not given (an empty
-variable is unset); a URL read from one is checked and named by it (:func:`from_environment`)."""
+"""The options a variable ``KHALIS_KG_NAME`` gives when they are not given (an empty one is
+unset); a URL read from one is checked and named by it (:func:`from_environment`)."""
 
 
 _bad = argparse.ArgumentTypeError  # a value refused, in one line
