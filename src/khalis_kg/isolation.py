@@ -576,9 +576,8 @@ def classify(status: int, stderr: bytes, what: str, memory: int | None) -> Khali
     text = stderr.decode("utf-8", "replace")
     code = os.waitstatus_to_exitcode(status)
     number = -code if code < 0 else 0
-    crash = functools.partial(
-        EngineCrashError, signal=signal_name(number) if number else None, detail=text
-    )
+    name = {s.value: s.name for s in signal.Signals}.get(number, f"signal {number}")
+    crash = functools.partial(EngineCrashError, signal=name if number else None, detail=text)
     cap = "" if memory is None else f" ({format_size(memory)})"
     over = MemoryLimitError(f"{what} needed more memory than the limit{cap}")
     if "memory allocation of" in text and "failed" in text:
@@ -609,14 +608,6 @@ def classify(status: int, stderr: bytes, what: str, memory: int | None) -> Khali
         killed.http_status = 503  # no crash of a valid query: a retry can succeed
         return killed
     return crash(f"the engine crashed ({crash.keywords['signal']}) in {what}")
-
-
-def signal_name(number: int) -> str:
-    """``SIGSEGV`` for 11 (the name of a signal number; ``signal N`` when unknown)."""
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
 
 
 def panic_message(text: str) -> str | None:
