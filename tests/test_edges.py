@@ -586,6 +586,11 @@ def test_after_double_dash_an_operand_may_start_with_a_dash(operand: str, group:
     assert cli.parse([*group, "query", "--format", "csv", "--", operand]).name == operand
 
 
+CLOSED_STDOUT = (
+    b"khalis-kg: error: cannot write the output (standard output is closed or read-only)\n"
+)
+
+
 def test_every_verb_started_with_its_output_closed(
     tiny: Path, store_url: str, tmp_path: Path
 ) -> None:
@@ -596,10 +601,16 @@ def test_every_verb_started_with_its_output_closed(
     for verb, argv in runs.items():
         done = subprocess.run(["sh", "-c", 'exec "$0" "$@" >&-', _script(), *argv],
                               stderr=subprocess.PIPE, check=False, timeout=120)  # fmt: skip
-        assert (done.returncode, done.stderr) == (
-            7,
-            b"khalis-kg: error: cannot write the output (standard output is closed)\n",
-        ), verb
+        assert (done.returncode, done.stderr) == (7, CLOSED_STDOUT), verb
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-V"], ["query", "casualties"], ["stats"]])
+def test_a_read_only_stdout_is_said_to_be_one(argv: list[str]) -> None:
+    """Standard output open for reading only (``1</dev/null``): the same exit 7 and line as
+    a closed one, which names both (the write fails with EBADF either way)."""
+    done = subprocess.run(["sh", "-c", 'exec "$0" "$@" 1</dev/null', _script(), *argv],
+                          stderr=subprocess.PIPE, check=False, timeout=120)  # fmt: skip
+    assert (done.returncode, done.stderr) == (7, CLOSED_STDOUT)
 
 
 @pytest.mark.parametrize("stdout", ["pipe", "closed"])

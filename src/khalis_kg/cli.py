@@ -154,7 +154,7 @@ def _output_failed(exc: OSError) -> int:
     from .errors import EXIT_OUTPUT
 
     if not isinstance(exc, BrokenPipeError):  # stderr may fail too: the code says it
-        why = "standard output is closed" if exc.errno == errno.EBADF else exc.strerror
+        why = "standard output is closed or read-only" if exc.errno == errno.EBADF else exc.strerror
         fail(f"cannot write the output ({why})")
     _silence_output()  # what is still buffered must not fail again at exit
     return EXIT_OUTPUT
