@@ -13,7 +13,7 @@ first admits it (:func:`admit`) with the backend's own held graphs.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -206,19 +206,6 @@ class QueryDataset:
                         f"{shown}); graphs are never fetched from elsewhere"
                     )
 
-    @classmethod
-    def chosen(
-        cls, dataset: QueryDataset | None, plan: ReadOnlyQuery, held: Callable[[], frozenset[str]]
-    ) -> QueryDataset | None:
-        """What the engine gets in place of the query's ``FROM`` / ``FROM NAMED``: ``dataset``
-        (checked against the graphs ``held``), else the graphs ``decide()`` resolved."""
-        if dataset is not None:
-            dataset.check_held(held())
-            return dataset
-        if plan.default_graphs is None and plan.named_graphs is None:
-            return None
-        return cls(plan.default_graphs or (), plan.named_graphs or ())
-
 
 Bindings = Mapping[str, Term]
 
@@ -245,8 +232,13 @@ class Backend(Protocol):
         query's own ``BASE`` is resolved against it), ``dataset`` replaces the query's
         ``FROM`` / ``FROM NAMED``."""
         plan = query if isinstance(query, ReadOnlyQuery) else admit(query, base, self.graph_names)
-        chosen = QueryDataset.chosen(dataset, plan, self.graph_names)
-        result = self.run(plan, bindings or {}, limits or Limits(), chosen)
+        # The engine gets the dataset in place of the query's FROM / FROM NAMED: the one
+        # given (checked against the graphs held), else the graphs decide() resolved.
+        if dataset is not None:
+            dataset.check_held(self.graph_names())
+        elif plan.default_graphs is not None or plan.named_graphs is not None:
+            dataset = QueryDataset(plan.default_graphs or (), plan.named_graphs or ())
+        result = self.run(plan, bindings or {}, limits or Limits(), dataset)
         if result.form == "select" and not plan.ordered:  # one order, whatever the engine
             result.rows = sort_rows(result.rows, result.variables)
         return result

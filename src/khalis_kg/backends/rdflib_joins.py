@@ -46,18 +46,15 @@ HASH_JOIN = "khalis_kg:HashJoin"
 """The algebra name of a join :func:`evaluate` runs (rdflib's own is ``Join``)."""
 
 
-def mark_hash_joins(nodes: Iterable[CompValue]) -> int:
+def mark_hash_joins(nodes: Iterable[CompValue]) -> None:
     """Rename every join among ``nodes`` that rdflib would run as a nested loop (the
-    algebra of a freshly prepared query, walked); the number renamed (none outside the
-    tested rdflib releases, :data:`ACTIVE`)."""
+    algebra of a freshly prepared query, walked); none outside the tested rdflib
+    releases (:data:`ACTIVE`)."""
     if not ACTIVE:
-        return 0
-    renamed = 0
+        return
     for node in nodes:
         if node.name == "Join" and not node.get("lazy"):
             node.name = HASH_JOIN
-            renamed += 1
-    return renamed
 
 
 def evaluate(ctx: QueryContext, part: CompValue) -> Iterator[FrozenDict]:
