@@ -450,7 +450,11 @@ class RemoteBackend(Backend):
             if self.graph is not None and not dataset.named_graphs:
                 params.append(("named-graph-uri", NO_NAMED_GRAPHS))
         if plan.form in ("construct", "describe"):
-            return self._graph(sent, limits, params)
+            fmt = ox_format("nt")
+            answer = self._post_query(sent, fmt.media_type, limits, params)
+            triples = parse_rdf_answer(answer, fmt, limits.guard)
+            # Blank nodes relabelled with RDFC-1.0, as every engine does (docs/architecture.md).
+            return QueryResult("graph", triples=canonical_triples(triples))
         return self._select(sent, limits, params, plan.form)
 
     # -- helpers ---------------------------------------------------------------------
@@ -490,10 +494,3 @@ class RemoteBackend(Backend):
     ) -> QueryResult:
         answer = self._post_query(text, SPARQL_JSON, limits, params)
         return read_json_results(answer, form, limits.guard)
-
-    def _graph(self, text: str, limits: Limits, params: list[tuple[str, str]]) -> QueryResult:
-        fmt = ox_format("nt")
-        answer = self._post_query(text, fmt.media_type, limits, params)
-        triples = parse_rdf_answer(answer, fmt, limits.guard)
-        # Blank nodes relabelled with RDFC-1.0, as every engine does (docs/architecture.md).
-        return QueryResult("graph", triples=canonical_triples(triples))
