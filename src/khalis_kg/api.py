@@ -41,7 +41,7 @@ from .namespaces import KG, ONTOLOGY, PREFIXES
 from .rdfio import Source
 from .resources import ontology_sources, packaged_source, queries_dir
 from .results import QueryResult, count_of
-from .safety import DEFAULT_MAX_ROWS, Limits, ReadOnlyQuery, builtin, lexical
+from .safety import DEFAULT_MAX_ROWS, Limits, ReadOnlyQuery, builtin
 
 if TYPE_CHECKING:
     from .loader import LoadReport
@@ -75,19 +75,6 @@ _HOLDS_ONTOLOGY = f"ASK {{ <{ONTOLOGY}> a <http://www.w3.org/2002/07/owl#Ontolog
 INTERNAL = ("diagrams", "pages", "sourcecheck", "stats")
 """The folders of ``queries/`` whose queries khalis-kg runs for itself (its pictures,
 resource pages, check-source and stats): not listed with the packaged queries."""
-
-
-def _star_ordered(text: str, result: QueryResult) -> QueryResult:
-    """``SELECT *`` columns in the order the variables first appear in the query (the
-    engines each choose their own order), the same on every backend."""
-    if result.form != "select":
-        return result
-    facts = lexical(text)  # one tokenisation per text, shared with the decision
-    if facts.projection is not None:
-        return result
-    first = facts.variables
-    result.variables.sort(key=lambda v: first.get(v, len(first)))
-    return result
 
 
 def _ontology_link(iri: str) -> str | None:
@@ -275,11 +262,7 @@ class KnowledgeGraph:
         # Packaged queries ship with khalis-kg (verified by the test suite); any other
         # catalogue's text is decided by the backend on its parse, like sparql().
         query = builtin(info.text) if catalogue.packaged else info.text
-
-        def run() -> QueryResult:
-            result = self.backend.query(query, bindings=bindings, limits=limits)
-            return _star_ordered(info.text, result)
-
+        run = functools.partial(self.backend.query, query, bindings=bindings, limits=limits)
         if isolated:
             return self._isolated(run, f"the query {name}", timeout, memory_limit)
         return run()
@@ -340,10 +323,7 @@ class KnowledgeGraph:
         def decided() -> ReadOnlyQuery:
             return query if isinstance(query, ReadOnlyQuery) else self.decide(query, base=base)
 
-        def run(plan: ReadOnlyQuery) -> QueryResult:
-            result = self.backend.query(plan, limits=limits, dataset=dataset)
-            return _star_ordered(plan.text, result)
-
+        run = functools.partial(self.backend.query, limits=limits, dataset=dataset)
         if isolated:
             # Decided in the child too, before its descriptors are locked: the parse
             # imports rdflib's grammar, and a hostile text is stopped at the limit.

@@ -27,6 +27,7 @@ from ..safety import (
     ReadOnlyQuery,
     check_nesting,
     decide,
+    lexical,
     tokenize,
     undeclared_names,
     undeclared_prefix,
@@ -239,8 +240,14 @@ class Backend(Protocol):
         elif plan.default_graphs is not None or plan.named_graphs is not None:
             dataset = QueryDataset(plan.default_graphs or (), plan.named_graphs or ())
         result = self.run(plan, bindings or {}, limits or Limits(), dataset)
-        if result.form == "select" and not plan.ordered:  # one order, whatever the engine
+        if result.form != "select":
+            return result
+        if not plan.ordered:  # one order of the rows, whatever the engine
             result.rows = sort_rows(result.rows, result.variables)
+        facts = lexical(plan.text)  # one tokenisation per text, shared with the decision
+        if facts.projection is None:  # SELECT *: the engines each choose an order of columns
+            first = facts.variables  # the order in which the variables first appear
+            result.variables.sort(key=lambda v: first.get(v, len(first)))
         return result
 
     def run(
