@@ -246,8 +246,8 @@ class Backend(Protocol):
             result.rows = sort_rows(result.rows, result.variables)
         facts = lexical(plan.text)  # one tokenisation per text, shared with the decision
         if facts.projection is None:  # SELECT *: the engines each choose an order of columns
-            first = facts.variables  # the order in which the variables first appear
-            result.variables.sort(key=lambda v: first.get(v, len(first)))
+            first = facts.variables  # where each variable first appears; the others after
+            result.variables.sort(key=lambda v: (v not in first, first.get(v, 0)))
         return result
 
     def run(
