@@ -167,9 +167,6 @@ def load_to_store(
 
 def post_sources(
     session: HttpSession, store_url: str, sources: Sequence[Source], graph: str | None = None
-) -> int:
-    """Add ``sources`` to ``graph`` with a Graph Store ``POST`` (not idempotent);
-    returns the number of triples sent."""
-    body, count = to_ntriples(sources)
-    _send(session, "POST", graph_url(store_url, graph), body)
-    return count
+) -> None:
+    """Add ``sources`` to ``graph`` with a Graph Store ``POST`` (not idempotent)."""
+    _send(session, "POST", graph_url(store_url, graph), to_ntriples(sources)[0])

@@ -181,9 +181,7 @@ class MemoryBackend(Backend):
     def run(
         self, plan: ReadOnlyQuery, bindings: Bindings, limits: Limits, dataset: QueryDataset | None
     ) -> QueryResult:
-        # Oxigraph's parser next: the invalid queries rdflib would accept are refused in
-        # the oxigraph backend's words. (It runs the query on an empty store, so it comes
-        # only after decide(): never on a text that was not admitted.)
+        # invalid queries rdflib would accept are refused in Oxigraph's words (plan: admitted)
         parse_query(plan.text, plan.base)
         prepared = _prepare(plan.text, plan.base)
         if dataset is not None:
