@@ -106,8 +106,7 @@ class QueryInfo:
         projection, following SEP-0007); QueryError names the missing ones."""
         if self.form != "select" or not self.parameters:
             return
-        projected = projection(self.text)
-        if projected is None:
+        if (projected := projection(self.text)) is None:
             return
         if missing := [p.name for p in self.parameters if p.name not in projected]:
             names = ", ".join(f"?{m}" for m in missing)
@@ -247,8 +246,7 @@ class Catalogue:
 
     def _files(self) -> dict[str, Traversable | Path]:
         """The ``*.rq`` files of the directory still to be read, by query name."""
-        root = self._root
-        if root is None:
+        if (root := self._root) is None:
             return {}
         try:
             entries = list(root.iterdir())
@@ -301,8 +299,7 @@ class Catalogue:
         """The query called ``name``, or UnknownQueryError with the closest names."""
         if not is_query_name(name):
             raise UnknownQueryError(truncate(str(name), 40), [])
-        info = self._queries.get(name) or self._read_one(name)
-        if info is not None:
+        if (info := self._queries.get(name) or self._read_one(name)) is not None:
             return info
         known = sorted({*self._queries, *self._files()})  # lists the directory, reads no file
         import difflib  # only for a name that is not there

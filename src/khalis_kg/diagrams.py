@@ -525,10 +525,9 @@ def accounts_svg(
         svg.note(lx + 42, ly + 4, text)
         lx += 42 + len(text) * CHAR_W * 11 / 12 + 24
     svg.grow(lx, ly + 8)
-    n = len(claim_boxes)
     return svg.render(
-        f"{n} claims about {event_label}, grouped by the {len(accounts)} accounts they "
-        "support; the article's own statements on the left."
+        f"{len(claim_boxes)} claims about {event_label}, grouped by the {len(accounts)} "
+        "accounts they support; the article's own statements on the left."
     )
 
 

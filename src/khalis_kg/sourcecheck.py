@@ -252,8 +252,7 @@ def check(
     in ``new``, read from ``file``."""
     if len(new) > MAX_CHARACTERS:
         raise InputError(f"{file}: longer than {MAX_CHARACTERS} characters; not an article")
-    span_list = sorted(spans, key=lambda s: (s.start, s.end, s.iri))
-    checked = anchor(span_list, old, new)
+    checked = anchor(sorted(spans, key=lambda s: (s.start, s.end, s.iri)), old, new)
     judged = judge(sorted(statements, key=lambda s: s.iri), checked)
     info = {
         "document": document,
@@ -329,8 +328,7 @@ def spans_of(rows: Iterable[Mapping[str, Any]]) -> list[Span]:
 
 
 def _offset(row: Mapping[str, Any], name: str) -> int:
-    value = natural(str(row[name]))
-    if value is None:
+    if (value := natural(str(row[name]))) is None:
         raise _bad_span(row, f"has oa:{name} {str(row[name])[:40]!r}, not a non-negative integer")
     return value
 

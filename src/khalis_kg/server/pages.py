@@ -61,8 +61,7 @@ def href(iri: str) -> str | None:
 
 def link(iri: str, text: str | None = None) -> str:
     shown = esc(text if text else shorten(iri))
-    target = href(iri)
-    if target is None:
+    if (target := href(iri)) is None:
         return f'<span class="iri">{shown}</span>'
     external = "" if target.startswith("/") else ' rel="noopener noreferrer" class="external"'
     return f'<a href="{esc(target)}" title="{esc(iri)}"{external}>{shown}</a>'
@@ -229,10 +228,9 @@ class Description:
 def build_description(iri: str, results: Sequence[Mapping[str, Any]]) -> Description:
     """Turn the SPARQL JSON answers to :func:`description_queries` into a Description."""
 
-    def rows(i: int) -> list[Binding]:
-        if i >= len(results):  # a query the description did not run (the ontology's terms)
-            return []
-        bindings: list[Binding] = results[i].get("results", {}).get("bindings", [])
+    def rows(i: int) -> list[Binding]:  # none for a query not run (the ontology's terms)
+        answer = results[i] if i < len(results) else {}
+        bindings: list[Binding] = answer.get("results", {}).get("bindings", [])
         return bindings
 
     # Each statement, link and quote once (the first of its rows: the labels are OPTIONAL)
