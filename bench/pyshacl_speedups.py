@@ -70,7 +70,7 @@ def main() -> int:
             else:
                 data, _events = bench.generate(size, bench.SIZES[size])
                 source = Source.from_path(data)
-            target, _parts = _parse_rdflib([source])
+            target = _parse_rdflib([source])
             triples = len(target)
             for inference in args.inference:
                 medians: dict[str, float | None] = {}
