@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
+import pyoxigraph as ox
 import pytest
-from helpers import invoke
+from helpers import free_port, invoke, stop_process, wait_until_answering
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from khalis_kg.errors import ParameterError
+from khalis_kg import KnowledgeGraph
+from khalis_kg.errors import ParameterError, UnwritableError
 from khalis_kg.rdfio import FORMATS, Format, format_for, rdf_format, result_format
 from khalis_kg.server import formats as server_formats
 
@@ -132,3 +139,84 @@ def test_media_types_suffixes_and_labels_are_pyoxigraphs() -> None:
             media_type,
             "." + theirs.file_extension,
         ), fmt.name
+
+
+# -- what XML can carry ---------------------------------------------------------------------
+
+NOT_XML = {*map(chr, range(0x20)), "\ufffe", "\uffff"} - {"\t", "\n", "\r"}
+"""XML 1.0's Char production leaves these out: no document can carry them, escaped or not."""
+
+xml_texts = st.text(
+    st.one_of(st.sampled_from(sorted(NOT_XML | {"\t", "\n", "\r", "\x7f", "\x85"})), st.characters(
+        blacklist_categories=["Cs"])),
+    max_size=12,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "memory"])
+def bare_kg(request: pytest.FixtureRequest) -> KnowledgeGraph:
+    return KnowledgeGraph.load([], backend=request.param, with_ontology=False)
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(text=xml_texts)
+@example(text="a\rb\r\nc")  # a carriage return, alone and before a newline
+@example(text="a\x01b")
+@example(text="\ufffe")
+def test_xml_answers_carry_every_literal_or_refuse_it(bare_kg: KnowledgeGraph, text: str) -> None:
+    """A literal in SPARQL XML results and in RDF/XML reads back exactly as it was
+    (a carriage return too: XML reads a raw one as a newline), or, when XML 1.0 cannot
+    carry one of its characters, the answer is refused with UnwritableError naming it
+    (HTTP 406, exit 2), never written as a document no XML parser accepts."""
+    echar = {"\r": "\\r", "\n": "\\n", '"': '\\"', "\\": "\\\\"}  # \u is read first
+    escaped = "".join(echar.get(c) or f"\\U{ord(c):08X}" for c in text)
+    where = f'VALUES ?o {{ "{escaped}" }}'
+    select = bare_kg.sparql(f"SELECT ?o {{ {where} }}")
+    construct = bare_kg.sparql(f"CONSTRUCT {{ <http://e/s> <http://e/p> ?o }} {{ {where} }}")
+    bad = [c for c in text if c in NOT_XML]
+    for answer, fmt in ((select, "xml"), (construct, "xml")):
+        if bad:
+            with pytest.raises(UnwritableError, match=f"it holds U\\+{ord(bad[0]):04X},"):
+                answer.serialize(fmt)
+            continue
+        data, _ = answer.serialize(fmt)
+        if answer.form == "graph":
+            (quad,) = ox.parse(data, format=ox.RdfFormat.RDF_XML)
+            assert quad.object.value == text
+        else:
+            (row,) = ox.parse_query_results(data, format=ox.QueryResultsFormat.XML)
+            assert row["o"].value == text
+
+
+@pytest.mark.server
+def test_an_unwritable_answer_is_one_line_and_a_406(tmp_path: Path) -> None:
+    """The CLI's exit 2 and one line; the server's 406 with the same words."""
+    data = tmp_path / "control.nt"
+    data.write_text('<http://e/s> <http://e/p> "a\\u0001b" .\n', "utf-8")
+    why = (
+        "the answer cannot be written as XML: it holds U+0001, which XML 1.0 cannot carry; "
+        "choose another format"
+    )
+    queries = {
+        "SELECT ?o { ?s ?p ?o }": "sparql-results+xml",
+        "CONSTRUCT WHERE { ?s ?p ?o }": "rdf+xml",
+    }
+    for query in queries:
+        done = invoke(
+            ["--data", str(data), "--without-ontology", "sparql", query, "--format", "xml"]
+        )
+        assert (done.exit_code, done.output) == (2, f"khalis-kg: error: {why}\n")
+    port = free_port()
+    khalis = str(Path(sys.executable).parent / "khalis-kg")
+    serve = [khalis, "--data", str(data), "--without-ontology"]
+    serve += ["serve", "--port", str(port), "--workers", "1", "--log-level", "warning"]
+    server = subprocess.Popen(serve, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_answering(server, base + "/", timeout=60, what="serve", output=str)
+        for query, media in queries.items():
+            answer = httpx.post(base + "/sparql", data={"query": query},
+                                headers={"Accept": f"application/{media}"}, timeout=30)  # fmt: skip
+            assert (answer.status_code, answer.text.strip()) == (406, why), query
+    finally:
+        stop_process(server, grace=10)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         TimeLimitError,
         UnknownQueryError,
         UnverifiableQueryError,
+        UnwritableError,
         WriteError,
     )
     from .results import QueryResult
@@ -64,6 +65,7 @@ __all__ = [
     "TimeLimitError",
     "UnknownQueryError",
     "UnverifiableQueryError",
+    "UnwritableError",
     "ValidationReport",
     "ValidationResult",
     "WriteError",

@@ -199,6 +199,14 @@ class OutputError(KhalisError):
     directory, a socket, a FIFO without a reader, a missing directory."""
 
 
+class UnwritableError(OutputError):
+    """The answer cannot be written in the format asked for: XML 1.0 (SPARQL XML results,
+    RDF/XML) cannot carry a control character other than tab, newline and carriage
+    return, nor U+FFFE or U+FFFF. HTTP 406: another format can."""
+
+    http_status = 406
+
+
 class WriteError(OutputError):
     """Writing the output failed: a full device, a closed pipe, an I/O error, no
     permission (on standard output or error, ``-o FILE`` or ``docs -o DIR``)."""

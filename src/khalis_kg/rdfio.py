@@ -24,12 +24,21 @@ and label here is pyoxigraph's own.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import InputError, KhalisError, ParameterError, QueryError, RDFSyntaxError, one_line
+from .errors import (
+    InputError,
+    KhalisError,
+    ParameterError,
+    QueryError,
+    RDFSyntaxError,
+    UnwritableError,
+    one_line,
+)
 from .files import as_path, read_input
 from .terms import Term, Triple, is_absolute_iri
 
@@ -312,7 +321,26 @@ def serialize(items: Sequence[Any], fmt: str, prefixes: dict[str, str] | None = 
     """pyoxigraph triples or quads in the RDF syntax ``fmt`` (prefixes for Turtle/TriG)."""
     import pyoxigraph as ox
 
-    return ox.serialize(items, format=ox_format(fmt), prefixes=prefixes) or b""
+    data = ox.serialize(items, format=ox_format(fmt), prefixes=prefixes) or b""
+    return xml_checked(data) if rdf_format(fmt).media_type == "application/rdf+xml" else data
+
+
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+
+
+def xml_checked(data: bytes) -> bytes:
+    """An XML document (UTF-8) as written, each carriage return as ``&#13;`` (a raw one is
+    read back as a newline: XML normalises line ends; pyoxigraph's RDF/XML writer leaves
+    it raw), or :class:`~khalis_kg.errors.UnwritableError` when it holds a character
+    XML 1.0 cannot carry at all."""
+    found = _NOT_XML.search(data)
+    if found:
+        code = ord(found.group().decode())
+        raise UnwritableError(
+            f"the answer cannot be written as XML: it holds U+{code:04X}, which XML 1.0 "
+            "cannot carry; choose another format"
+        )
+    return data.replace(b"\r", b"&#13;")
 
 
 # --------------------------------------------------------------- term conversion

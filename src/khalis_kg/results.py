@@ -154,7 +154,8 @@ def serialize(result: QueryResult, fmt: str) -> tuple[bytes, str]:
     if result.form == "graph":
         return graph_bytes(result, spec.name), spec.content_type
     writer = {"table": to_table, "csv": to_csv, "tsv": to_tsv, "json": to_json, "xml": to_xml}
-    return writer[spec.name](result).encode("utf-8"), spec.content_type
+    data = writer[spec.name](result).encode("utf-8")
+    return (rdfio.xml_checked(data) if spec.name == "xml" else data), spec.content_type
 
 
 def _cell(term: Term | None, show_lang: bool = False) -> str:

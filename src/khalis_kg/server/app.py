@@ -353,10 +353,9 @@ def _turtle_as(data: bytes, fmt: str) -> bytes:
         return data
     import pyoxigraph as ox
 
-    from ..rdfio import ox_format
+    from ..rdfio import serialize
 
-    quads = ox.parse(data, ox.RdfFormat.TURTLE)
-    return ox.serialize(quads, format=ox_format(fmt)) or b""
+    return serialize(list(ox.parse(data, ox.RdfFormat.TURTLE)), fmt)
 
 
 # ------------------------------------------------------------------ /queries
