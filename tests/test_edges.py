@@ -678,13 +678,16 @@ def test_data_reaches_the_terminal_escaped_and_files_exact(tiny: Path) -> None:
     assert "\x1b" not in table.stdout
     assert "\x9b" not in table.stdout
     raw = "a \x1b]0;title\x07 b \x1b[2J c \x9b d"
-    for fmt in ("csv", "tsv", "json", "xml"):
+    for fmt in ("csv", "tsv", "json"):
         done = invoke(["--data", str(tiny), "sparql", query, "--format", fmt])
         assert done.exit_code == 0
         text = done.stdout_bytes.decode("utf-8")
         assert "\\x1b" not in text  # no terminal escaping in a machine format
         if fmt == "json":
             assert json.loads(text)["results"]["bindings"][0]["o"]["value"] == raw
+    done = invoke(["--data", str(tiny), "sparql", query, "--format", "xml"])  # no such XML
+    assert (done.exit_code, done.stdout) == (2, "")
+    assert "it holds U+001B, which XML 1.0 cannot carry" in done.stderr
     nt = invoke(["--data", str(tiny), "export", "--format", "nt"])
     values = {q.object.value for q in ox.parse(nt.stdout_bytes, ox.RdfFormat.N_TRIPLES)}
     assert raw in values  # read back: byte-exact
