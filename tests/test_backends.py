@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from helpers import EVENT, REPO, TEST_QUERIES, assert_isomorphic, canonical, running_oxigraph
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from rdflib import Graph
 
 from khalis_kg import KnowledgeGraph, api, resources
@@ -236,3 +238,35 @@ def test_every_query_same_answer_on_virtuoso(
         assert not same, f"{info.name} is now right on Virtuoso: drop it from VIRTUOSO_WRONG"
         pytest.xfail(VIRTUOSO_WRONG[info.name])
     assert same
+
+
+@pytest.fixture(scope="module")
+def both_engines() -> dict[str, KnowledgeGraph]:
+    return {
+        b: KnowledgeGraph.load([], backend=b, with_ontology=False) for b in ("oxigraph", "memory")
+    }
+
+
+STRING_FORMS = ['"{}"', "'{}'", '"""{}"""', "'''{}'''"]
+
+
+@settings(max_examples=80, derandomize=True, deadline=None)
+@given(
+    text=st.lists(
+        st.sampled_from(["\t", " ", "a", "é", "\\t", "\\\\", "\\u0009"]), max_size=10
+    ).map("".join),
+    form=st.sampled_from(STRING_FORMS),
+    before=st.sampled_from(["", "\t", "  \t "]),
+)
+@example(text="a\tb", form='"{}"', before="")
+@example(text="\\\\\tb", form='"{}"', before="\t")  # an escaped backslash, then a tab
+def test_a_tab_in_a_string_is_a_tab_on_every_engine(
+    both_engines: dict[str, KnowledgeGraph], text: str, form: str, before: str
+) -> None:
+    """A tab in a query's string literal, raw or as ``\\t`` or ``\\u0009``, in any of the
+    four string forms and at any column, is the same tab on both local engines: rdflib's
+    parser (pyparsing) turned a raw one into spaces up to the next multiple of 8 columns."""
+    query = f"SELECT ?o {{{before}VALUES ?o {{ {form.format(text)} }} }}"
+    answers = {b: [r["o"].value for r in kg.sparql(query).rows] for b, kg in both_engines.items()}
+    assert answers["memory"] == answers["oxigraph"], query
+    assert "\t" not in text or any("\t" in v for v in answers["oxigraph"])

@@ -161,6 +161,7 @@ def bare_kg(request: pytest.FixtureRequest) -> KnowledgeGraph:
 @settings(max_examples=60, derandomize=True, deadline=None)
 @given(text=xml_texts)
 @example(text="a\rb\r\nc")  # a carriage return, alone and before a newline
+@example(text="a\tb")  # a tab (the memory engine's parser made it spaces)
 @example(text="a\x01b")
 @example(text="\ufffe")
 def test_xml_answers_carry_every_literal_or_refuse_it(bare_kg: KnowledgeGraph, text: str) -> None:

@@ -30,7 +30,14 @@ from ..errors import InputError, QueryError, QueryRefusedError, QuerySyntaxError
 from ..namespaces import PREFIXES
 from ..rdfio import Source, canonical_triples, check_syntax, from_rdflib, to_ox_triple, to_rdflib
 from ..results import QueryResult
-from ..safety import Limits, ReadOnlyQuery, check_prefixes, parse_nodes, take_parsed
+from ..safety import (
+    Limits,
+    ReadOnlyQuery,
+    check_prefixes,
+    for_rdflib,
+    parse_nodes,
+    take_parsed,
+)
 from ..terms import Row, is_absolute_iri
 from .base import Backend, Bindings, QueryDataset, parse_query
 from .rdflib_joins import mark_hash_joins
@@ -109,7 +116,7 @@ def _prepare(text: str, base: str | None) -> Query:
         # the decision has just parsed this text, most often: its tree, not a second parse
         parsed = take_parsed(absolute)
         if parsed is None:
-            parsed = parseQuery(absolute)
+            parsed = parseQuery(for_rdflib(absolute))
         check_prefixes(parsed[0], parse_nodes(parsed[1]), absolute)
         prepared: Query = translateQuery(parsed, base, PREFIXES)  # as prepareQuery does
     except RecursionError:
