@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import httpx
 import pyoxigraph as ox
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from khalis_kg import KnowledgeGraph
 from khalis_kg.errors import ParameterError, UnwritableError
 from khalis_kg.rdfio import FORMATS, Format, format_for, rdf_format, result_format
+from khalis_kg.results import SPARQL_RESULTS_NS
 from khalis_kg.server import formats as server_formats
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "formats.md"
@@ -185,8 +187,10 @@ def test_xml_answers_carry_every_literal_or_refuse_it(bare_kg: KnowledgeGraph, t
             (quad,) = ox.parse(data, format=ox.RdfFormat.RDF_XML)
             assert quad.object.value == text
         else:
-            (row,) = ox.parse_query_results(data, format=ox.QueryResultsFormat.XML)
-            assert row["o"].value == text
+            # read by the standard library's XML parser (pyoxigraph 0.5.4's results
+            # parser, the floor's, reads a literal of white space alone as empty)
+            (literal,) = ElementTree.fromstring(data).iter(f"{{{SPARQL_RESULTS_NS}}}literal")
+            assert (literal.text or "") == text
 
 
 @pytest.mark.server
