@@ -399,14 +399,19 @@ _ANY_ESCAPE = re.compile(r"\\[uU][0-9A-Fa-f]{4}")  # what any reader could take 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-def for_rdflib(text: str) -> str:
-    """``text`` as rdflib's SPARQL parser must be given it: a tab inside a string written
-    as the escape ``\\t``. rdflib parses with pyparsing, which first expands every tab
-    to spaces (to the next multiple of 8 columns), inside strings too: ``"a<TAB>b"`` was
-    matched as ``"a      b"`` (rdflib 7.5 and 7.6; docs/upstream.md). Elsewhere a tab is
-    white space, as spaces are; an escape pair in the string is kept as it is."""
-    if "\t" not in text:
-        return text
+def rdflib_parse(text: str) -> Any:
+    """rdflib's parse tree of the query ``text`` (every rdflib parse of a query goes
+    through here), each tab inside a string handed to it as the escape ``\\t``. rdflib
+    parses with pyparsing, which first expands every tab to spaces (to the next multiple
+    of 8 columns), inside strings too: ``"a<TAB>b"`` was matched as ``"a      b"`` (rdflib
+    7.5 and 7.6; docs/upstream.md). Elsewhere a tab is white space, as spaces are; an
+    escape pair in the string is kept as it is."""
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    return parseQuery(_tabs_escaped(text) if "\t" in text else text)
+
+
+def _tabs_escaped(text: str) -> str:
     out, last = [], 0
     for token in tokenize(text):
         if token.kind == "string" and "\t" in token.text:
@@ -543,10 +548,9 @@ class _Facts(NamedTuple):
 def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...]) -> _Facts:
     """Parse ``text`` (escapes expanded) and take the decision's facts from the tree."""
     import pyparsing
-    from rdflib.plugins.sparql.parser import parseQuery
 
     try:
-        tree = parseQuery(for_rdflib(text))
+        tree = rdflib_parse(text)
     except pyparsing.ParseBaseException as exc:
         if (found := lexical(text)).is_update:  # refused either way: this chooses the words
             raise ReadOnlyError(

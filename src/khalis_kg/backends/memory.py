@@ -20,7 +20,6 @@ import rdflib.plugins.sparql
 from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query, SPARQLError
 from rdflib.query import ResultRow
@@ -34,8 +33,8 @@ from ..safety import (
     Limits,
     ReadOnlyQuery,
     check_prefixes,
-    for_rdflib,
     parse_nodes,
+    rdflib_parse,
     take_parsed,
 )
 from ..terms import Row, is_absolute_iri
@@ -116,7 +115,7 @@ def _prepare(text: str, base: str | None) -> Query:
         # the decision has just parsed this text, most often: its tree, not a second parse
         parsed = take_parsed(absolute)
         if parsed is None:
-            parsed = parseQuery(for_rdflib(absolute))
+            parsed = rdflib_parse(absolute)
         check_prefixes(parsed[0], parse_nodes(parsed[1]), absolute)
         prepared: Query = translateQuery(parsed, base, PREFIXES)  # as prepareQuery does
     except RecursionError:
