@@ -37,10 +37,13 @@ NEVER = {
     "html",
     "datetime",
     "decimal",
+    "dataclasses",
+    "inspect",
 }
 """Modules the query verb never imports, in either process (``html``: only pages and
 diagrams escape; ``datetime`` and ``decimal``: only a date parameter or a literal's
-Python value needs them, never a table)."""
+Python value needs them, never a table; ``dataclasses``, with ``inspect``: the value
+classes of the query's path are :mod:`khalis_kg.records`)."""
 
 PARENT_NEVER = NEVER | {"pyoxigraph", "khalis_kg.backends.oxigraph", "traceback"}
 """And in the parent: the engine is the child's, and so is any traceback."""
@@ -106,6 +109,7 @@ QUERY_MODULES = [
     "khalis_kg.namespaces",
     "khalis_kg.options",
     "khalis_kg.rdfio",
+    "khalis_kg.records",
     "khalis_kg.resources",
     "khalis_kg.results",
     "khalis_kg.safety",

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -39,6 +38,7 @@ from .errors import InputError, KhalisError, ParameterError, RemoteAnswerError
 from .isolation import DEFAULT_MEMORY_LIMIT
 from .namespaces import KG, ONTOLOGY, PREFIXES
 from .rdfio import Source
+from .records import Record
 from .resources import ontology_sources, packaged_source, queries_dir
 from .results import QueryResult, count_of
 from .safety import DEFAULT_MAX_ROWS, Limits, ReadOnlyQuery, builtin
@@ -53,22 +53,44 @@ T = TypeVar("T")
 PathLike = str | Path
 
 
-@dataclass
-class Stats:
+class Stats(Record):
     """Counts describing the graph."""
 
+    __match_args__ = (
+        "triples", "named_graphs", "classes", "instances_per_class", "claims",
+        "claims_per_source", "claims_per_claimant",
+    )  # fmt: skip
+    __slots__ = __match_args__
     triples: int
     named_graphs: int
     classes: int
-    instances_per_class: dict[str, int] = field(default_factory=dict)
-    claims: int = 0
-    claims_per_source: dict[str, int] = field(default_factory=dict)
+    instances_per_class: dict[str, int]
+    claims: int
+    claims_per_source: dict[str, int]
     """``kg:publishedIn`` target → number of ``kg:Claim``."""
-    claims_per_claimant: dict[str, int] = field(default_factory=dict)
+    claims_per_claimant: dict[str, int]
     """``kg:claimant`` → number of ``kg:Claim``."""
 
+    def __init__(
+        self,
+        triples: int,
+        named_graphs: int,
+        classes: int,
+        instances_per_class: dict[str, int] | None = None,
+        claims: int = 0,
+        claims_per_source: dict[str, int] | None = None,
+        claims_per_claimant: dict[str, int] | None = None,
+    ) -> None:
+        self.triples, self.named_graphs, self.classes = triples, named_graphs, classes
+        self.instances_per_class = {} if instances_per_class is None else instances_per_class
+        self.claims = claims
+        self.claims_per_source = {} if claims_per_source is None else claims_per_source
+        self.claims_per_claimant = {} if claims_per_claimant is None else claims_per_claimant
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The counts, the dictionaries copied."""
+        values = {name: getattr(self, name) for name in self.__match_args__}
+        return {name: dict(v) if isinstance(v, dict) else v for name, v in values.items()}
 
 
 _HOLDS_ONTOLOGY = f"ASK {{ <{ONTOLOGY}> a <http://www.w3.org/2002/07/owl#Ontology> }}"

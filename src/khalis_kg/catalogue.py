@@ -19,12 +19,12 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import resources
 from .errors import InputError, ParameterError, QueryError, UnknownQueryError, truncate
+from .records import Frozen
 from .safety import projection, scan
 from .terms import XSD_DATE, XSD_INTEGER, Term, is_absolute_iri
 
@@ -50,31 +50,51 @@ _PARAM = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Parameter:
+class Parameter(Frozen):
     """A query parameter: bound as the SPARQL variable of the same name."""
 
+    __match_args__ = ("name", "type", "default", "description")
+    __slots__ = __match_args__
     name: str
     type: str
-    default: str | None = None
-    description: str = ""
+    default: str | None
+    description: str
+
+    def __init__(
+        self, name: str, type: str, default: str | None = None, description: str = ""
+    ) -> None:
+        self._init(name, type, default, description)
 
     @property
     def required(self) -> bool:
         return self.default is None
 
 
-@dataclass(frozen=True)
-class QueryInfo:
+class QueryInfo(Frozen):
     """A packaged query: its name, header fields, parameters and text."""
 
+    __match_args__ = ("name", "title", "question", "parameters", "columns", "form", "text")
+    __slots__ = __match_args__
+    _hidden = ("text",)
     name: str
     title: str
     question: str
     parameters: tuple[Parameter, ...]
     columns: tuple[str, ...]
     form: str
-    text: str = field(repr=False, default="")
+    text: str
+
+    def __init__(
+        self,
+        name: str,
+        title: str,
+        question: str,
+        parameters: tuple[Parameter, ...],
+        columns: tuple[str, ...],
+        form: str,
+        text: str = "",
+    ) -> None:
+        self._init(name, title, question, parameters, columns, form, text)
 
     @property
     def is_check(self) -> bool:

@@ -49,7 +49,6 @@ import struct
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from . import files
@@ -61,6 +60,7 @@ from .errors import (
     ParameterError,
     TimeLimitError,
 )
+from .records import Frozen, Record
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -125,31 +125,47 @@ def format_size(size: int) -> str:
     return f"{size} bytes"
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Frozen):
     """Limits of one isolated unit of work."""
 
-    timeout: float | None = None
+    __match_args__ = ("timeout", "memory", "lock_descriptors", "keep_descriptors")
+    __slots__ = __match_args__
+    timeout: float | None
     """Wall-clock seconds from the fork until the child is killed (None: no limit)."""
-    memory: int | None = DEFAULT_MEMORY_LIMIT
+    memory: int | None
     """Bytes each step may add to what the child maps when the step begins (None: no
     cap): ``prepare``, then ``run``; each task of a worker."""
-    lock_descriptors: bool = True
+    lock_descriptors: bool
     """Forbid new files and sockets after ``prepare`` (off for the remote backend)."""
-    keep_descriptors: bool = False
+    keep_descriptors: bool
     """When locking, keep the descriptors already open (an on-disk store's files)
     instead of closing them; nothing new can be opened either way."""
 
+    def __init__(
+        self,
+        timeout: float | None = None,
+        memory: int | None = DEFAULT_MEMORY_LIMIT,
+        lock_descriptors: bool = True,
+        keep_descriptors: bool = False,
+    ) -> None:
+        self._init(timeout, memory, lock_descriptors, keep_descriptors)
 
-@dataclass(frozen=True)
-class Work(Generic[S, T]):
+
+class Work(Frozen, Generic[S, T]):
     """A unit of work: ``prepare`` reads what is needed (files may be opened), then
     ``run`` computes the answer from its state (no new file or socket can be opened)."""
 
+    __match_args__ = ("prepare", "run", "what")
+    __slots__ = __match_args__
     prepare: Callable[[], S]
     run: Callable[[S], T]
-    what: str = "the work"
+    what: str
     """Named in messages: "the query", "loading the data"…"""
+
+    def __init__(
+        self, prepare: Callable[[], S], run: Callable[[S], T], what: str = "the work"
+    ) -> None:
+        self._init(prepare, run, what)
 
 
 def run(work: Work[Any, T], limits: Limits) -> T:
@@ -188,15 +204,21 @@ def frame(value: object) -> bytes:
     return LENGTH.pack(len(data)) + data
 
 
-@dataclass(eq=False)
-class Worker:
+class Worker(Record):
     """A long-lived isolated child (:func:`fork_worker`): ``channel`` (a stream socket)
     carries tasks to it and answers back, each a :func:`frame`; ``stderr`` is the read
-    end of its standard error."""
+    end of its standard error. Equal only to itself."""
 
+    __match_args__ = ("pid", "channel", "stderr")
+    __slots__ = __match_args__
     pid: int
     channel: socket.socket
     stderr: int
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __init__(self, pid: int, channel: socket.socket, stderr: int) -> None:
+        self._init(pid, channel, stderr)
 
 
 def fork_worker(

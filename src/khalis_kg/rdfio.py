@@ -23,10 +23,8 @@ and label here is pyoxigraph's own.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,6 +38,7 @@ from .errors import (
     one_line,
 )
 from .files import as_path, read_input
+from .records import Frozen
 from .terms import Term, Triple, is_absolute_iri
 
 if TYPE_CHECKING:
@@ -48,10 +47,14 @@ if TYPE_CHECKING:
 Kind = Literal["rdf", "results"]
 
 
-@dataclass(frozen=True)
-class Format:
+class Format(Frozen):
     """One serialisation: its canonical name, what it holds and how it is named."""
 
+    __match_args__ = (
+        "name", "kind", "label", "media_type", "suffix", "aliases", "suffixes",
+        "other_media_types", "quads",
+    )  # fmt: skip
+    __slots__ = __match_args__
     name: str
     kind: Kind
     """``rdf`` (a graph or a dataset) or ``results`` (SELECT and ASK answers)."""
@@ -60,16 +63,32 @@ class Format:
     """The media type without parameters (``text/*`` types are sent with ``charset=utf-8``)."""
     suffix: str
     """The file suffix written (``.ttl``); :func:`format_for` also reads ``suffixes``."""
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...]
     """Other names accepted, compared case-insensitively."""
-    suffixes: tuple[str, ...] = ()
+    suffixes: tuple[str, ...]
     """Other file suffixes read as this format."""
-    other_media_types: tuple[str, ...] = ()
+    other_media_types: tuple[str, ...]
     """Further media types offered by the server for this format, after ``media_type``."""
-    quads: bool = False
+    quads: bool
     """Whether the syntax keeps named graphs (N-Quads, TriG)."""
 
-    @functools.cached_property
+    def __init__(
+        self,
+        name: str,
+        kind: Kind,
+        label: str,
+        media_type: str,
+        suffix: str,
+        aliases: tuple[str, ...] = (),
+        suffixes: tuple[str, ...] = (),
+        other_media_types: tuple[str, ...] = (),
+        quads: bool = False,
+    ) -> None:
+        self._init(
+            name, kind, label, media_type, suffix, aliases, suffixes, other_media_types, quads
+        )
+
+    @property
     def names(self) -> tuple[str, ...]:
         """The name and the aliases, in lower case."""
         return tuple(dict.fromkeys(n.lower() for n in (self.name, *self.aliases)))
@@ -227,17 +246,28 @@ def ox_format(name: str) -> ox.RdfFormat:
 
 
 # ------------------------------------------------------------------------- sources
-@dataclass(frozen=True)
-class Source:
+class Source(Frozen):
     """RDF input: its display name (file path), bytes, format and base IRI; ``graph``,
     when given, is the IRI of the named graph its triples go to (the default graph
     otherwise)."""
 
+    __match_args__ = ("name", "data", "format", "base_iri", "graph")
+    __slots__ = __match_args__
     name: str
     data: bytes
     format: str
-    base_iri: str | None = None
-    graph: str | None = None
+    base_iri: str | None
+    graph: str | None
+
+    def __init__(
+        self,
+        name: str,
+        data: bytes,
+        format: str,
+        base_iri: str | None = None,
+        graph: str | None = None,
+    ) -> None:
+        self._init(name, data, format, base_iri, graph)
 
     def into_graph(self, iri: str) -> Source:
         """This source loaded as the named graph ``iri`` (triples only: a file of quads

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import rdfio
 from .errors import KhalisError, ParameterError, printable, truncate
 from .namespaces import shorten, used_prefixes
+from .records import Record
 from .terms import Form, Row, Term, Triple, natural
 
 
-@dataclass
-class QueryResult:
+class QueryResult(Record):
     """The answer to a query, whatever the engine.
 
     ``form`` is ``select``, ``ask`` or ``graph`` (CONSTRUCT and DESCRIBE). SELECT answers
@@ -35,11 +34,27 @@ class QueryResult:
     :meth:`normalized` gives a copy for comparing values across engines.
     """
 
+    __match_args__ = ("form", "variables", "rows", "boolean", "triples")
+    __slots__ = __match_args__
     form: Form
-    variables: list[str] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
-    boolean: bool | None = None
-    triples: list[Triple] = field(default_factory=list)
+    variables: list[str]
+    rows: list[Row]
+    boolean: bool | None
+    triples: list[Triple]
+
+    def __init__(
+        self,
+        form: Form,
+        variables: list[str] | None = None,
+        rows: list[Row] | None = None,
+        boolean: bool | None = None,
+        triples: list[Triple] | None = None,
+    ) -> None:
+        self.form = form
+        self.variables = [] if variables is None else variables
+        self.rows = [] if rows is None else rows
+        self.boolean = boolean
+        self.triples = [] if triples is None else triples
 
     def __len__(self) -> int:
         return {"select": len(self.rows), "graph": len(self.triples)}.get(self.form, 1)

@@ -40,7 +40,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from .checks import optional_count, optional_seconds
@@ -54,6 +53,7 @@ from .errors import (
     UnverifiableQueryError,
 )
 from .namespaces import PREFIXES, XSD
+from .records import Frozen, Record
 from .terms import is_absolute_iri
 
 QUERY_FORMS = ("select", "construct", "ask", "describe")
@@ -366,8 +366,7 @@ def undeclared_prefix(
     )
 
 
-@dataclass(frozen=True)
-class ReadOnlyQuery:
+class ReadOnlyQuery(Frozen):
     """A query admitted by :func:`decide` (or :func:`builtin`): what an engine may run.
 
     Engines run :attr:`text` (codepoint escapes already expanded) with :attr:`base`,
@@ -375,19 +374,35 @@ class ReadOnlyQuery:
     :attr:`default_graphs` and :attr:`named_graphs` (absolute IRIs the store holds).
     """
 
+    __match_args__ = (
+        "text", "form", "ordered", "base", "default_graphs", "named_graphs", "verified",
+    )  # fmt: skip
+    __slots__ = __match_args__
     text: str
     form: str
     """``select``, ``construct``, ``ask`` or ``describe``."""
-    ordered: bool = False
+    ordered: bool
     """Whether the outer query has ORDER BY (unordered answers are sorted canonically)."""
-    base: str | None = None
+    base: str | None
     """The caller's base IRI (the query's own ``BASE`` is in :attr:`text`)."""
-    default_graphs: tuple[str, ...] | None = None
+    default_graphs: tuple[str, ...] | None
     """``FROM`` graphs, resolved; ``None`` when the query has no dataset clause."""
-    named_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None
     """``FROM NAMED`` graphs, resolved; ``None`` when the query has no dataset clause."""
-    verified: str = "parsed"
+    verified: str
     """``parsed`` (by :func:`decide`) or ``builtin`` (shipped with khalis-kg)."""
+
+    def __init__(
+        self,
+        text: str,
+        form: str,
+        ordered: bool = False,
+        base: str | None = None,
+        default_graphs: tuple[str, ...] | None = None,
+        named_graphs: tuple[str, ...] | None = None,
+        verified: str = "parsed",
+    ) -> None:
+        self._init(text, form, ordered, base, default_graphs, named_graphs, verified)
 
 
 HeldGraphs = Collection[str] | Callable[[], Collection[str]]
@@ -673,18 +688,21 @@ def _expected(exc: Any) -> str:
 T = TypeVar("T")
 
 
-@dataclass
-class Limits:
+class Limits(Record):
     """A time limit (seconds, checked between results) and a cap on results."""
 
-    timeout: float | None = None
-    max_rows: int | None = DEFAULT_MAX_ROWS
+    __match_args__ = ("timeout", "max_rows")
+    __slots__ = __match_args__
+    timeout: float | None
+    max_rows: int | None
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self, timeout: float | None = None, max_rows: int | None = DEFAULT_MAX_ROWS
+    ) -> None:
         """Checked when made (ParameterError): a finite time limit in (0, a day], a
         cap of at least one row — not a string, an infinity or a NaN."""
-        self.timeout = optional_seconds(self.timeout, "timeout")
-        self.max_rows = optional_count(self.max_rows, "max_rows")
+        self.timeout = optional_seconds(timeout, "timeout")
+        self.max_rows = optional_count(max_rows, "max_rows")
 
     def guard(self, items: Iterable[T]) -> Iterator[T]:
         """Yield from ``items``, raising QueryTimeoutError past the time limit or the cap."""

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from .namespaces import RDF, XSD
+from .records import Frozen
 
 RDF_LANGSTRING = RDF + "langString"
 XSD_STRING = XSD + "string"
@@ -175,14 +175,24 @@ def natural(text: str) -> int | None:
     return int(text)
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(Frozen):
     """An RDF term in the SPARQL 1.1 JSON results model."""
 
+    __match_args__ = ("type", "value", "datatype", "lang")
+    __slots__ = __match_args__
     type: TermType
     value: str
-    datatype: str | None = None
-    lang: str | None = None
+    datatype: str | None
+    lang: str | None
+
+    def __init__(
+        self, type: TermType, value: str, datatype: str | None = None, lang: str | None = None
+    ) -> None:
+        setattr = object.__setattr__
+        setattr(self, "type", type)
+        setattr(self, "value", value)
+        setattr(self, "datatype", datatype)
+        setattr(self, "lang", lang)
 
     @classmethod
     def iri(cls, value: str) -> Term:

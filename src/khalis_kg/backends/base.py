@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from ..errors import KhalisError, QueryError, QuerySyntaxError, UnverifiableQueryError, one_line
 from ..namespaces import PREFIXES
 from ..rdfio import Source
+from ..records import Frozen
 from ..results import QueryResult, sort_rows
 from ..safety import (
     HeldGraphs,
@@ -179,8 +179,7 @@ def _oxigraph_says(text: str, base: str | None) -> QuerySyntaxError | None:
     return None if message is None else syntax_error(message, text)
 
 
-@dataclass(frozen=True)
-class QueryDataset:
+class QueryDataset(Frozen):
     """An RDF dataset chosen for one query, as the SPARQL 1.1 Protocol's
     ``default-graph-uri`` and ``named-graph-uri`` parameters choose it.
 
@@ -190,8 +189,15 @@ class QueryDataset:
     store holds: nothing is ever fetched.
     """
 
-    default_graphs: tuple[str | None, ...] = ()
-    named_graphs: tuple[str, ...] = ()
+    __match_args__ = ("default_graphs", "named_graphs")
+    __slots__ = __match_args__
+    default_graphs: tuple[str | None, ...]
+    named_graphs: tuple[str, ...]
+
+    def __init__(
+        self, default_graphs: tuple[str | None, ...] = (), named_graphs: tuple[str, ...] = ()
+    ) -> None:
+        self._init(default_graphs, named_graphs)
 
     def check_held(self, held: frozenset[str]) -> None:
         """Raise QueryError for a graph IRI the store does not hold."""
