@@ -25,8 +25,10 @@ given one task); the server's query workers are the same children, long-lived
 * what the child holds once prepared is frozen for the collector (``gc.freeze``,
   ``bench/memory_gc.py``).
 
-The answer (or a KhalisError, which pickles) comes back on the child's channel (a
-socket). Only the standard library, errors and files are imported: the parent stays light.
+The answer (or a KhalisError, which pickles) comes back on the child's channel: a pipe
+for :func:`run`'s one task, a socket for a worker's. Only the standard library, errors
+and files are imported (and not ``socket`` or ``selectors`` for :func:`run`: a cold
+``khalis-kg query`` pays for each import): the parent stays light.
 POSIX only (``os.fork``, ``resource``); macOS does not enforce ``RLIMIT_AS``. On Windows
 :func:`available` is False and callers run the work in-process, where it cannot be
 stopped.
@@ -41,15 +43,14 @@ import gc
 import math
 import os
 import pickle
-import selectors
+import select
 import signal
-import socket
 import stat
 import struct
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import files
 from .errors import (
@@ -61,6 +62,9 @@ from .errors import (
     TimeLimitError,
 )
 from .records import Frozen, Record
+
+if TYPE_CHECKING:
+    import socket
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -184,8 +188,13 @@ def run(work: Work[Any, T], limits: Limits) -> T:
     def ready() -> None:
         prepared.append(work.prepare())
 
-    worker, mask = _fork_worker(lambda _: work.run(prepared[0]), limits, ready)
-    return _parent(worker, work, limits, mask)
+    mine, theirs = os.pipe()  # its answer: read here, written there
+    try:
+        pid, stderr, mask = _fork(lambda _: work.run(prepared[0]), limits, ready, mine, theirs)
+    except BaseException:
+        _close(mine)
+        raise
+    return _parent(pid, mine, stderr, work, limits, mask)
 
 
 def _close(*fds: int) -> None:
@@ -240,28 +249,47 @@ def fork_worker(
     the pool would be replaced while the server shuts down.)
     """
 
+    import socket
+
     def set_up() -> object:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         return ready()
 
-    worker, mask = _fork_worker(serve, limits, set_up)
+    mine, theirs = socket.socketpair()
+    try:
+        pid, stderr, mask = _fork(serve, limits, set_up, mine.fileno(), theirs.fileno(), tasks=True)
+    except BaseException:
+        mine.close()
+        raise
+    finally:
+        theirs.close()  # the child's end, now the child's alone
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    return worker
+    return Worker(pid, mine, stderr)
 
 
-def _fork_worker(
-    serve: Callable[[Any], Any], limits: Limits, ready: Callable[[], object]
-) -> tuple[Worker, set[int | signal.Signals]]:
-    """:func:`fork_worker`, with Ctrl-C still held back (the mask to restore).
+def _fork(
+    serve: Callable[[Any], Any],
+    limits: Limits,
+    ready: Callable[[], object],
+    mine: int,
+    theirs: int,
+    *,
+    tasks: bool = False,
+) -> tuple[int, int, set[int | signal.Signals]]:
+    """Fork the child of :func:`fork_worker` (``tasks``: it answers each task sent on
+    its channel until the channel closes) or of :func:`run` (it answers one task, None,
+    and reads nothing: ``theirs`` is a pipe's write end, closed here once forked);
+    ``mine`` and ``theirs`` are the channel's ends, the parent's and the child's. The
+    child's pid, the read end of its stderr, and the mask that holds Ctrl-C back, to
+    restore.
 
     Ctrl-C is held back over the fork: a KeyboardInterrupt raised after the fork and
     before the parent watches the child would leave the child running, unwatched and
     with no time limit. It is let through once the child ignores it and the parent is
     ready to kill the child for it."""
-    mine, theirs = socket.socketpair()
 
     def answer_tasks() -> None:
-        fd = theirs.detach()
+        fd = theirs
         null = os.open(os.devnull, os.O_RDWR)  # stdin and stdout: /dev/null from now on
         for number in (0, 1):
             os.dup2(null, number)
@@ -272,13 +300,11 @@ def _fork_worker(
         gc.freeze()  # what the child holds now lives until it exits: never scanned
         if limits.lock_descriptors:
             fd = lock_descriptors(fd, close_others=not limits.keep_descriptors)
-        tasks = open(fd, "rb", closefd=False)  # noqa: SIM115 - no new descriptor
-        while len(header := tasks.read(LENGTH.size)) == LENGTH.size:  # until it closes
-            task = tasks.read(LENGTH.unpack(header)[0])
+        for task in _tasks(fd) if tasks else [None]:
             _cap_memory(limits.memory)  # each task's headroom, above what is held now
             answer = prepared
             if answer[0] == "ok":
-                answer = _outcome(lambda: serve(pickle.loads(task)))  # noqa: B023, S301
+                answer = _outcome(lambda: serve(task))  # noqa: B023
             payload = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
             files.write_all(fd, LENGTH.pack(len(payload)))
             files.write_all(fd, payload)
@@ -292,15 +318,21 @@ def _fork_worker(
         pid = os.fork()
     except BaseException:  # no pipe or no fork: nothing is left open
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        mine.close()
-        theirs.close()
-        _close(error_r, error_w)
+        _close(error_r, error_w, *([] if tasks else [theirs]))
         raise
     if pid == 0:  # the child: never returns
-        _child(answer_tasks, limits, error_w, (mine.fileno(), error_r), parent, mask)
-    theirs.close()
+        _child(answer_tasks, limits, error_w, (mine, error_r), parent, mask)
     os.close(error_w)
-    return Worker(pid, mine, error_r), mask
+    if not tasks:
+        os.close(theirs)
+    return pid, error_r, mask
+
+
+def _tasks(fd: int) -> Iterator[Any]:
+    """Each task sent on a worker's channel (a :func:`frame`), until the channel closes."""
+    channel = open(fd, "rb", closefd=False)  # noqa: SIM115 - no new descriptor
+    while len(header := channel.read(LENGTH.size)) == LENGTH.size:
+        yield pickle.loads(channel.read(LENGTH.unpack(header)[0]))  # noqa: S301 - the parent's
 
 
 def _outcome(compute: Callable[[], Any]) -> tuple[str, Any]:
@@ -506,37 +538,37 @@ def lock_descriptors(keep: int, *, close_others: bool = True) -> int:
 
 
 def _parent(
-    worker: Worker, work: Work[Any, T], limits: Limits, mask: set[int | signal.Signals]
+    pid: int,
+    channel: int,
+    errors: int,
+    work: Work[Any, T],
+    limits: Limits,
+    mask: set[int | signal.Signals],
 ) -> T:
-    """Send :func:`run`'s child its one task and read its answer and its stderr until
+    """Read :func:`run`'s child's answer (``channel``) and its stderr (``errors``) until
     both end, within the time limit; its answer, or why it ended without one."""
-    pid = worker.pid
     deadline = None if limits.timeout is None else time.monotonic() + limits.timeout
     chunks: list[bytes] = []
     stderr = bytearray()
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # from here, Ctrl-C kills the child
-        with contextlib.suppress(OSError):  # it may have ended already (prepare failed)
-            worker.channel.sendall(frame(None))
-            worker.channel.shutdown(socket.SHUT_WR)  # one task: then it answers and ends
-        with selectors.DefaultSelector() as selector:
-            selector.register(worker.channel, selectors.EVENT_READ, chunks)
-            selector.register(worker.stderr, selectors.EVENT_READ, stderr)
-            while selector.get_map():
-                wait = None if deadline is None else deadline - time.monotonic()
-                if wait is not None and wait <= 0:
-                    break  # killed below
-                for key, _ in selector.select(wait):
-                    try:
-                        data = os.read(key.fd, 1 << 20)
-                    except ConnectionResetError:  # it ended with its task unread
-                        data = b""
-                    if not data:
-                        selector.unregister(key.fd)
-                    elif key.data is chunks:
-                        chunks.append(data)
-                    elif len(stderr) < _STDERR_KEPT:
-                        stderr += data[: _STDERR_KEPT - len(stderr)]
+        poll = select.poll()  # (not selectors: its import costs a cold query)
+        reading = {channel, errors}
+        for fd in reading:
+            poll.register(fd, select.POLLIN)
+        while reading:
+            wait = None if deadline is None else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                break  # killed below
+            for fd, _ in poll.poll(None if wait is None else wait * 1000):
+                data = os.read(fd, 1 << 20)
+                if not data:
+                    poll.unregister(fd)
+                    reading.discard(fd)
+                elif fd == channel:
+                    chunks.append(data)
+                elif len(stderr) < _STDERR_KEPT:
+                    stderr += data[: _STDERR_KEPT - len(stderr)]
         status = _wait(pid, deadline)
         if status is None:  # past the deadline (its channel may have closed)
             kill(pid)
@@ -548,8 +580,7 @@ def _parent(
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # if it failed before the release
         raise
     finally:
-        worker.channel.close()
-        os.close(worker.stderr)
+        _close(channel, errors)
     if status is None:
         assert limits.timeout is not None
         raise time_limit(work.what, limits.timeout)
