@@ -6,8 +6,10 @@ Other test modules may append fixtures here. Constants and helper functions live
 
 from __future__ import annotations
 
+import compileall
 import gc
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from helpers import BACKENDS, TEST_QUERIES
 
+import khalis_kg
 from khalis_kg import KnowledgeGraph
 from khalis_kg.catalogue import Catalogue
 
@@ -57,6 +60,33 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return cores + 1
+
+
+# ------------------------------------------------- bytecode
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any worker starts (in pytest-xdist's controller, or the one process of a
+    run without it): the package compiled into its ``__pycache__``, as installing a wheel
+    does. With ``PYTHONDONTWRITEBYTECODE`` set (this project's environments and CI set
+    it) and an editable install, each ``khalis-kg`` process a test starts would compile
+    every module it imports from source again. Up-to-date files are only looked at; a
+    package that cannot be written to is left as it is."""
+    if not hasattr(config, "workerinput"):
+        compileall.compile_dir(Path(khalis_kg.__file__).parent, quiet=2)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collection(session: pytest.Session) -> Iterator[None]:
+    """What collection imports is written as bytecode even with ``PYTHONDONTWRITEBYTECODE``
+    set: the test modules as pytest rewrites their asserts (its own cache, in
+    ``tests/__pycache__``), their helpers, the plugins' modules pytest rewrites. Each
+    worker rewrote them all at every run, ~1.5 s of CPU each (docs/benchmarks.md,
+    "Tenth session: the suite's time"); from the second run on they are read. The
+    environment's setting holds again for the tests themselves."""
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, False
+    try:
+        yield
+    finally:
+        sys.dont_write_bytecode = saved
 
 
 # ------------------------------------------------- the garbage collector
