@@ -78,6 +78,20 @@ def test_defaults_are_fresh_and_kept() -> None:
     }  # fmt: skip
 
 
+class _Answer(QueryResult):
+    def __init__(self, variables: list[str], note: str) -> None:
+        super().__init__("select", variables)
+        self.note = note
+
+
+def test_a_subclass_with_its_own_constructor_pickles() -> None:
+    """A mutable record pickles its slots (and a subclass its ``__dict__``) as any
+    object does: the subclass's constructor is not called again."""
+    answer = pickle.loads(pickle.dumps(_Answer(["a"], "kept")))
+    assert type(answer) is _Answer
+    assert (answer.variables, answer.rows, answer.note) == (["a"], [], "kept")
+
+
 def test_a_worker_is_equal_only_to_itself() -> None:
     one, other = Worker(1, None, 2), Worker(1, None, 2)  # type: ignore[arg-type]
     assert one == one

@@ -7,8 +7,9 @@ A class on the query's path names its fields in ``__match_args__``, in the order
 its constructor's parameters, holds them in ``__slots__`` (the same names) and writes its
 own ``__init__`` (which may set them with ``_init``); :class:`Record` gives it what a
 dataclass would: equality with an instance of the same class only, a ``repr`` of its
-fields (but those in ``_hidden``), and pickling; :class:`Frozen` adds a hash and
-refuses assignment (:class:`FrozenError`). This module imports nothing.
+fields (but those in ``_hidden``); :class:`Frozen` adds a hash, refuses assignment
+(:class:`FrozenError`) and pickles as a call of the class with its fields. This module
+imports nothing.
 """
 
 from __future__ import annotations
@@ -43,9 +44,6 @@ class Record:
         shown = (f"{n}={getattr(self, n)!r}" for n in self.__match_args__ if n not in self._hidden)
         return f"{self.__class__.__qualname__}({', '.join(shown)})"
 
-    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
-        return (self.__class__, self._values())  # its __init__ takes the fields in order
-
 
 class Frozen(Record):
     """A :class:`Record` whose fields are set once, by ``__init__``, and that hashes by
@@ -61,3 +59,8 @@ class Frozen(Record):
 
     def __delattr__(self, name: str) -> None:
         raise FrozenError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        """Pickled as a call of the class with the fields (pickle's own way would assign
+        them); a mutable record, or a subclass of one, pickles its slots as usual."""
+        return (self.__class__, self._values())
