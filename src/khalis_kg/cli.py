@@ -192,10 +192,18 @@ def _isolated(
     ``lock`` forbids new files and sockets once ``prepare`` is done (for the user's
     queries; never with the remote backend, which needs its sockets).
     """
+    import gc
+
     from . import isolation
 
     if not isolation.available():  # pragma: no cover - Windows: cannot be stopped
         return run(prepare())
+    # This process now waits for the child, writes its bytes and ends: what it holds is
+    # frozen for the collector, whose passes would otherwise write to (and so copy) its
+    # pages in the child, and walk them all again at exit (a cold query: ~6 ms of CPU,
+    # bench/overhead.py cold). Once: a process that froze objects itself is left so.
+    if not gc.get_freeze_count():
+        gc.freeze()
     limits = isolation.Limits(
         timeout=args.time_limit,
         memory=_memory(args, inputs),
