@@ -57,8 +57,8 @@ def url(value: str, what: str, error: type[KhalisError] = ParameterError) -> str
     was not UTF-8) in it; ``error`` otherwise."""
     from urllib.parse import urlsplit
 
-    shown = _shown(_USERINFO.sub(r"\1***@", value, count=1))  # never a password in a message
-    bad = _NOT_IN_URL.search(value)
+    shown = _shown(re.sub(_USERINFO, r"\1***@", value, count=1))  # never a password in a message
+    bad = re.search(_NOT_IN_URL, value)
     if bad is not None:
         raise error(f"{what}: {shown} is not a URL ({bad.group()!r} in it)")
     try:
@@ -71,11 +71,11 @@ def url(value: str, what: str, error: type[KhalisError] = ParameterError) -> str
     return value
 
 
-_USERINFO = re.compile(r"^([^:/?#]*:?//)[^/?#]*@")
+_USERINFO = r"^([^:/?#]*:?//)[^/?#]*@"
 """The user and password of a URL (``scheme://user:password@``), hidden when it is shown."""
 
 
-_NOT_IN_URL = re.compile("[\x00-\x20\x7f-\x9f\ud800-\udfff]")
+_NOT_IN_URL = "[\x00-\x20\x7f-\x9f\ud800-\udfff]"
 """White space, a control character, or a lone surrogate (a byte that was not UTF-8)."""
 
 

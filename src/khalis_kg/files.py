@@ -44,7 +44,7 @@ MAX_INPUT_BYTES = 1 << 30
 """Largest file read as input (1 GiB); past the memory limit a file fails anyway."""
 
 _NAME_MAX = 255
-_TMP = re.compile(r"\.khalis-(\d+)-[0-9a-f]{8}\.tmp")
+_TMP = r"\.khalis-(\d+)-[0-9a-f]{8}\.tmp"
 
 
 _KINDS = {
@@ -230,7 +230,7 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
     for name in names:
         if not name.startswith(stem):
             continue
-        m = _TMP.fullmatch(name[len(stem) :])
+        m = re.fullmatch(_TMP, name[len(stem) :])
         if m is None or pid_alive(int(m.group(1))):
             continue
         candidate = directory / name

@@ -355,7 +355,7 @@ def serialize(items: Sequence[Any], fmt: str, prefixes: dict[str, str] | None = 
     return xml_checked(data) if rdf_format(fmt).media_type == "application/rdf+xml" else data
 
 
-_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+_NOT_XML = rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]"
 
 
 def xml_checked(data: bytes) -> bytes:
@@ -363,7 +363,7 @@ def xml_checked(data: bytes) -> bytes:
     read back as a newline: XML normalises line ends; pyoxigraph's RDF/XML writer leaves
     it raw), or :class:`~khalis_kg.errors.UnwritableError` when it holds a character
     XML 1.0 cannot carry at all."""
-    found = _NOT_XML.search(data)
+    found = re.search(_NOT_XML, data)
     if found:
         code = ord(found.group().decode())
         raise UnwritableError(

@@ -220,7 +220,7 @@ def _projected(tokens: list[Token], start: int) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-_IRI_PARTS = re.compile(r"^(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$")
+_IRI_PARTS = r"^(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$"
 
 
 def _remove_dot_segments(path: str) -> str:
@@ -253,7 +253,7 @@ def resolve_iri(reference: str, base: str) -> str:
     graph named with an IRI would no longer match; on the 28 examples of RFC 3986 5.4 it
     agrees with this function, at 7-10x its time. tests/test_safety.py checks those examples.
     """
-    m_ref, m_base = _IRI_PARTS.match(reference), _IRI_PARTS.match(base)
+    m_ref, m_base = re.match(_IRI_PARTS, reference), re.match(_IRI_PARTS, base)
     assert m_ref is not None
     assert m_base is not None
     r_scheme, r_auth, r_path, r_query, r_frag = m_ref.groups()
@@ -409,9 +409,9 @@ HeldGraphs = Collection[str] | Callable[[], Collection[str]]
 """The IRIs of the non-empty named graphs a store holds, or a function that returns
 them (called only when a query has a dataset clause)."""
 
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_ANY_ESCAPE = re.compile(r"\\[uU][0-9A-Fa-f]{4}")  # what any reader could take for one
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_ESCAPE = r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})"
+_ANY_ESCAPE = r"\\[uU][0-9A-Fa-f]{4}"  # what any reader could take for one
+_SCHEME = r"[A-Za-z][A-Za-z0-9+.-]*:"
 
 
 def rdflib_parse(text: str) -> Any:
@@ -430,15 +430,15 @@ def _tabs_escaped(text: str) -> str:
     out, last = [], 0
     for token in tokenize(text):
         if token.kind == "string" and "\t" in token.text:
-            tabbed = _TAB_OR_PAIR.sub(
-                lambda m: "\\t" if m.group() == "\t" else m.group(), token.text
+            tabbed = re.sub(
+                _TAB_OR_PAIR, lambda m: "\\t" if m.group() == "\t" else m.group(), token.text
             )
             out += [text[last : token.offset], tabbed]
             last = token.offset + len(token.text)
     return "".join(out) + text[last:]
 
 
-_TAB_OR_PAIR = re.compile(r"\\[\s\S]|\t")
+_TAB_OR_PAIR = r"\\[\s\S]|\t"
 
 
 def expand_escapes(text: str) -> str:
@@ -460,8 +460,8 @@ def expand_escapes(text: str) -> str:
             )
         return chr(code)
 
-    expanded = _ESCAPE.sub(one, text)
-    if expanded != text and _ANY_ESCAPE.search(expanded):
+    expanded = re.sub(_ESCAPE, one, text)
+    if expanded != text and re.search(_ANY_ESCAPE, expanded):
         raise QuerySyntaxError(
             "SPARQL syntax error: a \\u escape expands to another escape; "
             "the query cannot be verified as read-only"
@@ -632,16 +632,16 @@ def _resolve_dataset(
 def _expanded(pname: Any, namespaces: Mapping[str, str | None]) -> str | None:
     """The IRI a parsed prefixed name stands for (None when its namespace is unknown)."""
     namespace = namespaces.get(pname.prefix or "")
-    local = _PN_LOCAL_ESCAPE.sub(r"\1", pname.localname or "")
+    local = re.sub(_PN_LOCAL_ESCAPE, r"\1", pname.localname or "")
     return None if namespace is None else namespace + local
 
 
-_PN_LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
+_PN_LOCAL_ESCAPE = r"\\([_~.\-!$&'()*+,;=/?#@%])"
 
 
 def _against(base: str | None, ref: str) -> str | None:
     """``ref`` resolved against ``base`` (RFC 3986); ``None`` when it stays relative."""
-    if _SCHEME.match(ref):
+    if re.match(_SCHEME, ref):
         return resolve_iri(ref, ref)  # absolute: only its dot segments are removed
     return None if base is None else resolve_iri(ref, base)
 

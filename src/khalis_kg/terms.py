@@ -69,7 +69,7 @@ INTEGER_TYPES = frozenset(
 TermType = Literal["uri", "literal", "bnode"]
 Form = Literal["select", "ask", "graph"]
 
-_FRACTION = re.compile(r"(\.\d*?)0+(?=(Z|[+-]\d\d:\d\d)?$)")
+_FRACTION = r"(\.\d*?)0+(?=(Z|[+-]\d\d:\d\d)?$)"
 
 
 def _canonical_decimal(text: str) -> str | None:
@@ -131,7 +131,7 @@ def canonical_literal(
     elif datatype in (XSD_DATE, XSD_DATETIME, XSD_TIME):  # UTC written Z
         canon = text[:-6] + "Z" if text.endswith(("+00:00", "-00:00")) else text
         if datatype != XSD_DATE:  # no trailing fraction zeros
-            canon = _FRACTION.sub(lambda m: "" if m.group(1) == "." else m.group(1), canon)
+            canon = re.sub(_FRACTION, lambda m: "" if m.group(1) == "." else m.group(1), canon)
     return (canon if canon is not None else value), datatype, None
 
 
@@ -145,7 +145,7 @@ _NT_ESCAPES = {c: f"\\u{c:04X}" for c in [*range(0x20), 0x7F]} | {
 """N-Triples string escapes: ECHAR where there is one, else ``\\uXXXX`` (controls)."""
 
 
-_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_IRI_FORBIDDEN = r'[\x00-\x20<>"{}|^`\\]'
 
 
 def is_absolute_iri(text: str) -> bool:
@@ -235,7 +235,7 @@ class Term(Frozen):
     def to_ntriples(self) -> str:
         """N-Triples (and SPARQL) syntax for this term; safe to embed in a query."""
         if self.type == "uri":
-            if _IRI_FORBIDDEN.search(self.value):
+            if re.search(_IRI_FORBIDDEN, self.value):
                 raise ValueError(f"not a valid IRI: {self.value!r}")
             return f"<{self.value}>"
         if self.type == "bnode":

@@ -34,8 +34,8 @@ from ..safety import (
 )
 from ..terms import Term
 
-_POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
-_EXPECTED_PUNCT = re.compile(r'^"[^"\sA-Za-z0-9]{1,3}"$')
+_POSITION = r"(?:error )?at (\d+):(\d+)"
+_EXPECTED_PUNCT = r'^"[^"\sA-Za-z0-9]{1,3}"$'
 
 
 def _near(text: str, line: int, column: int) -> str | None:
@@ -54,7 +54,7 @@ def _near(text: str, line: int, column: int) -> str | None:
 def syntax_error(message: str, text: str) -> QuerySyntaxError:
     """Oxigraph's parse error for ``text`` in plain words: line, column, the offending
     token, and what was expected when that is short; an undeclared prefix is named."""
-    m = _POSITION.search(message)
+    m = re.search(_POSITION, message)
     if not m:
         return QuerySyntaxError(f"SPARQL syntax error: {one_line(message)}")
     line, column = int(m.group(1)), int(m.group(2))
@@ -82,7 +82,7 @@ def syntax_error(message: str, text: str) -> QuerySyntaxError:
         if (
             "\n" not in expected
             and 0 < len(options) <= 8
-            and all(_EXPECTED_PUNCT.match(o) for o in options)
+            and all(re.match(_EXPECTED_PUNCT, o) for o in options)
         ):
             listed = options[0] if len(options) == 1 else ", ".join(options[:-1])
             explanation += f"; expected {listed}" + (
