@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -39,11 +40,13 @@ NEVER = {
     "decimal",
     "dataclasses",
     "inspect",
+    "typing",
 }
 """Modules the query verb never imports, in either process (``html``: only pages and
 diagrams escape; ``datetime`` and ``decimal``: only a date parameter or a literal's
 Python value needs them, never a table; ``dataclasses``, with ``inspect``: the value
-classes of the query's path are :mod:`khalis_kg.records`)."""
+classes of the query's path are :mod:`khalis_kg.records`; ``typing``: its names are
+imported for the type checker only, ``if TYPE_CHECKING:``)."""
 
 PARENT_NEVER = NEVER | {"pyoxigraph", "khalis_kg.backends.oxigraph", "traceback"}
 """And in the parent: the engine is the child's, and so is any traceback."""
@@ -188,3 +191,23 @@ def test_help_imports_the_command_line_alone(argv: list[str]) -> None:
     assert done.stderr.strip().splitlines()[-1] == str(
         ["khalis_kg", "khalis_kg.cli", "khalis_kg.options"]
     )
+
+
+def test_the_backend_types_name_the_backends() -> None:
+    """``BackendName`` and ``LocalBackend`` are written for the type checker (under
+    ``TYPE_CHECKING``: typing is not imported on the query's path) and made from
+    ``BACKENDS`` at run time: both say the same names."""
+    import ast
+    from typing import get_args
+
+    from khalis_kg import api, backends
+
+    source = ast.parse(Path(backends.__file__).read_text("utf-8"))
+    written = {
+        node.targets[0].id: tuple(ast.literal_eval(node.value.slice))  # Literal[...]
+        for node in ast.walk(source)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Subscript)
+    }
+    assert written == {"BackendName": backends.BACKENDS, "LocalBackend": backends.LOCAL_BACKENDS}
+    assert get_args(api.BackendName) == backends.BACKENDS == api.BACKENDS
+    assert get_args(api.LocalBackend) == backends.LOCAL_BACKENDS

@@ -6,11 +6,12 @@ command line starts fast. The public names are resolved lazily.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING: importing typing costs a cold start ~3 ms
 if TYPE_CHECKING:
+    from typing import Any
+
     from .api import KnowledgeGraph, Stats
     from .errors import (
         BackendError,

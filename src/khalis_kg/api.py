@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import isolation
 from .backends import (
@@ -27,8 +26,6 @@ from .backends import (
     DEFAULT_BACKEND,
     LOCAL_BACKENDS,
     Backend,
-    BackendName,
-    LocalBackend,
     create_backend,
 )
 from .backends.base import QueryDataset, admit
@@ -43,13 +40,18 @@ from .resources import ontology_sources, packaged_source, queries_dir
 from .results import QueryResult, count_of
 from .safety import DEFAULT_MAX_ROWS, Limits, ReadOnlyQuery, builtin
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING: importing typing costs a cold start ~3 ms
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    from .backends import BackendName, LocalBackend
     from .loader import LoadReport
     from .sourcecheck import SourceReport
     from .terms import Row
     from .validation import ValidationReport
 
-T = TypeVar("T")
+    T = TypeVar("T")
+
 PathLike = str | Path
 
 
@@ -812,6 +814,16 @@ def preload_output(fmt: str | None = None) -> None:
     from . import export
 
     export.jsonld_context()
+
+
+def __getattr__(name: str) -> object:
+    """``BackendName`` and ``LocalBackend`` (:mod:`khalis_kg.backends`'s, made when first
+    asked for: they import ``typing``)."""
+    if name not in ("BackendName", "LocalBackend"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import backends
+
+    return getattr(backends, name)
 
 
 __all__ = [

@@ -8,7 +8,10 @@ else should ever reach a user as a traceback. The exit codes are defined here, o
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING: importing typing costs a cold start ~3 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_OK = 0
 EXIT_NOT_CONFORMING = 1

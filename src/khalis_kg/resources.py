@@ -17,13 +17,14 @@ A packaged file that is missing or unreadable is an :class:`~khalis_kg.errors.In
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
 
 from .errors import InputError
 from .rdfio import Source
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING: importing typing costs a cold start ~3 ms
 if TYPE_CHECKING:
     from importlib.abc import Traversable
+    from typing import Literal
 
 PACKAGE = "khalis_kg"
 _HERE = Path(__file__).parent

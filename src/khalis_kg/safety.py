@@ -35,12 +35,12 @@ back to :func:`decide` for any text that is not plainly clean.
 
 from __future__ import annotations
 
+import collections
 import functools
 import re
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple, TypeVar
 
 from .checks import optional_count, optional_seconds
 from .errors import (
@@ -55,6 +55,12 @@ from .errors import (
 from .namespaces import PREFIXES, XSD
 from .records import Frozen, Record
 from .terms import is_absolute_iri
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING: importing typing costs a cold start ~3 ms
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple, TypeVar
+
+    T = TypeVar("T")
 
 QUERY_FORMS = ("select", "construct", "ask", "describe")
 UPDATE_KEYWORDS = frozenset(
@@ -84,15 +90,19 @@ DEFAULT_MAX_ROWS = 100_000
 """Largest number of rows (or triples) a query may return before it is stopped."""
 
 
-class Token(NamedTuple):
-    """One lexical token (a named tuple: tokenising makes many, and a class of them is
-    cheaper to define at import than a dataclass)."""
+if TYPE_CHECKING:  # the type checker's view of the named tuple made below
 
-    kind: str  # "word", "iri", "string", "var", "punct"
-    text: str
-    line: int
-    column: int
-    offset: int  # in the text (an IRI's: of its ``<``, as its column)
+    class Token(NamedTuple):
+        kind: str  # "word", "iri", "string", "var", "punct"
+        text: str
+        line: int
+        column: int
+        offset: int  # in the text (an IRI's: of its ``<``, as its column)
+
+else:  # collections' named tuple, as typing's would be, without importing typing
+    Token = collections.namedtuple("Token", "kind text line column offset")
+    Token.__doc__ = """One lexical token (a named tuple: tokenising makes many, and a
+    class of them is cheaper to define at import than a dataclass)."""
 
 
 def tokenize(text: str) -> Iterator[Token]:
@@ -116,9 +126,14 @@ def projection(text: str) -> list[str] | None:
     return None if found is None else list(found)
 
 
-class Lexical(NamedTuple):
+class Lexical(Frozen):
     """What one tokenisation of a query text tells (:func:`lexical`)."""
 
+    __match_args__ = (
+        "projection", "variables", "too_deep", "plainly_clean", "form", "is_update",
+        "has_service", "has_order_by",
+    )  # fmt: skip
+    __slots__ = __match_args__
     projection: tuple[str, ...] | None
     """As :func:`projection`."""
     variables: dict[str, int]
@@ -136,6 +151,22 @@ class Lexical(NamedTuple):
     """The keyword ``SERVICE`` (a prefixed name such as ``ex:service`` is not it)."""
     has_order_by: bool
     """Whether the outer query has ORDER BY (unordered answers are sorted canonically)."""
+
+    def __init__(
+        self,
+        projection: tuple[str, ...] | None,
+        variables: dict[str, int],
+        too_deep: Token | None,
+        plainly_clean: bool,
+        form: str | None,
+        is_update: bool,
+        has_service: bool,
+        has_order_by: bool,
+    ) -> None:
+        self._init(
+            projection, variables, too_deep, plainly_clean, form, is_update, has_service,
+            has_order_by,
+        )  # fmt: skip
 
 
 LEXICAL_CACHE_CHARS = 64 * 1024
@@ -553,10 +584,17 @@ def take_parsed(text: str) -> Any | None:
     return kept[1]
 
 
-class _Facts(NamedTuple):
+class _Facts(Frozen):
+    __match_args__ = ("form", "ordered", "dataset")
+    __slots__ = __match_args__
     form: str
     ordered: bool
     dataset: tuple[tuple[str, str | None], ...] | None
+
+    def __init__(
+        self, form: str, ordered: bool, dataset: tuple[tuple[str, str | None], ...] | None
+    ) -> None:
+        self._init(form, ordered, dataset)
 
 
 @functools.lru_cache(maxsize=256)
@@ -683,9 +721,6 @@ def _expected(exc: Any) -> str:
     found = str(exc.line)[exc.col - 1 : exc.col + 19].strip()  # "" past the line's end
     shown = repr(found) if found else "end of line"
     return f"{message[0].lower() + message[1:]}, found {shown}" if message else f"at {shown}"
-
-
-T = TypeVar("T")
 
 
 class Limits(Record):

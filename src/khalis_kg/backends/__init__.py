@@ -7,19 +7,35 @@ endpoint over HTTP, :mod:`.remote`); each imports its engine only when it is cre
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, get_args
 
 from ..errors import KhalisError
 from .base import Backend as Backend  # re-exported
 
-BackendName = Literal["oxigraph", "memory", "remote"]
-"""The engines' names (the type the facade and the skins use)."""
-BACKENDS: tuple[str, ...] = get_args(BackendName)
+BACKENDS: tuple[str, ...] = ("oxigraph", "memory", "remote")
 """The one list of backend names: ``oxigraph`` (the default), ``memory``, ``remote``."""
-LocalBackend = Literal["oxigraph", "memory"]
+LOCAL_BACKENDS: tuple[str, ...] = BACKENDS[:2]
 """The engines that hold their data in this process (``KnowledgeGraph.load``)."""
-LOCAL_BACKENDS: tuple[str, ...] = get_args(LocalBackend)
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING: importing typing costs a cold start ~3 ms
+if TYPE_CHECKING:  # the same names, as types (tests/test_startup.py keeps them equal)
+    from typing import Literal
+
+    BackendName = Literal["oxigraph", "memory", "remote"]
+    """The engines' names (the type the facade and the skins use)."""
+    LocalBackend = Literal["oxigraph", "memory"]
+    """The engines that hold their data in this process (``KnowledgeGraph.load``)."""
+
 DEFAULT_BACKEND: LocalBackend = "oxigraph"
+
+
+def __getattr__(name: str) -> object:
+    """``BackendName`` and ``LocalBackend`` at run time, ``typing.Literal`` types of
+    :data:`BACKENDS` and :data:`LOCAL_BACKENDS`, made when first asked for."""
+    if name not in ("BackendName", "LocalBackend"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from typing import Literal
+
+    return Literal[BACKENDS if name == "BackendName" else LOCAL_BACKENDS]
 
 
 def create_backend(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Protocol
 
 from ..errors import KhalisError, QueryError, QuerySyntaxError, UnverifiableQueryError, one_line
 from ..namespaces import PREFIXES
@@ -217,8 +216,9 @@ class QueryDataset(Frozen):
 Bindings = Mapping[str, Term]
 
 
-class Backend(Protocol):
-    """A read-only SPARQL engine over one RDF dataset."""
+class Backend:
+    """A read-only SPARQL engine over one RDF dataset: each engine subclasses it and
+    implements what raises NotImplementedError here."""
 
     name: str
 
@@ -260,19 +260,19 @@ class Backend(Protocol):
         self, plan: ReadOnlyQuery, bindings: Bindings, limits: Limits, dataset: QueryDataset | None
     ) -> QueryResult:
         """Answer an admitted query on ``dataset`` (None: the query's own dataset)."""
-        ...
+        raise NotImplementedError
 
     def graph_names(self) -> frozenset[str]:
         """IRIs of the non-empty named graphs held (for FROM / FROM NAMED)."""
-        ...
+        raise NotImplementedError
 
     def triple_count(self) -> int:
         """Number of quads in the dataset (default graph and named graphs)."""
-        ...
+        raise NotImplementedError
 
     def dump(self) -> bytes:
         """The whole dataset as N-Quads."""
-        ...
+        raise NotImplementedError
 
     def close(self) -> None:
         """Release the store (files, connections)."""
