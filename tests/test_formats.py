@@ -109,7 +109,7 @@ def test_server_accepts_the_same_names() -> None:
 def test_cli_accepts_aliases(alias: str) -> None:
     done = invoke(["sparql", "ASK { ?s ?p ?o }", "--format", alias])
     assert done.exit_code == 0, done.output
-    assert done.output.strip() == '{"head": {}, "boolean": true}'
+    assert done.output.strip() == '{"head":{},"boolean":true}'
 
 
 def test_cli_refuses_unknown_format() -> None:

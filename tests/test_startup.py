@@ -138,7 +138,7 @@ def test_query_verb_imports_these_package_modules(argv: list[str]) -> None:
 
 def test_writers_work_in_the_locked_child() -> None:
     """CSV and JSON writers are imported before the child's descriptors are locked."""
-    for fmt, start in (("csv", "event,status"), ("json", '{"head": {"vars": ["event"')):
+    for fmt, start in (("csv", "event,status"), ("json", '{"head":{"vars":["event"')):
         done = subprocess.run(
             [sys.executable, "-m", "khalis_kg.cli", "query", "casualties", "--format", fmt],
             capture_output=True,

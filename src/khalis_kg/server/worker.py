@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KhalisError, RemoteAnswerError
+from ..results import WRITING
 from . import formats
 
 if TYPE_CHECKING:
@@ -24,16 +25,6 @@ def refusal(status: int, message: str) -> KhalisError:
     return error
 
 
-def _capped(result: Any, max_results: int) -> Any:
-    if len(result) > max_results:
-        raise refusal(
-            503,
-            f"the query produced more than {max_results} results (this server's limit); "
-            "add a LIMIT or narrow the query",
-        )
-    return result
-
-
 def _serialize(result: Any, accept: str | None, format_params: list[str]) -> dict[str, Any]:
     chosen = formats.choose(result.form, accept, format_params)
     if chosen is None:
@@ -42,15 +33,24 @@ def _serialize(result: Any, accept: str | None, format_params: list[str]) -> dic
         raise refusal(406, f"this query gives {kind}; available media types: {offered}")
     media_type, fmt = chosen
     body, _ = result.serialize(fmt)
-    return {"body": body, "media_type": media_type, "form": result.form, "size": len(result)}
+    # a graph's triples (an empty description is a 404); a SELECT answer's rows are not
+    # counted: one written by the engine would be read to count them
+    size = len(result.triples) if result.form == "graph" else None
+    return {"body": body, "media_type": media_type, "form": result.form, "size": size}
+
+
+def _writing(accept: str | None, format_params: list[str]) -> str | None:
+    """The format a SELECT answer to this request is sent in (what engines may write
+    themselves: :data:`~khalis_kg.results.WRITING`)."""
+    chosen = formats.choose("select", accept, format_params)
+    return None if chosen is None else chosen[1]
 
 
 def _internal(kg: KnowledgeGraph, task: dict[str, Any], query: Any, max_results: int) -> Any:
     """``queries/pages/NAME.rq`` with its parameters (one of a resource page's queries)
-    with the task's time limit and the result cap."""
+    with the task's time limit and the result cap (applied as results stream)."""
     name, params = query
-    result = kg.internal("pages", name, params, timeout=task["timeout"], max_rows=max_results)
-    return _capped(result, max_results)
+    return kg.internal("pages", name, params, timeout=task["timeout"], max_rows=max_results)
 
 
 def prepare(kg: KnowledgeGraph) -> None:
@@ -86,22 +86,27 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> Any:
             ),
         }
     if op in {"sparql", "query"}:
-        if op == "sparql":  # the time limit and the result cap applied as results stream
-            result = kg.sparql(
-                task["text"],
-                timeout=task["timeout"],
-                max_rows=max_results,
-                base=task.get("base"),
-                default_graphs=task.get("default_graphs"),
-                named_graphs=task.get("named_graphs"),
-            )
-        elif "page" in task:  # one of a resource page's queries
-            result = _internal(kg, task, (task["page"], task["params"]), max_results)
-        else:
-            result = kg.query(task["name"], **task["params"])
-        return _serialize(
-            _capped(result, max_results), task.get("accept"), task.get("format") or []
-        )
+        accept, format_params = task.get("accept"), task.get("format") or []
+        # the time limit and the result cap applied as results stream
+        token = WRITING.set(_writing(accept, format_params))
+        try:
+            if op == "sparql":
+                result = kg.sparql(
+                    task["text"],
+                    timeout=task["timeout"],
+                    max_rows=max_results,
+                    base=task.get("base"),
+                    default_graphs=task.get("default_graphs"),
+                    named_graphs=task.get("named_graphs"),
+                )
+            elif "page" in task:  # one of a resource page's queries
+                result = _internal(kg, task, (task["page"], task["params"]), max_results)
+            else:
+                limits = {"timeout": task["timeout"], "max_rows": max_results}
+                result = kg.query(task["name"], task["params"], **limits)
+        finally:
+            WRITING.reset(token)
+        return _serialize(result, accept, format_params)
     if op == "page":
         # A resource page: its description queries and the diagrams that belong on it.
         from .pages import href
