@@ -120,6 +120,28 @@ class TestNegotiation:
         assert negotiate(header, ["text/turtle", "text/html"]) == "text/html"
 
 
+ACCEPT_PIECES = ["text/csv", "text/*", "*/*", "application/sparql-results+json", "image/png"]
+ACCEPT_PIECES += [";q=0", ";q=0.5", ";q=1", ";q=2", ";q=x", ", ", ",", ";charset=utf-8", " "]
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(header=st.lists(st.sampled_from(ACCEPT_PIECES), max_size=10).map("".join))
+def test_a_remembered_negotiation_is_the_negotiation(header: str) -> None:
+    """negotiate keeps the answers for short headers: asked again, or with a header
+    too long to keep, the answer is the one computed afresh, for every list of offers."""
+    from khalis_kg.server import negotiation
+
+    for offers in (TestNegotiation.OFFERS, TestNegotiation.OFFERS[::-1], ["text/html"]):
+        fresh = negotiation._negotiate(header, offers)
+        assert negotiate(header, offers) == fresh
+        assert negotiate(header, tuple(offers)) == fresh  # kept: the same answer
+        long = header + " " * negotiation.REMEMBERED_LENGTH  # white space: the same header
+        assert negotiate(long, offers) == fresh
+    kept = negotiation._remembered.cache_info()
+    assert kept.maxsize == negotiation.REMEMBERED
+    assert kept.currsize <= negotiation.REMEMBERED
+
+
 FORM_PIECES = [*"%+&=aZ09fFx\\é ;\x00名", "%41", "%e9", "%C3%A9", "%C3", "%FF", "%0A", "%25"]
 FORM_PIECES += ["%5C", "%5cx41", "\\x41", "%zz", "%4", "%%", "+%2B", "=%3D&"]
 
