@@ -41,12 +41,14 @@ NEVER = {
     "dataclasses",
     "inspect",
     "typing",
+    "threading",
 }
 """Modules the query verb never imports, in either process (``html``: only pages and
 diagrams escape; ``datetime`` and ``decimal``: only a date parameter or a literal's
 Python value needs them, never a table; ``dataclasses``, with ``inspect``: the value
 classes of the query's path are :mod:`khalis_kg.records`; ``typing``: its names are
-imported for the type checker only, ``if TYPE_CHECKING:``)."""
+imported for the type checker only, ``if TYPE_CHECKING:``; ``threading``: only the
+memory engine's parse tree is kept per thread)."""
 
 PARENT_NEVER = NEVER | {"pyoxigraph", "khalis_kg.backends.oxigraph", "traceback"}
 """And in the parent: the engine is the child's, and so is any traceback."""

@@ -38,7 +38,6 @@ from __future__ import annotations
 import collections
 import functools
 import re
-import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
@@ -58,6 +57,7 @@ from .terms import is_absolute_iri
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING: importing typing costs a cold start ~3 ms
 if TYPE_CHECKING:
+    import threading
     from typing import Any, NamedTuple, TypeVar
 
     T = TypeVar("T")
@@ -568,17 +568,27 @@ def builtin(text: str) -> ReadOnlyQuery:
     return decide(text)
 
 
-_PARSED = threading.local()
-"""``tree``: (text, parse tree) of the last text :func:`_analyse` parsed and admitted on
-this thread, for :func:`take_parsed` (an engine that runs rdflib's grammar itself)."""
+_PARSED: list[threading.local] = []
+"""Its one item's ``tree``: (text, parse tree) of the last text :func:`_analyse` parsed
+and admitted on this thread, for :func:`take_parsed` (an engine that runs rdflib's grammar
+itself). Made on first use (:func:`_parsed`): a cold query imports no ``threading``."""
+
+
+def _parsed() -> threading.local:
+    if not _PARSED:  # (two threads may both make one: the first is the one used)
+        import threading
+
+        _PARSED.append(threading.local())
+    return _PARSED[0]
 
 
 def take_parsed(text: str) -> Any | None:
     """rdflib's parse tree of ``text`` if the last decision on this thread parsed that very
     text (escapes expanded) and admitted it, given away once (the engine may change it);
     else None. The memory backend translates it instead of parsing the text again."""
-    kept = getattr(_PARSED, "tree", None)
-    _PARSED.tree = None
+    parsed = _parsed()
+    kept = getattr(parsed, "tree", None)
+    parsed.tree = None
     if kept is None or kept[0] != text:
         return None
     return kept[1]
@@ -644,7 +654,7 @@ def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...])
         dataset = tuple(_resolve_dataset(prologue, query.datasetClause, base, prefixes))
     form = query.name.removesuffix("Query").lower()  # SelectQuery, ConstructQuery...
     assert form in QUERY_FORMS  # the Query grammar has exactly these four forms
-    _PARSED.tree = (text, tree)
+    _parsed().tree = (text, tree)
     return _Facts(form=form, ordered=query.orderby is not None, dataset=dataset)
 
 
