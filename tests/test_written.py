@@ -22,11 +22,11 @@ from helpers import EVENT
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from khalis_kg import KnowledgeGraph, api, resources
+from khalis_kg import KnowledgeGraph, api, resources, results
 from khalis_kg.backends import oxigraph as engine
 from khalis_kg.catalogue import Catalogue, QueryInfo
 from khalis_kg.errors import QueryError, QueryTimeoutError, TimeLimitError, UnwritableError
-from khalis_kg.results import WRITING, QueryResult
+from khalis_kg.results import QueryResult
 from khalis_kg.safety import Limits, ReadOnlyQuery, builtin
 
 CATALOGUES = {
@@ -60,11 +60,11 @@ def _ordered(plan: ReadOnlyQuery, ordered: bool) -> ReadOnlyQuery:
 
 @contextlib.contextmanager
 def writing(fmt: str | None) -> Iterator[None]:
-    token = WRITING.set(fmt)
+    before, results.WRITING = results.WRITING, fmt
     try:
         yield
     finally:
-        WRITING.reset(token)
+        results.WRITING = before
 
 
 def _same(written: QueryResult, rows: QueryResult) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from contextvars import ContextVar
 
 from . import rdfio
 from .errors import KhalisError, ParameterError, printable, truncate
@@ -138,13 +137,16 @@ class QueryResult(Record):
         return QueryResult(self.form, list(self.variables), rows, self.boolean, triples)
 
 
-WRITING: ContextVar[str | None] = ContextVar("WRITING", default=None)
+WRITING: str | None = None
 """The format the caller will write a SELECT answer in, reading nothing else of it
-(``khalis-kg serve``'s workers set ``"json"`` for the answers they send as SPARQL JSON):
-an engine that writes that format itself, the bytes :func:`serialize` writes, may
-answer with those bytes, its rows read only if looked at (the Oxigraph engine's
-ordered answers, :mod:`khalis_kg.backends.oxigraph`). None (the default): rows, as
-those who read the rows want them (written and read back, they would cost more)."""
+(``khalis-kg serve``'s worker sets ``"json"`` around each task whose answer it sends as
+SPARQL JSON, and sets it back): an engine that writes that format itself, the bytes
+:func:`serialize` writes, may answer with those bytes, its rows read only if looked at
+(the Oxigraph engine's ordered answers, :mod:`khalis_kg.backends.oxigraph`). None (the
+default): rows, as those who read the rows want them (written and read back, they would
+cost more). One value for the process (not a ``contextvars`` variable, whose import a
+cold query would pay): a thread that meets another's setting gets the same answer, only
+written and read back."""
 
 
 def count_of(term: Term | None) -> int | None:

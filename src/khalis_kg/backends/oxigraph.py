@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .. import results
 from ..errors import BackendError, InputError, QueryError, one_line
 from ..files import as_path, pid_alive
 from ..namespaces import PREFIXES
@@ -28,7 +29,7 @@ from ..rdfio import (
     to_ox,
     token_too_long,
 )
-from ..results import WRITING, QueryResult, serialize
+from ..results import QueryResult, serialize
 from ..safety import Limits, ReadOnlyQuery
 from ..terms import Row
 from .base import Backend, Bindings, QueryDataset, syntax_error
@@ -228,7 +229,7 @@ class OxigraphBackend(Backend):
             if isinstance(answer, ox.QuerySolutions):
                 variables = [v.value for v in answer.variables]
                 # the engine's order of rows is the answer's: it writes the JSON wanted
-                if plan.ordered and WRITING.get() == "json":
+                if plan.ordered and results.WRITING == "json":
                     written = _written(answer, limits)
                     if written is not None:
                         return Written(variables, written)

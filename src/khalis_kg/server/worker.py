@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import results
 from ..errors import KhalisError, RemoteAnswerError
-from ..results import WRITING
 from . import formats
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> Any:
     if op in {"sparql", "query"}:
         accept, format_params = task.get("accept"), task.get("format") or []
         # the time limit and the result cap applied as results stream
-        token = WRITING.set(_writing(accept, format_params))
+        writing, results.WRITING = results.WRITING, _writing(accept, format_params)
         try:
             if op == "sparql":
                 result = kg.sparql(
@@ -105,7 +105,7 @@ def handle(kg: KnowledgeGraph, task: dict[str, Any], max_results: int) -> Any:
                 limits = {"timeout": task["timeout"], "max_rows": max_results}
                 result = kg.query(task["name"], task["params"], **limits)
         finally:
-            WRITING.reset(token)
+            results.WRITING = writing
         return _serialize(result, accept, format_params)
     if op == "page":
         # A resource page: its description queries and the diagrams that belong on it.
