@@ -4,7 +4,8 @@
     .venv/bin/python bench/overhead.py inproc      # KnowledgeGraph.query vs Store.query
     .venv/bin/python bench/overhead.py endpoint    # khalis-kg serve vs oxigraph serve-read-only
     .venv/bin/python bench/overhead.py validate    # validation vs a bare bulk_load, 1M
-    ... --baseline-src DIR                         # also time the code in DIR/src (before)
+    .venv/bin/python bench/overhead.py scale       # every query and the load at 1M, in process
+    ... --baseline-src DIR [DIR ...]               # also time the code in DIR/src (before)
 
 Every figure is **CPU time** (user + system, children included), not wall time: the
 machine is shared, and CPU time is what another process's load disturbs least. Each
@@ -40,6 +41,17 @@ named in each mode:
   FILE`` runs in its child) against ``Store().bulk_load(path=FILE)``, each in a fresh
   subprocess: CPU seconds and peak RSS (``ru_maxrss``). ``--cli`` also runs ``khalis-kg
   validate FILE`` with the default limits (``--sizes 5M``: a corpus that fits).
+
+* ``scale``: at 1M triples (the synthetic corpus), ``KnowledgeGraph.load([FILE])``
+  (the in-memory Oxigraph store ``--data FILE`` reads) against ``Store().load`` and
+  ``Store().bulk_load`` of the same file, and ``KnowledgeGraph.build_store(DIR, FILE)``
+  (on disk) against ``Store(DIR).bulk_load``, in one process per source tree and round
+  (the trees' order rotating each round); then every packaged query through
+  ``KnowledgeGraph.query`` against ``Store.query`` of the same text with the same
+  substitutions on the same store, rows materialised (the "Wrapper overhead at 1M"
+  table): one call of each side first (not counted; their row counts must agree), then
+  pairs, the order alternating, up to ``--calls`` pairs and no more once a side has
+  spent ``--budget`` CPU seconds on that query. Each tree reads its own ``queries/``.
 
 Results: one JSON line per measurement in ``bench/results/overhead.jsonl``.
 """
@@ -141,10 +153,16 @@ def paired(sides: dict[str, tuple[list[str], dict[str, str]]], pairs: int) -> di
     return out
 
 
+def _trees(args: argparse.Namespace) -> dict[str, Path | None]:
+    """The source trees to time: each ``--baseline-src`` DIR's src/ ("before", or "before1",
+    "before2" ... for several), then this checkout's ("after")."""
+    bases = args.baseline_src or []
+    names = ["before"] if len(bases) == 1 else [f"before{i + 1}" for i in range(len(bases))]
+    return {**{n: Path(b) / "src" for n, b in zip(names, bases, strict=True)}, "after": None}
+
+
 def cold(args: argparse.Namespace, emit: Any) -> None:
-    trees: dict[str, Path | None] = {"after": None}
-    if args.baseline_src:
-        trees = {"before": Path(args.baseline_src) / "src", **trees}
+    trees = _trees(args)
     cli = [str(BIN / "khalis-kg")]
     bare = [PYTHON, "-c", BARE_QUERY, str(QUERY), EVENT, *map(str, DATA_FILES)]
     with tempfile.TemporaryDirectory(prefix="khalis-pyc-") as pyc:
@@ -237,9 +255,7 @@ print(json.dumps({"facade_ms": 1000 * statistics.median(t["facade"]),
 
 
 def inproc(args: argparse.Namespace, emit: Any) -> None:
-    trees: dict[str, Path | None] = {"after": None}
-    if args.baseline_src:
-        trees = {"before": Path(args.baseline_src) / "src", **trees}
+    trees = _trees(args)
     for label, src in trees.items():
         out = subprocess.run(
             [PYTHON, "-c", INPROC, EVENT, str(args.calls)],
@@ -250,6 +266,138 @@ def inproc(args: argparse.Namespace, emit: Any) -> None:
             timeout=600,
         )
         emit(kind="inproc", tree=label, calls=args.calls, **json.loads(out.stdout))
+
+
+SCALE = """\
+import json, os, resource, shutil, sys, tempfile, time
+import pyoxigraph as ox
+from khalis_kg import KnowledgeGraph
+from khalis_kg.namespaces import PREFIXES
+from khalis_kg.rdfio import to_ox
+sys.path.insert(0, sys.argv[5])
+from run import query_params
+data, event, calls, budget = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+clock = time.process_time
+out = {"load": {}, "queries": {}}
+def facade_load():
+    return KnowledgeGraph.load([data], backend="oxigraph")
+def bare_load():
+    store = ox.Store()
+    store.load(path=data, format=ox.RdfFormat.N_TRIPLES)
+    return store
+def bare_bulk():
+    store = ox.Store()
+    store.bulk_load(path=data, format=ox.RdfFormat.N_TRIPLES)
+    return store
+tmp = tempfile.mkdtemp(prefix="khalis-scale-")
+def facade_disk():
+    if hasattr(KnowledgeGraph, "build_store"):
+        kg = KnowledgeGraph.build_store(os.path.join(tmp, "kg"), [data])
+    else:  # an older tree (--baseline-src)
+        kg = KnowledgeGraph.load([data], backend="oxigraph", store=os.path.join(tmp, "kg"))
+    kg.close()
+def bare_disk():
+    store = ox.Store(os.path.join(tmp, "ox"))
+    store.bulk_load(path=data, format=ox.RdfFormat.N_TRIPLES)
+    store.flush()
+    del store
+sides = [("facade", facade_load), ("bare load", bare_load), ("bare bulk_load", bare_bulk),
+         ("facade build_store", facade_disk), ("bare bulk_load on disk", bare_disk)]
+if len(sys.argv) > 6 and sys.argv[6] == "reverse":
+    sides.reverse()
+kg = None
+try:
+    for name, fn in sides:
+        t0 = clock(); w0 = time.perf_counter(); held = fn()
+        out["load"][name] = {"cpu_s": clock() - t0, "wall_s": time.perf_counter() - w0}
+        if name == "facade":
+            kg = held
+            out["load"][name]["triples"] = len(kg)
+        del held
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+store = kg.backend.store
+for info in kg.queries():
+    params = query_params(info, event)
+    subs = {ox.Variable(k): to_ox(v) for k, v in info.bind(params).items()} or None
+    def bare(text=info.text, subs=subs):
+        answer = store.query(text, prefixes=PREFIXES, substitutions=subs)
+        if isinstance(answer, ox.QueryBoolean):
+            return 1
+        if isinstance(answer, ox.QuerySolutions):
+            names = answer.variables
+            return len([[s[v] for v in names] for s in answer])
+        return len(list(answer))
+    def facade(name=info.name, params=params):
+        return len(kg.query(name, **params))
+    rows = facade()
+    assert rows == bare(), info.name
+    t = {"facade": [], "bare": []}
+    for r in range(calls):
+        for name, fn in (("facade", facade), ("bare", bare))[:: 1 if r % 2 else -1]:
+            t0 = clock(); fn(); t[name].append(clock() - t0)
+        if min(sum(v) for v in t.values()) > budget:
+            break
+    out["queries"][info.name] = {"rows": rows, **t}
+print(json.dumps(out))
+"""
+
+
+def scale(args: argparse.Namespace, emit: Any) -> None:
+    trees = _trees(args)
+    size = (args.sizes or ["1M"])[0]
+    data, events = run.generate(size, SIZES[size])
+    event = run.ID + f"event/synthetic-{events // 2:07d}"
+    labels = list(trees)
+    runs: dict[str, list[dict[str, Any]]] = {t: [] for t in labels}
+    for r in range(args.rounds):
+        for label in labels[r % len(labels) :] + labels[: r % len(labels)]:
+            cmd = [PYTHON, "-c", SCALE, str(data), event, str(args.pairs), str(args.budget),
+                   str(HERE), "reverse" if r % 2 else "forward"]  # fmt: skip
+            env = env_for(trees[label])
+            proc = subprocess.run(
+                ["timeout", str(args.cap), *cmd], env=env, capture_output=True, text=True
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(f"{label} exited {proc.returncode}: {proc.stderr[-2000:]}")
+            one = json.loads(proc.stdout)
+            runs[label].append(one)
+            emit(
+                kind="scale-run",
+                tree=label,
+                src=str(trees[label]),
+                round=r,
+                loadavg=os.getloadavg(),
+                **one,
+            )
+    emit(kind="scale", size=size, rounds=args.rounds, **_scale_summary(runs))
+
+
+def _scale_summary(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per tree: each load's median CPU, each query's median CPU of both sides and the
+    median of its pairs' ratios, and the sums of the medians; across trees, each figure of
+    a baseline tree over the current tree's."""
+    out: dict[str, Any] = {}
+    for label, one in runs.items():
+        loads = {k: statistics.median(o["load"][k]["cpu_s"] for o in one) for k in one[0]["load"]}
+        queries: dict[str, Any] = {}
+        for name in one[0]["queries"]:
+            f = [x for o in one for x in o["queries"][name]["facade"]]
+            b = [x for o in one for x in o["queries"][name]["bare"]]
+            queries[name] = {
+                "facade_ms": 1000 * statistics.median(f),
+                "bare_ms": 1000 * statistics.median(b),
+                "ratio": statistics.median(x / y for x, y in zip(f, b, strict=True) if y > 0),
+                "pairs": len(f),
+                "rows": one[0]["queries"][name]["rows"],
+            }
+        out[label] = {
+            "load_cpu_s": loads,
+            "queries": queries,
+            "sum_facade_ms": sum(q["facade_ms"] for q in queries.values()),
+            "sum_bare_ms": sum(q["bare_ms"] for q in queries.values()),
+        }
+    return out
 
 
 # ------------------------------------------------------------------ endpoint
@@ -338,9 +486,7 @@ def endpoint(args: argparse.Namespace, emit: Any) -> None:
     from khalis_kg.catalogue import Catalogue
 
     catalogue = Catalogue.open()
-    trees: dict[str, Path | None] = {"after": None}
-    if args.baseline_src:
-        trees = {"before": Path(args.baseline_src) / "src", **trees}
+    trees = _trees(args)
     corpora: dict[str, tuple[list[Path], str]] = {"packaged": (DATA_FILES, EVENT)}
     for size in args.sizes:
         data, events = run.generate(size, SIZES[size])
@@ -489,9 +635,7 @@ assert report.conforms, report.text[:2000]
 
 
 def validate(args: argparse.Namespace, emit: Any) -> None:
-    trees: dict[str, Path | None] = {"after": None}
-    if args.baseline_src:
-        trees = {"before": Path(args.baseline_src) / "src", **trees}
+    trees = _trees(args)
     for size in args.sizes:
         data, _events = run.generate(size, SIZES[size])
         sides: dict[str, tuple[list[str], dict[str, str]]] = {
@@ -536,11 +680,12 @@ def validate(args: argparse.Namespace, emit: Any) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["cold", "inproc", "endpoint", "validate"])
+    parser.add_argument("mode", choices=["cold", "inproc", "endpoint", "validate", "scale"])
     parser.add_argument(
         "--baseline-src",
         metavar="DIR",
-        help="a checkout of the code to compare with (its src/ is used)",
+        nargs="+",
+        help="checkouts of the code to compare with (their src/ is used)",
     )
     parser.add_argument("--pairs", type=int, default=9)
     parser.add_argument("--calls", type=int, default=301, help="inproc: calls per side")
@@ -553,7 +698,8 @@ def main() -> int:
     parser.add_argument(
         "--breakdown", action="store_true", help="cold: also the parts of a cold query"
     )
-    parser.add_argument("--cap", type=int, default=900, help="validate: seconds per run")
+    parser.add_argument("--cap", type=int, default=900, help="validate, scale: seconds per run")
+    parser.add_argument("--budget", type=float, default=2.0, help="scale: CPU s per query")
     args = parser.parse_args()
     if args.sizes is None:
         args.sizes = {"endpoint": ["100k"], "validate": ["1M"]}.get(args.mode, [])
@@ -566,9 +712,8 @@ def main() -> int:
             loadavg=os.getloadavg(),
             date=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
-        {"cold": cold, "inproc": inproc, "endpoint": endpoint, "validate": validate}[args.mode](
-            args, emit
-        )
+        modes = {"cold": cold, "inproc": inproc, "endpoint": endpoint, "validate": validate}
+        (modes | {"scale": scale})[args.mode](args, emit)
         emit(kind="end", mode=args.mode, loadavg=os.getloadavg())
     return 0
 
