@@ -729,7 +729,20 @@ def _run(
                 file=None if origin is None else origin.find(focus, path, value),
             )
         )
-    results.sort(key=lambda r: (r.file or "", r.focus_node, r.path or "", r.message))
+    # every field in the key: results that tie on the first four came in the engine's order,
+    # which pyshacl-turbo does not keep from one run to the next
+    results.sort(
+        key=lambda r: (
+            r.file or "",
+            r.focus_node,
+            r.path or "",
+            r.message,
+            r.value or "",
+            r.source_constraint or "",
+            r.source_shape or "",
+            r.severity,
+        )
+    )
     return ValidationReport(
         conforms=bool(conforms),
         results=results,
