@@ -1,7 +1,8 @@
 """The Oxigraph engine's ordered SELECT answers as pyoxigraph writes them when SPARQL
 JSON is wanted (:data:`khalis_kg.results.WRITING`, :class:`khalis_kg.backends.oxigraph.Written`):
-the same answer as the rows' path, byte for byte in every format, with the same rows,
-and the time limit and the row cap of the rows' path.
+the same answer as the rows' path, byte for byte in every format (but for the case of a
+``\\u`` escape's hex digits with pyoxigraph 0.5.4, the floor), with the same rows, and the
+time limit and the row cap of the rows' path.
 
 The rows' path is the same engine's ``run`` told the answer is unordered (nothing else
 changes: ``Backend.query`` sorts unordered rows, ``run`` does not), so the two answers
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import re
 from collections.abc import Iterator
 
 import pyoxigraph as ox
@@ -71,13 +73,23 @@ def _same(written: QueryResult, rows: QueryResult) -> None:
     """Written by pyoxigraph, and equal to the rows' answer in every format and in rows."""
     assert type(written) is engine.Written
     assert type(rows) is QueryResult
-    assert written.serialize("json") == rows.serialize("json")  # before a row is read
+    assert _escapes_lower(written.serialize("json")) == rows.serialize(
+        "json"
+    )  # before a row is read
     assert written.variables == rows.variables
     assert written.rows == rows.rows
     assert written == rows
     assert rows == written
     for fmt in FORMATS:
         assert _out(written, fmt) == _out(rows, fmt), fmt
+
+
+def _escapes_lower(answer: tuple[bytes, str]) -> tuple[bytes, str]:
+    """The answer with its ``\\u`` escapes' hex digits in lower case, as ours: pyoxigraph
+    0.5.4 (the floor) writes a control character as ``\\u001F``, 0.5.13 as ``\\u001f``."""
+    data, media = answer
+    # an escaped backslash is matched first: "\\\\u001F" is a backslash, then text
+    return re.sub(rb"\\\\|\\u[0-9A-F]{4}", lambda m: m.group().lower(), data), media
 
 
 def _out(result: QueryResult, fmt: str) -> tuple[bytes, str] | str:
@@ -167,6 +179,7 @@ SELECT = (
 @example(objects=[ox.Literal('a\u2028"b\\\x00\x7f\ud7ff😀')])
 @example(objects=[ox.Literal("", language="en"), ox.Literal("", datatype=None)])
 @example(objects=[ox.Literal("triple"), ox.Literal("its:dir")])  # whole values: no term
+@example(objects=[ox.Literal("\\u00AB\x1f\\\x7f")])  # an escape's text, a control character
 def test_any_terms_written_as_their_rows(objects: list) -> None:
     """Any literal (text, language, datatype: xsd:string left implicit), IRI or blank
     node, bound or not: the written answer is the rows' one, in every format."""

@@ -283,10 +283,11 @@ def _rows(variables: list[str], solutions: Iterable[ox.QuerySolution]) -> list[R
 
 class Written(QueryResult):
     """An ordered SELECT answer as pyoxigraph wrote it when SPARQL JSON was wanted
-    (:data:`~khalis_kg.results.WRITING`): the very bytes
-    :func:`~khalis_kg.results.to_json` writes for its rows (tests/test_written.py holds
-    them equal), which are read from those bytes (by pyoxigraph, then as every answer's
-    rows: ``_rows``) only when first looked at.
+    (:data:`~khalis_kg.results.WRITING`): the bytes :func:`~khalis_kg.results.to_json`
+    writes for its rows (tests/test_written.py holds them equal; pyoxigraph 0.5.4, the
+    floor, writes a control character's escape as ``\\u001F``, ours ``\\u001f``); its
+    rows are read from those bytes (by pyoxigraph, then as every answer's rows:
+    ``_rows``) only when first looked at.
 
     While no row has been looked at and the variables are as written, :meth:`serialize`
     gives that JSON as it is: no Python object made per value (~0.1 ms less CPU per
