@@ -180,6 +180,7 @@ SELECT = (
 @example(objects=[ox.Literal("", language="en"), ox.Literal("", datatype=None)])
 @example(objects=[ox.Literal("triple"), ox.Literal("its:dir")])  # whole values: no term
 @example(objects=[ox.Literal("\\u00AB\x1f\\\x7f")])  # an escape's text, a control character
+@example(objects=[ox.Literal(" "), ox.Literal("  ", language="en"), ox.Literal("\t")])  # blank
 def test_any_terms_written_as_their_rows(objects: list) -> None:
     """Any literal (text, language, datatype: xsd:string left implicit), IRI or blank
     node, bound or not: the written answer is the rows' one, in every format."""
