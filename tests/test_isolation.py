@@ -104,16 +104,21 @@ def test_memory_limit_is_headroom_above_a_large_host() -> None:
     import mmap
 
     reserved = mmap.mmap(-1, 1024**3)  # 1 GiB of address space, twice SMALL's limit
+    # SMALL's memory limit; time enough that a large, busy host's fork is never what ends
+    # the work (the suite's workers are large: 1 s was reached at a load average of 10)
+    limits = isolation.Limits(timeout=30.0, memory=SMALL.memory)
     try:
 
         def recurse(n: int) -> int:
             return recurse(n + 1)
 
-        assert run_work(lambda: None, lambda _: len(bytearray(100 * 1024**2))) == 100 * 1024**2
+        assert run_work(lambda: None, lambda _: len(bytearray(100 * 1024**2)), limits) == (
+            100 * 1024**2
+        )
         with pytest.raises(InputError, match="nested too deeply"):
-            run_work(lambda: None, lambda _: recurse(0))
+            run_work(lambda: None, lambda _: recurse(0), limits)
         with pytest.raises(MemoryLimitError, match=r"more memory than the limit \(512 MiB\)"):
-            run_work(lambda: None, lambda _: bytearray(1024**3))
+            run_work(lambda: None, lambda _: bytearray(1024**3), limits)
     finally:
         reserved.close()
 
