@@ -14,6 +14,7 @@ datatype, IRIs and blank nodes.
 from __future__ import annotations
 
 import contextlib
+import copy
 import pickle
 import re
 from collections.abc import Iterator
@@ -273,15 +274,52 @@ def test_a_written_answer_changed_is_written_from_its_rows(kg: KnowledgeGraph) -
     the rows from then on. A pickled answer keeps what was written."""
     with writing("json"):
         fresh, read, replaced, reordered = (kg.query("casualties") for _ in range(4))
-    copy = pickle.loads(pickle.dumps(fresh))
-    assert type(copy) is engine.Written
-    assert copy.serialize("json") == fresh.serialize("json")
-    assert copy._written is not None
+    kept = pickle.loads(pickle.dumps(fresh))
+    assert type(kept) is engine.Written
+    assert kept.serialize("json") == fresh.serialize("json")
+    assert kept._written is not None
     read.rows[0]["status"] = read.rows[1]["status"]
     assert read._written is None
     assert b'"status":{"type":"literal","value":"claim"}' in read.serialize("json")[0]
     replaced.rows = replaced.rows[:1]
     assert len(replaced) == 1
     assert replaced.serialize("json")[0].count(b'"event":') == 1
-    reordered.variables.reverse()
+    reordered.variables.reverse()  # what Backend.query does to a SELECT *'s columns
+    # kept by a pickle or a copy made before anything is read
+    others = [pickle.loads(pickle.dumps(reordered)), copy.copy(reordered)]
     assert reordered.serialize("json")[0].startswith(b'{"head":{"vars":["circumstance",')
+    for other in others:
+        assert other.variables == reordered.variables
+        assert other == reordered
+        assert other.serialize("json") == reordered.serialize("json")
+
+
+def test_one_time_limit_when_the_answer_is_read_as_rows_after_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An answer left unwritten (too large) is read as rows within what is left of the
+    same time limit, not a new one: a clock that ticks at each look allows the rows'
+    path alone, and not the writing begun before it."""
+    graph = _numbers(3000)  # ~126 KB written: ~16 pieces of 8 KiB
+    ticks = iter(range(10**7))
+    monkeypatch.setattr("khalis_kg.safety.time.monotonic", lambda: float(next(ticks)))
+    start = next(ticks)
+    graph.backend.run(_ordered(NUMBERS, False), {}, Limits(timeout=86400), None)
+    alone = next(ticks) - start  # the ticks the rows' path takes
+    monkeypatch.setattr(engine, "WRITTEN_MAX", 100_000)  # given up after ~12 pieces
+    graph.backend.run(_ordered(NUMBERS, False), {}, Limits(timeout=alone + 2), None)
+    with writing("json"), pytest.raises(TimeLimitError):
+        graph.backend.run(_ordered(NUMBERS, True), {}, Limits(timeout=alone + 2), None)
+
+
+def test_an_answer_past_the_row_cap_stops_being_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the objects the cap's rows can hold, the writing stops (then the rows' path
+    stops at the cap): the answer is not written whole first."""
+    pieces = []
+    write = engine._Sink.write
+    monkeypatch.setattr(
+        engine._Sink, "write", lambda sink, data: pieces.append(data) or write(sink, data)
+    )
+    with writing("json"), pytest.raises(QueryTimeoutError, match="more than 10 results"):
+        _numbers(3000).backend.run(NUMBERS, {}, Limits(max_rows=10), None)
+    assert len(pieces) <= 2  # of ~16 (the one past the cap, and what pyoxigraph flushes)

@@ -749,9 +749,16 @@ class Limits(Record):
         self.timeout = optional_seconds(timeout, "timeout")
         self.max_rows = optional_count(max_rows, "max_rows")
 
-    def guard(self, items: Iterable[T]) -> Iterator[T]:
-        """Yield from ``items``, raising QueryTimeoutError past the time limit or the cap."""
-        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+    def deadline(self) -> float | None:
+        """The monotonic time at which the time limit, counted from now, is passed."""
+        return None if self.timeout is None else time.monotonic() + self.timeout
+
+    def guard(self, items: Iterable[T], deadline: float | None = None) -> Iterator[T]:
+        """Yield from ``items``, raising QueryTimeoutError past the time limit or the cap;
+        the time limit counts from the first item asked for, or ends at ``deadline``
+        (from :meth:`deadline`: one limit for work done in several parts)."""
+        if deadline is None:
+            deadline = self.deadline()
         for count, item in enumerate(items, start=1):
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeLimitError(f"query stopped after {self.timeout:g} s (time limit)")

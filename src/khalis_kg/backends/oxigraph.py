@@ -229,12 +229,14 @@ class OxigraphBackend(Backend):
             if isinstance(answer, ox.QuerySolutions):
                 variables = [v.value for v in answer.variables]
                 # the engine's order of rows is the answer's: it writes the JSON wanted
+                deadline = limits.deadline()  # one time limit, whichever way it is read
                 if plan.ordered and results.WRITING == "json":
-                    written = _written(answer, limits)
+                    written = _written(answer, len(variables), limits, deadline)
                     if written is not None:
                         return Written(variables, written)
                     answer = ask()  # what it did not write: as rows, below
-                return QueryResult("select", variables, _rows(variables, limits.guard(answer)))
+                solutions = limits.guard(answer, deadline)
+                return QueryResult("select", variables, _rows(variables, solutions))
             return QueryResult("graph", triples=canonical_triples(list(limits.guard(answer))))
         except SyntaxError as exc:
             raise syntax_error(str(exc), plan.text) from None
@@ -248,23 +250,28 @@ answer is read as rows instead, which stop at the row cap."""
 
 
 class _TooLargeError(Exception):
-    """The answer being written passed :data:`WRITTEN_MAX`."""
+    """The answer being written passed :data:`WRITTEN_MAX`, or holds more objects than
+    the row cap allows."""
 
 
 class _Sink:
-    """Where pyoxigraph writes an answer (every 8 KiB): kept, up to WRITTEN_MAX bytes, and
-    the time limit checked at each write, as between rows (``Limits.guard``)."""
+    """Where pyoxigraph writes an answer (every 8 KiB): kept, up to WRITTEN_MAX bytes and
+    ``most`` objects (``{``), and the time limit checked at each write, as between rows
+    (``Limits.guard``, ending at the same ``deadline``)."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, deadline: float | None, most: int | None) -> None:
         self.parts: list[bytes] = []
         self.size = 0
-        self.clock = Limits(timeout=limits.timeout, max_rows=None).guard(itertools.repeat(0))
-        next(self.clock)  # the clock starts
+        self.most, self.objects = most, 0
+        self.clock = Limits(limits.timeout, max_rows=None).guard(itertools.repeat(0), deadline)
+        next(self.clock)
 
     def write(self, data: bytes) -> int:
         next(self.clock)  # TimeLimitError past the time limit
         self.size += len(data)
-        if self.size > WRITTEN_MAX:
+        if self.most is not None:
+            self.objects += data.count(b"{")
+        if self.size > WRITTEN_MAX or (self.most is not None and self.objects > self.most):
             raise _TooLargeError
         self.parts.append(data)
         return len(data)
@@ -318,7 +325,7 @@ class Written(QueryResult):
         return self._values() == other._values()
 
     def __reduce__(self) -> tuple[type, tuple[object, ...]]:
-        if self._written is None:  # read: an answer of rows
+        if self._written is None or self.variables != self._head:  # an answer of rows
             return (QueryResult, self._values())
         return (Written, (self._head, self._written))
 
@@ -329,13 +336,18 @@ class Written(QueryResult):
         return serialize(self, fmt)
 
 
-def _written(answer: ox.QuerySolutions, limits: Limits) -> bytes | None:
-    """``answer`` as SPARQL JSON written by pyoxigraph, the bytes ``results.to_json``
-    writes for its rows; the time limit and the row cap (QueryTimeoutError) are those of
-    the rows' path. None for an answer larger than :data:`WRITTEN_MAX`, or that may hold a
-    term a row does not (a triple term; a literal's base direction, which ``from_ox``
-    leaves out): it is read as rows."""
-    sink = _Sink(limits)
+def _written(
+    answer: ox.QuerySolutions, width: int, limits: Limits, deadline: float | None
+) -> bytes | None:
+    """``answer`` (``width`` variables) as SPARQL JSON written by pyoxigraph, the bytes
+    ``results.to_json`` writes for its rows; the time limit (ending at ``deadline``) and
+    the row cap (QueryTimeoutError) are those of the rows' path. None for an answer
+    larger than :data:`WRITTEN_MAX`, with more objects than the cap's rows can hold, or
+    that may hold a term a row does not (a triple term; a literal's base direction, which
+    ``from_ox`` leaves out): it is read as rows, which stop at the cap, before the limit."""
+    # The head, "head" and "results" are three objects; a row is one, and one per value.
+    most = None if limits.max_rows is None else 3 + limits.max_rows * (1 + width)
+    sink = _Sink(limits, deadline, most)
     try:
         answer.serialize(sink, ox.QueryResultsFormat.JSON)  # type: ignore[arg-type]  # a writer
     except _TooLargeError:
@@ -348,9 +360,9 @@ def _written(answer: ox.QuerySolutions, limits: Limits) -> bytes | None:
         return None
     # Each row is an object, so holds a '{': with no more of them than the cap allows,
     # the rows are not counted.
-    if limits.max_rows is not None and written.count(b"{") > limits.max_rows:
+    if limits.max_rows is not None and sink.objects > limits.max_rows:
         solutions = ox.parse_query_results(written, ox.QueryResultsFormat.JSON)
-        for _ in limits.guard(solutions):  # type: ignore[arg-type]  # a SELECT's
+        for _ in limits.guard(solutions, deadline):  # type: ignore[arg-type]  # a SELECT's
             pass
     return written
 
