@@ -97,3 +97,18 @@ def test_a_worker_is_equal_only_to_itself() -> None:
     assert one == one
     assert one != other
     assert len({one, other}) == 2
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_records_pickle_with_every_protocol(protocol: int) -> None:
+    """As the dataclasses they replaced: mutable and frozen, and a subclass's own fields."""
+    for value in (
+        QueryResult("select", ["a"], [{"a": Term("literal", "x")}]),
+        Stats(1, 2, 3),
+        Term("literal", "x"),
+        _Answer(["a"], "kept"),
+    ):
+        again = pickle.loads(pickle.dumps(value, protocol))
+        assert again == value
+        assert type(again) is type(value)
+        assert getattr(again, "__dict__", None) == getattr(value, "__dict__", None)

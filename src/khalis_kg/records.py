@@ -44,6 +44,12 @@ class Record:
         shown = (f"{n}={getattr(self, n)!r}" for n in self.__match_args__ if n not in self._hidden)
         return f"{self.__class__.__qualname__}({', '.join(shown)})"
 
+    def __getstate__(self) -> tuple[dict[str, object] | None, dict[str, object]]:
+        """Pickle's own state for an object with ``__slots__`` (its ``__dict__``, if any,
+        and its slots), written out: protocols 0 and 1 refuse slots without it."""
+        slots = (n for c in type(self).__mro__ for n in getattr(c, "__slots__", ()))
+        return getattr(self, "__dict__", None), {n: getattr(self, n) for n in slots}
+
 
 class Frozen(Record):
     """A :class:`Record` whose fields are set once, by ``__init__``, and that hashes by
