@@ -384,6 +384,8 @@ def _scale_summary(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         for name in one[0]["queries"]:
             f = [x for o in one for x in o["queries"][name]["facade"]]
             b = [x for o in one for x in o["queries"][name]["bare"]]
+            if not f:  # --pairs 0: the loads alone
+                continue
             queries[name] = {
                 "facade_ms": 1000 * statistics.median(f),
                 "bare_ms": 1000 * statistics.median(b),
