@@ -272,10 +272,9 @@ SCALE = """\
 import json, os, resource, shutil, sys, tempfile, time
 import pyoxigraph as ox
 from khalis_kg import KnowledgeGraph
-from khalis_kg.namespaces import PREFIXES
 from khalis_kg.rdfio import to_ox
 sys.path.insert(0, sys.argv[5])
-from run import query_params
+from run import bare_count, query_params
 data, event, calls, budget = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 clock = time.process_time
 out = {"load": {}, "queries": {}}
@@ -321,13 +320,7 @@ for info in kg.queries():
     params = query_params(info, event)
     subs = {ox.Variable(k): to_ox(v) for k, v in info.bind(params).items()} or None
     def bare(text=info.text, subs=subs):
-        answer = store.query(text, prefixes=PREFIXES, substitutions=subs)
-        if isinstance(answer, ox.QueryBoolean):
-            return 1
-        if isinstance(answer, ox.QuerySolutions):
-            names = answer.variables
-            return len([[s[v] for v in names] for s in answer])
-        return len(list(answer))
+        return bare_count(store, text, subs)
     def facade(name=info.name, params=params):
         return len(kg.query(name, **params))
     rows = facade()
