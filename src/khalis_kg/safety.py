@@ -760,10 +760,13 @@ class Limits(Record):
         if deadline is None:
             deadline = self.deadline()
         for count, item in enumerate(items, start=1):
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeLimitError(f"query stopped after {self.timeout:g} s (time limit)")
+            self.check(deadline)
             if self.max_rows is not None and count > self.max_rows:
                 raise QueryTimeoutError(f"query stopped: more than {self.max_rows} results")
             yield item
+        self.check(deadline)
+
+    def check(self, deadline: float | None) -> None:
+        """TimeLimitError once ``deadline`` (from :meth:`deadline`) is passed."""
         if deadline is not None and time.monotonic() > deadline:
             raise TimeLimitError(f"query stopped after {self.timeout:g} s (time limit)")

@@ -6,7 +6,6 @@ never written into the query text.
 
 from __future__ import annotations
 
-import itertools
 import os
 import stat
 import time
@@ -263,11 +262,10 @@ class _Sink:
         self.parts: list[bytes] = []
         self.size = 0
         self.most, self.objects = most, 0
-        self.clock = Limits(limits.timeout, max_rows=None).guard(itertools.repeat(0), deadline)
-        next(self.clock)
+        self.limits, self.deadline = limits, deadline
 
     def write(self, data: bytes) -> int:
-        next(self.clock)  # TimeLimitError past the time limit
+        self.limits.check(self.deadline)  # TimeLimitError past the time limit
         self.size += len(data)
         if self.most is not None:
             self.objects += data.count(b"{")
@@ -352,7 +350,7 @@ def _written(
         answer.serialize(sink, ox.QueryResultsFormat.JSON)  # type: ignore[arg-type]  # a writer
     except _TooLargeError:
         return None
-    next(sink.clock)
+    limits.check(deadline)
     written = b"".join(sink.parts) + b"\n"
     # A quote is escaped inside a JSON string: '"triple"' and '"its:dir"' are the name of
     # a variable, a whole value, or a term's type or direction; only the last two matter.
