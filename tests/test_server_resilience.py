@@ -408,7 +408,7 @@ def test_a_worker_writing_its_answer_slowly_stalls_no_other_request(cut: int) ->
     """A worker that stops in the middle of writing its answer (here: ``cut`` bytes of
     its pickle, then a pause) delays its own request only: another request is answered
     by the other worker meanwhile, and the slow answer arrives whole after the pause
-    (the pool reads the channels with asyncio's streams, never blocking the loop)."""
+    (the event loop reads each channel when it holds data, never blocking)."""
     import asyncio
 
     from khalis_kg import files

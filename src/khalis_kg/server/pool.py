@@ -4,10 +4,13 @@ The server process loads the graph once; each worker is forked from it
 (:meth:`KnowledgeGraph.fork_worker`, the engine of :mod:`khalis_kg.isolation`: the
 same set-up, memory headroom per task and classification of how a child ended as
 every command-line verb), so it holds the graph from its first instant and a new one
-is ready in about a millisecond. A request borrows an idle worker, sends it a task and
-awaits the answer over asyncio's streams, never blocking the event loop: a worker that
-writes its answer slowly, or stops in the middle of it, delays its own request only;
-half a second past the task's time limit the worker is killed (503). A worker that dies
+is ready in about a millisecond. A request's task is sent to an idle worker, or, when
+none is idle, to the first worker that answers (from the event loop's callback that reads
+that answer, so the worker starts on it before the answered request's response is
+written). Each worker's channel is read by such a callback whenever it holds data,
+never blocking the event loop: a worker that writes its answer slowly, or stops in the
+middle of it, delays its own request only; half a second past the task's time limit
+the worker is killed (503). A worker that dies
 (the memory limit, a crash, a kill from outside) is reaped and its end classified from
 its wait status and what it wrote last on its standard error (which is forwarded to
 the log line by line).
@@ -28,6 +31,7 @@ import errno
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,8 +65,13 @@ class _Worker:
     status: int | None = None
     """The wait status once reaped."""
     busy: bool = False
-    streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-    """Its channel as asyncio streams (made when it is first given a task)."""
+    answer: asyncio.Future[bytes] | None = None
+    """What its task's request awaits: the answer's pickle (EOFError when the channel
+    ends first, TimeoutError at the time limit); None while it has no task."""
+    received: bytearray = field(default_factory=bytearray)
+    """The answer read so far (its length first)."""
+    unsent: memoryview | None = None
+    """The rest of a task too large for the channel's buffer, written as it drains."""
     gone: bool = False
     """Discarded: its descriptors are closed (their numbers may be another's now)."""
 
@@ -85,8 +94,10 @@ class WorkerPool:
         self.memory = memory
         self.queue_timeout = queue_timeout
         self._workers: set[_Worker] = set()
-        self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
-        """Idle workers; None wakes a request waiting when the pool closes."""
+        self._idle: deque[_Worker] = deque()
+        self._waiting: deque[tuple[asyncio.Future[_Worker | None], bytes]] = deque()
+        """Requests waiting for a worker, with their task: the next worker free is sent
+        it and given to the request; None tells the request to look again."""
         self._closed = False
 
     async def start(self) -> None:
@@ -98,7 +109,10 @@ class WorkerPool:
         """Kill and reap every worker (a busy one's request is told the server is
         shutting down)."""
         self._closed = True
-        self._idle.put_nowait(None)
+        for waiter, _ in self._waiting:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiting.clear()
         for worker in list(self._workers):
             self._discard(worker)
 
@@ -108,8 +122,11 @@ class WorkerPool:
         worker = _Worker(self._fork())
         self._workers.add(worker)
         os.set_blocking(worker.child.stderr, False)
-        asyncio.get_running_loop().add_reader(worker.child.stderr, self._drain, worker)
-        self._idle.put_nowait(worker)
+        worker.child.channel.setblocking(False)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(worker.child.stderr, self._drain, worker)
+        loop.add_reader(worker.child.channel.fileno(), self._receive, worker)
+        self._release(worker)
         return worker
 
     def _top_up(self) -> None:
@@ -179,63 +196,167 @@ class WorkerPool:
         worker.busy = True  # the last words are read here, not as an idle worker's
         self._drain(worker)  # it has exited: everything it wrote is there
         worker.gone = True
-        # a request reading from it sees the channel end
-        (worker.child.channel if worker.streams is None else worker.streams[1]).close()
+        loop = asyncio.get_running_loop()
+        channel = worker.child.channel
+        with contextlib.suppress(ValueError, RuntimeError, OSError):
+            loop.remove_reader(channel.fileno())
+            loop.remove_writer(channel.fileno())
+        channel.close()
+        if worker.answer is not None and not worker.answer.done():
+            worker.answer.set_exception(EOFError())  # its request sees the channel end
         with contextlib.suppress(ValueError, RuntimeError):
-            asyncio.get_running_loop().remove_reader(worker.child.stderr)
+            loop.remove_reader(worker.child.stderr)
         os.close(worker.child.stderr)
         with contextlib.suppress(PoolError):
             self._top_up()
 
     # ------------------------------------------------------------------ requests
 
-    async def _borrow(self, deadline: float) -> _Worker:
+    def _send(self, worker: _Worker, frame: bytes) -> bool:
+        """Send ``frame`` (a task) to ``worker``; False when it never reached it (the
+        worker has ended). What the channel's buffer cannot take is written as it
+        drains."""
+        try:
+            sent = worker.child.channel.send(frame)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            return False
+        worker.busy = True
+        worker.answer = asyncio.get_running_loop().create_future()
+        if sent < len(frame):
+            worker.unsent = memoryview(frame)[sent:]
+            asyncio.get_running_loop().add_writer(
+                worker.child.channel.fileno(), self._flush, worker
+            )
+        return True
+
+    def _flush(self, worker: _Worker) -> None:
+        """Write more of a large task; a channel that fails has its end read by
+        :meth:`_receive`."""
+        assert worker.unsent is not None
+        try:
+            sent: int | None = worker.child.channel.send(worker.unsent)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            sent = None
+        if sent is None or sent == len(worker.unsent):
+            worker.unsent = None
+            asyncio.get_running_loop().remove_writer(worker.child.channel.fileno())
+        else:
+            worker.unsent = worker.unsent[sent:]
+
+    def _release(self, worker: _Worker) -> None:
+        """Give a free ``worker`` the first waiting request's task, or keep it idle."""
+        while self._waiting and not self._closed:
+            waiter, frame = self._waiting.popleft()
+            if waiter.done():  # it stopped waiting
+                continue
+            if not self._send(worker, frame):
+                self._waiting.appendleft((waiter, frame))  # for the next worker
+                self._discard(worker)  # (forks another, which takes it)
+                return
+            waiter.set_result(worker)
+            return
+        worker.busy = False
+        self._idle.append(worker)
+
+    def _receive(self, worker: _Worker) -> None:
+        """Read what the worker wrote on its channel; once its answer is whole, the
+        worker takes the next waiting task and the answer goes to its request. At the
+        channel's end, a pending request sees EOFError (an idle worker's end is
+        :meth:`_drain`'s to handle)."""
+        channel, received = worker.child.channel, worker.received
+        while not worker.gone:
+            try:
+                data = channel.recv(1 << 18)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            if not data:
+                asyncio.get_running_loop().remove_reader(channel.fileno())
+                if worker.answer is not None and not worker.answer.done():
+                    worker.answer.set_exception(EOFError())
+                return
+            received += data
+            if len(received) < isolation.LENGTH.size:
+                continue
+            end = isolation.LENGTH.size + isolation.LENGTH.unpack_from(received)[0]
+            if len(received) < end:
+                continue
+            payload = bytes(received[isolation.LENGTH.size : end])
+            del received[:end]
+            answer, worker.answer = worker.answer, None
+            if answer is None:  # no task asked for it: a worker never does this
+                self._discard(worker)
+                return
+            self._release(worker)
+            if not answer.done():
+                answer.set_result(payload)
+            return
+
+    def _idle_worker(self) -> _Worker | None:
+        """An idle worker still alive (the ended ones discarded), or None."""
+        while self._idle:
+            worker = self._idle.popleft()
+            if worker in self._workers and self._reap(worker) is None:
+                return worker
+            self._discard(worker)  # ended while idle (killed from outside): another
+        return None
+
+    async def _borrow(self, frame: bytes) -> _Worker:
+        """A worker that has been sent ``frame``."""
+        deadline = time.monotonic() + self.queue_timeout
+        loop = asyncio.get_running_loop()
         while True:
             if self._closed:
                 raise PoolError("the server is shutting down")
             self._top_up()
-            try:
-                worker = await asyncio.wait_for(
-                    self._idle.get(), min(1.0, max(0.0, deadline - time.monotonic()))
-                )
-            except asyncio.TimeoutError:
-                if time.monotonic() < deadline:
-                    continue  # look again: the pool may have lost every worker meanwhile
+            worker = self._idle_worker()
+            if worker is not None:
+                if self._send(worker, frame):
+                    return worker
+                self._discard(worker)  # it ended since: the task never reached it
+                continue
+            if time.monotonic() >= deadline:
                 raise PoolError(
                     f"the server is busy: no query worker became free within "
                     f"{self.queue_timeout:g} s; try again later"
-                ) from None
-            if worker is None:  # the pool closed: the next waiter is woken too
-                self._idle.put_nowait(None)
-            elif worker in self._workers and self._reap(worker) is None:
-                return worker
-            else:
-                self._discard(worker)  # ended while idle (killed from outside): another
+                )
+            waiter: asyncio.Future[_Worker | None] = loop.create_future()
+            self._waiting.append((waiter, frame))
+            # look again within a second: the pool may have lost every worker meanwhile
+            timer = loop.call_later(
+                min(1.0, max(0.0, deadline - time.monotonic())), _look_again, waiter
+            )
+            try:
+                given = await waiter
+            except BaseException:  # cancelled: a worker it was given has its task
+                if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
+                    self._discard(waiter.result())  # type: ignore[arg-type]
+                raise
+            finally:
+                timer.cancel()
+            if given is not None:
+                return given
 
     async def run(self, task: dict[str, Any], timeout: float) -> Any:
         """Run ``task`` on an idle worker within ``timeout`` seconds; its answer.
 
         Raises a :class:`KhalisError` carrying the HTTP status for every failure: the
         task's own, the time limit, the memory limit, a crash (isolation's)."""
-        deadline = time.monotonic() + self.queue_timeout
-        while True:
-            worker = await self._borrow(deadline)
-            worker.busy = True
-            if worker.streams is None:
-                worker.streams = await asyncio.open_connection(sock=worker.child.channel)
-            reader, writer = worker.streams
-            try:
-                writer.write(isolation.frame(task))
-                await writer.drain()
-                break
-            except OSError:  # it ended since: the task never reached it, try another
-                self._discard(worker)
+        worker = await self._borrow(isolation.frame(task))
+        answer = worker.answer
+        assert answer is not None
+        timer = asyncio.get_running_loop().call_later(timeout + GRACE, _expire, answer)
         try:
-            payload = await asyncio.wait_for(_answer(reader), timeout + GRACE)
+            payload = await answer
         except asyncio.TimeoutError:
             self._discard(worker)
             raise isolation.time_limit(WHAT, timeout) from None
-        except (asyncio.IncompleteReadError, OSError):
+        except EOFError:
             self._discard(worker)  # it died: reaped, its last words read
             if self._closed:
                 raise PoolError("the server is shutting down") from None
@@ -244,15 +365,19 @@ class WorkerPool:
             log.warning("a query worker ended: %s", cause)
             raise cause from None
         except BaseException:  # cancelled (shutdown, client gone) while it may be busy
-            self._discard(worker)
+            if worker.answer is answer:  # still on this task
+                self._discard(worker)
             raise
-        worker.busy = False
-        self._idle.put_nowait(worker)
+        finally:
+            timer.cancel()
         return isolation.unpickle(payload)
 
 
-async def _answer(reader: asyncio.StreamReader) -> bytes:
-    """One answer from a worker's channel (:func:`isolation.frame`), however slowly it
-    arrives."""
-    header = await reader.readexactly(isolation.LENGTH.size)
-    return await reader.readexactly(isolation.LENGTH.unpack(header)[0])
+def _look_again(waiter: asyncio.Future[_Worker | None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _expire(answer: asyncio.Future[bytes]) -> None:
+    if not answer.done():
+        answer.set_exception(asyncio.TimeoutError())
