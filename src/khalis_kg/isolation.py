@@ -599,7 +599,7 @@ def _parent(
     raise classify(status, bytes(stderr), work.what, limits.memory)
 
 
-def unpickle(payload: bytes) -> Any:
+def unpickle(payload: bytes | bytearray) -> Any:
     """The answer a child sent: its value, or the KhalisError it raised, raised here."""
     kind, value = pickle.loads(payload)  # noqa: S301 - our own child's answer
     if kind == "error":

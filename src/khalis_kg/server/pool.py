@@ -65,7 +65,7 @@ class _Worker:
     status: int | None = None
     """The wait status once reaped."""
     busy: bool = False
-    answer: asyncio.Future[bytes] | None = None
+    answer: asyncio.Future[bytearray] | None = None
     """What its task's request awaits: the answer's pickle (EOFError when the channel
     ends first, TimeoutError at the time limit); None while it has no task."""
     received: bytearray = field(default_factory=bytearray)
@@ -270,7 +270,7 @@ class WorkerPool:
         channel, received = worker.child.channel, worker.received
         while not worker.gone:
             try:
-                data = channel.recv(1 << 18)
+                data = channel.recv(65536)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
@@ -286,7 +286,7 @@ class WorkerPool:
             end = isolation.LENGTH.size + isolation.LENGTH.unpack_from(received)[0]
             if len(received) < end:
                 continue
-            payload = bytes(received[isolation.LENGTH.size : end])
+            payload = received[isolation.LENGTH.size : end]  # one copy (pickle reads a bytearray)
             del received[:end]
             answer, worker.answer = worker.answer, None
             if answer is None:  # no task asked for it: a worker never does this
@@ -378,6 +378,6 @@ def _look_again(waiter: asyncio.Future[_Worker | None]) -> None:
         waiter.set_result(None)
 
 
-def _expire(answer: asyncio.Future[bytes]) -> None:
+def _expire(answer: asyncio.Future[bytearray]) -> None:
     if not answer.done():
         answer.set_exception(asyncio.TimeoutError())
