@@ -396,6 +396,35 @@ def test_a_request_waiting_for_a_worker_is_answered_when_the_pool_closes() -> No
     assert waited < 1, waited
 
 
+@settings(max_examples=4, deadline=None, derandomize=True, database=None)
+@given(
+    sizes=st.lists(st.integers(0, 3_000_000), min_size=1, max_size=6),
+    workers=st.integers(1, 2),
+)
+@example(sizes=[4_000_000, 1, 4_000_000, 0, 70_000], workers=1)
+def test_tasks_and_answers_of_any_size_reach_their_own_request(
+    sizes: list[int], workers: int
+) -> None:
+    """More requests than workers, with tasks and answers larger than a channel's buffer
+    (a task the buffer cannot take is written as the channel drains; a request waiting
+    for a worker has its task sent from the callback that reads the previous answer):
+    every request gets the answer to its own task."""
+    import asyncio
+
+    def serve(task: bytes) -> bytes:
+        return task[::-1]
+
+    async def scenario(tasks: list[bytes]) -> list[bytes]:
+        pool = await _started_pool(serve, size=workers, queue_timeout=60)
+        try:
+            return list(await asyncio.gather(*(pool.run(t, timeout=60) for t in tasks)))  # type: ignore[arg-type]
+        finally:
+            await pool.close()
+
+    tasks = [bytes([i]) * n + i.to_bytes(2, "big") for i, n in enumerate(sizes)]
+    assert asyncio.run(scenario(tasks)) == [t[::-1] for t in tasks]
+
+
 PAUSE = 1.0
 """Seconds the slow worker stops in the middle of writing its answer."""
 
