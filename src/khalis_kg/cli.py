@@ -18,7 +18,7 @@ import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import cache, partial
 
 from . import __version__, options
 from .options import AUTO
@@ -195,18 +195,11 @@ def _isolated(
     ``lock`` forbids new files and sockets once ``prepare`` is done (for the user's
     queries; never with the remote backend, which needs its sockets).
     """
-    import gc
-
     from . import isolation
 
     if not isolation.available():  # pragma: no cover - Windows: cannot be stopped
         return run(prepare())
-    # This process now waits for the child, writes its bytes and ends: what it holds is
-    # frozen for the collector, whose passes would otherwise write to (and so copy) its
-    # pages in the child, and walk them all again at exit (a cold query: ~6 ms of CPU,
-    # bench/overhead.py cold). Once: a process that froze objects itself is left so.
-    if not gc.get_freeze_count():
-        gc.freeze()
+    _freeze_once()
     limits = isolation.Limits(
         timeout=args.time_limit,
         memory=_memory(args, inputs),
@@ -215,6 +208,21 @@ def _isolated(
         keep_descriptors=args.store is not None,
     )
     return isolation.run(isolation.Work(prepare, run, what), limits)
+
+
+@cache
+def _freeze_once() -> None:
+    """This process now waits for the child, writes its bytes and ends: what it holds is
+    frozen for the collector, whose passes would otherwise write to (and so copy) its
+    pages in the child, and walk them all again at exit (a cold query: ~6 ms of CPU,
+    bench/overhead.py cold). A process that froze objects itself is left so. Asked once
+    a process: ``gc.get_freeze_count`` walks every frozen object (~26 ns each), and a
+    host that froze its own and runs many commands, as the test suite's workers do, paid
+    it before each (~12 % of the suite's samples in a whole-run profile)."""
+    import gc
+
+    if not gc.get_freeze_count():
+        gc.freeze()
 
 
 def _memory(args: argparse.Namespace, inputs: Sequence[str] = ()) -> int | None:
