@@ -41,6 +41,9 @@ named in each mode:
   FILE`` runs in its child) against ``Store().bulk_load(path=FILE)``, each in a fresh
   subprocess: CPU seconds and peak RSS (``ru_maxrss``). ``--cli`` also runs ``khalis-kg
   validate FILE`` with the default limits (``--sizes 5M``: a corpus that fits).
+  ``--preload LIB`` also runs this checkout's side with ``LD_PRELOAD=LIB``, e.g.
+  mimalloc (Debian's ``libmimalloc2.0``): what pyshacl-turbo would cost with another
+  allocator than glibc's (the bare load keeps glibc's: it is what a user runs).
 
 * ``scale``: at 1M triples (the synthetic corpus), ``KnowledgeGraph.load([FILE])``
   (the in-memory Oxigraph store ``--data FILE`` reads) against ``Store().load`` and
@@ -647,6 +650,11 @@ def validate(args: argparse.Namespace, emit: Any) -> None:
                     for t, s in trees.items()
                 }
             )
+        for lib in args.preload or []:  # pyshacl-turbo with another allocator (issue 23)
+            sides[f"validate after, LD_PRELOAD={Path(lib).name}"] = (
+                [PYTHON, "-c", VALIDATE, str(data)],
+                env_for(None, LD_PRELOAD=str(Path(lib).resolve(strict=True))),
+            )
         sides["bare bulk_load"] = ([PYTHON, "-c", BARE_LOAD, str(data)], env_for(None))
         names = list(sides)
         cpu: dict[str, list[float]] = {n: [] for n in names}
@@ -690,6 +698,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sizes", nargs="*", choices=list(SIZES), default=None)
     parser.add_argument("--cli", action="store_true", help="validate: also khalis-kg validate")
+    parser.add_argument(
+        "--preload",
+        metavar="LIB",
+        nargs="+",
+        help="validate: also this checkout's validation with LD_PRELOAD=LIB (an allocator)",
+    )
     parser.add_argument(
         "--breakdown", action="store_true", help="cold: also the parts of a cold query"
     )
