@@ -346,6 +346,19 @@ def test_first_request_after_the_pressure_is_served_not_sent_to_the_backoff(serv
     assert _wait_for(lambda: len(worker_pids(pid)) == 2, 10), worker_pids(pid)
 
 
+@pytest.fixture(scope="module", params=["asyncio", "uvloop"])
+def loop_run(request: pytest.FixtureRequest) -> Callable[[Any], Any]:
+    """Run a coroutine to its end on the stdlib's event loop or on uvloop's, which
+    ``serve`` runs on where it is installed (they order callbacks differently)."""
+    import asyncio
+
+    if request.param == "uvloop":
+        import uvloop
+
+        return uvloop.run  # type: ignore[no-any-return]
+    return asyncio.run
+
+
 async def _started_pool(serve: Callable[[Any], Any], size: int, queue_timeout: float) -> Any:
     """A started WorkerPool of ``size`` workers answering ``serve(task)``, no memory cap."""
     from khalis_kg import isolation
@@ -361,7 +374,9 @@ async def _started_pool(serve: Callable[[Any], Any], size: int, queue_timeout: f
     return pool
 
 
-def test_a_request_waiting_for_a_worker_is_answered_when_the_pool_closes() -> None:
+def test_a_request_waiting_for_a_worker_is_answered_when_the_pool_closes(
+    loop_run: Callable[[Any], Any],
+) -> None:
     """A request waiting for a free worker when the server shuts down gets the
     shutdown's 503 at once, not a wait until its queue timeout; so does the request
     whose worker was busy (killed)."""
@@ -391,7 +406,7 @@ def test_a_request_waiting_for_a_worker_is_answered_when_the_pool_closes() -> No
             messages.append(str(info.value))
         return messages, time.monotonic() - t0
 
-    messages, waited = asyncio.run(scenario())
+    messages, waited = loop_run(scenario())
     assert messages == ["the server is shutting down"] * 2
     assert waited < 1, waited
 
@@ -403,7 +418,7 @@ def test_a_request_waiting_for_a_worker_is_answered_when_the_pool_closes() -> No
 )
 @example(sizes=[4_000_000, 1, 4_000_000, 0, 70_000], workers=1)
 def test_tasks_and_answers_of_any_size_reach_their_own_request(
-    sizes: list[int], workers: int
+    loop_run: Callable[[Any], Any], sizes: list[int], workers: int
 ) -> None:
     """More requests than workers, with tasks and answers larger than a channel's buffer
     (a task the buffer cannot take is written as the channel drains; a request waiting
@@ -422,7 +437,7 @@ def test_tasks_and_answers_of_any_size_reach_their_own_request(
             await pool.close()
 
     tasks = [bytes([i]) * n + i.to_bytes(2, "big") for i, n in enumerate(sizes)]
-    assert asyncio.run(scenario(tasks)) == [t[::-1] for t in tasks]
+    assert loop_run(scenario(tasks)) == [t[::-1] for t in tasks]
 
 
 PAUSE = 1.0
@@ -433,7 +448,9 @@ PAUSE = 1.0
 @given(cut=st.integers(0, 4000))
 @example(cut=0)  # its length written, then nothing
 @example(cut=1)  # one byte of the pickle
-def test_a_worker_writing_its_answer_slowly_stalls_no_other_request(cut: int) -> None:
+def test_a_worker_writing_its_answer_slowly_stalls_no_other_request(
+    loop_run: Callable[[Any], Any], cut: int
+) -> None:
     """A worker that stops in the middle of writing its answer (here: ``cut`` bytes of
     its pickle, then a pause) delays its own request only: another request is answered
     by the other worker meanwhile, and the slow answer arrives whole after the pause
@@ -471,9 +488,61 @@ def test_a_worker_writing_its_answer_slowly_stalls_no_other_request(cut: int) ->
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(files, "write_all", paused)  # inherited by the forked workers
-        fast, slow_pending, waited, slow = asyncio.run(scenario())
+        fast, slow_pending, waited, slow = loop_run(scenario())
     assert (fast, slow_pending, slow) == ("fast", True, slow_answer)
     assert waited < PAUSE / 2, waited
+
+
+def test_each_request_gets_its_own_answer_while_many_descriptors_are_ready(
+    loop_run: Callable[[Any], Any],
+) -> None:
+    """With more than 1,024 descriptors ready at once (a flood of client connections),
+    uvloop reads a worker's channel again before the request it was given resumes: the
+    request must still take the answer to its own task, not the next waiter's (one
+    worker, twelve requests, the sixth one slow; 1,100 readable pipe ends stand in for
+    the connections)."""
+    import asyncio
+
+    ready = 1100
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert hard == resource.RLIM_INFINITY or hard >= ready + 200, hard
+    wanted = ready + 200 if hard == resource.RLIM_INFINITY else min(hard, ready + 200)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+
+    def serve(task: str) -> str:
+        if task == "task-5":
+            time.sleep(0.4)  # still busy on it when the loop has read the others
+        return task
+
+    def spin() -> None:  # a few microseconds of work, as parsing a little of a request
+        end = time.perf_counter() + 5e-6
+        while time.perf_counter() < end:
+            pass
+
+    async def scenario(tasks: list[str]) -> list[Any]:
+        loop = asyncio.get_running_loop()
+        pool = await _started_pool(serve, size=1, queue_timeout=30)
+        r, w = os.pipe()
+        os.write(w, b"x")  # r stays readable
+        dummies = [os.dup(r) for _ in range(ready)]
+        try:
+            for fd in dummies:
+                loop.add_reader(fd, spin)
+            runs = (pool.run(t, timeout=20) for t in tasks)  # type: ignore[arg-type]
+            return list(await asyncio.wait_for(asyncio.gather(*runs), 60))
+        finally:
+            for fd in dummies:
+                loop.remove_reader(fd)
+                os.close(fd)
+            os.close(r)
+            os.close(w)
+            await pool.close()
+
+    tasks = [f"task-{i}" for i in range(12)]
+    try:
+        assert loop_run(scenario(tasks)) == tasks
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def _concatenation(copies: int) -> str:

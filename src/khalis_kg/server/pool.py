@@ -76,6 +76,11 @@ class _Worker:
     """Discarded: its descriptors are closed (their numbers may be another's now)."""
 
 
+_Task = tuple[_Worker, "asyncio.Future[bytearray]"]
+"""A worker given a task, and the future of that task's answer (the worker's ``answer``
+only until that answer is read: a waiter resumed later must not look it up)."""
+
+
 class WorkerPool:
     """``size`` workers made by ``fork``; ``memory`` is each task's headroom in bytes."""
 
@@ -96,7 +101,7 @@ class WorkerPool:
         self._loop: asyncio.AbstractEventLoop  # the loop it runs on: start() sets it
         self._workers: set[_Worker] = set()
         self._idle: deque[_Worker] = deque()
-        self._waiting: deque[tuple[asyncio.Future[_Worker | None], bytes]] = deque()
+        self._waiting: deque[tuple[asyncio.Future[_Task | None], bytes]] = deque()
         """Requests waiting for a worker, with their task: the next worker free is sent
         it and given to the request; None tells the request to look again."""
         self._closed = False
@@ -215,22 +220,22 @@ class WorkerPool:
 
     # ------------------------------------------------------------------ requests
 
-    def _send(self, worker: _Worker, frame: bytes) -> bool:
-        """Send ``frame`` (a task) to ``worker``; False when it never reached it (the
-        worker has ended). What the channel's buffer cannot take is written as it
-        drains."""
+    def _send(self, worker: _Worker, frame: bytes) -> asyncio.Future[bytearray] | None:
+        """Send ``frame`` (a task) to ``worker``: the future of its answer, or None when
+        it never reached it (the worker has ended). What the channel's buffer cannot
+        take is written as it drains."""
         try:
             sent = worker.child.channel.send(frame)
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError:
-            return False
+            return None
         worker.busy = True
-        worker.answer = self._loop.create_future()
+        worker.answer = answer = self._loop.create_future()
         if sent < len(frame):
             worker.unsent = memoryview(frame)[sent:]
             self._loop.add_writer(worker.child.channel.fileno(), self._flush, worker)
-        return True
+        return answer
 
     def _flush(self, worker: _Worker) -> None:
         """Write more of a large task; a channel that fails has its end read by
@@ -254,11 +259,15 @@ class WorkerPool:
             waiter, frame = self._waiting.popleft()
             if waiter.done():  # it stopped waiting
                 continue
-            if not self._send(worker, frame):
+            answer = self._send(worker, frame)
+            if answer is None:
                 self._waiting.appendleft((waiter, frame))  # for the next worker
                 self._discard(worker)  # (forks another, which takes it)
                 return
-            waiter.set_result(worker)
+            # the answer's future itself: by the time the request resumes, the worker
+            # may have answered and been given the next waiter's task (uvloop reads
+            # ready descriptors in a row before it runs what they woke)
+            waiter.set_result((worker, answer))
             return
         worker.busy = False
         self._idle.append(worker)
@@ -307,8 +316,8 @@ class WorkerPool:
             self._discard(worker)  # ended while idle (killed from outside): another
         return None
 
-    async def _borrow(self, frame: bytes) -> _Worker:
-        """A worker that has been sent ``frame``."""
+    async def _borrow(self, frame: bytes) -> _Task:
+        """A worker that has been sent ``frame``, and the future of that task's answer."""
         deadline = time.monotonic() + self.queue_timeout
         loop = self._loop
         while True:
@@ -317,8 +326,9 @@ class WorkerPool:
             self._top_up()
             worker = self._idle_worker()
             if worker is not None:
-                if self._send(worker, frame):
-                    return worker
+                answer = self._send(worker, frame)
+                if answer is not None:
+                    return worker, answer
                 self._discard(worker)  # it ended since: the task never reached it
                 continue
             if time.monotonic() >= deadline:
@@ -326,7 +336,7 @@ class WorkerPool:
                     f"the server is busy: no query worker became free within "
                     f"{self.queue_timeout:g} s; try again later"
                 )
-            waiter: asyncio.Future[_Worker | None] = loop.create_future()
+            waiter: asyncio.Future[_Task | None] = loop.create_future()
             self._waiting.append((waiter, frame))
             # look again within a second: the pool may have lost every worker meanwhile
             timer = loop.call_later(
@@ -335,8 +345,10 @@ class WorkerPool:
             try:
                 given = await waiter
             except BaseException:  # cancelled: a worker it was given has its task
-                if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
-                    self._discard(waiter.result())  # type: ignore[arg-type]
+                if waiter.done() and not waiter.cancelled():
+                    given = waiter.result()
+                    if given is not None and given[0].answer is given[1]:  # still on it
+                        self._discard(given[0])
                 raise
             finally:
                 timer.cancel()
@@ -348,9 +360,7 @@ class WorkerPool:
 
         Raises a :class:`KhalisError` carrying the HTTP status for every failure: the
         task's own, the time limit, the memory limit, a crash (isolation's)."""
-        worker = await self._borrow(isolation.frame(task))
-        answer = worker.answer
-        assert answer is not None
+        worker, answer = await self._borrow(isolation.frame(task))
         timer = self._loop.call_later(timeout + GRACE, _expire, answer)
         try:
             payload = await answer
@@ -374,7 +384,7 @@ class WorkerPool:
         return isolation.unpickle(payload)
 
 
-def _look_again(waiter: asyncio.Future[_Worker | None]) -> None:
+def _look_again(waiter: asyncio.Future[_Task | None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
 
