@@ -286,6 +286,44 @@ def test_pool_heals_after_its_workers_die_while_descriptors_are_exhausted(server
     assert text.count("the server has no query worker right now") <= 2, text
 
 
+@settings(max_examples=6, deadline=None, derandomize=True, database=None)
+@given(
+    body=st.binary(min_size=1, max_size=300),
+    cut=st.floats(0, 0.99),
+    chunked=st.booleans(),
+    media=st.sampled_from(["application/sparql-query", "application/x-www-form-urlencoded"]),
+)
+@example(body=b"SELECT * WHERE {}", cut=0.3, chunked=False, media="application/sparql-query")
+def test_a_client_gone_in_the_middle_of_its_body_is_no_error_of_ours(
+    server: str, body: bytes, cut: float, chunked: bool, media: str
+) -> None:
+    """A client that hangs up after part of its body (declared by Content-Length or sent
+    in chunks) gets nothing and leaves no error and no traceback in the server's log; the
+    server answers the next request."""
+    log = SERVER_LOGS[server]
+    before = log.stat().st_size
+    part = body[: int(len(body) * cut)]
+    if chunked:
+        framing, sent = b"Transfer-Encoding: chunked", b"%x\r\n" % len(body) + part
+    else:
+        framing, sent = b"Content-Length: %d" % len(body), part
+    with socket.create_connection(_address(server)) as sock:
+        sock.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+            + media.encode()
+            + b"\r\n"
+            + framing
+            + b"\r\n\r\n"
+            + sent
+        )
+        time.sleep(0.2)  # the server is reading the body when the client goes
+    assert httpx.get(server + "/sparql", params={"query": COUNT}, timeout=30).status_code == 200
+    time.sleep(0.2)
+    said = log.read_bytes()[before:].decode("utf-8", "replace")
+    assert "Traceback" not in said, said
+    assert "ERROR" not in said, said
+
+
 def test_server_page_synopsis_matches_serve_help() -> None:
     """Every ``[--option DEFAULT]`` of the ``serve`` heading of docs/server.md is an option
     of ``serve`` with that default (a placeholder such as ``N`` only has to exist)."""

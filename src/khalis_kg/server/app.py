@@ -33,7 +33,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -121,6 +121,8 @@ async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
         raise refusal(
             408, f"the request body did not arrive within {timeout:g} s (--body-timeout)"
         ) from None
+    except ClientDisconnect:  # nobody to answer: ends quietly, not as our error
+        raise refusal(400, "the client closed the connection before its body arrived") from None
     return bytes(body)
 
 
