@@ -449,6 +449,39 @@ def test_a_request_waiting_for_a_worker_is_answered_when_the_pool_closes(
     assert waited < 1, waited
 
 
+def test_requests_waiting_for_a_worker_are_served_in_the_order_they_came(
+    loop_run: Callable[[Any], Any],
+) -> None:
+    """A request that has waited for a worker longer than a second keeps its place in
+    line: one worker busy for 1.4 s, a request from 0.1 s and one from 0.6 s: the first
+    one is served first (it used to go to the back of the line every second)."""
+    import asyncio
+
+    def serve(task: tuple[str, float]) -> str:
+        time.sleep(task[1])
+        return task[0]
+
+    async def scenario() -> list[str]:
+        pool = await _started_pool(serve, size=1, queue_timeout=30)
+        order: list[str] = []
+
+        async def request(name: str, sleep: float) -> None:
+            order.append(await pool.run((name, sleep), timeout=10))  # type: ignore[arg-type]
+
+        try:
+            busy = asyncio.create_task(request("busy", 1.4))
+            await asyncio.sleep(0.1)
+            first = asyncio.create_task(request("first", 0))
+            await asyncio.sleep(0.5)
+            second = asyncio.create_task(request("second", 0))
+            await asyncio.wait_for(asyncio.gather(busy, first, second), 30)
+        finally:
+            await pool.close()
+        return order
+
+    assert loop_run(scenario()) == ["busy", "first", "second"]
+
+
 @settings(max_examples=4, deadline=None, derandomize=True, database=None)
 @given(
     sizes=st.lists(st.integers(0, 3_000_000), min_size=1, max_size=6),

@@ -316,10 +316,50 @@ class WorkerPool:
             self._discard(worker)  # ended while idle (killed from outside): another
         return None
 
+    async def _wait(self, frame: bytes, deadline: float) -> _Task | None:
+        """Wait in line for a worker to be sent ``frame``: that worker and its answer's
+        future, or None at the deadline or the pool's close."""
+        loop = self._loop
+        waiter: asyncio.Future[_Task | None] = loop.create_future()
+        self._waiting.append((waiter, frame))  # its place in line, kept until served
+        timer: asyncio.TimerHandle | None = None
+
+        def check() -> None:
+            """Once a second: fork the workers missing (one that starts serves the
+            head of the line). The request looks again only at its deadline, or
+            gets the 503 when no worker can be started."""
+            nonlocal timer
+            if waiter.done():
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                waiter.set_result(None)
+                return
+            try:
+                self._top_up()
+            except PoolError as exc:
+                waiter.set_exception(exc)
+                return
+            if not waiter.done():
+                timer = loop.call_later(min(1.0, left), check)
+
+        timer = loop.call_later(min(1.0, max(0.0, deadline - time.monotonic())), check)
+        try:
+            given = await waiter
+        except BaseException:  # cancelled: a worker it was given has its task
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                given = waiter.result()
+                if given is not None and given[0].answer is given[1]:  # still on it
+                    self._discard(given[0])
+            raise
+        finally:
+            assert timer is not None
+            timer.cancel()
+        return given
+
     async def _borrow(self, frame: bytes) -> _Task:
         """A worker that has been sent ``frame``, and the future of that task's answer."""
         deadline = time.monotonic() + self.queue_timeout
-        loop = self._loop
         while True:
             if self._closed:
                 raise PoolError("the server is shutting down")
@@ -336,22 +376,7 @@ class WorkerPool:
                     f"the server is busy: no query worker became free within "
                     f"{self.queue_timeout:g} s; try again later"
                 )
-            waiter: asyncio.Future[_Task | None] = loop.create_future()
-            self._waiting.append((waiter, frame))
-            # look again within a second: the pool may have lost every worker meanwhile
-            timer = loop.call_later(
-                min(1.0, max(0.0, deadline - time.monotonic())), _look_again, waiter
-            )
-            try:
-                given = await waiter
-            except BaseException:  # cancelled: a worker it was given has its task
-                if waiter.done() and not waiter.cancelled():
-                    given = waiter.result()
-                    if given is not None and given[0].answer is given[1]:  # still on it
-                        self._discard(given[0])
-                raise
-            finally:
-                timer.cancel()
+            given = await self._wait(frame, deadline)
             if given is not None:
                 return given
 
@@ -382,11 +407,6 @@ class WorkerPool:
         finally:
             timer.cancel()
         return isolation.unpickle(payload)
-
-
-def _look_again(waiter: asyncio.Future[_Task | None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 def _expire(answer: asyncio.Future[bytearray]) -> None:
