@@ -3,6 +3,8 @@ exact one-line refusals, and the packaged queries admitted without a parse."""
 
 from __future__ import annotations
 
+import traceback
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -409,3 +411,38 @@ def test_a_backend_given_text_refuses_deep_nesting_as_the_facade_does(backend: s
             with pytest.raises(QuerySyntaxError) as info:
                 door(text)
             assert str(info.value) == expected
+
+
+REFUSAL_SEEDS = (
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }",
+    "INSERT DATA { <http://e/x> <http://e/p> 1 }",
+    "SELECT (<bif:http_get>('x') AS ?x) WHERE { ?s ?p ?o }",
+    "SELECT * WHERE { ?s ex:p ?o }",
+    "SELECT * WHERE { ?a ?b 'it''s' . ?s ?p ?o }",
+    "ASK { ?s ?p ?o }",
+)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, database=None)
+@given(seed=st.sampled_from(REFUSAL_SEEDS), at=st.integers(0, 80), insert=st.text(max_size=3))
+def test_a_decision_made_again_is_the_same(seed: str, at: int, insert: str) -> None:
+    """The second decision of a text (the kept facts or the kept refusal) equals the first:
+    the same class, message, line and column, or the same admitted query; a refusal is a
+    new exception each time, whose traceback is its own."""
+    text = seed[:at] + insert + seed[at:]
+    made: list[QueryError] = []
+
+    def outcome() -> tuple[object, ...]:
+        try:
+            q = decide(text, None, {"http://example.org/g"})
+        except QueryError as exc:
+            made.append(exc)
+            return (type(exc), str(exc), getattr(exc, "line", None), getattr(exc, "column", None))
+        return (q, q.text, q.form, q.ordered)
+
+    assert outcome() == outcome()
+    if made:
+        first, second = made
+        assert first is not second
+        assert traceback.format_exception(first)[1:] == traceback.format_exception(second)[1:]

@@ -524,7 +524,13 @@ def decide(
     if base is not None and not is_absolute_iri(base):
         raise QueryError(f"the base IRI must be an absolute IRI: {base!r}")
     expanded = expand_escapes(text)
-    facts = _analyse(expanded, base, tuple(sorted(prefixes.items())))
+    facts = _analysed(expanded, base, tuple(sorted(prefixes.items())))
+    if isinstance(facts, QueryError):  # a kept refusal, raised as a new one each time
+        import copy
+
+        error = copy.copy(facts)  # its class, message, line and column
+        error.__suppress_context__ = facts.__suppress_context__
+        raise error
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     if facts.dataset is not None:
@@ -608,6 +614,16 @@ class _Facts(Frozen):
 
 
 @functools.lru_cache(maxsize=256)
+def _analysed(
+    text: str, base: str | None, prefixes: tuple[tuple[str, str], ...]
+) -> _Facts | QueryError:
+    """The facts of ``text``, or its refusal: both kept (the cache keeps no exception)."""
+    try:
+        return _analyse(text, base, prefixes)
+    except QueryError as exc:
+        return exc.with_traceback(None)
+
+
 def _analyse(text: str, base: str | None, prefixes: tuple[tuple[str, str], ...]) -> _Facts:
     """Parse ``text`` (escapes expanded) and take the decision's facts from the tree."""
     import pyparsing
