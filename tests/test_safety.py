@@ -21,7 +21,7 @@ from khalis_kg.errors import (
     UnverifiableQueryError,
 )
 from khalis_kg.namespaces import PREFIXES
-from khalis_kg.safety import ReadOnlyQuery, builtin, decide, expand_escapes
+from khalis_kg.safety import ReadOnlyQuery, _analysed, builtin, decide, expand_escapes
 
 HELD = frozenset({"http://example.org/g", "http://example.org/h"})
 DECLARED = ", ".join(f"{p}:" for p in sorted(PREFIXES))
@@ -446,3 +446,7 @@ def test_a_decision_made_again_is_the_same(seed: str, at: int, insert: str) -> N
         first, second = made
         assert first is not second
         assert traceback.format_exception(first)[1:] == traceback.format_exception(second)[1:]
+        kept = _analysed(expand_escapes(text), None, tuple(sorted(PREFIXES.items())))
+        if isinstance(kept, QueryError):  # (a FROM refusal is decided after the facts)
+            assert kept.__traceback__ is None  # the cache holds no frame of the parse
+            assert kept.__context__ is None or not kept.__suppress_context__

@@ -620,7 +620,9 @@ def _analysed(
     """The facts of ``text``, or its refusal: both kept (the cache keeps no exception)."""
     try:
         return _analyse(text, base, prefixes)
-    except QueryError as exc:
+    except QueryError as exc:  # kept without the frames of the parse that refused it
+        if exc.__suppress_context__:
+            exc.__context__ = None
         return exc.with_traceback(None)
 
 
