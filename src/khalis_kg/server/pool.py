@@ -307,6 +307,13 @@ class WorkerPool:
                 answer.set_result(payload)
             return
 
+    def _give_up(self, worker: _Worker, answer: asyncio.Future[bytearray]) -> None:
+        """Discard ``worker`` if it is still on the task whose answer is ``answer``: once
+        that answer is read, the worker is on the next waiting request's task, which is
+        not this request's to stop."""
+        if worker.answer is answer:
+            self._discard(worker)
+
     def _idle_worker(self) -> _Worker | None:
         """An idle worker still alive (the ended ones discarded), or None."""
         while self._idle:
@@ -349,8 +356,8 @@ class WorkerPool:
         except BaseException:  # cancelled: a worker it was given has its task
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 given = waiter.result()
-                if given is not None and given[0].answer is given[1]:  # still on it
-                    self._discard(given[0])
+                if given is not None:
+                    self._give_up(*given)
             raise
         finally:
             assert timer is not None
@@ -390,7 +397,7 @@ class WorkerPool:
         try:
             payload = await answer
         except asyncio.TimeoutError:
-            self._discard(worker)
+            self._give_up(worker, answer)
             raise isolation.time_limit(WHAT, timeout) from None
         except EOFError:
             self._discard(worker)  # it died: reaped, its last words read
@@ -401,8 +408,7 @@ class WorkerPool:
             log.warning("a query worker ended: %s", cause)
             raise cause from None
         except BaseException:  # cancelled (shutdown, client gone) while it may be busy
-            if worker.answer is answer:  # still on this task
-                self._discard(worker)
+            self._give_up(worker, answer)
             raise
         finally:
             timer.cancel()
